@@ -1,0 +1,401 @@
+"""The Scoro connector: canonical records in and out, over the catalog and the wire client.
+
+Reading picks the cheapest request pattern the catalog allows for what was asked:
+- plain list pages of 100 when no view-only data is selected;
+- detailed list pages of 25 when lines, custom fields or other view-only fields are selected
+  (one request per 25 records instead of a view call per record);
+- a view call per record only for modules without detailed lists;
+- binary fields (PictureContent, Files Content) by one extra request per record, only when
+  selected;
+- objects listed per parent record (comments, contact relations) walk the parent's ids.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from typing import Any
+
+from scorolink.catalog.model import Catalog, Field, FieldType, ObjectSpec
+from scorolink.catalog.scoro import CATALOG, SEED_CUSTOM_FIELDS
+from scorolink.clients.errors import (
+    ApiError,
+    AuthenticationFailed,
+    PermissionDenied,
+    RateLimited,
+    WriteOutcomeUnknown,
+)
+from scorolink.clients.scoro import ScoroClient
+from scorolink.connectors.base import Condition, Record, WriteOp, WriteResult, matches
+from scorolink.connectors.scoro_convert import coerce, record_from_wire, record_to_wire, resolve_field
+from scorolink.connectors.scoro_filters import FilterPlan, plan_filters
+from scorolink.errors import OperationNotAllowed, ScorolinkError, UnknownName
+
+log = logging.getLogger(__name__)
+
+RANGE = ("=", "<", "<=", ">", ">=")
+_CUSTOM_TYPES = {
+    "checkbox": FieldType.BOOLEAN, "boolean": FieldType.BOOLEAN, "bool": FieldType.BOOLEAN,
+    "number": FieldType.DECIMAL, "money": FieldType.DECIMAL, "decimal": FieldType.DECIMAL,
+    "numeric": FieldType.DECIMAL, "integer": FieldType.INTEGER, "relation": FieldType.INTEGER,
+    "image": FieldType.INTEGER, "date": FieldType.DATE, "datetime": FieldType.DATETIME,
+    "duration": FieldType.TIME, "time": FieldType.TIME,
+}
+
+
+class ScoroConnector:
+    def __init__(self, client: ScoroClient, catalog: Catalog = CATALOG, *, max_concurrency: int | None = None):
+        self.client = client
+        self.catalog = catalog
+        self.tz = client.settings.tz
+        self.max_concurrency = max(1, max_concurrency or client.settings.max_concurrency)
+        self._custom: dict[str, tuple[Field, ...]] | None = None
+
+    def close(self) -> None:
+        self.client.close()
+
+    # -- catalog with this account's custom fields ---------------------------------------------
+    def spec(self, name: str, *, with_custom: bool = True) -> ObjectSpec:
+        spec = self.catalog.get(name)
+        if spec is None:
+            raise UnknownName("object", name, self.catalog.names())
+        override = self.client.settings.modules.get(spec.name)
+        if override:
+            spec = replace(spec, module=override)
+        if with_custom and spec.custom_fields:
+            spec = spec.with_custom_fields(self.custom_fields().get(spec.custom_field_module or spec.module, ()))
+        return spec
+
+    def custom_field_definitions(self) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        for page in self.client.iter_pages("customFields"):
+            rows.extend(page)
+        return rows
+
+    def custom_fields(self) -> dict[str, tuple[Field, ...]]:
+        """Custom fields per module, discovered once per connector from `customFields/list`."""
+        if self._custom is None:
+            try:
+                definitions = self.custom_field_definitions()
+            except (PermissionDenied, AuthenticationFailed) as exc:
+                log.warning("custom fields unavailable: %s", exc)
+                definitions = []
+            seed_ops = {f.api_key: f.filters for fields in SEED_CUSTOM_FIELDS.values() for f in fields}
+            by_module: dict[str, list[Field]] = {}
+            for d in definitions:
+                fid = str(d.get("id") or "")
+                if not fid:
+                    continue
+                ftype = _CUSTOM_TYPES.get(str(d.get("type", "")).lower(), FieldType.STRING)
+                ops: tuple[str, ...] = ()
+                if _truthy(d.get("is_filterable")):
+                    ops = RANGE if ftype in (FieldType.DATE, FieldType.DATETIME) else ("=",)
+                ops = seed_ops.get(fid, ops)
+                f = Field(fid, fid, ftype, filters=ops, detail_only=True, custom=True,
+                          description=str(d.get("name") or ""))
+                for module in d.get("modules") or []:
+                    by_module.setdefault(str(module), []).append(f)
+            self._custom = {m: tuple(fs) for m, fs in by_module.items()}
+        return self._custom
+
+    # -- reading ---------------------------------------------------------------------------------
+    def typed_conditions(self, spec: ObjectSpec, where: Iterable[Condition]) -> list[tuple[Condition, Field]]:
+        """Resolve names and convert values to the field's type before any request is sent."""
+        out = []
+        for cond in where:
+            f = resolve_field(spec, cond.field)
+            if cond.op == "in":
+                value: Any = tuple(coerce(v, f, self.tz) for v in cond.value)
+            elif cond.op in ("is null", "is not null"):
+                value = None
+            elif cond.op == "like":
+                value = str(cond.value)
+            else:
+                value = coerce(cond.value, f, self.tz)
+            out.append((Condition(f.name, cond.op, value), f))
+        return out
+
+    def plan(self, name: str, where: Iterable[Condition] = (), *, include_deleted: bool = False) -> FilterPlan:
+        spec = self.spec(name)
+        plan = plan_filters(self.typed_conditions(spec, where), self.tz)
+        plan.include_deleted = plan.include_deleted or include_deleted
+        for key, value in spec.fixed_filter:
+            plan.filter[key] = value
+        return plan
+
+    def selected(self, spec: ObjectSpec, columns: Iterable[str] | None) -> frozenset[str]:
+        """Canonical names of the selected fields; binaries only when named."""
+        if columns is None:
+            names = [f.name for f in spec.fields if f.type is not FieldType.BINARY] + [n.field for n in spec.nested]
+            return frozenset(names)
+        out = []
+        for col in columns:
+            n = spec.nested_named(col)
+            out.append(n.field if n else resolve_field(spec, col).name)
+        return frozenset(out)
+
+    def read(self, name: str, where: Iterable[Condition] = (), *, columns: Iterable[str] | None = None,
+             include_deleted: bool = False, limit: int | None = None) -> Iterator[Record]:
+        spec = self.spec(name)
+        if not spec.allows("select"):
+            raise OperationNotAllowed(spec.name, "select", spec.operations)
+        where = list(where)
+        plan = self.plan(name, where, include_deleted=include_deleted)
+        wanted = self.selected(spec, columns)
+        needed = wanted | {c.field for c in plan.local} | set(spec.key_fields)
+        count = 0
+        for record in self._records(spec, plan, needed):
+            if not matches(record, plan.local):
+                continue
+            if not include_deleted and not plan.include_deleted and record.get("IsDeleted"):
+                continue
+            yield {k: v for k, v in record.items() if k in wanted} if columns is not None else record
+            count += 1
+            if limit is not None and count >= limit:
+                return
+
+    def _records(self, spec: ObjectSpec, plan: FilterPlan, needed: frozenset[str] | set[str]) -> Iterator[Record]:
+        needed = frozenset(needed)
+        binaries = [f for f in spec.binary_fields if f.name in needed]
+        if spec.reader == "per_parent":
+            rows: Iterator[Record] = self._read_per_parent(spec, plan, needed)
+        elif spec.reader == "labor_cost":
+            rows = self._read_labor_cost(spec, plan, needed)
+        elif spec.reader == "company_account":
+            rows = (record_from_wire(spec, r, self.tz, needed) for r in self.client.company_accounts())
+        else:
+            rows = self._read_list(spec, plan, needed)
+        if binaries:
+            rows = self._with_binaries(spec, rows, binaries)
+        return rows
+
+    def needs_detail(self, spec: ObjectSpec, needed: frozenset[str]) -> bool:
+        detail = {f.name for f in spec.fields if f.detail_only} | {n.field for n in spec.nested if n.detail_only}
+        return bool(detail & needed)
+
+    def _read_list(self, spec: ObjectSpec, plan: FilterPlan, needed: frozenset[str],
+                   request: Any = None) -> Iterator[Record]:
+        detail = self.needs_detail(spec, needed)
+        use_detailed = detail and spec.detailed_list
+        use_view = detail and not spec.detailed_list and spec.has_view
+        key = spec.key_fields[0]
+        key_api = spec.field_named(key).api_key if spec.field_named(key) else None
+        for filter_ in plan.filters():
+            previous: set[Any] = set()
+            for page in self.client.iter_pages(spec.module, filter=filter_ or None, request=request,
+                                               detailed=use_detailed, include_deleted=plan.include_deleted):
+                if use_view and key_api:
+                    page = self._views(spec, page, key_api, plan.include_deleted)
+                records = [record_from_wire(spec, row, self.tz, needed) for row in page]
+                # Pages are not snapshots: a row shifted by a concurrent insert can repeat.
+                current = {r.get(key) for r in records}
+                for record in records:
+                    if record.get(key) not in previous:
+                        yield record
+                previous = current
+
+    def _views(self, spec: ObjectSpec, rows: list[dict[str, Any]], key_api: str,
+               include_deleted: bool) -> list[dict[str, Any]]:
+        ids = [row.get(key_api) for row in rows]
+        return self._parallel(lambda i: self.client.view(spec.module, i, include_deleted=include_deleted), ids)
+
+    def _read_per_parent(self, spec: ObjectSpec, plan: FilterPlan, needed: frozenset[str]) -> Iterator[Record]:
+        parent = spec.parent
+        assert parent is not None, f"{spec.name} has reader per_parent but no parent"
+        pinned = [c for c in plan.local if c.field == parent.field and c.op in ("=", "in")]
+        if pinned:
+            c = pinned[0]
+            parent_ids: Iterable[Any] = c.value if c.op == "in" else (c.value,)
+        else:
+            parent_spec = self.spec(parent.object, with_custom=False)
+            pkey = parent_spec.key_fields[0]
+            parent_ids = (r[pkey] for r in self.read(parent.object, columns=[pkey]))
+        parent_api = resolve_field(spec, parent.field).api_key
+        filter_ = plan.filter or None
+
+        def fetch(parent_id: Any) -> list[Record]:
+            request = self._parent_request(spec, parent_id)
+            out = []
+            for page in self.client.iter_pages(spec.module, filter=filter_, request=request,
+                                               include_deleted=plan.include_deleted):
+                for row in page:
+                    for flat in self._flatten_parent_row(spec, row, parent_id):
+                        flat.setdefault(parent_api, parent_id)
+                        out.append(record_from_wire(spec, flat, self.tz, needed))
+            return out
+
+        for batch in _chunks(parent_ids, 64):
+            for records in self._parallel(fetch, batch):
+                yield from records
+
+    def _parent_request(self, spec: ObjectSpec, parent_id: Any) -> dict[str, Any]:
+        assert spec.parent is not None
+        if spec.module == "relations":
+            return {"object_id": parent_id, "type": spec.parent.module}
+        return {"module": spec.parent.module, "object_id": parent_id}
+
+    def _flatten_parent_row(self, spec: ObjectSpec, row: dict[str, Any], parent_id: Any) -> list[dict[str, Any]]:
+        """Relations come as {object_id, type, related_objects: [...]}: one record per related object."""
+        related = row.get("related_objects")
+        if spec.module == "relations" and isinstance(related, list):
+            base = {k: v for k, v in row.items() if k != "related_objects"}
+            return [{**base, **{f"related_{k}" if k in base else k: v for k, v in item.items()}}
+                    if isinstance(item, dict) else {**base, "id": item} for item in related]
+        if spec.module == "comments":
+            row = {**row}
+            row.setdefault("module", spec.parent.module if spec.parent else None)
+        return [row]
+
+    def _read_labor_cost(self, spec: ObjectSpec, plan: FilterPlan, needed: frozenset[str]) -> Iterator[Record]:
+        """usersLaborCost rows are {user_id, labor_cost: [{date, hour_cost}]}: one record per date."""
+        user_filter = {k: v for k, v in plan.filter.items() if k == "user_id"}
+        for page in self.client.iter_pages(spec.module, filter=user_filter or None):
+            for row in page:
+                costs = row.get("labor_cost") or []
+                for entry in costs if isinstance(costs, list) else []:
+                    flat = {"user_id": row.get("user_id"), **entry}
+                    yield record_from_wire(spec, flat, self.tz, needed)
+
+    def _with_binaries(self, spec: ObjectSpec, rows: Iterator[Record], binaries: list[Field]) -> Iterator[Record]:
+        key = spec.key_fields[0]
+        for batch in _chunks(rows, 16):
+            def fill(record: Record) -> Record:
+                for f in binaries:
+                    record[f.name] = self._binary(spec, f, record, key)
+                return record
+            yield from self._parallel(fill, batch)
+
+    def _binary(self, spec: ObjectSpec, f: Field, record: Record, key: str) -> bytes | None:
+        if spec.module == "files":
+            return self.client.download_file(record[key])
+        # Pictures: the row carries a URL (contact_picture); fetch it only when there is one.
+        url = record.get("_url") or self._picture_url(spec, record, key)
+        return self.client.fetch_url(url) if url else None
+
+    def _picture_url(self, spec: ObjectSpec, record: Record, key: str) -> str | None:
+        url_field = next((x for x in spec.fields if x.api_key == "contact_picture" and x.type is not FieldType.BINARY),
+                         None)
+        if url_field is not None and record.get(url_field.name):
+            return str(record[url_field.name])
+        row = self.client.view(spec.module, record[key])
+        value = row.get("contact_picture")
+        return str(value) if value else None
+
+    def _parallel(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
+        items = list(items)
+        if len(items) <= 1 or self.max_concurrency == 1:
+            return [fn(i) for i in items]
+        with ThreadPoolExecutor(max_workers=min(self.max_concurrency, len(items))) as pool:
+            return list(pool.map(fn, items))
+
+    # -- writing ---------------------------------------------------------------------------------
+    def check_operation(self, spec: ObjectSpec, action: str) -> None:
+        """Refuse what the catalog's DML table does not allow, naming what is allowed."""
+        if action == "upsert":
+            needed: tuple[str, ...] = ("insert",) if spec.insert_is_upsert else ("insert", "update")
+        elif action in ("insert", "update", "delete"):
+            needed = (action,)
+        else:
+            raise ScorolinkError(f"Unknown write action {action!r}; use insert, update, upsert or delete.")
+        if not all(spec.allows(n) for n in needed):
+            raise OperationNotAllowed(spec.name, action, spec.operations)
+
+    def write(self, name: str, ops: Iterable[WriteOp]) -> Iterator[WriteResult]:
+        """Apply writes one by one; each yields a result. Rate limits past the wait budget and
+        authentication failures stop the run (they concern every row); anything else is per row."""
+        spec = self.spec(name)
+        for op in ops:
+            self.check_operation(spec, op.action)
+            try:
+                saved = self._write_one(spec, op)
+            except (RateLimited, AuthenticationFailed):
+                raise
+            except WriteOutcomeUnknown as exc:
+                yield WriteResult(op, False, error=str(exc), outcome_unknown=True)
+            except (ApiError, ScorolinkError) as exc:
+                yield WriteResult(op, False, error=str(exc), field_errors=list(getattr(exc, "messages", [])))
+            else:
+                yield WriteResult(op, True, record=saved)
+
+    def _write_one(self, spec: ObjectSpec, op: WriteOp) -> Record:
+        action = "insert" if op.action == "upsert" and spec.insert_is_upsert else op.action
+        record = dict(op.record)
+        if spec.reader == "labor_cost":
+            return self._write_labor_cost(spec, action, record)
+        key_name = spec.key_fields[0]
+        key_value = _get_ci(record, key_name)
+        if action == "upsert":  # keyed rows update, the others are created
+            action = "insert" if key_value in (None, "") else "update"
+        if action in ("update", "delete") and key_value in (None, ""):
+            raise ScorolinkError(f"{spec.name} {action} needs the key field {key_name}.")
+        if action == "delete":
+            key_field = resolve_field(spec, key_name)
+            self.client.delete(spec.module, coerce(key_value, key_field, self.tz))
+            return {key_name: coerce(key_value, key_field, self.tz)}
+        content = None
+        for f in spec.binary_fields:
+            if not f.read_only:
+                content = _pop_ci(record, f.name)
+        request = record_to_wire(spec, {k: v for k, v in record.items() if k.lower() != key_name.lower()}, self.tz)
+        for k, v in spec.fixed_values:
+            request[k] = v
+        if spec.parent is not None and spec.module == "comments":
+            request.setdefault("module", spec.parent.module)
+        if action == "insert":
+            if spec.module == "files" and content is not None:
+                name = request.pop("file_name", None) or _get_ci(record, "FileName") or "upload.bin"
+                saved = self.client.upload_file(str(name), content, extra=request)
+            else:
+                saved = self.client.modify(spec.module, request)
+        else:
+            key_field = resolve_field(spec, key_name)
+            saved = self.client.modify(spec.module, request, coerce(key_value, key_field, self.tz))
+        if not saved:
+            # Some modules do not echo the saved object (ContactRelations): return what was sent.
+            return dict(op.record)
+        return record_from_wire(spec, saved, self.tz)
+
+    def _write_labor_cost(self, spec: ObjectSpec, action: str, record: Record) -> Record:
+        if action == "delete":
+            raise OperationNotAllowed(spec.name, "delete", spec.operations)
+        user = resolve_field(spec, "UserId")
+        day = resolve_field(spec, "Date")
+        cost = resolve_field(spec, "HourCost")
+        user_id = coerce(_get_ci(record, "UserId"), user, self.tz)
+        if user_id is None:
+            raise ScorolinkError("LaborCost needs UserId.")
+        entry = record_to_wire(spec, {"Date": _get_ci(record, "Date"), "HourCost": _get_ci(record, "HourCost")},
+                               self.tz, include_read_only=True)
+        self.client.modify(spec.module, {"labor_cost": [entry]}, user_id)
+        return {"UserId": user_id, "Date": coerce(_get_ci(record, "Date"), day, self.tz),
+                "HourCost": coerce(_get_ci(record, "HourCost"), cost, self.tz)}
+
+
+def _truthy(value: Any) -> bool:
+    return str(value).strip().lower() in ("1", "true", "yes")
+
+
+def _get_ci(record: Record, name: str) -> Any:
+    lowered = name.lower()
+    return next((v for k, v in record.items() if k.lower() == lowered), None)
+
+
+def _pop_ci(record: Record, name: str) -> Any:
+    lowered = name.lower()
+    for k in list(record):
+        if k.lower() == lowered:
+            return record.pop(k)
+    return None
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
