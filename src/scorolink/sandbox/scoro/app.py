@@ -1,0 +1,209 @@
+"""HTTP surface: the Scoro API routes (raw ASGI, so faults can cut a response short) and /_sandbox/*."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import struct
+import zlib
+from typing import TYPE_CHECKING, Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .api import Call, error
+from .faults import SandboxConnectionDropped
+
+if TYPE_CHECKING:
+    from .sandbox import ScoroSandbox
+
+SECRET_KEYS = ("apiKey", "user_token", "password")
+TOO_MANY = {"status": "ERROR", "statusCode": "429", "messages": {"error": ["Too many requests"]}}
+HTML_5XX = "<html><head><title>{code} {reason}</title></head><body><center><h1>{code} {reason}</h1></center></body></html>"
+REASONS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+
+
+def masked(body: Any) -> Any:
+    if isinstance(body, dict):
+        return {k: ("***" if k in SECRET_KEYS else masked(v)) for k, v in body.items()}
+    if isinstance(body, list):
+        return [masked(v) for v in body]
+    return body
+
+
+class _DropFilter(logging.Filter):
+    """Keeps uvicorn from logging a traceback for every connection the sandbox drops on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], SandboxConnectionDropped))
+
+
+logging.getLogger("uvicorn.error").addFilter(_DropFilter())
+
+
+class ApiEndpoint:
+    """POST {base}/{module}[/{action}][/{id}] for one site (or the site named in the path)."""
+
+    def __init__(self, sandbox: ScoroSandbox) -> None:
+        self.sb = sandbox
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        sb = self.sb
+        raw = b""
+        while True:
+            message = await receive()
+            raw += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        params = scope.get("path_params", {})
+        site = sb.site(params.get("site"))
+        parts = [p for p in params.get("path", "").split("/") if p]
+        module = parts[0] if parts else ""
+        action = parts[1] if len(parts) > 1 else "list"
+        rid = parts[2] if len(parts) > 2 else None
+        headers = {"content-type": "application/json"}
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            body = None
+        entry = {"site": site.name if site else params.get("site"), "path": scope["path"], "module": module,
+                 "action": action, "id": rid, "body": masked(body) if body is not None else raw[:500].decode("utf-8", "replace")}
+
+        if site is None:
+            return await self._send(send, entry, 404, headers, error(404, f"Unknown site '{params.get('site')}'"))
+        if scope["method"] != "POST":
+            return await self._send(send, entry, 405, headers, error(405, "Use POST with a JSON body"))
+        verdict = sb.limiter.check(site.name, sb.clock.now())
+        headers.update(verdict.headers)
+        if not verdict.allowed:
+            headers["retry-after"] = str(verdict.retry_after)
+            sb.count("rate_limited")
+            return await self._send(send, entry, 429, headers, TOO_MANY)
+        fault = sb.faults.next()
+        if fault:
+            sb.count_fault(fault)
+            entry["fault"] = fault
+        if fault in ("http_500", "http_502", "http_503"):
+            code = int(fault[-3:])
+            if code == 500:
+                return await self._send(send, entry, code, headers, error(500, "Internal server error"))
+            headers["content-type"] = "text/html"
+            return await self._send(send, entry, code, headers, HTML_5XX.format(code=code, reason=REASONS[code]))
+        if fault == "error_200":
+            return await self._send(send, entry, 200, headers, error(500, "Internal error, please try again later"))
+        if fault == "malformed_json":
+            text = json.dumps({"status": "OK", "statusCode": 200, "messages": None, "data": [{"id": 1, "name": "trunc"}]})
+            return await self._send(send, entry, 200, headers, text[: len(text) // 2])
+        if fault == "drop":
+            return await self._drop(send, entry, headers, b'{"status":"OK","statusCode":200,"messages":null,"data":[')
+        if fault == "timeout":
+            await asyncio.sleep(sb.config.faults.timeout_seconds)
+        if not isinstance(body, dict):
+            status, env = 400, error(400, "Request body must be a JSON object")
+        else:
+            origin = _origin(scope)
+            call = Call(site, module, action, rid, body, origin)
+            status, env = await run_in_threadpool(sb.api.handle, call)
+        if fault == "lost_ack":
+            return await self._drop(send, entry, headers, json.dumps(env).encode()[:20])
+        return await self._send(send, entry, status, headers, env)
+
+    async def _send(self, send: Any, entry: dict, status: int, headers: dict, payload: Any) -> None:
+        data = payload.encode() if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False).encode()
+        self.sb.record(entry, status)
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(k.encode(), v.encode()) for k, v in {**headers, "content-length": str(len(data))}.items()]})
+        await send({"type": "http.response.body", "body": data})
+
+    async def _drop(self, send: Any, entry: dict, headers: dict, partial: bytes) -> None:
+        """Announce a body with Content-Length, send only part of it, then abort the connection."""
+        self.sb.record(entry, None)
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(k.encode(), v.encode()) for k, v in {**headers, "content-length": "4096"}.items()]})
+        await send({"type": "http.response.body", "body": partial, "more_body": True})
+        raise SandboxConnectionDropped("connection dropped by the sandbox (fault injection)")
+
+
+def _origin(scope: dict) -> str:
+    host = dict(scope.get("headers") or []).get(b"host", b"").decode() or "localhost"
+    return f"{scope.get('scheme', 'http')}://{host}"
+
+
+def png(seed: int) -> bytes:
+    """A small deterministic 16x16 one-colour PNG."""
+    r, g, b = (seed * 67) % 256, (seed * 131) % 256, (seed * 197) % 256
+    raw = b"".join(b"\x00" + bytes([r, g, b]) * 16 for _ in range(16))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 16, 16, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def pdf_bytes(title: str) -> bytes:
+    return (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+            + f"% {title}\n".encode() + b"trailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+def build_app(sb: ScoroSandbox) -> Starlette:
+    async def stats(request: Request) -> Response:
+        return JSONResponse(sb.stats())
+
+    async def reset(request: Request) -> Response:
+        sb.reset_stats()
+        return JSONResponse({"ok": True})
+
+    async def requests(request: Request) -> Response:
+        limit = int(request.query_params.get("limit", "50"))
+        return JSONResponse(sb.recent_requests(limit))
+
+    async def fixtures(request: Request) -> Response:
+        body = await request.json()
+        try:
+            sb.set_count(site=body.get("site") or sb.default["site"], module=body["module"], n=int(body["count"]))
+        except (KeyError, ValueError) as exc:
+            return JSONResponse({"ok": False, "error": str(exc)}, status_code=400)
+        return JSONResponse({"ok": True})
+
+    async def faults(request: Request) -> Response:
+        body = await request.json()
+        try:
+            sb.inject(*body.get("next", []))
+        except ValueError as exc:
+            return JSONResponse({"ok": False, "error": str(exc)}, status_code=400)
+        return JSONResponse({"ok": True, "pending": sb.faults.pending()})
+
+    async def clock(request: Request) -> Response:
+        body = await request.json()
+        now = sb.advance_clock(float(body.get("advance", 0)))
+        return JSONResponse({"ok": True, "now": sb.default_site.tf.iso(now)})
+
+    async def sites(request: Request) -> Response:
+        return JSONResponse(sb.sites)
+
+    async def picture(request: Request) -> Response:
+        return Response(png(int(request.path_params["rid"])), media_type="image/png")
+
+    async def pdf(request: Request) -> Response:
+        p = request.path_params
+        return Response(pdf_bytes(f"{p['site']} {p['module']} {p['rid']}"), media_type="application/pdf")
+
+    endpoint = ApiEndpoint(sb)
+    return Starlette(routes=[
+        Route("/api/v2/{path:path}", endpoint, methods=["GET", "POST", "PUT", "DELETE"]),
+        Route("/sites/{site}/api/v2/{path:path}", endpoint, methods=["GET", "POST", "PUT", "DELETE"]),
+        Route("/_sandbox/stats", stats),
+        Route("/_sandbox/reset", reset, methods=["POST"]),
+        Route("/_sandbox/requests", requests),
+        Route("/_sandbox/fixtures", fixtures, methods=["POST"]),
+        Route("/_sandbox/faults", faults, methods=["POST"]),
+        Route("/_sandbox/clock", clock, methods=["POST"]),
+        Route("/_sandbox/sites", sites),
+        Route("/_sandbox/pictures/{site}/contacts/{rid:int}.png", picture),
+        Route("/_sandbox/pdf/{site}/{module}/{rid:int}.pdf", pdf),
+    ])

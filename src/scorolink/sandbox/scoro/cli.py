@@ -1,0 +1,33 @@
+"""Glue for the ``scorolink sandbox scoro`` command: build a sandbox, print how to reach it, serve."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from .config import Faults, RateLimit, SandboxConfig
+from .sandbox import ScoroSandbox
+
+
+def serve_command(host: str = "127.0.0.1", port: int = 8000, data: str | None = None, seed: int = 1,
+                  size: int = 300, sites: int = 2, rate_per_window: int | None = None,
+                  daily_quota: int | None = None, fault_rate: float = 0.0) -> None:
+    sb = ScoroSandbox(SandboxConfig(seed=seed, size=size, data=data, sites=sites,
+                                    rate_limit=RateLimit(per_window=rate_per_window, daily=daily_quota),
+                                    faults=Faults(rate=fault_rate, seed=seed)))
+    default = sb.default
+    origin = f"http://{host}:{port}"
+    user = default["users"][0]
+    print(json.dumps({
+        "base_url": origin + default["base_path"], "api_key": default["api_key"],
+        "company_account_id": default["company_account_ids"][0], "username": user["username"],
+        "password": user["password"], "timezone": default["timezone"],
+        "sites": [{**s, "base_url": origin + s["base_path"]} for s in sb.sites],
+    }), flush=True)
+    try:
+        sb.serve(host=host, port=port, log_level="warning")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sb.close()
+        sys.stdout.flush()

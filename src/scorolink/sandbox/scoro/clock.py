@@ -1,0 +1,76 @@
+"""The sandbox clock and Scoro's two datetime families (ISO with offset, SQL style) in the site timezone."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo
+
+
+class Clock:
+    """Sandbox time = a base instant + real time elapsed since + seconds added by ``advance``.
+
+    The base is fixed by configuration (or restored from a data file), so generated data does not depend on
+    the day the sandbox runs, while successive writes still get increasing timestamps.
+    """
+
+    def __init__(self, base_ts: float) -> None:
+        self._base = base_ts
+        self._started = time.monotonic()
+        self._advanced = 0.0
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        with self._lock:
+            return self._base + (time.monotonic() - self._started) + self._advanced
+
+    def advance(self, seconds: float) -> float:
+        with self._lock:
+            self._advanced += float(seconds)
+        return self.now()
+
+
+class TimeFormat:
+    """Formats epoch seconds the way Scoro writes them for one site."""
+
+    def __init__(self, timezone: str) -> None:
+        self.tz: tzinfo = ZoneInfo(timezone)
+
+    def local(self, ts: float) -> datetime:
+        return datetime.fromtimestamp(ts, UTC).astimezone(self.tz).replace(microsecond=0)
+
+    def iso(self, ts: float | None) -> str | None:
+        return None if ts is None else self.local(ts).isoformat()
+
+    def sql(self, ts: float | None) -> str | None:
+        return None if ts is None else self.local(ts).strftime("%Y-%m-%d %H:%M:%S")
+
+    def date(self, ts: float | None) -> str | None:
+        return None if ts is None else self.local(ts).strftime("%Y-%m-%d")
+
+    def day_start_ts(self, day: str) -> float:
+        """Epoch seconds of local midnight at the start of ``day`` (``YYYY-mm-dd``)."""
+        d = date.fromisoformat(day[:10])
+        return datetime(d.year, d.month, d.day, tzinfo=self.tz).timestamp()
+
+    def next_day_start_ts(self, day: str) -> float:
+        d = date.fromisoformat(day[:10]) + timedelta(days=1)
+        return datetime(d.year, d.month, d.day, tzinfo=self.tz).timestamp()
+
+    def parse(self, value: str) -> float | None:
+        """Epoch seconds of an ISO/SQL datetime or date; naive values are read in the site timezone."""
+        try:
+            dt = datetime.fromisoformat(str(value).strip().replace(" ", "T", 1))
+        except ValueError:
+            return None
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=self.tz)
+        return dt.timestamp()
+
+
+def parse_utc(value: str) -> float:
+    dt = datetime.fromisoformat(value)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.timestamp()

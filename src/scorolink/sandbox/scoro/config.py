@@ -1,0 +1,51 @@
+"""Configuration objects of the Scoro sandbox (the public, stable part of its API)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+FAULT_KINDS = ("http_500", "http_502", "http_503", "timeout", "drop", "error_200", "malformed_json", "lost_ack")
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """Per-site limits. ``None`` means unlimited. The short window mirrors Scoro's 2-second limit."""
+
+    per_window: int | None = None
+    window_seconds: float = 2.0
+    daily: int | None = None
+
+
+@dataclass(frozen=True)
+class Faults:
+    """Random faults: each API request fails with probability ``rate``, kind drawn from ``kinds``."""
+
+    rate: float = 0.0
+    kinds: tuple[str, ...] = ("http_500", "http_502", "http_503", "timeout", "drop", "error_200", "malformed_json")
+    seed: int = 1
+    timeout_seconds: float = 30.0
+
+    def __post_init__(self) -> None:
+        unknown = set(self.kinds) - set(FAULT_KINDS)
+        if unknown:
+            raise ValueError(f"unknown fault kinds: {sorted(unknown)}")
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    seed: int = 1
+    size: int = 300
+    data: str | None = None
+    sites: int = 2
+    timezone: str = "Europe/Tallinn"
+    rate_limit: RateLimit = field(default_factory=RateLimit)
+    faults: Faults = field(default_factory=Faults)
+    detailed_page_cap: int = 25
+    # HTTP status used for validation errors (the ERROR envelope still says 400); Scoro has been seen
+    # answering validation errors with HTTP 200.
+    validation_http_status: int = 200
+    # The sandbox clock starts here (then follows real time plus advance_clock), so generated data is the
+    # same on every run.
+    start_time: str = "2026-03-02T09:00:00+00:00"
+    # Days a soft-deleted row stays readable with include_deleted before it is purged.
+    deleted_retention_days: int = 30

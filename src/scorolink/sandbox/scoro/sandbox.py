@@ -1,0 +1,180 @@
+"""ScoroSandbox: builds (or reopens) the sites' data and serves it in-process or over HTTP."""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import json
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from . import actions  # noqa: F401  (registers the special actions)
+from .api import Api
+from .app import build_app
+from .clock import Clock, parse_utc
+from .config import SandboxConfig
+from .faults import FaultPlan
+from .generate import Ctx, plan, populate, rows_for
+from .modules import MODULES, VIRTUAL
+from .ratelimit import RateLimiter
+from .sites import Site, make_site, password
+from .store import Store
+
+LOG_SIZE = 1000
+
+
+class ScoroSandbox:
+    def __init__(self, config: SandboxConfig | None = None) -> None:
+        self.config = cfg = config or SandboxConfig()
+        self.store = Store(cfg.data)
+        saved_clock = self.store.meta_get("clock")
+        self.clock = Clock(max(parse_utc(cfg.start_time), float(saved_clock or 0)))
+        self._sites: dict[str, Site] = {}
+        for index in range(max(1, cfg.sites)):
+            site = make_site(cfg.seed, index, cfg.timezone)
+            self._sites[site.name] = site
+            if self.store.meta_get(f"site:{site.name}") is None:
+                ctx = Ctx(cfg.seed, site.name, site.tf, self.clock.now(), site.accounts, ranges={})
+                populate(self.store, ctx, plan(cfg.size))
+                self.store.meta_set(f"site:{site.name}", json.dumps({"seed": cfg.seed, "size": cfg.size}))
+            self._load_users(site)
+        self.store.meta_set("clock", str(self.clock.now()))
+        self.api = Api(cfg, self.store, self.clock, self._sites)
+        self.limiter = RateLimiter(cfg.rate_limit)
+        self.faults = FaultPlan(cfg.faults)
+        self._lock = threading.Lock()
+        self._log: collections.deque[dict] = collections.deque(maxlen=LOG_SIZE)
+        self._stats = self._empty_stats()
+        self.app = build_app(self)
+
+    # -- sites --------------------------------------------------------------------------------------------
+    @property
+    def sites(self) -> list[dict]:
+        return [s.public() for s in self._sites.values()]
+
+    @property
+    def default(self) -> dict:
+        return self.sites[0]
+
+    @property
+    def default_site(self) -> Site:
+        return next(iter(self._sites.values()))
+
+    def site(self, name: str | None) -> Site | None:
+        return self.default_site if name is None else self._sites.get(name)
+
+    def _load_users(self, site: Site) -> None:
+        site.users = [{"user_id": u["id"], "username": u["username"], "password": password(self.config.seed, site.name, u["id"]),
+                       "category": u["category"]}
+                      for u in self.store.scan(site.name, "users") if u.get("status") == "active"]
+
+    # -- data control -------------------------------------------------------------------------------------
+    def set_count(self, site: str, module: str, n: int) -> None:
+        """Replace a module's rows in a site with exactly ``n`` fresh generated ones (new ids, live, no
+        subtasks), pointing at rows that exist."""
+        s = self._require_site(site)
+        if module not in MODULES or module in VIRTUAL:
+            raise ValueError(f"module {module!r} has no stored rows")
+        if n < 0:
+            raise ValueError("n must be >= 0")
+        store = self.store
+        ranges = {m: store.id_range(s.name, m) or (0, -1) for m in MODULES}
+        ctx = Ctx(self.config.seed, s.name, s.tf, self.clock.now(), s.accounts, ranges=ranges, fresh=True,
+                  seqs={name: store.seq_value(s.name, name) for name in ("lines", "receiptLines")})
+        store.clear_module(s.name, module)
+        if n:
+            first = store.next_id(s.name, MODULES[module].sequence, n)
+            ctx.ranges[module] = (first, first + n - 1)
+            store.insert_many(s.name, module, rows_for(ctx, module, first, n))
+        for name, value in ctx.seqs.items():
+            store.raise_seq(s.name, name, value)
+        if module == "users":
+            self._load_users(s)
+
+    def _require_site(self, name: str) -> Site:
+        if name not in self._sites:
+            raise ValueError(f"unknown site {name!r}; sites: {list(self._sites)}")
+        return self._sites[name]
+
+    def inject(self, *kinds: str) -> None:
+        self.faults.inject(*kinds)
+
+    def advance_clock(self, seconds: float) -> float:
+        now = self.clock.advance(seconds)
+        self.store.meta_set("clock", str(now))
+        self.api._last_purge = 0.0
+        self.api.maybe_purge()
+        return now
+
+    # -- observation --------------------------------------------------------------------------------------
+    @staticmethod
+    def _empty_stats() -> dict:
+        return {"requests": {"total": 0, "by_endpoint": {}, "by_site": {}, "by_status": {}},
+                "faults_injected": {}, "rate_limited": 0}
+
+    def record(self, entry: dict, status: int | None) -> None:
+        with self._lock:
+            entry = {**entry, "status": status}
+            self._log.append(entry)
+            req = self._stats["requests"]
+            req["total"] += 1
+            for key, value in (("by_endpoint", f"{entry['module']}/{entry['action']}"), ("by_site", entry["site"]),
+                               ("by_status", str(status) if status is not None else "dropped")):
+                req[key][value] = req[key].get(value, 0) + 1
+
+    def count(self, name: str) -> None:
+        with self._lock:
+            self._stats[name] += 1
+
+    def count_fault(self, kind: str) -> None:
+        with self._lock:
+            self._stats["faults_injected"][kind] = self._stats["faults_injected"].get(kind, 0) + 1
+
+    def stats(self) -> dict:
+        with self._lock:
+            out = json.loads(json.dumps(self._stats))
+        out["clock"] = self.default_site.tf.iso(self.clock.now())
+        out["pending_faults"] = self.faults.pending()
+        return out
+
+    def reset_stats(self) -> None:
+        with self._lock:
+            self._stats = self._empty_stats()
+            self._log.clear()
+
+    def recent_requests(self, n: int = 50) -> list[dict]:
+        with self._lock:
+            return [dict(e) for e in list(self._log)[-n:]] if n > 0 else []
+
+    # -- serving ------------------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def run_in_thread(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+        """Serve over real HTTP from a background thread; yields the default site's base URL."""
+        import uvicorn
+
+        server = uvicorn.Server(uvicorn.Config(self.app, host=host, port=port, log_level="warning", lifespan="off",
+                                               timeout_graceful_shutdown=1))
+        thread = threading.Thread(target=server.run, name="scoro-sandbox", daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("sandbox server did not start")
+            time.sleep(0.01)
+        bound = server.servers[0].sockets[0].getsockname()[1]
+        try:
+            yield f"http://{host}:{bound}/api/v2"
+        finally:
+            server.should_exit = True
+            thread.join(timeout=5)
+
+    def serve(self, host: str = "127.0.0.1", port: int = 8000, **uvicorn_options: Any) -> None:
+        import uvicorn
+
+        uvicorn.run(self.app, host=host, port=port, lifespan="off", **uvicorn_options)
+
+    def close(self) -> None:
+        self.store.meta_set("clock", str(self.clock.now()))
+        self.store.close()
