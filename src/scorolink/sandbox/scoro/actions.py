@@ -225,8 +225,9 @@ def contact_after_save(api: Api, call: Call, row: dict, req: dict) -> None:
 
 def project_rules(api: Api, call: Call, row: dict, req: dict, creating: bool) -> None:
     if not creating:
+        stored = api.store.get(call.site.name, "projects", row["project_id"]) or {}
         for name in ("budget_type", "project_type"):
-            if name in req and req[name] != row.get(name):
+            if name in req and req[name] != stored.get(name):
                 raise ApiError(400, f"{name} cannot be modified")
     if row.get("deadline") in ("", None):
         row["deadline"] = "0000-00-00"

@@ -481,6 +481,11 @@ def do_modify(api: Api, call: Call) -> dict:
     creating = rid == 0
     if creating:
         row = api.blank(call, module)
+        row.update({k: v for k, v in CREATE_DEFAULTS.get(module, {}).items() if k in row})
+        if "currency" in row and not row["currency"]:
+            row.update({"currency": "EUR", "currency_rate": 1.0} if "currency_rate" in row else {"currency": "EUR"})
+        if "timezone" in row:
+            row["timezone"] = call.site.timezone
     else:
         row = api.get_row(call, module, rid)
     api.apply(call, module, row, req, creating)
@@ -517,6 +522,22 @@ def soft_delete(api: Api, call: Call, module: str, row: dict) -> None:
     api.save(call, module, row, creating=False)
 
 
+# Values a created row starts with (before the request's fields) where an empty value would be invalid.
+CREATE_DEFAULTS: dict[str, dict] = {
+    "projects": {"status": "inprogress", "project_type": "regular", "budget_type": "simple", "color": "#2196f3",
+                 "deadline": "0000-00-00"},
+    "tasks": {"status": "task_status1", "priority_id": 2, "billable_time_type": "custom", "parent_id": None},
+    "calendar": {"status": "busy"},
+    "timeEntries": {"billable_time_type": "custom"},
+    "invoices": {"status": "unpaid", "payment_type": "banktransfer", "vat": 22.0, "vat_code_id": 1,
+                 "vat_code": "VAT22", "generation_type": "manual"},
+    "quotes": {"status": "quote_status1", "vat": 22.0}, "orders": {"status": "pending", "vat": 22.0},
+    "prepayments": {"status": "unpaid", "vat": 22.0}, "bills": {"status": "unpaid", "vat": 22.0},
+    "purchaseOrders": {"status": "pending", "vat": 22.0}, "scheduledInvoices": {"status": "active", "vat": 22.0},
+    "expenses": {"status": "draft", "tax_percentage": 22.0},
+    "contacts": {"contact_type": "company"}, "files": {"repository": "local", "file_type": "other"},
+    "bookings": {"status": "confirmed"}, "timeOffs": {"type": "vacation"},
+}
 GENERIC: dict[str, Callable[[Api, Call], dict]] = {LIST: do_list, VIEW: do_view, MODIFY: do_modify, DELETE: do_delete}
 # Special actions, registered by actions.py: (module, action) -> handler.
 SPECIAL: dict[tuple[str, str], Callable[[Api, Call], dict]] = {}

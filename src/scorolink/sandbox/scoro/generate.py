@@ -229,7 +229,7 @@ def g_projects(c: Ctx, r: random.Random, i: int, t: float) -> dict:
         "company_name": c.contact_name(cid), "is_personal": 0, "is_private": int(r.random() < 0.1),
         "color": r.choice(["#2196f3", "#4caf50", "#ff9800", "#9c27b0", "#f44336"]), "status": status,
         "status_name": STATUS_NAME[status], "manager_id": mgr, "manager_email": c.user_email(mgr),
-        "date": c.day(start), "deadline": c.day(start + r.uniform(20, 200) * DAY) if r.random() < 0.7 else "0000-00-00",
+        "date": c.day(start), "deadline": c.day(start + r.uniform(20, 200) * DAY) if i % 3 != 2 else "0000-00-00",
         "duration": hhmm(r.randint(10, 400) * 60), "phases": None, "account_id": c.accounts[0],
         "budget_type": r.choice(["simple", "quote"]), "project_type": r.choice(["regular", "regular", "retainer", "internal"]),
         "retainer_id": 0, "created_date": None, "modified_date": None, "deleted_date": None,
@@ -660,7 +660,7 @@ def rows_for(ctx: Ctx, module: str, first_id: int, n: int) -> Iterator[tuple[int
         modified = created + rng.uniform(0, ctx.now - created) if rng.random() < 0.5 else created
         row = gen(ctx, rng, rid, created)
         deleted = None
-        if scaled and not ctx.fresh and "is_deleted" in row and rng.random() < 0.04:
+        if scaled and not ctx.fresh and "is_deleted" in row and rid % 20 == 4:  # ~5%, recently deleted
             deleted = ctx.now - rng.uniform(1, 20) * DAY
             modified = max(modified, deleted)
         stamp(module, row, ctx.tf, created, modified, deleted)
