@@ -1,7 +1,253 @@
-import typer
+"""The `scorolink` command line: thin — parse, call the library, present."""
 
-app = typer.Typer()
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from scorolink import output
+from scorolink.catalog.describe import describe_object, object_summary
+from scorolink.catalog.scoro import CATALOG
+from scorolink.connectors.base import parse_condition
+from scorolink.errors import ScorolinkError, UnknownName
+
+app = typer.Typer(
+    help="scorolink — move Scoro data where it has to go. Without credentials every command runs against "
+    "the bundled Scoro sandbox, so you can try it all without an account.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+connection_app = typer.Typer(help="Check the Scoro connection and list company accounts.", no_args_is_help=True)
+sandbox_app = typer.Typer(help="Serve local emulators of the APIs scorolink talks to.", no_args_is_help=True)
+app.add_typer(connection_app, name="connection")
+app.add_typer(sandbox_app, name="sandbox")
+
+err = Console(stderr=True)
+
+
+class State:
+    def __init__(self, flags: dict[str, Any], config: str | None) -> None:
+        self.flags = flags
+        self.config = config
+
+    def open(self) -> Any:
+        from scorolink.session import open_scoro
+
+        session = open_scoro(self.flags, self.config)
+        if session.sandbox is not None:
+            err.print("[dim]No Scoro credentials configured (SCORO_API_KEY or SCORO_USERNAME/SCORO_PASSWORD): "
+                      "using the bundled sandbox.[/dim]")
+        return session
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: Annotated[str | None, typer.Option("--config", help="Settings file (default ./scorolink.toml).")] = None,
+    base_url: Annotated[str | None, typer.Option(help="Scoro API base URL, e.g. https://acme.scoro.com/api/v2.")] = None,
+    subdomain: Annotated[str | None, typer.Option(help="Scoro subdomain (acme for acme.scoro.com).")] = None,
+    company_account_id: Annotated[str | None, typer.Option(help="Company account id to act on.")] = None,
+    api_key: Annotated[str | None, typer.Option(help="API key (prefer SCORO_API_KEY: flags stay in shell history).")] = None,
+    username: Annotated[str | None, typer.Option(help="User login for user-level access.")] = None,
+    password: Annotated[str | None, typer.Option(help="Password (prefer SCORO_PASSWORD).")] = None,
+    timezone: Annotated[str | None, typer.Option(help="Site time zone for SQL-style datetimes.")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    flags = {"base_url": base_url, "subdomain": subdomain, "company_account_id": company_account_id,
+             "api_key": api_key, "username": username, "password": password, "timezone": timezone}
+    ctx.obj = State(flags, config)
+
+
+def _json(value: Any) -> None:
+    typer.echo(output.dumps(value, indent=2))
+
+
+# -- catalog ----------------------------------------------------------------------------------
+@app.command("objects")
+def objects_cmd(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
+    """List every Scoro object with its module, key and allowed operations."""
+    rows = [object_summary(spec) for spec in CATALOG]
+    if as_json:
+        _json(rows)
+        return
+    table = [{"object": r["name"], "module": r["module"], "key": r["key"], "operations": ",".join(r["operations"]),
+              "incremental": r["incremental"] or "", "sync": "yes" if r["sync"] else ""} for r in rows]
+    output.print_table(table, title=f"{len(rows)} Scoro objects")
+
+
+@app.command("describe")
+def describe_cmd(
+    ctx: typer.Context,
+    obj: Annotated[str, typer.Argument(metavar="OBJECT", help="Object name, e.g. Invoices.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    live: Annotated[bool, typer.Option("--live", help="Add the custom fields of the connected account.")] = False,
+) -> None:
+    """Show one object's fields, filters, nested structures and relations."""
+    spec = CATALOG.get(obj)
+    if spec is None:
+        raise UnknownName("object", obj, CATALOG.names())
+    if live:
+        with ctx.obj.open() as session:
+            spec = session.connector.spec(spec.name)
+    info = describe_object(spec)
+    if as_json:
+        _json(info)
+        return
+    console = Console()
+    console.print(f"[bold]{info['name']}[/bold]  module [cyan]{info['module']}[/cyan]  key {info['key']}  "
+                  f"operations {', '.join(info['operations'])}  incremental {info['incremental'] or '-'}")
+    output.print_table([{"field": f["name"], "type": f["type"], "api key": f["api_key"],
+                         "read-only": "yes" if f["read_only"] else "", "filters": " ".join(f["filters"]),
+                         "view-only": "yes" if f.get("detail_only") else ""} for f in info["fields"]],
+                       console=console)
+    if info["nested"]:
+        output.print_table([{"nested": n["field"], "type": n["type"], "kind": n["kind"], "api key": n["api_key"]}
+                            for n in info["nested"]], console=console)
+    if info["relations"]:
+        output.print_table([{"field": r["field"], "references": f"{r['object']}.{r['target_field']}"}
+                            for r in info["relations"]], console=console)
+
+
+# -- connection -------------------------------------------------------------------------------
+@connection_app.command("test")
+def connection_test(ctx: typer.Context,
+                    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
+    """Check the settings: authenticate, list company accounts, read one page."""
+    started = time.monotonic()
+    with ctx.obj.open() as session:
+        accounts = session.client.company_accounts()
+        custom = session.connector.custom_field_definitions()
+        result = {"ok": True, "target": session.label, "company_accounts": len(accounts),
+                  "custom_fields": len(custom), "requests": session.client.stats.total,
+                  "seconds": round(time.monotonic() - started, 3)}
+    if as_json:
+        _json(result)
+    else:
+        Console().print(f"[green]OK[/green] {result['target']}: {result['company_accounts']} company account(s), "
+                        f"{result['custom_fields']} custom field(s), {result['requests']} requests")
+
+
+@connection_app.command("accounts")
+def connection_accounts(ctx: typer.Context,
+                        as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
+    """List the company accounts the credentials can act on (`companyAccount/list`)."""
+    with ctx.obj.open() as session:
+        rows = list(session.connector.read("BusinessEntity"))
+    if as_json:
+        _json(rows)
+    else:
+        output.print_table(rows, title="company accounts")
+
+
+# -- read -------------------------------------------------------------------------------------
+@app.command("read")
+def read_cmd(
+    ctx: typer.Context,
+    obj: Annotated[str, typer.Argument(metavar="OBJECT", help="Object name, e.g. Invoices.")],
+    where: Annotated[list[str] | None, typer.Option("--where", "-w", help="Condition 'Field op value'; repeatable. "
+                     "Filters Scoro supports natively are sent to the API, the rest apply locally.")] = None,
+    limit: Annotated[int | None, typer.Option(help="Stop after N records.")] = None,
+    columns: Annotated[str | None, typer.Option(help="Comma-separated fields (binary fields only when named).")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
+    include_deleted: Annotated[bool, typer.Option(help="Also records deleted in the last 30 days.")] = False,
+    out: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Read any object through the connector."""
+    if fmt not in ("table", "json", "csv"):
+        raise typer.BadParameter("use table, json or csv", param_hint="--format")
+    conditions = [parse_condition(w) for w in where or []]
+    cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+    with ctx.obj.open() as session:
+        records = session.connector.read(obj, conditions, columns=cols, include_deleted=include_deleted,
+                                         limit=limit if fmt != "table" else min(limit or 100, 100))
+        if fmt == "table":
+            rows = list(records)
+            output.print_table(rows, title=f"{obj}: {len(rows)} record(s)")
+            if limit is None and len(rows) == 100:
+                err.print("[dim]Showing the first 100; use --limit, --format json or csv for more.[/dim]")
+            return
+        stream = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
+        try:
+            count = output.write_json_lines(records, stream) if fmt == "json" else output.write_csv(
+                records, stream, cols)
+        finally:
+            if out:
+                stream.close()
+        err.print(f"[dim]{count} record(s), {session.client.stats.total} request(s)[/dim]")
+
+
+# -- sandbox ----------------------------------------------------------------------------------
+@sandbox_app.command("scoro")
+def sandbox_scoro(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 8765,
+    data: Annotated[Path | None, typer.Option(help="SQLite file that keeps the sandbox's state between runs.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for the generated data and faults.")] = 1,
+    size: Annotated[int, typer.Option(help="Approximate number of records in the default site.")] = 300,
+    sites: Annotated[int, typer.Option(help="Number of separate Scoro sites (accounts).")] = 2,
+    rate_limit: Annotated[int | None, typer.Option(help="Requests allowed per 2-second window.")] = None,
+    daily_quota: Annotated[int | None, typer.Option(help="Requests allowed per day.")] = None,
+    fault_rate: Annotated[float, typer.Option(help="Share of requests that fail (0..1).")] = 0.0,
+) -> None:
+    """Serve the Scoro API v2 emulator over HTTP; prints one JSON line with base_url, api_key and
+    company_account_id, then serves until Ctrl+C."""
+    from scorolink.sandbox.scoro.cli import serve_command
+
+    serve_command(host=host, port=port, data=str(data) if data else None, seed=seed, size=size, sites=sites,
+                  rate_per_window=rate_limit, daily_quota=daily_quota, fault_rate=fault_rate)
+
+
+# -- demo (the main job until replication lands) ----------------------------------------------
+@app.command("demo")
+def demo_cmd(
+    size: Annotated[int, typer.Option(help="Approximate number of sandbox records.")] = 300,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable summary.")] = False,
+) -> None:
+    """Start the Scoro sandbox on loopback and read every object through the connector over HTTP."""
+    from scorolink.demo import run_demo
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, disable=as_json) as progress:
+        task = progress.add_task("reading", total=None)
+
+        def step(name: str, done: int, total: int) -> None:
+            progress.update(task, description=f"reading {name}", completed=done, total=total)
+
+        summary = run_demo(size=size, on_object=step)
+    if as_json:
+        _json(summary)
+        return
+    output.print_table([{"object": name, "records": v["rows"], "requests": v["requests"], "seconds": v["seconds"]}
+                        for name, v in summary["objects"].items()],
+                       title=f"Read {summary['records']} records from {len(summary['objects'])} objects with "
+                             f"{summary['requests']} requests at {summary['base_url']}")
 
 
 def main() -> None:
-    app()
+    debug = "--debug" in sys.argv
+    try:
+        app(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        err.print("Aborted.")
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except ScorolinkError as exc:
+        if debug:
+            traceback.print_exc()
+        err.print(f"[red]Error:[/red] {exc}", highlight=False)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)

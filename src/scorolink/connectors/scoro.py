@@ -40,7 +40,7 @@ _CUSTOM_TYPES = {
     "checkbox": FieldType.BOOLEAN, "boolean": FieldType.BOOLEAN, "bool": FieldType.BOOLEAN,
     "number": FieldType.DECIMAL, "money": FieldType.DECIMAL, "decimal": FieldType.DECIMAL,
     "numeric": FieldType.DECIMAL, "integer": FieldType.INTEGER, "relation": FieldType.INTEGER,
-    "image": FieldType.INTEGER, "date": FieldType.DATE, "datetime": FieldType.DATETIME,
+    "date": FieldType.DATE, "datetime": FieldType.DATETIME,
     "duration": FieldType.TIME, "time": FieldType.TIME,
 }
 
@@ -250,8 +250,7 @@ class ScoroConnector:
 
     def _read_labor_cost(self, spec: ObjectSpec, plan: FilterPlan, needed: frozenset[str]) -> Iterator[Record]:
         """usersLaborCost rows are {user_id, labor_cost: [{date, hour_cost}]}: one record per date."""
-        user_filter = {k: v for k, v in plan.filter.items() if k == "user_id"}
-        for page in self.client.iter_pages(spec.module, filter=user_filter or None):
+        for page in self.client.iter_pages(spec.module, filter=plan.filter or None):
             for row in page:
                 costs = row.get("labor_cost") or []
                 for entry in costs if isinstance(costs, list) else []:
@@ -270,18 +269,9 @@ class ScoroConnector:
     def _binary(self, spec: ObjectSpec, f: Field, record: Record, key: str) -> bytes | None:
         if spec.module == "files":
             return self.client.download_file(record[key])
-        # Pictures: the row carries a URL (contact_picture); fetch it only when there is one.
-        url = record.get("_url") or self._picture_url(spec, record, key)
-        return self.client.fetch_url(url) if url else None
-
-    def _picture_url(self, spec: ObjectSpec, record: Record, key: str) -> str | None:
-        url_field = next((x for x in spec.fields if x.api_key == "contact_picture" and x.type is not FieldType.BINARY),
-                         None)
-        if url_field is not None and record.get(url_field.name):
-            return str(record[url_field.name])
-        row = self.client.view(spec.module, record[key])
-        value = row.get("contact_picture")
-        return str(value) if value else None
+        # Pictures: the list row carries a URL (contact_picture); one GET where there is one.
+        url = record.get(f.name)
+        return self.client.fetch_url(str(url)) if url else None
 
     def _parallel(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
         items = list(items)
@@ -338,11 +328,14 @@ class ScoroConnector:
         for f in spec.binary_fields:
             if not f.read_only:
                 content = _pop_ci(record, f.name)
-        request = record_to_wire(spec, {k: v for k, v in record.items() if k.lower() != key_name.lower()}, self.tz)
+        body = {k: v for k, v in record.items() if action == "insert" or k.lower() != key_name.lower()}
+        request = record_to_wire(spec, body, self.tz)
         for k, v in spec.fixed_values:
             request[k] = v
         if spec.parent is not None and spec.module == "comments":
             request.setdefault("module", spec.parent.module)
+        if spec.module == "relations":
+            request = _relation_request(request, spec.parent.module if spec.parent else "contacts")
         if action == "insert":
             if spec.module == "files" and content is not None:
                 name = request.pop("file_name", None) or _get_ci(record, "FileName") or "upload.bin"
@@ -371,6 +364,13 @@ class ScoroConnector:
         self.client.modify(spec.module, {"labor_cost": [entry]}, user_id)
         return {"UserId": user_id, "Date": coerce(_get_ci(record, "Date"), day, self.tz),
                 "HourCost": coerce(_get_ci(record, "HourCost"), cost, self.tz)}
+
+
+def _relation_request(flat: dict[str, Any], parent_module: str) -> dict[str, Any]:
+    """One flat ContactRelations row as relations/modify wants it: the related object in a list."""
+    related = {k: v for k, v in flat.items() if k not in ("object_id", "type")}
+    return {"object_id": flat.get("object_id"), "type": flat.get("type") or parent_module,
+            "related_objects": [related]}
 
 
 def _truthy(value: Any) -> bool:

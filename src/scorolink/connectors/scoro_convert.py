@@ -181,7 +181,10 @@ def record_from_wire(spec: ObjectSpec, row: dict[str, Any], tz: tzinfo,
         if columns is not None and f.name not in columns:
             continue
         if f.type is FieldType.BINARY:
-            continue  # fetched separately, only when selected
+            # Fetched by the connector only when selected; until then the wire value (a link) stands in.
+            if columns is not None:
+                record[f.name] = get_path(row, f.api_key)
+            continue
         raw = customs.get(f.api_key) if f.custom else get_path(row, f.api_key)
         record[f.name] = from_wire(raw, f.type, tz)
     for n in spec.nested:

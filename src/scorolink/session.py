@@ -1,0 +1,74 @@
+"""Opening a Scoro connection: the configured account, or the bundled sandbox when none is.
+
+The sandbox fallback is what lets a person try every command on a fresh machine without a
+Scoro account; the CLI says so on stderr each time it happens.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from typing import Any
+
+import httpx
+
+from scorolink.clients.asgi_bridge import SyncASGITransport
+from scorolink.clients.scoro import ScoroClient
+from scorolink.config import ScoroSettings, load_scoro_settings
+from scorolink.connectors.scoro import ScoroConnector
+
+SANDBOX_SEED_ENV = "SCOROLINK_SANDBOX_SEED"
+SANDBOX_SIZE_ENV = "SCOROLINK_SANDBOX_SIZE"
+
+
+@dataclass
+class ScoroSession:
+    connector: ScoroConnector
+    sandbox: Any | None = None  # the in-process ScoroSandbox when no account is configured
+
+    @property
+    def client(self) -> ScoroClient:
+        return self.connector.client
+
+    @property
+    def label(self) -> str:
+        s = self.client.settings
+        where = "bundled sandbox" if self.sandbox is not None else s.url
+        return f"{where} (company account {s.company_account_id})"
+
+    def close(self) -> None:
+        self.connector.close()
+
+    def __enter__(self) -> ScoroSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def sandbox_settings(sandbox: Any, base: ScoroSettings | None = None, base_url: str | None = None) -> ScoroSettings:
+    """Settings that reach a sandbox site (in-process when no base_url is given)."""
+    site = sandbox.default
+    url = base_url or f"http://sandbox.local{site['base_path']}"
+    settings = base or ScoroSettings()
+    return replace(settings, base_url=url, subdomain=None, company_account_id=site["company_account_ids"][0],
+                   api_key=site["api_key"], username=None, password=None, timezone=site.get("timezone", "UTC"))
+
+
+def start_bundled_sandbox(seed: int | None = None, size: int | None = None) -> Any:
+    from scorolink.sandbox.scoro import SandboxConfig, ScoroSandbox
+
+    return ScoroSandbox(SandboxConfig(seed=seed if seed is not None else int(os.environ.get(SANDBOX_SEED_ENV, 1)),
+                                      size=size if size is not None else int(os.environ.get(SANDBOX_SIZE_ENV, 300))))
+
+
+def open_scoro(flags: dict[str, Any] | None = None, config_file: str | None = None, *,
+               transport: httpx.BaseTransport | None = None) -> ScoroSession:
+    settings = load_scoro_settings(flags, config_file)
+    if not settings.configured:
+        sandbox = start_bundled_sandbox()
+        settings = sandbox_settings(sandbox, settings)
+        client = ScoroClient(settings, transport=SyncASGITransport(sandbox.app))
+        return ScoroSession(ScoroConnector(client), sandbox)
+    client = ScoroClient(settings.validate(), transport=transport)
+    return ScoroSession(ScoroConnector(client))
