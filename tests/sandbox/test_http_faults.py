@@ -153,3 +153,16 @@ def test_secrets_masked_in_request_log(served) -> None:
     httpx.post(f"{base}/userAuth/modify", json={"company_account_id": "demo", "username": "x", "password": "secret"})
     entry = sb.recent_requests(1)[0]
     assert entry["body"]["password"] == "***" and entry["module"] == "userAuth" and entry["status"] == 401
+
+
+def test_drop_in_process_raises_connection_error() -> None:
+    from sandbox_http import Client
+
+    from scorolink.sandbox.scoro.faults import SandboxConnectionDropped
+
+    sb = ScoroSandbox(SandboxConfig(seed=1, size=50, sites=1))
+    sb.inject("drop")
+    with pytest.raises(ConnectionError) as info:
+        Client(sb)("users/list")
+    assert isinstance(info.value, SandboxConnectionDropped)
+    assert Client(sb)("users/list")[0] == 200

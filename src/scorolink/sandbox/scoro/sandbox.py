@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import collections
 import contextlib
 import json
+import os
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -23,12 +26,21 @@ from .sites import Site, make_site, password
 from .store import Store
 
 LOG_SIZE = 1000
+IN_MEMORY_MAX = 50_000  # above this size and without a data file, rows live in a temporary SQLite file
 
 
 class ScoroSandbox:
     def __init__(self, config: SandboxConfig | None = None) -> None:
         self.config = cfg = config or SandboxConfig()
-        self.store = Store(cfg.data)
+        self._temp_path = None
+        path = cfg.data
+        if path is None and cfg.size > IN_MEMORY_MAX:
+            # Big throwaway sites go to a temporary file so they never have to fit in memory.
+            fd, path = tempfile.mkstemp(prefix="scoro-sandbox-", suffix=".sqlite")
+            os.close(fd)
+            self._temp_path = path
+            atexit.register(self._remove_temp)
+        self.store = Store(path)
         saved_clock = self.store.meta_get("clock")
         self.clock = Clock(max(parse_utc(cfg.start_time), float(saved_clock or 0)))
         self._sites: dict[str, Site] = {}
@@ -178,3 +190,11 @@ class ScoroSandbox:
     def close(self) -> None:
         self.store.meta_set("clock", str(self.clock.now()))
         self.store.close()
+        self._remove_temp()
+
+    def _remove_temp(self) -> None:
+        if self._temp_path:
+            for suffix in ("", "-wal", "-shm"):
+                with contextlib.suppress(OSError):
+                    os.remove(self._temp_path + suffix)
+            self._temp_path = None
