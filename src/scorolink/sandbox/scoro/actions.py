@@ -269,8 +269,7 @@ def related_objects(api: Api, call: Call) -> dict:
     out: dict[str, Any] = {}
     for target in keys:
         if target == "files":
-            items = [f for f in api.store.scan(site, "files")
-                     if rid in ((f.get("relations") or {}).get(module) or [])][:100]
+            items = api.store.find_in_list(site, "files", f"$.relations.{module}", rid, 100)
         elif target == "projects":
             items = api.store.find(site, "projects", "company_id", rid, 100)
         else:

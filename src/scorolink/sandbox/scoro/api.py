@@ -190,7 +190,7 @@ class Api:
         has_cf = module in customfields.MODULES_WITH_CF
         out: list[dict] = []
         skipped = 0
-        for row in self.store.scan(site, module, include_deleted, scope, modified, rid):
+        for row in self.store.scan(site, module, include_deleted, scope, modified, rid, filters.literals(rest)):
             if filters.matches(row, rest, self.custom_values(module, row) if has_cf else None):
                 if skipped < offset:
                     skipped += 1

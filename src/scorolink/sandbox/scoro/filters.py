@@ -70,3 +70,20 @@ def matches(row: dict, flt: dict, custom: dict | None = None) -> bool:
         if not match_value(value, cond):
             return False
     return True
+
+
+def literals(flt: dict) -> list[str]:
+    """Lower-case texts every matching row's raw JSON must contain: the longest literal part of each
+    plain string condition. Numbers, empty values and IN lists give none (their stored text may differ)."""
+    out = []
+    for cond in flt.values():
+        if isinstance(cond, dict) and not cond.keys() & RANGE_KEYS:
+            out += literals(cond)
+        elif isinstance(cond, str):
+            part = max(cond.split("%"), key=len).lower()
+            if len(part) >= 2 and part.isascii() and part.isprintable() and not any(ch in part for ch in '"\\/'):
+                try:
+                    float(part)
+                except ValueError:
+                    out.append(part)
+    return out

@@ -128,8 +128,12 @@ class Store:
 
     @staticmethod
     def _where(site: str, module: str, include_deleted: bool, scope: str | None | type[Ellipsis],
-               modified: tuple[float | None, float | None] | None, rid: int | None) -> tuple[str, list]:
+               modified: tuple[float | None, float | None] | None, rid: int | None,
+               contains: Iterable[str] = ()) -> tuple[str, list]:
         sql, args = ["site=?", "module=?"], [site, module]
+        for text in contains:  # cheap pre-check in C before any row is parsed in Python
+            sql.append("instr(lower(data), ?) > 0")
+            args.append(text)
         if not include_deleted:
             sql.append("deleted=0")
         if scope is None:
@@ -157,9 +161,10 @@ class Store:
         return [json.loads(r[0]) for r in rows]
 
     def scan(self, site: str, module: str, include_deleted: bool = False, scope: Any = Ellipsis,
-             modified: tuple | None = None, rid: int | None = None) -> Iterator[dict]:
-        """All matching rows in id order, fetched in keyset batches (the lock is never held across yields)."""
-        where, args = self._where(site, module, include_deleted, scope, modified, rid)
+             modified: tuple | None = None, rid: int | None = None, contains: Iterable[str] = ()) -> Iterator[dict]:
+        """Matching rows in id order, fetched in keyset batches (the lock is never held across yields).
+        ``contains``: lower-case texts the raw JSON must contain (a superset filter)."""
+        where, args = self._where(site, module, include_deleted, scope, modified, rid, contains)
         last = -(2**62)
         while True:
             rows = self._q(f"SELECT id, data FROM rows WHERE {where} AND id>? ORDER BY id LIMIT {BATCH}", [*args, last])
@@ -171,8 +176,17 @@ class Store:
 
     def find(self, site: str, module: str, field: str, value: object, limit: int) -> list[dict]:
         """Live rows whose top-level ``field`` equals ``value`` (SQLite's JSON functions, no Python scan)."""
+        literal = json.dumps({field: value}, separators=(",", ":"))[1:-1]
         rows = self._q(f"SELECT data FROM rows WHERE site=? AND module=? AND deleted=0 "
-                       f"AND json_extract(data, '$.{field}')=? ORDER BY id LIMIT ?", (site, module, value, limit))
+                       f"AND (instr(data, ?) > 0) AND json_extract(data, '$.{field}')=? ORDER BY id LIMIT ?",
+                       (site, module, literal, value, limit))
+        return [json.loads(r[0]) for r in rows]
+
+    def find_in_list(self, site: str, module: str, path: str, value: object, limit: int) -> list[dict]:
+        """Live rows whose JSON array at ``path`` (e.g. ``$.relations.contacts``) holds ``value``."""
+        rows = self._q(f"SELECT data FROM rows WHERE site=? AND module=? AND deleted=0 AND EXISTS "
+                       f"(SELECT 1 FROM json_each(data, '{path}') WHERE value=?) ORDER BY id LIMIT ?",
+                       (site, module, value, limit))
         return [json.loads(r[0]) for r in rows]
 
     def purge_deleted(self, before_ts: float) -> int:
