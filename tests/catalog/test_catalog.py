@@ -135,7 +135,8 @@ def test_seed_custom_fields_shape() -> None:
     assert types["fk_money"] is FieldType.DECIMAL
     assert types["fk_number_range_2"] is FieldType.DECIMAL
     assert types["fk_duration_avg"] is FieldType.TIME
-    assert types["fk_imageId"] is FieldType.INTEGER
+    # image custom fields hold a file reference, read as text like the connector's runtime discovery
+    assert types["fk_imageId"] is FieldType.STRING
     assert types["fk_relation_comp"] is FieldType.INTEGER
     assert types["fk_numbering"] is FieldType.STRING
 
@@ -215,7 +216,10 @@ def test_nested_shapes(spec: ObjectSpec) -> None:
 def _assert_unique(where: str, fields: tuple[Field, ...], nested: tuple[Nested, ...]) -> None:
     names = Counter([f.name.lower() for f in fields] + [n.field.lower() for n in nested])
     assert [n for n, c in names.items() if c > 1] == [], f"{where}: duplicate names"
-    keys = Counter([f.api_key for f in fields] + [n.api_key for n in nested])
+    # a BINARY field names the wire key its bytes are fetched from (PictureContent <- contact_picture)
+    keys = Counter(
+        [f.api_key for f in fields if f.type is not FieldType.BINARY] + [n.api_key for n in nested]
+    )
     assert [k for k, c in keys.items() if c > 1] == [], f"{where}: duplicate api keys"
 
 
@@ -269,8 +273,6 @@ def test_object_behaviours(spec: ObjectSpec) -> None:
         assert spec.parent is None
     for fld in spec.binary_fields:
         assert fld.name in {"PictureContent", "Content"}
-    if spec.incremental is None and spec.name not in SEED_TABLES.incremental:
-        pass
     # custom fields are discovered at runtime, never declared
     assert not any(f.custom for f in spec.fields)
 
@@ -327,3 +329,25 @@ def test_canonical_name_mapping_examples() -> None:
     task = _obj("Tasks").field_named("UpdatedDate")
     assert inv is not None and inv.datetime_style == "sql"
     assert task is not None and task.datetime_style == "iso"
+
+
+@pytest.mark.parametrize("spec", OBJECTS, ids=IDS)
+def test_delete_flag_matches_fields(spec: ObjectSpec) -> None:
+    assert spec.has_delete_flag == (spec.field_named("IsDeleted") is not None)
+
+
+@pytest.mark.parametrize("spec", OBJECTS, ids=IDS)
+def test_detail_only_data_is_reachable(spec: ObjectSpec) -> None:
+    detail = [f.name for f in spec.fields if f.detail_only] + [n.field for n in spec.nested if n.detail_only]
+    if detail:
+        assert spec.detailed_list or spec.has_view, f"{spec.name}: {detail} need a view or a detailed list"
+
+
+@pytest.mark.parametrize("spec", OBJECTS, ids=IDS)
+def test_read_only_objects_and_key_fields(spec: ObjectSpec) -> None:
+    if spec.key == "Id":
+        key = spec.field_named("Id")
+        assert key is not None and key.read_only, f"{spec.name}.Id is assigned by Scoro"
+    for name in ("CreatedDate", "UpdatedDate", "DeletedDate", "IsDeleted", "SearchName", "PictureContent"):
+        fld = spec.field_named(name)
+        assert fld is None or fld.read_only, f"{spec.name}.{name}"

@@ -86,7 +86,11 @@ class Nested:
 
 @dataclass(frozen=True, slots=True)
 class Relation:
-    """A foreign key: `field` of this object points at `target_field` of `object`."""
+    """A foreign key: `field` of this object points at `target_field` of `object`.
+
+    `field` may be dotted, `Lines.ProductId`: a field of a nested structure. It may also name
+    a nested list of scalars (`kind="values"`), each value pointing at the target.
+    """
 
     field: str
     object: str

@@ -169,7 +169,7 @@ def R(field: str, obj: str, target: str = "Id") -> Relation:  # noqa: N802
     return Relation(field, obj, target)
 
 
-def values(name: str, api_key: str, *, detail: bool = False, ro: bool = False, desc: str = "") -> Nested:
+def values(name: str, api_key: str, *, detail: bool = False, ro: bool = False) -> Nested:
     """A list of scalars (the seed's `ValueType`)."""
     return Nested(name, api_key, "ValueType", kind="values", detail_only=detail, read_only=ro)
 
@@ -444,12 +444,13 @@ CONTACT_FIELDS = (
     f("CatId", "cat_id", I),
     f("CatName", "cat_name", ro=True),
     PERMISSIONS,
+    f("ContactPicture", "contact_picture", ro=True, desc="profile image URL (SyncHub ContactPicture)"),
     f(
         "PictureContent",
         "contact_picture",
         BIN,
         ro=True,
-        desc="the picture's bytes; one extra request per record (the wire value is a URL)",
+        desc="the bytes behind ContactPicture's URL; one extra request per record, only when selected",
     ),
     *stamps_iso(),
     *deleted(),
@@ -470,13 +471,14 @@ MEANS_OF_CONTACT = (
 
 def contact_nested(*, person: bool) -> tuple[Nested, ...]:
     out: tuple[Nested, ...] = (
+        # Skyvia's single `Address` beside `Addresses`. The reference documents only the
+        # `addresses` list on contacts; `address` is Skyvia's name taken as the wire key.
         Nested(
             "Address",
             "address",
             "AddressType",
             kind="object",
             fields=ADDRESS_FIELDS,
-            detail_only=True,
         ),
         Nested("Addresses", "addresses", "AddressType", kind="objects", fields=ADDRESS_FIELDS),
         *(values(name, f"means_of_contact.{k}") for name, k in MEANS_OF_CONTACT),
@@ -726,7 +728,7 @@ add(_obj(
     ),
     relations=(*EVENT_RELATIONS, R("RelatedTaskId", "Tasks"), R("RepeatId", "CalendarEvents"),
                R("Users.Id", "Users"), R("Resources.ResourceId", "EventResources")),
-    custom_fields=True, custom_field_module="calendar",
+    custom_fields=True,
 ))
 
 add(_obj(
@@ -1460,7 +1462,7 @@ def _guess_type(field_id: str) -> FieldType:
         return DEC
     if name.startswith("fk_duration"):
         return TIME
-    if name in {"fk_imageid", "fk_image1id"} or name.startswith("fk_relation_"):
+    if name.startswith("fk_relation_"):
         return I
     return S
 
