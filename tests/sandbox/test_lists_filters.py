@@ -191,3 +191,11 @@ def test_addresses_and_search(shared: ScoroSandbox) -> None:
     name = c.data("projects/list", per_page=1)[0]["project_name"]
     hits = c.data("search/list", request={"search_phrase": name, "modules": ["projects"]})
     assert hits and hits[0]["module"] == "projects"
+
+
+def test_bookmark_applies_its_saved_filter(shared: ScoroSandbox) -> None:
+    c = Client(shared)
+    mark = next(b for b in c.all("bookmarks") if b["module"] == "projects")
+    rows = c.data("projects/list", per_page=100, bookmark={"bookmark_id": str(mark["id"])})
+    assert rows and {p["status"] for p in rows} == {"inprogress"}
+    assert c("projects/list", bookmark={"bookmark_id": "999"})[0] == 404

@@ -105,3 +105,31 @@ def test_sandbox_imports_nothing_else_from_scorolink() -> None:
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     assert not alias.name.startswith("scorolink") or alias.name.startswith("scorolink.sandbox"), path
+
+
+def test_set_count_works_for_every_stored_module() -> None:
+    from scorolink.sandbox.scoro.modules import MODULES, VIRTUAL
+
+    sb = ScoroSandbox(SandboxConfig(seed=6, size=150, sites=1))
+    c = Client(sb)
+    for module in sorted(set(MODULES) - VIRTUAL - {"comments", "relations"}):
+        sb.set_count(site="demo", module=module, n=2)
+        extra = {"filter": {"category": ["user", "admin", "cupo"]}} if module == "users" else {}
+        assert len(c.data(f"{module}/list", **extra)) == 2, module
+
+
+def test_concurrent_writes_get_distinct_ids() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    sb = ScoroSandbox(SandboxConfig(seed=1, size=100, sites=1))
+    body = {"apiKey": sb.default["api_key"], "company_account_id": "demo"}
+    with sb.run_in_thread() as base, httpx.Client(timeout=10) as http:
+        def create(n: int) -> int:
+            r = http.post(f"{base}/contacts/modify", json={**body, "request": {"name": f"Parallel {n}"}})
+            return r.json()["data"]["contact_id"]
+
+        with ThreadPoolExecutor(8) as pool:
+            ids = list(pool.map(create, range(40)))
+    assert len(set(ids)) == 40

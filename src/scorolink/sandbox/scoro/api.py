@@ -5,9 +5,11 @@ Special actions (files, relations, comments, pdf, ...) live in actions.py and re
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import random
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +23,7 @@ from .modules import DELETE, LIST, MODIFY, MODULES, VIEW, VIRTUAL, Module, boole
 from .sites import Site
 from .store import Store
 
+READ_ACTIONS = frozenset({"list", "view", "download", "pdf", "getRelatedObjects", "settings"})
 DURATION = re.compile(r"^\d{2,}:[0-5]\d:[0-5]\d$")
 ALWAYS_READONLY = {"created_date", "modified_date", "deleted_date", "is_deleted", "permissions", "custom_fields"}
 NAME_OF = {  # id field -> (module, field filled from it, how)
@@ -92,6 +95,7 @@ class Api:
         self._blanks: dict[str, dict] = {}
         self._line_blanks: dict[str, dict] = {}
         self._last_purge = 0.0
+        self._write_lock = threading.RLock()
 
     # -- entry point --------------------------------------------------------------------------------------
     def handle(self, call: Call) -> tuple[int, dict]:
@@ -113,9 +117,12 @@ class Api:
         return self.handle_authenticated(call)
 
     def handle_authenticated(self, call: Call) -> tuple[int, dict]:
+        handler = SPECIAL.get((call.module, call.action)) or GENERIC[call.action]
+        # Writes read, change and save a row; one at a time so concurrent requests cannot lose updates.
+        guard = self._write_lock if call.action not in READ_ACTIONS else contextlib.nullcontext()
         try:
-            handler = SPECIAL.get((call.module, call.action)) or GENERIC[call.action]
-            return 200, handler(self, call)
+            with guard:
+                return 200, handler(self, call)
         except ApiError as exc:
             return self.failure(exc)
 
@@ -456,6 +463,11 @@ def do_list(api: Api, call: Call) -> dict:
         raise ApiError(404, f"Unknown action 'list' for module '{spec.name}'")
     page, per_page, detailed = api.paging(call)
     flt = call.body.get("filter") if isinstance(call.body.get("filter"), dict) else {}
+    bookmark = call.body.get("bookmark")
+    if isinstance(bookmark, dict) and bookmark.get("bookmark_id") not in (None, ""):
+        saved = api.get_row(call, "bookmarks", bookmark["bookmark_id"])
+        if saved.get("module") == spec.name:  # a saved view narrows its own module's list
+            flt = {**saved.get("_filter", {}), **flt}
     scope: Any = Ellipsis
     if spec.name == "tasks" and not call.flag("include_subtasks"):
         scope = None

@@ -222,7 +222,7 @@ def g_contacts(c: Ctx, r: random.Random, i: int, t: float) -> dict:
 def g_projects(c: Ctx, r: random.Random, i: int, t: float) -> dict:
     cid, mgr = c.project_company(i), c.pick(r, "users")
     start = t + r.uniform(0, 30) * DAY
-    status = r.choice(["inprogress", "inprogress", "pending", "completed", "cancelled", "future"])
+    status = ["future", "inprogress", "pending", "inprogress", "completed", "cancelled", "inprogress"][i % 7]
     return {
         "project_id": i, "no": str(230000 + i), "project_name": names.project(c.seed, i),
         "description": f"<p>{names.project(c.seed, i)} for {c.contact_name(cid)}</p>", "company_id": cid,
@@ -590,14 +590,16 @@ GENERATORS: dict[str, Callable[[Ctx, random.Random, int, float], dict]] = {
                                          "created_date": None, "created_user": 1, "use_permissions": 0, "use_statuses": 1, "use_board_view": 0,
                                          "status": "active", "status_name": "Active"},
     "bookmarks": _simple(lambda c, r, i: {"id": i, "name": ["My open tasks", "Active projects", "Unpaid invoices"][(i - 1) % 3],
-                                          "module": ["tasks", "projects", "invoices"][(i - 1) % 3], "user_id": 1, "is_shared": 1}),
+                                          "module": ["tasks", "projects", "invoices"][(i - 1) % 3], "user_id": 1, "is_shared": 1,
+                                          "_filter": [{"is_completed": 0}, {"status": "inprogress"}, {"status": "unpaid"}][(i - 1) % 3]}),
     "usersLaborCost": _simple(lambda c, r, i: {"user_id": i, "labor_cost": [{"date": c.day(c.now - 365 * DAY), "hour_cost": float(20 + i % 15)}]}),
-    "statuses": lambda c, r, i, t: {"status_id": STATUSES[i - 1][1], "status_name": STATUSES[i - 1][2], "color": STATUSES[i - 1][3],
-                                    "module": STATUSES[i - 1][0], "is_default": int(STATUSES[i - 1][1] in ("inprogress", "task_status1", "busy", "quote_status1")),
-                                    "modified_date": None},
-    "customFields": _simple(lambda c, r, i: dict(customfields.CUSTOM_FIELDS[i - 1])),
+    # Fixed catalogues (set_count past their length repeats them).
+    "statuses": lambda c, r, i, t: (lambda s: {"status_id": s[1], "status_name": s[2], "color": s[3], "module": s[0],
+                                               "is_default": int(s[1] in ("inprogress", "task_status1", "busy", "quote_status1")),
+                                               "modified_date": None})(STATUSES[(i - 1) % len(STATUSES)]),
+    "customFields": _simple(lambda c, r, i: dict(customfields.CUSTOM_FIELDS[(i - 1) % len(customfields.CUSTOM_FIELDS)])),
     "relationTypes": _simple(lambda c, r, i: dict(zip(("relation_name", "relation_side_one", "relation_side_two", "relation_object_type"),
-                                                      RELATION_TYPES[i - 1], strict=True))),
+                                                      RELATION_TYPES[(i - 1) % len(RELATION_TYPES)], strict=True))),
     "contacts": g_contacts, "projects": g_projects, "projectPhases": g_projectPhases, "tasks": g_tasks,
     "calendar": g_calendar, "timeEntries": g_timeEntries, "comments": g_comments, "products": g_products,
     "receipts": g_receipts, "files": g_files, "bookings": g_bookings, "timeOffs": g_timeOffs,
