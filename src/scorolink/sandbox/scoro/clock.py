@@ -36,18 +36,38 @@ class TimeFormat:
 
     def __init__(self, timezone: str) -> None:
         self.tz: tzinfo = ZoneInfo(timezone)
+        self._offsets: dict[int, int] = {}  # hour number -> UTC offset in seconds (generation formats millions)
+
+    def _wall(self, ts: float) -> tuple[datetime, int]:
+        hour = int(ts // 3600)
+        offset = self._offsets.get(hour)
+        if offset is None:
+            delta = datetime.fromtimestamp(hour * 3600, self.tz).utcoffset()
+            offset = self._offsets[hour] = int(delta.total_seconds()) if delta else 0
+        return datetime.fromtimestamp(int(ts) + offset, UTC), offset
 
     def local(self, ts: float) -> datetime:
         return datetime.fromtimestamp(ts, UTC).astimezone(self.tz).replace(microsecond=0)
 
     def iso(self, ts: float | None) -> str | None:
-        return None if ts is None else self.local(ts).isoformat()
+        if ts is None:
+            return None
+        d, off = self._wall(ts)
+        sign, off = ("+", off) if off >= 0 else ("-", -off)
+        return (f"{d.year:04d}-{d.month:02d}-{d.day:02d}T{d.hour:02d}:{d.minute:02d}:{d.second:02d}"
+                f"{sign}{off // 3600:02d}:{off % 3600 // 60:02d}")
 
     def sql(self, ts: float | None) -> str | None:
-        return None if ts is None else self.local(ts).strftime("%Y-%m-%d %H:%M:%S")
+        if ts is None:
+            return None
+        d, _ = self._wall(ts)
+        return f"{d.year:04d}-{d.month:02d}-{d.day:02d} {d.hour:02d}:{d.minute:02d}:{d.second:02d}"
 
     def date(self, ts: float | None) -> str | None:
-        return None if ts is None else self.local(ts).strftime("%Y-%m-%d")
+        if ts is None:
+            return None
+        d, _ = self._wall(ts)
+        return f"{d.year:04d}-{d.month:02d}-{d.day:02d}"
 
     def day_start_ts(self, day: str) -> float:
         """Epoch seconds of local midnight at the start of ``day`` (``YYYY-mm-dd``)."""
