@@ -169,3 +169,20 @@ def test_booleans_accept_strings(api: Client) -> None:
     cid = api.data("contacts/modify", request={"name": "B", "is_supplier": "1", "is_client": False})["contact_id"]
     row = api.data(f"contacts/view/{cid}")
     assert row["is_supplier"] == 1 and row["is_client"] == 0
+
+
+def test_created_documents_are_complete(api: Client) -> None:
+    product = api.data("products/view/1")
+    inv = api.data("invoices/modify", request={"company_id": 1, "lines": [{"product_id": 1, "amount": 2}]})
+    line = inv["lines"][0]
+    assert line["price"] == product["price"] and line["product_name"] == product["name"]
+    assert line["sum"] == round(product["price"] * 2, 2) and line["dates"] == {}
+    assert inv["no"] == str(230000 + inv["id"]) and inv["date"] and inv["status"] == "unpaid"
+    assert inv["currency"] == "EUR" and inv["account_id"] == "demo"
+
+
+def test_means_of_contact_update_keeps_other_kinds(api: Client) -> None:
+    cid = api.data("contacts/modify", request={"name": "M", "means_of_contact": {"phone": ["+372 1"]}})["contact_id"]
+    row = api.data(f"contacts/modify/{cid}", request={"means_of_contact": {"email": "m@x.test"}})
+    assert row["means_of_contact"]["phone"] == ["+372 1"] and row["means_of_contact"]["email"] == ["m@x.test"]
+    assert set(row["means_of_contact"]) >= {"mobile", "phone", "email", "website", "skype", "fax"}

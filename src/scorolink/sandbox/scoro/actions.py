@@ -199,7 +199,9 @@ def contact_rules(api: Api, call: Call, row: dict, req: dict, creating: bool) ->
     if row["contact_type"] not in ("company", "person"):
         raise ApiError(400, "contact_type must be company or person")
     if isinstance(req.get("means_of_contact"), dict):
-        moc = dict(row.get("means_of_contact") or {})
+        stored = api.store.get(call.site.name, "contacts", row["contact_id"]) if not creating else None
+        moc = {k: [] for k in ("mobile", "phone", "email", "email_for_invoice", "website", "skype", "fax")}
+        moc.update((stored or {}).get("means_of_contact") or {})
         for k, v in req["means_of_contact"].items():
             moc[k] = v if isinstance(v, list) else [v]
         row["means_of_contact"] = moc

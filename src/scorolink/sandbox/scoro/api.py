@@ -372,6 +372,13 @@ class Api:
             for name, target in {"product_id": "products", "vat_code_id": "vatCodes", "doer_id": "users"}.items():
                 if name in given:
                     self.check_ref(call, f"lines[{n}].{name}", given[name], target)
+            product_id = as_int(given.get("product_id"))
+            if product_id and lid not in old:  # a new line starts from its product
+                product = self.store.get(call.site.name, "products", product_id) or {}
+                for name, source in (("product_name", "name"), ("product_code", "code"), ("comment", "name"),
+                                     ("description", "name"), ("price", "price"), ("unit", "unit")):
+                    if name in line and source in product:
+                        line[name] = product[source]
             for name, value in given.items():
                 if name != "id" and name in line:
                     line[name] = coerce(name, value, line[name])
@@ -422,8 +429,8 @@ def scope_of(module: str, row: dict) -> str | None:
 
 
 def _emptied(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _emptied(v) for k, v in value.items()}
+    if isinstance(value, dict):  # keys that are data (dates, depot ids), not field names, go
+        return {k: _emptied(v) for k, v in value.items() if not k[:1].isdigit()}
     if isinstance(value, list):
         return []
     if isinstance(value, bool):
@@ -507,9 +514,14 @@ def do_modify(api: Api, call: Call) -> dict:
     api.apply_custom_fields(module, row, req)
     api.apply_lines(call, module, row, req)
     if creating:
-        row[call.spec.key] = api.store.next_id(call.site.name, call.spec.sequence)
+        row[call.spec.key] = rid = api.store.next_id(call.site.name, call.spec.sequence)
         if "account_id" in row and not row["account_id"]:
             row["account_id"] = str(call.body.get("company_account_id"))
+        if "no" in row and not row["no"]:  # document and project numbers, as numeric strings
+            row["no"] = str((5000 if module == "bills" else 230000) + rid)
+        today = call.site.tf.date(api.clock.now())
+        if "date" in row and not row["date"]:
+            row["date"] = today
     api.save(call, module, row, creating=creating)
     after = AFTER_SAVE.get(module)
     if after:
