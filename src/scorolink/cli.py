@@ -31,7 +31,7 @@ sandbox_app = typer.Typer(help="Serve local emulators of the APIs scorolink talk
 app.add_typer(connection_app, name="connection")
 app.add_typer(sandbox_app, name="sandbox")
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 class State:
@@ -102,7 +102,7 @@ def describe_cmd(
     if as_json:
         _json(info)
         return
-    console = Console()
+    console = output.stdout_console()
     console.print(f"[bold]{info['name']}[/bold]  module [cyan]{info['module']}[/cyan]  key {info['key']}  "
                   f"operations {', '.join(info['operations'])}  incremental {info['incremental'] or '-'}")
     output.print_table([{"field": f["name"], "type": f["type"], "api key": f["api_key"],
@@ -132,7 +132,7 @@ def connection_test(ctx: typer.Context,
     if as_json:
         _json(result)
     else:
-        Console().print(f"[green]OK[/green] {result['target']}: {result['company_accounts']} company account(s), "
+        output.stdout_console().print(f"[green]OK[/green] {result['target']}: {result['company_accounts']} company account(s), "
                         f"{result['custom_fields']} custom field(s), {result['requests']} requests")
 
 

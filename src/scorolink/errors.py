@@ -22,6 +22,12 @@ class ConfigError(ScorolinkError):
     exit_code = 2
 
 
+class InvalidInput(ScorolinkError):
+    """Input that cannot be read (a malformed condition, an unknown action): fix it and run again."""
+
+    exit_code = 2
+
+
 class UnknownName(ScorolinkError):
     """An object or field name that the catalog does not know."""
 

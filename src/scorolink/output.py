@@ -72,9 +72,14 @@ def write_csv(records: Iterable[dict[str, Any]], out: IO[str], columns: list[str
     return count
 
 
+def stdout_console() -> Console:
+    """Stdout console; when piped, wide enough that tables are not squeezed to 80 columns."""
+    return Console() if sys.stdout.isatty() else Console(width=200)
+
+
 def print_table(records: list[dict[str, Any]], title: str | None = None, console: Console | None = None,
                 max_width: int = 40) -> None:
-    console = console or Console()
+    console = console or stdout_console()
     columns = list(records[0]) if records else []
     table = Table(title=title, show_lines=False, header_style="bold")
     for column in columns:

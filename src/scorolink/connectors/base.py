@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from scorolink.errors import ScorolinkError
+from scorolink.errors import InvalidInput, ScorolinkError
 
 Record = dict[str, Any]
 
@@ -41,25 +41,25 @@ def parse_condition(text: str) -> Condition:
     `Id in (1, 2, 3)`, `Name like 'Acme%'`, `Deadline is null`. Values stay text here."""
     match = _CONDITION.match(text)
     if not match:
-        raise ScorolinkError(
+        raise InvalidInput(
             f"Cannot read condition {text!r}. Write it as 'Field op value' with op one of "
             "=, !=, <, <=, >, >=, LIKE, IN (a, b), IS NULL, IS NOT NULL — e.g. \"Date >= 2024-01-01\"."
         )
     op = " ".join(match["op"].lower().split())
     op = "!=" if op == "<>" else op
     if op in ("not like", "not in"):
-        raise ScorolinkError(f"{op.upper()} is not supported in --where; use the query command for it.")
+        raise InvalidInput(f"{op.upper()} is not supported in --where; use the query command for it.")
     raw = match["value"]
     if op in ("is null", "is not null"):
         if raw:
-            raise ScorolinkError(f"Condition {text!r}: nothing may follow {op.upper()}.")
+            raise InvalidInput(f"Condition {text!r}: nothing may follow {op.upper()}.")
         return Condition(match["field"], op)
     if not raw:
-        raise ScorolinkError(f"Condition {text!r} has no value after {op!r}.")
+        raise InvalidInput(f"Condition {text!r} has no value after {op!r}.")
     if op == "in":
         inner = raw.strip()
         if not (inner.startswith("(") and inner.endswith(")")):
-            raise ScorolinkError(f"Condition {text!r}: IN needs a list in parentheses, e.g. Id IN (1, 2).")
+            raise InvalidInput(f"Condition {text!r}: IN needs a list in parentheses, e.g. Id IN (1, 2).")
         return Condition(match["field"], op, tuple(_unquote(v) for v in _split_list(inner[1:-1])))
     return Condition(match["field"], op, _unquote(raw))
 
