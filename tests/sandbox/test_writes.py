@@ -186,3 +186,9 @@ def test_means_of_contact_update_keeps_other_kinds(api: Client) -> None:
     row = api.data(f"contacts/modify/{cid}", request={"means_of_contact": {"email": "m@x.test"}})
     assert row["means_of_contact"]["phone"] == ["+372 1"] and row["means_of_contact"]["email"] == ["m@x.test"]
     assert set(row["means_of_contact"]) >= {"mobile", "phone", "email", "website", "skype", "fax"}
+
+
+def test_renaming_a_project_keeps_the_new_name(api: Client) -> None:
+    renamed = api.data("projects/modify/1", request={"project_name": "Renamed project"})
+    assert renamed["project_name"] == "Renamed project"
+    assert api.data("projects/view/1")["project_name"] == "Renamed project"

@@ -138,7 +138,7 @@ def task_rules(api: Api, call: Call, row: dict, req: dict, creating: bool) -> No
         parent = api.get_row(call, "tasks", req["parent_id"])
         for name in ("project_id", "project_phase_id", "person_id", "company_id", "quote_id", "quote_line_id", "is_personal"):
             row[name] = parent.get(name)
-        api.derive_names(call, row)
+        api.derive_names(call, row, "tasks")
     elif not creating and "parent_id" in req:
         raise ApiError(400, "parent_id cannot be changed")
     if "related_users" in req:

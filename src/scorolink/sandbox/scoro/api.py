@@ -315,13 +315,13 @@ class Api:
                     or name.startswith("_") or name in ("lines", "phases"):
                 continue
             row[name] = coerce(name, value, row[name])
-        self.derive_names(call, row)
+        self.derive_names(call, row, module)
 
-    def derive_names(self, call: Call, row: dict) -> None:
-        """Fill the *_name / *_email fields that mirror an id, as Scoro does."""
+    def derive_names(self, call: Call, row: dict, module: str) -> None:
+        """Fill the *_name / *_email fields that mirror an id of another row, as Scoro does."""
         site = call.site.name
         for id_field, (target, name_field) in NAME_OF.items():
-            if name_field not in row or id_field not in row:
+            if name_field not in row or id_field not in row or target == module:
                 continue
             rid = as_int(row[id_field])
             ref = self.store.get(site, target, rid) if rid else None

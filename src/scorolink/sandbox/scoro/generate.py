@@ -65,8 +65,9 @@ def plan(size: int) -> dict[str, int]:
     counts["relationTypes"] = len(RELATION_TYPES)
     rest = max(0, size - sum(counts.values()))
     total_w = sum(WEIGHTS.values())
+    minimum = {"contacts": 6, "comments": 30}
     for module, w in WEIGHTS.items():
-        counts[module] = max(6 if module == "contacts" else 3, rest * w // total_w)
+        counts[module] = max(minimum.get(module, 3), rest * w // total_w)
     return counts
 
 
@@ -330,13 +331,31 @@ def g_timeEntries(c: Ctx, r: random.Random, i: int, t: float) -> dict:
     }
 
 
+# contacts twice: once on a company, once on a person; 11 slots so the 5% deleted rows rotate over kinds
+COMMENT_SLOTS = ("projects", "tasks", "contacts", "invoices", "quotes", "orders", "bills", "prepayments",
+                 "calendar", "tasks", "contacts")
+
+
 def g_comments(c: Ctx, r: random.Random, i: int, t: float) -> dict:
-    module = r.choice(["projects", "tasks", "tasks", "contacts", "invoices", "quotes", "orders", "bills",
-                       "prepayments", "calendar"])
-    obj = c.pick(r, module) or 1
-    return {"comment_id": i, "parent_id": 0, "comment": f"<p>{r.choice(['Looks good', 'Please check', 'Done', 'Waiting for client', 'Updated the numbers'])} ({i})</p>",
+    """Round-robin over the commentable modules so every parent kind has comments, on live objects."""
+    slot = (i - 1) % len(COMMENT_SLOTS)
+    module = COMMENT_SLOTS[slot]
+    if module == "contacts":
+        obj = c.person(r) if slot == len(COMMENT_SLOTS) - 1 else c.company(r)
+    else:
+        obj = c.pick(r, module)
+    lo, hi = c.ranges.get(module, (1, 1))
+    if module in WEIGHTS and obj % 20 == 4:  # generated soft-deleted rows; move to the neighbour
+        obj = obj + 3 if obj + 3 <= hi else max(lo, obj - 3)
+    if module == "tasks" and is_subtask(obj):
+        obj -= 1
+    parent = 0
+    if i > len(COMMENT_SLOTS) and r.random() < 0.3:
+        parent = i - len(COMMENT_SLOTS)  # a reply; the same slot, though not always the same object
+    return {"comment_id": i, "parent_id": 0 if parent and parent < lo else parent,
+            "comment": f"<p>{r.choice(['Looks good', 'Please check', 'Done', 'Waiting for client', 'Updated the numbers'])} ({i})</p>",
             "user_id": c.pick(r, "users"), "created_date": None, "modified_date": None, "is_deleted": 0,
-            "deleted_date": None, "_module": module, "_object_id": obj}
+            "deleted_date": None, "_module": module, "_object_id": obj or 1}
 
 
 def g_products(c: Ctx, r: random.Random, i: int, t: float) -> dict:
@@ -537,6 +556,11 @@ def g_relations(c: Ctx, r: random.Random, i: int, t: float) -> dict:
     return {"_rid": i, "object_id": obj, "type": "contacts", "related_objects": rel}
 
 
+def _lap(i: int, n: int) -> str:
+    """Suffix that keeps string keys unique when set_count asks for more rows than a catalogue has."""
+    return "" if i <= n else f"_{(i - 1) // n + 1}"
+
+
 def _simple(fn: Callable[[Ctx, random.Random, int], dict]) -> Callable[[Ctx, random.Random, int, float], dict]:
     return lambda c, r, i, t: fn(c, r, i)
 
@@ -594,12 +618,15 @@ GENERATORS: dict[str, Callable[[Ctx, random.Random, int, float], dict]] = {
                                           "_filter": [{"is_completed": 0}, {"status": "inprogress"}, {"status": "unpaid"}][(i - 1) % 3]}),
     "usersLaborCost": _simple(lambda c, r, i: {"user_id": i, "labor_cost": [{"date": c.day(c.now - 365 * DAY), "hour_cost": float(20 + i % 15)}]}),
     # Fixed catalogues (set_count past their length repeats them).
-    "statuses": lambda c, r, i, t: (lambda s: {"status_id": s[1], "status_name": s[2], "color": s[3], "module": s[0],
+    "statuses": lambda c, r, i, t: (lambda s: {"status_id": s[1] + _lap(i, len(STATUSES)), "status_name": s[2], "color": s[3], "module": s[0],
                                                "is_default": int(s[1] in ("inprogress", "task_status1", "busy", "quote_status1")),
                                                "modified_date": None})(STATUSES[(i - 1) % len(STATUSES)]),
-    "customFields": _simple(lambda c, r, i: dict(customfields.CUSTOM_FIELDS[(i - 1) % len(customfields.CUSTOM_FIELDS)])),
-    "relationTypes": _simple(lambda c, r, i: dict(zip(("relation_name", "relation_side_one", "relation_side_two", "relation_object_type"),
-                                                      RELATION_TYPES[(i - 1) % len(RELATION_TYPES)], strict=True))),
+    "customFields": _simple(lambda c, r, i: {**customfields.CUSTOM_FIELDS[(i - 1) % len(customfields.CUSTOM_FIELDS)],
+                                             "id": customfields.CUSTOM_FIELDS[(i - 1) % len(customfields.CUSTOM_FIELDS)]["id"]
+                                             + _lap(i, len(customfields.CUSTOM_FIELDS))}),
+    "relationTypes": _simple(lambda c, r, i: {**dict(zip(("relation_name", "relation_side_one", "relation_side_two", "relation_object_type"),
+                                                         RELATION_TYPES[(i - 1) % len(RELATION_TYPES)], strict=True)),
+                                              "relation_name": RELATION_TYPES[(i - 1) % len(RELATION_TYPES)][0] + _lap(i, len(RELATION_TYPES))}),
     "contacts": g_contacts, "projects": g_projects, "projectPhases": g_projectPhases, "tasks": g_tasks,
     "calendar": g_calendar, "timeEntries": g_timeEntries, "comments": g_comments, "products": g_products,
     "receipts": g_receipts, "files": g_files, "bookings": g_bookings, "timeOffs": g_timeOffs,
