@@ -199,3 +199,16 @@ def test_bookmark_applies_its_saved_filter(shared: ScoroSandbox) -> None:
     rows = c.data("projects/list", per_page=100, bookmark={"bookmark_id": str(mark["id"])})
     assert rows and {p["status"] for p in rows} == {"inprogress"}
     assert c("projects/list", bookmark={"bookmark_id": "999"})[0] == 404
+
+
+def test_every_commentable_kind_has_comments_on_live_objects(shared: ScoroSandbox) -> None:
+    c = Client(shared)
+    seen: dict[str, set] = {}
+    for row in shared.store.scan("demo", "comments"):
+        seen.setdefault(row["_module"], set()).add(row["_object_id"])
+    for module in ("bills", "calendar", "contacts", "invoices", "orders", "prepayments", "projects", "quotes", "tasks"):
+        live = [o for o in seen.get(module, ()) if c(f"{module}/view/{o}")[0] == 200]
+        assert live, module
+        assert c.data("comments/list", request={"module": module, "object_id": live[0]})
+    kinds = {c.data(f"contacts/view/{o}")["contact_type"] for o in seen["contacts"]}
+    assert kinds == {"company", "person"}
