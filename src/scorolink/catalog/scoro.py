@@ -65,30 +65,19 @@ def f(
     return Field(name, api_key, type, read_only=ro, detail_only=detail, description=desc)
 
 
+def _datetime(name: str, api_key: str, style: DatetimeStyle, ro: bool, detail: bool, desc: str) -> Field:
+    return Field(name, api_key, FieldType.DATETIME, read_only=ro, detail_only=detail, datetime_style=style,
+                 description=desc)
+
+
 def iso(name: str, api_key: str, *, ro: bool = False, detail: bool = False, desc: str = "") -> Field:
     """A Datetime-ISO field (`2016-03-25T15:47:20+02:00`)."""
-    return Field(
-        name,
-        api_key,
-        FieldType.DATETIME,
-        read_only=ro,
-        detail_only=detail,
-        datetime_style=DatetimeStyle.ISO,
-        description=desc,
-    )
+    return _datetime(name, api_key, DatetimeStyle.ISO, ro, detail, desc)
 
 
 def sql(name: str, api_key: str, *, ro: bool = False, detail: bool = False, desc: str = "") -> Field:
     """A Datetime-SQL field (`2016-03-25 15:47:20`, site time zone)."""
-    return Field(
-        name,
-        api_key,
-        FieldType.DATETIME,
-        read_only=ro,
-        detail_only=detail,
-        datetime_style=DatetimeStyle.SQL,
-        description=desc,
-    )
+    return _datetime(name, api_key, DatetimeStyle.SQL, ro, detail, desc)
 
 
 def key(api_key: str, type: FieldType = I) -> Field:

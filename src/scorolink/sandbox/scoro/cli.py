@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import sys
 
 from .config import Faults, RateLimit, SandboxConfig
@@ -15,6 +16,8 @@ def serve_command(host: str = "127.0.0.1", port: int = 8000, data: str | None = 
     sb = ScoroSandbox(SandboxConfig(seed=seed, size=size, data=data, sites=sites,
                                     rate_limit=RateLimit(per_window=rate_per_window, daily=daily_quota),
                                     faults=Faults(rate=fault_rate, seed=seed)))
+    if port == 0:
+        port = _free_port(host)  # the line printed below must carry the real port
     default = sb.default
     origin = f"http://{host}:{port}"
     user = default["users"][0]
@@ -31,3 +34,9 @@ def serve_command(host: str = "127.0.0.1", port: int = 8000, data: str | None = 
     finally:
         sb.close()
         sys.stdout.flush()
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
