@@ -20,4 +20,5 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy --ignore-missing-imports src/scorolink/catalog src/scorolink/clients src/scorolink/connectors

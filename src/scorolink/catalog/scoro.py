@@ -173,14 +173,14 @@ def deleted(style_note: str = "") -> tuple[Field, ...]:
 
 
 def stamps_iso(created: bool = True) -> tuple[Field, ...]:
-    out = (iso("UpdatedDate", "modified_date", ro=True),)
+    out: tuple[Field, ...] = (iso("UpdatedDate", "modified_date", ro=True),)
     if created:
         out += (iso("CreatedDate", "created_date", ro=True),)
     return out
 
 
 def stamps_sql(created: bool = True) -> tuple[Field, ...]:
-    out = (sql("UpdatedDate", "modified_date", ro=True),)
+    out: tuple[Field, ...] = (sql("UpdatedDate", "modified_date", ro=True),)
     if created:
         out += (sql("CreatedDate", "created_date", ro=True),)
     return out
@@ -202,7 +202,7 @@ ADDRESS_FIELDS = (
 
 def company_address(zip_name: str = "ZipCode", country_name: bool = False) -> tuple[Field, ...]:
     """The document's `company_address` dict, flattened the way Skyvia names it (view only)."""
-    out = (
+    out: tuple[Field, ...] = (
         f("CompanyAddressCountry", "company_address.country", ro=True, detail=True),
         f("CompanyAddressCounty", "company_address.county", ro=True, detail=True),
         f("CompanyAddressMunicipality", "company_address.municipality", ro=True, detail=True),

@@ -131,7 +131,7 @@ class ScoroClient:
                 raise AuthenticationFailed("no user token and no username/password to get one",
                                            hint="Set SCORO_API_KEY, or SCORO_USERNAME and SCORO_PASSWORD")
             device_id = hashlib.sha256(f"scorolink:{s.url}:{s.username}".encode()).hexdigest()[:32]
-            body = {"company_account_id": s.company_account_id, "username": s.username, "password": s.password,
+            body: dict[str, Any] = {"company_account_id": s.company_account_id, "username": s.username, "password": s.password,
                     "device_type": "server", "device_name": "scorolink", "device_id": device_id, "request": {}}
             if s.lang:
                 body["lang"] = s.lang
@@ -284,8 +284,7 @@ class ScoroClient:
             page += 1
 
     def view(self, module: str, object_id: Any, *, include_deleted: bool = False) -> dict[str, Any]:
-        extra = {"include_deleted": 1} if include_deleted else {}
-        data = self.call(module, "view", object_id, **extra)
+        data = self.call(module, "view", object_id, include_deleted=1 if include_deleted else None)
         if not isinstance(data, dict):
             raise NotFound(f"no record {object_id}", endpoint=f"{module}/view")
         return data

@@ -181,7 +181,8 @@ class ScoroConnector:
         use_detailed = detail and spec.detailed_list
         use_view = detail and not spec.detailed_list and spec.has_view
         key = spec.key_fields[0]
-        key_api = spec.field_named(key).api_key if spec.field_named(key) else None
+        key_field = spec.field_named(key)
+        key_api = key_field.api_key if key_field else None
         for filter_ in plan.filters():
             previous: set[Any] = set()
             for page in self.client.iter_pages(spec.module, filter=filter_ or None, request=request,
@@ -336,6 +337,7 @@ class ScoroConnector:
             request.setdefault("module", spec.parent.module)
         if spec.module == "relations":
             request = _relation_request(request, spec.parent.module if spec.parent else "contacts")
+        saved: dict[str, Any] | None
         if action == "insert":
             if spec.module == "files" and content is not None:
                 name = request.pop("file_name", None) or _get_ci(record, "FileName") or "upload.bin"
