@@ -87,7 +87,3 @@ def print_table(records: list[dict[str, Any]], title: str | None = None, console
     for record in records:
         table.add_row(*(cell(record.get(c)) for c in columns))
     console.print(table)
-
-
-def stdout() -> IO[str]:
-    return sys.stdout

@@ -256,3 +256,17 @@ def test_limiter_waits_for_the_window_once_the_server_says_it_is_spent():
     assert len(waits) == 1
     limiter.acquire()
     assert len(waits) == 2
+
+
+def test_file_downloads_are_retried_like_reads_and_accept_base64_or_raw_bytes():
+    handler, seen = script(
+        httpx.Response(503, text="busy"),
+        httpx.RemoteProtocolError("dropped"),
+        httpx.Response(200, json={**OK, "data": {"file_id": 3, "content": "aGVsbG8="}}),
+        httpx.Response(200, content=b"\x89PNG", headers={"content-type": "image/png"}),
+    )
+    client = make_client(handler)
+    assert client.download_file(3) == b"hello"
+    assert client.fetch_url("https://cdn.example/pic.png") == b"\x89PNG"
+    assert [r.url.path for r in seen[:3]] == ["/api/v2/files/download/3"] * 3
+    assert client.stats.by_endpoint == {"files/download": 3, "picture/get": 1}

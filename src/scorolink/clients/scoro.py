@@ -214,7 +214,7 @@ class ScoroClient:
                 raise Unavailable(f"gave up after {attempt} attempts: {error}", endpoint=endpoint,
                                   hint="Scoro may be down or overloaded; try again later") from error
             self.stats.retries += 1
-            delay = self._rng.uniform(0, min(self._backoff_cap, self._backoff_base * 2 ** (attempt - 1)))
+            delay = self._backoff_delay(attempt)
             log.info("%s failed (%s); retry %d in %.2fs", endpoint, error, attempt, delay)
             self._sleep(delay)
 
@@ -308,14 +308,9 @@ class ScoroClient:
     def download_file(self, file_id: Any) -> bytes:
         """File content. The response shape is undocumented (reference §4.12): JSON with base64
         `content` or a link, or the raw bytes; all three are accepted."""
-        path = f"files/download/{file_id}"
-        self.limiter.acquire()
-        self.stats.count("files/download")
-        response = self.http.post(path, content=json.dumps({**self._auth(), "request": {}}))
-        self.limiter.observe(response.headers)
+        response = self._download("POST", f"files/download/{file_id}", "files/download",
+                                  content=json.dumps({**self._auth(), "request": {}}))
         if "json" not in response.headers.get("content-type", "json"):
-            if response.status_code >= 400:
-                raise _error_for(response.status_code, [], "files/download")
             return response.content
         data = self._parse(response, "files/download")
         if isinstance(data, dict):
@@ -327,24 +322,37 @@ class ScoroClient:
         raise Unavailable("files/download returned neither content nor a link", endpoint="files/download")
 
     def fetch_url(self, url: str) -> bytes:
-        """Download a linked resource (contact pictures): one plain GET, retried like a read."""
+        """Download a linked resource (contact pictures): one plain GET."""
+        response = self._download("GET", url, "picture/get")
+        if response.status_code >= 400:
+            raise _error_for(response.status_code, [], "picture/get")
+        return response.content
+
+    def _download(self, method: str, target: str, endpoint: str, content: str | None = None) -> httpx.Response:
+        """A binary read, retried like any read on 5xx and connection problems; 4xx raise at once."""
         attempt = 0
         while True:
             attempt += 1
             self.limiter.acquire()
-            self.stats.count("picture/get")
+            self.stats.count(endpoint)
             try:
-                response = self.http.get(url)
-                if response.status_code < 500:
-                    if response.status_code >= 400:
-                        raise _error_for(response.status_code, [], "picture/get")
-                    return response.content
-                error: Exception = Unavailable(f"HTTP {response.status_code}", endpoint="picture/get")
+                response = self.http.request(method, target, content=content)
             except httpx.TransportError as exc:
-                error = exc
+                error: Exception = exc
+            else:
+                self.limiter.observe(response.headers)
+                if 400 <= response.status_code < 500 and "json" not in response.headers.get("content-type", ""):
+                    raise _error_for(response.status_code, [], endpoint)
+                if response.status_code < 500:
+                    return response
+                error = Unavailable(f"HTTP {response.status_code}", endpoint=endpoint)
             if attempt >= self.settings.max_attempts:
-                raise Unavailable(f"could not download {url}: {error}", endpoint="picture/get")
-            self._sleep(self._rng.uniform(0, self._backoff_base * 2 ** (attempt - 1)))
+                raise Unavailable(f"could not download {target}: {error}", endpoint=endpoint)
+            self._sleep(self._backoff_delay(attempt))
+
+    def _backoff_delay(self, attempt: int) -> float:
+        """Exponential backoff with full jitter."""
+        return self._rng.uniform(0, min(self._backoff_cap, self._backoff_base * 2 ** (attempt - 1)))
 
     def upload_file(self, name: str, content: bytes, *, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         """Upload in base64 chunks of at most 5,000,000 characters (`files/modify`)."""
