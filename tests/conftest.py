@@ -3,6 +3,9 @@ talking to it in-process, plus helpers to read the sandbox's request log."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +16,7 @@ from scorolink.clients.scoro import ScoroClient
 from scorolink.connectors.scoro import ScoroConnector
 from scorolink.sandbox.scoro import SandboxConfig, ScoroSandbox
 from scorolink.session import sandbox_settings
+from tests.services import PostgresServer, create_database, drop_database, start_postgres
 
 
 def make_connector(sandbox: ScoroSandbox, **settings: Any) -> ScoroConnector:
@@ -39,3 +43,25 @@ def connector(sandbox: ScoroSandbox) -> Iterator[ScoroConnector]:
 
 def endpoint_counts(sandbox: ScoroSandbox) -> dict[str, int]:
     return dict(sandbox.stats()["requests"]["by_endpoint"])
+
+
+# --- a real PostgreSQL server, started by the test run (tests/services.py) -------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    """One PostgreSQL server per pytest(-xdist) worker, started on first use and stopped at the end."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    server = start_postgres(tmp_path_factory.mktemp(f"postgres-{worker}"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """A fresh, uniquely named database on the worker's server; dropped afterwards."""
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    url = create_database(postgres_server, name)
+    yield url
+    with contextlib.suppress(Exception):
+        drop_database(postgres_server, name)

@@ -1,0 +1,288 @@
+"""Real services for tests: a throwaway PostgreSQL server started by the test run itself.
+
+`start_postgres(base_dir)` runs initdb and pg_ctl from the PostgreSQL server binaries (PATH first,
+then the newest /usr/lib/postgresql/*/bin), on a free port on 127.0.0.1 with its unix socket inside
+the cluster directory and durability switched off for speed. `create_database` gives each test a
+fresh database on it.
+
+initdb and postgres refuse to run as root: when the test run is root, every server command runs as
+the `postgres` system user and the cluster directory belongs to that user. pytest's temporary
+directories are private to root (0700), so in that case the cluster lives in a private directory
+under the system temp dir instead, and `stop()` removes it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import glob
+import os
+import pwd
+import re
+import shlex
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+MIN_VERSION = 13  # DROP DATABASE ... WITH (FORCE)
+SERVER_USER = "postgres"
+START_TIMEOUT = 30.0
+_BINARIES = ("initdb", "pg_ctl", "postgres")
+_FAST_SETTINGS = {
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "listen_addresses": "'127.0.0.1'",
+    "max_connections": "50",
+    "shared_buffers": "32MB",
+    "log_min_messages": "warning",
+}
+# A unix socket path must fit in sun_path (107 bytes on Linux) including "/.s.PGSQL.NNNNN".
+_MAX_SOCKET_DIR = 107 - len("/.s.PGSQL.65535")
+
+
+@dataclass
+class PostgresServer:
+    """A running PostgreSQL server; `url` reaches its `postgres` database as superuser `postgres`."""
+
+    port: int
+    bin_dir: Path
+    data_dir: Path
+    socket_dir: Path
+    log_file: Path
+    run_as: str | None = None
+    _private_dir: Path | None = None
+    _stopped: bool = field(default=False, repr=False)
+
+    @property
+    def host(self) -> str:
+        return "127.0.0.1"
+
+    @property
+    def url(self) -> str:
+        return self.url_for("postgres")
+
+    def url_for(self, dbname: str) -> str:
+        return f"postgresql://{SERVER_USER}@{self.host}:{self.port}/{dbname}"
+
+    def log_tail(self, lines: int = 40) -> str:
+        return _tail(self.log_file, lines)
+
+    def stop(self) -> None:
+        """Stop the server at once (`pg_ctl stop -m immediate`); safe to call twice."""
+        if self._stopped:
+            return
+        self._stopped = True
+        if (self.data_dir / "postmaster.pid").exists():
+            _run(
+                [str(self.bin_dir / "pg_ctl"), "stop", "-D", str(self.data_dir), "-m", "immediate", "-w"],
+                self.run_as,
+                cwd=self.data_dir.parent,
+                check=False,
+            )
+        if self._private_dir is not None:
+            shutil.rmtree(self._private_dir, ignore_errors=True)
+
+
+def find_postgres_bin_dir() -> Path:
+    """The directory holding initdb, pg_ctl and postgres: PATH first, then the newest
+    /usr/lib/postgresql/<version>/bin. Raises RuntimeError (not a skip) when there is none."""
+    on_path = shutil.which("pg_ctl")
+    if on_path:
+        d = Path(on_path).resolve().parent
+        if all((d / b).is_file() for b in _BINARIES):
+            return d
+    candidates = []
+    for d in glob.glob("/usr/lib/postgresql/*/bin"):
+        m = re.fullmatch(r"(\d+)(?:\.(\d+))?", Path(d).parent.name)
+        if m and all((Path(d) / b).is_file() for b in _BINARIES):
+            candidates.append(((int(m[1]), int(m[2] or 0)), Path(d)))
+    if candidates:
+        return max(candidates)[1]
+    raise RuntimeError(
+        "The tests need a real PostgreSQL server, but no PostgreSQL server binaries (initdb, pg_ctl, "
+        f"postgres; version >= {MIN_VERSION}) were found on PATH or in /usr/lib/postgresql/*/bin. "
+        "Install PostgreSQL, e.g. `apt-get install -y postgresql` on Debian/Ubuntu "
+        "(.ci/run does this), `dnf install postgresql-server`, or `brew install postgresql`."
+    )
+
+
+def start_postgres(base_dir: Path) -> PostgresServer:
+    """initdb a fresh cluster under `base_dir`, start it on a free 127.0.0.1 port and wait until it
+    accepts connections. Use a different `base_dir` per process (e.g. per xdist worker)."""
+    bin_dir = find_postgres_bin_dir()
+    _check_version(bin_dir)
+    run_as = SERVER_USER if os.geteuid() == 0 else None
+    base_dir = Path(base_dir).absolute()
+    base_dir.mkdir(parents=True, exist_ok=True)
+    work_dir, private_dir = _work_dir(base_dir, run_as)
+
+    data_dir = work_dir / "data"
+    socket_dir = work_dir / "sock"
+    log_file = work_dir / "postgres.log"
+    socket_dir.mkdir(exist_ok=True)
+    log_file.touch()
+    if run_as:
+        _chown(run_as, work_dir, socket_dir, log_file)
+
+    _run(
+        [str(bin_dir / "initdb"), "-D", str(data_dir), "-A", "trust", "-U", SERVER_USER,
+         "--no-sync", "-E", "UTF8", "--locale=C"],
+        run_as,
+        cwd=work_dir,
+    )
+    settings = dict(_FAST_SETTINGS, unix_socket_directories=f"'{socket_dir}'")
+    with (data_dir / "postgresql.conf").open("a") as conf:
+        conf.write("\n# tests/services.py\n")
+        conf.writelines(f"{k} = {v}\n" for k, v in settings.items())
+
+    attempts = 5  # another process may take the free port before postgres binds it
+    for attempt in range(attempts):
+        server = PostgresServer(_free_port(), bin_dir, data_dir, socket_dir, log_file, run_as, private_dir)
+        started = _run(
+            [str(bin_dir / "pg_ctl"), "start", "-D", str(data_dir), "-l", str(log_file), "-w",
+             "-t", str(int(START_TIMEOUT)), "-o", shlex.join(["-p", str(server.port)])],
+            run_as,
+            cwd=work_dir,
+            check=False,
+        )
+        if started.returncode == 0:
+            break
+        tail = server.log_tail()
+        if attempt + 1 < attempts and "already in use" in server.log_tail(10):
+            continue
+        server.stop()
+        raise RuntimeError(
+            f"PostgreSQL did not start (pg_ctl: {(started.stdout + started.stderr).strip()}).\n"
+            f"Server log ({log_file}):\n{tail}"
+        )
+
+    atexit.register(server.stop)  # a crashed or interrupted test run leaves no server behind
+    _wait_until_ready(server)
+    return server
+
+
+def create_database(server: PostgresServer, name: str | None = None) -> str:
+    """Create a fresh database on `server` and return its URL."""
+    name = name or f"test_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(server.url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return server.url_for(name)
+
+
+def drop_database(server: PostgresServer, name: str) -> None:
+    """Drop a database, disconnecting whoever is still connected to it."""
+    with psycopg.connect(server.url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+def _check_version(bin_dir: Path) -> None:
+    out = subprocess.run(
+        [str(bin_dir / "postgres"), "--version"], capture_output=True, text=True, check=False
+    ).stdout
+    m = re.search(r"(\d+)(?:\.\d+)?", out)
+    if not m or int(m[1]) < MIN_VERSION:
+        raise RuntimeError(
+            f"The tests need PostgreSQL >= {MIN_VERSION}; {bin_dir / 'postgres'} says {out.strip()!r}."
+        )
+
+
+def _work_dir(base_dir: Path, run_as: str | None) -> tuple[Path, Path | None]:
+    """The cluster directory (and, if it is a private one we must remove, that too)."""
+    candidates = [base_dir]
+    if run_as:  # pytest's basetemp is 0700 root: the server user may not reach it
+        candidates += [Path(tempfile.gettempdir()), Path("/tmp")]
+    tag = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    for i, parent in enumerate(candidates):
+        child = "pg" if i == 0 else f"scorolink-pg-{tag}-xxxxxxxx"
+        if len(f"{parent}/{child}/sock") > _MAX_SOCKET_DIR:
+            continue
+        if i == 0:
+            work = parent / "pg"
+            work.mkdir(exist_ok=True)
+            private = None
+        else:
+            work = Path(tempfile.mkdtemp(prefix=f"scorolink-pg-{tag}-", dir=parent))
+            private = work
+        if run_as:
+            _chown(run_as, work)
+            if not _reachable(work, run_as):
+                if private:
+                    shutil.rmtree(private, ignore_errors=True)
+                continue
+        return work, private
+    raise RuntimeError(
+        f"No directory for the PostgreSQL test cluster: {base_dir} "
+        + ("is not reachable by the 'postgres' user " if run_as else "")
+        + "or its socket path is too long, and no temp directory worked either."
+    )
+
+
+def _reachable(path: Path, user: str) -> bool:
+    return _run(["test", "-w", str(path), "-a", "-x", str(path)], user, cwd=Path("/"), check=False).returncode == 0
+
+
+def _chown(user: str, *paths: Path) -> None:
+    pw = pwd.getpwnam(user)
+    for p in paths:
+        os.chown(p, pw.pw_uid, pw.pw_gid)
+
+
+def _run(
+    cmd: list[str], run_as: str | None, *, cwd: Path, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    if run_as:
+        if shutil.which("runuser"):
+            cmd = ["runuser", "-u", run_as, "--", *cmd]
+        else:
+            cmd = ["su", run_as, "-s", "/bin/sh", "-c", shlex.join(cmd)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env["LC_ALL"] = "C"
+    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    if check and result.returncode != 0:
+        raise RuntimeError(
+            f"{shlex.join(cmd)} failed with exit code {result.returncode}:\n{result.stdout}{result.stderr}"
+        )
+    return result
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_until_ready(server: PostgresServer, timeout: float = START_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            with psycopg.connect(server.url, connect_timeout=2) as conn:
+                conn.execute("SELECT 1")
+            return
+        except psycopg.OperationalError as exc:
+            last = exc
+            time.sleep(0.05)
+    tail = server.log_tail()
+    server.stop()
+    raise RuntimeError(
+        f"PostgreSQL on port {server.port} did not accept connections within {timeout:.0f}s "
+        f"(last error: {last}).\nServer log ({server.log_file}):\n{tail}"
+    )
+
+
+def _tail(path: Path, lines: int) -> str:
+    with contextlib.suppress(OSError):
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    return "(no log)"
