@@ -90,11 +90,17 @@ def test_connection_test_against_the_bundled_sandbox():
     assert info["ok"] and info["company_accounts"] >= 1 and info["custom_fields"] > 0
 
 
-def test_demo_reads_every_object_over_loopback():
-    result = run("demo", "--json")
+def test_demo_replicates_every_object_over_loopback_into_sqlite(tmp_path):
+    mirror = tmp_path / "demo.db"
+    result = run("demo", "--json", "--to", f"sqlite:///{mirror}")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
-    readable = [s.name for s in CATALOG if s.allows("select")]
-    assert list(summary["objects"]) == readable
-    assert summary["base_url"].startswith("http://127.0.0.1:")
-    assert summary["records"] == sum(o["rows"] for o in summary["objects"].values()) > 0
+    expected = [s.name for s in CATALOG if s.allows("select") and s.name != "Contacts"]
+    assert list(summary["objects"]) == expected
+    assert summary["failed"] == []
+    assert summary["tables"]["Invoices"] == summary["objects"]["Invoices"]["rows"] > 0
+    assert summary["tables"]["Invoices_Lines"] > 0
+    again = json.loads(run("demo", "--json", "--to", f"sqlite:///{mirror}").stdout)
+    assert {o["mode"] for n, o in again["objects"].items() if n == "Invoices"} == {"incremental"}
+    # A new sandbox on a new port: only picture links (which carry the port) changed.
+    assert {n for n, o in again["objects"].items() if o["rows"]} <= {"People", "Companies"}

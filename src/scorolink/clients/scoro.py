@@ -16,6 +16,7 @@ never retried once it may have reached the server: that raises WriteOutcomeUnkno
 from __future__ import annotations
 
 import base64
+import contextvars
 import hashlib
 import json
 import logging
@@ -24,6 +25,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -50,6 +52,11 @@ UPLOAD_CHUNK_CHARS = 5_000_000  # base64 characters per files/modify request
 SECRET_KEYS = ("apiKey", "user_token", "password")
 
 
+# Requests made under `RequestStats.scope()` are also counted on that scope's counter, so a job
+# that reads several objects at once can say what each one cost.
+_SCOPE: contextvars.ContextVar[Counter[str] | None] = contextvars.ContextVar("scoro_request_scope", default=None)
+
+
 class RequestStats:
     """Requests sent, by `module/action`; thread-safe."""
 
@@ -60,8 +67,22 @@ class RequestStats:
         self.rate_limited = 0
 
     def count(self, endpoint: str) -> None:
+        scope = _SCOPE.get()
         with self._lock:
             self.by_endpoint[endpoint] += 1
+            if scope is not None:
+                scope[endpoint] += 1
+
+    @staticmethod
+    @contextmanager
+    def scope() -> Iterator[Counter[str]]:
+        """Count the requests of this context (and of worker threads started with its context)."""
+        counter: Counter[str] = Counter()
+        token = _SCOPE.set(counter)
+        try:
+            yield counter
+        finally:
+            _SCOPE.reset(token)
 
     @property
     def total(self) -> int:

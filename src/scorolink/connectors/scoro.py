@@ -12,6 +12,7 @@ Reading picks the cheapest request pattern the catalog allows for what was asked
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -278,8 +279,10 @@ class ScoroConnector:
         items = list(items)
         if len(items) <= 1 or self.max_concurrency == 1:
             return [fn(i) for i in items]
+        # Each task runs in a copy of the caller's context, so request scopes follow the work.
+        contexts = [contextvars.copy_context() for _ in items]
         with ThreadPoolExecutor(max_workers=min(self.max_concurrency, len(items))) as pool:
-            return list(pool.map(fn, items))
+            return list(pool.map(lambda ctx, item: ctx.run(fn, item), contexts, items))
 
     # -- writing ---------------------------------------------------------------------------------
     def check_operation(self, spec: ObjectSpec, action: str) -> None:

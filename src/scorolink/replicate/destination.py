@@ -1,0 +1,485 @@
+"""SQL destinations of the mirror: SQLite (stdlib), PostgreSQL (psycopg 3) and DuckDB.
+
+A thin layer over each DB-API driver rather than SQLAlchemy: the loader's hot path is a
+prepared `INSERT ... ON CONFLICT DO UPDATE` run with `executemany` (or multi-row VALUES on
+DuckDB, whose executemany manages a few hundred rows a second), and the schema work needs
+only CREATE, ALTER and a look at the catalog tables. (duckdb-engine's reflection fails
+against DuckDB 2.0 with SQLAlchemy 2.1, which settled it.)
+
+Every dialect answers the same questions: which tables and columns exist, with which types
+and primary key; how to create, add, widen; how to write rows. Values arrive DB-ready from
+`converters`, built once per column.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from scorolink.errors import ConfigError
+from scorolink.replicate.schema import Column, Table
+
+SCHEMES = ("sqlite", "postgresql", "duckdb")
+
+# Narrow to wide: a column only ever moves right (or to string), so no value is lost.
+_NUMERIC_RANK = {"boolean": 0, "integer": 1, "decimal": 2}
+_TEMPORAL_RANK = {"date": 0, "datetime": 1}
+
+
+def widest(existing: str, wanted: str) -> str:
+    """The type that holds both an existing column's values and the values now arriving."""
+    if existing == wanted:
+        return existing
+    if existing in _NUMERIC_RANK and wanted in _NUMERIC_RANK:
+        return max(existing, wanted, key=_NUMERIC_RANK.__getitem__)
+    if existing in _TEMPORAL_RANK and wanted in _TEMPORAL_RANK:
+        return max(existing, wanted, key=_TEMPORAL_RANK.__getitem__)
+    if existing == "binary" or wanted == "binary":
+        return "binary" if existing == wanted else "string"
+    return "string"
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, default=str, ensure_ascii=False, separators=(",", ":"))
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, dict)):
+        return _json(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)
+
+
+def _utc_text(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+class Destination:
+    """One open database. Not thread-safe: the replication engine serialises writes."""
+
+    scheme = ""
+    param = "?"
+    types: dict[str, str] = {}
+    supports_foreign_keys = True
+    supports_indexes = True
+
+    def __init__(self, url: str, conn: Any):
+        self.url = url
+        self.conn = conn
+
+    # -- naming -----------------------------------------------------------------------------------
+    @staticmethod
+    def q(name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    def sql_type(self, logical: str) -> str:
+        return self.types[logical]
+
+    def logical_type(self, declared: str) -> str:
+        """Map a declared column type back to our logical types (unknown types count as string)."""
+        d = declared.lower()
+        for logical, decl in self.types.items():
+            if decl.lower() == d:
+                return logical
+        return "string"
+
+    # -- statements -------------------------------------------------------------------------------
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        cur = self.conn.cursor()
+        cur.execute(sql, params)
+        return cur
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self.conn.cursor().executemany(sql, rows)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return list(self.execute(sql, params).fetchall())
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.begin()
+        try:
+            yield
+        except BaseException:
+            self.conn.rollback()
+            raise
+        else:
+            self.conn.commit()
+
+    def begin(self) -> None:
+        pass  # drivers open a transaction implicitly
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- introspection ----------------------------------------------------------------------------
+    def tables(self) -> set[str]:
+        raise NotImplementedError
+
+    def columns(self, table: str) -> dict[str, str]:
+        """Existing columns: name → declared type."""
+        raise NotImplementedError
+
+    def primary_key(self, table: str) -> tuple[str, ...]:
+        raise NotImplementedError
+
+    def foreign_key_count(self, table: str) -> int:
+        return 0
+
+    # -- DDL ----------------------------------------------------------------------------------------
+    def column_ddl(self, col: Column) -> str:
+        return f"{self.q(col.name)} {self.sql_type(col.type)}" + ("" if col.nullable else " NOT NULL")
+
+    def create_table(self, table: Table, with_foreign_keys: bool) -> None:
+        parts = [self.column_ddl(c) for c in table.columns]
+        parts.append(f"PRIMARY KEY ({', '.join(map(self.q, table.primary_key))})")
+        if with_foreign_keys and self.inline_foreign_keys:
+            parts += [self.foreign_key_ddl(table, i) for i in range(len(table.foreign_keys))]
+        self.execute(f"CREATE TABLE {self.q(table.name)} ({', '.join(parts)})")
+
+    inline_foreign_keys = True
+
+    def foreign_key_ddl(self, table: Table, i: int) -> str:
+        fk = table.foreign_keys[i]
+        return (f"CONSTRAINT {self.q(fk_name(table, i))} FOREIGN KEY ({', '.join(map(self.q, fk.columns))}) "
+                f"REFERENCES {self.q(fk.table)} ({', '.join(map(self.q, fk.ref_columns))})")
+
+    def create_indexes(self, table: Table) -> None:
+        if not self.supports_indexes:
+            return
+        for cols in table.unique:
+            name = index_name(table.name, cols, "uq")
+            self.execute(f"CREATE UNIQUE INDEX IF NOT EXISTS {self.q(name)} ON {self.q(table.name)} "
+                         f"({', '.join(map(self.q, cols))})")
+        for cols in table.indexes:
+            name = index_name(table.name, cols, "ix")
+            self.execute(f"CREATE INDEX IF NOT EXISTS {self.q(name)} ON {self.q(table.name)} "
+                         f"({', '.join(map(self.q, cols))})")
+
+    def add_column(self, table: str, col: Column) -> None:
+        col = Column(col.name, col.type)  # added columns are nullable: existing rows have no value
+        self.execute(f"ALTER TABLE {self.q(table)} ADD COLUMN {self.column_ddl(col)}")
+
+    def widen_column(self, table: str, column: str, logical: str) -> bool:
+        """Change a column's declared type; False when the database needs no change to hold the values."""
+        raise NotImplementedError
+
+    # -- writing ----------------------------------------------------------------------------------------
+    def upsert_sql(self, table: str, columns: Sequence[str], key: Sequence[str]) -> str:
+        cols = ", ".join(map(self.q, columns))
+        marks = ", ".join([self.param] * len(columns))
+        updates = ", ".join(f"{self.q(c)} = excluded.{self.q(c)}" for c in columns if c not in key)
+        action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+        return (f"INSERT INTO {self.q(table)} ({cols}) VALUES ({marks}) "
+                f"ON CONFLICT ({', '.join(map(self.q, key))}) {action}")
+
+    def upsert(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.executemany(sql, rows)
+
+    def converter(self, logical: str) -> Callable[[Any], Any] | None:
+        """None means the driver takes the canonical value as it is."""
+        if logical == "json":
+            return lambda v: None if v is None else _json(v)
+        if logical == "string" or logical == "time":
+            return lambda v: v if v is None or type(v) is str else _text(v)
+        return None
+
+
+def fk_name(table: Table, i: int) -> str:
+    return index_name(table.name, table.foreign_keys[i].columns + (table.foreign_keys[i].table,), "fk")
+
+
+def index_name(table: str, cols: Sequence[str], prefix: str) -> str:
+    name = f"{prefix}_{table}_{'_'.join(cols)}"
+    if len(name) > 60:  # PostgreSQL truncates identifiers at 63 bytes; keep names unique and stable
+        import hashlib
+
+        name = name[:50] + "_" + hashlib.blake2b(name.encode(), digest_size=4).hexdigest()
+    return name
+
+
+class SQLiteDestination(Destination):
+    scheme = "sqlite"
+    types = {"integer": "INTEGER", "decimal": "NUMERIC", "string": "TEXT", "time": "TEXT", "boolean": "BOOLEAN",
+             "date": "DATE", "datetime": "DATETIME", "json": "TEXT", "binary": "BLOB"}
+
+    def logical_type(self, declared: str) -> str:
+        if declared.upper() == "TEXT":
+            return "string"
+        return super().logical_type(declared)
+
+    def begin(self) -> None:
+        self.conn.execute("BEGIN")
+
+    def tables(self) -> set[str]:
+        return {r[0] for r in self.query("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+    def columns(self, table: str) -> dict[str, str]:
+        return {r[1]: r[2] for r in self.query(f"PRAGMA table_info({self.q(table)})")}
+
+    def primary_key(self, table: str) -> tuple[str, ...]:
+        rows = sorted((r[5], r[1]) for r in self.query(f"PRAGMA table_info({self.q(table)})") if r[5])
+        return tuple(name for _, name in rows)
+
+    def foreign_key_count(self, table: str) -> int:
+        return len(self.query(f"PRAGMA foreign_key_list({self.q(table)})"))
+
+    def widen_column(self, table: str, column: str, logical: str) -> bool:
+        # SQLite stores any value in any column; the declared type only guides affinity, and
+        # changing it needs a table rebuild that buys nothing here. Values are never lost.
+        return False
+
+    def converter(self, logical: str) -> Callable[[Any], Any] | None:
+        if logical == "decimal":
+            return lambda v: str(v) if isinstance(v, Decimal) else v
+        if logical == "date":
+            return lambda v: v.isoformat() if isinstance(v, date) else v
+        if logical == "datetime":
+            return _utc_text
+        return super().converter(logical)
+
+
+class PostgresDestination(Destination):
+    scheme = "postgresql"
+    param = "%s"
+    types = {"integer": "BIGINT", "decimal": "NUMERIC", "string": "TEXT", "time": "TEXT", "boolean": "BOOLEAN",
+             "date": "DATE", "datetime": "TIMESTAMPTZ", "json": "JSONB", "binary": "BYTEA"}
+    _declared = {"bigint": "integer", "integer": "integer", "numeric": "decimal", "text": "string",
+                 "boolean": "boolean", "date": "date", "timestamp with time zone": "datetime", "jsonb": "json",
+                 "bytea": "binary", "character varying": "string"}
+    inline_foreign_keys = False  # added NOT VALID after each load; see replicate.engine
+
+    def logical_type(self, declared: str) -> str:
+        return self._declared.get(declared.lower(), "string")
+
+    def tables(self) -> set[str]:
+        return {r[0] for r in self.query(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")}
+
+    def columns(self, table: str) -> dict[str, str]:
+        return {r[0]: r[1] for r in self.query(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = %s ORDER BY ordinal_position", (table,))}
+
+    def primary_key(self, table: str) -> tuple[str, ...]:
+        return tuple(r[0] for r in self.query(
+            "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+            "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = to_regclass(%s) AND i.indisprimary "
+            "ORDER BY array_position(i.indkey, a.attnum)", (self.q(table),)))
+
+    def foreign_key_count(self, table: str) -> int:
+        return int(self.query("SELECT count(*) FROM pg_constraint WHERE conrelid = to_regclass(%s) "
+                              "AND contype = 'f'", (self.q(table),))[0][0])
+
+    def widen_column(self, table: str, column: str, logical: str) -> None:
+        c, target = self.q(column), self.sql_type(logical)
+        existing = self.logical_type(self.columns(table).get(column, "text"))
+        using = f"{c}::int::{target}" if existing == "boolean" and logical != "string" else f"{c}::{target}"
+        self.execute(f"ALTER TABLE {self.q(table)} ALTER COLUMN {c} TYPE {target} USING {using}")
+        return True
+
+    def converter(self, logical: str) -> Callable[[Any], Any] | None:
+        if logical == "json":
+            from psycopg.types.json import Jsonb
+
+            return lambda v: None if v is None else Jsonb(v, dumps=_json)
+        return super().converter(logical)
+
+    def drop_foreign_keys(self, table: str) -> None:
+        for (name,) in self.query("SELECT conname FROM pg_constraint WHERE conrelid = to_regclass(%s) "
+                                  "AND contype = 'f'", (self.q(table),)):
+            self.execute(f"ALTER TABLE {self.q(table)} DROP CONSTRAINT {self.q(name)}")
+
+    def add_foreign_keys(self, table: Table) -> None:
+        for i in range(len(table.foreign_keys)):
+            # NOT VALID: declared for tools and the ERD, never checked against Scoro's data, which
+            # references purged records and uses 0 for "none".
+            self.execute(f"ALTER TABLE {self.q(table.name)} ADD {self.foreign_key_ddl(table, i)} NOT VALID")
+
+
+class DuckDBDestination(Destination):
+    scheme = "duckdb"
+    types = {"integer": "BIGINT", "decimal": "DECIMAL(38,10)", "string": "VARCHAR", "time": "VARCHAR",
+             "boolean": "BOOLEAN", "date": "DATE", "datetime": "TIMESTAMP WITH TIME ZONE", "json": "JSON",
+             "binary": "BLOB"}
+    supports_foreign_keys = False  # DuckDB cannot update a row another table references
+    supports_indexes = False  # ART indexes slow bulk upserts; a columnar scan needs none
+    BATCH = 400
+
+    def begin(self) -> None:
+        self.conn.execute("BEGIN TRANSACTION")
+
+    def tables(self) -> set[str]:
+        return {r[0] for r in self.query(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")}
+
+    def columns(self, table: str) -> dict[str, str]:
+        return {r[0]: r[1] for r in self.query(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position", (table,))}
+
+    def primary_key(self, table: str) -> tuple[str, ...]:
+        rows = self.query("SELECT constraint_column_names FROM duckdb_constraints() "
+                          "WHERE table_name = ? AND constraint_type = 'PRIMARY KEY'", (table,))
+        return tuple(rows[0][0]) if rows else ()
+
+    def logical_type(self, declared: str) -> str:
+        d = declared.upper()
+        if d.startswith("DECIMAL"):
+            return "decimal"
+        if d.startswith("TIMESTAMP"):
+            return "datetime"
+        return {"BIGINT": "integer", "INTEGER": "integer", "VARCHAR": "string", "BOOLEAN": "boolean",
+                "DATE": "date", "JSON": "json", "BLOB": "binary"}.get(d, "string")
+
+    def widen_column(self, table: str, column: str, logical: str) -> None:
+        self.execute(f"ALTER TABLE {self.q(table)} ALTER {self.q(column)} TYPE {self.sql_type(logical)}")
+        return True
+
+    def upsert(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        # Multi-row VALUES: DuckDB's executemany runs one statement per row.
+        if not rows:
+            return
+        head, _, tail = sql.partition(" VALUES ")
+        one, _, conflict = tail.partition(") ON CONFLICT")
+        one += ")"
+        for start in range(0, len(rows), self.BATCH):
+            chunk = rows[start:start + self.BATCH]
+            stmt = f"{head} VALUES {', '.join([one] * len(chunk))} ON CONFLICT{conflict}"
+            self.conn.execute(stmt, [v for row in chunk for v in row])
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        for row in rows:
+            self.conn.execute(sql, row)
+
+
+def open_destination(url: str) -> Destination:
+    """Open a destination by URL, with errors that say what to fix before any data moves."""
+    scheme = urlsplit(url).scheme.split("+")[0].lower()
+    if scheme in ("postgres", "postgresql"):
+        return _open_postgres(url)
+    if scheme == "sqlite":
+        return _open_sqlite(url, _file_path(url, "sqlite"))
+    if scheme == "duckdb":
+        return _open_duckdb(url, _file_path(url, "duckdb"))
+    raise ConfigError(f"Destination {url!r} has an unsupported scheme {scheme or '(none)'!r}. Use "
+                      "sqlite:///path/file.db, postgresql://user@host/db or duckdb:///path/file.duckdb.")
+
+
+def _file_path(url: str, scheme: str) -> str:
+    rest = url.split("://", 1)[1] if "://" in url else ""
+    if not rest.startswith("/") or rest == "/":
+        raise ConfigError(f"Destination {url!r} names no file. Use {scheme}:///relative.db or "
+                          f"{scheme}:////absolute/path.db.")
+    path = rest[1:]
+    return path if path != ":memory:" else ":memory:"
+
+
+def _check_writable_file(url: str, path: str) -> None:
+    if path == ":memory:":
+        return
+    p = Path(path)
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise ConfigError(f"Destination {url!r}: folder {parent} does not exist; create it first.")
+    target = p if p.exists() else parent
+    if not os.access(target, os.W_OK):
+        raise ConfigError(f"Destination {url!r} is read-only ({target} is not writable); choose a writable "
+                          "file or fix its permissions.")
+
+
+def _open_sqlite(url: str, path: str) -> Destination:
+    _check_writable_file(url, path)
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+    except sqlite3.Error as exc:
+        raise ConfigError(f"Cannot open SQLite destination {url!r}: {exc}.") from exc
+    return SQLiteDestination(url, _SQLiteConn(conn))
+
+
+class _SQLiteConn:
+    """sqlite3 in autocommit mode with explicit BEGIN, so DDL is transactional too."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self._conn = conn
+
+    def cursor(self) -> sqlite3.Cursor:
+        return self._conn.cursor()
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        return self._conn.execute(sql, params)
+
+    def commit(self) -> None:
+        if self._conn.in_transaction:
+            self._conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def _open_postgres(url: str) -> Destination:
+    try:
+        import psycopg
+    except ImportError as exc:
+        raise ConfigError("PostgreSQL destinations need psycopg: pip install 'scorolink[postgres]'.") from exc
+    try:
+        conn = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=10)
+    except psycopg.Error as exc:
+        raise ConfigError(f"Cannot reach PostgreSQL destination {_redact(url)}: {str(exc).strip()}") from exc
+    dest = PostgresDestination(url, conn)
+    try:
+        readonly = dest.query("SHOW transaction_read_only")[0][0] == "on"
+        can_create = dest.query("SELECT has_schema_privilege(current_schema(), 'CREATE')")[0][0]
+    finally:
+        conn.rollback()
+    if readonly or not can_create:
+        conn.close()
+        raise ConfigError(f"PostgreSQL destination {_redact(url)} is read-only for this user (cannot create "
+                          "tables in its schema); grant CREATE or use another database.")
+    return dest
+
+
+def _open_duckdb(url: str, path: str) -> Destination:
+    try:
+        import duckdb
+    except ImportError as exc:
+        raise ConfigError("DuckDB destinations need duckdb: pip install 'scorolink[duckdb]'.") from exc
+    _check_writable_file(url, path)
+    try:
+        conn = duckdb.connect(path)
+    except duckdb.Error as exc:
+        raise ConfigError(f"Cannot open DuckDB destination {url!r}: {exc}.") from exc
+    return DuckDBDestination(url, conn)
+
+
+def _redact(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@")
+    return url

@@ -1,0 +1,269 @@
+"""Replicate Scoro objects into a SQL mirror: full the first time, incremental afterwards.
+
+Per object and account:
+- **incremental** when the object has a cursor (UpdatedDate; CreatedDate for Files) that the API
+  filters natively and a previous run set it: read `cursor >= last cursor - overlap`, with deleted
+  records included, and write only what changed. The overlap is the larger of the configured
+  one and the duration of the run that set the cursor, so an edit made while that run was
+  reading cannot fall between two windows;
+- **full** otherwise (first run, `--full`, no cursor, or a cursor the API cannot filter): read
+  everything and diff; records the read did not return are kept with IsDeleted = true;
+- **reconcile** (`--reconcile`, or when the last one is older than `reconcile_days`): after an
+  incremental read, read the live keys (plain pages of 100) and flag the missing ones deleted,
+  which catches deletes the API stopped reporting after its 30-day window.
+
+Objects are read concurrently (the client's rate limiter keeps the pace); writes go through one
+lock, each batch in its own transaction, the cursor with the last batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from scorolink.catalog.model import Catalog, ObjectSpec
+from scorolink.clients.errors import ApiError, AuthenticationFailed
+from scorolink.clients.scoro import RequestStats
+from scorolink.connectors.base import Condition
+from scorolink.connectors.scoro import ScoroConnector
+from scorolink.errors import ScorolinkError
+from scorolink.replicate import mirror, state
+from scorolink.replicate.destination import Destination, open_destination
+from scorolink.replicate.loader import ObjectLoader
+from scorolink.replicate.rows import RowBuilder
+from scorolink.replicate.schema import MirrorOptions, Namer, Table, build_tables, remote_id
+
+log = logging.getLogger(__name__)
+
+# Contacts is the read-only union of People and Companies: mirroring it too would copy every
+# contact twice. Name it in --objects to get it anyway.
+SKIPPED_BY_DEFAULT = ("Contacts",)
+
+
+@dataclass
+class ReplicateOptions:
+    objects: list[str] | None = None
+    full: bool = False
+    reconcile: bool = False
+    mirror: MirrorOptions = field(default_factory=MirrorOptions)
+    overlap_seconds: float = 3600.0
+    reconcile_days: float = 25.0
+    batch_size: int = 500
+    workers: int = 4
+    account: str | None = None  # RemoteAccount value; defaults to the company account id
+
+
+@dataclass
+class ObjectResult:
+    name: str
+    mode: str = ""
+    read: int = 0
+    rows: int = 0  # rows written (new or changed records)
+    deleted: int = 0  # records flagged deleted because Scoro no longer returns them
+    requests: int = 0
+    seconds: float = 0.0
+    reconciled: bool = False
+    error: str | None = None
+
+
+@dataclass
+class ReplicationSummary:
+    destination: str
+    account: str
+    objects: dict[str, ObjectResult]
+    requests: int
+    seconds: float
+    schema: mirror.SchemaChanges
+
+    @property
+    def failed(self) -> list[str]:
+        return [name for name, r in self.objects.items() if r.error]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "destination": self.destination, "account": self.account,
+            "objects": {n: {k: v for k, v in asdict(r).items() if k != "name"} for n, r in self.objects.items()},
+            "requests": self.requests, "seconds": round(self.seconds, 3),
+            "schema": asdict(self.schema), "failed": self.failed,
+        }
+
+
+class Progress(Protocol):
+    def start(self, name: str, mode: str) -> None: ...
+    def advance(self, name: str, read: int, written: int, requests: int) -> None: ...
+    def done(self, name: str, result: ObjectResult) -> None: ...
+
+
+class _NoProgress:
+    def start(self, name: str, mode: str) -> None:
+        pass
+
+    def advance(self, name: str, read: int, written: int, requests: int) -> None:
+        pass
+
+    def done(self, name: str, result: ObjectResult) -> None:
+        pass
+
+
+def default_objects(catalog: Catalog) -> list[str]:
+    return [s.name for s in catalog if s.allows("select") and s.name not in SKIPPED_BY_DEFAULT]
+
+
+def replicate(connector: ScoroConnector, to: str | Destination, options: ReplicateOptions | None = None,
+              progress: Progress | None = None) -> ReplicationSummary:
+    options = options or ReplicateOptions()
+    started = time.monotonic()
+    requests_before = connector.client.stats.total
+    names = [connector.spec(n, with_custom=False).name for n in (options.objects or default_objects(connector.catalog))]
+    specs = [connector.spec(n) for n in dict.fromkeys(names)]
+    tables = build_tables(specs, options.mirror)
+    dest = open_destination(to) if isinstance(to, str) else to
+    try:
+        types, changes = mirror.prepare(dest, tables, options.mirror)
+        run = _Run(connector, dest, specs, tables, types, options, progress or _NoProgress())
+        results = run.all()
+        with run.lock:
+            mirror.finish(dest, tables, options.mirror)
+    finally:
+        if isinstance(to, str):
+            dest.close()
+    return ReplicationSummary(
+        destination=dest.url, account=run.account, objects=results,
+        requests=connector.client.stats.total - requests_before, seconds=time.monotonic() - started, schema=changes,
+    )
+
+
+class _Run:
+    def __init__(self, connector: ScoroConnector, dest: Destination, specs: list[ObjectSpec], tables: list[Table],
+                 types: dict[str, dict[str, str]], options: ReplicateOptions, progress: Progress):
+        self.connector = connector
+        self.dest = dest
+        self.specs = specs
+        self.tables = {s.name: [t for t in tables if t.object == s.name] for s in specs}
+        self.types = types
+        self.options = options
+        self.progress = progress
+        self.namer = Namer(options.mirror.naming)
+        self.account = options.account or str(connector.client.settings.company_account_id)
+        self.lock = threading.RLock()
+
+    def all(self) -> dict[str, ObjectResult]:
+        workers = max(1, min(self.options.workers, len(self.specs)))
+        # Objects listed per parent record cost a request per parent: start them last.
+        ordered = sorted(self.specs, key=lambda s: s.reader == "per_parent")
+        if workers == 1:
+            results = [self.one(s) for s in ordered]
+        else:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                results = list(pool.map(self.one, ordered))
+        by_name = {r.name: r for r in results}
+        return {s.name: by_name[s.name] for s in self.specs}
+
+    def one(self, spec: ObjectSpec) -> ObjectResult:
+        result = ObjectResult(spec.name)
+        started = time.monotonic()
+        with RequestStats.scope() as requests:
+            try:
+                self._replicate(spec, result, requests)
+            except AuthenticationFailed:
+                raise
+            except (ApiError, ScorolinkError) as exc:
+                result.error = str(exc)
+                log.warning("%s failed: %s", spec.name, exc)
+        result.requests = sum(requests.values())
+        result.seconds = time.monotonic() - started
+        self.progress.done(spec.name, result)
+        return result
+
+    def _replicate(self, spec: ObjectSpec, result: ObjectResult, requests: Any) -> None:
+        loader = ObjectLoader(self.dest, RowBuilder(spec, self.tables[spec.name], self.dest, self.types, self.account),
+                              self.tables[spec.name], self.namer, self.account)
+        with self.lock:
+            previous = state.read_state(self.dest, self.account, spec.name)
+        cursor = spec.incremental
+        cursor_field = spec.field_named(cursor) if cursor else None
+        pushable = cursor_field is not None and (">=" in cursor_field.filters or ">" in cursor_field.filters)
+        incremental = not self.options.full and previous.cursor is not None and pushable
+        result.mode = "incremental" if incremental else "full"
+        self.progress.start(spec.name, result.mode)
+        where: list[Condition] = []
+        if incremental:
+            assert previous.cursor is not None and cursor is not None
+            overlap = max(self.options.overlap_seconds, previous.cursor_run_seconds)
+            where = [Condition(cursor, ">=", previous.cursor - timedelta(seconds=overlap))]
+        else:
+            with self.lock, self.dest.transaction():
+                state.clear_seen(self.dest, self.account, spec.name)
+        started = time.monotonic()
+        now = datetime.now(UTC)
+        high = previous.cursor
+        columns = None
+        if self.options.mirror.include_binary and spec.binary_fields:
+            columns = [f.name for f in spec.fields] + [n.field for n in spec.nested]
+        records = self.connector.read(spec.name, where, columns=columns, include_deleted=spec.has_delete_flag)
+
+        def finish() -> None:
+            if not incremental:
+                result.deleted = loader.mark_unseen_deleted(now)
+            state.write_state(self.dest, self.account, spec.name, state.ObjectState(
+                cursor=high, cursor_run_seconds=time.monotonic() - started,
+                last_full_at=now if not incremental else previous.last_full_at,
+                last_reconcile_at=now if not incremental else previous.last_reconcile_at))
+
+        for batch, last in _batches(records, self.options.batch_size):
+            if cursor:
+                for r in batch:
+                    value = r.get(cursor)
+                    if isinstance(value, datetime) and (high is None or value > high):
+                        high = value
+            with self.lock:
+                done = loader.load(batch, now=now, note_seen=not incremental, finish=finish if last else None)
+            result.read += done.read
+            result.rows += done.written
+            self.progress.advance(spec.name, result.read, result.rows, sum(requests.values()))
+        if incremental and self._reconcile_due(previous, now):
+            self._reconcile(spec, loader, result, now)
+
+    def _reconcile_due(self, previous: state.ObjectState, now: datetime) -> bool:
+        if self.options.reconcile or previous.last_reconcile_at is None:
+            return True
+        return now - previous.last_reconcile_at > timedelta(days=self.options.reconcile_days)
+
+    def _reconcile(self, spec: ObjectSpec, loader: ObjectLoader, result: ObjectResult, now: datetime) -> None:
+        with self.lock, self.dest.transaction():
+            state.clear_seen(self.dest, self.account, spec.name)
+        keys = self.connector.read(spec.name, columns=list(spec.key_fields))
+        for batch, _ in _batches(keys, 2000):
+            with self.lock, self.dest.transaction():
+                state.add_seen(self.dest, self.account, spec.name, [remote_id(spec, r) for r in batch])
+        with self.lock, self.dest.transaction():
+            result.deleted += loader.mark_unseen_deleted(now)
+            current = state.read_state(self.dest, self.account, spec.name)
+            current.last_reconcile_at = now
+            state.write_state(self.dest, self.account, spec.name, current)
+        result.reconciled = True
+
+
+def _batches(items: Iterable[Any], size: int) -> Iterator[tuple[list[Any], bool]]:
+    """Batches of `size`, each with a flag telling whether it is the last (always at least one)."""
+    pending: list[Any] | None = None
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            if pending is not None:
+                yield pending, False
+            pending, batch = batch, []
+    if pending is not None and batch:
+        yield pending, False
+        yield batch, True
+    elif pending is not None:
+        yield pending, True
+    else:
+        yield batch, True

@@ -1,0 +1,116 @@
+"""Write one object's records into the mirror, a batch per transaction.
+
+Per batch: build rows, drop records whose hash equals the stored one (the overlap window and
+full re-reads bring many back unchanged), then in one transaction upsert the main rows,
+replace the changed records' child rows, note the keys seen (for full reads) and, with the
+last batch, advance the object's state. A crash loses at most the open batch, which the next
+run reads again; upserts keyed on (RemoteAccount, RemoteID) make that harmless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from scorolink.replicate import state
+from scorolink.replicate.destination import Destination
+from scorolink.replicate.rows import BuiltRecord, RowBuilder
+from scorolink.replicate.schema import (
+    IS_DELETED,
+    PARENT_ID,
+    REMOTE_ACCOUNT,
+    REMOTE_ID,
+    ROW_HASH,
+    UPSERTED,
+    Namer,
+    Table,
+)
+
+IN_CHUNK = 400  # keys per IN (...) list: well under every driver's parameter limit
+
+
+@dataclass
+class BatchResult:
+    read: int = 0
+    written: int = 0
+
+
+def _chunks(items: Sequence[Any], size: int = IN_CHUNK) -> list[Sequence[Any]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+class ObjectLoader:
+    def __init__(self, dest: Destination, builder: RowBuilder, tables: list[Table], namer: Namer, account: str):
+        self.dest = dest
+        self.builder = builder
+        self.account = account
+        self.obj = builder.spec.name
+        self.main = tables[0]
+        self.children = tables[1:]
+        q, p = dest.q, dest.param
+        self.n = namer
+        self.main_sql = dest.upsert_sql(self.main.name, self.main.column_names, self.main.primary_key)
+        self.child_sql = {t.name: dest.upsert_sql(t.name, t.column_names, t.primary_key) for t in self.children}
+        ra, rid = q(namer(REMOTE_ACCOUNT)), q(namer(REMOTE_ID))
+        self._hash_sql = (f"SELECT {rid}, {q(namer(ROW_HASH))} FROM {q(self.main.name)} "
+                          f"WHERE {ra} = {p} AND {rid} IN ")
+        self._child_delete = {t.name: f"DELETE FROM {q(t.name)} WHERE {ra} = {p} AND {q(namer(PARENT_ID))} IN "
+                              for t in self.children}
+
+    def _marks(self, n: int) -> str:
+        return "(" + ", ".join([self.dest.param] * n) + ")"
+
+    def stored_hashes(self, ids: Sequence[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for chunk in _chunks(ids):
+            out.update(self.dest.query(self._hash_sql + self._marks(len(chunk)), (self.account, *chunk)))
+        return out
+
+    def load(self, records: list[dict[str, Any]], *, now: datetime, note_seen: bool = False, finish: Callable[[], None] | None = None) -> BatchResult:
+        """Write what changed among `records`; `finish` runs inside the same transaction."""
+        built: dict[str, BuiltRecord] = {}
+        for record in records:
+            b = self.builder.build(record)
+            built[b.remote_id] = b  # a record read twice (pages shift) keeps its last version
+        ids = list(built)
+        stored = self.stored_hashes(ids)
+        changed = [b for b in built.values() if stored.get(b.remote_id) != b.hash]
+        stamp = self.dest.converter("datetime")
+        when = stamp(now) if stamp else now
+        main_rows = [(self.account, b.remote_id, when, b.created, b.modified, b.is_deleted, b.hash, *b.values)
+                     for b in changed]
+        with self.dest.transaction():
+            self.dest.upsert(self.main_sql, main_rows)
+            if self.children and changed:
+                changed_ids = [b.remote_id for b in changed]
+                old = [i for i in changed_ids if i in stored]  # new records have no child rows yet
+                for t in self.children:
+                    for chunk in _chunks(old):
+                        self.dest.execute(self._child_delete[t.name] + self._marks(len(chunk)),
+                                          (self.account, *chunk))
+                    rows = [row for b in changed for row in b.children.get(t.name, ())]
+                    self.dest.upsert(self.child_sql[t.name], rows)
+            if note_seen:
+                state.add_seen(self.dest, self.account, self.obj, ids)
+            if finish is not None:
+                finish()
+        return BatchResult(read=len(records), written=len(changed))
+
+    def mark_unseen_deleted(self, now: datetime) -> int:
+        """Records the last full read did not return are gone from Scoro: keep them, flagged deleted.
+        The hash is cleared so a record that comes back is written again."""
+        q, p, n = self.dest.q, self.dest.param, self.n
+        stamp = self.dest.converter("datetime")
+        when = stamp(now) if stamp else now
+        ra, rid = q(n(REMOTE_ACCOUNT)), q(n(REMOTE_ID))
+        where = (f"{ra} = {p} AND {q(n(IS_DELETED))} = {p} AND {rid} NOT IN "
+                 f"(SELECT remote_id FROM {state.SEEN} WHERE remote_account = {p} AND object_name = {p})")
+        params = (self.account, False, self.account, self.obj)
+        count = int(self.dest.query(f"SELECT count(*) FROM {q(self.main.name)} WHERE {where}", params)[0][0])
+        if count:
+            self.dest.execute(f"UPDATE {q(self.main.name)} SET {q(n(IS_DELETED))} = {p}, {q(n(UPSERTED))} = {p}, "
+                              f"{q(n(ROW_HASH))} = NULL WHERE {where}", (True, when, *params))
+        state.clear_seen(self.dest, self.account, self.obj)
+        return count
