@@ -193,7 +193,12 @@ class Destination:
         return (f"INSERT INTO {self.q(table)} ({cols}) VALUES ({marks}) "
                 f"ON CONFLICT ({', '.join(map(self.q, key))}) {action}")
 
+    def insert_sql(self, table: str, columns: Sequence[str]) -> str:
+        return (f"INSERT INTO {self.q(table)} ({', '.join(map(self.q, columns))}) "
+                f"VALUES ({', '.join([self.param] * len(columns))})")
+
     def upsert(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run an insert or upsert statement over many rows."""
         self.executemany(sql, rows)
 
     def converter(self, logical: str) -> Callable[[Any], Any] | None:
@@ -361,11 +366,12 @@ class DuckDBDestination(Destination):
         if not rows:
             return
         head, _, tail = sql.partition(" VALUES ")
-        one, _, conflict = tail.partition(") ON CONFLICT")
-        one += ")"
+        one, sep, conflict = tail.partition(") ON CONFLICT")
+        if sep:
+            one, conflict = one + ")", " ON CONFLICT" + conflict
         for start in range(0, len(rows), self.BATCH):
             chunk = rows[start:start + self.BATCH]
-            stmt = f"{head} VALUES {', '.join([one] * len(chunk))} ON CONFLICT{conflict}"
+            stmt = f"{head} VALUES {', '.join([one] * len(chunk))}{conflict}"
             self.conn.execute(stmt, [v for row in chunk for v in row])
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:

@@ -52,7 +52,9 @@ class ObjectLoader:
         q, p = dest.q, dest.param
         self.n = namer
         self.main_sql = dest.upsert_sql(self.main.name, self.main.column_names, self.main.primary_key)
-        self.child_sql = {t.name: dest.upsert_sql(t.name, t.column_names, t.primary_key) for t in self.children}
+        # Child rows of a changed record are deleted and inserted again (plain INSERT: an upsert of a
+        # key deleted in the same transaction is lost on DuckDB).
+        self.child_sql = {t.name: dest.insert_sql(t.name, t.column_names) for t in self.children}
         ra, rid = q(namer(REMOTE_ACCOUNT)), q(namer(REMOTE_ID))
         self._hash_sql = (f"SELECT {rid}, {q(namer(ROW_HASH))} FROM {q(self.main.name)} "
                           f"WHERE {ra} = {p} AND {rid} IN ")
