@@ -374,6 +374,10 @@ class DuckDBDestination(Destination):
             stmt = f"{head} VALUES {', '.join([one] * len(chunk))}{conflict}"
             self.conn.execute(stmt, [v for row in chunk for v in row])
 
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        # Not conn.cursor(): a DuckDB cursor is a second connection with its own transaction.
+        return self.conn.execute(sql, params)
+
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         for row in rows:
             self.conn.execute(sql, row)

@@ -127,6 +127,8 @@ def replicate(connector: ScoroConnector, to: str | Destination, options: Replica
     try:
         types, changes = mirror.prepare(dest, tables, options.mirror)
         run = _Run(connector, dest, specs, tables, types, options, progress or _NoProgress())
+        # An object whose tables gained columns is read in full once, so old rows get the new values.
+        run.reread = {t.object for t in tables if any(a.startswith(t.name + ".") for a in changes.added)}
         results = run.all()
         with run.lock:
             mirror.finish(dest, tables, options.mirror)
@@ -152,6 +154,7 @@ class _Run:
         self.namer = Namer(options.mirror.naming)
         self.account = options.account or str(connector.client.settings.company_account_id)
         self.lock = threading.RLock()
+        self.reread: set[str] = set()
 
     def all(self) -> dict[str, ObjectResult]:
         workers = max(1, min(self.options.workers, len(self.specs)))
@@ -189,7 +192,8 @@ class _Run:
         cursor = spec.incremental
         cursor_field = spec.field_named(cursor) if cursor else None
         pushable = cursor_field is not None and (">=" in cursor_field.filters or ">" in cursor_field.filters)
-        incremental = not self.options.full and previous.cursor is not None and pushable
+        incremental = (not self.options.full and previous.cursor is not None and pushable
+                       and spec.name not in self.reread)
         result.mode = "incremental" if incremental else "full"
         self.progress.start(spec.name, result.mode)
         where: list[Condition] = []

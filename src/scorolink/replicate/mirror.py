@@ -35,9 +35,7 @@ def prepare(dest: Destination, tables: list[Table], options: MirrorOptions) -> t
                           "a row that a foreign key references). Leave it off; the relation columns are still "
                           "there and `scorolink erd` still draws them.")
     existing_tables = dest.tables()
-    with dest.transaction():
-        state.ensure_tables(dest)
-    stored = state.read_settings(dest)
+    stored = state.read_settings(dest) if state.SETTINGS in existing_tables else {}
     wanted = {"naming": options.naming, "nested": options.nested}
     clashes = [f"--{k} {stored[k]} (this run asks for {wanted[k]})" for k in _SHAPING
                if k in stored and stored[k] != wanted[k]]
@@ -59,6 +57,7 @@ def prepare(dest: Destination, tables: list[Table], options: MirrorOptions) -> t
     changes = SchemaChanges()
     types: dict[str, dict[str, str]] = {}
     with dest.transaction():
+        state.ensure_tables(dest)
         for t in tables:
             if t.name not in current:
                 dest.create_table(t, options.foreign_keys)
