@@ -64,10 +64,13 @@ def _text(value: Any) -> str:
 
 
 def _utc_text(value: Any) -> Any:
+    """ISO 8601 in UTC with its offset ('2024-04-16 10:26:54+00:00'), which SQLite's date functions read."""
+    if value is None:
+        return None
+    if type(value) is datetime and value.tzinfo is UTC:
+        return value.isoformat(" ")
     if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
-        return value.isoformat(sep=" ")
+        return (value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)).isoformat(" ")
     if isinstance(value, date):
         return value.isoformat()
     return value
@@ -424,6 +427,8 @@ def _open_sqlite(url: str, path: str) -> Destination:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA cache_size=-65536")  # 64 MB: index pages of a growing mirror stay in memory
+        conn.execute("PRAGMA temp_store=MEMORY")
     except sqlite3.Error as exc:
         raise ConfigError(f"Cannot open SQLite destination {url!r}: {exc}.") from exc
     return SQLiteDestination(url, _SQLiteConn(conn))

@@ -54,7 +54,7 @@ class ReplicateOptions:
     mirror: MirrorOptions = field(default_factory=MirrorOptions)
     overlap_seconds: float = 3600.0
     reconcile_days: float = 25.0
-    batch_size: int = 500
+    batch_size: int = 2000  # records per transaction
     workers: int = 4
     account: str | None = None  # RemoteAccount value; defaults to the company account id
 

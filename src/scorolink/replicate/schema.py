@@ -165,7 +165,7 @@ def _object_tables(spec: ObjectSpec, namer: Namer, options: MirrorOptions, prese
     main = Table(
         name=name, object=spec.name, columns=tuple(cols), primary_key=(n(REMOTE_ACCOUNT), n(REMOTE_ID)),
         unique=unique,
-        indexes=tuple((c,) for c in relation_cols if c in {x.name for x in cols}) + ((n(MODIFIED),),),
+        indexes=tuple((c,) for c in relation_cols if c in {x.name for x in cols}),
         children=tuple(c.name for c in children),
     )
     return [main, *children]
