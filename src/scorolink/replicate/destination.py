@@ -187,6 +187,13 @@ class Destination:
         """Change a column's declared type; False when the database needs no change to hold the values."""
         raise NotImplementedError
 
+    def drop_foreign_keys(self, table: str) -> None:
+        """Only for destinations that declare foreign keys after loading (inline_foreign_keys False)."""
+        raise NotImplementedError
+
+    def add_foreign_keys(self, table: Table) -> None:
+        raise NotImplementedError
+
     # -- writing ----------------------------------------------------------------------------------------
     def upsert_sql(self, table: str, columns: Sequence[str], key: Sequence[str]) -> str:
         cols = ", ".join(map(self.q, columns))
@@ -299,7 +306,7 @@ class PostgresDestination(Destination):
         return int(self.query("SELECT count(*) FROM pg_constraint WHERE conrelid = to_regclass(%s) "
                               "AND contype = 'f'", (self.q(table),))[0][0])
 
-    def widen_column(self, table: str, column: str, logical: str) -> None:
+    def widen_column(self, table: str, column: str, logical: str) -> bool:
         c, target = self.q(column), self.sql_type(logical)
         existing = self.logical_type(self.columns(table).get(column, "text"))
         using = f"{c}::int::{target}" if existing == "boolean" and logical != "string" else f"{c}::{target}"
@@ -360,7 +367,7 @@ class DuckDBDestination(Destination):
         return {"BIGINT": "integer", "INTEGER": "integer", "VARCHAR": "string", "BOOLEAN": "boolean",
                 "DATE": "date", "JSON": "json", "BLOB": "binary"}.get(d, "string")
 
-    def widen_column(self, table: str, column: str, logical: str) -> None:
+    def widen_column(self, table: str, column: str, logical: str) -> bool:
         self.execute(f"ALTER TABLE {self.q(table)} ALTER {self.q(column)} TYPE {self.sql_type(logical)}")
         return True
 
