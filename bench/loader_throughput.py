@@ -7,8 +7,9 @@ and peak memory.
 A fake connector stands in for ScoroConnector: `spec()` returns the catalog's spec (no custom
 fields), `read()` yields generated canonical records (ints, Decimals, aware UTC datetimes, dates,
 strings, bools, like `record_from_wire` makes), and the engine runs as `scorolink replicate` would
-on a first run: RowBuilder, mirror.prepare, ObjectLoader.load in batches of 500 (each its own
-transaction with the hash lookup, upserts and seen-keys), then mark_unseen_deleted and the state.
+on a first run: RowBuilder, mirror.prepare, ObjectLoader.load in batches of `--batch-size` records
+(each its own transaction with the hash lookup, upserts and seen keys), then mark_unseen_deleted and
+the state.
 
 - flat: TimeEntries (27 fields, no nested data);
 - parent: Invoices (57 fields) with 3 Lines each, every line with a `Dates` mapping of 2 days, and
@@ -252,7 +253,8 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000, help="records per object (the large size)")
     parser.add_argument("--small", type=int, default=None, help="the smaller size for the memory check "
                                                                  "(default: records / 10)")
-    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="records per transaction (default: ReplicateOptions().batch_size)")
     parser.add_argument("--duckdb", action="store_true", help="also load into DuckDB")
     parser.add_argument("--postgres", default=None,
                         help="also load into PostgreSQL: a server URL (a scratch database is created and "
@@ -263,6 +265,10 @@ def main() -> None:
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.batch_size is None:
+        from scorolink.replicate.engine import ReplicateOptions
+
+        args.batch_size = ReplicateOptions().batch_size
     if args.child:
         print(json.dumps(measure(args.child, args.records, args.url, args.batch_size)))
         return
@@ -286,13 +292,13 @@ def main() -> None:
         finally:
             dests.close()
     if args.json:
-        print(json.dumps({"results": results, "profiles": profiles}, indent=2))
+        print(json.dumps({"batch_size": args.batch_size, "results": results, "profiles": profiles}, indent=2))
         return
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="loader throughput, API stubbed (targets: flat >= 100k rows/s, parent >= 50k rows/s "
-                        "into SQLite; peak <= 200 MB at 1M)")
+    table = Table(title=f"loader throughput, API stubbed, {args.batch_size} records per transaction "
+                        "(targets: flat >= 100k rows/s, parent >= 50k rows/s into SQLite; peak <= 200 MB at 1M)")
     shown = ["kind", "object", "destination", "records", "written", "child_rows", "seconds", "generate_seconds",
              "records_per_s", "records_per_s_loader_only", "rows_per_s", "base_mb", "peak_rss_mb", "error"]
     for c in shown:

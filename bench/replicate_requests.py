@@ -1,7 +1,7 @@
 """Replication requests against the sandbox: a full run, then an incremental run with no changes,
 per object against the theoretical minimum.
 
-    .venv/bin/python bench/replicate_requests.py [--sizes 130,250,1000] [--comments 200] [--loopback] [--json]
+    .venv/bin/python bench/replicate_requests.py [--sizes 130,250,1000] [--comments 300] [--loopback] [--json]
 
 Each size n gets a fresh sandbox whose list objects (Invoices, Projects, TimeEntries, Tasks,
 Products) hold exactly n live records, plus `--comments` comments spread over the commentable
