@@ -135,6 +135,9 @@ class Destination:
     def close(self) -> None:
         self.conn.close()
 
+    def analyze(self, table: str) -> None:
+        """Refresh planner statistics where a growing table would otherwise be planned as empty."""
+
     # -- introspection ----------------------------------------------------------------------------
     def tables(self) -> set[str]:
         raise NotImplementedError
@@ -319,6 +322,12 @@ class PostgresDestination(Destination):
 
             return lambda v: None if v is None else Jsonb(v, dumps=_json)
         return super().converter(logical)
+
+    def analyze(self, table: str) -> None:
+        # Without statistics the per-batch hash lookup scans the whole account (measured: 9.3k → 1.0k
+        # records/s between 5k and 100k rows). Called between batches, outside their transactions.
+        self.execute(f"ANALYZE {self.q(table)}")
+        self.conn.commit()
 
     def drop_foreign_keys(self, table: str) -> None:
         for (name,) in self.query("SELECT conname FROM pg_constraint WHERE conrelid = to_regclass(%s) "

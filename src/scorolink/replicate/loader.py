@@ -51,6 +51,7 @@ class ObjectLoader:
         self.children = tables[1:]
         q, p = dest.q, dest.param
         self.n = namer
+        self.batches = 0
         self.main_sql = dest.upsert_sql(self.main.name, self.main.column_names, self.main.primary_key)
         # Child rows of a changed record are deleted and inserted again (plain INSERT: an upsert of a
         # key deleted in the same transaction is lost on DuckDB).
@@ -98,6 +99,9 @@ class ObjectLoader:
                 state.add_seen(self.dest, self.account, self.obj, ids)
             if finish is not None:
                 finish()
+        self.batches += 1
+        if self.batches & (self.batches - 1) == 0:  # after batches 1, 2, 4, 8...: fresh planner statistics
+            self.dest.analyze(self.main.name)
         return BatchResult(read=len(records), written=len(changed))
 
     def mark_unseen_deleted(self, now: datetime) -> int:
@@ -107,8 +111,10 @@ class ObjectLoader:
         stamp = self.dest.converter("datetime")
         when = stamp(now) if stamp else now
         ra, rid = q(n(REMOTE_ACCOUNT)), q(n(REMOTE_ID))
-        where = (f"{ra} = {p} AND {q(n(IS_DELETED))} = {p} AND {rid} NOT IN "
-                 f"(SELECT remote_id FROM {state.SEEN} WHERE remote_account = {p} AND object_name = {p})")
+        # NOT EXISTS, not NOT IN: PostgreSQL plans NOT IN over a large subquery quadratically.
+        main = q(self.main.name)
+        where = (f"{ra} = {p} AND {q(n(IS_DELETED))} = {p} AND NOT EXISTS (SELECT 1 FROM {state.SEEN} s "
+                 f"WHERE s.remote_account = {p} AND s.object_name = {p} AND s.remote_id = {main}.{rid})")
         params = (self.account, False, self.account, self.obj)
         count = int(self.dest.query(f"SELECT count(*) FROM {q(self.main.name)} WHERE {where}", params)[0][0])
         if count:

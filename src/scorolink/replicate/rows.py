@@ -93,11 +93,14 @@ class RowBuilder:
             values = _compile(_getters(t, types.get(t.name, {}), dest), t.kind)
             self.child_plans.append((t.name, tuple(reversed(chain)), values))
         self.has_deleted_flag = spec.field_named("IsDeleted") is not None
+        self.keys = spec.key_fields
 
     def build(self, record: dict[str, Any]) -> BuiltRecord:
         values = self.main_values(record)
         children: dict[str, list[tuple[Any, ...]]] = {}
-        rid = remote_id(self.spec, record)
+        keys = self.keys
+        rid = str(record.get(keys[0])) if len(keys) == 1 and record.get(keys[0]) is not None \
+            else remote_id(self.spec, record)
         for name, chain, child_values in self.child_plans:
             rows: list[tuple[Any, ...]] = []
             self._walk(record, chain, (self.account, rid), child_values, rows)
