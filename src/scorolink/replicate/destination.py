@@ -13,6 +13,7 @@ and primary key; how to create, add, widen; how to write rows. Values arrive DB-
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -140,11 +141,14 @@ class Destination:
 
     # -- introspection ----------------------------------------------------------------------------
     def tables(self) -> set[str]:
-        raise NotImplementedError
+        return {r[0] for r in self.query(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")}
 
     def columns(self, table: str) -> dict[str, str]:
         """Existing columns: name → declared type."""
-        raise NotImplementedError
+        return {r[0]: r[1] for r in self.query(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema() "
+            f"AND table_name = {self.param} ORDER BY ordinal_position", (table,))}
 
     def primary_key(self, table: str) -> tuple[str, ...]:
         raise NotImplementedError
@@ -156,14 +160,14 @@ class Destination:
     def column_ddl(self, col: Column) -> str:
         return f"{self.q(col.name)} {self.sql_type(col.type)}" + ("" if col.nullable else " NOT NULL")
 
+    inline_foreign_keys = True  # declared in CREATE TABLE; False: added after each load instead
+
     def create_table(self, table: Table, with_foreign_keys: bool) -> None:
         parts = [self.column_ddl(c) for c in table.columns]
         parts.append(f"PRIMARY KEY ({', '.join(map(self.q, table.primary_key))})")
         if with_foreign_keys and self.inline_foreign_keys:
             parts += [self.foreign_key_ddl(table, i) for i in range(len(table.foreign_keys))]
         self.execute(f"CREATE TABLE {self.q(table.name)} ({', '.join(parts)})")
-
-    inline_foreign_keys = True
 
     def foreign_key_ddl(self, table: Table, i: int) -> str:
         fk = table.foreign_keys[i]
@@ -230,8 +234,6 @@ def fk_name(table: Table, i: int) -> str:
 def index_name(table: str, cols: Sequence[str], prefix: str) -> str:
     name = f"{prefix}_{table}_{'_'.join(cols)}"
     if len(name) > 60:  # PostgreSQL truncates identifiers at 63 bytes; keep names unique and stable
-        import hashlib
-
         name = name[:50] + "_" + hashlib.blake2b(name.encode(), digest_size=4).hexdigest()
     return name
 
@@ -240,11 +242,6 @@ class SQLiteDestination(Destination):
     scheme = "sqlite"
     types = {"integer": "INTEGER", "decimal": "NUMERIC", "string": "TEXT", "time": "TEXT", "boolean": "BOOLEAN",
              "date": "DATE", "datetime": "DATETIME", "json": "TEXT", "binary": "BLOB"}
-
-    def logical_type(self, declared: str) -> str:
-        if declared.upper() == "TEXT":
-            return "string"
-        return super().logical_type(declared)
 
     def begin(self) -> None:
         self.conn.execute("BEGIN")
@@ -285,19 +282,10 @@ class PostgresDestination(Destination):
     _declared = {"bigint": "integer", "integer": "integer", "numeric": "decimal", "text": "string",
                  "boolean": "boolean", "date": "date", "timestamp with time zone": "datetime", "jsonb": "json",
                  "bytea": "binary", "character varying": "string"}
-    inline_foreign_keys = False  # added NOT VALID after each load; see replicate.engine
+    inline_foreign_keys = False  # added NOT VALID after each load: mirror.finish()
 
     def logical_type(self, declared: str) -> str:
         return self._declared.get(declared.lower(), "string")
-
-    def tables(self) -> set[str]:
-        return {r[0] for r in self.query(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")}
-
-    def columns(self, table: str) -> dict[str, str]:
-        return {r[0]: r[1] for r in self.query(
-            "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = current_schema() AND table_name = %s ORDER BY ordinal_position", (table,))}
 
     def primary_key(self, table: str) -> tuple[str, ...]:
         return tuple(r[0] for r in self.query(
@@ -352,15 +340,6 @@ class DuckDBDestination(Destination):
 
     def begin(self) -> None:
         self.conn.execute("BEGIN TRANSACTION")
-
-    def tables(self) -> set[str]:
-        return {r[0] for r in self.query(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")}
-
-    def columns(self, table: str) -> dict[str, str]:
-        return {r[0]: r[1] for r in self.query(
-            "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position", (table,))}
 
     def primary_key(self, table: str) -> tuple[str, ...]:
         rows = self.query("SELECT constraint_column_names FROM duckdb_constraints() "
@@ -420,8 +399,7 @@ def _file_path(url: str, scheme: str) -> str:
     if not rest.startswith("/") or rest == "/":
         raise ConfigError(f"Destination {url!r} names no file. Use {scheme}:///relative.db or "
                           f"{scheme}:////absolute/path.db.")
-    path = rest[1:]
-    return path if path != ":memory:" else ":memory:"
+    return rest[1:]
 
 
 def _check_writable_file(url: str, path: str) -> None:

@@ -52,6 +52,7 @@ class ObjectLoader:
         q, p = dest.q, dest.param
         self.n = namer
         self.batches = 0
+        self._stamp = dest.converter("datetime")
         self.main_sql = dest.upsert_sql(self.main.name, self.main.column_names, self.main.primary_key)
         # Child rows of a changed record are deleted and inserted again (plain INSERT: an upsert of a
         # key deleted in the same transaction is lost on DuckDB).
@@ -80,8 +81,7 @@ class ObjectLoader:
         ids = list(built)
         stored = self.stored_hashes(ids)
         changed = [b for b in built.values() if stored.get(b.remote_id) != b.hash]
-        stamp = self.dest.converter("datetime")
-        when = stamp(now) if stamp else now
+        when = self._stamp(now) if self._stamp else now
         main_rows = [(self.account, b.remote_id, when, b.created, b.modified, b.is_deleted, b.hash, *b.values)
                      for b in changed]
         with self.dest.transaction():
@@ -108,8 +108,7 @@ class ObjectLoader:
         """Records the last full read did not return are gone from Scoro: keep them, flagged deleted.
         The hash is cleared so a record that comes back is written again."""
         q, p, n = self.dest.q, self.dest.param, self.n
-        stamp = self.dest.converter("datetime")
-        when = stamp(now) if stamp else now
+        when = self._stamp(now) if self._stamp else now
         ra, rid = q(n(REMOTE_ACCOUNT)), q(n(REMOTE_ID))
         # NOT EXISTS, not NOT IN: PostgreSQL plans NOT IN over a large subquery quadratically.
         main = q(self.main.name)

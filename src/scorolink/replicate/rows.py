@@ -78,10 +78,7 @@ class RowBuilder:
         self.main = tables[0]
         self.children = tables[1:]
         self.main_values = _compile(_getters(self.main, types.get(self.main.name, {}), dest), "objects")
-        mtypes = types.get(self.main.name, {})
-        # Metadata converters follow the database's column types like every other column.
-        names = self.main.column_names
-        self.datetime = dest.converter(mtypes.get(names[3], "datetime"))
+        self.datetime = dest.converter("datetime")  # WhenCreated / WhenModified: metadata, never widened
         by_name = {t.name: t for t in tables}
         self.child_plans = []
         for t in self.children:

@@ -225,18 +225,21 @@ def _values_type(spec: ObjectSpec, path: tuple[str, ...]) -> str:
     return TEXT
 
 
+def _relation_column(rel_field: str, path: tuple[str, ...], namer: Namer) -> str | None:
+    """The column of the table at `path` that a catalog relation lands in, if it lands there:
+    `CompanyId` in the main table, `Lines.ProductId` in the Lines table, and a nested list of ids
+    (`CreditedInvoices`) in its child table's Value column."""
+    parts = tuple(rel_field.split("."))
+    if parts[:-1] == path:
+        return namer(parts[-1])
+    if path and parts == path:
+        return namer(VALUE)
+    return None
+
+
 def _relation_columns(spec: ObjectSpec, path: tuple[str, ...], namer: Namer) -> list[str]:
-    """Columns of the table at `path` that hold a relation of the catalog."""
-    out = []
-    for rel in spec.relations:
-        parts = tuple(rel.field.split("."))
-        if not path and len(parts) == 1 and spec.field_named(parts[0]) is not None:
-            out.append(namer(parts[0]))
-        elif path and parts[:-1] == path:
-            out.append(namer(parts[-1]))
-        elif path and parts == path:  # a nested list of ids: its Value column
-            out.append(namer(VALUE))
-    return out
+    """Columns of the table at `path` that hold a relation of the catalog (callers keep the ones it has)."""
+    return [c for rel in spec.relations if (c := _relation_column(rel.field, path, namer)) is not None]
 
 
 # Relations aimed at the read-only Contacts union land on People or Companies when Contacts is not
@@ -260,16 +263,8 @@ def _with_relation_fks(table: Table, by_name: dict[str, Table], specs: list[Obje
     spec = next(s for s in specs if s.name == table.object)
     fks = list(table.foreign_keys)
     for rel in spec.relations:
-        parts = tuple(rel.field.split("."))
-        if table.kind == "main":
-            if len(parts) != 1 or table.column(namer(parts[0])) is None:
-                continue
-            col = namer(parts[0])
-        elif parts[:-1] == table.path and table.column(namer(parts[-1])) is not None:
-            col = namer(parts[-1])
-        elif parts == table.path and table.kind == "values":
-            col = namer(VALUE)
-        else:
+        col = _relation_column(rel.field, table.path, namer)
+        if col is None or table.column(col) is None:
             continue
         target = relation_target(rel.field, rel.object, present)
         target_spec = next((s for s in specs if s.name == target), None)
