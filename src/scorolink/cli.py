@@ -66,8 +66,9 @@ def root(
     ctx.obj = State(flags, config)
 
 
-def _json(value: Any) -> None:
+def emit_json(value: Any) -> None:
     typer.echo(output.dumps(value, indent=2))
+
 
 
 # -- catalog ----------------------------------------------------------------------------------
@@ -76,7 +77,7 @@ def objects_cmd(as_json: Annotated[bool, typer.Option("--json", help="Machine-re
     """List every Scoro object with its module, key and allowed operations."""
     rows = [object_summary(spec) for spec in CATALOG]
     if as_json:
-        _json(rows)
+        emit_json(rows)
         return
     table = [{"object": r["name"], "module": r["module"], "key": r["key"], "operations": ",".join(r["operations"]),
               "incremental": r["incremental"] or "", "sync": "yes" if r["sync"] else ""} for r in rows]
@@ -99,7 +100,7 @@ def describe_cmd(
             spec = session.connector.spec(spec.name)
     info = describe_object(spec)
     if as_json:
-        _json(info)
+        emit_json(info)
         return
     console = output.stdout_console()
     console.print(f"[bold]{info['name']}[/bold]  module [cyan]{info['module']}[/cyan]  key {info['key']}  "
@@ -129,7 +130,7 @@ def connection_test(ctx: typer.Context,
                   "custom_fields": len(custom), "requests": session.client.stats.total,
                   "seconds": round(time.monotonic() - started, 3)}
     if as_json:
-        _json(result)
+        emit_json(result)
     else:
         output.stdout_console().print(f"[green]OK[/green] {result['target']}: {result['company_accounts']} company account(s), "
                         f"{result['custom_fields']} custom field(s), {result['requests']} requests")
@@ -142,7 +143,7 @@ def connection_accounts(ctx: typer.Context,
     with ctx.obj.open() as session:
         rows = list(session.connector.read("BusinessEntity"))
     if as_json:
-        _json(rows)
+        emit_json(rows)
     else:
         output.print_table(rows, title="company accounts")
 
@@ -246,7 +247,7 @@ def _run_replication(connector: Any, to: str, options: Any, as_json: bool) -> An
 
 def _report_replication(summary: Any, as_json: bool) -> None:
     if as_json:
-        _json(summary.as_dict())
+        emit_json(summary.as_dict())
     else:
         rows = [{"object": name, "mode": r.mode, "read": r.read, "written": r.rows, "deleted": r.deleted,
                  "requests": r.requests, "seconds": round(r.seconds, 2), "error": r.error or ""}
@@ -330,13 +331,26 @@ def demo_cmd(
     with RichProgress(err, disable=as_json) as progress:
         summary, counts = run_demo(to, size=size, progress=progress)
     if as_json:
-        _json({**summary.as_dict(), "tables": counts})
+        emit_json({**summary.as_dict(), "tables": counts})
     else:
         _report_replication(summary, False)
         err.print(f"{len(counts)} tables, {sum(counts.values())} rows in {to}. Try: "
                   f"sqlite3 {to.removeprefix('sqlite:///')} 'SELECT * FROM Invoices_Lines LIMIT 5'", highlight=False)
     if summary.failed:
         raise typer.Exit(1)
+
+
+def _register_command_modules() -> None:
+    import importlib
+    import pkgutil
+
+    import scorolink.commands as package
+
+    for module in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"{package.__name__}.{module.name}")
+
+
+_register_command_modules()
 
 
 def main() -> None:
