@@ -1,0 +1,307 @@
+"""`scorolink jobs …`, `scorolink runs …`, `scorolink serve`, `scorolink worker`, `scorolink beat`:
+scheduled operations and their runs, on one machine or on Celery workers."""
+
+from __future__ import annotations
+
+import signal
+import tempfile
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from scorolink import output
+from scorolink.cli import app, emit_json, err
+from scorolink.errors import ConfigError
+
+jobs_app = typer.Typer(help="Scheduled operations (replicate today; export, import and sync next).",
+                       no_args_is_help=True)
+runs_app = typer.Typer(help="Runs of jobs: state, times, counts, requests and log.", invoke_without_command=True)
+app.add_typer(jobs_app, name="jobs")
+app.add_typer(runs_app, name="runs")
+
+StateOpt = Annotated[str | None, typer.Option("--state", help="State database (default: \\[runtime] state in "
+                                              "scorolink.toml, SCOROLINK_STATE_URL, or sqlite:///scorolink-state.db).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def _open(ctx: typer.Context, state: str | None, sync_config: bool = True, **flags: Any) -> tuple[Any, Any]:
+    from scorolink.runtime.jobs import sync_config_jobs
+    from scorolink.runtime.settings import load_runtime_settings
+    from scorolink.runtime.store import StateStore, SystemClock
+
+    config = ctx.find_root().obj.config if ctx.find_root().obj else None
+    settings, declared = load_runtime_settings(config, state=state, **flags)
+    store = StateStore(settings.state)
+    if sync_config and declared:
+        sync_config_jobs(store, declared, SystemClock().now())
+    return store, settings
+
+
+def _now() -> Any:
+    from scorolink.runtime.store import SystemClock
+
+    return SystemClock().now()
+
+
+# -- jobs ---------------------------------------------------------------------------------------------
+
+@jobs_app.command("add")
+def jobs_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Job name (letters, digits, - _ .).")],
+    schedule: Annotated[str, typer.Option("--schedule", "-s", help="'every 5m', 'hourly', 'hourly :15', "
+                                          "'daily 02:30', 'weekly mon 09:00', 'cron */5 * * * *' or 'manual' (UTC).")],
+    operation: Annotated[str, typer.Option(help="What the job runs.")] = "replicate",
+    connection: Annotated[str, typer.Option(help="Connection name: 'default' (the [scoro] account, or the "
+                                            "bundled sandbox) or a [connections.NAME] table.")] = "default",
+    to: Annotated[str | None, typer.Option("--to", help="Replicate: destination URL (default sqlite:///scoro.db).")] = None,
+    objects: Annotated[str | None, typer.Option(help="Replicate: comma-separated objects (default: all).")] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Any operation setting as KEY=VALUE "
+                                                    "(e.g. naming=snake, full=true, group=2); repeatable.")] = None,
+    state: StateOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add a job: an operation on a connection with a schedule."""
+    from scorolink.runtime.jobs import add_job
+
+    params: dict[str, Any] = {}
+    for item in param or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--param {item!r}: use KEY=VALUE, e.g. --param naming=snake.")
+        params[key.strip()] = _value(value.strip())
+    if to:
+        params["to"] = to
+    if objects:
+        params["objects"] = [o.strip() for o in objects.split(",") if o.strip()]
+    store, _ = _open(ctx, state)
+    job = add_job(store, name, operation=operation, connection=connection, schedule=schedule, params=params,
+                  now=_now())
+    if as_json:
+        emit_json(job)
+    else:
+        err.print(f"Added job [bold]{name}[/bold]: {operation} on {connection}, {job['schedule']}, next run "
+                  f"{job['next_run_at'] or '(manual: use `scorolink jobs run-now ' + name + '`)'}.")
+
+
+def _value(text: str) -> Any:
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+@jobs_app.command("list")
+def jobs_list(ctx: typer.Context, state: StateOpt = None, as_json: JsonOpt = False) -> None:
+    """List jobs with their schedule, next run and last run."""
+    from scorolink.runtime.jobs import list_jobs
+
+    store, _ = _open(ctx, state)
+    rows = list_jobs(store)
+    if as_json:
+        emit_json(rows)
+        return
+    output.print_table([{"job": j["name"], "operation": j["operation"], "connection": j["connection"],
+                         "schedule": j["schedule"], "enabled": "yes" if j["enabled"] else "paused",
+                         "next run": j["next_run_at"] or "", "last run": j["last_run"] or "",
+                         "last state": j["last_state"] or ""} for j in rows], title=f"{len(rows)} job(s)")
+
+
+@jobs_app.command("run-now")
+def jobs_run_now(ctx: typer.Context, job: Annotated[str, typer.Argument(help="Job name.")], state: StateOpt = None,
+                 as_json: JsonOpt = False) -> None:
+    """Queue a run of JOB now (a running `scorolink serve` or Celery workers pick it up)."""
+    from scorolink.runtime.jobs import run_now
+
+    store, _ = _open(ctx, state)
+    run_id = run_now(store, job, _now())
+    if as_json:
+        emit_json({"run": run_id, "job": job, "state": "queued"})
+    else:
+        err.print(f"Queued run {run_id} of {job}; follow it with `scorolink runs show {run_id}` (it starts when "
+                  "`scorolink serve` or a worker is running; `scorolink serve --once` runs it and exits).")
+
+
+def _toggle(ctx: typer.Context, job: str, state: str | None, enabled: bool) -> None:
+    from scorolink.runtime.jobs import set_enabled
+
+    store, _ = _open(ctx, state)
+    row = set_enabled(store, job, enabled, _now())
+    err.print(f"{job}: {'resumed, next run ' + str(row['next_run_at']) if enabled else 'paused'}.")
+
+
+@jobs_app.command("pause")
+def jobs_pause(ctx: typer.Context, job: Annotated[str, typer.Argument(help="Job name.")],
+               state: StateOpt = None) -> None:
+    """Stop scheduling JOB (a run already going finishes)."""
+    _toggle(ctx, job, state, False)
+
+
+@jobs_app.command("resume")
+def jobs_resume(ctx: typer.Context, job: Annotated[str, typer.Argument(help="Job name.")],
+                state: StateOpt = None) -> None:
+    """Schedule JOB again from now on (missed due times are not run)."""
+    _toggle(ctx, job, state, True)
+
+
+@jobs_app.command("remove")
+def jobs_remove(ctx: typer.Context, job: Annotated[str, typer.Argument(help="Job name.")],
+                state: StateOpt = None) -> None:
+    """Remove JOB and its run history (jobs declared in scorolink.toml come back: edit the file)."""
+    from scorolink.runtime.jobs import get_job, remove_job
+
+    store, _ = _open(ctx, state)
+    if get_job(store, job)["source"] == "config":
+        raise ConfigError(f"Job {job!r} is declared under [jobs.{job}] in scorolink.toml; remove it there.")
+    remove_job(store, job)
+    err.print(f"Removed job {job}.")
+
+
+# -- runs ---------------------------------------------------------------------------------------------
+
+@runs_app.callback()
+def runs_list(
+    ctx: typer.Context,
+    job: Annotated[str | None, typer.Option("--job", help="Only this job's runs.")] = None,
+    limit: Annotated[int, typer.Option(help="Newest N runs.")] = 50,
+    state: StateOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List runs, newest first (`scorolink runs show RUN` for one run's log)."""
+    if ctx.invoked_subcommand is not None:
+        ctx.obj = ctx.find_root().obj
+        return
+    from scorolink.runtime.jobs import list_runs
+
+    store, _ = _open(ctx, state)
+    rows = list_runs(store, job, limit)
+    if as_json:
+        emit_json(rows)
+        return
+    output.print_table([{"run": r["id"], "job": r["job"], "trigger": r["trigger"], "state": r["state"],
+                         "due": r["due_at"], "started": r["started_at"] or "", "finished": r["finished_at"] or "",
+                         "slices": r["slices"], "requests": r["requests"],
+                         "rows": (r["counts"] or {}).get("rows", ""), "error": r["error"] or ""} for r in rows],
+                       title=f"{len(rows)} run(s)")
+
+
+@runs_app.command("show")
+def runs_show(ctx: typer.Context, run: Annotated[int, typer.Argument(help="Run id.")], state: StateOpt = None,
+              as_json: JsonOpt = False) -> None:
+    """One run: state, times, counts, requests and its log."""
+    from scorolink.runtime.jobs import get_run
+
+    store, _ = _open(ctx, state)
+    info = get_run(store, run)
+    if as_json:
+        emit_json(info)
+        return
+    console = output.stdout_console()
+    console.print(f"[bold]run {info['id']}[/bold] of {info['job']} ({info['operation']} on {info['connection']}, "
+                  f"{info['trigger']}): [bold]{info['state']}[/bold]")
+    for key in ("due_at", "started_at", "finished_at", "slices", "requests", "counts", "error"):
+        if info[key] not in (None, ""):
+            console.print(f"  {key}: {info[key]}")
+    output.print_table([{"at": ln["at"], "level": ln["level"], "message": ln["message"]} for ln in info["log"]],
+                       console=console)
+
+
+# -- serve / worker / beat ----------------------------------------------------------------------------
+
+@app.command("serve")
+def serve_cmd(
+    ctx: typer.Context,
+    workers: Annotated[int | None, typer.Option(help="Runs at the same time (\\[runtime] workers, default 2).")] = None,
+    tick: Annotated[float | None, typer.Option(help="Seconds between looks for due jobs (default 15).")] = None,
+    once: Annotated[bool, typer.Option("--once", help="Run what is due or queued now, wait for it, and exit.")] = False,
+    state: StateOpt = None,
+) -> None:
+    """Single-machine mode: an in-process scheduler and a worker pool over the state database. Jobs
+    missed while it was stopped run once on start (coalesced); runs cut off are resumed."""
+    from scorolink.runtime.connections import ConfiguredConnections
+    from scorolink.runtime.local import LocalRunner
+
+    store, settings = _open(ctx, state, workers=workers, tick_seconds=tick)
+    conns = ConfiguredConnections(ctx.find_root().obj.config, max_retry_wait=settings.max_retry_wait)
+    runner = LocalRunner(store, conns, workers=settings.workers, budget=settings.budget,
+                         lease_seconds=settings.lease_seconds, rehand_seconds=settings.rehand_seconds)
+    if once:
+        runner.run_until_idle()
+        runner.stop()
+        _report(runner)
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    err.print(f"scorolink serve: state {settings.state}, {settings.workers} worker(s), dispatch every "
+              f"{settings.tick_seconds:g}s; Ctrl-C stops.")
+    runner.start(settings.tick_seconds)
+    try:
+        while not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        err.print("Stopping: waiting for running slices to checkpoint…")
+        runner.stop()
+
+
+def _report(runner: Any) -> None:
+    for o in runner.outcomes:
+        if o.status == "finished":
+            err.print(f"run {o.run_id}: {o.state}")
+
+
+def _celery_app(ctx: typer.Context, state: str | None, broker: str | None) -> tuple[Any, Any]:
+    try:
+        from scorolink.runtime.celery_app import create_app
+    except ImportError as exc:
+        raise ConfigError("Celery is not installed: pip install 'scorolink[celery]'.") from exc
+    store, settings = _open(ctx, state, broker=broker)
+    return create_app(settings, ctx.find_root().obj.config), settings
+
+
+@app.command("worker")
+def worker_cmd(
+    ctx: typer.Context,
+    concurrency: Annotated[int, typer.Option(help="Runs at the same time in this worker.")] = 2,
+    pool: Annotated[str, typer.Option(help="Celery pool: prefork, threads or solo.")] = "prefork",
+    broker: Annotated[str | None, typer.Option(help="Broker URL (\\[runtime] broker, SCOROLINK_BROKER_URL).")] = None,
+    loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "info",
+    state: StateOpt = None,
+) -> None:
+    """Scale-out: a Celery worker that executes runs (Redis broker, PostgreSQL state)."""
+    celery, settings = _celery_app(ctx, state, broker)
+    err.print(f"scorolink worker: broker {settings.broker}, state {_safe(settings.state)}")
+    celery.worker_main(["worker", f"--concurrency={concurrency}", f"--pool={pool}", f"--loglevel={loglevel}",
+                        "--without-gossip", "--without-mingle"])
+
+
+@app.command("beat")
+def beat_cmd(
+    ctx: typer.Context,
+    broker: Annotated[str | None, typer.Option(help="Broker URL (\\[runtime] broker, SCOROLINK_BROKER_URL).")] = None,
+    loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "info",
+    state: StateOpt = None,
+) -> None:
+    """Scale-out: the Celery beat that runs the dispatcher every tick. Running two by mistake is harmless
+    (due runs are claimed in the state database)."""
+    celery, settings = _celery_app(ctx, state, broker)
+    schedule_file = Path(tempfile.gettempdir()) / "scorolink-celerybeat-schedule"
+    err.print(f"scorolink beat: dispatching every {settings.tick_seconds:g}s via {settings.broker}")
+    celery.start(["beat", f"--loglevel={loglevel}", f"--schedule={schedule_file}"])
+
+
+def _safe(url: str) -> str:
+    """A URL without its password, for messages."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        return f"{scheme}://{creds.split(':', 1)[0]}@{host}"
+    return url

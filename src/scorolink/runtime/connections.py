@@ -1,0 +1,175 @@
+"""Connections the runtime runs jobs against: named Scoro accounts from scorolink.toml, the default
+account (flags / environment / [scoro]) or, with no credentials, the bundled sandbox.
+
+    [connections.acme]
+    base_url = "https://acme.scoro.com/api/v2"
+    company_account_id = "acme"
+    api_key_env = "ACME_SCORO_API_KEY"      # the key is read from this variable (or api_key = "...")
+
+Every client is built with a transport that watches for 429 answers, so a run that hits a long
+Retry-After or a spent daily quota can pause its connection (stored) instead of sleeping a worker.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, fields, replace
+from typing import Any, Protocol
+
+import httpx
+
+from scorolink.clients.asgi_bridge import SyncASGITransport
+from scorolink.clients.scoro import ScoroClient, _rate_limited
+from scorolink.config import ScoroSettings, config_path, load_scoro_settings, read_config_file
+from scorolink.connectors.scoro import ScoroConnector
+from scorolink.errors import ConfigError
+
+DEFAULT_CONNECTION = "default"
+
+
+@dataclass
+class Block:
+    """A 429 the client will not wait out: a spent daily quota or a Retry-After above its limit."""
+
+    retry_after: float
+    daily: bool
+    at: float  # time.monotonic() when seen
+
+
+class RateLimitWatch(httpx.BaseTransport):
+    """Wraps the real transport and remembers the 429 answers that went by."""
+
+    def __init__(self, inner: httpx.BaseTransport, max_wait: float) -> None:
+        self.inner = inner
+        self.max_wait = max_wait
+        self._lock = threading.Lock()
+        self._blocks: list[Block] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        if response.status_code == 429:
+            limited = _rate_limited(response, request.url.path)
+            if limited.daily or limited.retry_after > self.max_wait:
+                with self._lock:
+                    self._blocks.append(Block(limited.retry_after, limited.daily, time.monotonic()))
+        return response
+
+    def block_since(self, mark: float) -> Block | None:
+        """The longest blocking 429 seen after `mark` (a time.monotonic() value)."""
+        with self._lock:
+            seen = [b for b in self._blocks if b.at >= mark]
+        return max(seen, key=lambda b: b.retry_after) if seen else None
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+@dataclass
+class OpenConnection:
+    name: str
+    connector: ScoroConnector
+    watch: RateLimitWatch
+
+    @property
+    def client(self) -> ScoroClient:
+        return self.connector.client
+
+
+class Connections(Protocol):
+    def open(self, name: str) -> Any:  # a context manager yielding OpenConnection
+        ...
+
+
+def _open(name: str, settings: ScoroSettings, inner: httpx.BaseTransport, max_wait: float) -> OpenConnection:
+    watch = RateLimitWatch(inner, max_wait)
+    client = ScoroClient(replace(settings, max_retry_wait=max_wait), transport=watch)
+    return OpenConnection(name, ScoroConnector(client), watch)
+
+
+class ConfiguredConnections:
+    """Named connections from scorolink.toml; `default` is the ordinary CLI account (or the bundled
+    sandbox, one per process, so repeated runs are incremental as against a real account)."""
+
+    _bundled: Any = None
+    _bundled_lock = threading.Lock()
+
+    def __init__(self, config_file: str | None = None, max_retry_wait: float = 10.0) -> None:
+        self.config_file = config_file
+        self.max_retry_wait = max_retry_wait
+        path = config_path(config_file)
+        self.tables: dict[str, Any] = dict(read_config_file(path).get("connections", {}))
+        self.source = str(path) if path else "scorolink.toml"
+
+    def names(self) -> list[str]:
+        return [DEFAULT_CONNECTION, *sorted(self.tables)]
+
+    def settings(self, name: str) -> ScoroSettings | None:
+        """The settings of a connection; None means the bundled sandbox."""
+        if name == DEFAULT_CONNECTION and name not in self.tables:
+            settings = load_scoro_settings(None, self.config_file)
+            return settings.validate() if settings.configured else None
+        table = self.tables.get(name)
+        if table is None:
+            raise ConfigError(f"Unknown connection {name!r}: add a [connections.{name}] table to {self.source} "
+                              f"(known: {', '.join(self.names())}).")
+        values = dict(table)
+        env = values.pop("api_key_env", None)
+        if env:
+            if not os.environ.get(env):
+                raise ConfigError(f"Connection {name}: environment variable {env} (api_key_env) is not set.")
+            values["api_key"] = os.environ[env]
+        known = {f.name for f in fields(ScoroSettings)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(f"Unknown setting(s) under [connections.{name}] in {self.source}: "
+                              f"{', '.join(unknown)}. Known: api_key_env, {', '.join(sorted(known))}.")
+        try:
+            return ScoroSettings(**values).validate()
+        except ConfigError as exc:
+            raise ConfigError(f"Connection {name} ([connections.{name}] in {self.source}): {exc}") from exc
+
+    @contextmanager
+    def open(self, name: str) -> Iterator[OpenConnection]:
+        settings = self.settings(name)
+        if settings is None:
+            from scorolink.session import sandbox_settings, start_bundled_sandbox
+
+            with self._bundled_lock:
+                if ConfiguredConnections._bundled is None:
+                    ConfiguredConnections._bundled = start_bundled_sandbox()
+            sandbox = ConfiguredConnections._bundled
+            conn = _open(name, sandbox_settings(sandbox), SyncASGITransport(sandbox.app), self.max_retry_wait)
+        else:
+            conn = _open(name, settings, httpx.HTTPTransport(), self.max_retry_wait)
+        try:
+            yield conn
+        finally:
+            conn.connector.close()
+
+
+class SandboxConnections:
+    """Connections to the sites of an in-process sandbox, by name → site name (tests, benchmarks)."""
+
+    def __init__(self, sandbox: Any, sites: dict[str, str], max_retry_wait: float = 10.0) -> None:
+        self.sandbox = sandbox
+        self.sites = sites
+        self.max_retry_wait = max_retry_wait
+
+    @contextmanager
+    def open(self, name: str) -> Iterator[OpenConnection]:
+        from scorolink.session import sandbox_settings
+
+        if name not in self.sites:
+            raise ConfigError(f"Unknown connection {name!r} (known: {', '.join(sorted(self.sites))}).")
+        site = next(s for s in self.sandbox.sites if s["site"] == self.sites[name])
+        settings = replace(sandbox_settings(self.sandbox), base_url=f"http://sandbox.local{site['base_path']}",
+                           api_key=site["api_key"], company_account_id=site["company_account_ids"][0])
+        conn = _open(name, settings, SyncASGITransport(self.sandbox.app), self.max_retry_wait)
+        try:
+            yield conn
+        finally:
+            conn.connector.close()

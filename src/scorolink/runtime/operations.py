@@ -1,0 +1,148 @@
+"""The operations a job can run, by kind. Each is a function
+
+    operation(params, connection, checkpoint) -> OperationResult
+
+that does a slice of work: it starts from `checkpoint.state` (None on the first slice), saves
+progress with `checkpoint.save(state)` as it goes (a killed worker's successor resumes from there),
+and stops when `checkpoint.spent()` says the slice budget is used, returning done=False. Replicate
+is the first; export/import and sync register here the same way.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from scorolink.errors import ConfigError
+from scorolink.runtime.connections import OpenConnection
+
+
+@dataclass
+class Budget:
+    """How much one slice may spend before it checkpoints and is re-queued."""
+
+    seconds: float | None = 300.0
+    requests: int | None = None
+
+
+class Checkpoint(Protocol):
+    state: dict[str, Any] | None
+
+    def save(self, state: dict[str, Any]) -> None: ...
+    def spent(self) -> bool: ...
+    def log(self, message: str, level: str = "info") -> None: ...
+
+
+@dataclass
+class OperationResult:
+    done: bool  # False: more work remains (budget spent or paused); the run is re-queued
+    state: dict[str, Any]  # the checkpoint to resume from
+    counts: dict[str, Any] = field(default_factory=dict)
+    failed: list[str] = field(default_factory=list)  # parts that failed for good (partially_failed)
+    succeeded: int = 0  # parts that succeeded
+    pause_seconds: float | None = None  # the connection is rate-limited for this long
+    pause_reason: str | None = None
+
+
+Operation = Callable[[dict[str, Any], OpenConnection, Checkpoint], OperationResult]
+OPERATIONS: dict[str, Operation] = {}
+CHECKS: dict[str, Callable[[dict[str, Any]], Any]] = {}  # params validation when a job is added
+
+
+def register(kind: str, check: Callable[[dict[str, Any]], Any] | None = None) -> Callable[[Operation], Operation]:
+    def add(fn: Operation) -> Operation:
+        OPERATIONS[kind] = fn
+        if check is not None:
+            CHECKS[kind] = check
+        return fn
+    return add
+
+
+def check_params(kind: str, params: dict[str, Any]) -> None:
+    get_operation(kind)
+    if kind in CHECKS:
+        CHECKS[kind](params)
+
+
+def get_operation(kind: str) -> Operation:
+    if kind not in OPERATIONS:
+        raise ConfigError(f"Unknown operation {kind!r}; known: {', '.join(sorted(OPERATIONS))}.")
+    return OPERATIONS[kind]
+
+
+# -- replicate --------------------------------------------------------------------------------------
+
+REPLICATE_PARAMS = {"to", "objects", "full", "nested", "naming", "include_binary", "foreign_keys", "reconcile",
+                    "reconcile_days", "overlap", "workers", "account", "group"}
+
+
+def replicate_options(params: dict[str, Any]) -> Any:
+    from scorolink.replicate.engine import ReplicateOptions
+    from scorolink.replicate.schema import NAMINGS, NESTED_MODES, MirrorOptions
+
+    unknown = sorted(set(params) - REPLICATE_PARAMS)
+    if unknown:
+        raise ConfigError(f"Unknown replicate setting(s): {', '.join(unknown)}. Known: "
+                          f"{', '.join(sorted(REPLICATE_PARAMS))}.")
+    nested, naming = params.get("nested", "separate"), params.get("naming", "pascal")
+    if nested not in NESTED_MODES or naming not in NAMINGS:
+        raise ConfigError(f"Replicate: nested must be one of {NESTED_MODES} and naming one of {NAMINGS}.")
+    objects = params.get("objects")
+    if isinstance(objects, str):
+        objects = [o.strip() for o in objects.split(",") if o.strip()]
+    return ReplicateOptions(
+        objects=objects or None, full=bool(params.get("full", False)), reconcile=bool(params.get("reconcile", False)),
+        reconcile_days=float(params.get("reconcile_days", 25)), overlap_seconds=float(params.get("overlap", 3600)),
+        workers=int(params.get("workers", 4)), account=params.get("account"),
+        mirror=MirrorOptions(nested=nested, naming=naming, include_binary=bool(params.get("include_binary", False)),
+                             foreign_keys=bool(params.get("foreign_keys", False))))
+
+
+@register("replicate", check=replicate_options)
+def replicate_operation(params: dict[str, Any], connection: OpenConnection,
+                        checkpoint: Checkpoint) -> OperationResult:
+    """Replicate in object groups (`group` objects at a time, default `workers`): the checkpoint lists
+    the objects still to do and the result of each one done. Within an object the mirror's own
+    cursors make a re-read after a crash write nothing twice (rows are keyed and hash-skipped)."""
+    from scorolink.replicate.engine import default_objects, replicate
+
+    options = replicate_options(params)
+    to = params.get("to") or "sqlite:///scoro.db"
+    state = dict(checkpoint.state or {})
+    if "remaining" not in state:
+        names = options.objects or default_objects(connection.connector.catalog)
+        state = {"remaining": [connection.connector.spec(n, with_custom=False).name for n in names], "done": {}}
+    group = max(1, int(params.get("group", options.workers)))
+    pause: tuple[float, str] | None = None
+    while state["remaining"] and not checkpoint.spent():
+        batch = state["remaining"][:group]
+        options.objects = batch
+        mark = time.monotonic()
+        summary = replicate(connection.connector, to, options)
+        block = connection.watch.block_since(mark)
+        redo: list[str] = []
+        for name, result in summary.objects.items():
+            if result.error and block is not None:
+                redo.append(name)  # refused by the rate limit, not failed: done after the pause
+                continue
+            state["done"][name] = {"mode": result.mode, "read": result.read, "rows": result.rows,
+                                   "deleted": result.deleted, "requests": result.requests, "error": result.error}
+        state["remaining"] = redo + state["remaining"][len(batch):]
+        checkpoint.save(state)
+        checkpoint.log(f"{', '.join(batch)}: read {sum(r.read for r in summary.objects.values())}, wrote "
+                       f"{sum(r.rows for r in summary.objects.values())} rows, {summary.requests} requests"
+                       + (f"; {', '.join(redo)} deferred" if redo else ""))
+        if block is not None:
+            pause = (block.retry_after, "daily request quota used up" if block.daily
+                     else f"rate limited (Retry-After {block.retry_after:.0f}s)")
+            break
+    done = state["done"]
+    failed = sorted(n for n, r in done.items() if r["error"])
+    counts = {"objects": len(done), "read": sum(r["read"] for r in done.values()),
+              "rows": sum(r["rows"] for r in done.values()), "deleted": sum(r["deleted"] for r in done.values()),
+              "remaining": len(state["remaining"])}
+    return OperationResult(done=not state["remaining"], state=state, counts=counts, failed=failed,
+                           succeeded=len(done) - len(failed), pause_seconds=pause[0] if pause else None,
+                           pause_reason=pause[1] if pause else None)
