@@ -1,0 +1,100 @@
+"""`scorolink query "SQL"`: live SQL over Scoro (or over a replication mirror with --replica)."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from scorolink import output
+from scorolink.cli import app, emit_json, err
+
+
+def _unique(columns: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for c in columns:
+        seen[c] = seen.get(c, 0) + 1
+        out.append(c if seen[c] == 1 else f"{c}_{seen[c]}")
+    return out
+
+
+def _print(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> None:
+    if fmt == "json":
+        names = _unique(columns)
+        emit_json([dict(zip(names, row, strict=True)) for row in rows])
+    elif fmt == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\r\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([output.cell(v) for v in row])
+    else:
+        table = Table(header_style="bold")
+        for c in columns:
+            table.add_column(c, overflow="ellipsis", max_width=40, no_wrap=True)
+        for row in rows:
+            table.add_row(*(output.cell(v) for v in row))
+        output.stdout_console().print(table)
+
+
+@app.command("query")
+def query_cmd(
+    ctx: typer.Context,
+    sql: Annotated[str, typer.Argument(metavar="SQL", help="One SELECT, INSERT, UPDATE or DELETE over Scoro "
+                                       "objects by their canonical names (case-insensitive).")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+    explain: Annotated[bool, typer.Option("--explain", help="Print the plan (pushed and local conditions, "
+                                          "expected requests) without running it.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Allow an UPDATE or DELETE that touches more than "
+                                      "one row.")] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore cached results and do not store this "
+                                           "one.")] = False,
+    cache_ttl: Annotated[float, typer.Option(help="Seconds a SELECT result is reused.")] = 300,
+    replica: Annotated[str | None, typer.Option("--replica", help="Run on a mirror made by `scorolink replicate` "
+                                                "(e.g. sqlite:///scoro.db) instead of the live API.")] = None,
+    lookup_limit: Annotated[int, typer.Option(help="Most join keys fetched by key before a join reads the "
+                                              "inner object by one scan instead.")] = 50,
+) -> None:
+    """Query and change Scoro with SQL. Conditions Scoro filters natively go to the API, the rest of the
+    statement (joins, GROUP BY, ORDER BY, subqueries) runs locally in SQLite.
+
+    \b
+    scorolink query "SELECT Id, DocumentNumber, Sum FROM Invoices WHERE Date >= '2024-01-01'"
+    scorolink query "SELECT c.Name, SUM(i.Sum) FROM Invoices i JOIN Companies c ON c.Id = i.CompanyId GROUP BY 1"
+    scorolink query "UPDATE Tasks SET IsCompleted = 1 WHERE ProjectId = 7" --yes
+    """
+    from scorolink.query.cache import FileCache
+    from scorolink.query.engine import QueryEngine
+
+    if fmt not in ("table", "csv", "json"):
+        raise typer.BadParameter("use table, csv or json", param_hint="--format")
+    cache = FileCache(ttl=cache_ttl)
+    if replica is not None:
+        engine = QueryEngine(replica=replica, cache=cache, lookup_limit=lookup_limit)
+        _run(engine, sql, fmt, explain, yes, no_cache)
+        return
+    with ctx.obj.open() as session:
+        engine = QueryEngine(session.connector, cache=cache, lookup_limit=lookup_limit)
+        _run(engine, sql, fmt, explain, yes, no_cache)
+
+
+def _run(engine: Any, sql: str, fmt: str, explain: bool, yes: bool, no_cache: bool) -> None:
+    from scorolink.query.explain import render
+
+    if explain:
+        info = engine.explain(sql)
+        if fmt == "json":
+            emit_json(info)
+        else:
+            typer.echo(render(info))
+        return
+    result = engine.execute(sql, confirm=yes, use_cache=not no_cache)
+    if result.columns:
+        _print(result.columns, result.rows, fmt)
+    written = sql.lstrip()[:6].lower() in ("insert", "update", "delete")
+    what = f"{result.rowcount} row(s){' written' if written else ''}"
+    source = "cache" if result.cached else f"{result.requests} request(s)"
+    err.print(f"[dim]{what}, {source}[/dim]")

@@ -1,0 +1,137 @@
+"""The query engine: SQL in, rows out, over the live Scoro API or a replication mirror."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from sqlglot import exp
+
+from scorolink.catalog.model import ObjectSpec
+from scorolink.catalog.scoro import CATALOG
+from scorolink.clients.scoro import RequestStats
+from scorolink.connectors.base import Condition
+from scorolink.connectors.scoro_convert import coerce
+from scorolink.errors import InvalidInput, UnknownName
+from scorolink.query import dml
+from scorolink.query.cache import MemoryCache, cache_key
+from scorolink.query.execute import LiveSource, ReplicaSource, Result, Source, execute_plan
+from scorolink.query.explain import explain
+from scorolink.query.parse import DIALECT, Params, parse
+from scorolink.query.plan import Planner, QueryPlan, Ref
+
+
+class QueryEngine:
+    """`connector`: a ScoroConnector (live); `replica`: a mirror URL (then no request reaches Scoro).
+    `cache`: a MemoryCache / FileCache or None. `lookup_limit`: the most join keys fetched one by one
+    before a join reads the inner object by one scan instead."""
+
+    def __init__(self, connector: Any = None, *, replica: str | None = None, cache: Any = None,
+                 lookup_limit: int = 50) -> None:
+        if connector is None and replica is None:
+            raise InvalidInput("A query needs a Scoro connection or --replica URL.")
+        self.connector = connector
+        self.replica = replica
+        self.cache = cache if cache is not None else MemoryCache(ttl=0)
+        self.lookup_limit = lookup_limit
+
+    # -- names and types ---------------------------------------------------------------------------
+    def spec(self, name: str) -> ObjectSpec:
+        if self.connector is not None:
+            return self.connector.spec(name)  # type: ignore[no-any-return]
+        spec = CATALOG.get(name)
+        if spec is None:
+            raise UnknownName("object", name, CATALOG.names())
+        return spec
+
+    @property
+    def tz(self) -> Any:
+        from datetime import UTC
+
+        return self.connector.tz if self.connector is not None else UTC
+
+    def typed(self, spec: ObjectSpec, conditions: list[Condition]) -> list[Condition]:
+        """Conditions with values of the field's type; a value that cannot be one fails here, before
+        any request."""
+        out = []
+        for c in conditions:
+            f = spec.field_named(c.field)
+            if f is None:  # a nested column compared to a literal: JSON text, checked locally
+                out.append(c)
+                continue
+            if c.op == "in":
+                value: Any = tuple(coerce(v, f, self.tz) for v in c.value)
+            elif c.op in ("is null", "is not null", "like"):
+                value = c.value
+            else:
+                value = coerce(c.value, f, self.tz)
+            out.append(Condition(f.name, c.op, value))
+        return out
+
+    def _pushable(self, ref: Ref, conditions: list[Condition]) -> list[bool]:
+        typed = self.typed(ref.spec, conditions)
+        ref.conditions = [(t, text) for t, (_, text) in zip(typed, ref.conditions, strict=True)]
+        if self.connector is None:
+            return [False] * len(typed)
+        fields = [c for c in typed if ref.spec.field_named(c.field) is not None]
+        pushed = self.connector.plan(ref.name, fields).pushed
+        parent = ref.spec.parent.field if ref.spec.reader == "per_parent" and ref.spec.parent else None
+        return [c in pushed or (c.field == parent and c.op in ("=", "in")) for c in typed]
+
+    def planner(self) -> Planner:
+        return Planner(self.spec, self._pushable)
+
+    # -- running -----------------------------------------------------------------------------------
+    def source(self) -> Source:
+        if self.replica is not None:
+            return ReplicaSource(self.replica)
+        return LiveSource(self.connector, self.lookup_limit)
+
+    def source_id(self) -> str:
+        if self.replica is not None:
+            return f"replica:{self.replica}"
+        s = self.connector.client.settings
+        return f"scoro:{s.url}:{s.company_account_id or ''}:{s.username or ''}"
+
+    def plan_select(self, statement: exp.Expression) -> QueryPlan:
+        return self.planner().plan(statement)
+
+    def select(self, statement: exp.Expression) -> Result:
+        """Run a SELECT (already parsed and bound), with request counts."""
+        plan = self.plan_select(statement)
+        with RequestStats.scope() as counter:
+            result = execute_plan(plan, self.source())
+        result.by_endpoint = dict(counter)
+        result.requests = sum(counter.values())
+        return result
+
+    def execute(self, sql: str, params: Params = None, *, confirm: bool = False, use_cache: bool = True,
+                on_plan: Callable[[dict[str, Any]], None] | None = None) -> Result:
+        statement = parse(sql, params)
+        if isinstance(statement, (exp.Insert, exp.Update, exp.Delete)):
+            with RequestStats.scope() as counter:
+                result = dml.run(self, statement, confirm=confirm)
+            result.by_endpoint = dict(counter)
+            result.requests = sum(counter.values())
+            self.cache.clear()
+            return result
+        key = cache_key(self.source_id(), statement.sql(dialect=DIALECT))
+        if use_cache:
+            hit = self.cache.get(key)
+            if hit is not None:
+                return replace(hit, cached=True, requests=0, by_endpoint={})
+        result = self.select(statement)
+        if use_cache:
+            self.cache.put(key, result)
+        return result
+
+    def explain(self, sql: str, params: Params = None) -> dict[str, Any]:
+        statement = parse(sql, params)
+        settings = self.connector.client.settings if self.connector is not None else None
+        sizes = {"page": settings.page_size, "detailed_page": settings.detailed_page_size} if settings else {}
+        if isinstance(statement, (exp.Insert, exp.Update, exp.Delete)):
+            return dml.explain_dml(self, statement, sizes)
+        plan = self.plan_select(statement)
+        return explain(plan, lookup_limit=self.lookup_limit, replica=self.replica, **sizes)
+

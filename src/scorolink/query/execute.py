@@ -1,0 +1,228 @@
+"""Running a plan: fetch each table reference into the local SQLite engine, then run the statement.
+
+Two sources fill the local tables: `LiveSource` asks Scoro through the connector (pushed
+conditions, selected columns, join keys in batches, LIMIT when it is safe), `ReplicaSource`
+reads a mirror made by `scorolink replicate`. The statement runs the same way over either.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from scorolink.connectors.base import Condition, Record
+from scorolink.connectors.scoro_convert import coerce
+from scorolink.errors import InvalidInput, InvalidValue
+from scorolink.query.parse import DIALECT
+from scorolink.query.plan import QueryPlan, Ref
+from scorolink.query.values import SQL_TYPES, from_sql, to_sql
+
+LOOKUP_BATCH = 100  # join keys per connector read
+
+
+class QueryFailed(InvalidInput):
+    """The local engine refused the statement (a function it lacks, a column of a derived table...)."""
+
+
+@dataclass
+class Result:
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    rowcount: int = -1
+    requests: int = 0
+    by_endpoint: dict[str, int] = field(default_factory=dict)
+    cached: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def records(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+
+class Source(Protocol):
+    def load(self, db: sqlite3.Connection, plan: QueryPlan) -> list[str]: ...
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def create_table(db: sqlite3.Connection, ref: Ref) -> list[str]:
+    cols = ref.column_list()
+    ddl = ", ".join(f"{quote(c)} {SQL_TYPES[ref.column_type(c)]}" for c in cols)
+    db.execute(f"CREATE TEMP TABLE {quote(ref.table)} ({ddl})")
+    return cols
+
+
+def insert_records(db: sqlite3.Connection, ref: Ref, cols: list[str], records: Iterable[Record]) -> None:
+    marks = ", ".join("?" for _ in cols)
+    db.executemany(f"INSERT INTO {quote(ref.table)} VALUES ({marks})",
+                   ([to_sql(r.get(c)) for c in cols] for r in records))
+
+
+class LiveSource:
+    """Fetches from Scoro through the connector."""
+
+    def __init__(self, connector: Any, lookup_limit: int = 50) -> None:
+        self.connector = connector
+        self.lookup_limit = lookup_limit
+
+    def load(self, db: sqlite3.Connection, plan: QueryPlan) -> list[str]:
+        notes: list[str] = []
+        fetched: dict[int, list[Record]] = {}
+        for ref in plan.order:
+            cols = create_table(db, ref)
+            records = self.fetch(ref, fetched, notes)
+            fetched[id(ref)] = records
+            insert_records(db, ref, cols, records)
+        return notes
+
+    def fetch(self, ref: Ref, fetched: dict[int, list[Record]], notes: list[str]) -> list[Record]:
+        where = [c for c, _ in ref.pushed]
+        if ref.lookup is not None:
+            mine, driver, theirs = ref.lookup
+            keys = self._keys(ref, mine, fetched.get(id(driver), []), theirs)
+            if len(keys) <= self.lookup_limit:
+                notes.append(f"{ref.alias}: looked up by {mine} for {len(keys)} key(s) from {driver.alias}")
+                out: list[Record] = []
+                for i in range(0, len(keys), LOOKUP_BATCH):
+                    batch = tuple(keys[i:i + LOOKUP_BATCH])
+                    out += self._read(ref, [Condition(mine, "in", batch), *where], None)
+                return out
+            notes.append(f"{ref.alias}: {len(keys)} join keys from {driver.alias} exceed the lookup limit "
+                         f"({self.lookup_limit}); scanned instead")
+        return self._read(ref, where, ref.limit)
+
+    def _keys(self, ref: Ref, mine: str, driver_rows: list[Record], theirs: str) -> list[Any]:
+        f = ref.spec.field_named(mine)
+        keys: list[Any] = []
+        seen: set[Any] = set()
+        for row in driver_rows:
+            value = row.get(theirs)
+            if value is None or value == "":
+                continue
+            try:
+                value = coerce(value, f, self.connector.tz) if f is not None else value
+            except InvalidValue:
+                continue  # a key of another type can match nothing
+            if value not in seen:
+                seen.add(value)
+                keys.append(value)
+        return keys
+
+    def _read(self, ref: Ref, where: list[Condition], limit: int | None) -> list[Record]:
+        return list(self.connector.read(ref.name, where, columns=ref.column_list(), limit=limit))
+
+
+class ReplicaSource:
+    """Reads a replication mirror (pascal naming): each object's main table without the rows marked
+    IsDeleted. SQLite mirrors are attached; other databases are read through SQLAlchemy."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url if "://" in url else f"sqlite:///{url}"
+
+    def load(self, db: sqlite3.Connection, plan: QueryPlan) -> list[str]:
+        if self.url.startswith("sqlite:///"):
+            self._attach(db, self.url.removeprefix("sqlite:///"))
+            for ref in plan.order:
+                self._view(db, ref)
+        else:
+            self._copy(db, plan)
+        return [f"read from the replica {self._label()}"]
+
+    def _label(self) -> str:
+        return self.url.split("@")[-1] if "@" in self.url else self.url
+
+    def _attach(self, db: sqlite3.Connection, path: str) -> None:
+        import os
+
+        if not os.path.exists(path):
+            raise InvalidInput(f"--replica {self.url}: no such file. Make it with `scorolink replicate --to "
+                               f"{self.url}`.")
+        if not any(r[1] == "mirror" for r in db.execute("PRAGMA database_list")):
+            db.execute("ATTACH DATABASE ? AS mirror", (path,))
+
+    def _columns(self, db: sqlite3.Connection, table: str) -> dict[str, str]:
+        rows = db.execute(f"PRAGMA mirror.table_info({quote(table)})").fetchall()
+        return {r[1].lower(): r[1] for r in rows}
+
+    def _check(self, ref: Ref, present: dict[str, str]) -> None:
+        if not present:
+            raise InvalidInput(f"The replica has no table {ref.name}; replicate it with "
+                               f"`scorolink replicate --to {self.url} --objects {ref.name}`.")
+        missing = [c for c in ref.column_list() if c.lower() not in present]
+        if missing:
+            nested = [c for c in missing if ref.spec.nested_named(c)]
+            hint = (f" Nested values are columns only in mirrors made with --nested json; otherwise query "
+                    f"{ref.name}_{nested[0]}." if nested else " Binary fields need --include-binary.")
+            raise InvalidInput(f"The replica's {ref.name} table has no column(s) {', '.join(missing)}.{hint}")
+
+    def _deleted_filter(self, ref: Ref) -> str:
+        asks = any(c.field == "IsDeleted" for c, _ in ref.pushed + [(c, "") for c, _ in ref.conditions])
+        return "" if asks else f" WHERE {quote('IsDeleted')} = 0"
+
+    def _view(self, db: sqlite3.Connection, ref: Ref) -> None:
+        present = self._columns(db, ref.name)
+        self._check(ref, present)
+        select = ", ".join(f"{quote(present[c.lower()])} AS {quote(c)}" for c in ref.column_list())
+        db.execute(f"CREATE TEMP VIEW {quote(ref.table)} AS SELECT {select} FROM mirror.{quote(ref.name)}"
+                   f"{self._deleted_filter(ref)}")
+
+    def _copy(self, db: sqlite3.Connection, plan: QueryPlan) -> None:
+        import sqlalchemy as sa
+
+        try:
+            engine = sa.create_engine(self.url)
+        except Exception as exc:  # noqa: BLE001 - an unusable URL is the user's to fix
+            raise InvalidInput(f"--replica {self._label()}: {exc}") from None
+        try:
+            with engine.connect() as conn:
+                inspector = sa.inspect(conn)
+                for ref in plan.order:
+                    present = ({c["name"].lower(): c["name"] for c in inspector.get_columns(ref.name)}
+                               if inspector.has_table(ref.name) else {})
+                    self._check(ref, present)
+                    cols = create_table(db, ref)
+                    select = ", ".join(quote(present[c.lower()]) for c in cols)
+                    where = self._deleted_filter(ref).replace("= 0", "= false")
+                    rows = conn.execute(sa.text(f"SELECT {select} FROM {quote(ref.name)}{where}"))
+                    insert_records(db, ref, cols, (dict(zip(cols, r, strict=True)) for r in rows))
+        finally:
+            engine.dispose()
+
+
+def run_local(db: sqlite3.Connection, plan: QueryPlan) -> tuple[list[str], list[tuple[Any, ...]]]:
+    sql = plan.statement.sql(dialect=DIALECT)
+    try:
+        cursor = db.execute(sql)
+    except sqlite3.Error as exc:
+        raise QueryFailed(f"The local SQL engine refused the statement: {exc}.") from None
+    columns = [d[0] for d in cursor.description or ()]
+    rows = cursor.fetchall()
+    types = plan.output_types
+    if types is None or len(types) != len(columns):
+        types = _types_by_name(plan, columns)
+    return columns, [tuple(from_sql(v, t) for v, t in zip(row, types, strict=True)) for row in rows]
+
+
+def _types_by_name(plan: QueryPlan, columns: list[str]) -> list[str | None]:
+    known: dict[str, set[str]] = {}
+    for ref in plan.refs:
+        for c in ref.columns:
+            known.setdefault(c.lower(), set()).add(ref.column_type(c))
+    out: list[str | None] = []
+    for c in columns:
+        kinds = known.get(c.lower(), set())
+        out.append(next(iter(kinds)) if len(kinds) == 1 else None)
+    return out
+
+
+def execute_plan(plan: QueryPlan, source: Source) -> Result:
+    db = sqlite3.connect(":memory:")
+    try:
+        notes = source.load(db, plan)
+        columns, rows = run_local(db, plan)
+    finally:
+        db.close()
+    return Result(columns, rows, rowcount=len(rows), notes=notes)
