@@ -853,8 +853,10 @@ add(_obj(
 
 add(_obj(
     "Files", "files",
-    (key("file_id"), f("Hash", "hash"), f("FileName", "file_name"), f("FileLocation", "file_location"),
-     f("FileSize", "file_size", desc="string on the wire"), f("UploadedBy", "uploaded_by", I),
+    (key("file_id"), f("Hash", "hash", ro=True, desc="set by Scoro from the content"), f("FileName", "file_name"),
+     f("FileLocation", "file_location", ro=True, desc="set by Scoro on upload"),
+     f("FileSize", "file_size", ro=True, desc="string on the wire; set by Scoro on upload"),
+     f("UploadedBy", "uploaded_by", I),
      f("CategoryId", "category_id", I), f("Repository", "repository", desc="local | ftp"),
      f("FileType", "file_type"), f("IsPrivate", "is_private", B), f("IsPublic", "is_public", B),
      f("Relations", "relations", J, ro=True, detail=True, desc="{type: [ids]}"),

@@ -1,0 +1,371 @@
+"""Import rows into Scoro: insert, update, upsert or delete, one request per row (Scoro has no
+batch write), with a per-row error report, a results file and a journal that makes reruns safe.
+
+Order of work: everything that concerns the whole import (operation allowed, header, mapping,
+lookups' objects) is checked before the first request; then each row is built, validated, given
+its action, written and journaled. Only a rate limit past the client's wait budget or an
+authentication failure stops the run — they would fail every row — and the rerun continues
+where it stopped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scorolink.catalog.model import Field, Nested, ObjectSpec
+from scorolink.clients.errors import AuthenticationFailed, RateLimited
+from scorolink.connectors.base import WriteOp, WriteResult
+from scorolink.connectors.scoro import ScoroConnector
+from scorolink.errors import ConfigError
+from scorolink.transfer.children import ChildRows
+from scorolink.transfer.journal import (
+    DONE,
+    SENDING,
+    Journal,
+    default_journal_dir,
+    import_identity,
+    row_digest,
+)
+from scorolink.transfer.lookups import Lookup, Lookups, LookupTable, NoUniqueMatch
+from scorolink.transfer.mapping import Mapping, NestedSource
+from scorolink.transfer.records import Built, FieldError, RecordBuilder
+from scorolink.transfer.recover import find_created
+from scorolink.transfer.reports import ERROR_COLUMNS, RESULT_COLUMNS, RowReport
+from scorolink.transfer.sources import CsvSource, Source, SourceRow
+
+MODES = ("insert", "update", "upsert", "delete")
+
+
+@dataclass
+class ImportOptions:
+    mode: str = "insert"
+    key: str | None = None  # the field that finds existing records: an id or a natural key
+    mapping: Mapping = field(default_factory=Mapping)
+    nested_files: dict[str, Path] = field(default_factory=dict)  # --nested Lines=lines.csv
+    dry_run: bool = False
+    errors_path: Path | None = None
+    results_path: Path | None = None
+    empty: str = "skip"  # skip: empty cells are not sent; null: they clear the field
+    skip_unknown: bool = False
+    journal_dir: Path = field(default_factory=default_journal_dir)
+    restart: bool = False
+
+
+@dataclass
+class ImportSummary:
+    object: str
+    mode: str
+    source: str
+    dry_run: bool
+    rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+    failed: int = 0
+    already_done: int = 0  # finished by an earlier run of the same import
+    requests: int = 0
+    seconds: float = 0.0
+    stopped: str | None = None  # why the run stopped before the end (rate limit, authentication)
+    journal: str | None = None
+    errors_file: str | None = None
+    results_file: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Planned:
+    action: str  # insert | update | delete
+    record: dict[str, Any]
+    target_id: Any = None
+
+
+class Importer:
+    def __init__(self, connector: ScoroConnector, obj: str, source: Source, options: ImportOptions,
+                 on_progress: Callable[[ImportSummary], None] | None = None) -> None:
+        if options.mode not in MODES:
+            raise ConfigError(f"--mode {options.mode!r}: use one of {', '.join(MODES)}.")
+        if options.empty not in ("skip", "null"):
+            raise ConfigError("--empty must be skip (empty cells are not sent) or null (they clear the field).")
+        self.connector = connector
+        self.spec: ObjectSpec = connector.spec(obj)
+        connector.check_operation(self.spec, options.mode)
+        self.source = source
+        self.options = options
+        self.on_progress = on_progress
+        self.mapping = _with_nested_files(options.mapping, options.nested_files)
+        self.children = {name: ChildRows(name, n.file, encoding=n.encoding, delimiter=n.delimiter, link=n.link)
+                         for name, n in self.mapping.nested.items() if n.file is not None}
+        self.lookups = Lookups(connector)
+        base = source.path.parent if isinstance(source, CsvSource) else Path(".")
+        self.builder = RecordBuilder(self.spec, source.header, mode=options.mode, key=options.key,
+                                     mapping=self.mapping, lookups=self.lookups, children=self.children,
+                                     empty=options.empty, skip_unknown=options.skip_unknown, base_dir=base,
+                                     tz=connector.tz)
+        self.object_key = self.spec.key_fields[0]
+        self.by_key = self._key_index()
+        self.summary = ImportSummary(self.spec.name, options.mode, source.label, options.dry_run)
+        self.summary.notes = self._notes()
+
+    # -- set-up ---------------------------------------------------------------------------------
+    def _key_index(self) -> LookupTable | None:
+        """Existing records by --key, read once: needed to find the id of a natural key, and for
+        upsert to tell records that exist from those to create."""
+        key = self.builder.key_field.name
+        natural = key != self.object_key
+        if self.spec.insert_is_upsert or self.options.mode == "insert":
+            return None
+        if not natural and self.options.mode != "upsert":
+            return None
+        return self.lookups.table(Lookup(self.spec.name, key, self.object_key))
+
+    def _notes(self) -> list[str]:
+        plan = self.builder.plan
+        notes = []
+        if plan.ignored_key:
+            notes.append(f"{', '.join(sorted(set(plan.ignored_key)))} ignored: Scoro assigns ids on insert.")
+        if plan.ignored_read_only:
+            notes.append(f"Read-only column(s) ignored: {', '.join(sorted(set(plan.ignored_read_only)))}.")
+        if plan.ignored_unknown:
+            notes.append(f"Unknown column(s) skipped: {', '.join(plan.ignored_unknown)}.")
+        return notes
+
+    def _journal(self) -> Journal | None:
+        if self.options.dry_run:
+            return None
+        identity = import_identity(
+            self.spec.name, self.options.mode, self.builder.key_field.name, _source_identity(self.source),
+            self.mapping.text, {k: str(v.file) for k, v in self.mapping.nested.items() if v.file},
+            self.connector.client.settings.company_account_id, self.connector.client.settings.url)
+        path = self.options.journal_dir / f"{self.spec.name}-{identity}.journal"
+        return Journal(path, restart=self.options.restart)
+
+    # -- run ------------------------------------------------------------------------------------
+    def run(self) -> ImportSummary:
+        started = time.monotonic()
+        requests_before = self.connector.client.stats.total
+        journal = self._journal()
+        self.summary.journal = str(journal.path) if journal else None
+        errors = RowReport(self.options.errors_path, self.source.header, ERROR_COLUMNS)
+        results = RowReport(self.options.results_path, self.source.header, RESULT_COLUMNS)
+        self.summary.errors_file = str(self.options.errors_path) if self.options.errors_path else None
+        self.summary.results_file = str(self.options.results_path) if self.options.results_path else None
+        try:
+            for row in self.source.rows():
+                self.summary.rows += 1
+                outcome, scoro_id, problems = self._row(row, journal)
+                if outcome == "stopped":
+                    self.summary.rows -= 1
+                    break
+                if problems:
+                    self.summary.failed += 1
+                    errors.write(row.values, row.number, row.line or "", "; ".join(p.field for p in problems),
+                                 "; ".join(f"{p.field}: {p.message}" for p in problems))
+                results.write(row.values, row.number, outcome, scoro_id,
+                              "; ".join(f"{p.field}: {p.message}" for p in problems))
+                self.summary.requests = self.connector.client.stats.total - requests_before
+                if self.on_progress:
+                    self.on_progress(self.summary)
+        finally:
+            errors.close()
+            results.close()
+            if journal:
+                journal.close()
+            for rows in self.children.values():
+                rows.close()
+            self.source.close()
+            self.summary.requests = self.connector.client.stats.total - requests_before
+            self.summary.seconds = round(time.monotonic() - started, 3)
+        return self.summary
+
+    def _row(self, row: SourceRow, journal: Journal | None) -> tuple[str, Any, list[FieldError]]:
+        built = self.builder.build(row.values)
+        if built.errors:
+            if journal:
+                journal.failed(row.number, row_digest(built.record, built.key_value), None,
+                               "; ".join(e.message for e in built.errors))
+            return "failed", None, built.errors
+        digest = row_digest(built.record, built.key_value)
+        entry = journal.get(row.number) if journal else None
+        if entry is not None and entry.state == DONE:
+            if entry.row_hash == digest:
+                self.summary.already_done += 1
+                return f"done earlier ({entry.action})", entry.scoro_id, []
+            message = (f"this row changed since an earlier run of this import {entry.action} Scoro record "
+                       f"{entry.scoro_id}; pass --restart to import the file again as a new import")
+            return "failed", entry.scoro_id, [FieldError("(row)", message)]
+        try:
+            planned = self._plan(built)
+        except NoUniqueMatch as exc:
+            if journal:
+                journal.failed(row.number, digest, None, str(exc))
+            return "failed", None, [FieldError(self.builder.key_field.name, str(exc))]
+        if self.options.dry_run:
+            self._count(planned.action)
+            return f"would {planned.action}", planned.target_id, []
+        assert journal is not None
+        if entry is not None and entry.state == SENDING and planned.action == "insert":
+            adopted = find_created(self.connector, self.spec, planned.record, journal.claimed_ids())
+            if adopted is not None:  # the lost answer had created it
+                journal.done(row.number, digest, "insert", adopted)
+                self._remember(planned, adopted)
+                self._count("insert")
+                return "inserted", adopted, []
+        return self._send(row, planned, digest, journal)
+
+    def _plan(self, built: Built) -> Planned:
+        """Which action a row gets and which record it targets."""
+        mode, record = self.options.mode, dict(built.record)
+        key_name, key_value = self.builder.key_field.name, built.key_value
+        if self.spec.insert_is_upsert:
+            return Planned("insert", record)
+        if mode == "insert":
+            return Planned("insert", _without_child_keys(self.spec, record))
+        if mode == "upsert":
+            found = self.by_key.find(key_value) if self.by_key is not None and key_value is not None else []
+            if len(found) > 1 and self.by_key is not None:
+                self.by_key.one(key_value)  # raises with the list of matches
+            if not found:
+                record.pop(self.object_key, None)
+                return Planned("insert", _without_child_keys(self.spec, record))
+            target = found[0]
+        elif key_value is None:
+            raise NoUniqueMatch(f"{mode} needs {key_name} on every row; this row has none")
+        elif self.by_key is not None:
+            target = self.by_key.one(key_value)
+        else:
+            target = record.get(self.object_key, key_value)
+        record[self.object_key] = target
+        return Planned("update" if mode != "delete" else "delete",
+                       record if mode != "delete" else {self.object_key: target}, target)
+
+    def _send(self, row: SourceRow, planned: Planned, digest: str, journal: Journal) -> tuple[str, Any, list[FieldError]]:
+        journal.sending(row.number, digest, planned.action, planned.target_id)
+        op = WriteOp(planned.action, planned.record, ref=row.number)
+        try:
+            result = next(iter(self.connector.write(self.spec.name, [op])))
+        except (RateLimited, AuthenticationFailed) as exc:
+            journal.forget(row.number)  # refused before Scoro acted on it: the rerun sends it
+            self.summary.stopped = f"row {row.number}: {exc}"
+            return "stopped", None, []
+        if result.outcome_unknown:
+            # Updates and deletes are safe to repeat; a create is repeated only if it is found nowhere.
+            adopted = None
+            if planned.action == "insert":
+                adopted = find_created(self.connector, self.spec, planned.record, journal.claimed_ids())
+            if adopted is None:
+                result = next(iter(self.connector.write(self.spec.name, [op])))
+            else:
+                result = WriteResult(op, True, record={self.object_key: adopted})
+        if not result.ok:
+            if planned.action == "delete" and _gone(result):
+                result = WriteResult(op, True, record={self.object_key: planned.target_id})
+            else:
+                journal.failed(row.number, digest, planned.action, result.error or "refused")
+                return "failed", planned.target_id, _api_problems(self.spec, result)
+        saved = result.record or {}
+        scoro_id = saved.get(self.object_key, planned.target_id)
+        journal.done(row.number, digest, planned.action, scoro_id)
+        self._remember(planned, scoro_id)
+        self._count(planned.action)
+        return {"insert": "inserted", "update": "updated", "delete": "deleted"}[planned.action], scoro_id, []
+
+    def _remember(self, planned: Planned, scoro_id: Any) -> None:
+        """Keep the key index current, so a later row with the same natural key finds this record."""
+        if self.by_key is None or scoro_id is None:
+            return
+        if planned.action == "insert":
+            self.by_key.add(planned.record.get(self.builder.key_field.name, scoro_id), scoro_id)
+        elif planned.action == "delete":
+            self.by_key.remove(scoro_id)
+
+    def _count(self, action: str) -> None:
+        name = {"insert": "inserted", "update": "updated", "delete": "deleted"}[action]
+        setattr(self.summary, name, getattr(self.summary, name) + 1)
+
+
+def _api_problems(spec: ObjectSpec, result: WriteResult) -> list[FieldError]:
+    """Scoro's messages, with the wire path they name (`lines[2].product_id`) given in the
+    catalog's names and 1-based positions (`Lines[3].ProductId`), as the CSV has them."""
+    problems = []
+    for message in result.field_errors or [result.error or "refused by Scoro"]:
+        head, sep, tail = message.partition(": ")
+        if sep and " " not in head.strip():
+            problems.append(FieldError(canonical_path(spec, head.strip()), tail))
+        else:
+            problems.append(FieldError("(api)", message))
+    return problems
+
+
+def canonical_path(spec: ObjectSpec, wire: str) -> str:
+    fields: tuple[Field, ...] = spec.fields
+    nested: tuple[Nested, ...] = spec.nested
+    out = []
+    for part in wire.split("."):
+        name, bracket, index = part.partition("[")
+        n = next((x for x in nested if x.api_key == name), None)
+        f = next((x for x in fields if x.api_key == name), None)
+        label = n.field if n else f.name if f else name
+        if bracket:
+            number = index.rstrip("]")
+            label += f"[{int(number) + 1}]" if number.isdigit() else f"[{number}]"
+        out.append(label)
+        if n is not None:
+            fields, nested = n.fields, n.nested
+    return ".".join(out)
+
+
+def _without_child_keys(spec: ObjectSpec, record: dict[str, Any]) -> dict[str, Any]:
+    """A new record gets new lines and phases: the ids its children had elsewhere would point Scoro
+    at another record's children. Keys that are references (an event's user Id) stay."""
+    references = {r.field for r in spec.relations}
+    out = dict(record)
+    for n in spec.nested:
+        value = out.get(n.field)
+        if n.kind not in ("objects", "object") or value is None or n.key is None \
+                or f"{n.field}.{n.key}" in references:
+            continue
+        items = [value] if isinstance(value, dict) else value
+        cleaned = [{k: v for k, v in item.items() if k != n.key} if isinstance(item, dict) else item
+                   for item in items]
+        out[n.field] = cleaned[0] if isinstance(value, dict) else cleaned
+    return out
+
+
+def _gone(result: WriteResult) -> bool:
+    """A delete whose record is already gone (an earlier run's answer was lost) is done."""
+    text = (result.error or "").lower()
+    return "not found" in text or "does not exist" in text or "404" in text
+
+
+def _with_nested_files(mapping: Mapping, files: dict[str, Path]) -> Mapping:
+    if not files:
+        return mapping
+    nested = dict(mapping.nested)
+    for name, path in files.items():
+        if name in nested:
+            raise ConfigError(f"--nested {name}=... and [nested.{name}] in the mapping both set {name}; keep one.")
+        nested[name] = NestedSource(name=name, file=path)
+    return Mapping(rules=mapping.rules, nested=nested, text=mapping.text)
+
+
+def _source_identity(source: Source) -> str:
+    if isinstance(source, CsvSource):
+        return str(source.path.resolve())
+    return source.label
+
+
+def run_import(connector: ScoroConnector, obj: str, source: Source, options: ImportOptions,
+               on_progress: Callable[[ImportSummary], None] | None = None) -> ImportSummary:
+    try:
+        importer = Importer(connector, obj, source, options, on_progress)
+    except BaseException:
+        source.close()
+        raise
+    return importer.run()
