@@ -1,0 +1,286 @@
+"""HTTP surface: the identity endpoints, /connections, the Accounting API under /api.xro/2.0 (raw ASGI, so
+faults can cut a response short and calls in flight can be counted) and /_sandbox/*."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from .api import COLLECTIONS, Call, Reply
+from .faults import SandboxConnectionDropped
+from .identity import OAuthError
+from .wire import problem, simple_error
+
+if TYPE_CHECKING:
+    from .sandbox import XeroSandbox
+
+NOT_ACCEPTABLE = ("<ApiException><ErrorNumber>406</ErrorNumber><Type>NotAcceptable</Type><Message>The sandbox "
+                  "answers JSON only: send Accept: application/json</Message></ApiException>")
+
+
+class _DropFilter(logging.Filter):
+    """Keeps uvicorn from logging a traceback for every connection the sandbox drops on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], SandboxConnectionDropped))
+
+
+logging.getLogger("uvicorn.error").addFilter(_DropFilter())
+
+
+def endpoint_name(method: str, parts: list[str]) -> str:
+    """``PUT Invoices``, ``GET Invoices/{id}``, ``PUT CreditNotes/{id}/Allocations`` …"""
+    if not parts:
+        return f"{method} /"
+    coll = COLLECTIONS.get(parts[0].lower(), parts[0])
+    out = [coll]
+    for i, p in enumerate(parts[1:], 1):
+        low = p.lower()
+        if low in ("attachments", "allocations", "options", "actions", "history"):
+            out.append(low.capitalize())
+        elif i == 1 or i == 3:
+            out.append("{id}" if low != "actions" else p)
+    return f"{method} {'/'.join(out)}"
+
+
+def _origin(scope: dict) -> str:
+    host = dict(scope.get("headers") or []).get(b"host", b"").decode() or "localhost"
+    return f"{scope.get('scheme', 'http')}://{host}"
+
+
+class ApiEndpoint:
+    def __init__(self, sandbox: XeroSandbox) -> None:
+        self.sb = sandbox
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        sb = self.sb
+        raw = b""
+        while True:
+            message = await receive()
+            raw += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        headers = {k.decode().lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
+        parts = [p for p in scope["path_params"].get("path", "").split("/") if p]
+        query = {k.lower(): v for k, v in parse_qsl(scope.get("query_string", b"").decode(), keep_blank_values=True)}
+        method = scope["method"]
+        tenant = (headers.get("xero-tenant-id") or "").strip().lower()
+        entry = {"endpoint": endpoint_name(method, parts), "method": method, "path": scope["path"],
+                 "query": scope.get("query_string", b"").decode(), "tenant": tenant or None}
+        out_headers = {"content-type": "application/json; charset=utf-8"}
+        sb.webhooks.origin = _origin(scope)
+
+        principal, detail = sb.identity.principal(headers.get("authorization"))
+        if principal is None:
+            return await self._send(send, entry, 401, out_headers, problem(401, "Unauthorized", detail))
+        if not sb.identity.connected(principal, tenant) or sb.books_or_none(tenant) is None:
+            return await self._send(send, entry, 403, out_headers,
+                                    problem(403, "Forbidden", "AuthenticationUnsuccessful"))
+        coll = COLLECTIONS.get(parts[0].lower()) if parts else None
+        scope_name = "Attachments" if len(parts) > 2 and parts[2].lower() == "attachments" else coll
+        if coll and not principal.allows(scope_name or coll, write=method != "GET"):
+            return await self._send(send, entry, 401, out_headers,
+                                    problem(401, "Unauthorized", "AuthorizationUnsuccessful"))
+        accept = headers.get("accept", "")
+        binary = (len(parts) > 3 and parts[2].lower() == "attachments" and method == "GET") or \
+            ("application/pdf" in accept and method == "GET")
+        if not binary and "application/json" not in accept:
+            return await self._send(send, entry, 406, {"content-type": "text/xml"}, NOT_ACCEPTABLE)
+        verdict = sb.limiter.acquire(tenant, principal.client_id, sb.clock.now())
+        out_headers.update(verdict.headers)
+        if not verdict.allowed:
+            sb.count_rate_limited(str(verdict.problem))
+            return await self._send(send, entry, 429, out_headers,
+                                    problem(429, "Too Many Requests", f"Rate limit exceeded: {verdict.problem}"))
+        try:
+            await self._serve(send, entry, method, parts, query, headers, raw, principal.client_id, tenant,
+                              out_headers, _origin(scope))
+        finally:
+            sb.limiter.release(tenant, principal.client_id)
+
+    async def _serve(self, send: Any, entry: dict, method: str, parts: list[str], query: dict, headers: dict,
+                     raw: bytes, client_id: str, tenant: str, out_headers: dict, origin: str) -> None:
+        sb = self.sb
+        fault = sb.faults.next()
+        if fault:
+            sb.count_fault(fault)
+            entry["fault"] = fault
+        if fault == "http_500":
+            return await self._send(send, entry, 500, out_headers,
+                                    simple_error(500, "UnknownErrorException", "An error occurred in Xero."))
+        if fault == "http_503":
+            return await self._send(send, entry, 503, {**out_headers, "content-type": "text/html"},
+                                    "<html><body><h1>503 Service Unavailable</h1></body></html>")
+        if fault == "drop":
+            return await self._drop(send, entry, out_headers, b'{"Id":"')
+        if fault == "timeout":
+            await asyncio.sleep(sb.config.faults.timeout_seconds)
+        call = Call(method, parts, query, headers, raw, client_id, origin)
+        key = headers.get("idempotency-key")
+        reply = await run_in_threadpool(sb.execute, call, tenant, key)
+        if fault == "lost_ack":
+            return await self._drop(send, entry, out_headers, b'{"Id":"')
+        hdrs = {**out_headers, **reply.headers}
+        if reply.status == 204:
+            hdrs.pop("content-type", None)
+            return await self._send(send, entry, 204, hdrs, b"")
+        return await self._send(send, entry, reply.status, hdrs, reply.payload)
+
+    async def _send(self, send: Any, entry: dict, status: int, headers: dict, payload: Any) -> None:
+        if isinstance(payload, bytes):
+            data = payload
+        elif isinstance(payload, str):
+            data = payload.encode()
+        else:
+            data = json.dumps(payload, ensure_ascii=False).encode()
+        self.sb.record(entry, status)
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(k.lower().encode(), v.encode("latin-1"))
+                                for k, v in {**headers, "content-length": str(len(data))}.items()]})
+        await send({"type": "http.response.body", "body": data})
+
+    async def _drop(self, send: Any, entry: dict, headers: dict, partial: bytes) -> None:
+        """Announce a body with Content-Length, send only part of it, then abort the connection."""
+        self.sb.record(entry, None)
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(k.lower().encode(), v.encode()) for k, v in {**headers, "content-length": "4096"}.items()]})
+        await send({"type": "http.response.body", "body": partial, "more_body": True})
+        raise SandboxConnectionDropped("connection dropped by the sandbox (fault injection)")
+
+
+def fingerprint(call: Call) -> str:
+    h = hashlib.sha256()
+    for part in (call.method, "/".join(p.lower() for p in call.parts), json.dumps(sorted(call.query.items()))):
+        h.update(part.encode() + b"\0")
+    h.update(call.body)
+    return h.hexdigest()
+
+
+def reply_from_cache(entry: dict) -> Reply:
+    return Reply(entry["status"], entry["payload"], dict(entry["headers"]))
+
+
+def build_app(sb: XeroSandbox) -> Starlette:
+    async def form_of(request: Request) -> tuple[str | None, dict[str, str]]:
+        body = (await request.body()).decode()
+        form = dict(parse_qsl(body, keep_blank_values=True))
+        auth = request.headers.get("authorization", "")
+        basic = auth[6:].strip() if auth.lower().startswith("basic ") else None
+        return basic, form
+
+    def counted(name: str, handler: Any) -> Any:
+        async def wrapped(request: Request) -> Response:
+            response = await handler(request)
+            sb.record({"endpoint": f"{request.method} {name}", "method": request.method, "path": request.url.path,
+                       "tenant": None}, response.status_code)
+            return response
+
+        return wrapped
+
+    async def authorize(request: Request) -> Response:
+        try:
+            location = sb.identity.authorize(dict(request.query_params))
+        except OAuthError as exc:
+            return JSONResponse(exc.body(), status_code=400)
+        return RedirectResponse(location, status_code=302)
+
+    async def token(request: Request) -> Response:
+        basic, form = await form_of(request)
+        try:
+            reply = await run_in_threadpool(sb.identity.token, basic, form)
+        except OAuthError as exc:
+            return JSONResponse(exc.body(), status_code=exc.status, headers={"cache-control": "no-store"})
+        return JSONResponse(reply, headers={"cache-control": "no-store", "pragma": "no-cache"})
+
+    async def revocation(request: Request) -> Response:
+        basic, form = await form_of(request)
+        try:
+            sb.identity.revoke(basic, form)
+        except OAuthError as exc:
+            return JSONResponse(exc.body(), status_code=exc.status)
+        return Response(status_code=200)
+
+    async def connections(request: Request) -> Response:
+        principal, detail = sb.identity.principal(request.headers.get("authorization"))
+        if principal is None:
+            return JSONResponse(problem(401, "Unauthorized", detail), status_code=401)
+        if request.method == "DELETE":
+            ok = sb.identity.disconnect(principal, request.path_params.get("conn", ""))
+            return Response(status_code=204) if ok else JSONResponse(
+                problem(404, "Not Found", "Connection not found"), status_code=404)
+        return JSONResponse(sb.identity.list_connections(principal, request.query_params.get("authEventId")))
+
+    # -- /_sandbox ------------------------------------------------------------------------------------------
+    async def stats(request: Request) -> Response:
+        return JSONResponse(sb.stats())
+
+    async def reset(request: Request) -> Response:
+        sb.reset_stats()
+        return JSONResponse({"ok": True})
+
+    async def requests(request: Request) -> Response:
+        return JSONResponse(sb.recent_requests(int(request.query_params.get("limit", "50"))))
+
+    async def faults(request: Request) -> Response:
+        body = await request.json()
+        try:
+            sb.inject(*body.get("next", []))
+        except ValueError as exc:
+            return JSONResponse({"ok": False, "error": str(exc)}, status_code=400)
+        return JSONResponse({"ok": True, "pending": sb.faults.pending()})
+
+    async def clock(request: Request) -> Response:
+        body = await request.json()
+        now = sb.advance_clock(float(body.get("advance", 0)))
+        return JSONResponse({"ok": True, "now": now})
+
+    async def tenants(request: Request) -> Response:
+        return JSONResponse(sb.describe())
+
+    async def sandbox_token(request: Request) -> Response:
+        body = await request.json() if await request.body() else {}
+        return JSONResponse(sb.issue_token(body.get("scope"), body.get("tenants")))
+
+    async def webhooks(request: Request) -> Response:
+        body = await request.json() if await request.body() else {}
+        if body.get("url"):
+            sb.webhooks.register(body["url"])
+            result = await run_in_threadpool(sb.webhooks.intent_to_receive)
+            return JSONResponse({**sb.webhooks.describe(), "intent_to_receive": result})
+        if body.get("flush"):
+            return JSONResponse(await run_in_threadpool(sb.webhooks.flush))
+        return JSONResponse(sb.webhooks.describe())
+
+    endpoint = ApiEndpoint(sb)
+    methods = ["GET", "POST", "PUT", "DELETE", "PATCH"]
+    return Starlette(routes=[
+        Route("/api.xro/2.0/{path:path}", endpoint, methods=methods),
+        Route("/identity/connect/authorize", counted("connect/authorize", authorize)),
+        Route("/connect/authorize", counted("connect/authorize", authorize)),
+        Route("/connect/token", counted("connect/token", token), methods=["POST"]),
+        Route("/identity/connect/token", counted("connect/token", token), methods=["POST"]),
+        Route("/connect/revocation", counted("connect/revocation", revocation), methods=["POST"]),
+        Route("/identity/connect/revocation", counted("connect/revocation", revocation), methods=["POST"]),
+        Route("/connections", counted("connections", connections)),
+        Route("/Connections", counted("connections", connections)),
+        Route("/connections/{conn}", counted("connections/{id}", connections), methods=["DELETE"]),
+        Route("/Connections/{conn}", counted("connections/{id}", connections), methods=["DELETE"]),
+        Route("/_sandbox/stats", stats),
+        Route("/_sandbox/reset", reset, methods=["POST"]),
+        Route("/_sandbox/requests", requests),
+        Route("/_sandbox/faults", faults, methods=["POST"]),
+        Route("/_sandbox/clock", clock, methods=["POST"]),
+        Route("/_sandbox/tenants", tenants),
+        Route("/_sandbox/token", sandbox_token, methods=["POST"]),
+        Route("/_sandbox/webhooks", webhooks, methods=["GET", "POST"]),
+    ])

@@ -1,0 +1,74 @@
+"""Glue for the ``scorolink sandbox xero`` command: build a sandbox, print how to reach it, serve."""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+
+from .config import Faults, RateLimit, XeroSandboxConfig
+from .sandbox import XeroSandbox
+
+
+def serve_command(host: str = "127.0.0.1", port: int = 8766, data: str | None = None, seed: int = 1, size: int = 60,
+                  tenants: int = 2, rate_limit: RateLimit | None = None, fault_rate: float = 0.0,
+                  webhook_url: str | None = None) -> None:
+    sb = XeroSandbox(XeroSandboxConfig(seed=seed, size=size, tenants=tenants, data=data,
+                                       rate_limit=rate_limit or RateLimit(),
+                                       faults=Faults(rate=fault_rate, seed=seed), webhook_delivery="auto"))
+    if port == 0:
+        port = _free_port(host)  # the line printed below must carry the real port
+    origin = f"http://{host}:{port}"
+    info = sb.describe()
+    paths = info.pop("paths")
+    print(json.dumps({
+        "base_url": origin + paths["api"], "authorize_url": origin + paths["authorize"],
+        "token_url": origin + paths["token"], "revocation_url": origin + paths["revocation"],
+        "connections_url": origin + paths["connections"], "sandbox_url": origin + "/_sandbox",
+        **info, "tenant_ids": [t["tenantId"] for t in info["tenants"]],
+    }, ensure_ascii=False), flush=True)
+    if webhook_url:
+        import threading
+
+        threading.Timer(1.0, lambda: sb.register_webhook(webhook_url)).start()
+    try:
+        sb.serve(host=host, port=port, log_level="warning")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sb.close()
+        sys.stdout.flush()
+
+
+def parse_rate_limit(spec: str | None) -> RateLimit:
+    """``off`` or comma-separated ``minute=60,concurrent=5,day=5000,app=10000,window=rolling`` (any subset)."""
+    if not spec:
+        return RateLimit()
+    if spec.strip().lower() == "off":
+        return RateLimit.off()
+    names = {"minute": "per_minute", "concurrent": "concurrent", "day": "daily", "app": "app_per_minute",
+             "window": "daily_window"}
+    values: dict = {}
+    for part in spec.split(","):
+        key, sep, value = part.partition("=")
+        key = key.strip().lower()
+        if not sep or key not in names:
+            raise ValueError(f"--rate-limit: {part.strip()!r} is not NAME=VALUE with NAME one of {sorted(names)} "
+                             "(or 'off')")
+        value = value.strip()
+        if key == "window":
+            values[names[key]] = value
+        elif value.lower() in ("off", "none"):
+            values[names[key]] = None
+        else:
+            try:
+                values[names[key]] = int(value)
+            except ValueError:
+                raise ValueError(f"--rate-limit: {key} must be a whole number or 'off', not {value!r}") from None
+    return RateLimit(**values)
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
