@@ -204,6 +204,8 @@ class _Run:
         else:
             with self.lock, self.dest.transaction():
                 state.clear_seen(self.dest, self.account, spec.name)
+        with self.lock:
+            loader.start(full=not incremental)
         started = time.monotonic()
         now = datetime.now(UTC)
         high = previous.cursor
@@ -220,17 +222,22 @@ class _Run:
                 last_full_at=now if not incremental else previous.last_full_at,
                 last_reconcile_at=now if not incremental else previous.last_reconcile_at))
 
-        for batch, last in _batches(records, self.options.batch_size):
-            if cursor:
-                for r in batch:
-                    value = r.get(cursor)
-                    if isinstance(value, datetime) and (high is None or value > high):
-                        high = value
-            with self.lock:
-                done = loader.load(batch, now=now, note_seen=not incremental, finish=finish if last else None)
-            result.read += done.read
-            result.rows += done.written
-            self.progress.advance(spec.name, result.read, result.rows, sum(requests.values()))
+        try:
+            for batch, last in _batches(records, self.options.batch_size):
+                if cursor:
+                    for r in batch:
+                        value = r.get(cursor)
+                        if isinstance(value, datetime) and (high is None or value > high):
+                            high = value
+                with self.lock:
+                    done = loader.load(batch, now=now, note_seen=not incremental, finish=finish if last else None)
+                result.read += done.read
+                result.rows += done.written
+                self.progress.advance(spec.name, result.read, result.rows, sum(requests.values()))
+        finally:
+            if loader.deferred_indexes:  # the read failed part way: leave the mirror indexed
+                with self.lock:
+                    loader.restore_indexes()
         if incremental and self._reconcile_due(previous, now):
             self._reconcile(spec, loader, result, now)
 

@@ -5,10 +5,22 @@ full re-reads bring many back unchanged), then in one transaction upsert the mai
 replace the changed records' child rows, note the keys seen (for full reads) and, with the
 last batch, advance the object's state. A crash loses at most the open batch, which the next
 run reads again; upserts keyed on (RemoteAccount, RemoteID) make that harmless.
+
+Records whose key is not stored yet are written with a plain INSERT (the hash lookup has just
+shown they are absent, and the engine serialises writers), the others with the upsert.
+
+A full read into tables holding nothing of the account (a first load) is the bulk case, and
+takes two shortcuts that change nothing in the result: no seen keys are noted (every row the
+account has at the end was written by this read, so none can be unseen), and when the tables
+are entirely empty their relation indexes are dropped and built again, in one sort, in the
+transaction of the last batch. Random inserts into those indexes dirty pages that every commit
+writes again, which made loads slower the larger the mirror grew. A crash in between leaves
+the indexes missing until the next run, whose `mirror.prepare` creates them before loading.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +39,8 @@ from scorolink.replicate.schema import (
     Namer,
     Table,
 )
+
+log = logging.getLogger(__name__)
 
 IN_CHUNK = 400  # keys per IN (...) list: well under every driver's parameter limit
 
@@ -54,6 +68,9 @@ class ObjectLoader:
         self.batches = 0
         self._stamp = dest.converter("datetime")
         self.main_sql = dest.upsert_sql(self.main.name, self.main.column_names, self.main.primary_key)
+        self.main_insert_sql = dest.insert_sql(self.main.name, self.main.column_names)
+        self.fresh = False  # a full read into tables without rows of this account: see the module doc
+        self.deferred_indexes: list[Table] = []  # dropped for the load, built again with the last batch
         # Child rows of a changed record are deleted and inserted again (plain INSERT: an upsert of a
         # key deleted in the same transaction is lost on DuckDB).
         self.child_sql = {t.name: dest.insert_sql(t.name, t.column_names) for t in self.children}
@@ -72,6 +89,33 @@ class ObjectLoader:
             out.update(self.dest.query(self._hash_sql + self._marks(len(chunk)), (self.account, *chunk)))
         return out
 
+    def start(self, *, full: bool) -> None:
+        """Before the first batch of a read: decide whether it is a first load (see the module doc)."""
+        q, p, n = self.dest.q, self.dest.param, self.n
+        self.fresh = full and not self.dest.query(
+            f"SELECT 1 FROM {q(self.main.name)} WHERE {q(n(REMOTE_ACCOUNT))} = {p} LIMIT 1", (self.account,))
+        self.deferred_indexes = []
+        if not self.fresh or not self.dest.supports_indexes:
+            return
+        tables = [self.main, *self.children]
+        if any(self.dest.query(f"SELECT 1 FROM {q(t.name)} LIMIT 1") for t in tables):
+            return  # other accounts' rows: their indexes stay
+        with self.dest.transaction():
+            for t in tables:
+                if t.indexes:
+                    self.dest.drop_indexes(t)
+                    self.deferred_indexes.append(t)
+
+    def restore_indexes(self) -> None:
+        """After a read that failed part way: build the dropped indexes over what was loaded."""
+        try:
+            with self.dest.transaction():
+                for t in self.deferred_indexes:
+                    self.dest.create_indexes(t)
+            self.deferred_indexes = []
+        except Exception as exc:  # noqa: BLE001 - the read's own error matters more; prepare() retries
+            log.warning("%s: indexes not rebuilt after a failed read (%s); the next run builds them", self.obj, exc)
+
     def load(self, records: list[dict[str, Any]], *, now: datetime, note_seen: bool = False, finish: Callable[[], None] | None = None) -> BatchResult:
         """Write what changed among `records`; `finish` runs inside the same transaction."""
         built: dict[str, BuiltRecord] = {}
@@ -82,10 +126,14 @@ class ObjectLoader:
         stored = self.stored_hashes(ids)
         changed = [b for b in built.values() if stored.get(b.remote_id) != b.hash]
         when = self._stamp(now) if self._stamp else now
-        main_rows = [(self.account, b.remote_id, when, b.created, b.modified, b.is_deleted, b.hash, *b.values)
-                     for b in changed]
+        account = self.account
+        new_rows = [(account, b.remote_id, when, b.created, b.modified, b.is_deleted, b.hash, *b.values)
+                    for b in changed if b.remote_id not in stored]
+        old_rows = [(account, b.remote_id, when, b.created, b.modified, b.is_deleted, b.hash, *b.values)
+                    for b in changed if b.remote_id in stored]
         with self.dest.transaction():
-            self.dest.upsert(self.main_sql, main_rows)
+            self.dest.upsert(self.main_insert_sql, new_rows)
+            self.dest.upsert(self.main_sql, old_rows)
             if self.children and changed:
                 changed_ids = [b.remote_id for b in changed]
                 old = [i for i in changed_ids if i in stored]  # new records have no child rows yet
@@ -95,9 +143,12 @@ class ObjectLoader:
                                           (self.account, *chunk))
                     rows = [row for b in changed for row in b.children.get(t.name, ())]
                     self.dest.upsert(self.child_sql[t.name], rows)
-            if note_seen:
+            if note_seen and not self.fresh:
                 state.add_seen(self.dest, self.account, self.obj, ids)
             if finish is not None:
+                for t in self.deferred_indexes:
+                    self.dest.create_indexes(t)
+                self.deferred_indexes = []
                 finish()
         self.batches += 1
         if self.batches & (self.batches - 1) == 0:  # after batches 1, 2, 4, 8...: fresh planner statistics
@@ -107,6 +158,9 @@ class ObjectLoader:
     def mark_unseen_deleted(self, now: datetime) -> int:
         """Records the last full read did not return are gone from Scoro: keep them, flagged deleted.
         The hash is cleared so a record that comes back is written again."""
+        if self.fresh:  # every row of the account was written by this read
+            state.clear_seen(self.dest, self.account, self.obj)
+            return 0
         q, p, n = self.dest.q, self.dest.param, self.n
         when = self._stamp(now) if self._stamp else now
         ra, rid = q(n(REMOTE_ACCOUNT)), q(n(REMOTE_ID))
