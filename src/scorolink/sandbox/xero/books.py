@@ -391,7 +391,10 @@ class Books:
 
     def find_doc(self, kind: DocKind, key: str) -> dict | None:
         """By id, or by number (GET /Invoices/{InvoiceNumber} is said to work, A3)."""
-        return self.get(kind.collection, key) if is_guid(key) else self.doc_by_number(kind, key)
+        if is_guid(key):
+            return self.get(kind.collection, key)
+        return self.doc_by_number(kind, key) or next(
+            (d for d in self.rows(kind.collection) if d.get(kind.number_field) == key), None)
 
     def upsert_doc(self, kind: DocKind, el: dict, create_only: bool, path_id: str | None = None,
                    unitdp: int = 2) -> dict:

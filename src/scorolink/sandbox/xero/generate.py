@@ -156,6 +156,8 @@ def _populate(b: Books, p: dict, rng: random.Random, size: int, start_ts: float,
     ages = sorted((rng.randint(1, 110) for _ in range(count)), reverse=True)  # oldest first: stamps follow dates
     kinds = [i < size for i in range(count)]
     rng.shuffle(kinds)
+    # the first sales invoices get one of each fate, so even a small tenant shows every status
+    fates = ["deleted", "voided", "paid", "part"]
     for sales, age in zip(kinds, ages, strict=True):
         contact = rng.choice(live)
         day = start_day - timedelta(days=age)
@@ -169,7 +171,9 @@ def _populate(b: Books, p: dict, rng: random.Random, size: int, start_ts: float,
             if rng.random() < 0.3:
                 line["Tracking"] = [{"Name": "Region", "Option": rng.choice(region_opts)["Name"]}]
             lines.append(line)
-        status = rng.choices(["DRAFT", "SUBMITTED", "AUTHORISED"], [2, 1, 7])[0]
+        fate = fates.pop(0) if sales and fates else None
+        status = "DRAFT" if fate == "deleted" else "AUTHORISED" if fate else \
+            rng.choices(["DRAFT", "SUBMITTED", "AUTHORISED"], [2, 1, 7])[0]
         currency = p["BaseCurrency"] if rng.random() < 0.85 else p["extra"][0]
         el = {"Type": "ACCREC" if sales else "ACCPAY", "Contact": {"ContactID": contact["ContactID"]},
               "Date": day.isoformat(), "DueDate": (day + timedelta(days=14)).isoformat(), "Status": status,
@@ -179,7 +183,7 @@ def _populate(b: Books, p: dict, rng: random.Random, size: int, start_ts: float,
         else:
             el["InvoiceNumber"] = f"BILL-{rng.randint(1000, 9999)}"
         inv = b.upsert_doc(INVOICE, el, create_only=True)
-        roll = rng.random()
+        roll = {"deleted": 0.05, "voided": 0.47, "paid": 0.1, "part": 0.4}[fate] if fate else rng.random()
         if status == "AUTHORISED" and roll < 0.45:
             _pay(b, rng, inv, full=roll < 0.3, day=day)
         elif status == "AUTHORISED" and roll < 0.5:
