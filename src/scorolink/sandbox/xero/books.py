@@ -472,11 +472,13 @@ class Books:
                     errors.append("Invoice # must be unique." if kind is INVOICE else
                                   "Credit Note Number must be unique.")
             doc[kind.number_field] = number
+        lines_ok = True
         if "LineItems" in el:
             try:
                 doc["LineItems"] = self.lines(doc["Type"], lat, el["LineItems"] or [], doc.get("LineItems", []), unitdp)
             except Invalid as exc:
                 errors += exc.messages
+                lines_ok = False
         elif "LineAmountTypes" in el and doc.get("LineItems"):
             doc["LineItems"] = self.lines(doc["Type"], lat, [{"LineItemID": li["LineItemID"]} for li in doc["LineItems"]],
                                           doc["LineItems"], 4)
@@ -485,7 +487,7 @@ class Books:
             if el["SentToContact"] and doc["Status"] not in ("AUTHORISED", "PAID"):
                 errors.append("SentToContact can only be set on approved documents")
             doc["SentToContact"] = bool(el["SentToContact"])
-        if doc["Status"] in ("SUBMITTED", "AUTHORISED"):
+        if doc["Status"] in ("SUBMITTED", "AUTHORISED") and lines_ok:
             if not doc["LineItems"]:
                 errors.append("At least one line item is required to approve a document")
             if any(not li.get("AccountCode") for li in doc["LineItems"]):

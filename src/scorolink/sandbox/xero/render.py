@@ -209,7 +209,20 @@ class Renderer:
         self._stamp(out)
         return out
 
-    def _trackingcategories(self, out: dict, include_archived: bool = True) -> dict:
+    @staticmethod
+    def _unstamped(out: dict) -> dict:
+        """Xero's reference data carries no UpdatedDateUTC (and ignores If-Modified-Since, A6)."""
+        out.pop("UpdatedDateUTC", None)
+        return out
+
+    def _taxrates(self, out: dict) -> dict:
+        return self._unstamped(out)
+
+    def _currencies(self, out: dict) -> dict:
+        return self._unstamped(out)
+
+    def _trackingcategories(self, out: dict) -> dict:
+        self._unstamped(out)
         out["Options"] = [dict(o) for o in out.get("Options", []) if o["Status"] != "DELETED"]
         return out
 
