@@ -7,8 +7,9 @@ from dataclasses import replace
 from typing import Any
 
 from sqlglot import exp
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
-from scorolink.catalog.model import ObjectSpec
+from scorolink.catalog.model import FieldType, ObjectSpec
 from scorolink.catalog.scoro import CATALOG
 from scorolink.clients.scoro import RequestStats
 from scorolink.connectors.base import Condition
@@ -64,6 +65,8 @@ class QueryEngine:
                 value: Any = tuple(coerce(v, f, self.tz) for v in c.value)
             elif c.op in ("is null", "is not null", "like"):
                 value = c.value
+            elif f.type is FieldType.JSON and isinstance(c.value, str) and c.value[:1] in "[{":
+                value = _json_or_text(c.value)  # a JSON literal compares as the structure it spells
             else:
                 value = coerce(c.value, f, self.tz)
             out.append(Condition(f.name, c.op, value))
@@ -116,7 +119,9 @@ class QueryEngine:
             result.requests = sum(counter.values())
             self.cache.clear()
             return result
-        key = cache_key(self.source_id(), statement.sql(dialect=DIALECT))
+        # unquoted names are case-insensitive: `select id from invoices` shares the entry of `SELECT Id ...`
+        normal = normalize_identifiers(statement.copy(), dialect=DIALECT)
+        key = cache_key(self.source_id(), normal.sql(dialect=DIALECT))
         if use_cache:
             hit = self.cache.get(key)
             if hit is not None:
@@ -135,3 +140,12 @@ class QueryEngine:
         plan = self.plan_select(statement)
         return explain(plan, lookup_limit=self.lookup_limit, replica=self.replica, **sizes)
 
+
+
+def _json_or_text(text: str) -> Any:
+    import json
+
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text

@@ -93,8 +93,12 @@ def literal(value: Any) -> exp.Expression:
         return exp.Literal.string(value.isoformat(" "))
     if isinstance(value, date):
         return exp.Literal.string(value.isoformat())
-    if isinstance(value, bytes):
-        raise InvalidInput("binary parameters are not supported in SQL; write files with the connector")
+    if isinstance(value, (bytes, bytearray)):
+        return exp.HexString(this=bytes(value).hex())
+    if isinstance(value, (list, dict, tuple)):
+        from scorolink.query.values import dumps_json
+
+        return exp.Literal.string(dumps_json(value))  # nested values travel as JSON text
     return exp.Literal.string(str(value))
 
 

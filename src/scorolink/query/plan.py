@@ -411,6 +411,8 @@ def literal_value(node: exp.Expression) -> tuple[bool, Any]:
             return True, Decimal(text)
     if isinstance(node, exp.Boolean):
         return True, bool(node.this)
+    if isinstance(node, exp.HexString):
+        return True, bytes.fromhex(node.this)
     if isinstance(node, exp.Neg):
         ok, value = literal_value(node.this)
         if ok and not isinstance(value, str):
