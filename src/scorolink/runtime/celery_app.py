@@ -54,7 +54,8 @@ def _store(url: str) -> Any:
 
 
 def _register(app: Celery) -> None:
-    @app.task(name="scorolink.dispatch_due", ignore_result=True)
+    # Not shared: each app (one per settings) keeps its own tasks reading its own settings.
+    @app.task(name="scorolink.dispatch_due", ignore_result=True, shared=False)
     def dispatch_due_task() -> list[int]:
         from scorolink.runtime.api import dispatch_due
         from scorolink.runtime.store import SystemClock
@@ -65,7 +66,7 @@ def _register(app: Celery) -> None:
             app.send_task("scorolink.execute_run", args=[run_id])
         return handed
 
-    @app.task(name="scorolink.execute_run", ignore_result=True)
+    @app.task(name="scorolink.execute_run", ignore_result=True, shared=False)
     def execute_run_task(run_id: int) -> str:
         from scorolink.runtime.api import execute_run
         from scorolink.runtime.connections import ConfiguredConnections
@@ -86,5 +87,10 @@ def _default_app() -> Celery:
     return create_app(settings, config)
 
 
-# `celery -A scorolink.runtime.celery_app worker` finds this; `scorolink worker` builds the same.
-app = _default_app()
+def __getattr__(name: str) -> Any:
+    # `celery -A scorolink.runtime.celery_app worker` finds `app` here (built on first use, from
+    # SCOROLINK_CONFIG / scorolink.toml / environment); `scorolink worker` builds the same with create_app.
+    if name == "app":
+        globals()["app"] = _default_app()
+        return globals()["app"]
+    raise AttributeError(name)

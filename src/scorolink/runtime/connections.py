@@ -154,10 +154,11 @@ class ConfiguredConnections:
 class SandboxConnections:
     """Connections to the sites of an in-process sandbox, by name → site name (tests, benchmarks)."""
 
-    def __init__(self, sandbox: Any, sites: dict[str, str], max_retry_wait: float = 10.0) -> None:
+    def __init__(self, sandbox: Any, sites: dict[str, str], max_retry_wait: float = 10.0, **settings: Any) -> None:
         self.sandbox = sandbox
         self.sites = sites
         self.max_retry_wait = max_retry_wait
+        self.overrides = settings  # ScoroSettings fields, e.g. max_attempts=1
 
     @contextmanager
     def open(self, name: str) -> Iterator[OpenConnection]:
@@ -167,7 +168,8 @@ class SandboxConnections:
             raise ConfigError(f"Unknown connection {name!r} (known: {', '.join(sorted(self.sites))}).")
         site = next(s for s in self.sandbox.sites if s["site"] == self.sites[name])
         settings = replace(sandbox_settings(self.sandbox), base_url=f"http://sandbox.local{site['base_path']}",
-                           api_key=site["api_key"], company_account_id=site["company_account_ids"][0])
+                           api_key=site["api_key"], company_account_id=site["company_account_ids"][0],
+                           **self.overrides)
         conn = _open(name, settings, SyncASGITransport(self.sandbox.app), self.max_retry_wait)
         try:
             yield conn

@@ -3,6 +3,7 @@ declared in scorolink.toml kept in step with the file."""
 
 from __future__ import annotations
 
+import difflib
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +11,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from scorolink.errors import ConfigError, ScorolinkError, UnknownName
+from scorolink.errors import ConfigError, ScorolinkError
 from scorolink.runtime.operations import check_params
 from scorolink.runtime.schedules import Schedule, parse_schedule
 from scorolink.runtime.store import StateStore
@@ -56,8 +57,10 @@ def get_job(store: StateStore, name: str) -> dict[str, Any]:
         row = c.execute(select(jobs).where(jobs.c.name == name)).one_or_none()
         if row is None:
             names = c.execute(select(jobs.c.name)).scalars().all()
-            raise UnknownName("job", name, names) if names else JobError(
-                f"Unknown job {name!r}: there are no jobs yet; add one with `scorolink jobs add`.")
+            close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+            hint = f" Did you mean {', '.join(close)}?" if close else ""
+            raise JobError(f"Unknown job {name!r}.{hint} `scorolink jobs list` shows the jobs; "
+                           "`scorolink jobs add` adds one.")
     return _job_dict(row)
 
 
