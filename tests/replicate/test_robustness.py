@@ -245,3 +245,58 @@ def test_custom_field_type_from_the_catalog_shapes_its_column(connector, tmp_pat
     url = f"sqlite:///{tmp_path / 'm.db'}"
     replicate(connector, url, ReplicateOptions(objects=["Companies"]))
     assert open_destination(url).columns("Companies")["fk_money"] == "NUMERIC"
+
+
+def test_foreign_keys_asked_for_on_an_existing_sqlite_mirror_rebuild_its_tables(connector, tmp_path):
+    """SQLite cannot add a constraint to a table: the run makes each table again with its foreign keys
+    and moves the rows over, keeping columns the catalog no longer has, indexes of its own and the
+    user's, and views over the table."""
+    url = f"sqlite:///{tmp_path / 'fk.db'}"
+    objects = ["Invoices", "Companies", "People", "Projects"]
+    replicate(connector, url, ReplicateOptions(objects=objects))
+    dest = open_destination(url)
+    with dest.transaction():
+        dest.execute('ALTER TABLE "Invoices" ADD COLUMN "Legacy" TEXT')
+        dest.execute('UPDATE "Invoices" SET "Legacy" = \'kept \' || "RemoteID"')
+        dest.execute('CREATE INDEX "mine" ON "Invoices" ("Status")')
+        dest.execute('CREATE VIEW "open_invoices" AS SELECT "RemoteID" FROM "Invoices" WHERE "IsDeleted" = 0')
+    tables = sorted(dest.tables())
+
+    def table_rows(t: str) -> list[tuple]:
+        return sorted(tuple(map(str, r)) for r in dest.query(f'SELECT * FROM "{t}"'))
+
+    before = {t: table_rows(t) for t in tables if t not in INTERNAL_TABLES}
+    indexes = {r[0] for r in dest.query("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")}
+    assert rows(url, "SELECT count(*) FROM pragma_foreign_key_list('Invoices')")[0][0] == 0
+    dest.close()
+
+    with_fks = ReplicateOptions(objects=objects, mirror=MirrorOptions(foreign_keys=True))
+    for crash_at in (3, 5, 9):  # killed inside the rebuild: the mirror is as it was
+        with pytest.MonkeyPatch.context() as mp:
+            crash_after(mp, crash_at)
+            with pytest.raises(Crash):
+                replicate(connector, url, with_fks)
+        assert rows(url, "SELECT count(*) FROM pragma_foreign_key_list('Invoices')")[0][0] == 0
+        assert sorted(r[0] for r in rows(url, "SELECT name FROM sqlite_master WHERE type = 'table'")) == tables
+    summary = replicate(connector, url, with_fks)
+    assert summary.failed == []
+    assert {"Invoices", "Invoices_Lines", "Projects"} <= set(summary.schema.foreign_keys_added)
+    fks = rows(url, "SELECT * FROM pragma_foreign_key_list('Invoices')")
+    assert {(r[2], r[3]) for r in fks} >= {("Companies", "CompanyId"), ("Projects", "ProjectId")}
+    assert {(r[2], r[3]) for r in rows(url, "SELECT * FROM pragma_foreign_key_list('Invoices_Lines')")} >= {
+        ("Invoices", "ParentRemoteID")}
+    dest = open_destination(url)
+    try:
+        assert sorted(dest.tables()) == tables  # no table left behind from the rebuild
+        for t in before:  # every row as it was (nothing changed in Scoro in between)
+            assert table_rows(t) == before[t], t
+        assert indexes <= {r[0] for r in dest.query("SELECT name FROM sqlite_master WHERE type = 'index' "
+                                                    "AND sql IS NOT NULL")}
+        assert dest.query('SELECT count(*) FROM "open_invoices"')[0][0] > 0
+        assert dest.query('SELECT count(*) FROM "Invoices" WHERE "Legacy" LIKE \'kept %\'')[0][0] == len(before["Invoices"])
+        assert dest.primary_key("Invoices") == ("RemoteAccount", "RemoteID")
+    finally:
+        dest.close()
+    again = replicate(connector, url, with_fks)
+    assert again.schema.foreign_keys_added == []  # the constraints are there now: nothing to rebuild
+    assert len(rows(url, "SELECT * FROM pragma_foreign_key_list('Invoices')")) == len(fks)

@@ -228,6 +228,13 @@ class Destination:
         """Change a column's declared type; False when the database needs no change to hold the values."""
         raise NotImplementedError
 
+    def missing_foreign_keys(self, table: Table) -> list[int]:
+        raise NotImplementedError
+
+    def add_foreign_keys_by_rebuild(self, table: Table, missing: list[int]) -> None:
+        """Only for destinations that declare foreign keys inline (inline_foreign_keys True)."""
+        raise NotImplementedError
+
     def drop_foreign_keys(self, table: str) -> None:
         """Only for destinations that declare foreign keys after loading (inline_foreign_keys False)."""
         raise NotImplementedError
@@ -292,6 +299,47 @@ class SQLiteDestination(Destination):
 
     def foreign_key_count(self, table: str) -> int:
         return len(self.query(f"PRAGMA foreign_key_list({self.q(table)})"))
+
+    def missing_foreign_keys(self, table: Table) -> list[int]:
+        """Indexes into `table.foreign_keys` of the constraints the existing table lacks."""
+        have: dict[int, list[tuple[str, str, str]]] = {}
+        for r in self.query(f"PRAGMA foreign_key_list({self.q(table.name)})"):
+            have.setdefault(r[0], []).append((r[2], r[3], r[4]))  # id → (ref table, column, ref column)
+        existing = {(refs[0][0].lower(), tuple(c.lower() for _, c, _ in refs), tuple((rc or "").lower()
+                     for _, _, rc in refs)) for refs in have.values()}
+        return [i for i, fk in enumerate(table.foreign_keys)
+                if (fk.table.lower(), tuple(c.lower() for c in fk.columns),
+                    tuple(c.lower() for c in fk.ref_columns)) not in existing]
+
+    def add_foreign_keys_by_rebuild(self, table: Table, missing: list[int]) -> None:
+        """SQLite has no ALTER TABLE ... ADD CONSTRAINT: make the table again with the constraints and
+        move the rows over (SQLite's own recipe: create, copy, drop, rename), inside the caller's
+        transaction. The new table is the old one's own CREATE statement with the constraints
+        appended, so columns added over time, their types and order, and the key stay as they were;
+        its indexes and triggers are made again from their stored statements."""
+        name = table.name
+        stored = self.query("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
+        create = stored[0][0].rstrip().rstrip(";").rstrip()
+        if not create.endswith(")") or "(" not in create:
+            raise ConfigError(f"Cannot add foreign keys to SQLite table {name}: its definition could not be read.")
+        others = [sql for (sql,) in self.query(
+            "SELECT sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND tbl_name = ? AND sql IS NOT NULL "
+            "ORDER BY type, name", (name,))]
+        temp = f"{name}__scorolink_rebuild"
+        body = create[create.index("("):-1]
+        constraints = ", ".join(self.foreign_key_ddl(table, i) for i in missing)
+        self.execute(f"DROP TABLE IF EXISTS {self.q(temp)}")
+        self.execute(f"CREATE TABLE {self.q(temp)} {body}, {constraints})")
+        self.execute(f"INSERT INTO {self.q(temp)} SELECT * FROM {self.q(name)}")
+        self.execute(f"DROP TABLE {self.q(name)}")
+        # Legacy mode: the rename leaves views and triggers of other tables alone instead of re-checking them.
+        self.execute("PRAGMA legacy_alter_table = ON")
+        try:
+            self.execute(f"ALTER TABLE {self.q(temp)} RENAME TO {self.q(name)}")
+        finally:
+            self.execute("PRAGMA legacy_alter_table = OFF")
+        for sql in others:
+            self.execute(sql)
 
     def widen_column(self, table: str, column: str, logical: str) -> bool:
         # SQLite stores any value in any column; the declared type only guides affinity, and

@@ -24,7 +24,9 @@ class SchemaChanges:
     created: list[str] = field(default_factory=list)
     added: list[str] = field(default_factory=list)  # "Table.Column"
     widened: list[str] = field(default_factory=list)  # "Table.Column old→new"
-    without_foreign_keys: list[str] = field(default_factory=list)  # existing SQLite tables made without them
+    # Existing SQLite tables made again with the foreign-key constraints --foreign-keys asks for.
+    foreign_keys_added: list[str] = field(default_factory=list)
+    without_foreign_keys: list[str] = field(default_factory=list)  # no longer filled: such tables are rebuilt
 
 
 def prepare(dest: Destination, tables: list[Table], options: MirrorOptions) -> tuple[dict[str, dict[str, str]],
@@ -65,9 +67,11 @@ def prepare(dest: Destination, tables: list[Table], options: MirrorOptions) -> t
                 types[t.name] = {c.name: c.type for c in t.columns}
             else:
                 types[t.name] = _evolve(dest, t, current[t.name], changes)
-                if options.foreign_keys and t.foreign_keys and dest.inline_foreign_keys \
-                        and dest.foreign_key_count(t.name) == 0:
-                    changes.without_foreign_keys.append(t.name)
+                if options.foreign_keys and t.foreign_keys and dest.inline_foreign_keys:
+                    missing = dest.missing_foreign_keys(t)
+                    if missing:
+                        dest.add_foreign_keys_by_rebuild(t, missing)
+                        changes.foreign_keys_added.append(t.name)
             dest.create_indexes(t)
         if options.foreign_keys and not dest.inline_foreign_keys:
             for t in tables:
