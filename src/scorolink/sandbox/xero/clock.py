@@ -18,6 +18,10 @@ class Clock:
         self._advanced = 0.0
         self._lock = threading.Lock()
 
+    @property
+    def base(self) -> float:
+        return self._base
+
     def now(self) -> float:
         with self._lock:
             return self._base + (time.monotonic() - self._started) + self._advanced

@@ -55,7 +55,7 @@ class XeroSandbox:
             if self.store.meta_get(f"tenant:{tid}") is None:
                 self._generating = True
                 try:
-                    populate(books, profile, cfg.seed, cfg.size, self.clock.now())
+                    populate(books, profile, cfg.seed, cfg.size, self.clock.base)  # not now(): same seed, same stamps
                 finally:
                     self._generating = False
                 self.store.meta_set(f"tenant:{tid}", json.dumps({"seed": cfg.seed, "size": cfg.size}))
