@@ -13,7 +13,7 @@ def expected_requests(ref: Ref, *, page: int = 100, detailed_page: int = 25,
     """(minimum requests, how they are counted) for fetching one reference."""
     spec = ref.spec
     detail = any((f := spec.field_named(c)) is not None and f.detail_only for c in ref.columns) or \
-        any((n := spec.nested_named(c)) is not None and n.detail_only for c in ref.columns)
+        any((nested := spec.nested_named(c)) is not None and nested.detail_only for c in ref.columns)
     size = detailed_page if detail and spec.detailed_list else page
     pages = f"pages of {size}" + (" (detailed list)" if size == detailed_page else "")
     binaries = [f.name for f in spec.binary_fields if f.name in ref.columns]
@@ -25,8 +25,8 @@ def expected_requests(ref: Ref, *, page: int = 100, detailed_page: int = 25,
     if spec.reader == "per_parent" and spec.parent is not None:
         pin = next((c for c in pushed if c.field == spec.parent.field), None)
         if pin is not None:
-            n = len(pin.value) if pin.op == "in" else 1
-            return n, f"{n} request(s): one list per named {spec.parent.object} record" + extra
+            count = len(pin.value) if pin.op == "in" else 1
+            return count, f"{count} request(s): one list per named {spec.parent.object} record" + extra
         if ref.lookup is not None:
             return 0, (f"one list per {spec.parent.object} key joined from {ref.lookup[1].alias} "
                        f"(up to {lookup_limit}; otherwise every {spec.parent.object} record)") + extra
@@ -38,13 +38,13 @@ def expected_requests(ref: Ref, *, page: int = 100, detailed_page: int = 25,
                    f"(up to {lookup_limit} keys; more are read by one scan in {pages})") + extra
     fan = next((c for c in pushed if c.op == "in"), None)
     if fan is not None:
-        n = len(fan.value)
-        return n, f"{n} request series, one per IN value (Scoro filters one value at a time), {pages}" + extra
+        count = len(fan.value)
+        return count, f"{count} request series, one per IN value (Scoro filters one value at a time), {pages}" + extra
     if key and any(c.field == key and c.op == "=" for c in pushed):
         return 1, "1 request (key equality)" + extra
     if ref.limit is not None:
-        n = max(1, -(-ref.limit // size))
-        return n, f"at most {n} request(s): LIMIT {ref.limit} pushed, {pages}" + extra
+        count = max(1, -(-ref.limit // size))
+        return count, f"at most {count} request(s): LIMIT {ref.limit} pushed, {pages}" + extra
     if pushed:
         return 1, f"1 request per {size} matching rows ({pages}, filtered by Scoro)" + extra
     return 1, f"a full scan: 1 request per {size} records ({pages})" + extra

@@ -93,6 +93,7 @@ class Planner:
         self.pushable = pushable
 
     def plan(self, statement: exp.Expression) -> QueryPlan:
+        _name_outputs(statement)
         refs: list[Ref] = []
         by_node: dict[int, Ref] = {}
         nodes: list[tuple[exp.Table, Ref]] = []
@@ -166,7 +167,8 @@ class Planner:
                         if name is not None:
                             hits.append((ref, name))
                     elif isinstance(source, Scope):
-                        other = other or col.name.lower() in {s.lower() for s in source.expression.named_selects}
+                        selects = getattr(source.expression, "named_selects", [])
+                        other = other or col.name.lower() in {s.lower() for s in selects}
                     elif isinstance(source, exp.Table):
                         other = other or col.name.lower() in JSON_TABLE_COLUMNS
                 if len(hits) > 1:
@@ -346,6 +348,19 @@ class Planner:
         return types
 
 
+def _name_outputs(statement: exp.Expression) -> None:
+    """Output columns computed by an expression keep the SQL as written for a name (the local engine
+    would otherwise name them after the rewritten text, local table names included)."""
+    select = statement
+    while isinstance(select, exp.Union):
+        select = select.this
+    if not isinstance(select, exp.Select):
+        return
+    for e in list(select.expressions):
+        if not isinstance(e, (exp.Column, exp.Alias, exp.Star)):
+            e.replace(exp.alias_(e.copy(), e.sql(dialect="sqlite"), quoted=True))
+
+
 def _chain(scope: Scope | None) -> list[Scope]:
     out = []
     while scope is not None:
@@ -377,7 +392,7 @@ def _conjuncts(node: exp.Expression) -> list[exp.Expression]:
     return [node]
 
 
-def _detached(kind: type[exp.Binary], between: exp.Between, bound: str) -> exp.Expression:
+def _detached(kind: type[exp.Binary], between: exp.Between, bound: str) -> Any:
     """A comparison over the BETWEEN's own nodes (so resolved columns stay known) that leaves the
     statement's tree untouched."""
     part = kind()
@@ -451,10 +466,10 @@ def _simple(part: exp.Expression, resolved: dict[int, tuple[Ref, str]],
             return col[0], Condition(col[1], op, value)
     if isinstance(part, exp.In) and not part.args.get("query") and not part.args.get("unnest"):
         col = _column_of(part.this, resolved, mine)
-        values = [literal_value(v) for v in part.expressions]
-        if col is None or not values or not all(ok for ok, _ in values):
+        items = [literal_value(v) for v in part.expressions]
+        if col is None or not items or not all(ok for ok, _ in items):
             return None
-        return col[0], Condition(col[1], "in", tuple(v for _, v in values))
+        return col[0], Condition(col[1], "in", tuple(v for _, v in items))
     if isinstance(part, exp.Like) and not isinstance(part.expression, exp.Escape):
         col = _column_of(part.this, resolved, mine)
         ok, value = literal_value(part.expression)
