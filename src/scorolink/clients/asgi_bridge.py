@@ -37,6 +37,8 @@ class SyncASGITransport(httpx.BaseTransport):
         except TimeoutError as exc:
             future.cancel()
             raise httpx.ReadTimeout("in-process app did not answer in time", request=request) from exc
+        except ConnectionError as exc:  # the app cut the connection: what a socket would report as a read error
+            raise httpx.ReadError("in-process app closed the connection without an answer", request=request) from exc
         return httpx.Response(status, headers=headers, content=content, request=request)
 
     def close(self) -> None:

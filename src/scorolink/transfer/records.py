@@ -122,20 +122,20 @@ class RecordBuilder:
                 self.plan.ignored_read_only.append(column)
                 continue
             passing.append((column, f.name if f is not None else n.field))  # type: ignore[union-attr]
+        if len(unknown) == len(header) and not rules.targets and not self.mapping.nested:
+            raise InvalidInput(f"None of the source's columns ({', '.join(header[:8])}"
+                               f"{' …' if len(header) > 8 else ''}) is a field of {self.spec.name}: is the first "
+                               "line a header of field names? See `scorolink describe " + self.spec.name + "`.")
         if unknown and not skip_unknown:
             names = [f.name for f in self.spec.fields] + [n.field for n in self.spec.nested]
             hints = []
             for column in unknown:
-                close = difflib.get_close_matches(column, names, n=3, cutoff=0.5)
+                close = difflib.get_close_matches(column, names, n=2, cutoff=0.75)
                 hints.append(column + (f" (did you mean {', '.join(close)}?)" if close else ""))
             raise InvalidInput(f"{self.spec.name} has no field for source column(s): {'; '.join(hints)}. Rename "
                                "them to field names (see `scorolink describe " + self.spec.name + "`), map them "
                                "in --map, or pass --skip-unknown-columns to leave them out.")
         self.plan.ignored_unknown = unknown
-        if not passing and not rules.targets and not self.mapping.nested:
-            raise InvalidInput(f"None of the source's columns ({', '.join(header[:8])}"
-                               f"{' …' if len(header) > 8 else ''}) is a field of {self.spec.name}: is the first "
-                               "line a header of field names?")
         return passing
 
     def _ignored(self, f: Field) -> bool:

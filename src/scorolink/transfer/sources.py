@@ -128,16 +128,16 @@ def _check_header(header: list[str], path: Path, delimiter: str, first: str) -> 
     if blank:
         raise InvalidInput(f"{path}: header column(s) {', '.join(map(str, blank))} have no name; every column "
                            "needs a field name in the first line.")
-    seen: dict[str, int] = {}
+    seen: dict[str, str] = {}
     dupes = []
     for name in names:
-        key = name.lower()
-        if key in seen:
-            dupes.append(name)
-        seen[key] = 1
+        if name.lower() in seen:
+            first = seen[name.lower()]
+            dupes.append(name if name == first else f"{name} (same as {first})")
+        seen.setdefault(name.lower(), name)
     if dupes:
-        raise InvalidInput(f"{path}: duplicate header column(s) {', '.join(sorted(set(dupes)))}; each field may "
-                           "appear once (rename or remove the extra column).")
+        raise InvalidInput(f"{path}: duplicate header column(s) {', '.join(dupes)}; field names ignore case and "
+                           "each may appear once (rename or remove the extra column).")
     return names
 
 
