@@ -177,8 +177,12 @@ class Api:
             pred = compile_where(q["where"], fields)
             rows = [r for r in rows if pred(typed.render(coll, r), get_path)]
         if q.get("order"):
+            views = {id(r): typed.render(coll, r) for r in rows}
             for key, desc in reversed(compile_order(q["order"], fields)):
-                rows.sort(key=lambda r, k=key: _sort_key(get_path(typed.render(coll, r), k)), reverse=desc)
+                def sort_key(r: dict, k: str = key) -> tuple:
+                    return _sort_key(get_path(views[id(r)], k))
+
+                rows.sort(key=sort_key, reverse=desc)
         extra = None
         if coll in PAGED:
             size = DEFAULT_PAGE_SIZE

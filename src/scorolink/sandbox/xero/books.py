@@ -656,7 +656,8 @@ class Books:
         if el.get("PaymentID"):
             raise Invalid("Payments cannot be updated; delete the payment and create it again")
         errors = []
-        kind, doc = None, None
+        kind: DocKind | None = None
+        doc: dict | None = None
         if isinstance(el.get("Invoice"), dict):
             t = el["Invoice"]
             kind = INVOICE
@@ -671,7 +672,7 @@ class Books:
             raise Invalid("A payment must specify an Invoice or a CreditNote")
         if doc is None:
             raise Invalid(NOT_FOUND)
-        acc_ref = el.get("Account") if isinstance(el.get("Account"), dict) else {}
+        acc_ref: dict = el["Account"] if isinstance(el.get("Account"), dict) else {}
         acc = self.get("Accounts", acc_ref["AccountID"]) if acc_ref.get("AccountID") else \
             self.account_by_code(str(acc_ref["Code"])) if acc_ref.get("Code") else None
         if acc is None:
@@ -703,7 +704,7 @@ class Books:
         ptype = {"ACCREC": "ACCRECPAYMENT", "ACCPAY": "ACCPAYPAYMENT", "ACCRECCREDIT": "ARCREDITPAYMENT",
                  "ACCPAYCREDIT": "APCREDITPAYMENT"}[doc["Type"]]
         rate = self.currency_rate(doc["CurrencyCode"], el.get("CurrencyRate") or doc.get("CurrencyRate"))
-        pay = {"PaymentID": new_id(), "Date": day, "Amount": _f(amount), "Status": "AUTHORISED", "PaymentType": ptype,
+        pay: dict[str, Any] = {"PaymentID": new_id(), "Date": day, "Amount": _f(amount), "Status": "AUTHORISED", "PaymentType": ptype,
                "CurrencyRate": rate, "BankAmount": _f(money(amount / Decimal(str(rate))) if acc.get("CurrencyCode") in
                                                        (None, self.org["BaseCurrency"]) else amount),
                "Reference": str(el.get("Reference") or ""), "IsReconciled": bool(el.get("IsReconciled", False)),

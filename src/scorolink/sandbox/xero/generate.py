@@ -12,7 +12,7 @@ from .books import CREDIT_NOTE, INVOICE, Books
 
 TENANTS = [
     {"tenantName": "Scoro Demo OÜ", "BaseCurrency": "EUR", "CountryCode": "EE", "Version": "GLOBAL",
-     "Timezone": "FLEST", "extra": ["USD", "GBP", "SEK"],
+     "Timezone": "FLESTANDARDTIME", "extra": ["USD", "GBP", "SEK"],
      "taxes": [("OUTPUT", "Tax on Sales 24%", 24.0, "OUTPUT"), ("INPUT", "Tax on Purchases 24%", 24.0, "INPUT"),
                ("OUTPUT2", "Reduced Rate 9%", 9.0, "OUTPUT"), ("NONE", "No Tax", 0.0, "NONE")]},
     {"tenantName": "Demo Company (UK)", "BaseCurrency": "GBP", "CountryCode": "GB", "Version": "UK",
@@ -128,7 +128,7 @@ def _populate(b: Books, p: dict, rng: random.Random, size: int, start_ts: float,
                        "SalesDetails": {"UnitPrice": price, "AccountCode": "200", "TaxType": sales_tax},
                        "PurchaseDetails": {"UnitPrice": round(price * 0.6, 2), "AccountCode": "310",
                                            "TaxType": purchase_tax}}, create_only=True)
-    contacts = []
+    contacts: list[dict] = []
     names: set[str] = set()
     n_contacts = max(6, size // 2 + 4)
     while len(contacts) < n_contacts:
@@ -191,9 +191,10 @@ def _populate(b: Books, p: dict, rng: random.Random, size: int, start_ts: float,
         elif status == "DRAFT" and roll < 0.1:
             b.upsert_doc(INVOICE, {"Status": "DELETED"}, create_only=False, path_id=inv["InvoiceID"])
     for _ in range(max(1, size // 10)):
-        inv = rng.choice([d for d in b.rows("Invoices") if d["Status"] == "AUTHORISED"] or [None])
-        if inv is None:
+        open_invoices = [d for d in b.rows("Invoices") if d["Status"] == "AUTHORISED"]
+        if not open_invoices:
             break
+        inv = rng.choice(open_invoices)
         amount = round(min(float(inv["AmountDue"]), rng.choice([50.0, 100.0, 250.0])), 2)
         cn = b.upsert_doc(CREDIT_NOTE, {
             "Type": "ACCRECCREDIT" if inv["Type"] == "ACCREC" else "ACCPAYCREDIT", "Contact": inv["Contact"],

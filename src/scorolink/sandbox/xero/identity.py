@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from .config import XeroSandboxConfig
 from .store import Store
@@ -127,8 +128,6 @@ class Identity:
             raise OAuthError("invalid_request", "redirect_uri is required")
         sep = "&" if "?" in redirect else "?"
         state = params.get("state")
-        from urllib.parse import urlencode
-
         if params.get("response_type") != "code":
             return redirect + sep + urlencode({"error": "unsupported_response_type", **({"state": state} if state else {})})
         scope = " ".join(params.get("scope", "").split())

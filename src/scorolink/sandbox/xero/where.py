@@ -138,7 +138,7 @@ class Parser:
                 nums.append(int(self.take()[1]))
             self.take(")")
             try:
-                dt = datetime(*nums, tzinfo=UTC)  # type: ignore[misc]
+                dt = datetime(*nums, tzinfo=UTC)  # type: ignore[misc,arg-type]
             except (TypeError, ValueError):
                 raise QueryError(f"DateTime{tuple(nums)} is not a valid date") from None
             return lambda r, g: dt

@@ -78,12 +78,6 @@ def money(value: Any, dp: int = 2) -> Decimal:
     return Decimal(str(value)).quantize(Decimal(1).scaleb(-dp), rounding=ROUND_HALF_UP)
 
 
-def num(value: Decimal | float | int) -> float | int:
-    """A JSON number: integral values stay integers-looking floats are fine for Xero's SDKs."""
-    f = float(value)
-    return f
-
-
 def to_decimal(value: Any, field_name: str) -> Decimal:
     if isinstance(value, bool):
         raise Invalid(f"{field_name} must be a number")
