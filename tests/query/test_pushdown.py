@@ -170,3 +170,18 @@ def test_nested_values_are_json_columns_usable_with_json_each(sandbox, engine, c
 def test_per_parent_objects_read_only_the_named_parents(sandbox, engine):
     engine.execute("SELECT Id, Comment FROM ProjectComments WHERE ObjectId = 5")
     assert endpoint_counts(sandbox) == {"comments/list": 1}
+
+
+def test_a_lookup_dearer_than_a_known_scan_becomes_the_scan(sandbox, engine, connector):
+    tasks = list(connector.read("Tasks", columns=["Id", "ProjectId"]))
+    projects = {r["ProjectId"] for r in tasks if r["ProjectId"]}
+    assert len(projects) > 1
+    sql = "SELECT t.Id, p.ProjectName FROM Tasks t JOIN Projects p ON p.Id = t.ProjectId"
+    sandbox.reset_stats()
+    first = engine.execute(sql)
+    assert endpoint_counts(sandbox) == {"tasks/list": 1, "projects/list": len(projects)}  # size not known yet
+    engine.execute("SELECT COUNT(*) FROM Projects")  # one page: now the engine knows a scan costs 1
+    sandbox.reset_stats()
+    again = engine.execute(sql, use_cache=False)
+    assert endpoint_counts(sandbox) == {"tasks/list": 1, "projects/list": 1}
+    assert sorted(again.rows) == sorted(first.rows)

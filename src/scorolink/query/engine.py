@@ -36,6 +36,7 @@ class QueryEngine:
         self.replica = replica
         self.cache = cache if cache is not None else MemoryCache(ttl=0)
         self.lookup_limit = lookup_limit
+        self.sizes: dict[str, int] = {}  # rows per object learnt from unfiltered scans
 
     # -- names and types ---------------------------------------------------------------------------
     def spec(self, name: str) -> ObjectSpec:
@@ -89,7 +90,7 @@ class QueryEngine:
     def source(self) -> Source:
         if self.replica is not None:
             return ReplicaSource(self.replica)
-        return LiveSource(self.connector, self.lookup_limit)
+        return LiveSource(self.connector, self.lookup_limit, self.sizes)
 
     def source_id(self) -> str:
         if self.replica is not None:

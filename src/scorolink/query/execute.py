@@ -64,9 +64,12 @@ def insert_records(db: sqlite3.Connection, ref: Ref, cols: list[str], records: I
 class LiveSource:
     """Fetches from Scoro through the connector."""
 
-    def __init__(self, connector: Any, lookup_limit: int = 50) -> None:
+    def __init__(self, connector: Any, lookup_limit: int = 50, sizes: dict[str, int] | None = None) -> None:
         self.connector = connector
         self.lookup_limit = lookup_limit
+        # rows per object seen by unfiltered scans: a lookup costing more requests than such a scan
+        # would is replaced by the scan
+        self.sizes = sizes if sizes is not None else {}
 
     def load(self, db: sqlite3.Connection, plan: QueryPlan) -> list[str]:
         notes: list[str] = []
@@ -83,7 +86,7 @@ class LiveSource:
         if ref.lookup is not None:
             mine, driver, theirs = ref.lookup
             keys = self._keys(ref, mine, fetched.get(id(driver), []), theirs)
-            if len(keys) <= self.lookup_limit:
+            if len(keys) <= self._lookup_limit(ref):
                 notes.append(f"{ref.alias}: looked up by {mine} for {len(keys)} key(s) from {driver.alias}")
                 out: list[Record] = []
                 for i in range(0, len(keys), LOOKUP_BATCH):
@@ -91,16 +94,28 @@ class LiveSource:
                     out += self._read(ref, [Condition(mine, "in", batch), *where], None)
                 return out
             notes.append(f"{ref.alias}: {len(keys)} join keys from {driver.alias} exceed the lookup limit "
-                         f"({self.lookup_limit}); scanned instead")
-        return self._read(ref, where, ref.limit)
+                         f"({self._lookup_limit(ref)}); scanned instead")
+        records = self._read(ref, where, ref.limit)
+        if not where and ref.limit is None:
+            self.sizes[ref.name] = len(records)
+        return records
+
+    def _lookup_limit(self, ref: Ref) -> int:
+        known = self.sizes.get(ref.name)
+        if known is None:
+            return self.lookup_limit
+        scan_requests = known // self.connector.client.settings.page_size + 1
+        return min(self.lookup_limit, scan_requests)
 
     def _keys(self, ref: Ref, mine: str, driver_rows: list[Record], theirs: str) -> list[Any]:
         f = ref.spec.field_named(mine)
+        # Scoro writes 0 for "no reference", and no record has id 0
+        skip_zero = mine in ref.spec.key_fields
         keys: list[Any] = []
         seen: set[Any] = set()
         for row in driver_rows:
             value = row.get(theirs)
-            if value is None or value == "":
+            if value is None or value == "" or (skip_zero and value == 0):
                 continue
             try:
                 value = coerce(value, f, self.connector.tz) if f is not None else value
