@@ -94,11 +94,27 @@ def test_webhooks_reach_a_real_receiver():
     while not server.started:
         time.sleep(0.01)
     try:
-        assert sb.register_webhook(f"http://127.0.0.1:{port}/hook")["passed"] is True
-        x = Xero(sb)
-        made = x.one("PUT", "/Contacts", "Contacts", json={"Contacts": [{"Name": "Hooked Ltd"}]})
-        assert sb.flush_webhooks()["delivered"] == 1
-        assert received[-1]["events"][0]["resourceId"] == made["ContactID"]
+        with sb.run_in_thread() as origin:
+            reg = httpx.post(f"{origin}/_sandbox/webhooks", json={"url": f"http://127.0.0.1:{port}/hook"}).json()
+            assert reg["intent_to_receive"]["passed"] is True and reg["status"] == "OK"
+            x = Xero(sb, origin=origin)
+            made = x.one("PUT", "/Contacts", "Contacts", json={"Contacts": [{"Name": "Hooked Ltd"}]})
+            assert httpx.post(f"{origin}/_sandbox/webhooks", json={"flush": True}).json()["delivered"] == 1
+            event = received[-1]["events"][0]
+            assert event["resourceId"] == made["ContactID"]
+            assert event["resourceUrl"] == f"{origin}/api.xro/2.0/Contacts/{made['ContactID']}"
+        # automatic delivery from a background thread
+        auto = XeroSandbox(XeroSandboxConfig(size=4, rate_limit=RateLimit.off(), webhook_delivery="auto",
+                                             webhook_interval_seconds=0.05))
+        sb = auto  # the receiver checks signatures with this sandbox's key from now on
+        assert auto.register_webhook(f"http://127.0.0.1:{port}/hook")["passed"] is True
+        before = len(received)
+        Xero(auto).ok("PUT", "/Contacts", json={"Contacts": [{"Name": "Auto Ltd"}]})
+        deadline = time.monotonic() + 10
+        while len(received) == before and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert received[-1]["events"][0]["eventCategory"] == "CONTACT"
+        auto.close()
     finally:
         server.should_exit = True
         thread.join(timeout=5)

@@ -137,7 +137,7 @@ class Renderer:
         self._attachments_flag(out)
         out["HasErrors"] = False
         for key in DATE_KEYS:
-            self._date(out, key, twin=key in ("Date", "DueDate", "FullyPaidOnDate"))
+            self._date(out, key, twin=key in ("Date", "DueDate"))
         payments = []
         for p in out.get("Payments", []):
             p = dict(p)
