@@ -87,6 +87,8 @@ def import_cmd(
                                                      ".scorolink/imports).")] = None,
     restart: Annotated[bool, typer.Option("--restart", help="Forget an earlier run of this same import and "
                                           "send every row again.")] = False,
+    workers: Annotated[int, typer.Option(help="Rows written at the same time, within the rate limit; 1 keeps "
+                                         "strict row order.")] = 4,
     as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")] = False,
 ) -> None:
     """Import a CSV file or a database table into Scoro: insert, update, upsert or delete, rows checked
@@ -106,7 +108,7 @@ def import_cmd(
     options = ImportOptions(mode=mode, key=key, mapping=load_mapping(mapping), nested_files=nested_files,
                             dry_run=dry_run, errors_path=errors, results_path=results, empty=empty,
                             skip_unknown=skip_unknown_columns, journal_dir=journal_dir or default_journal_dir(),
-                            restart=restart)
+                            restart=restart, workers=workers)
     source = open_source(file, from_sql=from_sql, table=table, encoding=encoding, delimiter=delimiter)
     with ctx.obj.open() as session:
         with TransferProgress(err, f"{'check' if dry_run else mode} {obj}", disable=as_json) as bar:

@@ -10,8 +10,11 @@ where it stopped.
 
 from __future__ import annotations
 
+import contextvars
 import time
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +56,7 @@ class ImportOptions:
     skip_unknown: bool = False
     journal_dir: Path = field(default_factory=default_journal_dir)
     restart: bool = False
+    workers: int = 4  # rows written at the same time (within the client's rate limit)
 
 
 @dataclass
@@ -86,11 +90,33 @@ class Planned:
     target_id: Any = None
 
 
+@dataclass
+class Slot:
+    """One row on its way through the window: settled at once, or when its write returns."""
+
+    row: SourceRow
+    outcome: str | None = None
+    scoro_id: Any = None
+    problems: list[FieldError] = field(default_factory=list)
+    planned: Planned | None = None
+    digest: str | None = None
+    future: Future[WriteResult] | None = None
+    keys: set[str] = field(default_factory=set)
+
+    def settle(self, outcome: str, scoro_id: Any, problems: list[FieldError] | None = None) -> None:
+        self.outcome, self.scoro_id, self.problems = outcome, scoro_id, problems or []
+
+
+PAST = {"insert": "inserted", "update": "updated", "delete": "deleted"}
+
+
 class Importer:
     def __init__(self, connector: ScoroConnector, obj: str, source: Source, options: ImportOptions,
                  on_progress: Callable[[ImportSummary], None] | None = None) -> None:
         if options.mode not in MODES:
             raise ConfigError(f"--mode {options.mode!r}: use one of {', '.join(MODES)}.")
+        if options.workers < 1:
+            raise ConfigError("--workers must be at least 1.")
         if options.empty not in ("skip", "null"):
             raise ConfigError("--empty must be skip (empty cells are not sent) or null (they clear the field).")
         self.connector = connector
@@ -152,29 +178,26 @@ class Importer:
         requests_before = self.connector.client.stats.total
         journal = self._journal()
         self.summary.journal = str(journal.path) if journal else None
-        errors = RowReport(self.options.errors_path, self.source.header, ERROR_COLUMNS)
-        results = RowReport(self.options.results_path, self.source.header, RESULT_COLUMNS)
+        self.errors = RowReport(self.options.errors_path, self.source.header, ERROR_COLUMNS)
+        self.results = RowReport(self.options.results_path, self.source.header, RESULT_COLUMNS)
         self.summary.errors_file = str(self.options.errors_path) if self.options.errors_path else None
         self.summary.results_file = str(self.options.results_path) if self.options.results_path else None
+        self.window: deque[Slot] = deque()
+        self.busy: set[str] = set()  # keys of rows in flight: a later row with the same key waits for them
+        self._requests_before = requests_before
         try:
-            for row in self.source.rows():
-                self.summary.rows += 1
-                outcome, scoro_id, problems = self._row(row, journal)
-                if outcome == "stopped":
-                    self.summary.rows -= 1
-                    break
-                if problems:
-                    self.summary.failed += 1
-                    errors.write(row.values, row.number, row.line or "", "; ".join(p.field for p in problems),
-                                 "; ".join(f"{p.field}: {p.message}" for p in problems))
-                results.write(row.values, row.number, outcome, scoro_id,
-                              "; ".join(f"{p.field}: {p.message}" for p in problems))
-                self.summary.requests = self.connector.client.stats.total - requests_before
-                if self.on_progress:
-                    self.on_progress(self.summary)
+            with ThreadPoolExecutor(max_workers=self.options.workers, thread_name_prefix="import") as pool:
+                self.pool = pool
+                for row in self.source.rows():
+                    self._drain(journal, keep=self.options.workers - 1)  # at most `workers` writes in flight
+                    if self.summary.stopped:
+                        break
+                    self.summary.rows += 1
+                    self._row(row, journal)
+                self._drain(journal, keep=0)
         finally:
-            errors.close()
-            results.close()
+            self.errors.close()
+            self.results.close()
             if journal:
                 journal.close()
             for rows in self.children.values():
@@ -184,40 +207,112 @@ class Importer:
             self.summary.seconds = round(time.monotonic() - started, 3)
         return self.summary
 
-    def _row(self, row: SourceRow, journal: Journal | None) -> tuple[str, Any, list[FieldError]]:
+    # -- one row ----------------------------------------------------------------------------------
+    def _row(self, row: SourceRow, journal: Journal | None) -> None:
+        """Settle a row now (invalid, done earlier, dry run) or start its write; either way it
+        takes its place in the window, so reports keep the source's order."""
+        slot = Slot(row)
+        self.window.append(slot)
         built = self.builder.build(row.values)
+        digest = row_digest(built.record, built.key_value)
         if built.errors:
             if journal:
-                journal.failed(row.number, row_digest(built.record, built.key_value), None,
-                               "; ".join(e.message for e in built.errors))
-            return "failed", None, built.errors
-        digest = row_digest(built.record, built.key_value)
+                journal.failed(row.number, digest, None, "; ".join(e.message for e in built.errors))
+            return slot.settle("failed", None, built.errors)
         entry = journal.get(row.number) if journal else None
         if entry is not None and entry.state == DONE:
             if entry.row_hash == digest:
                 self.summary.already_done += 1
-                return f"done earlier ({entry.action})", entry.scoro_id, []
+                return slot.settle(f"done earlier ({entry.action})", entry.scoro_id)
             message = (f"this row changed since an earlier run of this import {entry.action} Scoro record "
                        f"{entry.scoro_id}; pass --restart to import the file again as a new import")
-            return "failed", entry.scoro_id, [FieldError("(row)", message)]
+            return slot.settle("failed", entry.scoro_id, [FieldError("(row)", message)])
+        if {_key_text(built.key_value), digest} & self.busy:
+            # the same record, or an identical one, is being written: let it finish first, so upserts
+            # see it and a lost answer is never matched to a twin row's record
+            self._drain(journal, keep=0, before=slot)
         try:
             planned = self._plan(built)
         except NoUniqueMatch as exc:
             if journal:
                 journal.failed(row.number, digest, None, str(exc))
-            return "failed", None, [FieldError(self.builder.key_field.name, str(exc))]
+            return slot.settle("failed", None, [FieldError(self.builder.key_field.name, str(exc))])
         if self.options.dry_run:
             self._count(planned.action)
-            return f"would {planned.action}", planned.target_id, []
+            self._remember(planned, planned.target_id or f"(new from row {row.number})")
+            return slot.settle(f"would {planned.action}", planned.target_id)
         assert journal is not None
+        slot.planned, slot.digest = planned, digest
         if entry is not None and entry.state == SENDING and planned.action == "insert":
             adopted = find_created(self.connector, self.spec, planned.record, journal.claimed_ids())
             if adopted is not None:  # the lost answer had created it
                 journal.done(row.number, digest, "insert", adopted)
                 self._remember(planned, adopted)
                 self._count("insert")
-                return "inserted", adopted, []
-        return self._send(row, planned, digest, journal)
+                return slot.settle("inserted", adopted)
+        slot.keys = {k for k in (_key_text(built.key_value), _key_text(planned.target_id), digest) if k}
+        self.busy |= slot.keys
+        journal.sending(row.number, digest, planned.action, planned.target_id)
+        op = WriteOp(planned.action, planned.record, ref=row.number)
+        slot.future = self.pool.submit(contextvars.copy_context().run, self._write, op)
+
+    def _write(self, op: WriteOp) -> WriteResult:
+        return next(iter(self.connector.write(self.spec.name, [op])))
+
+    def _drain(self, journal: Journal | None, keep: int, before: Slot | None = None) -> None:
+        """Report finished rows from the front of the window, waiting for writes while more than
+        `keep` rows are open (or, with `before`, until every row ahead of it is reported)."""
+        while self.window and self.window[0] is not before:
+            head = self.window[0]
+            if head.future is not None and head.outcome is None:
+                if len(self.window) <= keep and not head.future.done() and before is None:
+                    return
+                assert journal is not None
+                self._complete(head, journal)
+            self.window.popleft()
+            self.busy -= head.keys
+            if head.outcome != "stopped":
+                self._report(head)
+
+    def _complete(self, slot: Slot, journal: Journal) -> None:
+        assert slot.future is not None and slot.planned is not None and slot.digest is not None
+        row, planned, digest = slot.row, slot.planned, slot.digest
+        try:
+            result = slot.future.result()
+        except (RateLimited, AuthenticationFailed) as exc:
+            journal.forget(row.number)  # refused before Scoro acted on it: the rerun sends it
+            self.summary.stopped = self.summary.stopped or f"row {row.number}: {exc}"
+            self.summary.rows -= 1
+            return slot.settle("stopped", None)
+        op = result.op
+        if result.outcome_unknown:
+            # Updates and deletes are safe to repeat; a create is repeated only if it is found nowhere.
+            adopted = None
+            if planned.action == "insert":
+                adopted = find_created(self.connector, self.spec, planned.record, journal.claimed_ids())
+            result = self._write(op) if adopted is None else WriteResult(op, True, record={self.object_key: adopted})
+        if not result.ok:
+            if planned.action == "delete" and _gone(result):
+                result = WriteResult(op, True, record={self.object_key: planned.target_id})
+            else:
+                journal.failed(row.number, digest, planned.action, result.error or "refused")
+                return slot.settle("failed", planned.target_id, _api_problems(self.spec, result))
+        scoro_id = (result.record or {}).get(self.object_key, planned.target_id)
+        journal.done(row.number, digest, planned.action, scoro_id)
+        self._remember(planned, scoro_id)
+        self._count(planned.action)
+        slot.settle(PAST[planned.action], scoro_id)
+
+    def _report(self, slot: Slot) -> None:
+        row, problems = slot.row, slot.problems
+        message = "; ".join(f"{p.field}: {p.message}" for p in problems)
+        if problems:
+            self.summary.failed += 1
+            self.errors.write(row.values, row.number, row.line or "", "; ".join(p.field for p in problems), message)
+        self.results.write(row.values, row.number, slot.outcome, slot.scoro_id, message)
+        if self.on_progress:
+            self.summary.requests = self.connector.client.stats.total - self._requests_before
+            self.on_progress(self.summary)
 
     def _plan(self, built: Built) -> Planned:
         """Which action a row gets and which record it targets."""
@@ -245,37 +340,6 @@ class Importer:
         return Planned("update" if mode != "delete" else "delete",
                        record if mode != "delete" else {self.object_key: target}, target)
 
-    def _send(self, row: SourceRow, planned: Planned, digest: str, journal: Journal) -> tuple[str, Any, list[FieldError]]:
-        journal.sending(row.number, digest, planned.action, planned.target_id)
-        op = WriteOp(planned.action, planned.record, ref=row.number)
-        try:
-            result = next(iter(self.connector.write(self.spec.name, [op])))
-        except (RateLimited, AuthenticationFailed) as exc:
-            journal.forget(row.number)  # refused before Scoro acted on it: the rerun sends it
-            self.summary.stopped = f"row {row.number}: {exc}"
-            return "stopped", None, []
-        if result.outcome_unknown:
-            # Updates and deletes are safe to repeat; a create is repeated only if it is found nowhere.
-            adopted = None
-            if planned.action == "insert":
-                adopted = find_created(self.connector, self.spec, planned.record, journal.claimed_ids())
-            if adopted is None:
-                result = next(iter(self.connector.write(self.spec.name, [op])))
-            else:
-                result = WriteResult(op, True, record={self.object_key: adopted})
-        if not result.ok:
-            if planned.action == "delete" and _gone(result):
-                result = WriteResult(op, True, record={self.object_key: planned.target_id})
-            else:
-                journal.failed(row.number, digest, planned.action, result.error or "refused")
-                return "failed", planned.target_id, _api_problems(self.spec, result)
-        saved = result.record or {}
-        scoro_id = saved.get(self.object_key, planned.target_id)
-        journal.done(row.number, digest, planned.action, scoro_id)
-        self._remember(planned, scoro_id)
-        self._count(planned.action)
-        return {"insert": "inserted", "update": "updated", "delete": "deleted"}[planned.action], scoro_id, []
-
     def _remember(self, planned: Planned, scoro_id: Any) -> None:
         """Keep the key index current, so a later row with the same natural key finds this record."""
         if self.by_key is None or scoro_id is None:
@@ -286,8 +350,7 @@ class Importer:
             self.by_key.remove(scoro_id)
 
     def _count(self, action: str) -> None:
-        name = {"insert": "inserted", "update": "updated", "delete": "deleted"}[action]
-        setattr(self.summary, name, getattr(self.summary, name) + 1)
+        setattr(self.summary, PAST[action], getattr(self.summary, PAST[action]) + 1)
 
 
 def _api_problems(spec: ObjectSpec, result: WriteResult) -> list[FieldError]:
@@ -336,6 +399,10 @@ def _without_child_keys(spec: ObjectSpec, record: dict[str, Any]) -> dict[str, A
                    for item in items]
         out[n.field] = cleaned[0] if isinstance(value, dict) else cleaned
     return out
+
+
+def _key_text(value: Any) -> str:
+    return str(value).strip().casefold() if value not in (None, "") else ""
 
 
 def _gone(result: WriteResult) -> bool:
