@@ -185,9 +185,9 @@ class _Run:
         return result
 
     def _replicate(self, spec: ObjectSpec, result: ObjectResult, requests: Any) -> None:
-        loader = ObjectLoader(self.dest, RowBuilder(spec, self.tables[spec.name], self.dest, self.types, self.account),
-                              self.tables[spec.name], self.namer, self.account)
-        with self.lock:
+        with self.lock:  # the loader prepares statements against the destination
+            loader = ObjectLoader(self.dest, RowBuilder(spec, self.tables[spec.name], self.dest, self.types,
+                                                        self.account), self.tables[spec.name], self.namer, self.account)
             previous = state.read_state(self.dest, self.account, spec.name)
         cursor = spec.incremental
         cursor_field = spec.field_named(cursor) if cursor else None

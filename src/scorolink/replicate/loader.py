@@ -80,13 +80,11 @@ class ObjectLoader:
         self._child_delete = {t.name: f"DELETE FROM {q(t.name)} WHERE {ra} = {p} AND {q(namer(PARENT_ID))} IN "
                               for t in self.children}
 
-    def _marks(self, n: int) -> str:
-        return "(" + ", ".join([self.dest.param] * n) + ")"
-
     def stored_hashes(self, ids: Sequence[str]) -> dict[str, str]:
         out: dict[str, str] = {}
-        for chunk in _chunks(ids):
-            out.update(self.dest.query(self._hash_sql + self._marks(len(chunk)), (self.account, *chunk)))
+        for chunk in _chunks(ids, self.dest.IN_CHUNK):
+            sql, params = self.dest.in_list(chunk)
+            out.update(self.dest.query(self._hash_sql + sql, (self.account, *params)))
         return out
 
     def start(self, *, full: bool) -> None:
@@ -138,9 +136,9 @@ class ObjectLoader:
                 changed_ids = [b.remote_id for b in changed]
                 old = [i for i in changed_ids if i in stored]  # new records have no child rows yet
                 for t in self.children:
-                    for chunk in _chunks(old):
-                        self.dest.execute(self._child_delete[t.name] + self._marks(len(chunk)),
-                                          (self.account, *chunk))
+                    for chunk in _chunks(old, self.dest.IN_CHUNK):
+                        sql, params = self.dest.in_list(chunk)
+                        self.dest.execute(self._child_delete[t.name] + sql, (self.account, *params))
                     rows = [row for b in changed for row in b.children.get(t.name, ())]
                     self.dest.upsert(self.child_sql[t.name], rows)
             if note_seen and not self.fresh:
