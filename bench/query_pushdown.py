@@ -20,7 +20,7 @@ from rich.table import Table
 from scorolink.clients.scoro import ScoroClient
 from scorolink.connectors.scoro import ScoroConnector
 from scorolink.query.engine import QueryEngine
-from scorolink.query.plan import Planner, QueryPlan, Ref
+from scorolink.query.plan import QueryPlan, Ref
 from scorolink.sandbox.scoro import RateLimit, SandboxConfig, ScoroSandbox
 from scorolink.session import sandbox_settings
 
@@ -31,9 +31,6 @@ class NoPushdownEngine(QueryEngine):
     def _pushable(self, ref: Ref, conditions: list[Any]) -> list[bool]:
         super()._pushable(ref, conditions)  # values are still type-checked
         return [False] * len(conditions)
-
-    def planner(self) -> Planner:
-        return Planner(self.spec, self._pushable)
 
     def plan_select(self, statement: Any) -> QueryPlan:
         plan = super().plan_select(statement)

@@ -185,3 +185,15 @@ def test_a_lookup_dearer_than_a_known_scan_becomes_the_scan(sandbox, engine, con
     again = engine.execute(sql, use_cache=False)
     assert endpoint_counts(sandbox) == {"tasks/list": 1, "projects/list": 1}
     assert sorted(again.rows) == sorted(first.rows)
+
+
+def test_datetime_literals_compare_as_moments_in_any_notation(sandbox, engine, connector):
+    rows = sorted(connector.read("Invoices", columns=["Id", "UpdatedDate"]), key=lambda r: r["UpdatedDate"])
+    pivot = rows[len(rows) // 2]["UpdatedDate"]
+    from datetime import timedelta, timezone
+
+    local = pivot.astimezone(timezone(timedelta(hours=2))).isoformat()  # same moment, +02:00 notation
+    result = engine.execute(f"SELECT Id FROM Invoices WHERE UpdatedDate >= '{local}'")
+    assert sorted(r[0] for r in result.rows) == sorted(r["Id"] for r in rows if r["UpdatedDate"] >= pivot)
+    sent_filter = sent(sandbox, "invoices")[-1]["body"]["filter"]
+    assert "modified_date" in sent_filter

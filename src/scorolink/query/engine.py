@@ -21,6 +21,7 @@ from scorolink.query.execute import LiveSource, ReplicaSource, Result, Source, e
 from scorolink.query.explain import explain
 from scorolink.query.parse import DIALECT, Params, parse
 from scorolink.query.plan import Planner, QueryPlan, Ref
+from scorolink.query.values import to_sql
 
 
 class QueryEngine:
@@ -83,8 +84,11 @@ class QueryEngine:
         parent = ref.spec.parent.field if ref.spec.reader == "per_parent" and ref.spec.parent else None
         return [c in pushed or (c.field == parent and c.op in ("=", "in")) for c in typed]
 
+    def stored(self, f: Any, text: str) -> Any:
+        return to_sql(coerce(text, f, self.tz))
+
     def planner(self) -> Planner:
-        return Planner(self.spec, self._pushable)
+        return Planner(self.spec, self._pushable, self.stored)
 
     # -- running -----------------------------------------------------------------------------------
     def source(self) -> Source:

@@ -86,11 +86,13 @@ def plain_columns(spec: ObjectSpec) -> set[str]:
 
 
 class Planner:
-    def __init__(self, resolve_object: Any, pushable: Any) -> None:
+    def __init__(self, resolve_object: Any, pushable: Any, stored: Any = None) -> None:
         # resolve_object(name) -> ObjectSpec (raises UnknownName);
-        # pushable(ref, conditions) -> list of booleans (which conditions the API filters natively)
+        # pushable(ref, conditions) -> list of booleans (which conditions the API filters natively);
+        # stored(field, text) -> the text the local engine stores for that value (raises InvalidValue)
         self.resolve_object = resolve_object
         self.pushable = pushable
+        self.stored = stored
 
     def plan(self, statement: exp.Expression) -> QueryPlan:
         _name_outputs(statement)
@@ -112,6 +114,8 @@ class Planner:
         for scope in scopes:
             self._resolve_columns(scope, by_node, resolved)
             self._stars(scope, by_node)
+        if self.stored is not None:
+            self._canonical_temporal_literals(statement, resolved)
         local: list[str] = []
         for scope in scopes:
             if isinstance(scope.expression, exp.Select):
@@ -210,6 +214,24 @@ class Planner:
             for ref in targets:
                 if ref is not None:
                     ref.columns |= plain_columns(ref.spec)
+
+    def _canonical_temporal_literals(self, statement: exp.Expression, resolved: dict[int, tuple[Ref, str]]) -> None:
+        """`UpdatedDate >= '2025-01-01T12:00:00+02:00'`: dates and datetimes are stored as UTC text, so a
+        literal compared with one is rewritten to that text, and the local comparison stays right."""
+        kinds = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.In, exp.Between)
+        for node in list(statement.find_all(*kinds)):
+            operands = [node.this, node.args.get("expression"), node.args.get("low"), node.args.get("high"),
+                        *(node.expressions if isinstance(node, exp.In) else [])]
+            columns = [resolved.get(id(o)) for o in operands if isinstance(o, exp.Column)]
+            hit = next((c for c in columns if c is not None), None)
+            if hit is None:
+                continue
+            f = hit[0].spec.field_named(hit[1])
+            if f is None or f.type not in (FieldType.DATE, FieldType.DATETIME):
+                continue
+            for o in operands:
+                if isinstance(o, exp.Literal) and o.is_string:
+                    o.replace(exp.Literal.string(self.stored(f, o.this)))
 
     # -- predicates -----------------------------------------------------------------------------
     def _predicates(self, scope: Scope, by_node: dict[int, Ref], resolved: dict[int, tuple[Ref, str]]) -> list[str]:
