@@ -235,3 +235,28 @@ def test_import_from_a_database_table(connector, tmp_path, kind, request):
     summary = run_import(connector, "Companies", source, ImportOptions(journal_dir=tmp_path / "j"))
     assert (summary.inserted, summary.failed) == (2, 0)
     assert [c["Comments"] for c in companies(connector, Name="Table Co 1")] == ["from sql"]
+
+
+def test_the_readme_mapping_with_a_child_csv_linked_by_a_natural_column(connector, do_import, tmp_path):
+    company = companies(connector)[0]
+    products = list(connector.read("Products", columns=["Id", "Code"]))[:2]
+    write_csv(tmp_path / "invoice_lines.csv", ["Parent.Ref", "ProductCode", "Qty", "UnitPrice"], [
+        ["A-1", products[0]["Code"], "2", "10"], ["A-2", products[1]["Code"], "1", "99.90"],
+        ["A-1", products[1]["Code"], "5", "1.5"]])
+    path = write_csv(tmp_path / "invoices.csv", ["Customer", "Ref", "Note"],
+                     [[company["Name"], "A-1", "first"], [company["Name"], "A-2", "second"]])
+    mapping = {
+        "columns": {"Description": "Note"}, "constants": {"Currency": "EUR"},
+        "lookups": {"CompanyId": {"object": "Companies", "match": "Name", "from": "Customer"}},
+        "nested": {"Lines": {"file": "invoice_lines.csv", "link": "Ref",
+                             "columns": {"Amount": "Qty", "Price": "UnitPrice"},
+                             "lookups": {"ProductId": {"object": "Products", "match": "Code", "from": "ProductCode"}}}},
+    }
+    summary = do_import("Invoices", path, mapping=mapping)
+    assert (summary.inserted, summary.failed) == (2, 0), read_csv(tmp_path / "errors.csv")
+    ids = [int(r["scorolink_id"]) for r in read_csv(tmp_path / "results.csv")]
+    first, second = (next(iter(connector.read("Invoices", [Condition("Id", "=", i)]))) for i in ids)
+    assert [(line["ProductId"], line["Amount"]) for line in first["Lines"]] == [
+        (products[0]["Id"], Decimal("2")), (products[1]["Id"], Decimal("5"))]
+    assert [(line["ProductId"], line["Price"]) for line in second["Lines"]] == [(products[1]["Id"], Decimal("99.90"))]
+    assert first["CompanyId"] == company["Id"] and first["Description"] == "first"

@@ -103,7 +103,9 @@ class RecordBuilder:
             self._target_named(target)
         consumed = rules.consumed() | {t.lower() for t in rules.targets}
         nested_columns = {n.column.lower() for n in self.mapping.nested.values() if n.column}
-        expression_inputs = {c.lower() for e in rules.expressions.values() for c in e.columns}
+        # columns read by expressions or linking child rows: not fields themselves, yet not unknown
+        helpers = {c.lower() for e in rules.expressions.values() for c in e.columns} | {
+            rows.parent_column.lower() for rows in self.children.values()}
         passing: list[tuple[str, str]] = []
         unknown: list[str] = []
         for column in header:
@@ -113,7 +115,7 @@ class RecordBuilder:
             f = self.spec.field_named(column)
             n = self.spec.nested_named(column)
             if f is None and n is None:
-                if low not in expression_inputs:
+                if low not in helpers:
                     unknown.append(column)
                 continue
             if f is not None and self._ignored(f):
