@@ -410,6 +410,19 @@ class PostgresDestination(Destination):
     def in_list(self, keys: Sequence[str]) -> tuple[str, list[Any]]:
         return "(SELECT unnest(%s::text[]))", [list(keys)]
 
+    def insert_sql(self, table: str, columns: Sequence[str]) -> str:
+        # Rows known to be new go in with COPY: several times cheaper per row than INSERT.
+        return f"COPY {self.q(table)} ({', '.join(map(self.q, columns))}) FROM STDIN"
+
+    def upsert(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if not sql.startswith("COPY "):
+            return super().upsert(sql, rows)
+        if rows:
+            with self.conn.cursor() as cur, cur.copy(sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        return None
+
     def analyze(self, table: str) -> None:
         # Without statistics the per-batch hash lookup scans the whole account (measured: 9.3k → 1.0k
         # records/s between 5k and 100k rows). Called between batches, outside their transactions.
