@@ -140,3 +140,16 @@ def test_money_goes_to_scoro_as_decimal(sandbox, engine, connector):
     engine.execute("UPDATE Products SET Price = 12.345 WHERE Id = 1")
     [p] = list(connector.read("Products", [Condition("Id", "=", 1)], columns=["Price"]))
     assert p["Price"] == Decimal("12.345")
+
+
+def test_rows_scoro_refuses_are_reported_and_the_others_written(sandbox, engine, connector):
+    from scorolink.query.dml import WriteFailed
+
+    task = next(iter(connector.read("Tasks", columns=["Id"])))["Id"]
+    user = next(iter(connector.read("Users", columns=["Id"])))["Id"]
+    before = len(list(connector.read("TimeEntries", columns=["Id"])))
+    with pytest.raises(WriteFailed, match=r"1 of 2 TimeEntries row\(s\) were not written \(1 were\): row 2: .*"
+                                          r"event 999999 does not exist"):
+        engine.execute(f"INSERT INTO TimeEntries (EventId, UserId, Duration) VALUES ({task}, {user}, '01:00:00'), "
+                       f"(999999, {user}, '01:00:00')")
+    assert len(list(connector.read("TimeEntries", columns=["Id"]))) == before + 1

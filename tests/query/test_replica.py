@@ -63,3 +63,18 @@ def test_nested_columns_need_a_json_mirror(tmp_path, connector):
     replicate(connector, f"sqlite:///{path}", ReplicateOptions(objects=["Invoices"]))
     with pytest.raises(InvalidInput, match="Invoices_Lines"):
         QueryEngine(replica=f"sqlite:///{path}").execute("SELECT Id, Lines FROM Invoices")
+
+
+@pytest.mark.parametrize("sql", [QUERIES[0], QUERIES[2], QUERIES[3], QUERIES[5]])
+def test_postgresql_mirror_gives_the_same_rows(connector, postgres_url, sql):
+    replicate(connector, postgres_url, ReplicateOptions(objects=["Invoices", "Companies"],
+                                                        mirror=MirrorOptions(nested="json")))
+    assert QueryEngine(replica=postgres_url).execute(sql).rows == QueryEngine(connector).execute(sql).rows
+
+
+def test_duckdb_mirror_gives_the_same_rows(tmp_path, connector):
+    pytest.importorskip("duckdb")
+    url = f"duckdb:///{tmp_path}/m.duckdb"
+    replicate(connector, url, ReplicateOptions(objects=["Invoices", "Companies"], mirror=MirrorOptions(nested="json")))
+    for sql in (QUERIES[0], QUERIES[2], QUERIES[3], QUERIES[5]):
+        assert QueryEngine(replica=url).execute(sql).rows == QueryEngine(connector).execute(sql).rows, sql

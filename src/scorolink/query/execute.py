@@ -142,6 +142,8 @@ class ReplicaSource:
             self._attach(db, self.url.removeprefix("sqlite:///"))
             for ref in plan.order:
                 self._view(db, ref)
+        elif self.url.startswith("duckdb:///"):
+            self._copy_duckdb(db, plan, self.url.removeprefix("duckdb:///"))
         else:
             self._copy(db, plan)
         return [f"read from the replica {self._label()}"]
@@ -183,6 +185,29 @@ class ReplicaSource:
         select = ", ".join(f"{quote(present[c.lower()])} AS {quote(c)}" for c in ref.column_list())
         db.execute(f"CREATE TEMP VIEW {quote(ref.table)} AS SELECT {select} FROM mirror.{quote(ref.name)}"
                    f"{self._deleted_filter(ref)}")
+
+    def _copy_duckdb(self, db: sqlite3.Connection, plan: QueryPlan, path: str) -> None:
+        import os
+
+        import duckdb
+
+        if not os.path.exists(path):
+            raise InvalidInput(f"--replica {self.url}: no such file. Make it with `scorolink replicate --to "
+                               f"{self.url}`.")
+        conn = duckdb.connect(path, read_only=True)
+        try:
+            for ref in plan.order:
+                found = conn.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+                                     [ref.name]).fetchall()
+                present = {r[0].lower(): r[0] for r in found}
+                self._check(ref, present)
+                cols = create_table(db, ref)
+                select = ", ".join(quote(present[c.lower()]) for c in cols)
+                where = self._deleted_filter(ref).replace("= 0", "= false")
+                rows = conn.execute(f"SELECT {select} FROM {quote(ref.name)}{where}").fetchall()
+                insert_records(db, ref, cols, (dict(zip(cols, r, strict=True)) for r in rows))
+        finally:
+            conn.close()
 
     def _copy(self, db: sqlite3.Connection, plan: QueryPlan) -> None:
         import sqlalchemy as sa
