@@ -1,0 +1,527 @@
+"""Xero OAuth 2.0: the authorization-code flow, token refresh with rotation, and tokens at rest.
+
+Wire facts (accounting-apis.md A1):
+- authorize at login.xero.com with `response_type=code`, `client_id`, `redirect_uri`, `scope`, `state`
+  (PKCE S256 supported); exchange and refresh at identity.xero.com/connect/token, form-encoded, the
+  client authenticated with HTTP Basic;
+- access tokens live 30 minutes; every refresh returns a new refresh token (store it, drop the old);
+  when a refresh answer is lost, the old refresh token still works for a 30-minute grace period;
+- a dead refresh token gives 400 `{"error":"invalid_grant"}`: the user has to connect again;
+- tokens belong to a user and an app, not to a tenant: `GET /connections` lists the tenants.
+
+Tokens are stored encrypted (Fernet) in one file, replaced atomically (write a temporary file,
+fsync, rename), so a crash leaves either the old or the new token set, never half of one. The key
+comes from SCOROLINK_SECRET_KEY or, when that is unset, from a key file created with 0600
+permissions next to the token file (`.scorolink/secret.key` by default).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import html
+import json
+import logging
+import os
+import secrets
+import stat
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx
+
+from scorolink.clients.errors import ApiError, AuthenticationFailed, Unavailable
+from scorolink.errors import ConfigError, ScorolinkError
+
+try:  # fcntl is POSIX-only; on other systems the in-process lock still serialises refreshes
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
+
+log = logging.getLogger(__name__)
+
+AUTHORIZE_URL = "https://login.xero.com/identity/connect/authorize"
+TOKEN_URL = "https://identity.xero.com/connect/token"
+REVOCATION_URL = "https://identity.xero.com/connect/revocation"
+CONNECTIONS_URL = "https://api.xero.com/connections"
+# Granular scopes are required for apps created from 2 March 2026 (A1); older apps set `scopes`.
+DEFAULT_SCOPES = ("offline_access accounting.invoices accounting.payments accounting.contacts "
+                  "accounting.settings accounting.attachments")
+SECRET_KEY_ENV = "SCOROLINK_SECRET_KEY"
+REFRESH_GRACE_SECONDS = 30 * 60
+EXPIRY_MARGIN_SECONDS = 60  # refresh this long before the access token expires
+RECONNECT_HINT = "Reconnect with `scorolink xero connect`"
+
+
+class ReconnectRequired(AuthenticationFailed):
+    """The refresh token is expired, revoked or unknown (`invalid_grant`), or no token is stored."""
+
+
+@dataclass(frozen=True)
+class XeroApp:
+    """The app's OAuth registration and the identity endpoints (real Xero unless overridden)."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+    redirect_uri: str = "http://localhost:8721/callback"
+    scopes: str = DEFAULT_SCOPES
+    authorize_url: str = AUTHORIZE_URL
+    token_url: str = TOKEN_URL
+    revocation_url: str = REVOCATION_URL
+    connections_url: str = CONNECTIONS_URL
+
+
+@dataclass
+class TokenSet:
+    access_token: str = field(repr=False)
+    refresh_token: str | None = field(default=None, repr=False)
+    expires_at: float = 0.0  # epoch seconds
+    scope: str = ""
+    token_type: str = "Bearer"
+    obtained_at: float = 0.0
+    # The refresh token this set replaced and when: usable for REFRESH_GRACE_SECONDS after the rotation.
+    previous_refresh_token: str | None = field(default=None, repr=False)
+    rotated_at: float | None = None
+    # A refresh whose answer never came: the same (old) refresh token is retried while in grace.
+    refresh_pending_since: float | None = None
+    tenant_id: str | None = None  # the default tenant chosen at connect time
+    tenants: list[dict[str, Any]] = field(default_factory=list)  # the last /connections answer
+
+    @classmethod
+    def from_reply(cls, reply: dict[str, Any], now: float, previous: TokenSet | None = None) -> TokenSet:
+        if not reply.get("access_token"):
+            raise Unavailable("token endpoint answered without an access_token", endpoint="connect/token")
+        tokens = cls(
+            access_token=str(reply["access_token"]),
+            refresh_token=reply.get("refresh_token") or (previous.refresh_token if previous else None),
+            expires_at=now + float(reply.get("expires_in") or 1800),
+            scope=str(reply.get("scope") or (previous.scope if previous else "")),
+            token_type=str(reply.get("token_type") or "Bearer"),
+            obtained_at=now,
+        )
+        if previous is not None:
+            tokens.tenant_id = previous.tenant_id
+            tokens.tenants = previous.tenants
+            if previous.refresh_token and previous.refresh_token != tokens.refresh_token:
+                tokens.previous_refresh_token = previous.refresh_token
+                tokens.rotated_at = now
+        return tokens
+
+    def expires_within(self, seconds: float, now: float) -> bool:
+        return self.expires_at - now <= seconds
+
+
+# -- secrets at rest -----------------------------------------------------------------------
+def load_fernet_key(key_file: Path) -> bytes:
+    """SCOROLINK_SECRET_KEY when set, else the key file (created with 0600 permissions on first use)."""
+    from cryptography.fernet import Fernet
+
+    env = os.environ.get(SECRET_KEY_ENV)
+    if env:
+        key = env.strip().encode()
+        try:
+            Fernet(key)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(
+                f"{SECRET_KEY_ENV} is not a Fernet key (32 url-safe base64-encoded bytes). Make one with "
+                "`python -c \"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())\"`."
+            ) from exc
+        return key
+    if key_file.exists():
+        mode = stat.S_IMODE(key_file.stat().st_mode)
+        if mode & 0o077:
+            raise ConfigError(f"Key file {key_file} is readable by others (mode {mode:o}); run `chmod 600 {key_file}`.")
+        return key_file.read_bytes().strip()
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key = Fernet.generate_key()
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use theirs
+        return key_file.read_bytes().strip()
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(key)
+    return key
+
+
+class TokenStore:
+    """One encrypted token set in a file, replaced atomically."""
+
+    def __init__(self, path: str | os.PathLike[str], key_file: str | os.PathLike[str] | None = None) -> None:
+        self.path = Path(path)
+        self.key_file = Path(key_file) if key_file else self.path.parent / "secret.key"
+        self._lock = threading.RLock()
+
+    def _fernet(self) -> Any:
+        from cryptography.fernet import Fernet
+
+        return Fernet(load_fernet_key(self.key_file))
+
+    def load(self) -> TokenSet | None:
+        from cryptography.fernet import InvalidToken
+
+        if not self.path.exists():
+            return None
+        try:
+            plain = self._fernet().decrypt(self.path.read_bytes())
+        except InvalidToken as exc:
+            raise ConfigError(
+                f"Cannot decrypt {self.path} with the current key ({SECRET_KEY_ENV} or {self.key_file}); the key "
+                f"changed or the file is damaged. {RECONNECT_HINT}."
+            ) from exc
+        data = json.loads(plain)
+        known = set(TokenSet.__dataclass_fields__)
+        return TokenSet(**{k: v for k, v in data.items() if k in known})
+
+    def save(self, tokens: TokenSet) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        blob = self._fernet().encrypt(json.dumps(asdict(tokens)).encode())
+        fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp", dir=self.path.parent)
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(blob)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        with contextlib.suppress(OSError):  # make the rename itself durable
+            dir_fd = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+
+    def clear(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Serialise refreshes across threads and processes sharing this store."""
+        with self._lock:
+            if fcntl is None:
+                yield
+                return
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.path.with_name(self.path.name + ".lock"), "a+") as fh:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+class MemoryTokenStore(TokenStore):
+    """Tokens kept in memory only (the bundled sandbox, tests)."""
+
+    def __init__(self, tokens: TokenSet | None = None) -> None:
+        self.path = Path("<memory>")
+        self.key_file = self.path
+        self._tokens = tokens
+        self._lock = threading.RLock()
+
+    def load(self) -> TokenSet | None:
+        return replace(self._tokens) if self._tokens else None
+
+    def save(self, tokens: TokenSet) -> None:
+        self._tokens = replace(tokens)
+
+    def clear(self) -> None:
+        self._tokens = None
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        with self._lock:
+            yield
+
+
+# -- PKCE and the callback server ----------------------------------------------------------
+def pkce_pair() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(64)[:96]
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+class CallbackServer:
+    """A one-shot HTTP server on the redirect URI's host and port that receives `?code=&state=`."""
+
+    def __init__(self, redirect_uri: str, expected_state: str) -> None:
+        parts = urlsplit(redirect_uri)
+        if parts.scheme != "http" or not parts.hostname:
+            raise ConfigError(f"XERO_REDIRECT_URI {redirect_uri!r} must be a local http:// address such as "
+                              "http://localhost:8721/callback (registered for the app at developer.xero.com).")
+        self.path = parts.path or "/"
+        self.expected_state = expected_state
+        self.result: dict[str, str] | None = None
+        self._done = threading.Event()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                url = urlsplit(self.path)
+                if url.path != outer.path:
+                    self.send_error(404)
+                    return
+                query = {k: v[0] for k, v in parse_qs(url.query).items()}
+                if query.get("state") != outer.expected_state:
+                    outer.result = {"error": "state_mismatch"}
+                    message, status = "The state did not match this sign-in; run `scorolink xero connect` again.", 400
+                elif "error" in query:
+                    outer.result = query
+                    message, status = f"Xero refused: {query.get('error')}", 400
+                else:
+                    outer.result = query
+                    message, status = "scorolink is connected to Xero. You can close this tab.", 200
+                body = f"<!doctype html><title>scorolink</title><p>{html.escape(message)}</p>".encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                outer._done.set()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                log.debug("callback: " + format, *args)
+
+        self._server = ThreadingHTTPServer((parts.hostname, parts.port or 80), Handler)
+        self.port = self._server.server_address[1]
+        scheme_host = f"http://{parts.hostname}:{self.port}"
+        self.redirect_uri = scheme_host + self.path
+        self._thread = threading.Thread(target=self._server.serve_forever, name="xero-oauth-callback", daemon=True)
+
+    def __enter__(self) -> CallbackServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def wait(self, timeout: float) -> str:
+        if not self._done.wait(timeout):
+            raise AuthenticationFailed(f"no answer from Xero's sign-in page within {timeout:.0f}s",
+                                       hint="Run `scorolink xero connect` again and finish the sign-in in the browser")
+        result = self.result or {}
+        if result.get("error") == "state_mismatch":
+            raise AuthenticationFailed("the callback's state did not match this sign-in (a stale or forged redirect)",
+                                       hint="Run `scorolink xero connect` again")
+        if "error" in result:
+            raise AuthenticationFailed(f"Xero refused the connection: {result['error']}",
+                                       messages=[result.get("error_description", "")] if result.get(
+                                           "error_description") else [], hint="Run `scorolink xero connect` again")
+        if not result.get("code"):
+            raise AuthenticationFailed("the callback carried no authorization code", hint=RECONNECT_HINT)
+        return result["code"]
+
+
+# -- the identity client -------------------------------------------------------------------
+class XeroOAuth:
+    """Token exchange, refresh with rotation and grace, connections; thread-safe."""
+
+    def __init__(
+        self,
+        app: XeroApp,
+        store: TokenStore,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        max_attempts: int = 4,
+        timeout: float = 30.0,
+    ) -> None:
+        self.app = app
+        self.store = store
+        self.http = httpx.Client(transport=transport, timeout=timeout, headers={"Accept": "application/json"})
+        self._clock = clock
+        self._sleep = sleep
+        self.max_attempts = max_attempts
+        self.token_requests = 0  # token endpoint calls, for tests and status
+
+    def close(self) -> None:
+        self.http.close()
+
+    # -- the authorization-code flow ---------------------------------------------------------
+    def authorization_url(self, state: str, *, redirect_uri: str | None = None, code_challenge: str | None = None) -> str:
+        params = {"response_type": "code", "client_id": self.app.client_id,
+                  "redirect_uri": redirect_uri or self.app.redirect_uri, "scope": self.app.scopes, "state": state}
+        if code_challenge:
+            params.update(code_challenge=code_challenge, code_challenge_method="S256")
+        return f"{self.app.authorize_url}?{urlencode(params)}"
+
+    def connect(self, open_browser: Callable[[str], Any], *, tenant_id: str | None = None, timeout: float = 300.0,
+                pkce: bool = True) -> TokenSet:
+        """Run the whole flow: local callback server, browser, code exchange, tenants; store the tokens."""
+        state = secrets.token_urlsafe(24)
+        verifier, challenge = pkce_pair() if pkce else (None, None)
+        with CallbackServer(self.app.redirect_uri, state) as callback:
+            open_browser(self.authorization_url(state, redirect_uri=callback.redirect_uri, code_challenge=challenge))
+            code = callback.wait(timeout)
+        tokens = self.exchange_code(code, redirect_uri=callback.redirect_uri, code_verifier=verifier)
+        tokens.tenants = self.connections(tokens.access_token)
+        tokens.tenant_id = choose_tenant(tokens.tenants, tenant_id)
+        self.store.save(tokens)
+        return tokens
+
+    def exchange_code(self, code: str, *, redirect_uri: str | None = None, code_verifier: str | None = None) -> TokenSet:
+        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri or self.app.redirect_uri}
+        if code_verifier:
+            form["code_verifier"] = code_verifier
+        reply = self._token_call(form, retry=False)
+        return TokenSet.from_reply(reply, self._clock())
+
+    # -- tokens ------------------------------------------------------------------------------
+    def tokens(self) -> TokenSet:
+        tokens = self.store.load()
+        if tokens is None:
+            raise ReconnectRequired("not connected to Xero (no stored token)", hint=RECONNECT_HINT)
+        return tokens
+
+    def access_token(self) -> str:
+        """A valid access token, refreshed first when it expires within a minute."""
+        tokens = self.tokens()
+        if tokens.expires_within(EXPIRY_MARGIN_SECONDS, self._clock()):
+            tokens = self.refresh(stale=tokens.access_token)
+        return tokens.access_token
+
+    def refresh(self, *, stale: str | None = None) -> TokenSet:
+        """Trade the refresh token for a new pair and store both atomically.
+
+        `stale` names the access token the caller found wanting: when another thread or process has
+        already replaced it, that newer token is used and no second refresh is made (a second one
+        would rotate the refresh token twice for one need)."""
+        with self.store.locked():
+            tokens = self.tokens()
+            now = self._clock()
+            if stale is not None and tokens.access_token != stale and not tokens.expires_within(
+                    EXPIRY_MARGIN_SECONDS, now):
+                return tokens
+            if not tokens.refresh_token:
+                raise ReconnectRequired("the stored Xero token has no refresh token (offline_access not granted)",
+                                        hint=RECONNECT_HINT)
+            form = {"grant_type": "refresh_token", "refresh_token": tokens.refresh_token}
+            try:
+                reply = self._token_call(form, retry=True, on_lost=lambda: self._mark_pending(tokens))
+            except ReconnectRequired:
+                raise
+            fresh = TokenSet.from_reply(reply, self._clock(), previous=tokens)
+            self.store.save(fresh)
+            return fresh
+
+    def _mark_pending(self, tokens: TokenSet) -> None:
+        """A refresh answer was lost: Xero may have rotated already. Remember when, so the old refresh
+        token is known to be usable only until the grace period ends."""
+        if tokens.refresh_pending_since is None:
+            tokens.refresh_pending_since = self._clock()
+            self.store.save(tokens)
+
+    def _token_call(self, form: dict[str, str], *, retry: bool, on_lost: Callable[[], None] | None = None) -> dict[str, Any]:
+        attempt = 0
+        while True:
+            attempt += 1
+            self.token_requests += 1
+            try:
+                response = self.http.post(self.app.token_url, data=form,
+                                          auth=(self.app.client_id, self.app.client_secret))
+            except httpx.TransportError as exc:
+                # The answer may be lost after Xero rotated the token: the old one still works for 30 minutes,
+                # so sending it again is safe within the grace period.
+                if on_lost:
+                    on_lost()
+                error: ApiError = Unavailable(f"{type(exc).__name__}: {exc or 'no answer'}", endpoint="connect/token")
+            else:
+                if response.status_code < 400:
+                    try:
+                        reply = response.json()
+                    except ValueError as exc:
+                        raise Unavailable("token endpoint answered with a body that is not JSON",
+                                          endpoint="connect/token") from exc
+                    if isinstance(reply, dict):
+                        return reply
+                    raise Unavailable("token endpoint answered with an unexpected body", endpoint="connect/token")
+                if response.status_code < 500:
+                    raise _token_error(response)
+                if on_lost:
+                    on_lost()
+                error = Unavailable(f"HTTP {response.status_code}", status=response.status_code,
+                                    endpoint="connect/token")
+            if not retry or attempt >= self.max_attempts:
+                raise Unavailable(f"token request failed after {attempt} attempt(s): {error}", endpoint="connect/token",
+                                  hint="Xero's identity service may be down; try again within 30 minutes to keep the "
+                                       "current refresh token usable")
+            self._sleep(min(8.0, 0.5 * 2 ** (attempt - 1)))
+
+    # -- tenants -----------------------------------------------------------------------------
+    def connections(self, access_token: str | None = None) -> list[dict[str, Any]]:
+        """The tenants this user connected to the app: a bare JSON array (A1)."""
+        token = access_token or self.access_token()
+        response = self.http.get(self.app.connections_url, headers={"Authorization": f"Bearer {token}"})
+        if response.status_code == 401 and access_token is None:
+            token = self.refresh(stale=token).access_token
+            response = self.http.get(self.app.connections_url, headers={"Authorization": f"Bearer {token}"})
+        if response.status_code >= 400:
+            raise AuthenticationFailed(f"listing connections failed (HTTP {response.status_code})",
+                                       status=response.status_code, endpoint="connections", hint=RECONNECT_HINT)
+        rows = response.json()
+        return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+
+    def refresh_tenants(self) -> TokenSet:
+        with self.store.locked():
+            tokens = self.tokens()
+        tenants = self.connections()
+        with self.store.locked():
+            tokens = self.tokens()
+            tokens.tenants = tenants
+            if tokens.tenant_id not in {t.get("tenantId") for t in tenants}:
+                tokens.tenant_id = choose_tenant(tenants, None) if tenants else None
+            self.store.save(tokens)
+        return tokens
+
+    def revoke(self) -> None:
+        """Revoke the refresh token (and with it the access tokens) and forget the stored set."""
+        tokens = self.store.load()
+        if tokens and tokens.refresh_token:
+            self.http.post(self.app.revocation_url, data={"token": tokens.refresh_token},
+                           auth=(self.app.client_id, self.app.client_secret))
+        self.store.clear()
+
+
+def choose_tenant(tenants: list[dict[str, Any]], wanted: str | None) -> str | None:
+    ids = [str(t.get("tenantId")) for t in tenants if t.get("tenantId")]
+    if wanted:
+        if wanted not in ids:
+            names = ", ".join(f"{t.get('tenantName')} ({t.get('tenantId')})" for t in tenants) or "none"
+            raise ConfigError(f"XERO_TENANT_ID {wanted} is not among the connected organisations: {names}. "
+                              "Pick one of those, or connect that organisation with `scorolink xero connect`.")
+        return wanted
+    return ids[0] if ids else None
+
+
+def _token_error(response: httpx.Response) -> ScorolinkError:
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    code = str(body.get("error") or "") if isinstance(body, dict) else ""
+    detail = str(body.get("error_description") or "") if isinstance(body, dict) else ""
+    messages = [m for m in (code, detail) if m]
+    if code == "invalid_grant":
+        return ReconnectRequired("Xero no longer accepts the stored refresh token (expired, revoked or already used)",
+                                 status=response.status_code, messages=messages, endpoint="connect/token",
+                                 hint=RECONNECT_HINT)
+    if code in ("invalid_client", "unauthorized_client"):
+        return AuthenticationFailed("Xero refused the app's credentials", status=response.status_code,
+                                    messages=messages, endpoint="connect/token",
+                                    hint="Check XERO_CLIENT_ID and XERO_CLIENT_SECRET (developer.xero.com → My Apps)")
+    return AuthenticationFailed("token request refused", status=response.status_code, messages=messages,
+                                endpoint="connect/token", hint=RECONNECT_HINT)
