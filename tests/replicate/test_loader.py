@@ -68,6 +68,20 @@ def test_a_first_load_that_fails_part_way_keeps_its_rows_indexed(connector, tmp_
     assert rows(url, 'SELECT count(*) FROM "Invoices"')[0][0] == done.objects["Invoices"].read
 
 
+def test_a_first_load_whose_last_transaction_fails_keeps_its_rows_indexed(connector, tmp_path, monkeypatch):
+    """The indexes are built in the last batch's transaction; when that rolls back they are built anyway."""
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(state, "write_state", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        replicate(connector, url, ReplicateOptions(objects=["Invoices"], batch_size=2, workers=1))
+    assert rows(url, 'SELECT count(*) FROM "Invoices"')[0][0] > 0
+    assert "ix_Invoices_CompanyId" in index_names(url, "Invoices")
+
+
 VALUE_TABLE = Table("Values", "Values", (
     Column("RemoteAccount", "string", nullable=False), Column("RemoteID", "string", nullable=False),
     Column("Text", "string"), Column("Number", "integer"), Column("Money", "decimal"), Column("Flag", "boolean"),

@@ -42,8 +42,6 @@ from scorolink.replicate.schema import (
 
 log = logging.getLogger(__name__)
 
-IN_CHUNK = 400  # keys per IN (...) list: well under every driver's parameter limit
-
 
 @dataclass
 class BatchResult:
@@ -51,7 +49,7 @@ class BatchResult:
     written: int = 0
 
 
-def _chunks(items: Sequence[Any], size: int = IN_CHUNK) -> list[Sequence[Any]]:
+def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
@@ -146,8 +144,9 @@ class ObjectLoader:
             if finish is not None:
                 for t in self.deferred_indexes:
                     self.dest.create_indexes(t)
-                self.deferred_indexes = []
                 finish()
+        if finish is not None:
+            self.deferred_indexes = []  # committed: built (a rolled-back batch leaves them to restore_indexes)
         self.batches += 1
         if self.batches & (self.batches - 1) == 0:  # after batches 1, 2, 4, 8...: fresh planner statistics
             self.dest.analyze(self.main.name)
