@@ -1,0 +1,90 @@
+"""A category as two side adapters over one shared model.
+
+Each adapter speaks one system (Scoro, Xero, QuickBooks, a database) for one kind of record and
+maps it to and from the category's shared values; the pairing adds what needs both: natural keys
+for first-sync matching. The same Scoro adapter serves every counterpart system, because the
+shared model does not depend on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from scorolink.sync.model import Resolver, SideRecord, WriteOutcome, WriteRequest
+
+
+class SideAdapter(Protocol):
+    def read(self, since: datetime | None) -> Iterable[SideRecord]: ...
+
+    def fetch(self, ids: list[str]) -> list[SideRecord]: ...
+
+    def build(self, shared: dict[str, Any], resolver: Resolver, current: SideRecord | None) -> dict[str, Any]: ...
+
+    def write(self, requests: list[WriteRequest]) -> list[WriteOutcome]: ...
+
+    def find(self, shared: dict[str, Any]) -> SideRecord | None: ...
+
+
+@dataclass
+class PairedCategory:
+    name: str
+    a: SideAdapter
+    b: SideAdapter
+    keys: Callable[[dict[str, Any]], list[str]]
+    batch_size: int = 50
+    compatible: Callable[[dict[str, Any], dict[str, Any]], bool] = lambda _a, _b: True
+
+    def _side(self, side: str) -> SideAdapter:
+        return self.a if side == "a" else self.b
+
+    def read(self, side: str, since: datetime | None) -> Iterable[SideRecord]:
+        return self._side(side).read(since)
+
+    def fetch(self, side: str, ids: list[str]) -> list[SideRecord]:
+        return self._side(side).fetch(ids) if ids else []
+
+    def build(self, target: str, shared: dict[str, Any], resolver: Resolver,
+              current: SideRecord | None) -> dict[str, Any]:
+        return self._side(target).build(shared, resolver, current)
+
+    def match_keys(self, shared: dict[str, Any]) -> list[str]:
+        return self.keys(shared)
+
+    def matches(self, shared: dict[str, Any], candidate: dict[str, Any]) -> bool:
+        return self.compatible(shared, candidate)
+
+    def write(self, target: str, requests: list[WriteRequest]) -> list[WriteOutcome]:
+        return self._side(target).write(requests)
+
+    def find(self, target: str, shared: dict[str, Any]) -> SideRecord | None:
+        return self._side(target).find(shared)
+
+
+def norm(value: Any) -> str:
+    """Natural-key form of a text: case and spacing do not matter."""
+    return " ".join(str(value or "").split()).casefold()
+
+
+def contact_keys(shared: dict[str, Any]) -> list[str]:
+    """Contacts match by name plus VAT number, else name plus email, else name alone."""
+    name = norm(shared.get("name"))
+    if not name:
+        return []
+    keys = []
+    if shared.get("vat_number"):
+        keys.append(f"name+vat:{name}|{norm(shared['vat_number'])}")
+    if shared.get("email"):
+        keys.append(f"name+email:{name}|{norm(shared['email'])}")
+    keys.append(f"name:{name}")
+    return keys
+
+
+def contacts_compatible(source: dict[str, Any], candidate: dict[str, Any]) -> bool:
+    """A same-named contact is not the same one when both carry a VAT number or an email that differ."""
+    for key in ("vat_number", "email"):
+        if source.get(key) and candidate.get(key) and norm(source[key]) != norm(candidate[key]):
+            return False
+    return True

@@ -1,0 +1,162 @@
+"""A sync run: plan every enabled category in dependency order, then execute the outbox.
+
+Planning and execution share one code path; a dry run stops after planning and returns the plan
+(creates, updates, deletes, links, conflicts, ambiguous matches, with field diffs). Cursors move
+only when every write of their window is settled (done, failed with a visible error, or deferred),
+so a crash at any point re-reads the window, and links and idempotency keys make that harmless.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from scorolink.sync.executor import Executor, Stopped
+from scorolink.sync.model import Category, CategoryPlan
+from scorolink.sync.planner import CategorySettings, Planner
+from scorolink.sync.store import SyncStore, now
+
+
+class StoreResolver:
+    def __init__(self, store: SyncStore, job: str) -> None:
+        self.store = store
+        self.job = job
+
+    def counterpart(self, category: str, side: str, record_id: Any) -> str | None:
+        if record_id in (None, ""):
+            return None
+        return self.store.counterpart(self.job, category, side, str(record_id))
+
+
+@dataclass
+class SyncResult:
+    job: str
+    run_id: int
+    dry_run: bool
+    plans: dict[str, CategoryPlan] = field(default_factory=dict)
+    executed: dict[str, dict[str, int]] = field(default_factory=dict)
+    stopped: str | None = None
+    retry_after: float | None = None
+    seconds: float = 0.0
+
+    @property
+    def issues(self) -> int:
+        return sum(len(p.issues) for p in self.plans.values())
+
+    @property
+    def failed(self) -> int:
+        return sum(c.get("failed", 0) + c.get("deferred", 0) for c in self.executed.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "job": self.job, "run": self.run_id, "dry_run": self.dry_run, "stopped": self.stopped,
+            "seconds": round(self.seconds, 3),
+            "categories": {name: {"planned": plan.counts(), "read": plan.read,
+                                  "executed": self.executed.get(name, {}),
+                                  "issues": [vars(i) for i in plan.issues],
+                                  "ops": [{"op": o.op, "target": o.target, "source_id": o.source_id,
+                                           "target_id": o.target_id, "diff": o.diff} for o in plan.ops]}
+                           for name, plan in self.plans.items()},
+        }
+
+
+class SyncEngine:
+    """`categories` in dependency order (reference data → contacts → products → documents →
+    payments); `settings` says which are enabled and in which direction."""
+
+    def __init__(self, store: SyncStore, job: str, categories: list[Category],
+                 settings: dict[str, CategorySettings]) -> None:
+        self.store = store
+        self.job = job
+        self.order = [c.name for c in categories]
+        self.categories = {c.name: c for c in categories}
+        self.settings = {name: settings.get(name, CategorySettings(enabled=False)) for name in self.order}
+
+    def run(self, *, dry_run: bool = False, only: list[str] | None = None,
+            record: tuple[str, str, str] | None = None) -> SyncResult:
+        """Sync the enabled categories (or `only` some), or one record: (category, side, id)."""
+        started = time.monotonic()
+        run_id = self.store.start_run(self.job, dry_run)
+        result = SyncResult(self.job, run_id, dry_run)
+        resolver = StoreResolver(self.store, self.job)
+        wanted: dict[str, dict[str, list[str]]] = {}
+
+        def need(category: str, side: str, record_id: str) -> None:
+            ids = wanted.setdefault(category, {}).setdefault(side, [])
+            if record_id not in ids:
+                ids.append(record_id)
+
+        planner = Planner(self.store, self.job, self.categories, self.settings, resolver, need)
+        windows: set[str] = set()  # categories read over their whole window: their cursors may move
+        try:
+            if record is not None:
+                need(*record)
+            else:
+                for name in self.order:
+                    if self.settings[name].enabled and (only is None or name in only):
+                        result.plans[name] = planner.plan(name)
+                        windows.add(name)
+            self._plan_dependencies(planner, wanted, result)
+            if dry_run:
+                self.store.set_run(run_id, state="planned", finished_at=now(), stats=_stats(result))
+                return result
+            for name in self.order:
+                if name in result.plans:
+                    plan = result.plans[name]
+                    self.store.add_ops(run_id, self.job, plan.ops)
+                    for issue in plan.issues:
+                        self.store.record_error(self.job, name, issue.side, issue.source_id, issue.kind, issue.message,
+                                                op=issue.op, target_id=issue.target_id)
+            self.store.set_run(run_id, state="executing")
+            executor = Executor(self.store, self.job, run_id, self.categories, resolver)
+            for name in self.order:
+                if name not in result.plans and not self.store.open_ops(self.job, name):
+                    continue
+                result.executed[name] = executor.run_category(name).counts
+                if name in windows:
+                    self._checkpoint(name, result.plans[name])
+        except Stopped as exc:
+            result.stopped, result.retry_after = str(exc), exc.retry_after
+        finally:
+            result.seconds = time.monotonic() - started
+        state = "stopped" if result.stopped else "partial" if result.failed or result.issues else "succeeded"
+        self.store.set_run(run_id, state=state, finished_at=now(), stats=_stats(result), message=result.stopped)
+        return result
+
+    def _plan_dependencies(self, planner: Planner, wanted: dict[str, dict[str, list[str]]], result: SyncResult) -> None:
+        """Records other records need (an invoice's contact), planned even when their category is
+        off, as Scoro's integration always brings a document's contact along."""
+        done: dict[str, dict[str, set[str]]] = {}
+        while True:
+            pending = {c: {s: [i for i in ids if i not in done.get(c, {}).get(s, set())] for s, ids in sides.items()}
+                       for c, sides in wanted.items()}
+            pending = {c: {s: ids for s, ids in sides.items() if ids} for c, sides in pending.items()}
+            pending = {c: sides for c, sides in pending.items() if sides}
+            if not pending:
+                return
+            for name, sides in pending.items():
+                extra = planner.plan(name, only=sides)
+                for side, ids in sides.items():
+                    done.setdefault(name, {}).setdefault(side, set()).update(ids)
+                if name in result.plans:
+                    plan = result.plans[name]
+                    known = {(o.target, o.source_id) for o in plan.ops}
+                    plan.ops += [o for o in extra.ops if (o.target, o.source_id) not in known]
+                    plan.issues += extra.issues
+                else:
+                    result.plans[name] = extra
+
+    def _checkpoint(self, name: str, plan: CategoryPlan) -> None:
+        """Advance the category's cursors once nothing of its window is still to be sent."""
+        if self.store.open_ops(self.job, name):
+            return
+        for side, value in plan.cursor.items():
+            if value is not None:
+                self.store.set_cursor(self.job, side, name, value)
+
+
+def _stats(result: SyncResult) -> dict[str, Any]:
+    return {name: {"planned": plan.counts(), "executed": result.executed.get(name, {})}
+            for name, plan in result.plans.items()}
+

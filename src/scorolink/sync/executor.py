@@ -1,0 +1,148 @@
+"""Executing the outbox: write each planned op, then record the result with the link.
+
+Per batch: ops are marked `inflight` (committed) before the request, and each result is written
+with its link in one transaction. After a crash, an `inflight` create is looked up on the target
+before it is sent again (the answer may have been lost after the record was made); updates and
+deletes are safe to repeat and carry the same idempotency key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from scorolink.clients.errors import RateLimited
+from scorolink.sync.model import (
+    Category,
+    Deferred,
+    Refused,
+    Resolver,
+    SideRecord,
+    WriteOutcome,
+    WriteRequest,
+    other,
+)
+from scorolink.sync.store import SyncStore
+
+
+class Stopped(Exception):
+    """The run must stop here (a rate limit past the wait budget): the rest stays queued."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass
+class Executed:
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, key: str, n: int = 1) -> None:
+        self.counts[key] = self.counts.get(key, 0) + n
+
+
+class Executor:
+    def __init__(self, store: SyncStore, job: str, run_id: int, categories: dict[str, Category],
+                 resolver: Resolver) -> None:
+        self.store = store
+        self.job = job
+        self.run_id = run_id
+        self.categories = categories
+        self.resolver = resolver
+
+    def run_category(self, name: str) -> Executed:
+        category = self.categories[name]
+        done = Executed()
+        ops = self.store.open_ops(self.job, name)
+        i = 0
+        while i < len(ops):
+            op = ops[i]
+            if op["op"] in ("link", "tombstone"):
+                self._bookkeeping(name, op, done)
+                i += 1
+                continue
+            batch = [op]
+            while (i + len(batch) < len(ops) and len(batch) < category.batch_size
+                   and ops[i + len(batch)]["op"] == op["op"] and ops[i + len(batch)]["target"] == op["target"]):
+                batch.append(ops[i + len(batch)])
+            self._write(category, batch, done)
+            i += len(batch)
+        return done
+
+    def _bookkeeping(self, name: str, op: dict[str, Any], done: Executed) -> None:
+        """Ops without a remote write: linking matched records, keeping a tombstone."""
+        if op["op"] == "tombstone":
+            self.store.mark_deleted(self.job, name, other(op["target"]), op["source_id"])
+            self.store.set_ops([op["id"]], "done")
+            done.add("tombstoned")
+            return
+        info = op["payload"] or {}
+        self._link(name, op, op["target_id"], info.get("target_version"), info.get("target_hash") or op["source_hash"])
+        done.add("linked")
+
+    def _write(self, category: Category, batch: list[dict[str, Any]], done: Executed) -> None:
+        target = batch[0]["target"]
+        requests: list[WriteRequest] = []
+        for op in batch:
+            if op["op"] == "create" and op["state"] == "inflight":
+                found = category.find(target, op["shared"])
+                if found is not None:  # a lost answer had created it: adopt, do not create twice
+                    self._link(category.name, op, found.id, found.version, found.hash)
+                    done.add("adopted")
+                    continue
+            try:
+                payload = op["payload"] if op["op"] == "delete" else category.build(
+                    target, op["shared"], self.resolver, None)
+            except Deferred as exc:
+                self._refused(category.name, op, "deferred", str(exc), done, state="deferred")
+                continue
+            except Refused as exc:
+                self._refused(category.name, op, exc.kind, str(exc), done)
+                continue
+            requests.append(WriteRequest(op["op"], op["target_id"], payload or {}, op["idem_key"], op["id"]))
+        if not requests:
+            return
+        by_ref = {op["id"]: op for op in batch}
+        self.store.set_ops([r.ref for r in requests], "inflight", attempt=True)
+        try:
+            outcomes = category.write(target, requests)
+        except RateLimited as exc:
+            self.store.set_ops([r.ref for r in requests], "pending", str(exc))
+            raise Stopped(f"{category.name}: {exc}", exc.retry_after) from exc
+        for outcome in outcomes:
+            self._settle(category.name, by_ref[outcome.ref], outcome, done)
+
+    def _settle(self, name: str, op: dict[str, Any], outcome: WriteOutcome, done: Executed) -> None:
+        if outcome.ok:
+            if op["op"] == "delete":
+                self.store.mark_deleted(self.job, name, other(op["target"]), op["source_id"])
+                self.store.set_ops([op["id"]], "done")
+            else:
+                saved = outcome.record or SideRecord(op["target_id"] or "", op["shared"])
+                self._link(name, op, saved.id, saved.version, saved.hash)
+            done.add({"create": "created", "update": "updated", "delete": "deleted"}[op["op"]])
+        elif outcome.kind == "unknown_outcome":
+            done.add("unknown")  # stays inflight: the next run looks it up before creating again
+        elif outcome.kind == "transient":
+            self.store.set_ops([op["id"]], "pending", outcome.error)
+            done.add("retry_later")
+        else:
+            self._refused(name, op, outcome.kind, outcome.error or "refused", done)
+
+    def _refused(self, name: str, op: dict[str, Any], kind: str, message: str, done: Executed,
+                 state: str = "failed") -> None:
+        self.store.set_ops([op["id"]], state, message)
+        self.store.record_error(self.job, name, op["target"], op["source_id"], kind, message, op=op["op"],
+                                target_id=op["target_id"], payload=op["payload"])
+        done.add(state)
+
+    def _link(self, name: str, op: dict[str, Any], target_id: str, target_version: str | None,
+              target_hash: str) -> None:
+        source, target = other(op["target"]), op["target"]
+        ids = {source: op["source_id"], target: target_id}
+        versions = {source: op["source_version"], target: target_version}
+        hashes = {source: op["source_hash"], target: target_hash}
+        self.store.save_link(self.job, name, self.run_id, a_id=ids["a"], b_id=ids["b"], a_version=versions["a"],
+                             b_version=versions["b"], a_hash=hashes["a"], b_hash=hashes["b"], base=op["shared"],
+                             done_op=op["id"])
+        self.store.resolve_errors(self.job, name, source, op["source_id"])

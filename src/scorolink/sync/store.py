@@ -1,0 +1,240 @@
+"""Reading and writing the sync state: links, cursors, the outbox, runs and record errors.
+
+Every method is one short transaction, so the state on disk always says where a run stopped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, func, insert, select, update
+
+from scorolink.runtime.store import StateStore
+from scorolink.sync import tables as t
+from scorolink.sync.model import PlannedOp, other
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Link:
+    id: int
+    a_id: str | None
+    b_id: str | None
+    a_version: str | None
+    b_version: str | None
+    a_hash: str | None
+    b_hash: str | None
+    base: dict[str, Any] | None
+    state: str
+
+    def id_on(self, side: str) -> str | None:
+        return self.a_id if side == "a" else self.b_id
+
+    def hash_on(self, side: str) -> str | None:
+        return self.a_hash if side == "a" else self.b_hash
+
+
+class LinkIndex:
+    def __init__(self, links: Iterable[Link]) -> None:
+        self.by: dict[str, dict[str, Link]] = {"a": {}, "b": {}}
+        for link in links:
+            self.add(link)
+
+    def add(self, link: Link) -> None:
+        for side in ("a", "b"):
+            key = link.id_on(side)
+            if key is not None:
+                self.by[side][key] = link
+
+    def get(self, side: str, record_id: str) -> Link | None:
+        return self.by[side].get(record_id)
+
+    def __len__(self) -> int:
+        return len(self.by["a"])
+
+
+class SyncStore:
+    def __init__(self, url: str) -> None:
+        self.state = StateStore(url)
+        t.metadata.create_all(self.state.engine)
+        self.engine = self.state.engine
+
+    def close(self) -> None:
+        self.state.dispose()
+
+    # -- runs -------------------------------------------------------------------------------------
+    def start_run(self, job: str, dry_run: bool) -> int:
+        with self.engine.begin() as conn:
+            key = conn.execute(insert(t.runs).values(job=job, dry_run=dry_run, state="planning",
+                                                     started_at=now())).inserted_primary_key
+            assert key is not None
+            return int(key[0])
+
+    def set_run(self, run_id: int, **values: Any) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(t.runs).where(t.runs.c.id == run_id).values(**values))
+
+    def runs(self, job: str, limit: int = 20) -> list[dict[str, Any]]:
+        with self.engine.begin() as conn:
+            rows = conn.execute(select(t.runs).where(t.runs.c.job == job).order_by(t.runs.c.id.desc()).limit(limit))
+            return [dict(r._mapping) for r in rows]
+
+    # -- links ------------------------------------------------------------------------------------
+    def links(self, job: str, category: str) -> LinkIndex:
+        with self.engine.begin() as conn:
+            rows = conn.execute(select(t.links).where(and_(t.links.c.job == job, t.links.c.category == category)))
+            return LinkIndex(_link(r._mapping) for r in rows)
+
+    def counterpart(self, job: str, category: str, side: str, record_id: str) -> str | None:
+        column = t.links.c.a_id if side == "a" else t.links.c.b_id
+        wanted = t.links.c.b_id if side == "a" else t.links.c.a_id
+        with self.engine.begin() as conn:
+            return conn.execute(select(wanted).where(and_(t.links.c.job == job, t.links.c.category == category,
+                                                          column == str(record_id)))).scalar()
+
+    def save_link(self, job: str, category: str, run_id: int, *, a_id: str, b_id: str, a_version: str | None,
+                  b_version: str | None, a_hash: str, b_hash: str, base: dict[str, Any],
+                  done_op: int | None = None) -> None:
+        """Write a link (new or refreshed) and, in the same transaction, mark the outbox row done:
+        the remote write and our record of it can never disagree after a crash."""
+        values = dict(a_id=a_id, b_id=b_id, a_version=a_version, b_version=b_version, a_hash=a_hash, b_hash=b_hash,
+                      base=base, state="active", last_synced_at=now(), last_run_id=run_id)
+        with self.engine.begin() as conn:
+            existing = conn.execute(select(t.links.c.id).where(and_(
+                t.links.c.job == job, t.links.c.category == category,
+                (t.links.c.a_id == a_id) | (t.links.c.b_id == b_id)))).scalars().all()
+            if existing:
+                conn.execute(update(t.links).where(t.links.c.id == existing[0]).values(**values))
+            else:
+                conn.execute(insert(t.links).values(job=job, category=category, **values))
+            if done_op is not None:
+                conn.execute(update(t.outbox).where(t.outbox.c.id == done_op).values(
+                    state="done", remote_id=b_id if _target(conn, done_op) == "b" else a_id, updated_at=now()))
+
+    def mark_deleted(self, job: str, category: str, side: str, record_id: str) -> None:
+        column = t.links.c.a_id if side == "a" else t.links.c.b_id
+        with self.engine.begin() as conn:
+            conn.execute(update(t.links).where(and_(t.links.c.job == job, t.links.c.category == category,
+                                                    column == record_id)).values(state=f"deleted_{side}"))
+
+    # -- cursors ----------------------------------------------------------------------------------
+    def cursor(self, job: str, side: str, category: str) -> datetime | None:
+        with self.engine.begin() as conn:
+            return conn.execute(select(t.cursors.c.value).where(and_(
+                t.cursors.c.job == job, t.cursors.c.side == side, t.cursors.c.category == category))).scalar()
+
+    def set_cursor(self, job: str, side: str, category: str, value: datetime) -> None:
+        with self.engine.begin() as conn:
+            where = and_(t.cursors.c.job == job, t.cursors.c.side == side, t.cursors.c.category == category)
+            if conn.execute(select(func.count()).select_from(t.cursors).where(where)).scalar():
+                conn.execute(update(t.cursors).where(where).values(value=value, updated_at=now()))
+            else:
+                conn.execute(insert(t.cursors).values(job=job, side=side, category=category, value=value,
+                                                      updated_at=now()))
+
+    # -- outbox -----------------------------------------------------------------------------------
+    def add_ops(self, run_id: int, job: str, ops: list[PlannedOp]) -> int:
+        """Queue planned writes; an op whose idempotency key is already queued (planned by a run
+        that crashed) is not queued twice."""
+        added = 0
+        with self.engine.begin() as conn:
+            seq = conn.execute(select(func.coalesce(func.max(t.outbox.c.seq), 0)).where(
+                t.outbox.c.job == job)).scalar() or 0
+            for op in ops:
+                key = op.idem_key(job)
+                seq += 1
+                payload = op.payload if op.op != "link" else {"target_version": op.target_version,
+                                                               "target_hash": op.target_hash}
+                existing = conn.execute(select(t.outbox.c.id, t.outbox.c.state).where(
+                    t.outbox.c.idem_key == key)).first()
+                if existing is not None:
+                    if existing.state in ("failed", "deferred"):  # retried until fixed or dismissed
+                        conn.execute(update(t.outbox).where(t.outbox.c.id == existing.id).values(
+                            state="pending", seq=seq, run_id=run_id, payload=payload, updated_at=now()))
+                        added += 1
+                    continue  # queued already (a crashed run planned it) or done
+                conn.execute(insert(t.outbox).values(
+                    run_id=run_id, job=job, category=op.category, seq=seq, target=op.target, op=op.op,
+                    source_id=op.source_id, target_id=op.target_id, idem_key=key, payload=payload,
+                    shared=op.shared, source_version=op.source_version, source_hash=op.source_hash,
+                    state="pending", attempts=0, updated_at=now()))
+                added += 1
+        return added
+
+    def open_ops(self, job: str, category: str) -> list[dict[str, Any]]:
+        with self.engine.begin() as conn:
+            rows = conn.execute(select(t.outbox).where(and_(
+                t.outbox.c.job == job, t.outbox.c.category == category,
+                t.outbox.c.state.in_(("pending", "inflight")))).order_by(t.outbox.c.seq))
+            return [dict(r._mapping) for r in rows]
+
+    def set_ops(self, ids: list[int], state: str, error: str | None = None, *, attempt: bool = False) -> None:
+        if not ids:
+            return
+        values: dict[str, Any] = {"state": state, "updated_at": now()}
+        if error is not None:
+            values["last_error"] = error
+        if attempt:
+            values["attempts"] = t.outbox.c.attempts + 1
+        with self.engine.begin() as conn:
+            conn.execute(update(t.outbox).where(t.outbox.c.id.in_(ids)).values(**values))
+
+    # -- record errors ----------------------------------------------------------------------------
+    def record_error(self, job: str, category: str, side: str, source_id: str | None, kind: str, message: str, *,
+                     op: str | None = None, target_id: str | None = None, payload: Any = None) -> None:
+        where = and_(t.errors.c.job == job, t.errors.c.category == category, t.errors.c.side == side,
+                     t.errors.c.source_id == source_id, t.errors.c.op == op)
+        with self.engine.begin() as conn:
+            existing = conn.execute(select(t.errors.c.id, t.errors.c.resolution).where(where)).first()
+            if existing is None:
+                conn.execute(insert(t.errors).values(
+                    job=job, category=category, side=side, source_id=source_id, target_id=target_id, op=op,
+                    kind=kind, message=message, payload=payload, first_seen=now(), last_seen=now(), attempts=1))
+            elif existing.resolution != "dismissed":
+                conn.execute(update(t.errors).where(t.errors.c.id == existing.id).values(
+                    kind=kind, message=message, payload=payload, target_id=target_id, last_seen=now(),
+                    attempts=t.errors.c.attempts + 1, resolved_at=None, resolution=None))
+
+    def resolve_errors(self, job: str, category: str, source_side: str, source_id: str) -> None:
+        """A record that went through: its earlier errors are fixed."""
+        with self.engine.begin() as conn:
+            conn.execute(update(t.errors).where(and_(
+                t.errors.c.job == job, t.errors.c.category == category, t.errors.c.source_id == source_id,
+                t.errors.c.side == other(source_side), t.errors.c.resolved_at.is_(None))).values(
+                resolved_at=now(), resolution="fixed"))
+
+    def retry_ids(self, job: str, category: str, source_side: str) -> list[str]:
+        """Source records with open errors: planned again on every run until fixed or dismissed."""
+        with self.engine.begin() as conn:
+            rows = conn.execute(select(t.errors.c.source_id).where(and_(
+                t.errors.c.job == job, t.errors.c.category == category, t.errors.c.side == other(source_side),
+                t.errors.c.resolved_at.is_(None), t.errors.c.source_id.is_not(None))))
+            return sorted({r[0] for r in rows})
+
+    def errors(self, job: str, *, include_resolved: bool = False) -> list[dict[str, Any]]:
+        query = select(t.errors).where(t.errors.c.job == job)
+        if not include_resolved:
+            query = query.where(t.errors.c.resolved_at.is_(None))
+        with self.engine.begin() as conn:
+            return [dict(r._mapping) for r in conn.execute(query.order_by(t.errors.c.id))]
+
+    def dismiss_error(self, job: str, error_id: int) -> bool:
+        with self.engine.begin() as conn:
+            result = conn.execute(update(t.errors).where(and_(t.errors.c.job == job, t.errors.c.id == error_id))
+                                  .values(resolved_at=now(), resolution="dismissed"))
+            return bool(result.rowcount)
+
+
+def _link(row: Any) -> Link:
+    return Link(row["id"], row["a_id"], row["b_id"], row["a_version"], row["b_version"], row["a_hash"], row["b_hash"],
+                row["base"], row["state"])
+
+
+def _target(conn: Any, op_id: int) -> str:
+    return str(conn.execute(select(t.outbox.c.target).where(t.outbox.c.id == op_id)).scalar())
