@@ -1,0 +1,84 @@
+"""Fixtures: a fresh Xero sandbox per test, reached in-process by our OAuth client, wire client and
+connector. Waiting is done on the sandbox's clock (`sleep` advances it), so tests that wait for rate
+limits or token expiry take no wall time and the sandbox sees the time pass."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scorolink.clients.asgi_bridge import SyncASGITransport
+from scorolink.clients.oauth import MemoryTokenStore, TokenSet, XeroOAuth
+from scorolink.clients.xero import XeroClient, XeroSettings
+from scorolink.commands.xero import sandbox_settings
+from scorolink.connectors.xero import XeroConnector
+from scorolink.sandbox.xero import RateLimit, XeroSandbox, XeroSandboxConfig
+
+
+class SandboxSleep:
+    """Records every wait and moves the sandbox clock instead of sleeping."""
+
+    def __init__(self, sandbox: XeroSandbox) -> None:
+        self.sandbox = sandbox
+        self.calls: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+        self.sandbox.advance_clock(seconds)
+
+
+def make_sandbox(**config: Any) -> XeroSandbox:
+    config.setdefault("seed", 1)
+    config.setdefault("size", 60)
+    config.setdefault("rate_limit", RateLimit.off())
+    return XeroSandbox(XeroSandboxConfig(**config))
+
+
+def xero_settings(sandbox: XeroSandbox, tmp_path: Path | None = None, **overrides: Any) -> XeroSettings:
+    base = XeroSettings(token_store=str((tmp_path or Path("/nonexistent")) / "xero-tokens.enc"))
+    return replace(sandbox_settings(sandbox, base), **overrides)
+
+
+def make_oauth(sandbox: XeroSandbox, settings: XeroSettings, transport: Any = None, **kw: Any) -> XeroOAuth:
+    """An OAuth client holding a token the sandbox issued (the browser step skipped), in memory."""
+    reply = sandbox.issue_token()
+    tokens = TokenSet.from_reply(reply, time.time())
+    tokens.tenant_id = sandbox.tenant_ids[0]
+    return XeroOAuth(settings.app(), MemoryTokenStore(tokens), transport=transport or SyncASGITransport(sandbox.app),
+                     **kw)
+
+
+def make_client(sandbox: XeroSandbox, *, tmp_path: Path | None = None, sleep: Any = None,
+                **settings: Any) -> XeroClient:
+    s = xero_settings(sandbox, tmp_path, **settings)
+    transport = SyncASGITransport(sandbox.app)
+    oauth = make_oauth(sandbox, s, transport, sleep=sleep or SandboxSleep(sandbox))
+    return XeroClient(s, oauth, transport=transport, sleep=sleep or SandboxSleep(sandbox), seed=1)
+
+
+def endpoint_counts(sandbox: XeroSandbox) -> dict[str, int]:
+    return {k: v for k, v in sandbox.stats()["requests"]["by_endpoint"].items() if not k.startswith("POST connect")}
+
+
+@pytest.fixture
+def xsb() -> Iterator[XeroSandbox]:
+    sb = make_sandbox()
+    yield sb
+    sb.close()
+
+
+@pytest.fixture
+def xclient(xsb: XeroSandbox) -> Iterator[XeroClient]:
+    client = make_client(xsb)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def xconn(xclient: XeroClient) -> XeroConnector:
+    return XeroConnector(xclient)
