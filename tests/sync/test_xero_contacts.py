@@ -9,7 +9,8 @@ from scorolink.sync.categories import PairedCategory, contact_keys, contacts_com
 from scorolink.sync.engine import SyncEngine
 from scorolink.sync.planner import CategorySettings
 from scorolink.sync.scoro_contacts import ScoroContacts
-from scorolink.sync.xero_contacts import XeroContacts
+from scorolink.sync.sides import Refs, XeroSide
+from scorolink.sync.xero_contacts import contacts_mapping
 from tests.xero.conftest import endpoint_counts as xero_counts
 from tests.xero.conftest import make_client, make_sandbox
 
@@ -26,8 +27,8 @@ def xero():
 
 
 def engine(store, scoro, xero_connector, direction: str) -> SyncEngine:
-    category = PairedCategory("contacts", ScoroContacts(scoro), XeroContacts(xero_connector), contact_keys,
-                              compatible=contacts_compatible)
+    xero_side = XeroSide(xero_connector, "Contacts", "ContactID", contacts_mapping(), Refs())
+    category = PairedCategory("contacts", ScoroContacts(scoro), xero_side, contact_keys, compatible=contacts_compatible)
     return SyncEngine(store, "xero", [category], {"contacts": CategorySettings(direction=direction)})
 
 

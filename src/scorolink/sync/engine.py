@@ -9,6 +9,7 @@ so a crash at any point re-reads the window, and links and idempotency keys make
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,7 +66,7 @@ class SyncEngine:
     """`categories` in dependency order (reference data → contacts → products → documents →
     payments); `settings` says which are enabled and in which direction."""
 
-    def __init__(self, store: SyncStore, job: str, categories: list[Category],
+    def __init__(self, store: SyncStore, job: str, categories: Sequence[Category],
                  settings: dict[str, CategorySettings]) -> None:
         self.store = store
         self.job = job

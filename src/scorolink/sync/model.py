@@ -64,6 +64,10 @@ class SideRecord:
     gate: str | None = None  # why this record must not be written to (an approved Xero invoice)
     native: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # JSON-native from here on: what is compared, hashed, stored in the outbox and built from
+        self.shared = shared_value(self.shared)
+
     @property
     def hash(self) -> str:
         return digest(self.shared)

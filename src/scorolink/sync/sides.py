@@ -1,0 +1,198 @@
+"""Generic side adapters: one Scoro object or one Xero object, with a category's mapping functions.
+
+References between records (an invoice's contact, a line's tax rate) are carried in shared values
+as the *Scoro* id when the pair is linked, else as `b:<other id>`; so shared values of a linked
+pair compare equal on both sides, and an unlinked reference still says which record it needs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from scorolink.connectors.base import Condition, WriteOp
+from scorolink.sync.model import Deferred, Resolver, SideRecord, WriteOutcome, WriteRequest
+
+Record = dict[str, Any]
+
+
+class Refs:
+    """Cross-side references, answered from the link table (bound by the engine at run start)."""
+
+    def __init__(self) -> None:
+        self.resolver: Resolver | None = None
+
+    def shared(self, category: str, side: str, record_id: Any) -> str | None:
+        """A reference as shared values hold it."""
+        if record_id in (None, "", 0, "0"):
+            return None
+        if side == "a":
+            return str(record_id)
+        assert self.resolver is not None, "refs used before the engine bound them"
+        scoro = self.resolver.counterpart(category, "b", str(record_id))
+        return scoro if scoro is not None else f"b:{record_id}"
+
+    def on(self, category: str, side: str, ref: str | None, *, required: bool = True) -> str | None:
+        """The id `side` uses for a shared reference; Deferred (naming the record) when unlinked."""
+        if ref in (None, ""):
+            return None
+        assert self.resolver is not None, "refs used before the engine bound them"
+        text = str(ref)
+        if text.startswith("b:"):
+            if side == "b":
+                return text[2:]
+            found = self.resolver.counterpart(category, "b", text[2:])
+            needs = (category, "b", text[2:])
+        else:
+            if side == "a":
+                return text
+            found = self.resolver.counterpart(category, "a", text)
+            needs = (category, "a", text)
+        if found is None and required:
+            raise Deferred(f"needs {category} record {needs[2]} to be synced first", needs=needs)
+        return found
+
+
+@dataclass
+class Mapping:
+    """How one side's records of a category map to shared values and back."""
+
+    to_shared: Callable[[Record, Refs], dict[str, Any]]
+    from_shared: Callable[[dict[str, Any], Refs, Record | None], Record]  # raises Deferred / Refused
+    in_scope: Callable[[Record], bool] = lambda _r: True
+    gate: Callable[[Record], str | None] = lambda _r: None
+    find_by: tuple[str, str] | None = None  # (field on this side, shared key): lookup before re-create
+    deleted: Callable[[Record], bool] = lambda r: bool(r.get("IsDeleted"))
+
+
+@dataclass
+class ScoroSide:
+    connector: Any  # ScoroConnector
+    object: str
+    mapping: Mapping
+    refs: Refs
+    columns: list[str] | None = None
+    key: str = "Id"
+    cursor: str = "UpdatedDate"
+
+    def read(self, since: datetime | None) -> Iterator[SideRecord]:
+        where = [Condition(self.cursor, ">=", since)] if since is not None else []
+        for record in self.connector.read(self.object, where, columns=self.columns, include_deleted=since is not None):
+            if self.mapping.in_scope(record) or self.mapping.deleted(record):
+                yield self.side_record(record)
+
+    def fetch(self, ids: list[str]) -> list[SideRecord]:
+        wanted = tuple(int(i) for i in ids if str(i).isdigit())
+        if not wanted:
+            return []
+        return [self.side_record(r) for r in self.connector.read(
+            self.object, [Condition(self.key, "in", wanted)], columns=self.columns)]
+
+    def side_record(self, record: Record) -> SideRecord:
+        modified = record.get(self.cursor)
+        return SideRecord(str(record[self.key]), self.mapping.to_shared(record, self.refs),
+                          version=modified.isoformat() if isinstance(modified, datetime) else None,
+                          modified=modified if isinstance(modified, datetime) else None,
+                          deleted=self.mapping.deleted(record), gate=self.mapping.gate(record), native=record)
+
+    def build(self, shared: dict[str, Any], resolver: Resolver, current: SideRecord | None) -> Record:
+        return self.mapping.from_shared(shared, self.refs, current.native if current else None)
+
+    def write(self, requests: list[WriteRequest]) -> list[WriteOutcome]:
+        outcomes = []
+        for request in requests:  # Scoro has no batch write: one request each
+            record = dict(request.payload)
+            if request.op in ("update", "delete"):
+                record[self.key] = int(str(request.target_id))
+            action = "insert" if request.op == "create" else request.op
+            [result] = list(self.connector.write(self.object, [WriteOp(action, record)]))
+            if result.ok:
+                saved = result.record or {}
+                fresh = self.fetch([str(saved.get(self.key, request.target_id))]) if request.op != "delete" else []
+                outcomes.append(WriteOutcome(request.ref, True, record=fresh[0] if fresh else None))
+            else:
+                kind = "unknown_outcome" if result.outcome_unknown else "validation"
+                outcomes.append(WriteOutcome(request.ref, False, error=result.error, kind=kind))
+        return outcomes
+
+    def find(self, shared: dict[str, Any]) -> SideRecord | None:
+        if self.mapping.find_by is None:
+            return None
+        field_name, key = self.mapping.find_by
+        if shared.get(key) in (None, ""):
+            return None
+        found = [self.side_record(r) for r in self.connector.read(
+            self.object, [Condition(field_name, "=", shared[key])], columns=self.columns)]
+        return max(found, key=lambda r: int(r.id)) if found else None
+
+
+@dataclass
+class XeroSide:
+    connector: Any  # XeroConnector
+    object: str
+    key: str
+    mapping: Mapping
+    refs: Refs
+    where: list[Condition] = field(default_factory=list)  # e.g. Type == ACCREC
+    cursor: str = "UpdatedDateUTC"
+    fixed: dict[str, Any] = field(default_factory=dict)  # values every written record carries
+
+    def read(self, since: datetime | None) -> Iterator[SideRecord]:
+        for record in self.connector.read(self.object, self.where, modified_since=since,
+                                          include_archived=since is not None):
+            if self.mapping.in_scope(record) or self.mapping.deleted(record):
+                yield self.side_record(record)
+
+    def fetch(self, ids: list[str]) -> list[SideRecord]:
+        if not ids:
+            return []
+        found = self.connector.read(self.object, [Condition(self.key, "in", tuple(ids))], include_archived=True)
+        return [self.side_record(r) for r in found]
+
+    def side_record(self, record: Record) -> SideRecord:
+        modified = record.get(self.cursor)
+        return SideRecord(str(record.get(self.key)), self.mapping.to_shared(record, self.refs),
+                          version=modified.isoformat() if isinstance(modified, datetime) else None,
+                          modified=modified if isinstance(modified, datetime) else None,
+                          deleted=self.mapping.deleted(record), gate=self.mapping.gate(record), native=record)
+
+    def build(self, shared: dict[str, Any], resolver: Resolver, current: SideRecord | None) -> Record:
+        return {**self.fixed, **self.mapping.from_shared(shared, self.refs, current.native if current else None)}
+
+    def write(self, requests: list[WriteRequest]) -> list[WriteOutcome]:
+        ops = []
+        for request in requests:
+            record = dict(request.payload)
+            if request.op in ("update", "delete"):
+                record[self.key] = request.target_id
+            ops.append(WriteOp({"create": "insert"}.get(request.op, request.op), record, ref=request.ref))
+        keys = {r.ref: r.idem_key for r in requests}
+        outcomes = []
+        for result in self.connector.write(self.object, ops, idempotency_key=lambda label, batch: _batch_key(
+                label, [keys[op.ref] for op in batch])):
+            ref = int(result.op.ref)
+            if result.ok:
+                saved = self.side_record(result.record) if result.record and result.record.get(self.key) else None
+                outcomes.append(WriteOutcome(ref, True, record=saved))
+            else:
+                kind = "unknown_outcome" if result.outcome_unknown else "validation"
+                outcomes.append(WriteOutcome(ref, False, error=result.error, kind=kind))
+        return outcomes
+
+    def find(self, shared: dict[str, Any]) -> SideRecord | None:
+        if self.mapping.find_by is None:
+            return None
+        field_name, key = self.mapping.find_by
+        if shared.get(key) in (None, ""):
+            return None
+        found = [self.side_record(r) for r in self.connector.read(
+            self.object, [*self.where, Condition(field_name, "=", shared[key])])]
+        return found[0] if len(found) == 1 else None
+
+
+def _batch_key(label: str, keys: list[str]) -> str:
+    """One Idempotency-Key per request, derived from its ops' keys: a retried batch replays."""
+    return hashlib.sha256("|".join([label, *keys]).encode()).hexdigest()[:64]

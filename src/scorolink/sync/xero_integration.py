@@ -1,0 +1,108 @@
+"""The Scoro ↔ Xero integration: its categories in dependency order, the directions each may run
+in (as Scoro's own integration allows them), and the engine that runs them.
+
+Reference data comes from Xero (tax rates, chart of accounts) and is managed there; contacts,
+products and invoices run one way at a time, Scoro → Xero by default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from scorolink.errors import ConfigError
+from scorolink.sync.categories import PairedCategory, contact_keys, contacts_compatible
+from scorolink.sync.engine import StoreResolver, SyncEngine
+from scorolink.sync.planner import CategorySettings
+from scorolink.sync.scoro_contacts import ScoroContacts
+from scorolink.sync.sides import Refs, ScoroSide, XeroSide
+from scorolink.sync.store import SyncStore
+from scorolink.sync.xero_contacts import contacts_mapping
+from scorolink.sync.xero_mappings import (
+    INVOICE_COLUMNS,
+    XERO_SALES,
+    ScoroCodes,
+    XeroReference,
+    accounts,
+    code_keys,
+    document_keys,
+    invoices,
+    products,
+    tax_rates,
+)
+
+ORDER = ("tax_rates", "accounts", "contacts", "products", "invoices")
+DIRECTIONS = {  # what Scoro's Xero integration allows per category; the first is the default
+    "tax_rates": ("b_to_a",), "accounts": ("b_to_a",), "contacts": ("a_to_b", "b_to_a"),
+    "products": ("a_to_b", "b_to_a"), "invoices": ("a_to_b", "b_to_a"),
+}
+NAMES = {"a_to_b": "to-xero", "b_to_a": "to-scoro"}
+
+
+@dataclass
+class XeroSyncConfig:
+    categories: dict[str, CategorySettings] = field(default_factory=lambda: {
+        name: CategorySettings(direction=DIRECTIONS[name][0]) for name in ORDER})
+    default_sales_account: str | None = None  # Xero account code for lines whose Scoro account Xero lacks
+    tax_map: dict[str, str] = field(default_factory=dict)  # Scoro VAT code -> Xero tax type
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> XeroSyncConfig:
+        """`[xero.sync.<category>]` tables: enabled, direction (to-xero | to-scoro), start_date."""
+        config = cls()
+        data = dict(data)
+        config.default_sales_account = data.pop("default_sales_account", None)
+        tax_map = data.pop("tax_map", {})
+        if not isinstance(tax_map, dict):
+            raise ConfigError("[xero.sync.tax_map] must be a table of Scoro VAT code = \"Xero tax type\".")
+        config.tax_map = {str(k): str(v) for k, v in tax_map.items()}
+        unknown = set(data) - set(ORDER)
+        if unknown:
+            raise ConfigError(f"[xero.sync]: unknown categor{'ies' if len(unknown) > 1 else 'y'} "
+                              f"{', '.join(sorted(unknown))}; use {', '.join(ORDER)}.")
+        for name, values in data.items():
+            settings = config.categories[name]
+            settings.enabled = bool(values.get("enabled", True))
+            if "direction" in values:
+                settings.direction = parse_direction(name, str(values["direction"]))
+            if values.get("start_date"):
+                settings.start_date = date.fromisoformat(str(values["start_date"]))
+        return config
+
+
+def parse_direction(category: str, text: str) -> str:
+    wanted = {"to-xero": "a_to_b", "to-scoro": "b_to_a"}.get(text.lower())
+    allowed = DIRECTIONS[category]
+    if wanted not in allowed:
+        raise ConfigError(f"[xero.sync.{category}] direction {text!r}: use "
+                          f"{' or '.join(NAMES[d] for d in allowed)} (one way at a time, as in Scoro).")
+    return wanted
+
+
+def xero_categories(scoro: Any, xero: Any, refs: Refs, config: XeroSyncConfig) -> list[PairedCategory]:
+    codes = ScoroCodes(scoro)
+    xero_ref = XeroReference(xero, config.default_sales_account, config.tax_map)
+    tax_a, tax_b = tax_rates(codes)
+    acc_a, acc_b = accounts()
+    prod_a, prod_b = products(codes, xero_ref)
+    inv_a, inv_b = invoices(codes, xero_ref)
+    return [
+        PairedCategory("tax_rates", ScoroSide(scoro, "VATCodes", tax_a, refs), XeroSide(xero, "TaxRates", "TaxType",
+                                                                                         tax_b, refs), code_keys),
+        PairedCategory("accounts", ScoroSide(scoro, "FinanceAccounts", acc_a, refs),
+                       XeroSide(xero, "Accounts", "AccountID", acc_b, refs), code_keys),
+        PairedCategory("contacts", ScoroContacts(scoro), XeroSide(xero, "Contacts", "ContactID", contacts_mapping(), refs),
+                       contact_keys, compatible=contacts_compatible),
+        PairedCategory("products", ScoroSide(scoro, "Products", prod_a, refs),
+                       XeroSide(xero, "Items", "ItemID", prod_b, refs), code_keys),
+        PairedCategory("invoices", ScoroSide(scoro, "Invoices", inv_a, refs, columns=INVOICE_COLUMNS),
+                       XeroSide(xero, "Invoices", "InvoiceID", inv_b, refs, where=list(XERO_SALES)), document_keys),
+    ]
+
+
+def xero_engine(store: SyncStore, job: str, scoro: Any, xero: Any, config: XeroSyncConfig | None = None) -> SyncEngine:
+    refs = Refs()
+    refs.resolver = StoreResolver(store, job)
+    config = config or XeroSyncConfig()
+    return SyncEngine(store, job, xero_categories(scoro, xero, refs, config), config.categories)

@@ -1,0 +1,353 @@
+"""Scoro ↔ Xero, category by category: the shared values and each side's mapping.
+
+Shared models (plain values; references as in sides.Refs; accounts and tax rates by their codes,
+which the reference-data categories make equal on both sides):
+- tax_rates: code, name, percent — pulled from Xero, managed there;
+- accounts: code, name, sales, purchases, active — pulled from Xero, managed there;
+- products: code, name, description, sales_price, purchase_price, sales_account, tax_code;
+- invoices: number, contact, date, due_date, currency, status (draft | authorised), reference,
+  lines [description, quantity, unit_price, discount, item_code, account_code, tax_code].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from scorolink.connectors.base import Condition
+from scorolink.sync.categories import norm
+from scorolink.sync.model import Deferred, Refused
+from scorolink.sync.sides import Mapping, Record, Refs
+
+PAID_OR_CLOSED = {"PAID", "VOIDED", "DELETED"}
+
+
+def _dec(value: Any) -> Decimal | None:
+    return None if value in (None, "") else Decimal(str(value))
+
+
+class ScoroCodes:
+    """Scoro ids ↔ the codes shared values use (product Code, VATCode, finance AccountSymbol),
+    read once per object and re-read when a code is missing (created during this run)."""
+
+    OBJECTS = {"Products": "Code", "VATCodes": "VATCode", "FinanceAccounts": "AccountSymbol"}
+
+    def __init__(self, connector: Any) -> None:
+        self.connector = connector
+        self._tables: dict[str, dict[str, int]] = {}
+        self._missed: set[tuple[str, str]] = set()
+
+    def find_id(self, obj: str, code: Any) -> int | None:
+        if code in (None, ""):
+            return None
+        key = norm(code)
+        found = self._table(obj).get(key)
+        if found is None and (obj, key) not in self._missed:  # re-read once: it may be new since
+            self._missed.add((obj, key))
+            found = self._table(obj, refresh=True).get(key)
+        return found
+
+    def _table(self, obj: str, refresh: bool = False) -> dict[str, int]:
+        if refresh or obj not in self._tables:
+            code = self.OBJECTS[obj]
+            self._tables[obj] = {norm(r[code]): r["Id"] for r in self.connector.read(obj, columns=["Id", code])
+                                 if r.get(code)}
+        return self._tables[obj]
+
+    def id_of(self, obj: str, code: Any, what: str) -> int | None:
+        found = self.find_id(obj, code)
+        if found is None and code not in (None, ""):
+            raise Refused(f"Scoro has no {what} {code!r}; sync {what}s first or create it in Scoro", "validation")
+        return found
+
+    def vat_percent(self, code: Any) -> Decimal | None:
+        if code in (None, ""):
+            return None
+        if "percents" not in self.__dict__:
+            self.percents = {norm(r["VATCode"]): _dec(r.get("Percent"))
+                             for r in self.connector.read("VATCodes", columns=["VATCode", "Percent"]) if r.get("VATCode")}
+        return self.percents.get(norm(code))
+
+    def code_of(self, obj: str, record_id: Any) -> str | None:
+        if record_id in (None, "", 0):
+            return None
+        for _ in range(2):
+            for code, rid in self._table(obj).items():
+                if rid == record_id:
+                    return code
+            self._table(obj, refresh=True)
+        return None
+
+
+class XeroReference:
+    """What the Xero organisation knows — account codes, tax types with their rates, item codes —
+    read once and re-read on a miss, so shared codes from Scoro are checked before a write."""
+
+    def __init__(self, connector: Any, default_sales_account: str | None = None,
+                 tax_map: dict[str, str] | None = None) -> None:
+        self.connector = connector
+        self.default_sales_account = default_sales_account
+        self.tax_map = {norm(k): v for k, v in (tax_map or {}).items()}  # Scoro VAT code -> Xero TaxType
+        self._cache: dict[str, dict[str, Any]] = {}
+        self._missed: set[tuple[str, str]] = set()
+
+    def _table(self, name: str, refresh: bool = False) -> dict[str, Any]:
+        if refresh or name not in self._cache:
+            if name == "accounts":
+                rows = {norm(r["Code"]): r["Code"] for r in self.connector.read("Accounts") if r.get("Code")
+                        and str(r.get("Status") or "ACTIVE").upper() == "ACTIVE"}
+            elif name == "taxes":
+                rows = {norm(r["TaxType"]): (r["TaxType"], _dec(r.get("EffectiveRate")), r)
+                        for r in self.connector.read("TaxRates") if str(r.get("Status") or "ACTIVE").upper() == "ACTIVE"}
+            else:
+                rows = {norm(r["Code"]): r["Code"] for r in self.connector.read("Items") if r.get("Code")}
+            self._cache[name] = rows
+        return self._cache[name]
+
+    def _get(self, name: str, code: Any) -> Any:
+        key = norm(code)
+        found = self._table(name).get(key)
+        if found is None and (name, key) not in self._missed:  # re-read once: it may be new since
+            self._missed.add((name, key))
+            found = self._table(name, refresh=True).get(key)
+        return found
+
+    def account(self, code: Any) -> str | None:
+        """A Scoro account code Xero knows, else the configured default sales account, else none
+        (Xero then takes the item's own account)."""
+        if code not in (None, ""):
+            found = self._get("accounts", code)
+            if found:
+                return str(found)
+        return self.default_sales_account
+
+    def tax_type(self, code: Any, percent: Decimal | None) -> str | None:
+        """Xero's tax type for a Scoro VAT code: the same code (pulled from Xero), else the one sales
+        tax rate with the same percentage; otherwise refused, naming the code."""
+        if code in (None, ""):
+            return None
+        if norm(code) in self.tax_map:
+            return self.tax_map[norm(code)]
+        found = self._get("taxes", code)
+        if found:
+            return str(found[0])
+        same = [t for t, rate, r in self._table("taxes").values() if percent is not None and rate == percent
+                and r.get("CanApplyToRevenue", True)]
+        if len(same) == 1:
+            return str(same[0])
+        raise Refused(f"VAT code {code!r} ({percent}%) has no Xero tax rate" + (
+            f" (several have {percent}%: {', '.join(sorted(same))})" if same else "") +
+            f"; map it in [xero.sync.tax_map] ({code} = \"<Xero tax type>\"), or use the tax rates pulled from Xero")
+
+    def has_item(self, code: Any) -> bool:
+        return code not in (None, "") and self._get("items", code) is not None
+
+
+# -- tax rates ----------------------------------------------------------------------------------
+def tax_rates(codes: ScoroCodes) -> tuple[Mapping, Mapping]:
+    scoro = Mapping(
+        to_shared=lambda r, _refs: {"code": r.get("VATCode"), "name": r.get("VATName"), "percent": _dec(r.get("Percent"))},
+        from_shared=lambda s, _refs, _cur: {"VATCode": s["code"], "VATName": s.get("name") or s["code"],
+                                            "Percent": s.get("percent") or Decimal(0), "IsActive": True,
+                                            "IsSales": True, "IsPurchases": True},
+        deleted=lambda r: bool(r.get("IsDeleted")), find_by=("VATCode", "code"))
+    xero = Mapping(
+        to_shared=lambda r, _refs: {"code": r.get("TaxType"), "name": r.get("Name"),
+                                    "percent": _dec(r.get("EffectiveRate"))},
+        from_shared=_managed_in_xero("tax rates"),
+        in_scope=lambda r: str(r.get("Status") or "ACTIVE").upper() == "ACTIVE",
+        deleted=lambda r: str(r.get("Status") or "").upper() == "DELETED")
+    return scoro, xero
+
+
+def code_keys(shared: dict[str, Any]) -> list[str]:
+    return [f"code:{norm(shared['code'])}"] if shared.get("code") else []
+
+
+# -- accounts -----------------------------------------------------------------------------------
+def accounts() -> tuple[Mapping, Mapping]:
+    scoro = Mapping(
+        to_shared=lambda r, _refs: {"code": r.get("AccountSymbol"), "name": r.get("Name"),
+                                    "sales": bool(r.get("IsSalesAccount")), "purchases": bool(r.get("IsPurchasesAccount")),
+                                    "active": bool(r.get("IsActive"))},
+        from_shared=lambda s, _refs, _cur: {"AccountSymbol": s["code"], "Name": s.get("name") or s["code"],
+                                            "IsSalesAccount": bool(s.get("sales")),
+                                            "IsPurchasesAccount": bool(s.get("purchases")),
+                                            "IsActive": bool(s.get("active", True))},
+        find_by=("AccountSymbol", "code"))
+    xero = Mapping(
+        to_shared=lambda r, _refs: {"code": r.get("Code"), "name": r.get("Name"),
+                                    "sales": str(r.get("Class") or "").upper() == "REVENUE",
+                                    "purchases": str(r.get("Class") or "").upper() == "EXPENSE",
+                                    "active": str(r.get("Status") or "ACTIVE").upper() == "ACTIVE"},
+        from_shared=_managed_in_xero("accounts"),
+        in_scope=lambda r: bool(r.get("Code")) and str(r.get("Class") or "").upper() in ("REVENUE", "EXPENSE"),
+        deleted=lambda r: str(r.get("Status") or "").upper() == "DELETED")
+    return scoro, xero
+
+
+def _managed_in_xero(what: str) -> Callable[[dict[str, Any], Refs, Record | None], Record]:
+    def refuse(_s: dict[str, Any], _refs: Refs, _cur: Record | None) -> Record:
+        raise Refused(f"{what} are managed in Xero: change them there (Scoro's changes are not pushed)", "gated")
+    return refuse
+
+
+# -- products -----------------------------------------------------------------------------------
+def products(codes: ScoroCodes, xero_ref: XeroReference) -> tuple[Mapping, Mapping]:
+    def scoro_out(s: dict[str, Any], _refs: Refs, _cur: Record | None) -> Record:
+        record: Record = {"Code": s["code"], "Name": s.get("name") or s["code"], "Description": s.get("description") or "",
+                          "Price": s.get("sales_price") or Decimal(0)}
+        if s.get("purchase_price") is not None:
+            record["BuyingPrice"] = s["purchase_price"]
+        if s.get("sales_account"):
+            record["SalesFinanceAccountId"] = codes.id_of("FinanceAccounts", s["sales_account"], "finance account")
+        if s.get("tax_code"):
+            record["DefaultVatCodeId"] = codes.id_of("VATCodes", s["tax_code"], "VAT code")
+        return record
+
+    scoro = Mapping(
+        to_shared=lambda r, _refs: {
+            "code": r.get("Code"), "name": r.get("Name"), "description": r.get("Description") or None,
+            "sales_price": _dec(r.get("Price")), "purchase_price": _dec(r.get("BuyingPrice")),
+            "sales_account": codes.code_of("FinanceAccounts", r.get("SalesFinanceAccountId")),
+            "tax_code": codes.code_of("VATCodes", r.get("DefaultVatCodeId"))},
+        from_shared=scoro_out, find_by=("Code", "code"))
+
+    def xero_out(s: dict[str, Any], _refs: Refs, _cur: Record | None) -> Record:
+        if not s.get("code"):
+            raise Refused("a product needs a Code to go to Xero (Xero items are keyed by code)")
+        if len(str(s["code"])) > 30:
+            raise Refused(f"Xero item codes are at most 30 characters; {s['code']!r} is longer")
+        sales: Record = {"UnitPrice": s.get("sales_price") or Decimal(0)}
+        account = xero_ref.account(s.get("sales_account"))
+        if account:
+            sales["AccountCode"] = account
+        tax = xero_ref.tax_type(s.get("tax_code"), codes.vat_percent(s.get("tax_code")))
+        if tax:
+            sales["TaxType"] = tax
+        record: Record = {"Code": s["code"], "Name": (s.get("name") or s["code"])[:50],
+                          "Description": s.get("description") or "", "SalesDetails": sales}
+        if s.get("purchase_price") is not None:
+            record["PurchaseDetails"] = {"UnitPrice": s["purchase_price"]}
+        return record
+
+    xero = Mapping(
+        to_shared=lambda r, _refs: {
+            "code": r.get("Code"), "name": r.get("Name"), "description": r.get("Description") or None,
+            "sales_price": _dec((r.get("SalesDetails") or {}).get("UnitPrice")),
+            "purchase_price": _dec((r.get("PurchaseDetails") or {}).get("UnitPrice")),
+            "sales_account": (r.get("SalesDetails") or {}).get("AccountCode") or None,
+            "tax_code": (r.get("SalesDetails") or {}).get("TaxType") or None},
+        from_shared=xero_out, find_by=("Code", "code"))
+    return scoro, xero
+
+
+# -- invoices -----------------------------------------------------------------------------------
+INVOICE_COLUMNS = ["Id", "DocumentNumber", "CompanyId", "PersonId", "Date", "Deadline", "Currency", "IsSent",
+                   "Status", "Description", "Lines", "UpdatedDate", "IsDeleted"]
+
+
+def invoices(codes: ScoroCodes, xero_ref: XeroReference) -> tuple[Mapping, Mapping]:
+    def scoro_in(r: Record, refs: Refs) -> dict[str, Any]:
+        contact = r.get("CompanyId") or r.get("PersonId")
+        return {
+            "number": r.get("DocumentNumber"), "contact": refs.shared("contacts", "a", contact),
+            "date": r.get("Date"), "due_date": r.get("Deadline"), "currency": r.get("Currency"),
+            "status": "authorised" if r.get("IsSent") else "draft", "reference": r.get("Description") or None,
+            "lines": [{"description": line.get("Comment") or line.get("ProductName") or "",
+                       "quantity": _dec(line.get("Amount")), "unit_price": _dec(line.get("Price")),
+                       "discount": _dec(line.get("Discount")) or None, "item_code": line.get("ProductCode") or None,
+                       "account_code": line.get("FinanceAccountSymbol") or None,
+                       "tax_code": line.get("VatCode") or None} for line in r.get("Lines") or []],
+        }
+
+    def scoro_out(s: dict[str, Any], refs: Refs, current: Record | None) -> Record:
+        contact = refs.on("contacts", "a", s.get("contact"))
+        lines = []
+        for line in s.get("lines") or []:
+            lines.append({
+                "Comment": line.get("description") or "", "Amount": line.get("quantity") or Decimal(1),
+                "Price": line.get("unit_price") or Decimal(0), "Discount": line.get("discount") or Decimal(0),
+                "ProductId": codes.id_of("Products", line.get("item_code"), "product"),
+                "VatCodeId": codes.id_of("VATCodes", line.get("tax_code"), "VAT code"),
+                "FinanceAccountId": codes.id_of("FinanceAccounts", line.get("account_code"), "finance account"),
+            })
+        record: Record = {"DocumentNumber": s.get("number"), "CompanyId": int(contact) if contact else None,
+                          "Date": s.get("date"), "Deadline": s.get("due_date") or s.get("date"),
+                          "Currency": s.get("currency"), "Description": s.get("reference") or "",
+                          "IsSent": s.get("status") == "authorised",
+                          "Lines": [{k: v for k, v in line.items() if v is not None} for line in lines]}
+        return {k: v for k, v in record.items() if v is not None}
+
+    scoro = Mapping(to_shared=scoro_in, from_shared=scoro_out, find_by=("DocumentNumber", "number"),
+                    gate=lambda r: "paid in Scoro: documents with payments are not changed" if str(
+                        r.get("Status") or "").lower() == "paid" else None)
+
+    def xero_in(r: Record, refs: Refs) -> dict[str, Any]:
+        contact = (r.get("Contact") or {}).get("ContactID")
+        status = str(r.get("Status") or "").upper()
+        return {
+            "number": r.get("InvoiceNumber"), "contact": refs.shared("contacts", "b", contact),
+            "date": r.get("Date"), "due_date": r.get("DueDate"), "currency": r.get("CurrencyCode"),
+            "status": "draft" if status in ("DRAFT", "SUBMITTED") else "authorised",
+            "reference": r.get("Reference") or None,
+            "lines": [{"description": line.get("Description") or "", "quantity": _dec(line.get("Quantity")),
+                       "unit_price": _dec(line.get("UnitAmount")), "discount": _dec(line.get("DiscountRate")) or None,
+                       "item_code": line.get("ItemCode") or None, "account_code": line.get("AccountCode") or None,
+                       "tax_code": line.get("TaxType") or None} for line in r.get("LineItems") or []],
+        }
+
+    def xero_out(s: dict[str, Any], refs: Refs, current: Record | None) -> Record:
+        contact = refs.on("contacts", "b", s.get("contact"))
+        if not s.get("lines"):
+            raise Refused("an invoice without lines cannot be sent to Xero")
+        items = []
+        for line in s["lines"]:
+            item: Record = {"Description": line.get("description") or line.get("item_code") or "-",
+                            "Quantity": line.get("quantity") or Decimal(1),
+                            "UnitAmount": line.get("unit_price") or Decimal(0)}
+            if line.get("discount") not in (None, ""):
+                item["DiscountRate"] = line["discount"]
+            code = line.get("item_code")
+            if code not in (None, ""):
+                if not xero_ref.has_item(code):  # the product comes along, even with products off
+                    product = codes.find_id("Products", code)
+                    if product is None:
+                        raise Refused(f"line item {code!r} is no Scoro product (deleted since?); fix the line")
+                    raise Deferred(f"needs product {code} in Xero first", needs=("products", "a", str(product)))
+                item["ItemCode"] = code
+            account = xero_ref.account(line.get("account_code"))
+            if account:
+                item["AccountCode"] = account
+            tax = xero_ref.tax_type(line.get("tax_code"), codes.vat_percent(line.get("tax_code")))
+            if tax:
+                item["TaxType"] = tax
+            items.append(item)
+        record: Record = {"Type": "ACCREC", "InvoiceNumber": s.get("number"), "Contact": {"ContactID": contact},
+                          "Date": s.get("date"), "DueDate": s.get("due_date") or s.get("date"),
+                          "CurrencyCode": s.get("currency"), "Reference": s.get("reference") or "",
+                          "Status": "AUTHORISED" if s.get("status") == "authorised" else "DRAFT",
+                          "LineAmountTypes": "Exclusive", "LineItems": items}
+        if current and str(current.get("Status") or "").upper() == "AUTHORISED" and record["Status"] == "DRAFT":
+            record["Status"] = "AUTHORISED"  # an approved invoice never goes back to draft
+        return {k: v for k, v in record.items() if v is not None}
+
+    xero = Mapping(
+        to_shared=xero_in, from_shared=xero_out, find_by=("InvoiceNumber", "number"),
+        # Xero → Scoro carries only approved sales documents
+        in_scope=lambda r: str(r.get("Status") or "").upper() in ("AUTHORISED", "PAID"),
+        deleted=lambda r: str(r.get("Status") or "").upper() in ("DELETED", "VOIDED"),
+        gate=lambda r: f"{r.get('Status')} in Xero with payments: not changed from Scoro" if (
+            str(r.get("Status") or "").upper() in PAID_OR_CLOSED or (_dec(r.get("AmountPaid")) or 0) > 0) else None)
+    return scoro, xero
+
+
+def document_keys(shared: dict[str, Any]) -> list[str]:
+    """Documents match by number and contact."""
+    if not shared.get("number") or not shared.get("contact"):
+        return []
+    return [f"doc:{norm(shared['number'])}|{shared['contact']}"]
+
+
+XERO_SALES = [Condition("Type", "=", "ACCREC")]
