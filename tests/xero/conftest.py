@@ -21,15 +21,22 @@ from scorolink.sandbox.xero import RateLimit, XeroSandbox, XeroSandboxConfig
 
 
 class SandboxSleep:
-    """Records every wait and moves the sandbox clock instead of sleeping."""
+    """Records every wait and moves the sandbox clock, and this object's own clock, instead of sleeping.
+
+    Pass `clock=sleep.now` too, so the client's pacing sees the time it waited pass."""
 
     def __init__(self, sandbox: XeroSandbox) -> None:
         self.sandbox = sandbox
         self.calls: list[float] = []
+        self.elapsed = 0.0
 
     def __call__(self, seconds: float) -> None:
         self.calls.append(seconds)
+        self.elapsed += seconds
         self.sandbox.advance_clock(seconds)
+
+    def now(self) -> float:
+        return time.monotonic() + self.elapsed
 
 
 def make_sandbox(**config: Any) -> XeroSandbox:
@@ -57,8 +64,9 @@ def make_client(sandbox: XeroSandbox, *, tmp_path: Path | None = None, sleep: An
                 **settings: Any) -> XeroClient:
     s = xero_settings(sandbox, tmp_path, **settings)
     transport = SyncASGITransport(sandbox.app)
-    oauth = make_oauth(sandbox, s, transport, sleep=sleep or SandboxSleep(sandbox))
-    return XeroClient(s, oauth, transport=transport, sleep=sleep or SandboxSleep(sandbox), seed=1)
+    sleep = sleep or SandboxSleep(sandbox)
+    oauth = make_oauth(sandbox, s, transport, sleep=sleep)
+    return XeroClient(s, oauth, transport=transport, sleep=sleep, clock=sleep.now, seed=1)
 
 
 def endpoint_counts(sandbox: XeroSandbox) -> dict[str, int]:

@@ -175,7 +175,7 @@ class XeroLimiter:
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
         self.per_minute = per_minute
         self._slots = threading.BoundedSemaphore(max(1, concurrent))
-        self._sent: collections.deque[float] = collections.deque()
+        self._sent: collections.deque[list[float]] = collections.deque()
         self._paused_until = 0.0
         self._lock = threading.Lock()
         self._clock = clock
@@ -183,26 +183,32 @@ class XeroLimiter:
         self.waited = 0.0
         self.budget = RateBudget()
 
-    def _wait_turn(self) -> None:
+    def _wait_turn(self) -> list[float]:
         while True:
             with self._lock:
                 now = self._clock()
-                while self._sent and now - self._sent[0] >= 60.0:
+                while self._sent and now - self._sent[0][0] >= 60.0:
                     self._sent.popleft()
                 wait = max(0.0, self._paused_until - now)
                 if not wait and self.per_minute and len(self._sent) >= self.per_minute:
-                    wait = 60.0 - (now - self._sent[0])
+                    wait = 60.0 - (now - self._sent[0][0])
                 if wait <= 0:
-                    self._sent.append(now)
-                    return
+                    stamp = [now]
+                    self._sent.append(stamp)
+                    return stamp
             self.waited += wait
             self._sleep(wait)
 
     @contextmanager
     def slot(self) -> Iterator[None]:
-        self._wait_turn()
-        with self._slots:
-            yield
+        stamp = self._wait_turn()
+        try:
+            with self._slots:
+                yield
+        finally:
+            # Xero counted the call somewhere between sending and answering: the answer's time is the
+            # one that never lets a rolling minute hold more than the limit on the server's side.
+            stamp[0] = self._clock()
 
     def pause(self, seconds: float) -> None:
         with self._lock:
