@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -134,6 +135,12 @@ def wait_for(check: Callable[[], Any], seconds: float, what: str, every: float =
         time.sleep(every)
 
 
+def upserted(path: Path, table: str) -> dict[str, str]:
+    """RemoteID -> WhenUpsertedIntoDataStore of a mirror table: changes whenever a row is written."""
+    with sqlite3.connect(path) as db:
+        return dict(db.execute(f'SELECT "RemoteID", "WhenUpsertedIntoDataStore" FROM "{table}"').fetchall())
+
+
 def reference_mirror(tmp: Path, objects: list[str]) -> dict[str, list[tuple]]:
     sb = ScoroSandbox(SandboxConfig(seed=1, size=300))
     conn = make_connector(sb)
@@ -160,6 +167,8 @@ def test_a_killed_worker_s_run_is_resumed_by_another_to_the_same_mirror(cluster,
     c.kill(first)  # SIGKILL, mid-run: no chance to clean up
     killed = get_run(store, run_id)
     assert killed["state"] == "running" and killed["checkpoint"]["remaining"]
+    first_done = upserted(tmp_path / "mirror.db", OBJECTS[0])
+    assert first_done  # the first object's rows are in the mirror
 
     c.worker()
     wait_for(lambda: get_run(store, run_id)["state"] not in ("queued", "running"), 90, "the resumed run",
@@ -172,6 +181,7 @@ def test_a_killed_worker_s_run_is_resumed_by_another_to_the_same_mirror(cluster,
     # objects done before the kill were not redone
     assert sum(m.startswith(f"{OBJECTS[0]}:") for m in messages) == 1
     assert connection_state(store, "acme")["lease_owner"] is None
+    assert upserted(tmp_path / "mirror.db", OBJECTS[0]) == first_done  # not one of its rows written again
     assert snapshot(mirror) == reference_mirror(tmp_path, OBJECTS)
     store.dispose()
 

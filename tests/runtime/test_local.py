@@ -296,3 +296,27 @@ def test_jobs_from_the_config_file_follow_the_file(store, clock):
         sync_config_jobs(store, {"bad": {"schedule": "hourly", "tables": "x"}}, clock.now())
     with pytest.raises(ConfigError, match=r"\[jobs.nosched\].*no schedule"):
         sync_config_jobs(store, {"nosched": {"objects": ["Projects"]}}, clock.now())
+
+
+def test_serve_ticks_the_dispatcher_with_apscheduler(store, sandbox, tmp_path):
+    """`scorolink serve` in real time: APScheduler ticks, the pool runs, due times are kept."""
+    import time
+
+    from scorolink.runtime.store import SystemClock
+
+    created = SystemClock().now()
+    add_job(store, "soon", operation="replicate", connection="acme", schedule="every 1s",
+            params={"to": f"sqlite:///{tmp_path / 'm.db'}", "objects": ["Projects"]}, now=created)
+    runner = runner_for(store, sandbox, SystemClock())
+    runner.start(tick_seconds=0.2)
+    try:
+        deadline = time.monotonic() + 20
+        while sum(r["state"] == "succeeded" for r in list_runs(store)) < 2:
+            assert time.monotonic() < deadline, list_runs(store)
+            time.sleep(0.1)
+    finally:
+        runner.stop()
+    dues = [r["due_at"] for r in list_runs(store)]
+    assert len(dues) == len(set(dues))
+    assert all((d - created).total_seconds() == pytest.approx(round((d - created).total_seconds()), abs=1e-3)
+               for d in dues)

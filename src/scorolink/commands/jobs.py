@@ -293,9 +293,11 @@ def beat_cmd(
     """Scale-out: the Celery beat that runs the dispatcher every tick. Running two by mistake is harmless
     (due runs are claimed in the state database)."""
     celery, settings = _celery_app(ctx, state, broker)
-    schedule_file = Path(tempfile.gettempdir()) / "scorolink-celerybeat-schedule"
     err.print(f"scorolink beat: dispatching every {settings.tick_seconds:g}s via {settings.broker}")
-    celery.start(["beat", f"--loglevel={loglevel}", f"--schedule={schedule_file}"])
+    # Beat's own schedule file only remembers when it last sent the tick: keep it private and throwaway
+    # (the job schedules live in the state database).
+    with tempfile.TemporaryDirectory(prefix="scorolink-beat-") as folder:
+        celery.start(["beat", f"--loglevel={loglevel}", f"--schedule={Path(folder) / 'celerybeat-schedule'}"])
 
 
 def _safe(url: str) -> str:

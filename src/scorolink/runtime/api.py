@@ -114,6 +114,12 @@ def _hand_off(store: StateStore, now: datetime, rehand_seconds: float, limit: in
     return handed
 
 
+def release_handed(store: StateStore, run_ids: list[int]) -> None:
+    """Runs handed to a worker that will not start them: hand them out again on the next dispatch."""
+    with store.begin() as c:
+        c.execute(update(runs).where(runs.c.id.in_(run_ids), runs.c.state == "queued").values(handed_at=None))
+
+
 def _same(column: Any, value: Any) -> Any:
     return column.is_(None) if value is None else column == value
 

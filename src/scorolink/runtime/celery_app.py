@@ -30,8 +30,10 @@ def create_app(settings: RuntimeSettings, config_file: str | None = None) -> Cel
         broker_transport_options={"visibility_timeout": 1800},
         broker_connection_retry_on_startup=True,
         task_ignore_result=True,
-        task_time_limit=settings.slice_seconds + 120 if settings.slice_seconds else None,
-        task_soft_time_limit=settings.slice_seconds + 60 if settings.slice_seconds else None,
+        # No task time limit: a slice ends at an object-group boundary once its budget is spent, and one
+        # object's full read may outlast any fixed limit (a kill would restart it from scratch). Hung
+        # requests are bounded by the client's timeout; a redelivery after the visibility timeout finds
+        # the run's lease alive (heartbeat) and returns at once.
         timezone="UTC",
         worker_hijack_root_logger=False,
         beat_schedule={"dispatch-due": {"task": "scorolink.dispatch_due", "schedule": settings.tick_seconds}},

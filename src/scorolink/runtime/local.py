@@ -16,6 +16,7 @@ from scorolink.runtime.api import (
     Outcome,
     dispatch_due,
     execute_run,
+    release_handed,
 )
 from scorolink.runtime.connections import Connections
 from scorolink.runtime.operations import Budget
@@ -37,6 +38,7 @@ class LocalRunner:
         self._pending: set[Future[Outcome]] = set()
         self._idle = threading.Condition(self._lock)
         self.outcomes: list[Outcome] = []
+        self._cancelled: list[int] = []
         self._scheduler: Any = None
 
     def tick(self) -> list[int]:
@@ -48,7 +50,12 @@ class LocalRunner:
 
     def _submit(self, run_id: int) -> None:
         with self._lock:
-            future = self.pool.submit(self._execute, run_id)
+            try:
+                future = self.pool.submit(self._execute, run_id)
+            except RuntimeError:  # stopping: the next start hands it out
+                release_handed(self.store, [run_id])
+                return
+            future.run_id = run_id  # type: ignore[attr-defined]
             self._pending.add(future)
         future.add_done_callback(self._done)
 
@@ -63,7 +70,9 @@ class LocalRunner:
     def _done(self, future: Future[Outcome]) -> None:
         with self._lock:
             self._pending.discard(future)
-            if future.exception() is None:
+            if future.cancelled():
+                self._cancelled.append(future.run_id)  # type: ignore[attr-defined]
+            elif future.exception() is None:
                 self.outcomes.append(future.result())
             else:
                 log.error("run failed outside its slice", exc_info=future.exception())
@@ -92,7 +101,12 @@ class LocalRunner:
         self._scheduler.start()
 
     def stop(self, wait: bool = True) -> None:
+        """Stop ticking, let running slices finish, and give back runs handed to the pool but not
+        started, so the next start hands them out at once."""
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
-        self.pool.shutdown(wait=wait)
+        self.pool.shutdown(wait=wait, cancel_futures=True)
+        if self._cancelled:
+            release_handed(self.store, self._cancelled)
+            self._cancelled = []
