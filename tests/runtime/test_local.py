@@ -320,3 +320,24 @@ def test_serve_ticks_the_dispatcher_with_apscheduler(store, sandbox, tmp_path):
     assert len(dues) == len(set(dues))
     assert all((d - created).total_seconds() == pytest.approx(round((d - created).total_seconds()), abs=1e-3)
                for d in dues)
+
+
+def test_export_is_a_second_registered_operation(store, clock, sandbox, tmp_path):
+    import csv
+
+    out = tmp_path / "projects.csv"
+    add_job(store, "csv", operation="export", connection="acme", schedule="daily 01:00",
+            params={"object": "Projects", "to": str(out), "columns": "Id,ProjectName"}, now=clock.now())
+    clock.set(START.replace(day=3, hour=1))
+    runner = runner_for(store, sandbox, clock)
+    runner.run_until_idle()
+    run = list_runs(store)[0]
+    assert run["state"] == "succeeded" and run["operation"] == "export"
+    with out.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["Id", "ProjectName"] and len(rows) - 1 == run["counts"]["rows"] > 0
+    from scorolink.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="needs object"):
+        add_job(store, "bad", operation="export", connection="acme", schedule="manual", params={}, now=clock.now())
+    runner.stop()

@@ -4,8 +4,9 @@
 
 that does a slice of work: it starts from `checkpoint.state` (None on the first slice), saves
 progress with `checkpoint.save(state)` as it goes (a killed worker's successor resumes from there),
-and stops when `checkpoint.spent()` says the slice budget is used, returning done=False. Replicate
-is the first; export/import and sync register here the same way.
+and stops when `checkpoint.spent()` says the slice budget is used, returning done=False.
+Registered: replicate (sliced by object group) and export (one slice); import and sync register
+here the same way.
 """
 
 from __future__ import annotations
@@ -146,3 +147,39 @@ def replicate_operation(params: dict[str, Any], connection: OpenConnection,
     return OperationResult(done=not state["remaining"], state=state, counts=counts, failed=failed,
                            succeeded=len(done) - len(failed), pause_seconds=pause[0] if pause else None,
                            pause_reason=pause[1] if pause else None)
+
+
+# -- export -----------------------------------------------------------------------------------------
+
+EXPORT_PARAMS = {"object", "to", "where", "columns", "nested", "include_deleted"}
+
+
+def _export_args(params: dict[str, Any]) -> dict[str, Any]:
+    from scorolink.connectors.base import parse_condition
+
+    unknown = sorted(set(params) - EXPORT_PARAMS)
+    if unknown:
+        raise ConfigError(f"Unknown export setting(s): {', '.join(unknown)}. Known: {', '.join(sorted(EXPORT_PARAMS))}.")
+    if not params.get("object") or not params.get("to"):
+        raise ConfigError("An export job needs object (e.g. --param object=Invoices) and to (the CSV file, "
+                          "e.g. --to invoices.csv).")
+    where = params.get("where") or []
+    columns = params.get("columns")
+    return {"where": [parse_condition(w) for w in ([where] if isinstance(where, str) else where)],
+            "columns": [c.strip() for c in columns.split(",")] if isinstance(columns, str) else columns,
+            "nested": params.get("nested", "json"), "include_deleted": bool(params.get("include_deleted", False))}
+
+
+@register("export", check=_export_args)
+def export_operation(params: dict[str, Any], connection: OpenConnection, checkpoint: Checkpoint) -> OperationResult:
+    """Export one object to a CSV file, rewritten whole each run (one slice: a re-run after a crash
+    writes the same file again)."""
+    from pathlib import Path
+
+    from scorolink.transfer.export import Exporter
+
+    summary = Exporter(connection.connector, params["object"], Path(params["to"]), **_export_args(params)).run()
+    state = {"files": summary.files, "rows": summary.rows}
+    checkpoint.log(f"{summary.object}: {summary.rows} rows to {params['to']}, {summary.requests} requests")
+    return OperationResult(done=True, state=state, counts={"rows": summary.rows, "files": len(summary.files),
+                                                            "binaries": summary.binaries}, succeeded=1)
