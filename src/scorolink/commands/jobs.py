@@ -53,10 +53,11 @@ def jobs_add(
     name: Annotated[str, typer.Argument(help="Job name (letters, digits, - _ .).")],
     schedule: Annotated[str, typer.Option("--schedule", "-s", help="'every 5m', 'hourly', 'hourly :15', "
                                           "'daily 02:30', 'weekly mon 09:00', 'cron */5 * * * *' or 'manual' (UTC).")],
-    operation: Annotated[str, typer.Option(help="What the job runs.")] = "replicate",
+    operation: Annotated[str, typer.Option(help="What the job runs: replicate or export.")] = "replicate",
     connection: Annotated[str, typer.Option(help="Connection name: 'default' (the [scoro] account, or the "
                                             "bundled sandbox) or a [connections.NAME] table.")] = "default",
-    to: Annotated[str | None, typer.Option("--to", help="Replicate: destination URL (default sqlite:///scoro.db).")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Where to: replicate's database URL (default "
+                                      "sqlite:///scoro.db) or export's CSV file.")] = None,
     objects: Annotated[str | None, typer.Option(help="Replicate: comma-separated objects (default: all).")] = None,
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Any operation setting as KEY=VALUE "
                                                     "(e.g. naming=snake, full=true, group=2); repeatable.")] = None,
