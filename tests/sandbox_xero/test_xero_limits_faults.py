@@ -37,6 +37,11 @@ def test_same_key_with_a_different_request_is_400(xero, contact_id):
                  headers={"Idempotency-Key": "k"})
     assert r.status_code == 400 and "is used with a different request" in r.json()["Detail"]
     assert xero.put("/Invoices", json={"Invoices": []}, headers={"Idempotency-Key": "x" * 129}).status_code == 400
+    # keys belong to the app: the same key and body for another tenant is a different request
+    other = Xero(xero.sb, tenant=xero.sb.tenant_ids[1], token=xero.token)
+    r = other.put("/Invoices", json={"Invoices": [new_invoice(contact_id, Reference="a")]},
+                  headers={"Idempotency-Key": "k"})
+    assert r.status_code == 400 and "different request" in r.json()["Detail"]
 
 
 def test_idempotency_keys_expire_and_errors_are_cached_too(sb, xero, contact_id):

@@ -116,6 +116,17 @@ def test_invoice_numbers_unique_for_sales_auto_numbered_free_for_bills(xero, con
     assert messages(r) == ["Invoice # must be unique."]
 
 
+def test_post_batch_updates_elements_with_ids_and_creates_the_others(sb, xero, contact_id):
+    one = xero.one("PUT", "/Invoices", "Invoices", json={"Invoices": [new_invoice(contact_id, status="DRAFT")]})
+    out = xero.ok("POST", "/Invoices", json={"Invoices": [{"InvoiceID": one["InvoiceID"], "Reference": "updated"},
+                                                          new_invoice(contact_id, Reference="created")]})["Invoices"]
+    assert out[0]["InvoiceID"] == one["InvoiceID"] and out[0]["Reference"] == "updated"
+    assert out[1]["InvoiceID"] != one["InvoiceID"] and out[1]["Reference"] == "created"
+    assert sb.stats()["writes"]["Invoices"] == {"created": 2, "updated": 1}
+    r = xero.put("/Invoices", json={"Invoices": [{"InvoiceID": one["InvoiceID"], "Reference": "x"}]})
+    assert r.status_code == 400                                     # PUT never updates
+
+
 def test_post_matches_invoice_number_when_configured(contact_id):
     from scorolink.sandbox.xero import RateLimit, XeroSandbox, XeroSandboxConfig
     from tests.sandbox_xero.xero_http import Xero

@@ -158,9 +158,10 @@ class ApiEndpoint:
         raise SandboxConnectionDropped("connection dropped by the sandbox (fault injection)")
 
 
-def fingerprint(call: Call) -> str:
+def fingerprint(call: Call, tenant: str) -> str:
+    """What makes two requests "the same" for an Idempotency-Key (keys are per app, so the tenant counts)."""
     h = hashlib.sha256()
-    for part in (call.method, "/".join(p.lower() for p in call.parts), json.dumps(sorted(call.query.items()))):
+    for part in (tenant, call.method, "/".join(p.lower() for p in call.parts), json.dumps(sorted(call.query.items()))):
         h.update(part.encode() + b"\0")
     h.update(call.body)
     return h.hexdigest()

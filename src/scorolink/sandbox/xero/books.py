@@ -401,8 +401,10 @@ class Books:
         rec = None
         if path_id or el.get(kind.id_field):
             rec = self.get(kind.collection, path_id or el[kind.id_field])
-            if rec is None or create_only:
+            if rec is None:
                 raise Invalid(NOT_FOUND)
+            if create_only:
+                raise Invalid(f"{kind.id_field} {rec[kind.id_field]} already exists: PUT only creates, POST updates")
         elif (not create_only and kind is INVOICE and self.cfg.post_matches_invoice_number
               and el.get("InvoiceNumber") and el.get("Type", "ACCREC") == "ACCREC"):
             rec = self.doc_by_number(kind, str(el["InvoiceNumber"]), "ACCREC")

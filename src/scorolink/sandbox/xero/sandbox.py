@@ -127,14 +127,14 @@ class XeroSandbox:
                 self._idempotency = {k: v for k, v in self._idempotency.items() if v["expires"] > now}
                 cached = self._idempotency.get(cache_key)
                 if cached is not None:
-                    if cached["fingerprint"] != fingerprint(call):
+                    if cached["fingerprint"] != fingerprint(call, tenant):
                         return Reply(400, problem(400, "Bad Request", f"The Idempotency-Key '{idem_key}' is used "
                                                                      "with a different request"))
                     self._stats["idempotent_replays"] += 1
                     return reply_from_cache(cached)
             reply = self.api.handle(call, tenant)
             if cache_key is not None:
-                self._idempotency[cache_key] = {"fingerprint": fingerprint(call), "expires": now +
+                self._idempotency[cache_key] = {"fingerprint": fingerprint(call, tenant), "expires": now +
                                                 self.config.idempotency_ttl_seconds, "status": reply.status,
                                                 "payload": reply.payload, "headers": reply.headers}
             self.store.commit()
