@@ -294,7 +294,7 @@ class CallbackServer:
             def log_message(self, format: str, *args: Any) -> None:
                 log.debug("callback: " + format, *args)
 
-        self._server = ThreadingHTTPServer((parts.hostname, parts.port or 80), Handler)
+        self._server = ThreadingHTTPServer((parts.hostname, parts.port if parts.port is not None else 80), Handler)
         self.port = self._server.server_address[1]
         scheme_host = f"http://{parts.hostname}:{self.port}"
         self.redirect_uri = scheme_host + self.path

@@ -392,7 +392,8 @@ class XeroClient:
             if rows:
                 yield rows
             seen += len(rows)
-            pagination = env.get("pagination") if isinstance(env.get("pagination"), dict) else {}
+            raw = env.get("pagination")
+            pagination: dict[str, Any] = raw if isinstance(raw, dict) else {}
             used = _int(pagination.get("pageSize")) or size  # Xero may cut pageSize; its own figure decides
             count = _int(pagination.get("pageCount"))
             if len(rows) < used or (count is not None and page >= count) or (limit is not None and seen >= limit):

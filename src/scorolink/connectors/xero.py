@@ -96,7 +96,9 @@ class XeroConnector:
         if archived and spec.include_archived:
             params["includeArchived"] = "true"
         where = " AND ".join(pushed) or None
-        order = f"{spec.cursor} ASC" if spec.cursor and spec.where else None
+        # No `order`: sorting by UpdatedDateUTC would move a record edited mid-scan to the end and shift the
+        # rest by one, so a page boundary could skip an unchanged record; Xero's own order keeps pages stable.
+        order = None
         for ids in id_batches:
             query = {**params, "IDs": ",".join(ids)} if ids else params
             for rows in self.client.iter_pages(spec.path, spec.collection, paged=spec.paged, params=query,
@@ -345,11 +347,12 @@ class XeroConnector:
         sendable: list[tuple[WriteOp, dict[str, Any]]] = []
         results: dict[int, WriteResult] = {}
         for i, (op, key) in enumerate(zip(ops, keys, strict=True)):
-            rec = current.get(key.lower())
-            if rec is None:
+            found = current.get(key.lower())
+            if found is None:
                 results[i] = WriteResult(op, False, error=f"{spec.name} {key} not found",
                                          field_errors=["The document with the supplied id was not found"])
                 continue
+            rec = found
             status = str(rec.get("Status") or "")
             target = "VOIDED" if kind == "void" else DOCUMENT_DELETE.get(status)
             if status in ("DELETED", "VOIDED") and (kind == "delete" or status == target):
