@@ -151,3 +151,18 @@ def test_payment_written_despite_a_lost_answer_exists_once(xsb, xconn):
     r = next(xconn.write("Payments", [WriteOp("insert", body)]))
     assert r.ok, r.error
     assert len(list(xconn.read("Payments", [Condition("Reference", "=", "exactly-once")]))) == 1
+
+
+def test_threads_sharing_a_client_stay_within_the_concurrent_limit():
+    from concurrent.futures import ThreadPoolExecutor
+
+    # Every call is held 0.2 s by the sandbox, so six threads would put six calls in flight at once.
+    sb = make_sandbox(rate_limit=RateLimit(per_minute=None, concurrent=2, daily=None, app_per_minute=None),
+                      faults=Faults(rate=1.0, kinds=("timeout",), timeout_seconds=0.2))
+    client = make_client(sb, concurrent=2, timeout=5.0)
+    with ThreadPoolExecutor(6) as pool:
+        names = list(pool.map(lambda _: client.organisation()["Name"], range(6)))
+    assert len(set(names)) == 1
+    assert sb.stats()["rate_limited"] == {}
+    assert client.stats.total == 6
+    sb.close()

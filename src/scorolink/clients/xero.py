@@ -339,10 +339,15 @@ class XeroClient:
                         raise limited
                     rate_waits += 1
                     attempt -= 1  # a 429 was refused, not processed: it costs no attempt
-                    self.limiter.pause(limited.retry_after)
                     log.info("%s rate limited (%s); waiting %.0fs", endpoint, self.budget.last_problem,
                              limited.retry_after)
-                    continue  # the limiter sleeps until the pause is over
+                    if self.budget.last_problem == "concurrent":
+                        # Too many in flight (another process on this tenant): only this call steps back,
+                        # with jitter, so the callers do not all come back at the same instant.
+                        self._sleep(limited.retry_after * (1 + self._rng.random()))
+                    else:
+                        self.limiter.pause(limited.retry_after)
+                    continue  # the limiter sleeps until a pause is over
                 if status == 401 and not refreshed and _detail(response) != "AuthorizationUnsuccessful":
                     refreshed = True
                     attempt -= 1
