@@ -6,6 +6,7 @@ import json
 import stat
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -102,7 +103,7 @@ def test_over_loopback_connect_read_write(tmp_path, monkeypatch):
             assert [r.ok for r in saved] == [True, False]
             oauth.refresh()
             assert client.organisation()["Name"]
-            counts = sb.stats()["requests"]["by_endpoint"]
+            counts = httpx.get(f"{origin}/_sandbox/stats").json()["requests"]["by_endpoint"]
             assert counts["GET Invoices"] == 1 and counts["PUT Contacts"] == 1 and counts["GET Organisation"] == 1
     finally:
         sb.close()
