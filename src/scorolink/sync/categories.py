@@ -56,6 +56,14 @@ class PairedCategory:
     def matches(self, shared: dict[str, Any], candidate: dict[str, Any]) -> bool:
         return self.compatible(shared, candidate)
 
+    def dependencies(self, target: str, shared: dict[str, Any]) -> list[tuple[str, str, str]]:
+        """Every record writing `shared` to `target` needs first (the build run in discovery mode)."""
+        side = self._side(target)
+        refs = getattr(side, "refs", None)
+        if refs is None:
+            return []
+        return list(refs.discover(lambda: side.build(shared, refs.resolver, None)))
+
     def write(self, target: str, requests: list[WriteRequest]) -> list[WriteOutcome]:
         return self._side(target).write(requests)
 

@@ -76,77 +76,91 @@ class SyncEngine:
 
     def run(self, *, dry_run: bool = False, only: list[str] | None = None,
             record: tuple[str, str, str] | None = None) -> SyncResult:
-        """Sync the enabled categories (or `only` some), or one record: (category, side, id)."""
+        """Sync the enabled categories (or `only` some), or one record: (category, side, id).
+
+        Category by category in dependency order: plan, bring over what the plan needs from other
+        categories (an invoice's contact and products, even with their categories off, as Scoro's
+        integration does), then execute, so each category is planned against the records the ones
+        before it have just written. A dry run plans every category and writes nothing."""
         started = time.monotonic()
         run_id = self.store.start_run(self.job, dry_run)
         result = SyncResult(self.job, run_id, dry_run)
         resolver = StoreResolver(self.store, self.job)
-        wanted: dict[str, dict[str, list[str]]] = {}
-
-        def need(category: str, side: str, record_id: str) -> None:
-            ids = wanted.setdefault(category, {}).setdefault(side, [])
-            if record_id not in ids:
-                ids.append(record_id)
-
-        planner = Planner(self.store, self.job, self.categories, self.settings, resolver, need)
-        windows: set[str] = set()  # categories read over their whole window: their cursors may move
+        self._wanted: dict[str, dict[str, list[str]]] = {}
+        self._planned: dict[str, dict[str, set[str]]] = {}
+        planner = Planner(self.store, self.job, self.categories, self.settings, resolver, self._need)
+        executor = None if dry_run else Executor(self.store, self.job, run_id, self.categories, resolver)
         try:
             if record is not None:
-                need(*record)
-            else:
-                for name in self.order:
-                    if self.settings[name].enabled and (only is None or name in only):
-                        result.plans[name] = planner.plan(name)
-                        windows.add(name)
-            self._plan_dependencies(planner, wanted, result)
-            if dry_run:
-                self.store.set_run(run_id, state="planned", finished_at=now(), stats=_stats(result))
-                return result
-            for name in self.order:
-                if name in result.plans:
-                    plan = result.plans[name]
-                    self.store.add_ops(run_id, self.job, plan.ops)
-                    for issue in plan.issues:
-                        self.store.record_error(self.job, name, issue.side, issue.source_id, issue.kind, issue.message,
-                                                op=issue.op, target_id=issue.target_id)
-            self.store.set_run(run_id, state="executing")
-            executor = Executor(self.store, self.job, run_id, self.categories, resolver)
-            for name in self.order:
-                if name not in result.plans and not self.store.open_ops(self.job, name):
+                self._need(*record)
+                self._settle_needs(planner, executor, result)
+            for name in self.order if record is None else []:
+                if not (self.settings[name].enabled and (only is None or name in only)):
                     continue
-                result.executed[name] = executor.run_category(name).counts
-                if name in windows:
-                    self._checkpoint(name, result.plans[name])
+                plan = planner.plan(name)
+                self._merge(result, plan)
+                self._settle_needs(planner, executor, result)
+                if executor is not None:
+                    self._execute(executor, result, name)
+                    self._checkpoint(name, plan)
         except Stopped as exc:
             result.stopped, result.retry_after = str(exc), exc.retry_after
         finally:
             result.seconds = time.monotonic() - started
-        state = "stopped" if result.stopped else "partial" if result.failed or result.issues else "succeeded"
+        if dry_run:
+            state = "planned"
+        else:
+            state = "stopped" if result.stopped else "partial" if result.failed or result.issues else "succeeded"
         self.store.set_run(run_id, state=state, finished_at=now(), stats=_stats(result), message=result.stopped)
         return result
 
-    def _plan_dependencies(self, planner: Planner, wanted: dict[str, dict[str, list[str]]], result: SyncResult) -> None:
-        """Records other records need (an invoice's contact), planned even when their category is
-        off, as Scoro's integration always brings a document's contact along."""
-        done: dict[str, dict[str, set[str]]] = {}
+    def _need(self, category: str, side: str, record_id: str) -> None:
+        ids = self._wanted.setdefault(category, {}).setdefault(side, [])
+        if record_id not in ids:
+            ids.append(record_id)
+
+    def _settle_needs(self, planner: Planner, executor: Executor | None, result: SyncResult) -> None:
+        """Plan (and execute) the records asked for by other records, until nothing new is asked."""
         while True:
-            pending = {c: {s: [i for i in ids if i not in done.get(c, {}).get(s, set())] for s, ids in sides.items()}
-                       for c, sides in wanted.items()}
+            pending = {c: {s: [i for i in ids if i not in self._planned.get(c, {}).get(s, set())]
+                           for s, ids in sides.items()} for c, sides in self._wanted.items()}
             pending = {c: {s: ids for s, ids in sides.items() if ids} for c, sides in pending.items()}
             pending = {c: sides for c, sides in pending.items() if sides}
             if not pending:
                 return
-            for name, sides in pending.items():
-                extra = planner.plan(name, only=sides)
-                for side, ids in sides.items():
-                    done.setdefault(name, {}).setdefault(side, set()).update(ids)
-                if name in result.plans:
-                    plan = result.plans[name]
-                    known = {(o.target, o.source_id) for o in plan.ops}
-                    plan.ops += [o for o in extra.ops if (o.target, o.source_id) not in known]
-                    plan.issues += extra.issues
-                else:
-                    result.plans[name] = extra
+            for name in self.order:  # dependencies of dependencies first
+                if name not in pending:
+                    continue
+                for side, ids in pending[name].items():
+                    self._planned.setdefault(name, {}).setdefault(side, set()).update(ids)
+                self._merge(result, planner.plan(name, only=pending[name]))
+                if executor is not None:
+                    self._execute(executor, result, name)
+                break
+
+    def _merge(self, result: SyncResult, plan: CategoryPlan) -> None:
+        if plan.category in result.plans:
+            known = result.plans[plan.category]
+            seen = {(o.target, o.source_id) for o in known.ops}
+            known.ops += [o for o in plan.ops if (o.target, o.source_id) not in seen]
+            known.issues += plan.issues
+            known.unchanged += plan.unchanged
+            for side, n in plan.read.items():
+                known.read[side] += n
+        else:
+            result.plans[plan.category] = plan
+        if not result.dry_run:
+            self.store.add_ops(result.run_id, self.job, plan.ops)
+            for issue in plan.issues:
+                self.store.record_error(self.job, plan.category, issue.side, issue.source_id, issue.kind,
+                                        issue.message, op=issue.op, target_id=issue.target_id)
+
+    def _execute(self, executor: Executor, result: SyncResult, name: str) -> None:
+        self.store.set_run(result.run_id, state="executing")
+        counts = executor.run_category(name).counts
+        total = result.executed.setdefault(name, {})
+        for key, n in counts.items():
+            total[key] = total.get(key, 0) + n
 
     def _checkpoint(self, name: str, plan: CategoryPlan) -> None:
         """Advance the category's cursors once nothing of its window is still to be sent."""

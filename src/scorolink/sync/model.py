@@ -138,6 +138,10 @@ class Category(Protocol):
         """Whether a candidate found by a key can be the same record (no conflicting VAT number)."""
         ...
 
+    def dependencies(self, target: str, shared: dict[str, Any]) -> list[tuple[str, str, str]]:
+        """Every (category, side, id) writing `shared` to `target` needs first."""
+        ...
+
     def write(self, target: str, requests: list[WriteRequest]) -> list[WriteOutcome]: ...
 
     def find(self, target: str, shared: dict[str, Any]) -> SideRecord | None:

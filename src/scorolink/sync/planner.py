@@ -234,7 +234,8 @@ class Planner:
             if exc.needs is None:
                 plan.issues.append(Issue(plan.category, op.target, op.source_id, "deferred", str(exc), op=op.op))
                 return
-            self.request_dependency(*exc.needs)
+            for needs in category.dependencies(op.target, op.shared) or [exc.needs]:
+                self.request_dependency(*needs)
         except Refused as exc:
             plan.issues.append(Issue(plan.category, op.target, op.source_id, exc.kind, str(exc), op=op.op,
                                      target_id=op.target_id))

@@ -24,6 +24,31 @@ class Refs:
 
     def __init__(self) -> None:
         self.resolver: Resolver | None = None
+        self.collecting: list[tuple[str, str, str]] | None = None  # discovery mode: gather needs, raise none
+        self.listeners: list[Callable[[str, str], None]] = []  # told (system, object) after each write
+
+    def written(self, system: str, obj: str) -> None:
+        """Caches of codes and ids drop what a write may have changed."""
+        for listener in self.listeners:
+            listener(system, obj)
+
+    def need(self, message: str, needs: tuple[str, str, str]) -> None:
+        """A record this one cannot be written without: Deferred, or noted while discovering."""
+        if self.collecting is None:
+            raise Deferred(message, needs=needs)
+        if needs not in self.collecting:
+            self.collecting.append(needs)
+
+    def discover(self, build: Callable[[], Any]) -> list[tuple[str, str, str]]:
+        """Every record a build needs (not just the first it stops at)."""
+        self.collecting = []
+        try:
+            build()
+        except Exception:  # noqa: BLE001 - the build is only run to see what it asks for
+            pass
+        finally:
+            found, self.collecting = self.collecting, None
+        return found
 
     def shared(self, category: str, side: str, record_id: Any) -> str | None:
         """A reference as shared values hold it."""
@@ -52,7 +77,7 @@ class Refs:
             found = self.resolver.counterpart(category, "a", text)
             needs = (category, "a", text)
         if found is None and required:
-            raise Deferred(f"needs {category} record {needs[2]} to be synced first", needs=needs)
+            self.need(f"needs {category} record {needs[2]} to be synced first", needs)
         return found
 
 
@@ -116,6 +141,7 @@ class ScoroSide:
             else:
                 kind = "unknown_outcome" if result.outcome_unknown else "validation"
                 outcomes.append(WriteOutcome(request.ref, False, error=result.error, kind=kind))
+        self.refs.written("scoro", self.object)
         return outcomes
 
     def find(self, shared: dict[str, Any]) -> SideRecord | None:
@@ -180,6 +206,7 @@ class XeroSide:
             else:
                 kind = "unknown_outcome" if result.outcome_unknown else "validation"
                 outcomes.append(WriteOutcome(ref, False, error=result.error, kind=kind))
+        self.refs.written("xero", self.object)
         return outcomes
 
     def find(self, shared: dict[str, Any]) -> SideRecord | None:

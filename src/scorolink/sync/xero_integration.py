@@ -83,6 +83,7 @@ def parse_direction(category: str, text: str) -> str:
 def xero_categories(scoro: Any, xero: Any, refs: Refs, config: XeroSyncConfig) -> list[PairedCategory]:
     codes = ScoroCodes(scoro)
     xero_ref = XeroReference(xero, config.default_sales_account, config.tax_map)
+    refs.listeners += [codes.forget, xero_ref.forget]
     tax_a, tax_b = tax_rates(codes)
     acc_a, acc_b = accounts()
     prod_a, prod_b = products(codes, xero_ref)

@@ -17,7 +17,7 @@ from typing import Any
 
 from scorolink.connectors.base import Condition
 from scorolink.sync.categories import norm
-from scorolink.sync.model import Deferred, Refused
+from scorolink.sync.model import Refused
 from scorolink.sync.sides import Mapping, Record, Refs
 
 PAID_OR_CLOSED = {"PAID", "VOIDED", "DELETED"}
@@ -61,6 +61,13 @@ class ScoroCodes:
             raise Refused(f"Scoro has no {what} {code!r}; sync {what}s first or create it in Scoro", "validation")
         return found
 
+    def forget(self, system: str, obj: str) -> None:
+        if system == "scoro":
+            self._tables.pop(obj, None)
+            self._missed = {m for m in self._missed if m[0] != obj}
+            if obj == "VATCodes":
+                self.__dict__.pop("percents", None)
+
     def vat_percent(self, code: Any) -> Decimal | None:
         if code in (None, ""):
             return None
@@ -101,9 +108,15 @@ class XeroReference:
                 rows = {norm(r["TaxType"]): (r["TaxType"], _dec(r.get("EffectiveRate")), r)
                         for r in self.connector.read("TaxRates") if str(r.get("Status") or "ACTIVE").upper() == "ACTIVE"}
             else:
-                rows = {norm(r["Code"]): r["Code"] for r in self.connector.read("Items") if r.get("Code")}
+                rows = {norm(r["Code"]): r["ItemID"] for r in self.connector.read("Items") if r.get("Code")}
             self._cache[name] = rows
         return self._cache[name]
+
+    def forget(self, system: str, obj: str) -> None:
+        name = {"Accounts": "accounts", "TaxRates": "taxes", "Items": "items"}.get(obj)
+        if system == "xero" and name:
+            self._cache.pop(name, None)
+            self._missed = {m for m in self._missed if m[0] != name}
 
     def _get(self, name: str, code: Any) -> Any:
         key = norm(code)
@@ -140,8 +153,11 @@ class XeroReference:
             f" (several have {percent}%: {', '.join(sorted(same))})" if same else "") +
             f"; map it in [xero.sync.tax_map] ({code} = \"<Xero tax type>\"), or use the tax rates pulled from Xero")
 
+    def item_id(self, code: Any) -> str | None:
+        return None if code in (None, "") else self._get("items", code)
+
     def has_item(self, code: Any) -> bool:
-        return code not in (None, "") and self._get("items", code) is not None
+        return self.item_id(code) is not None
 
 
 # -- tax rates ----------------------------------------------------------------------------------
@@ -266,10 +282,17 @@ def invoices(codes: ScoroCodes, xero_ref: XeroReference) -> tuple[Mapping, Mappi
         contact = refs.on("contacts", "a", s.get("contact"))
         lines = []
         for line in s.get("lines") or []:
+            code = line.get("item_code")
+            product = codes.find_id("Products", code)
+            if code and product is None:  # the item comes along from Xero, even with products off
+                item = xero_ref.item_id(code)
+                if item is None:
+                    raise Refused(f"line item {code!r} is neither a Scoro product nor a Xero item")
+                refs.need(f"needs product {code} in Scoro first", ("products", "b", str(item)))
             lines.append({
                 "Comment": line.get("description") or "", "Amount": line.get("quantity") or Decimal(1),
                 "Price": line.get("unit_price") or Decimal(0), "Discount": line.get("discount") or Decimal(0),
-                "ProductId": codes.id_of("Products", line.get("item_code"), "product"),
+                "ProductId": product,
                 "VatCodeId": codes.id_of("VATCodes", line.get("tax_code"), "VAT code"),
                 "FinanceAccountId": codes.id_of("FinanceAccounts", line.get("account_code"), "finance account"),
             })
@@ -315,7 +338,7 @@ def invoices(codes: ScoroCodes, xero_ref: XeroReference) -> tuple[Mapping, Mappi
                     product = codes.find_id("Products", code)
                     if product is None:
                         raise Refused(f"line item {code!r} is no Scoro product (deleted since?); fix the line")
-                    raise Deferred(f"needs product {code} in Xero first", needs=("products", "a", str(product)))
+                    refs.need(f"needs product {code} in Xero first", ("products", "a", str(product)))
                 item["ItemCode"] = code
             account = xero_ref.account(line.get("account_code"))
             if account:

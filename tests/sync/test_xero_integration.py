@@ -1,0 +1,194 @@
+"""The Scoro ↔ Xero integration end to end, between the Scoro sandbox and the Xero sandbox."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from scorolink.connectors.base import Condition, WriteOp
+from scorolink.connectors.xero import XeroConnector
+from scorolink.sandbox.xero import Faults, RateLimit
+from scorolink.sync.store import SyncStore
+from scorolink.sync.xero_integration import XeroSyncConfig, xero_engine
+from tests.conftest import endpoint_counts as scoro_counts
+from tests.xero.conftest import endpoint_counts as xero_counts
+from tests.xero.conftest import make_client, make_sandbox
+
+SETTINGS = {"default_sales_account": "200", "tax_map": {"VAT22": "OUTPUT", "VAT9": "OUTPUT2", "VAT0": "NONE"}}
+
+
+def config(**categories) -> XeroSyncConfig:
+    return XeroSyncConfig.from_dict({**SETTINGS, **categories})
+
+
+@pytest.fixture
+def xero():
+    sandbox = make_sandbox()
+    client = make_client(sandbox)
+    yield sandbox, XeroConnector(client)
+    client.close()
+    sandbox.close()
+
+
+def xero_writes(xsb) -> int:
+    return sum(v for k, v in xero_counts(xsb).items() if k.startswith(("PUT", "POST", "DELETE")))
+
+
+def scoro_writes(sandbox) -> int:
+    return sum(v for k, v in scoro_counts(sandbox).items() if k.endswith(("/modify", "/delete")))
+
+
+def dead_product_failures(store: SyncStore) -> list[dict]:
+    """Sandbox invoices whose lines name a product deleted since: refused with the reason, as they should be."""
+    errors = store.errors("xero")
+    assert all("is no Scoro product" in e["message"] for e in errors), [e["message"] for e in errors]
+    return errors
+
+
+def test_first_sync_brings_reference_data_and_pushes_contacts_products_and_invoices(connector, store, xero):
+    xsb, xc = xero
+    result = xero_engine(store, "xero", connector, xc, config()).run()
+    assert not result.stopped
+    failed = dead_product_failures(store)
+    # tax rates and the chart of accounts came from Xero
+    vat_codes = {r["VATCode"] for r in connector.read("VATCodes", columns=["VATCode"])}
+    assert {"OUTPUT", "OUTPUT2", "NONE"} <= vat_codes
+    assert "200" in {r["AccountSymbol"] for r in connector.read("FinanceAccounts", columns=["AccountSymbol"])}
+    # every product is an item; every client and supplier a contact
+    items = {i["Code"] for i in xc.read("Items")}
+    assert {p["Code"] for p in connector.read("Products", columns=["Code"])} <= items
+    xero_names = {c["Name"] for c in xc.read("Contacts")}
+    assert {c["Name"] for c in connector.read("Companies", columns=["Name", "IsClient", "IsSupplier"])
+            if c["IsClient"] or c["IsSupplier"]} <= xero_names
+    # invoices: sent ones await payment in Xero, the others are drafts; lines carried
+    scoro_invoices = {str(i["Id"]): i for i in connector.read("Invoices", columns=["Id", "DocumentNumber", "IsSent",
+                                                                                    "Lines"])}
+    linked = store.links("xero", "invoices")
+    assert len(linked) + len(failed) == len(scoro_invoices)
+    for scoro_id, invoice in scoro_invoices.items():
+        link = linked.get("a", scoro_id)
+        if link is None:
+            continue
+        [copy] = xc.read("Invoices", [Condition("InvoiceID", "=", link.b_id)])
+        assert copy["InvoiceNumber"] == invoice["DocumentNumber"]
+        assert copy["Status"] == ("AUTHORISED" if invoice["IsSent"] else "DRAFT")
+        assert len(copy["LineItems"]) == len(invoice["Lines"])
+
+
+def test_a_second_run_with_no_changes_writes_nothing(connector, sandbox, store, xero):
+    xsb, xc = xero
+    xero_engine(store, "xero", connector, xc, config()).run()
+    xsb.reset_stats()
+    sandbox.reset_stats()
+    again = xero_engine(store, "xero", connector, xc, config()).run()
+    assert xero_writes(xsb) == 0 and scoro_writes(sandbox) == 0
+    assert all(ops == {} or set(ops) <= {"failed"} for ops in again.executed.values())
+
+
+def test_an_invoice_edit_travels_until_a_payment_is_attached(connector, sandbox, store, xero):
+    xsb, xc = xero
+    xero_engine(store, "xero", connector, xc, config()).run()
+    link = next(iter(store.links("xero", "invoices").by["a"].values()))
+    list(connector.write("Invoices", [WriteOp("update", {"Id": int(link.a_id), "Description": "PO 4711"})]))
+    sandbox.advance_clock(5)
+    result = xero_engine(store, "xero", connector, xc, config()).run()
+    assert result.executed["invoices"].get("updated") == 1
+    [copy] = xc.read("Invoices", [Condition("InvoiceID", "=", link.b_id)])
+    assert copy["Reference"] == "PO 4711"
+    # once paid in Xero, Scoro's edits are refused and shown, never written
+    if copy["Status"] == "DRAFT":
+        list(xc.write("Invoices", [WriteOp("update", {"InvoiceID": link.b_id, "Status": "AUTHORISED"})]))
+    [payment] = list(xc.write("Payments", [WriteOp("insert", {
+        "Invoice": {"InvoiceID": link.b_id}, "Account": {"Code": "090"}, "Date": copy["Date"],
+        "Amount": copy["Total"]})]))
+    assert payment.ok, payment.error
+    list(connector.write("Invoices", [WriteOp("update", {"Id": int(link.a_id), "Description": "PO 4712"})]))
+    sandbox.advance_clock(5)
+    xsb.reset_stats()
+    gated = xero_engine(store, "xero", connector, xc, config()).run()
+    [issue] = [i for i in gated.plans["invoices"].issues if i.source_id == link.a_id]
+    assert issue.kind == "gated" and "payments" in issue.message
+    assert xero_writes(xsb) == 0
+
+
+def test_to_scoro_only_approved_sales_invoices_arrive_with_their_contacts(connector, store, xero):
+    xsb, xc = xero
+    cfg = config(invoices={"direction": "to-scoro"}, products={"enabled": False}, contacts={"enabled": False})
+    result = xero_engine(store, "xero", connector, xc, cfg).run()
+    approved = {i["InvoiceNumber"] for i in xc.read("Invoices", [Condition("Type", "=", "ACCREC")])
+                if i["Status"] in ("AUTHORISED", "PAID")}
+    others = {i["InvoiceNumber"] for i in xc.read("Invoices") if i["InvoiceNumber"] not in approved}
+    numbers = {i["DocumentNumber"] for i in connector.read("Invoices", columns=["DocumentNumber"])}
+    refused = {e["source_id"] for e in store.errors("xero")}
+    arrived = {n for n in approved if n in numbers}
+    assert arrived and len(arrived) + len(refused) >= len(approved)
+    assert not (others & numbers)
+    # contacts were off, yet each arrived invoice's contact came along (and only those)
+    assert result.plans["contacts"].ops and all(op.target == "a" for op in result.plans["contacts"].ops)
+    assert len(store.links("xero", "contacts")) <= len(approved)
+
+
+def test_contacts_of_pushed_invoices_come_along_when_the_category_is_off(connector, store, xero):
+    xsb, xc = xero
+    before = {c["Name"] for c in xc.read("Contacts")}
+    xero_engine(store, "xero", connector, xc, config(contacts={"enabled": False})).run()
+    added = {c["Name"] for c in xc.read("Contacts")} - before
+    invoice_contacts = {str(i["CompanyId"] or i["PersonId"]) for i in connector.read(
+        "Invoices", columns=["CompanyId", "PersonId"])}
+    linked = store.links("xero", "contacts")
+    assert set(linked.by["a"]) <= invoice_contacts
+    assert len(added) <= len(invoice_contacts)
+
+
+def test_dry_run_plans_everything_and_writes_nothing(connector, sandbox, store, xero):
+    xsb, xc = xero
+    sandbox.reset_stats()
+    result = xero_engine(store, "xero", connector, xc, config()).run(dry_run=True)
+    assert result.plans["contacts"].ops and result.plans["tax_rates"].ops
+    assert xero_writes(xsb) == 0 and scoro_writes(sandbox) == 0
+    assert store.links("xero", "contacts").by["a"] == {}
+
+
+def test_a_crash_mid_run_and_a_rerun_leave_one_xero_record_per_scoro_record(connector, store, xero, monkeypatch):
+    xsb, xc = xero
+    calls = {"n": 0}
+    real = SyncStore.save_link
+
+    def dying(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 25:
+            raise SystemExit("killed")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(SyncStore, "save_link", dying)
+    with pytest.raises(SystemExit):
+        xero_engine(store, "xero", connector, xc, config()).run()
+    monkeypatch.setattr(SyncStore, "save_link", real)
+    xero_engine(store, "xero", connector, xc, config()).run()
+    names = Counter(c["Name"] for c in xc.read("Contacts"))
+    assert max(names.values()) == 1
+    numbers = Counter(i["InvoiceNumber"] for i in xc.read("Invoices"))
+    assert max(numbers.values()) == 1
+    codes = Counter(i["Code"] for i in xc.read("Items"))
+    assert max(codes.values()) == 1
+
+
+def test_faults_and_rate_limits_are_survived(connector, sandbox, tmp_path):
+    xsb = make_sandbox(rate_limit=RateLimit(per_minute=10),
+                       faults=Faults(rate=0.15, seed=3, kinds=("http_500", "http_503", "drop")))
+    client = make_client(xsb)
+    xc = XeroConnector(client)
+    store = SyncStore(f"sqlite:///{tmp_path}/faults.db")
+    try:
+        for _ in range(4):  # transient failures leave work for the next run, never duplicates
+            result = xero_engine(store, "xero", connector, xc, config()).run()
+        assert not result.stopped
+        assert xsb.stats()["faults_injected"] and xsb.stats()["rate_limited"]
+        names = Counter(c["Name"] for c in xc.read("Contacts"))
+        assert max(names.values()) == 1
+        assert len(store.links("xero", "contacts")) >= 10
+    finally:
+        store.close()
+        client.close()
+        xsb.close()
