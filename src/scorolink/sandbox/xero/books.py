@@ -79,6 +79,7 @@ class Books:
         self.store, self.tenant, self.cfg, self.now = store, tenant, config, now
         self.on_change = on_change
         self.client_id = ""   # the app making the current request (createdByMyApp)
+        self._names: dict[str, str] | None = None   # active contact name (lower case) -> ContactID
 
     # -- storage ------------------------------------------------------------------------------------------
     def rows(self, coll: str) -> list[dict]:
@@ -92,6 +93,8 @@ class Books:
             now = self.now()
             last = rec.get("UpdatedDateUTC") or 0
             rec["UpdatedDateUTC"] = max(round(now, 3), round(last + 0.001, 3))
+        if coll == "Contacts" and self._names is not None:
+            self._index_contact(self.store.get(self.tenant, coll, key), rec)
         self.store.put(self.tenant, coll, key, rec)
         if touch:  # a change Xero does not stamp (an attachment) is not announced either
             self.on_change(self.tenant, coll, rec, created)
@@ -144,9 +147,20 @@ class Books:
 
     # -- contacts -----------------------------------------------------------------------------------------
     def contact_by_name(self, name: str) -> dict | None:
-        low = name.strip().lower()
-        return next((c for c in self.rows("Contacts")
-                     if c.get("ContactStatus") == "ACTIVE" and c["Name"].strip().lower() == low), None)
+        """The active contact with this name (names are unique among active contacts, ignoring case)."""
+        if self._names is None:
+            self._names = {}
+            for c in self.rows("Contacts"):
+                self._index_contact(None, c)
+        cid = self._names.get(name.strip().lower())
+        return self.get("Contacts", cid) if cid else None
+
+    def _index_contact(self, old: dict | None, new: dict) -> None:
+        assert self._names is not None
+        if old is not None and old.get("ContactStatus") == "ACTIVE":
+            self._names.pop(str(old.get("Name", "")).strip().lower(), None)
+        if new.get("ContactStatus") == "ACTIVE" and new.get("Name"):
+            self._names[str(new["Name"]).strip().lower()] = new["ContactID"]
 
     def find_contact(self, el: dict) -> dict | None:
         if el.get("ContactID"):

@@ -158,6 +158,7 @@ def _populate(b: Books, p: dict, rng: random.Random, size: int, start_ts: float,
     rng.shuffle(kinds)
     # the first sales invoices get one of each fate, so even a small tenant shows every status
     fates = ["deleted", "voided", "paid", "part"]
+    inv: dict | None
     for sales, age in zip(kinds, ages, strict=True):
         contact = rng.choice(live)
         day = start_day - timedelta(days=age)
@@ -190,11 +191,18 @@ def _populate(b: Books, p: dict, rng: random.Random, size: int, start_ts: float,
             b.upsert_doc(INVOICE, {"Status": "VOIDED"}, create_only=False, path_id=inv["InvoiceID"])
         elif status == "DRAFT" and roll < 0.1:
             b.upsert_doc(INVOICE, {"Status": "DELETED"}, create_only=False, path_id=inv["InvoiceID"])
+    open_ids = [d["InvoiceID"] for d in b.rows("Invoices") if d["Status"] == "AUTHORISED"]
     for _ in range(max(1, size // 10)):
-        open_invoices = [d for d in b.rows("Invoices") if d["Status"] == "AUTHORISED"]
-        if not open_invoices:
+        inv = None
+        while open_ids and inv is None:   # draw until an invoice is still open (allocations close some)
+            n = rng.randrange(len(open_ids))
+            inv = b.get("Invoices", open_ids[n])
+            if inv is None or inv["Status"] != "AUTHORISED":
+                open_ids[n] = open_ids[-1]
+                open_ids.pop()
+                inv = None
+        if inv is None:
             break
-        inv = rng.choice(open_invoices)
         amount = round(min(float(inv["AmountDue"]), rng.choice([50.0, 100.0, 250.0])), 2)
         cn = b.upsert_doc(CREDIT_NOTE, {
             "Type": "ACCRECCREDIT" if inv["Type"] == "ACCREC" else "ACCPAYCREDIT", "Contact": inv["Contact"],
