@@ -197,3 +197,10 @@ def test_datetime_literals_compare_as_moments_in_any_notation(sandbox, engine, c
     assert sorted(r[0] for r in result.rows) == sorted(r["Id"] for r in rows if r["UpdatedDate"] >= pivot)
     sent_filter = sent(sandbox, "invoices")[-1]["body"]["filter"]
     assert "modified_date" in sent_filter
+
+
+def test_aliases_never_collide_with_local_tables(sandbox, engine):
+    result = engine.execute("SELECT q2.Id, q1.Name FROM Invoices AS q2 JOIN Companies AS q1 ON q1.Id = q2.CompanyId "
+                            "WHERE q2.Id = 1")
+    plain = engine.execute("SELECT i.Id, c.Name FROM Invoices i JOIN Companies c ON c.Id = i.CompanyId WHERE i.Id = 1")
+    assert result.rows == plain.rows and result.rows

@@ -1,7 +1,7 @@
 """SELECT → a plan: which objects to fetch, which columns, which conditions go to the API, which
 joins narrow the inner side by key, and the statement rewritten for the local engine.
 
-Every table reference becomes one local table (`q1`, `q2`, ...) holding what was fetched for it;
+Every table reference becomes one local table (`scorolink_q1`, ...) holding what was fetched for it;
 the original SQL then runs unchanged in SQLite over those tables, so WHERE, joins, GROUP BY,
 ORDER BY, subqueries and functions keep SQL semantics. Pushdown only narrows what is fetched:
 a condition goes to the API when the catalog says Scoro filters that field with that operator,
@@ -32,7 +32,7 @@ class AmbiguousColumn(InvalidInput):
 
 @dataclass(eq=False)
 class Ref:
-    """One table reference in the SQL: an object to fetch into local table `table`."""
+    """One table reference in the SQL: an object to fetch into local table `table` (scorolink_q1, ...)."""
 
     index: int
     spec: ObjectSpec
@@ -105,7 +105,7 @@ class Planner:
                 if isinstance(source, exp.Table) and isinstance(source.this, exp.Identifier) \
                         and id(source) not in by_node:
                     spec = self.resolve_object(source.name)
-                    ref = Ref(len(refs) + 1, spec, source.alias_or_name, f"q{len(refs) + 1}")
+                    ref = Ref(len(refs) + 1, spec, source.alias_or_name, f"scorolink_q{len(refs) + 1}")
                     ref.columns.update(spec.key_fields)
                     refs.append(ref)
                     by_node[id(source)] = ref
