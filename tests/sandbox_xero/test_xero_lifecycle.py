@@ -227,3 +227,25 @@ def test_tracking_categories_and_options(xero, contact_id):
     empty = xero.one("PUT", "/TrackingCategories", "TrackingCategories", json={"Name": "Spare", "Status": "ARCHIVED"})
     assert xero.one("DELETE", f"/TrackingCategories/{empty['TrackingCategoryID']}",
                     "TrackingCategories")["Status"] == "DELETED"
+
+
+def test_period_lock_date(sb, xero, contact_id):
+    old = invoice(xero, contact_id, Date="2026-01-10")
+    draft = invoice(xero, contact_id, "DRAFT", Date="2026-01-12")
+    sb.set_period_lock(xero.tenant, "2026-01-31")
+    org = xero.one("GET", "/Organisation", "Organisations")
+    assert org["PeriodLockDate"] == "/Date(1769817600000+0000)/"
+    locked = "The date 2026-01-10 is on or before the period lock date 2026-01-31; locked periods cannot be changed"
+    assert messages(xero.post(f"/Invoices/{old['InvoiceID']}", json={"Invoices": [{"Reference": "x"}]})) == [locked]
+    assert messages(set_status(xero, old, "VOIDED")) == [locked]
+    r = xero.put("/Payments", json={"Payments": [{"Invoice": {"InvoiceID": old["InvoiceID"]}, "Account": {"Code": "090"},
+                                                  "Date": "2026-01-20", "Amount": 1}]})
+    assert messages(r) == ["The date 2026-01-20 is on or before the period lock date 2026-01-31; locked periods "
+                           "cannot be changed"]
+    # a draft in the locked period may be edited, not approved; new approved documents need a later date
+    assert xero.post(f"/Invoices/{draft['InvoiceID']}", json={"Invoices": [{"Reference": "ok"}]}).status_code == 200
+    assert set_status(xero, draft, "AUTHORISED").status_code == 400
+    assert xero.put("/Invoices", json={"Invoices": [new_invoice(contact_id, Date="2026-01-05")]}).status_code == 400
+    assert xero.put("/Invoices", json={"Invoices": [new_invoice(contact_id, Date="2026-02-01")]}).status_code == 200
+    sb.set_period_lock(xero.tenant, None)
+    assert set_status(xero, draft, "AUTHORISED").status_code == 200

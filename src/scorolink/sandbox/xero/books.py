@@ -107,6 +107,21 @@ class Books:
     def org(self) -> dict:
         return self.rows("Organisation")[0]
 
+    def check_lock(self, day: str) -> None:
+        """Nothing dated on or before the organisation's PeriodLockDate may be approved, changed or paid (A5)."""
+        lock = self.org.get("PeriodLockDate")
+        if lock and day <= lock:
+            raise Invalid(f"The date {day} is on or before the period lock date {lock}; locked periods cannot be "
+                          "changed")
+
+    def set_period_lock(self, day: str | None) -> None:
+        org = dict(self.org)
+        if day:
+            org["PeriodLockDate"] = parse_date(day, "PeriodLockDate")
+        else:
+            org.pop("PeriodLockDate", None)
+        self.store.put(self.tenant, "Organisation", org["OrganisationID"], org)
+
     def next_number(self, name: str, prefix: str) -> str:
         key = f"{self.tenant}:seq:{name}"
         n = int(self.store.meta_get(key) or 0) + 1
@@ -510,6 +525,8 @@ class Books:
                 errors.append("Account code must be specified for every line item on an approved document")
 
     def _finish_doc(self, kind: DocKind, doc: dict, created: bool) -> dict:
+        if doc["Status"] in ("AUTHORISED", "PAID", "VOIDED"):
+            self.check_lock(doc["Date"])
         self.totals(doc)
         if doc["Type"] == kind.types[0] and not doc.get(kind.number_field) and doc["Status"] != "DELETED":
             doc[kind.number_field] = self.next_number(kind.collection, kind.prefix)
@@ -547,6 +564,8 @@ class Books:
             raise Invalid("The document type cannot be changed")
         if status in ("DELETED", "VOIDED"):
             raise Invalid(BAD_STATUS)
+        if status in ("AUTHORISED", "PAID"):
+            self.check_lock(doc["Date"])
         if target != status:
             if target == "PAID":
                 raise Invalid("A document is set to PAID by Xero when it is fully paid; it cannot be set")
@@ -616,6 +635,7 @@ class Books:
             raise Invalid("Amount must be specified for an allocation")
         amount = money(to_decimal(el["Amount"], "Amount"))
         day = parse_date(el["Date"], "Date") if el.get("Date") else self.today()
+        self.check_lock(day)
         errors = []
         if cn["Status"] != "AUTHORISED":
             errors.append("Only approved credit notes can be allocated")
@@ -711,6 +731,7 @@ class Books:
             errors.append("Payment amount exceeds the amount outstanding on this document")
         try:
             day = parse_date(el["Date"], "Date") if el.get("Date") else self.today()
+            self.check_lock(day)
         except Invalid as exc:
             errors += exc.messages
             day = self.today()
@@ -746,6 +767,7 @@ class Books:
         pay = dict(pay)
         if pay["Status"] == "DELETED":
             raise Invalid("This payment has already been deleted")
+        self.check_lock(pay["Date"])
         coll, doc_id = pay["_doc"]
         kind = INVOICE if coll == "Invoices" else CREDIT_NOTE
         doc = dict(self.get(coll, doc_id) or {})

@@ -99,6 +99,14 @@ class XeroSandbox:
         """A token reply without the browser step (connects ``tenants``, default all)."""
         return self.identity.issue_for_tests(scope or ALL_SCOPES, tenants)
 
+    def set_period_lock(self, tenant: str, day: str | None) -> None:
+        """Set (``YYYY-MM-DD``) or clear the organisation's PeriodLockDate."""
+        if tenant not in self._books:
+            raise ValueError(f"unknown tenant {tenant!r}; tenants: {self.tenant_ids}")
+        with self._lock:
+            self._books[tenant].set_period_lock(day)
+            self.store.commit()
+
     def add_custom_connection(self, tenant: str) -> tuple[str, str]:
         if tenant not in self._books:
             raise ValueError(f"unknown tenant {tenant!r}; tenants: {self.tenant_ids}")
