@@ -238,3 +238,15 @@ def test_scopes_read_only_and_missing(sb):
                     ["access_token"])
     assert granular.get("/Invoices").status_code == 200 and granular.get("/Items").status_code == 200
     assert granular.get("/Payments").status_code == 200 and granular.get("/Contacts").status_code == 401
+
+
+def test_granular_scopes_only_when_configured():
+    from scorolink.sandbox.xero import XeroSandboxConfig
+
+    sb = XeroSandbox(XeroSandboxConfig(size=2, granular_scopes_only=True))
+    http = httpx.Client(transport=SyncASGITransport(sb.app), base_url="http://xero.test")
+    r = http.get("/identity/connect/authorize", params={"response_type": "code", "client_id": sb.client_id,
+                                                         "redirect_uri": REDIRECT, "scope": SCOPE, "state": "g"})
+    assert "error=invalid_scope" in r.headers["location"]
+    q = authorize(http, sb, scope="offline_access accounting.invoices accounting.payments accounting.contacts")
+    assert exchange(http, sb, q["code"]).status_code == 200

@@ -219,3 +219,12 @@ def test_reference_data(xero):
     assert {c["Code"] for c in xero.ok("GET", "/Currencies")["Currencies"]} == {"EUR", "USD", "GBP", "SEK"}
     rates = {t["TaxType"]: t for t in xero.ok("GET", "/TaxRates")["TaxRates"]}
     assert rates["OUTPUT"]["TaxComponents"][0]["Rate"] == 24.0
+
+
+def test_items_paged_when_configured():
+    from scorolink.sandbox.xero import RateLimit, XeroSandbox, XeroSandboxConfig
+
+    x = Xero(XeroSandbox(XeroSandboxConfig(size=2, rate_limit=RateLimit.off(), items_paged=True)))
+    body = x.ok("GET", "/Items", params={"page": 2, "pageSize": 5})
+    assert body["pagination"] == {"page": 2, "pageSize": 5, "pageCount": 3, "itemCount": 12}
+    assert len(body["Items"]) == 5

@@ -184,7 +184,7 @@ class Api:
 
                 rows.sort(key=sort_key, reverse=desc)
         extra = None
-        if coll in PAGED:
+        if coll in PAGED or (coll == "Items" and self.cfg.items_paged):
             size = DEFAULT_PAGE_SIZE
             if q.get("pagesize"):
                 try:

@@ -77,6 +77,12 @@ class XeroSandboxConfig:
     # E8: whether POST /Invoices without an InvoiceID updates the ACCREC invoice with the same number. Off
     # (the safest): such a POST is a create and fails with "Invoice # must be unique.".
     post_matches_invoice_number: bool = False
+    # E7: whether Items gained paging. Off, as the reference says (Items return everything).
+    items_paged: bool = False
+    # E11: apps created from 2 March 2026 must use the granular scopes; on, asking for a legacy-only scope
+    # (accounting.transactions, accounting.reports.read) fails with invalid_scope. The error Xero gives is
+    # unknown; off by default so both families work.
+    granular_scopes_only: bool = False
     # Fixed test rates (units of the currency per 1 unit of the base currency) when no CurrencyRate is sent.
     currency_rates: dict[str, float] = field(default_factory=lambda: {
         "USD": 1.08, "EUR": 1.0, "GBP": 0.85, "SEK": 11.2, "NOK": 11.5, "DKK": 7.46, "AUD": 1.65, "NZD": 1.78,

@@ -33,6 +33,8 @@ SCOPES_FOR = {
     "Organisation": ("accounting.settings",),
     "Attachments": ("accounting.attachments",),
 }
+# Scopes that apps created from March 2026 may no longer ask for (replaced by the granular ones, A1).
+LEGACY_ONLY_SCOPES = {"accounting.transactions", "accounting.transactions.read", "accounting.reports.read"}
 CODE_SECONDS = 300
 
 
@@ -131,6 +133,8 @@ class Identity:
         if params.get("response_type") != "code":
             return redirect + sep + urlencode({"error": "unsupported_response_type", **({"state": state} if state else {})})
         scope = " ".join(params.get("scope", "").split())
+        if self.cfg.granular_scopes_only and set(scope.split()) & LEGACY_ONLY_SCOPES:
+            return redirect + sep + urlencode({"error": "invalid_scope", **({"state": state} if state else {})})
         if not scope:
             return redirect + sep + urlencode({"error": "invalid_scope", **({"state": state} if state else {})})
         wanted = params.get("tenant")  # sandbox extension: which tenants the user consents to (default: all)
