@@ -191,3 +191,45 @@ def test_cli_command_serves_and_rejects_bad_options():
     assert bad.returncode == 2 and "--rate-limit: minute must be a whole number or 'off'" in bad.stderr
     bad = subprocess.run([*exe, "sandbox", "xero", "--fault-rate", "3"], capture_output=True, text=True)
     assert bad.returncode == 2 and "--fault-rate must be between 0 and 1" in bad.stderr
+
+
+def test_serve_command_subscribes_a_webhook_url():
+    key: dict[str, str] = {}
+    received: list[dict] = []
+
+    async def hook(request: Request) -> Response:
+        body = await request.body()
+        good = base64.b64encode(hmac.new(key["k"].encode(), body, hashlib.sha256).digest()).decode()
+        if request.headers.get("x-xero-signature") != good:
+            return Response(status_code=401)
+        received.append(json.loads(body))
+        return Response(status_code=200)
+
+    hook_port, port = free_port(), free_port()
+    server = uvicorn.Server(uvicorn.Config(Starlette(routes=[Route("/hook", hook, methods=["POST"])]),
+                                           host="127.0.0.1", port=hook_port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    code = ("from scorolink.sandbox.xero.cli import serve_command; "
+            f"serve_command('127.0.0.1', {port}, None, 2, 4, 1, None, 0.0, 'http://127.0.0.1:{hook_port}/hook')")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        info = json.loads(proc.stdout.readline())
+        key["k"] = info["webhook_key"]
+        itr = json.loads(proc.stderr.readline())
+        assert itr["intent_to_receive"]["passed"] is True
+        origin = info["base_url"].removesuffix("/api.xro/2.0")
+        token = httpx.post(f"{origin}/_sandbox/token", json={}).json()["access_token"]
+        httpx.put(info["base_url"] + "/Contacts", json={"Contacts": [{"Name": "Pushed Ltd"}]},
+                  headers={"Authorization": f"Bearer {token}", "xero-tenant-id": info["tenant_ids"][0],
+                           "Accept": "application/json"}).raise_for_status()
+        deadline = time.monotonic() + 10
+        while not any(p["events"] for p in received) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        events = [e for p in received for e in p["events"]]
+        assert events and events[0]["eventCategory"] == "CONTACT" and events[0]["eventType"] == "CREATE"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        server.should_exit = True
+        thread.join(timeout=5)

@@ -30,7 +30,11 @@ def serve_command(host: str = "127.0.0.1", port: int = 8766, data: str | None = 
     if webhook_url:
         import threading
 
-        threading.Timer(1.0, lambda: sb.register_webhook(webhook_url)).start()
+        def subscribe() -> None:  # once the server listens, so a receiver may call back
+            result = sb.register_webhook(webhook_url)
+            print(json.dumps({"webhook_url": webhook_url, "intent_to_receive": result}), file=sys.stderr, flush=True)
+
+        threading.Timer(1.0, subscribe).start()
     try:
         sb.serve(host=host, port=port, log_level="warning")
     except KeyboardInterrupt:
