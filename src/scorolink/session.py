@@ -19,6 +19,7 @@ from scorolink.connectors.scoro import ScoroConnector
 
 SANDBOX_SEED_ENV = "SCOROLINK_SANDBOX_SEED"
 SANDBOX_SIZE_ENV = "SCOROLINK_SANDBOX_SIZE"
+SANDBOX_DATA_ENV = "SCOROLINK_SANDBOX_DATA"  # a SQLite file: the bundled sandbox keeps its state between runs
 
 
 @dataclass
@@ -59,7 +60,8 @@ def start_bundled_sandbox(seed: int | None = None, size: int | None = None) -> A
     from scorolink.sandbox.scoro import SandboxConfig, ScoroSandbox
 
     return ScoroSandbox(SandboxConfig(seed=seed if seed is not None else int(os.environ.get(SANDBOX_SEED_ENV, 1)),
-                                      size=size if size is not None else int(os.environ.get(SANDBOX_SIZE_ENV, 300))))
+                                      size=size if size is not None else int(os.environ.get(SANDBOX_SIZE_ENV, 300)),
+                                      data=os.environ.get(SANDBOX_DATA_ENV) or None))
 
 
 def open_scoro(flags: dict[str, Any] | None = None, config_file: str | None = None, *,

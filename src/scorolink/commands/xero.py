@@ -19,7 +19,6 @@ import httpx
 import typer
 
 from scorolink import output
-from scorolink.cli import app, emit_json, err
 from scorolink.clients.asgi_bridge import SyncASGITransport
 from scorolink.clients.oauth import TokenStore, XeroOAuth
 from scorolink.clients.xero import XeroClient, XeroSettings, load_xero_settings
@@ -27,7 +26,6 @@ from scorolink.connectors.xero import XeroConnector
 
 xero_app = typer.Typer(help="Connect a Xero organisation and check the connection. Without XERO_CLIENT_ID and "
                             "XERO_CLIENT_SECRET the commands use a bundled Xero sandbox.", no_args_is_help=True)
-app.add_typer(xero_app, name="xero")
 
 SANDBOX_ORIGIN = "http://xero.sandbox"
 SANDBOX_DATA_ENV = "SCOROLINK_XERO_SANDBOX_DATA"
@@ -210,3 +208,10 @@ def tenants_cmd(ctx: typer.Context,
         emit_json(rows)
         return
     output.print_table(rows, title=f"{len(rows)} Xero organisation(s)")
+
+
+# Last, so that command modules importing this one (xero_sync) find everything above defined even
+# when this module is imported before the CLI (the CLI imports every command module as it loads).
+from scorolink.cli import app, emit_json, err  # noqa: E402
+
+app.add_typer(xero_app, name="xero")

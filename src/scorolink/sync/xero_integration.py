@@ -49,17 +49,17 @@ class XeroSyncConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> XeroSyncConfig:
-        """`[xero.sync.<category>]` tables: enabled, direction (to-xero | to-scoro), start_date."""
+        """`[xero_sync.<category>]` tables: enabled, direction (to-xero | to-scoro), start_date."""
         config = cls()
         data = dict(data)
         config.default_sales_account = data.pop("default_sales_account", None)
         tax_map = data.pop("tax_map", {})
         if not isinstance(tax_map, dict):
-            raise ConfigError("[xero.sync.tax_map] must be a table of Scoro VAT code = \"Xero tax type\".")
+            raise ConfigError("[xero_sync.tax_map] must be a table of Scoro VAT code = \"Xero tax type\".")
         config.tax_map = {str(k): str(v) for k, v in tax_map.items()}
         unknown = set(data) - set(ORDER)
         if unknown:
-            raise ConfigError(f"[xero.sync]: unknown categor{'ies' if len(unknown) > 1 else 'y'} "
+            raise ConfigError(f"[xero_sync]: unknown categor{'ies' if len(unknown) > 1 else 'y'} "
                               f"{', '.join(sorted(unknown))}; use {', '.join(ORDER)}.")
         for name, values in data.items():
             settings = config.categories[name]
@@ -75,7 +75,7 @@ def parse_direction(category: str, text: str) -> str:
     wanted = {"to-xero": "a_to_b", "to-scoro": "b_to_a"}.get(text.lower())
     allowed = DIRECTIONS[category]
     if wanted not in allowed:
-        raise ConfigError(f"[xero.sync.{category}] direction {text!r}: use "
+        raise ConfigError(f"[xero_sync.{category}] direction {text!r}: use "
                           f"{' or '.join(NAMES[d] for d in allowed)} (one way at a time, as in Scoro).")
     return wanted
 
@@ -107,3 +107,17 @@ def xero_engine(store: SyncStore, job: str, scoro: Any, xero: Any, config: XeroS
     refs.resolver = StoreResolver(store, job)
     config = config or XeroSyncConfig()
     return SyncEngine(store, job, xero_categories(scoro, xero, refs, config), config.categories)
+
+
+def check_currencies(scoro: Any, xero: Any) -> None:
+    """As in Scoro: the connection cannot be used while a currency Xero uses is not active in Scoro."""
+    used = {str(c["Code"]).upper() for c in xero.read("Currencies") if c.get("Code")}
+    active: set[str] = set()
+    for entity in scoro.read("BusinessEntity"):
+        active |= {str(c).upper() for c in entity.get("ActiveCurrencies") or []}
+        if entity.get("BaseCurrency"):
+            active.add(str(entity["BaseCurrency"]).upper())
+    missing = sorted(used - active)
+    if missing:
+        raise ConfigError(f"Xero uses {', '.join(missing)}, not active in Scoro (active: {', '.join(sorted(active))}). "
+                          "Activate them in Scoro (Settings → Site settings → Currencies) before syncing.")

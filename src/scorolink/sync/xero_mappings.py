@@ -36,6 +36,7 @@ class ScoroCodes:
     def __init__(self, connector: Any) -> None:
         self.connector = connector
         self._tables: dict[str, dict[str, int]] = {}
+        self._codes: dict[str, dict[int, str]] = {}
         self._missed: set[tuple[str, str]] = set()
 
     def find_id(self, obj: str, code: Any) -> int | None:
@@ -64,6 +65,7 @@ class ScoroCodes:
     def forget(self, system: str, obj: str) -> None:
         if system == "scoro":
             self._tables.pop(obj, None)
+            self._codes.pop(obj, None)
             self._missed = {m for m in self._missed if m[0] != obj}
             if obj == "VATCodes":
                 self.__dict__.pop("percents", None)
@@ -77,14 +79,13 @@ class ScoroCodes:
         return self.percents.get(norm(code))
 
     def code_of(self, obj: str, record_id: Any) -> str | None:
+        """The code as Scoro spells it (not the normalised key)."""
         if record_id in (None, "", 0):
             return None
-        for _ in range(2):
-            for code, rid in self._table(obj).items():
-                if rid == record_id:
-                    return code
-            self._table(obj, refresh=True)
-        return None
+        if obj not in self._codes or record_id not in self._codes[obj]:
+            self._codes[obj] = {r["Id"]: r[self.OBJECTS[obj]] for r in self.connector.read(
+                obj, columns=["Id", self.OBJECTS[obj]]) if r.get(self.OBJECTS[obj])}
+        return self._codes[obj].get(record_id)
 
 
 class XeroReference:
@@ -151,7 +152,7 @@ class XeroReference:
             return str(same[0])
         raise Refused(f"VAT code {code!r} ({percent}%) has no Xero tax rate" + (
             f" (several have {percent}%: {', '.join(sorted(same))})" if same else "") +
-            f"; map it in [xero.sync.tax_map] ({code} = \"<Xero tax type>\"), or use the tax rates pulled from Xero")
+            f"; map it (`scorolink xero configure --tax-map {code}=<Xero tax type>`), or use the tax rates pulled from Xero")
 
     def item_id(self, code: Any) -> str | None:
         return None if code in (None, "") else self._get("items", code)

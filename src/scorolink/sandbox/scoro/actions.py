@@ -73,7 +73,7 @@ def company_accounts(api: Api, call: Call) -> dict:
                          "zipcode": "00100" if fi else "10111"}],
             "email": f"office@{account}.example", "website": f"www.{account}.example", "phone": "+372 600 0000",
             "fax": "", "reg_no": f"1{n}000000", "vat_no": f"{'FI' if fi else 'EE'}10{n}000000", "site_version": "sandbox",
-            "base_currency": "EUR", "active_currencies": ["EUR", "USD"], "language": "eng",
+            "base_currency": "EUR", "active_currencies": ["EUR", "USD", "GBP", "SEK"], "language": "eng",
             "active_entities": [{"entity_id": a, "entity_name": account_name(site.name, a)} for a in site.accounts],
         })
     return ok(out)

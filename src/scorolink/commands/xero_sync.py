@@ -1,0 +1,244 @@
+"""`scorolink xero sync | configure | errors`: the Scoro ↔ Xero integration from the command line.
+
+The configuration is the `[xero_sync]` table of scorolink.toml (`configure` writes it); the sync
+state (links, cursors, outbox, errors) lives in the state database (`--state`, default
+`.scorolink/state.db`). Without credentials both sides are the bundled sandboxes, kept on disk
+under `.scorolink/` so that runs build on each other.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from scorolink import output
+from scorolink.cli import emit_json, err
+from scorolink.commands.xero import _open, xero_app
+from scorolink.config import config_path, read_config_file
+from scorolink.errors import ConfigError
+
+DEFAULT_STATE = "sqlite:///.scorolink/state.db"
+SCORO_SANDBOX_DATA = ".scorolink/scoro-sandbox.db"
+JOB = "xero"
+
+
+def _state_url(state: str | None) -> str:
+    url = state or os.environ.get("SCOROLINK_STATE_URL") or DEFAULT_STATE
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    return url
+
+
+def _sync_config(ctx: typer.Context) -> Any:
+    from scorolink.sync.xero_integration import XeroSyncConfig
+
+    data = read_config_file(config_path(getattr(ctx.obj, "config", None))).get("xero_sync", {})
+    return XeroSyncConfig.from_dict(data)
+
+
+def _open_scoro(ctx: typer.Context) -> Any:
+    from scorolink.config import load_scoro_settings
+    from scorolink.session import open_scoro
+
+    if not load_scoro_settings(ctx.obj.flags, ctx.obj.config).configured:
+        os.environ.setdefault("SCOROLINK_SANDBOX_DATA", SCORO_SANDBOX_DATA)
+        Path(SCORO_SANDBOX_DATA).parent.mkdir(parents=True, exist_ok=True)
+        err.print(f"[dim]No Scoro credentials configured: using the bundled Scoro sandbox ({SCORO_SANDBOX_DATA}).[/dim]")
+    return open_scoro(ctx.obj.flags, ctx.obj.config)
+
+
+@xero_app.command("sync")
+def sync_cmd(
+    ctx: typer.Context,
+    category: Annotated[list[str] | None, typer.Option("--category", "-c", help="Only this category (repeatable): "
+                        "tax_rates, accounts, contacts, products, invoices.")] = None,
+    obj: Annotated[str | None, typer.Option("--object", help="One record: CATEGORY:ID for a Scoro id (e.g. "
+                                            "invoices:42) or CATEGORY:xero:ID for a Xero id.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan and show creates, updates, links, conflicts "
+                                          "and ambiguous matches; write nothing.")] = False,
+    state: Annotated[str | None, typer.Option(help="State database URL (default sqlite:///.scorolink/state.db; "
+                                              "postgresql://… at scale).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable result.")] = False,
+) -> None:
+    """Sync Scoro and Xero now: every enabled category in dependency order, one category, or one record."""
+    from scorolink.sync.store import SyncStore
+    from scorolink.sync.xero_integration import ORDER, check_currencies, xero_engine
+
+    config = _sync_config(ctx)
+    for name in category or []:
+        if name not in ORDER:
+            raise ConfigError(f"--category {name!r}: use one of {', '.join(ORDER)}.")
+    record = _parse_object(obj) if obj else None
+    store = SyncStore(_state_url(state))
+    try:
+        with _open_scoro(ctx) as scoro, _open(ctx) as xero:
+            xero_connector = xero.connector
+            check_currencies(scoro.connector, xero_connector)
+            engine = xero_engine(store, JOB, scoro.connector, xero_connector, config)
+            result = engine.run(dry_run=dry_run, only=category or None, record=record)
+    finally:
+        store.close()
+    if as_json:
+        emit_json(result.as_dict())
+    else:
+        _report(result)
+    if result.stopped or result.failed:
+        raise typer.Exit(1)
+
+
+def _parse_object(text: str) -> tuple[str, str, str]:
+    parts = text.split(":")
+    if len(parts) == 2:
+        return parts[0], "a", parts[1]
+    if len(parts) == 3 and parts[1].lower() == "xero":
+        return parts[0], "b", parts[2]
+    raise ConfigError(f"--object {text!r}: write CATEGORY:ID (a Scoro id, e.g. invoices:42) or CATEGORY:xero:ID.")
+
+
+def _report(result: Any) -> None:
+    rows = []
+    for name, plan in result.plans.items():
+        planned = plan.counts()
+        done = result.executed.get(name, {})
+        rows.append({"category": name, "read": f"{plan.read['a']} scoro / {plan.read['b']} xero",
+                     "planned": ", ".join(f"{k} {v}" for k, v in planned.items() if v and k != "unchanged") or "-",
+                     "unchanged": planned.get("unchanged", 0),
+                     "done": ", ".join(f"{k} {v}" for k, v in done.items()) or "-"})
+    title = "Dry run (nothing written)" if result.dry_run else f"Sync run {result.run_id}"
+    output.print_table(rows, title=f"{title} in {result.seconds:.1f} s")
+    if result.dry_run:
+        for name, plan in result.plans.items():
+            for op in plan.ops[:20]:
+                diff = "; ".join(f"{k}: {a!r} → {b!r}" for k, (a, b) in list(op.diff.items())[:4])
+                err.print(escape(f"  {name}: {op.op} on {'Xero' if op.target == 'b' else 'Scoro'} "
+                                 f"{op.target_id or ''} from {op.source_id} {diff}"), highlight=False)
+    issues = [i for p in result.plans.values() for i in p.issues]
+    for issue in issues[:20]:
+        err.print(f"[yellow]{issue.category} {issue.source_id}: {issue.kind}[/yellow] {escape(issue.message)}",
+                  highlight=False)
+    if result.stopped:
+        err.print(f"[red]Stopped:[/red] {escape(result.stopped)}. The rest stays queued for the next run.",
+                  highlight=False)
+    if issues or result.failed:
+        err.print("See `scorolink xero errors` for every record that needs attention.")
+
+
+@xero_app.command("errors")
+def errors_cmd(
+    all_: Annotated[bool, typer.Option("--all", help="Also resolved and dismissed errors.")] = False,
+    dismiss: Annotated[int | None, typer.Option(help="Dismiss error ID: stop retrying that record.")] = None,
+    state: Annotated[str | None, typer.Option(help="State database URL.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Records the sync could not carry, with the system's own message; retried on every run until
+    fixed or dismissed."""
+    from scorolink.sync.store import SyncStore
+
+    store = SyncStore(_state_url(state))
+    try:
+        if dismiss is not None:
+            if not store.dismiss_error(JOB, dismiss):
+                raise ConfigError(f"No error {dismiss} in this sync's state; run `scorolink xero errors` to list them.")
+            err.print(f"Dismissed error {dismiss}: that record is no longer retried.")
+            return
+        rows = store.errors(JOB, include_resolved=all_)
+    finally:
+        store.close()
+    if as_json:
+        emit_json(rows)
+        return
+    output.print_table([{"id": r["id"], "category": r["category"], "record": r["source_id"], "refused by":
+                         "Xero" if r["side"] == "b" else "Scoro", "kind": r["kind"], "message": r["message"],
+                         "attempts": r["attempts"], "resolution": r["resolution"] or ""} for r in rows],
+                       title=f"{len(rows)} record error(s)", max_width=80)
+
+
+@xero_app.command("configure")
+def configure_cmd(
+    ctx: typer.Context,
+    category: Annotated[str | None, typer.Option(help="The category the options below set.")] = None,
+    direction: Annotated[str | None, typer.Option(help="to-xero or to-scoro (one way at a time).")] = None,
+    enable: Annotated[bool | None, typer.Option("--enable/--disable", help="Include the category.")] = None,
+    start_date: Annotated[str | None, typer.Option(help="First sync: records changed on or after YYYY-MM-DD.")] = None,
+    default_sales_account: Annotated[str | None, typer.Option(help="Xero account code for lines whose account "
+                                                              "Xero lacks.")] = None,
+    tax_map: Annotated[list[str] | None, typer.Option(help="SCORO_VAT_CODE=XERO_TAX_TYPE (repeatable).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the effective configuration as JSON.")] = False,
+) -> None:
+    """Show or change the integration's configuration (the [xero_sync] table of scorolink.toml)."""
+    from scorolink.sync.xero_integration import NAMES, ORDER, XeroSyncConfig
+
+    path = config_path(getattr(ctx.obj, "config", None)) or Path("scorolink.toml")
+    data = read_config_file(path if path.exists() else None).get("xero_sync", {})
+    changed = False
+    if category is not None:
+        if category not in ORDER:
+            raise ConfigError(f"--category {category!r}: use one of {', '.join(ORDER)}.")
+        table = dict(data.get(category, {}))
+        for key, value in (("direction", direction), ("enabled", enable), ("start_date", start_date)):
+            if value is not None:
+                table[key] = value
+        data[category] = table
+        changed = True
+    elif direction or enable is not None or start_date:
+        raise ConfigError("--direction, --enable/--disable and --start-date need --category.")
+    if default_sales_account:
+        data["default_sales_account"] = default_sales_account
+        changed = True
+    for item in tax_map or []:
+        code, sep, tax = item.partition("=")
+        if not sep or not code.strip() or not tax.strip():
+            raise ConfigError(f"--tax-map {item!r}: write SCORO_VAT_CODE=XERO_TAX_TYPE, e.g. VAT22=OUTPUT.")
+        data.setdefault("tax_map", {})[code.strip()] = tax.strip()
+        changed = True
+    config = XeroSyncConfig.from_dict(data)  # refuses bad values before anything is written
+    if changed:
+        _write_section(path, data)
+        err.print(escape(f"Saved [xero_sync] in {path}."))
+    effective = {name: {"enabled": s.enabled, "direction": NAMES.get(s.direction, s.direction),
+                        "start_date": s.start_date.isoformat() if s.start_date else None}
+                 for name, s in config.categories.items()}
+    summary = {"categories": effective, "default_sales_account": config.default_sales_account,
+               "tax_map": config.tax_map}
+    if as_json:
+        emit_json(summary)
+    else:
+        output.print_table([{"category": k, **v} for k, v in effective.items()], title="Scoro ↔ Xero sync")
+        err.print(f"default sales account: {config.default_sales_account or '-'}; tax map: "
+                  f"{', '.join(f'{k}={v}' for k, v in config.tax_map.items()) or '-'}", highlight=False)
+
+
+def _write_section(path: Path, data: dict[str, Any]) -> None:
+    """Rewrite the [xero_sync] tables of scorolink.toml, keeping everything else as it was."""
+    kept: list[str] = []
+    skipping = False
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            header = line.strip()
+            if header.startswith("["):
+                skipping = header.strip("[]").split(".")[0].strip() == "xero_sync"
+            if not skipping:
+                kept.append(line)
+    lines = ["[xero_sync]"]
+    lines += [f"{k} = {_toml(v)}" for k, v in data.items() if not isinstance(v, dict)]
+    for name, table in data.items():
+        if isinstance(table, dict):
+            lines += ["", f"[xero_sync.{name}]"] + [f"{_key(k)} = {_toml(v)}" for k, v in table.items()]
+    text = "\n".join(kept).rstrip()
+    path.write_text((text + "\n\n" if text else "") + "\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _key(name: str) -> str:
+    return name if name.replace("_", "").replace("-", "").isalnum() else '"' + name.replace('"', '\\"') + '"'
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'

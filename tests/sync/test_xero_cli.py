@@ -1,0 +1,71 @@
+"""`scorolink xero configure | sync | errors` against the bundled sandboxes, in a fresh folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from scorolink.connectors.base import WriteOp
+from scorolink.errors import ConfigError
+from scorolink.sync.xero_integration import check_currencies
+
+
+def run(*args: str, cwd) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SCORO_", "XERO_", "SCOROLINK_"))}
+    return subprocess.run([sys.executable, "-c", "from scorolink.cli import main; main()", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_connect_configure_sync_and_errors(tmp_path):
+    assert run("xero", "connect", cwd=tmp_path).returncode == 0
+    configured = run("xero", "configure", "--default-sales-account", "200", "--tax-map", "VAT22=OUTPUT",
+                     "--tax-map", "VAT9=OUTPUT2", "--tax-map", "VAT0=NONE", "--category", "products",
+                     "--disable", "--json", cwd=tmp_path)
+    assert configured.returncode == 0, configured.stderr
+    assert json.loads(configured.stdout)["categories"]["products"]["enabled"] is False
+    assert "[xero_sync.tax_map]" in (tmp_path / "scorolink.toml").read_text()
+    preview = run("xero", "sync", "--dry-run", "--json", cwd=tmp_path)
+    planned = json.loads(preview.stdout)
+    assert planned["dry_run"] and planned["categories"]["contacts"]["ops"]
+    first = run("xero", "sync", "--json", cwd=tmp_path)
+    result = json.loads(first.stdout)
+    assert result["categories"]["contacts"]["executed"]["created"] > 0
+    # the sandbox's invoices naming a deleted product are refused: exit 1, listed by `errors`
+    assert first.returncode == 1
+    errors = json.loads(run("xero", "errors", "--json", cwd=tmp_path).stdout)
+    assert errors and all("no Scoro product" in e["message"] for e in errors)
+    dismissed = run("xero", "errors", "--dismiss", str(errors[0]["id"]), cwd=tmp_path)
+    assert dismissed.returncode == 0, dismissed.stderr
+    again = json.loads(run("xero", "sync", "--json", cwd=tmp_path).stdout)
+    assert all(not c["executed"].get("created") for c in again["categories"].values())
+    left = json.loads(run("xero", "errors", "--json", cwd=tmp_path).stdout)
+    assert len(left) == len(errors) - 1
+
+
+def test_bad_configuration_is_refused_with_the_fix(tmp_path):
+    bad = run("xero", "configure", "--category", "tax_rates", "--direction", "to-xero", cwd=tmp_path)
+    assert bad.returncode == 2 and "use to-scoro" in bad.stderr
+    assert not (tmp_path / "scorolink.toml").exists()
+    wrong = run("xero", "sync", "--object", "invoices", cwd=tmp_path)
+    assert wrong.returncode == 2 and "CATEGORY:ID" in wrong.stderr
+
+
+def test_a_currency_xero_uses_must_be_active_in_scoro(connector):
+    from scorolink.connectors.xero import XeroConnector
+    from tests.xero.conftest import make_client, make_sandbox
+
+    xsb = make_sandbox()
+    xc = XeroConnector(make_client(xsb))
+    try:
+        check_currencies(connector, xc)  # the sandboxes agree
+        [added] = list(xc.write("Currencies", [WriteOp("insert", {"Code": "NOK"})]))
+        assert added.ok, added.error
+        with pytest.raises(ConfigError, match="Xero uses NOK, not active in Scoro"):
+            check_currencies(connector, xc)
+    finally:
+        xc.close()
+        xsb.close()
