@@ -249,3 +249,16 @@ def test_period_lock_date(sb, xero, contact_id):
     assert xero.put("/Invoices", json={"Invoices": [new_invoice(contact_id, Date="2026-02-01")]}).status_code == 200
     sb.set_period_lock(xero.tenant, None)
     assert set_status(xero, draft, "AUTHORISED").status_code == 200
+
+
+def test_a_paid_document_echoed_back_whole_is_not_an_edit(xero, contact_id):
+    """An SDK sends unchanged fields in its own forms (/Date(ms)/, floats, totals): only real changes count."""
+    inv = invoice(xero, contact_id)
+    pay(xero, inv, 100)
+    paid = xero.one("GET", f"/Invoices/{inv['InvoiceID']}", "Invoices")
+    echo = {k: v for k, v in paid.items() if k not in ("Payments",)}
+    echo["Reference"] = "changed"
+    r = xero.post(f"/Invoices/{inv['InvoiceID']}", json={"Invoices": [echo]})
+    assert r.status_code == 200 and r.json()["Invoices"][0]["Reference"] == "changed"
+    echo["Date"] = "/Date(1767225600000+0000)/"      # 2026-01-01: a real change of a locked field
+    assert messages(xero.post(f"/Invoices/{inv['InvoiceID']}", json={"Invoices": [echo]})) == [LOCKED]

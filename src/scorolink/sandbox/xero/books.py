@@ -34,6 +34,11 @@ CONTACT_FIELDS = ("ContactNumber", "AccountNumber", "Name", "FirstName", "LastNa
                   "TaxNumber", "AccountsReceivableTaxType", "AccountsPayableTaxType", "Addresses", "Phones",
                   "ContactPersons", "DefaultCurrency", "PaymentTerms", "SalesDefaultAccountCode",
                   "PurchasesDefaultAccountCode", "Website", "BankAccountDetails", "ContactStatus")
+DATE_FIELDS = ("Date", "DueDate", "ExpectedPaymentDate", "PlannedPaymentDate")
+# The document fields a client can write; read-only ones it echoes back (totals, Has*, …) are ignored.
+DOC_WRITABLE = {"Type", "Contact", "Date", "DueDate", "LineAmountTypes", "CurrencyCode", "CurrencyRate", "Reference",
+                "Url", "BrandingThemeID", "SentToContact", "ExpectedPaymentDate", "PlannedPaymentDate",
+                "InvoiceNumber", "CreditNoteNumber", "Status", "LineItems"}
 # Edits a document with payments or allocations still takes (A5, secondary notes).
 PAID_EDITABLE = {"Reference", "DueDate", "InvoiceNumber", "CreditNoteNumber", "Contact", "Url", "SentToContact",
                  "ExpectedPaymentDate", "PlannedPaymentDate", "LineItems", "Status"}
@@ -69,6 +74,27 @@ def _d(value: Any) -> Decimal:
 
 def _f(value: Decimal) -> float:
     return float(value)
+
+
+def _same(key: str, new: Any, old: Any) -> bool:
+    """Whether a submitted value equals the stored one, whatever form the client wrote it in (an SDK echoes
+    unchanged fields: dates as /Date(ms)/, numbers as floats, the contact as an object)."""
+    if new is None:
+        return True
+    if key in DATE_FIELDS:
+        try:
+            return parse_date(new, key) == old
+        except Invalid:
+            return False
+    if key in ("Quantity", "UnitAmount", "DiscountRate", "CurrencyRate"):
+        try:
+            return old is not None and Decimal(str(new)) == Decimal(str(old))
+        except ArithmeticError:
+            return False
+    if key == "Contact":
+        return isinstance(new, dict) and (not new.get("ContactID") or
+                                          str(new["ContactID"]).lower() == (old or {}).get("ContactID"))
+    return bool(new == old)
 
 
 class Books:
@@ -584,8 +610,8 @@ class Books:
             doc["Status"] = target
             return self.save(kind.collection, doc[kind.id_field], doc, created=False)
         if self._has_money(kind, doc):
-            blocked = [k for k in el if k not in PAID_EDITABLE and k not in (kind.id_field, "Type") and
-                       not k.startswith("Has") and el[k] != doc.get(k)]
+            blocked = [k for k in el if k in DOC_WRITABLE and k not in PAID_EDITABLE and
+                       not _same(k, el[k], doc.get(k))]
             if blocked or not self._only_paid_line_edits(doc, el.get("LineItems")):
                 raise Invalid(PAID_LOCK)
         if el.get("Contact") is not None:
@@ -610,12 +636,9 @@ class Books:
             cur = old.get(str(li.get("LineItemID") or "").lower()) if isinstance(li, dict) else None
             if cur is None:
                 return False
-            for k in ("Quantity", "UnitAmount", "TaxType", "DiscountRate", "ItemCode"):
-                if k in li and li[k] is not None and str(_d(li[k]) if k in ("Quantity", "UnitAmount", "DiscountRate")
-                                                         else li[k]) != str(_d(cur.get(k)) if k in
-                                                                            ("Quantity", "UnitAmount", "DiscountRate")
-                                                                            else cur.get(k)):
-                    return False
+            if any(li.get(k) is not None and not _same(k, li[k], cur.get(k))
+                   for k in ("Quantity", "UnitAmount", "TaxType", "DiscountRate", "ItemCode")):
+                return False
         return True
 
     # -- allocations --------------------------------------------------------------------------------------
