@@ -228,3 +228,13 @@ def test_items_paged_when_configured():
     body = x.ok("GET", "/Items", params={"page": 2, "pageSize": 5})
     assert body["pagination"] == {"page": 2, "pageSize": 5, "pageCount": 3, "itemCount": 12}
     assert len(body["Items"]) == 5
+
+
+def test_size_zero_is_an_empty_organisation():
+    from scorolink.sandbox.xero import RateLimit, XeroSandbox, XeroSandboxConfig
+
+    x = Xero(XeroSandbox(XeroSandboxConfig(size=0, rate_limit=RateLimit.off())))
+    for coll in ("Contacts", "Items", "Invoices", "CreditNotes", "Payments"):
+        assert x.ok("GET", f"/{coll}", params={"includeArchived": "true"})[coll] == []
+    assert x.ok("GET", "/Accounts")["Accounts"] and x.ok("GET", "/TaxRates")["TaxRates"]
+    assert len(x.ok("GET", "/TrackingCategories")["TrackingCategories"]) == 2

@@ -123,6 +123,8 @@ def _populate(b: Books, p: dict, rng: random.Random, size: int, start_ts: float,
     dept = b.upsert_tracking_category({"Name": "Department"}, create_only=True)
     for name in ("Consulting", "Design", "Development"):
         b.upsert_option(dept["TrackingCategoryID"], {"Name": name})
+    if size == 0:  # an empty organisation: settings only (no items, contacts or documents)
+        return
     for code, name, price in SERVICES:
         b.upsert_item({"Code": code, "Name": name, "Description": name,
                        "SalesDetails": {"UnitPrice": price, "AccountCode": "200", "TaxType": sales_tax},
