@@ -18,7 +18,9 @@ the state.
 Records come from a pool of 1,000 distinct generated records, copied with a new Id, so generating
 them costs little (measured on its own and reported) and never holds all records in memory.
 Every (object, size, destination) runs in its own process so `ru_maxrss` is that run's peak;
-`base_mb` is the process before the load (interpreter, imports, record pool).
+`base_mb` is the process before the load (interpreter, imports, record pool). Besides wall time,
+each run reports its process's CPU time and the load average when it ended: on a shared machine
+the per-CPU-second figures are the steadier ones (for PostgreSQL they leave out the server's work).
 
 Targets (issue): >= 100k flat rows/s and >= 50k parent rows/s with nesting into SQLite on 2 cores;
 peak <= 200 MB for 1M records. `--profile` prints where the time goes (cProfile, top functions).
@@ -169,12 +171,14 @@ def measure(kind: str, n: int, url: str, batch_size: int, profile: bool = False)
     connector = FakeConnector(n, base)
     profiler = cProfile.Profile() if profile else None
     started = time.perf_counter()
+    cpu_started = _cpu_seconds()
     if profiler:
         profiler.enable()
     summary = replicate(connector, url, ReplicateOptions(objects=[name], workers=1, batch_size=batch_size))  # type: ignore[arg-type]
     if profiler:
         profiler.disable()
     seconds = time.perf_counter() - started
+    cpu = _cpu_seconds() - cpu_started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result = summary.objects[name]
     counts = table_rows(url, [t.name for t in build_tables([spec])])
@@ -185,7 +189,9 @@ def measure(kind: str, n: int, url: str, batch_size: int, profile: bool = False)
         "written": result.rows, "rows_all_tables": rows, "child_rows": rows - counts[name],
         "seconds": round(seconds, 2), "generate_seconds": round(gen_seconds, 2),
         "records_per_s": round(n / seconds), "records_per_s_loader_only": round(n / loader_seconds),
-        "rows_per_s": round(rows / seconds), "base_mb": round(base_mb, 1), "peak_rss_mb": round(peak_mb, 1),
+        "rows_per_s": round(rows / seconds), "cpu_seconds": round(cpu, 2),
+        "records_per_cpu_s": round(n / max(cpu, 1e-9)), "rows_per_cpu_s": round(rows / max(cpu, 1e-9)),
+        "load_average": os.getloadavg()[0], "base_mb": round(base_mb, 1), "peak_rss_mb": round(peak_mb, 1),
         "error": result.error,
     }
     if profiler:
@@ -195,6 +201,13 @@ def measure(kind: str, n: int, url: str, batch_size: int, profile: bool = False)
         stats.sort_stats("cumulative").print_stats(22)
         out["profile"] = buf.getvalue()
     return out
+
+
+def _cpu_seconds() -> float:
+    """This process's CPU time (user + system): on a machine shared with other work, wall time
+    measures the neighbours too; CPU time does not (though it leaves out a database server's)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 # -- destinations -------------------------------------------------------------------------------------
@@ -300,7 +313,8 @@ def main() -> None:
     table = Table(title=f"loader throughput, API stubbed, {args.batch_size} records per transaction "
                         "(targets: flat >= 100k rows/s, parent >= 50k rows/s into SQLite; peak <= 200 MB at 1M)")
     shown = ["kind", "object", "destination", "records", "written", "child_rows", "seconds", "generate_seconds",
-             "records_per_s", "records_per_s_loader_only", "rows_per_s", "base_mb", "peak_rss_mb", "error"]
+             "records_per_s", "records_per_s_loader_only", "rows_per_s", "cpu_seconds", "records_per_cpu_s",
+             "rows_per_cpu_s", "load_average", "base_mb", "peak_rss_mb", "error"]
     for c in shown:
         table.add_column(c.replace("_per_s", "/s").replace("_seconds", " s").replace("_", " "))
     for r in results:

@@ -1,7 +1,8 @@
 """Replication requests against the sandbox: a full run, then an incremental run with no changes,
 per object against the theoretical minimum.
 
-    .venv/bin/python bench/replicate_requests.py [--sizes 130,250,1000] [--comments 300] [--loopback] [--json]
+    .venv/bin/python bench/replicate_requests.py [--sizes 130,250,1000] [--comments 300] [--recent K]
+        [--loopback] [--json]
 
 Each size n gets a fresh sandbox whose list objects (Invoices, Projects, TimeEntries, Tasks,
 Products) hold exactly n live records, plus `--comments` comments spread over the commentable
@@ -13,7 +14,10 @@ Comment objects are listed per parent record: their minimum is the parent's key 
 (parents // 100 + 1) plus one request per parent, whatever the number of comments.
 
 The incremental run reads `cursor >= last cursor - overlap` (one hour): its minimum is
-read // p + 1 for what that window returns. Objects whose cursor the API cannot filter
+read // p + 1 for what that window returns. Scoro filters `modified_date` by calendar day, so the
+window reaches back to the start of the day before: `--recent K` edits K records of each list
+object just before the first run (as a busy account does during a day), and the unchanged second
+run then reads those K again, K // p + 1 requests. Objects whose cursor the API cannot filter
 (TimeEntries: modified_date is not a filter) are read in full again.
 """
 
@@ -31,6 +35,7 @@ from rich.table import Table
 
 from scorolink.clients.asgi_bridge import SyncASGITransport
 from scorolink.clients.scoro import ScoroClient
+from scorolink.connectors.base import WriteOp
 from scorolink.connectors.scoro import ScoroConnector
 from scorolink.replicate.destination import open_destination
 from scorolink.replicate.engine import ReplicateOptions, ReplicationSummary, replicate
@@ -60,7 +65,20 @@ def live_rows(url: str, table: str) -> int:
         dest.close()
 
 
-def run_size(n: int, comments: int, loopback: bool, workers: int) -> list[dict[str, Any]]:
+def edit_recent(connector: ScoroConnector, k: int) -> None:
+    """Change the description of k records of each list object: modified today, as in a busy account.
+    TimeEntries is left alone: it has no filterable cursor and is read in full on every run anyway."""
+    for name, _ in LISTS:
+        if name == "TimeEntries":
+            continue
+        keys = [r["Id"] for r in connector.read(name, columns=["Id"], limit=k)]
+        results = connector.write(name, [WriteOp("update", {"Id": i, "Description": f"edited {i}"}) for i in keys])
+        failed = [r for r in results if not r.ok]
+        if failed:
+            raise RuntimeError(f"{name}: could not edit {len(failed)} records: {failed[0]}")
+
+
+def run_size(n: int, comments: int, loopback: bool, workers: int, recent: int = 0) -> list[dict[str, Any]]:
     sb = ScoroSandbox(SandboxConfig(seed=7, size=300))
     site = sb.default["site"]
     for _, module in LISTS:
@@ -86,6 +104,8 @@ def run_size(n: int, comments: int, loopback: bool, workers: int) -> list[dict[s
         try:
             with make() as client:
                 connector = ScoroConnector(client)
+                if recent:
+                    edit_recent(connector, recent)
                 sb.reset_stats()
                 full, full_s = one_run(connector)
                 full_server = sb.stats()["requests"]["total"]
@@ -141,13 +161,15 @@ def main() -> None:
     parser.add_argument("--sizes", default="130,250,1000",
                         help="records per list object, comma-separated (include multiples of 25 and 100)")
     parser.add_argument("--comments", type=int, default=300, help="comments in the sandbox, spread over parents")
+    parser.add_argument("--recent", type=int, default=0,
+                        help="edit this many records of each list object just before the first run")
     parser.add_argument("--workers", type=int, default=ReplicateOptions().workers)
     parser.add_argument("--loopback", action="store_true", help="serve the sandbox over HTTP on 127.0.0.1")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     results: list[dict[str, Any]] = []
     for n in (int(s) for s in args.sizes.split(",")):
-        results += run_size(n, args.comments, args.loopback, args.workers)
+        results += run_size(n, args.comments, args.loopback, args.workers, args.recent)
     if args.json:
         print(json.dumps(results, indent=2))
         return
