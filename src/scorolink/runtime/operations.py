@@ -90,6 +90,7 @@ def replicate_options(params: dict[str, Any]) -> Any:
     nested, naming = params.get("nested", "separate"), params.get("naming", "pascal")
     if nested not in NESTED_MODES or naming not in NAMINGS:
         raise ConfigError(f"Replicate: nested must be one of {NESTED_MODES} and naming one of {NAMINGS}.")
+    _no_password(params.get("to"))
     objects = params.get("objects")
     if isinstance(objects, str):
         objects = [o.strip() for o in objects.split(",") if o.strip()]
@@ -99,6 +100,15 @@ def replicate_options(params: dict[str, Any]) -> Any:
         workers=int(params.get("workers", 4)), account=params.get("account"),
         mirror=MirrorOptions(nested=nested, naming=naming, include_binary=bool(params.get("include_binary", False)),
                              foreign_keys=bool(params.get("foreign_keys", False))))
+
+
+def _no_password(url: Any) -> None:
+    """Job settings are stored in the state database: a password in a URL would sit there in plaintext."""
+    from urllib.parse import urlsplit
+
+    if isinstance(url, str) and "://" in url and urlsplit(url).password:
+        raise ConfigError("The destination URL carries a password, which would be stored in the state database: "
+                          "remove it from the URL and give it through PGPASSWORD or ~/.pgpass instead.")
 
 
 @register("replicate", check=replicate_options)
