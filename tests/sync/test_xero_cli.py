@@ -22,7 +22,8 @@ def run(*args: str, cwd) -> subprocess.CompletedProcess:
 
 def test_connect_configure_sync_and_errors(tmp_path):
     assert run("xero", "connect", cwd=tmp_path).returncode == 0
-    configured = run("xero", "configure", "--default-sales-account", "200", "--tax-map", "VAT22=OUTPUT",
+    configured = run("xero", "configure", "--default-sales-account", "200", "--default-expense-account", "400",
+                     "--tax-map", "VAT22=OUTPUT",
                      "--tax-map", "VAT9=OUTPUT2", "--tax-map", "VAT0=NONE", "--category", "products",
                      "--disable", "--json", cwd=tmp_path)
     assert configured.returncode == 0, configured.stderr

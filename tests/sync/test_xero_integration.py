@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from decimal import Decimal
 
 import pytest
 
@@ -15,7 +16,8 @@ from tests.conftest import endpoint_counts as scoro_counts
 from tests.xero.conftest import endpoint_counts as xero_counts
 from tests.xero.conftest import make_client, make_sandbox
 
-SETTINGS = {"default_sales_account": "200", "tax_map": {"VAT22": "OUTPUT", "VAT9": "OUTPUT2", "VAT0": "NONE"}}
+SETTINGS = {"default_sales_account": "200", "default_expense_account": "400",
+            "tax_map": {"VAT22": "OUTPUT", "VAT9": "OUTPUT2", "VAT0": "NONE"}}
 
 
 def config(**categories) -> XeroSyncConfig:
@@ -114,7 +116,8 @@ def test_an_invoice_edit_travels_until_a_payment_is_attached(connector, sandbox,
 
 def test_to_scoro_only_approved_sales_invoices_arrive_with_their_contacts(connector, store, xero):
     xsb, xc = xero
-    cfg = config(invoices={"direction": "to-scoro"}, products={"enabled": False}, contacts={"enabled": False})
+    cfg = config(invoices={"direction": "to-scoro"}, products={"enabled": False}, contacts={"enabled": False},
+                 bills={"enabled": False}, receipts={"enabled": False})
     result = xero_engine(store, "xero", connector, xc, cfg).run()
     approved = {i["InvoiceNumber"] for i in xc.read("Invoices", [Condition("Type", "=", "ACCREC")])
                 if i["Status"] in ("AUTHORISED", "PAID")}
@@ -132,7 +135,7 @@ def test_to_scoro_only_approved_sales_invoices_arrive_with_their_contacts(connec
 def test_contacts_of_pushed_invoices_come_along_when_the_category_is_off(connector, store, xero):
     xsb, xc = xero
     before = {c["Name"] for c in xc.read("Contacts")}
-    xero_engine(store, "xero", connector, xc, config(contacts={"enabled": False})).run()
+    xero_engine(store, "xero", connector, xc, config(contacts={"enabled": False}, bills={"enabled": False})).run()
     added = {c["Name"] for c in xc.read("Contacts")} - before
     invoice_contacts = {str(i["CompanyId"] or i["PersonId"]) for i in connector.read(
         "Invoices", columns=["CompanyId", "PersonId"])}
@@ -192,3 +195,47 @@ def test_faults_and_rate_limits_are_survived(connector, sandbox, tmp_path):
         store.close()
         client.close()
         xsb.close()
+
+
+def test_bills_go_to_xero_awaiting_payment_and_approved_bills_come_back(connector, store, xero):
+    xsb, xc = xero
+    xero_engine(store, "xero", connector, xc, config()).run()
+    pushed = store.links("xero", "bills")
+    assert len(pushed) > 0
+    for link in pushed.by["a"].values():
+        [copy] = xc.read("Invoices", [Condition("InvoiceID", "=", link.b_id)])
+        assert (copy["Type"], copy["Status"]) == ("ACCPAY", "AUTHORISED")
+    other_store = SyncStore(str(store.state.url).replace("state.db", "pull.db"))
+    try:
+        pulled = xero_engine(other_store, "xero", connector, xc, config(
+            bills={"direction": "to-scoro"}, invoices={"enabled": False}, receipts={"enabled": False},
+            contacts={"enabled": False}, products={"enabled": False})).run()
+        approved = {i["InvoiceID"] for i in xc.read("Invoices", [Condition("Type", "=", "ACCPAY")])
+                    if i["Status"] in ("AUTHORISED", "PAID")}
+        linked = set(other_store.links("xero", "bills").by["b"])
+        assert linked and linked <= approved
+        assert pulled.executed["bills"].get("created", 0) + pulled.executed["bills"].get("linked", 0) == len(linked)
+    finally:
+        other_store.close()
+
+
+def test_a_payment_in_xero_arrives_in_scoro_as_a_receipt_once(connector, sandbox, store, xero):
+    xsb, xc = xero
+    xero_engine(store, "xero", connector, xc, config()).run()
+    link = next(link for link in store.links("xero", "invoices").by["a"].values())
+    [copy] = xc.read("Invoices", [Condition("InvoiceID", "=", link.b_id)])
+    if copy["Status"] == "DRAFT":
+        list(xc.write("Invoices", [WriteOp("update", {"InvoiceID": link.b_id, "Status": "AUTHORISED"})]))
+        [copy] = xc.read("Invoices", [Condition("InvoiceID", "=", link.b_id)])
+    [payment] = list(xc.write("Payments", [WriteOp("insert", {
+        "Invoice": {"InvoiceID": link.b_id}, "Account": {"Code": "090"}, "Date": copy["Date"], "Amount": "10.00"})]))
+    assert payment.ok, payment.error
+    xsb.advance_clock(5)
+    result = xero_engine(store, "xero", connector, xc, config()).run()
+    assert result.executed["receipts"] == {"created": 1}
+    receipt_id = store.counterpart("xero", "receipts", "b", payment.record["PaymentID"])
+    [receipt] = connector.read("ReceiptGroups", [Condition("Id", "=", int(receipt_id))])
+    assert receipt["Sum"] == Decimal("10.00") and receipt["Receipts"][0]["InvoiceId"] == int(link.a_id)
+    sandbox.reset_stats()
+    again = xero_engine(store, "xero", connector, xc, config()).run()
+    assert again.executed.get("receipts", {}) == {} and scoro_writes(sandbox) == 0

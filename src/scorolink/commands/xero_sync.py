@@ -55,7 +55,7 @@ def _open_scoro(ctx: typer.Context) -> Any:
 def sync_cmd(
     ctx: typer.Context,
     category: Annotated[list[str] | None, typer.Option("--category", "-c", help="Only this category (repeatable): "
-                        "tax_rates, accounts, contacts, products, invoices.")] = None,
+                        "tax_rates, accounts, contacts, products, invoices, bills, receipts.")] = None,
     obj: Annotated[str | None, typer.Option("--object", help="One record: CATEGORY:ID for a Scoro id (e.g. "
                                             "invoices:42) or CATEGORY:xero:ID for a Xero id.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan and show creates, updates, links, conflicts "
@@ -164,8 +164,9 @@ def configure_cmd(
     direction: Annotated[str | None, typer.Option(help="to-xero or to-scoro (one way at a time).")] = None,
     enable: Annotated[bool | None, typer.Option("--enable/--disable", help="Include the category.")] = None,
     start_date: Annotated[str | None, typer.Option(help="First sync: records changed on or after YYYY-MM-DD.")] = None,
-    default_sales_account: Annotated[str | None, typer.Option(help="Xero account code for lines whose account "
-                                                              "Xero lacks.")] = None,
+    default_sales_account: Annotated[str | None, typer.Option(help="Xero account code for invoice lines whose "
+                                                              "account Xero lacks.")] = None,
+    default_expense_account: Annotated[str | None, typer.Option(help="The same for bill lines.")] = None,
     tax_map: Annotated[list[str] | None, typer.Option(help="SCORO_VAT_CODE=XERO_TAX_TYPE (repeatable).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the effective configuration as JSON.")] = False,
 ) -> None:
@@ -186,9 +187,11 @@ def configure_cmd(
         changed = True
     elif direction or enable is not None or start_date:
         raise ConfigError("--direction, --enable/--disable and --start-date need --category.")
-    if default_sales_account:
-        data["default_sales_account"] = default_sales_account
-        changed = True
+    for key, value in (("default_sales_account", default_sales_account),
+                       ("default_expense_account", default_expense_account)):
+        if value:
+            data[key] = value
+            changed = True
     for item in tax_map or []:
         code, sep, tax = item.partition("=")
         if not sep or not code.strip() or not tax.strip():
@@ -203,12 +206,13 @@ def configure_cmd(
                         "start_date": s.start_date.isoformat() if s.start_date else None}
                  for name, s in config.categories.items()}
     summary = {"categories": effective, "default_sales_account": config.default_sales_account,
-               "tax_map": config.tax_map}
+               "default_expense_account": config.default_expense_account, "tax_map": config.tax_map}
     if as_json:
         emit_json(summary)
     else:
         output.print_table([{"category": k, **v} for k, v in effective.items()], title="Scoro ↔ Xero sync")
-        err.print(f"default sales account: {config.default_sales_account or '-'}; tax map: "
+        err.print(f"default sales account: {config.default_sales_account or '-'}; default expense account: "
+                  f"{config.default_expense_account or '-'}; tax map: "
                   f"{', '.join(f'{k}={v}' for k, v in config.tax_map.items()) or '-'}", highlight=False)
 
 

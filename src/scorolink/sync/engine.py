@@ -114,29 +114,37 @@ class SyncEngine:
         self.store.set_run(run_id, state=state, finished_at=now(), stats=_stats(result), message=result.stopped)
         return result
 
-    def _need(self, category: str, side: str, record_id: str) -> None:
+    def _need(self, category: str, side: str, record_id: str) -> bool:
+        """Bring a record another one needs, if this category may carry it that way: categories that
+        follow documents (contacts, products) always; the others only when enabled in that direction."""
+        settings = self.settings.get(category)
+        if settings is None or not (settings.as_dependency or settings.enabled and side in settings.sources()):
+            return False
         ids = self._wanted.setdefault(category, {}).setdefault(side, [])
         if record_id not in ids:
             ids.append(record_id)
+        return True
 
     def _settle_needs(self, planner: Planner, executor: Executor | None, result: SyncResult) -> None:
-        """Plan (and execute) the records asked for by other records, until nothing new is asked."""
+        """Plan the records asked for by other records until nothing new is asked, then execute them."""
+        touched: set[str] = set()
         while True:
             pending = {c: {s: [i for i in ids if i not in self._planned.get(c, {}).get(s, set())]
                            for s, ids in sides.items()} for c, sides in self._wanted.items()}
             pending = {c: {s: ids for s, ids in sides.items() if ids} for c, sides in pending.items()}
             pending = {c: sides for c, sides in pending.items() if sides}
             if not pending:
-                return
-            for name in self.order:  # dependencies of dependencies first
-                if name not in pending:
-                    continue
-                for side, ids in pending[name].items():
-                    self._planned.setdefault(name, {}).setdefault(side, set()).update(ids)
-                self._merge(result, planner.plan(name, only=pending[name]))
-                if executor is not None:
-                    self._execute(executor, result, name)
                 break
+            for name in self.order:
+                if name in pending:
+                    for side, ids in pending[name].items():
+                        self._planned.setdefault(name, {}).setdefault(side, set()).update(ids)
+                    self._merge(result, planner.plan(name, only=pending[name]))
+                    touched.add(name)
+        # everything asked for is planned: execute in dependency order (contacts before documents)
+        for name in self.order:
+            if name in touched and executor is not None:
+                self._execute(executor, result, name)
 
     def _merge(self, result: SyncResult, plan: CategoryPlan) -> None:
         if plan.category in result.plans:
@@ -145,6 +153,7 @@ class SyncEngine:
             known.ops += [o for o in plan.ops if (o.target, o.source_id) not in seen]
             known.issues += plan.issues
             known.unchanged += plan.unchanged
+            known.out_of_scope += plan.out_of_scope
             for side, n in plan.read.items():
                 known.read[side] += n
         else:

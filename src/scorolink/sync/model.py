@@ -191,6 +191,7 @@ class CategoryPlan:
     ops: list[PlannedOp] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     unchanged: int = 0
+    out_of_scope: int = 0  # records that refer to what the sync does not carry
     read: dict[str, int] = field(default_factory=lambda: {"a": 0, "b": 0})
     cursor: dict[str, datetime | None] = field(default_factory=dict)  # new cursor per source side
 
@@ -202,4 +203,6 @@ class CategoryPlan:
         for issue in self.issues:
             out[issue.kind] = out.get(issue.kind, 0) + 1
         out["unchanged"] = self.unchanged
+        if self.out_of_scope:
+            out["out_of_scope"] = self.out_of_scope
         return out

@@ -46,6 +46,8 @@ class CategorySettings:
     delete: str = "ignore"  # ignore | propagate
     start_date: date | None = None  # first sync: records modified on or after this date
     overlap_seconds: float = 300.0
+    # while disabled, may a record another one needs still be brought (a document's contact: yes)
+    as_dependency: bool = True
 
     def sources(self) -> list[str]:
         return {"a_to_b": ["a"], "b_to_a": ["b"], "both": ["a", "b"]}[self.direction]
@@ -54,7 +56,7 @@ class CategorySettings:
 class Planner:
     def __init__(self, store: SyncStore, job: str, categories: dict[str, Category],
                  settings: dict[str, CategorySettings], resolver: Resolver,
-                 request_dependency: Callable[[str, str, str], None]) -> None:
+                 request_dependency: Callable[[str, str, str], bool]) -> None:
         self.store = store
         self.job = job
         self.categories = categories
@@ -234,8 +236,11 @@ class Planner:
             if exc.needs is None:
                 plan.issues.append(Issue(plan.category, op.target, op.source_id, "deferred", str(exc), op=op.op))
                 return
-            for needs in category.dependencies(op.target, op.shared) or [exc.needs]:
-                self.request_dependency(*needs)
+            refused = [needs for needs in category.dependencies(op.target, op.shared) or [exc.needs]
+                       if not self.request_dependency(*needs)]
+            if refused:  # it refers to what this sync does not carry (a payment on a Xero-only invoice)
+                plan.out_of_scope += 1
+                return
         except Refused as exc:
             plan.issues.append(Issue(plan.category, op.target, op.source_id, exc.kind, str(exc), op=op.op,
                                      target_id=op.target_id))

@@ -14,7 +14,7 @@ from sqlalchemy import and_, func, insert, select, update
 
 from scorolink.runtime.store import StateStore
 from scorolink.sync import tables as t
-from scorolink.sync.model import PlannedOp, other
+from scorolink.sync.model import PlannedOp, other, shared_value
 
 
 def now() -> datetime:
@@ -149,8 +149,8 @@ class SyncStore:
             for op in ops:
                 key = op.idem_key(job)
                 seq += 1
-                payload = op.payload if op.op != "link" else {"target_version": op.target_version,
-                                                               "target_hash": op.target_hash}
+                payload = shared_value(op.payload) if op.op != "link" else {"target_version": op.target_version,
+                                                                            "target_hash": op.target_hash}
                 existing = conn.execute(select(t.outbox.c.id, t.outbox.c.state).where(
                     t.outbox.c.idem_key == key)).first()
                 if existing is not None:
@@ -195,10 +195,11 @@ class SyncStore:
             if existing is None:
                 conn.execute(insert(t.errors).values(
                     job=job, category=category, side=side, source_id=source_id, target_id=target_id, op=op,
-                    kind=kind, message=message, payload=payload, first_seen=now(), last_seen=now(), attempts=1))
+                    kind=kind, message=message, payload=shared_value(payload), first_seen=now(), last_seen=now(),
+                    attempts=1))
             elif existing.resolution != "dismissed":
                 conn.execute(update(t.errors).where(t.errors.c.id == existing.id).values(
-                    kind=kind, message=message, payload=payload, target_id=target_id, last_seen=now(),
+                    kind=kind, message=message, payload=shared_value(payload), target_id=target_id, last_seen=now(),
                     attempts=t.errors.c.attempts + 1, resolved_at=None, resolution=None))
 
     def resolve_errors(self, job: str, category: str, source_side: str, source_id: str) -> None:

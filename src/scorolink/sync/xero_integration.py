@@ -20,31 +20,38 @@ from scorolink.sync.sides import Refs, ScoroSide, XeroSide
 from scorolink.sync.store import SyncStore
 from scorolink.sync.xero_contacts import contacts_mapping
 from scorolink.sync.xero_mappings import (
-    INVOICE_COLUMNS,
-    XERO_SALES,
+    DOCUMENT_COLUMNS,
     ScoroCodes,
     XeroReference,
     accounts,
     code_keys,
     document_keys,
-    invoices,
+    documents,
     products,
+    receipt_keys,
+    receipts,
     tax_rates,
+    xero_type,
 )
 
-ORDER = ("tax_rates", "accounts", "contacts", "products", "invoices")
+ORDER = ("tax_rates", "accounts", "contacts", "products", "invoices", "bills", "receipts")
 DIRECTIONS = {  # what Scoro's Xero integration allows per category; the first is the default
     "tax_rates": ("b_to_a",), "accounts": ("b_to_a",), "contacts": ("a_to_b", "b_to_a"),
-    "products": ("a_to_b", "b_to_a"), "invoices": ("a_to_b", "b_to_a"),
+    "products": ("a_to_b", "b_to_a"), "invoices": ("a_to_b", "b_to_a"), "bills": ("a_to_b", "b_to_a"),
+    "receipts": ("b_to_a",),
 }
 NAMES = {"a_to_b": "to-xero", "b_to_a": "to-scoro"}
+# Categories whose records come along with the documents that use them, even when switched off
+# (Scoro: "contacts are always synchronized if they are linked to an invoice"; products likewise).
+FOLLOW = {"contacts", "products"}
 
 
 @dataclass
 class XeroSyncConfig:
     categories: dict[str, CategorySettings] = field(default_factory=lambda: {
-        name: CategorySettings(direction=DIRECTIONS[name][0]) for name in ORDER})
+        name: CategorySettings(direction=DIRECTIONS[name][0], as_dependency=name in FOLLOW) for name in ORDER})
     default_sales_account: str | None = None  # Xero account code for lines whose Scoro account Xero lacks
+    default_expense_account: str | None = None  # the same for bills
     tax_map: dict[str, str] = field(default_factory=dict)  # Scoro VAT code -> Xero tax type
 
     @classmethod
@@ -53,6 +60,7 @@ class XeroSyncConfig:
         config = cls()
         data = dict(data)
         config.default_sales_account = data.pop("default_sales_account", None)
+        config.default_expense_account = data.pop("default_expense_account", None)
         tax_map = data.pop("tax_map", {})
         if not isinstance(tax_map, dict):
             raise ConfigError("[xero_sync.tax_map] must be a table of Scoro VAT code = \"Xero tax type\".")
@@ -82,12 +90,14 @@ def parse_direction(category: str, text: str) -> str:
 
 def xero_categories(scoro: Any, xero: Any, refs: Refs, config: XeroSyncConfig) -> list[PairedCategory]:
     codes = ScoroCodes(scoro)
-    xero_ref = XeroReference(xero, config.default_sales_account, config.tax_map)
+    xero_ref = XeroReference(xero, config.default_sales_account, config.tax_map, config.default_expense_account)
     refs.listeners += [codes.forget, xero_ref.forget]
     tax_a, tax_b = tax_rates(codes)
     acc_a, acc_b = accounts()
     prod_a, prod_b = products(codes, xero_ref)
-    inv_a, inv_b = invoices(codes, xero_ref)
+    inv_a, inv_b = documents("sales", codes, xero_ref)
+    bill_a, bill_b = documents("purchase", codes, xero_ref)
+    rec_a, rec_b = receipts(scoro)
     return [
         PairedCategory("tax_rates", ScoroSide(scoro, "VATCodes", tax_a, refs), XeroSide(xero, "TaxRates", "TaxType",
                                                                                          tax_b, refs), code_keys),
@@ -97,8 +107,13 @@ def xero_categories(scoro: Any, xero: Any, refs: Refs, config: XeroSyncConfig) -
                        contact_keys, compatible=contacts_compatible),
         PairedCategory("products", ScoroSide(scoro, "Products", prod_a, refs),
                        XeroSide(xero, "Items", "ItemID", prod_b, refs), code_keys),
-        PairedCategory("invoices", ScoroSide(scoro, "Invoices", inv_a, refs, columns=INVOICE_COLUMNS),
-                       XeroSide(xero, "Invoices", "InvoiceID", inv_b, refs, where=list(XERO_SALES)), document_keys),
+        PairedCategory("invoices", ScoroSide(scoro, "Invoices", inv_a, refs, columns=DOCUMENT_COLUMNS),
+                       XeroSide(xero, "Invoices", "InvoiceID", inv_b, refs, where=xero_type("sales")), document_keys),
+        PairedCategory("bills", ScoroSide(scoro, "Bills", bill_a, refs, columns=DOCUMENT_COLUMNS),
+                       XeroSide(xero, "Invoices", "InvoiceID", bill_b, refs, where=xero_type("purchase")),
+                       document_keys),
+        PairedCategory("receipts", ScoroSide(scoro, "ReceiptGroups", rec_a, refs),
+                       XeroSide(xero, "Payments", "PaymentID", rec_b, refs), receipt_keys),
     ]
 
 

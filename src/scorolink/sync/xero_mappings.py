@@ -5,8 +5,9 @@ which the reference-data categories make equal on both sides):
 - tax_rates: code, name, percent — pulled from Xero, managed there;
 - accounts: code, name, sales, purchases, active — pulled from Xero, managed there;
 - products: code, name, description, sales_price, purchase_price, sales_account, tax_code;
-- invoices: number, contact, date, due_date, currency, status (draft | authorised), reference,
-  lines [description, quantity, unit_price, discount, item_code, account_code, tax_code].
+- invoices and bills: number, contact, date, due_date, currency, status (draft | authorised),
+  reference, lines [description, quantity, unit_price, discount, item_code, account_code, tax_code];
+- receipts: date, amount, reference, kind (invoices | bills), document.
 """
 
 from __future__ import annotations
@@ -93,9 +94,10 @@ class XeroReference:
     read once and re-read on a miss, so shared codes from Scoro are checked before a write."""
 
     def __init__(self, connector: Any, default_sales_account: str | None = None,
-                 tax_map: dict[str, str] | None = None) -> None:
+                 tax_map: dict[str, str] | None = None, default_expense_account: str | None = None) -> None:
         self.connector = connector
         self.default_sales_account = default_sales_account
+        self.default_expense_account = default_expense_account
         self.tax_map = {norm(k): v for k, v in (tax_map or {}).items()}  # Scoro VAT code -> Xero TaxType
         self._cache: dict[str, dict[str, Any]] = {}
         self._missed: set[tuple[str, str]] = set()
@@ -127,14 +129,14 @@ class XeroReference:
             found = self._table(name, refresh=True).get(key)
         return found
 
-    def account(self, code: Any) -> str | None:
-        """A Scoro account code Xero knows, else the configured default sales account, else none
-        (Xero then takes the item's own account)."""
+    def account(self, code: Any, *, purchase: bool = False) -> str | None:
+        """A Scoro account code Xero knows, else the configured default sales (or expense) account,
+        else none (Xero then takes the item's own account)."""
         if code not in (None, ""):
             found = self._get("accounts", code)
             if found:
                 return str(found)
-        return self.default_sales_account
+        return self.default_expense_account if purchase else self.default_sales_account
 
     def tax_type(self, code: Any, percent: Decimal | None) -> str | None:
         """Xero's tax type for a Scoro VAT code: the same code (pulled from Xero), else the one sales
@@ -260,21 +262,33 @@ def products(codes: ScoroCodes, xero_ref: XeroReference) -> tuple[Mapping, Mappi
     return scoro, xero
 
 
-# -- invoices -----------------------------------------------------------------------------------
-INVOICE_COLUMNS = ["Id", "DocumentNumber", "CompanyId", "PersonId", "Date", "Deadline", "Currency", "IsSent",
-                   "Status", "Description", "Lines", "UpdatedDate", "IsDeleted"]
+# -- documents: sales invoices and bills ----------------------------------------------------------
+DOCUMENT_COLUMNS = ["Id", "DocumentNumber", "CompanyId", "PersonId", "Date", "Deadline", "Currency", "IsSent",
+                    "Status", "Description", "Lines", "UpdatedDate", "IsDeleted"]
+KINDS = {  # Scoro object, Xero Type, how a Scoro document's status maps
+    "sales": ("Invoices", "ACCREC"),
+    "purchase": ("Bills", "ACCPAY"),
+}
 
 
-def invoices(codes: ScoroCodes, xero_ref: XeroReference) -> tuple[Mapping, Mapping]:
+def documents(kind: str, codes: ScoroCodes, xero_ref: XeroReference) -> tuple[Mapping, Mapping]:
+    """Sales invoices (Scoro Invoices ↔ Xero ACCREC) or bills (Scoro Bills ↔ Xero ACCPAY).
+
+    Scoro → Xero: an invoice not marked Sent goes as a draft, a sent one awaits payment; bills
+    always await payment. Xero → Scoro: only approved documents (AUTHORISED or PAID)."""
+    _obj, xero_type = KINDS[kind]
+
     def scoro_in(r: Record, refs: Refs) -> dict[str, Any]:
         contact = r.get("CompanyId") or r.get("PersonId")
+        approved = bool(r.get("IsSent")) or kind == "purchase"
         return {
             "number": r.get("DocumentNumber"), "contact": refs.shared("contacts", "a", contact),
             "date": r.get("Date"), "due_date": r.get("Deadline"), "currency": r.get("Currency"),
-            "status": "authorised" if r.get("IsSent") else "draft", "reference": r.get("Description") or None,
+            "status": "authorised" if approved else "draft", "reference": r.get("Description") or None,
             "lines": [{"description": line.get("Comment") or line.get("ProductName") or "",
                        "quantity": _dec(line.get("Amount")), "unit_price": _dec(line.get("Price")),
-                       "discount": _dec(line.get("Discount")) or None, "item_code": line.get("ProductCode") or None,
+                       "discount": _dec(line.get("Discount")) or None,
+                       "item_code": line.get("ProductCode") or codes.code_of("Products", line.get("ProductId")),
                        "account_code": line.get("FinanceAccountSymbol") or None,
                        "tax_code": line.get("VatCode") or None} for line in r.get("Lines") or []],
         }
@@ -325,7 +339,7 @@ def invoices(codes: ScoroCodes, xero_ref: XeroReference) -> tuple[Mapping, Mappi
     def xero_out(s: dict[str, Any], refs: Refs, current: Record | None) -> Record:
         contact = refs.on("contacts", "b", s.get("contact"))
         if not s.get("lines"):
-            raise Refused("an invoice without lines cannot be sent to Xero")
+            raise Refused("a document without lines cannot be sent to Xero")
         items = []
         for line in s["lines"]:
             item: Record = {"Description": line.get("description") or line.get("item_code") or "-",
@@ -341,30 +355,77 @@ def invoices(codes: ScoroCodes, xero_ref: XeroReference) -> tuple[Mapping, Mappi
                         raise Refused(f"line item {code!r} is no Scoro product (deleted since?); fix the line")
                     refs.need(f"needs product {code} in Xero first", ("products", "a", str(product)))
                 item["ItemCode"] = code
-            account = xero_ref.account(line.get("account_code"))
+            account = xero_ref.account(line.get("account_code"), purchase=kind == "purchase")
             if account:
                 item["AccountCode"] = account
             tax = xero_ref.tax_type(line.get("tax_code"), codes.vat_percent(line.get("tax_code")))
             if tax:
                 item["TaxType"] = tax
             items.append(item)
-        record: Record = {"Type": "ACCREC", "InvoiceNumber": s.get("number"), "Contact": {"ContactID": contact},
+        status = "AUTHORISED" if s.get("status") == "authorised" else "DRAFT"
+        if current and str(current.get("Status") or "").upper() == "AUTHORISED":
+            status = "AUTHORISED"  # an approved document never goes back to draft
+        record: Record = {"Type": xero_type, "InvoiceNumber": s.get("number"), "Contact": {"ContactID": contact},
                           "Date": s.get("date"), "DueDate": s.get("due_date") or s.get("date"),
                           "CurrencyCode": s.get("currency"), "Reference": s.get("reference") or "",
-                          "Status": "AUTHORISED" if s.get("status") == "authorised" else "DRAFT",
-                          "LineAmountTypes": "Exclusive", "LineItems": items}
-        if current and str(current.get("Status") or "").upper() == "AUTHORISED" and record["Status"] == "DRAFT":
-            record["Status"] = "AUTHORISED"  # an approved invoice never goes back to draft
+                          "Status": status, "LineAmountTypes": "Exclusive", "LineItems": items}
         return {k: v for k, v in record.items() if v is not None}
 
     xero = Mapping(
         to_shared=xero_in, from_shared=xero_out, find_by=("InvoiceNumber", "number"),
-        # Xero → Scoro carries only approved sales documents
         in_scope=lambda r: str(r.get("Status") or "").upper() in ("AUTHORISED", "PAID"),
         deleted=lambda r: str(r.get("Status") or "").upper() in ("DELETED", "VOIDED"),
         gate=lambda r: f"{r.get('Status')} in Xero with payments: not changed from Scoro" if (
             str(r.get("Status") or "").upper() in PAID_OR_CLOSED or (_dec(r.get("AmountPaid")) or 0) > 0) else None)
     return scoro, xero
+
+
+# -- receipts: Xero payments → Scoro receipts ---------------------------------------------------
+def receipts(scoro_connector: Any) -> tuple[Mapping, Mapping]:
+    """Payments on invoices and bills, pulled from Xero (Scoro's integration moves receipts only
+    that way). A receipt refers to its document through the invoices or bills links."""
+
+    def xero_in(r: Record, refs: Refs) -> dict[str, Any]:
+        document = r.get("Invoice") or {}
+        category = "bills" if str(document.get("Type") or "").upper() == "ACCPAY" else "invoices"
+        return {"date": r.get("Date"), "amount": _dec(r.get("Amount")), "reference": r.get("Reference") or None,
+                "kind": category, "document": refs.shared(category, "b", document.get("InvoiceID"))}
+
+    def scoro_in(r: Record, refs: Refs) -> dict[str, Any]:
+        line = (r.get("Receipts") or [{}])[0]
+        category = "bills" if str(r.get("SalesDocType") or "").lower() == "bills" else "invoices"
+        return {"date": r.get("Date"), "amount": _dec(r.get("Sum")), "reference": None, "kind": category,
+                "document": refs.shared(category, "a", line.get("InvoiceId"))}
+
+    def scoro_out(s: dict[str, Any], refs: Refs, _current: Record | None) -> Record:
+        category = s.get("kind") or "invoices"
+        document = refs.on(category, "a", s.get("document"))
+        if document is None:
+            raise Refused("a payment that is not on an invoice or bill is not a Scoro receipt")
+        obj = KINDS["purchase" if category == "bills" else "sales"][0]
+        found = list(scoro_connector.read(obj, [Condition("Id", "=", int(document))],
+                                          columns=["Id", "CompanyId", "PersonId", "Currency"]))
+        if not found:
+            raise Refused(f"the {obj[:-1].lower()} {document} this payment is for is gone from Scoro")
+        doc = found[0]
+        return {"Date": s.get("date"), "Sum": s.get("amount"), "Currency": doc.get("Currency"),
+                "ContactId": doc.get("CompanyId") or doc.get("PersonId"), "SalesDocType": category,
+                "Receipts": [{"Date": s.get("date"), "InvoiceId": int(document), "Sum": s.get("amount"),
+                              "SalesDocType": category}]}
+
+    scoro = Mapping(to_shared=scoro_in, from_shared=scoro_out)
+    xero = Mapping(to_shared=xero_in, from_shared=_managed_in_xero("payments"),
+                   in_scope=lambda r: bool((r.get("Invoice") or {}).get("InvoiceID"))
+                   and str(r.get("Status") or "AUTHORISED").upper() == "AUTHORISED",
+                   deleted=lambda r: str(r.get("Status") or "").upper() == "DELETED")
+    return scoro, xero
+
+
+def receipt_keys(shared: dict[str, Any]) -> list[str]:
+    """Receipts match by document, date and amount (one payment per document per day and sum)."""
+    if not shared.get("document"):
+        return []
+    return [f"receipt:{shared['document']}|{shared.get('date')}|{shared.get('amount')}"]
 
 
 def document_keys(shared: dict[str, Any]) -> list[str]:
@@ -374,4 +435,5 @@ def document_keys(shared: dict[str, Any]) -> list[str]:
     return [f"doc:{norm(shared['number'])}|{shared['contact']}"]
 
 
-XERO_SALES = [Condition("Type", "=", "ACCREC")]
+def xero_type(kind: str) -> list[Condition]:
+    return [Condition("Type", "=", KINDS[kind][1])]
