@@ -20,6 +20,7 @@ import typer
 
 from scorolink import output
 from scorolink.clients.asgi_bridge import SyncASGITransport
+from scorolink.clients.errors import AuthenticationFailed
 from scorolink.clients.oauth import TokenStore, XeroOAuth
 from scorolink.clients.xero import XeroClient, XeroSettings, load_xero_settings
 from scorolink.connectors.xero import XeroConnector
@@ -113,15 +114,15 @@ def sandbox_browser(session: XeroSession) -> Any:
         answer = session.oauth.http.get(url, follow_redirects=False)
         location = answer.headers.get("location")
         if answer.status_code not in (302, 303) or not location:
-            raise typer.BadParameter(f"the sandbox's authorize page answered {answer.status_code}")
+            raise AuthenticationFailed(f"the sandbox's authorize page answered HTTP {answer.status_code}",
+                                       messages=[answer.text[:200]] if answer.text else [])
         httpx.get(location, timeout=10)  # a real request to the loopback callback server
 
     return visit
 
 
 def _open(ctx: typer.Context) -> XeroSession:
-    state = ctx.obj
-    session = open_xero(getattr(state, "flags_xero", None), getattr(state, "config", None))
+    session = open_xero(None, getattr(ctx.obj, "config", None))
     if session.sandbox is not None:
         err.print("[dim]No Xero app configured (XERO_CLIENT_ID and XERO_CLIENT_SECRET): using the bundled Xero "
                   f"sandbox ({os.environ.get(SANDBOX_DATA_ENV) or DEFAULT_SANDBOX_DATA}).[/dim]")
