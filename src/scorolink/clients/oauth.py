@@ -158,6 +158,9 @@ class TokenStore:
         self.path = Path(path)
         self.key_file = Path(key_file) if key_file else self.path.parent / "secret.key"
         self._lock = threading.RLock()
+        # Every API call asks for the token: decrypt again only when the file changed (another process
+        # may have rotated it).
+        self._cache: tuple[tuple[int, int, int, str], TokenSet] | None = None
 
     def _fernet(self) -> Any:
         from cryptography.fernet import Fernet
@@ -167,8 +170,13 @@ class TokenStore:
     def load(self) -> TokenSet | None:
         from cryptography.fernet import InvalidToken
 
-        if not self.path.exists():
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
             return None
+        stamp = (st.st_ino, st.st_mtime_ns, st.st_size, os.environ.get(SECRET_KEY_ENV, ""))
+        if self._cache is not None and self._cache[0] == stamp:
+            return replace(self._cache[1])
         try:
             plain = self._fernet().decrypt(self.path.read_bytes())
         except InvalidToken as exc:
@@ -178,7 +186,9 @@ class TokenStore:
             ) from exc
         data = json.loads(plain)
         known = set(TokenSet.__dataclass_fields__)
-        return TokenSet(**{k: v for k, v in data.items() if k in known})
+        tokens = TokenSet(**{k: v for k, v in data.items() if k in known})
+        self._cache = (stamp, replace(tokens))
+        return tokens
 
     def save(self, tokens: TokenSet) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -203,6 +213,7 @@ class TokenStore:
                 os.close(dir_fd)
 
     def clear(self) -> None:
+        self._cache = None
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
 
