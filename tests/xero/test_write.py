@@ -319,3 +319,39 @@ def test_caller_keys_make_a_rerun_replay(xsb, xconn):
     assert first[0].record["InvoiceID"] == second[0].record["InvoiceID"]
     assert len(list(xconn.read("Invoices", [Condition("Reference", "=", "rerun")]))) == 1
     assert xsb.stats()["idempotent_replays"] == 1
+
+
+def test_every_write_carries_an_idempotency_key_kept_across_retries(xsb):
+    import httpx
+
+    from scorolink.clients.asgi_bridge import SyncASGITransport
+    from scorolink.clients.xero import XeroClient
+    from scorolink.connectors.xero import XeroConnector
+    from tests.xero.conftest import SandboxSleep, make_oauth, xero_settings
+
+    seen: list[tuple[str, str | None]] = []
+    inner = SyncASGITransport(xsb.app)
+
+    class Spy(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            if "/api.xro/" in request.url.path:
+                seen.append((request.method, request.headers.get("idempotency-key")))
+            return inner.handle_request(request)
+
+    settings = xero_settings(xsb)
+    sleep = SandboxSleep(xsb)
+    conn = XeroConnector(XeroClient(settings, make_oauth(xsb, settings, Spy()), transport=Spy(), sleep=sleep,
+                                    clock=sleep.now))
+    xsb.inject("http_503")
+    list(conn.write("Contacts", [WriteOp("insert", {"Name": f"Keyed {i}"}) for i in range(3)]))
+    list(conn.write("Items", [WriteOp("insert", {"Code": "K-1", "Name": "Keyed item"})]))
+    writes = [(m, k) for m, k in seen if m in ("PUT", "POST")]
+    assert len(writes) == 3 and all(k and len(k) <= 128 for _, k in writes)
+    assert writes[0][1] == writes[1][1]  # the retry after the 503 reused its key
+    assert writes[2][1] != writes[0][1]
+
+
+def test_a_key_reused_for_a_different_request_is_reported_per_op(xsb, xconn):
+    list(xconn.write("Contacts", [WriteOp("insert", {"Name": "First body"})], idempotency_key="same"))
+    results = list(xconn.write("Contacts", [WriteOp("insert", {"Name": "Other body"})], idempotency_key="same"))
+    assert not results[0].ok and "different request" in results[0].error
