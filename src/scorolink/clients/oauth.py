@@ -487,8 +487,7 @@ class XeroOAuth:
         return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
 
     def refresh_tenants(self) -> TokenSet:
-        with self.store.locked():
-            tokens = self.tokens()
+        """List the connections again and keep them (and a still-connected default tenant) in the store."""
         tenants = self.connections()
         with self.store.locked():
             tokens = self.tokens()
