@@ -265,6 +265,7 @@ def _celery_app(ctx: typer.Context, state: str | None, broker: str | None) -> tu
     except ImportError as exc:
         raise ConfigError("Celery is not installed: pip install 'scorolink[celery]'.") from exc
     store, settings = _open(ctx, state, broker=broker)
+    store.dispose()  # no state-database connections inherited by forked pool processes
     return create_app(settings, ctx.find_root().obj.config), settings
 
 
