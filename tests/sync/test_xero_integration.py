@@ -239,3 +239,31 @@ def test_a_payment_in_xero_arrives_in_scoro_as_a_receipt_once(connector, sandbox
     sandbox.reset_stats()
     again = xero_engine(store, "xero", connector, xc, config()).run()
     assert again.executed.get("receipts", {}) == {} and scoro_writes(sandbox) == 0
+
+
+def test_a_tracking_category_links_accounting_objects_and_travels_on_lines(connector, store, xero):
+    xsb, xc = xero
+    region = next(c for c in xc.read("TrackingCategories") if c["Name"] == "Region")
+    [added] = list(xc.write("TrackingOptions", [WriteOp("insert", {
+        "TrackingCategoryID": region["TrackingCategoryID"], "Name": "Marketing"})]))
+    assert added.ok, added.error
+    cfg = config(tracking_category="Region", bills={"enabled": False}, receipts={"enabled": False})
+    first = xero_engine(store, "xero", connector, xc, cfg).run()
+    # "Marketing" exists in Scoro: linked; the others cannot be created through Scoro's API: reported
+    marketing = next(r for r in connector.read("AccountingObjects") if r["Name"] == "Marketing")
+    assert store.counterpart("xero", "tracking", "a", str(marketing["Id"])) == added.record["TrackingOptionID"]
+    reported = [i.message for i in first.plans["tracking"].issues]
+    assert len(reported) == 3 and all("add" in m and "in Scoro" in m for m in reported)
+    # a Scoro invoice line tagged Marketing carries the option to Xero
+    link = next(iter(store.links("xero", "invoices").by["a"].values()))
+    [invoice] = connector.read("Invoices", [Condition("Id", "=", int(link.a_id))], columns=["Id", "Lines"])
+    lines = [{"Id": line["Id"], "FinanceObjectId": marketing["Id"]} for line in invoice["Lines"]]
+    [updated] = list(connector.write("Invoices", [WriteOp("update", {"Id": int(link.a_id), "Lines": lines})]))
+    assert updated.ok, updated.error
+    xsb.advance_clock(5)
+    result = xero_engine(store, "xero", connector, xc, cfg).run()
+    assert result.executed["invoices"].get("updated") == 1, store.errors("xero")
+    [copy] = xc.read("Invoices", [Condition("InvoiceID", "=", link.b_id)])
+    assert all(item["Tracking"] and item["Tracking"][0]["Option"] == "Marketing" for item in copy["LineItems"])
+    with pytest.raises(Exception, match="not a Xero tracking category"):
+        xero_engine(store, "xero", connector, xc, config(tracking_category="Regoin")).run()

@@ -55,7 +55,7 @@ def _open_scoro(ctx: typer.Context) -> Any:
 def sync_cmd(
     ctx: typer.Context,
     category: Annotated[list[str] | None, typer.Option("--category", "-c", help="Only this category (repeatable): "
-                        "tax_rates, accounts, contacts, products, invoices, bills, receipts.")] = None,
+                        "tax_rates, accounts, tracking, contacts, products, invoices, bills, receipts.")] = None,
     obj: Annotated[str | None, typer.Option("--object", help="One record: CATEGORY:ID for a Scoro id (e.g. "
                                             "invoices:42) or CATEGORY:xero:ID for a Xero id.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan and show creates, updates, links, conflicts "
@@ -167,6 +167,8 @@ def configure_cmd(
     default_sales_account: Annotated[str | None, typer.Option(help="Xero account code for invoice lines whose "
                                                               "account Xero lacks.")] = None,
     default_expense_account: Annotated[str | None, typer.Option(help="The same for bill lines.")] = None,
+    tracking_category: Annotated[str | None, typer.Option(help="The Xero tracking category whose options are "
+                                                          "Scoro's accounting objects.")] = None,
     tax_map: Annotated[list[str] | None, typer.Option(help="SCORO_VAT_CODE=XERO_TAX_TYPE (repeatable).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the effective configuration as JSON.")] = False,
 ) -> None:
@@ -188,7 +190,7 @@ def configure_cmd(
     elif direction or enable is not None or start_date:
         raise ConfigError("--direction, --enable/--disable and --start-date need --category.")
     for key, value in (("default_sales_account", default_sales_account),
-                       ("default_expense_account", default_expense_account)):
+                       ("default_expense_account", default_expense_account), ("tracking_category", tracking_category)):
         if value:
             data[key] = value
             changed = True
@@ -206,7 +208,8 @@ def configure_cmd(
                         "start_date": s.start_date.isoformat() if s.start_date else None}
                  for name, s in config.categories.items()}
     summary = {"categories": effective, "default_sales_account": config.default_sales_account,
-               "default_expense_account": config.default_expense_account, "tax_map": config.tax_map}
+               "default_expense_account": config.default_expense_account,
+               "tracking_category": config.tracking_category, "tax_map": config.tax_map}
     if as_json:
         emit_json(summary)
     else:

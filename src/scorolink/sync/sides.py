@@ -101,11 +101,12 @@ class ScoroSide:
     refs: Refs
     columns: list[str] | None = None
     key: str = "Id"
-    cursor: str = "UpdatedDate"
+    cursor: str | None = "UpdatedDate"  # None: the object has no change time; read in full and diffed
 
     def read(self, since: datetime | None) -> Iterator[SideRecord]:
-        where = [Condition(self.cursor, ">=", since)] if since is not None else []
-        for record in self.connector.read(self.object, where, columns=self.columns, include_deleted=since is not None):
+        incremental = since is not None and self.cursor is not None
+        where = [Condition(self.cursor, ">=", since)] if incremental and self.cursor else []
+        for record in self.connector.read(self.object, where, columns=self.columns, include_deleted=incremental):
             if self.mapping.in_scope(record) or self.mapping.deleted(record):
                 yield self.side_record(record)
 
@@ -117,7 +118,7 @@ class ScoroSide:
             self.object, [Condition(self.key, "in", wanted)], columns=self.columns)]
 
     def side_record(self, record: Record) -> SideRecord:
-        modified = record.get(self.cursor)
+        modified = record.get(self.cursor) if self.cursor else None
         return SideRecord(str(record[self.key]), self.mapping.to_shared(record, self.refs),
                           version=modified.isoformat() if isinstance(modified, datetime) else None,
                           modified=modified if isinstance(modified, datetime) else None,
@@ -163,10 +164,11 @@ class XeroSide:
     mapping: Mapping
     refs: Refs
     where: list[Condition] = field(default_factory=list)  # e.g. Type == ACCREC
-    cursor: str = "UpdatedDateUTC"
+    cursor: str | None = "UpdatedDateUTC"  # None: no change time; read in full and diffed
     fixed: dict[str, Any] = field(default_factory=dict)  # values every written record carries
 
     def read(self, since: datetime | None) -> Iterator[SideRecord]:
+        since = since if self.cursor else None
         for record in self.connector.read(self.object, self.where, modified_since=since,
                                           include_archived=since is not None):
             if self.mapping.in_scope(record) or self.mapping.deleted(record):
@@ -179,7 +181,7 @@ class XeroSide:
         return [self.side_record(r) for r in found]
 
     def side_record(self, record: Record) -> SideRecord:
-        modified = record.get(self.cursor)
+        modified = record.get(self.cursor) if self.cursor else None
         return SideRecord(str(record.get(self.key)), self.mapping.to_shared(record, self.refs),
                           version=modified.isoformat() if isinstance(modified, datetime) else None,
                           modified=modified if isinstance(modified, datetime) else None,

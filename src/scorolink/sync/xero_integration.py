@@ -31,12 +31,14 @@ from scorolink.sync.xero_mappings import (
     receipt_keys,
     receipts,
     tax_rates,
+    tracking,
+    tracking_keys,
     xero_type,
 )
 
-ORDER = ("tax_rates", "accounts", "contacts", "products", "invoices", "bills", "receipts")
+ORDER = ("tax_rates", "accounts", "tracking", "contacts", "products", "invoices", "bills", "receipts")
 DIRECTIONS = {  # what Scoro's Xero integration allows per category; the first is the default
-    "tax_rates": ("b_to_a",), "accounts": ("b_to_a",), "contacts": ("a_to_b", "b_to_a"),
+    "tax_rates": ("b_to_a",), "accounts": ("b_to_a",), "tracking": ("b_to_a",), "contacts": ("a_to_b", "b_to_a"),
     "products": ("a_to_b", "b_to_a"), "invoices": ("a_to_b", "b_to_a"), "bills": ("a_to_b", "b_to_a"),
     "receipts": ("b_to_a",),
 }
@@ -49,10 +51,12 @@ FOLLOW = {"contacts", "products"}
 @dataclass
 class XeroSyncConfig:
     categories: dict[str, CategorySettings] = field(default_factory=lambda: {
-        name: CategorySettings(direction=DIRECTIONS[name][0], as_dependency=name in FOLLOW) for name in ORDER})
+        name: CategorySettings(direction=DIRECTIONS[name][0], as_dependency=name in FOLLOW, enabled=name != "tracking")
+        for name in ORDER})
     default_sales_account: str | None = None  # Xero account code for lines whose Scoro account Xero lacks
     default_expense_account: str | None = None  # the same for bills
     tax_map: dict[str, str] = field(default_factory=dict)  # Scoro VAT code -> Xero tax type
+    tracking_category: str | None = None  # the one Xero tracking category whose options become accounting objects
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> XeroSyncConfig:
@@ -61,6 +65,7 @@ class XeroSyncConfig:
         data = dict(data)
         config.default_sales_account = data.pop("default_sales_account", None)
         config.default_expense_account = data.pop("default_expense_account", None)
+        config.tracking_category = data.pop("tracking_category", None)
         tax_map = data.pop("tax_map", {})
         if not isinstance(tax_map, dict):
             raise ConfigError("[xero_sync.tax_map] must be a table of Scoro VAT code = \"Xero tax type\".")
@@ -76,6 +81,9 @@ class XeroSyncConfig:
                 settings.direction = parse_direction(name, str(values["direction"]))
             if values.get("start_date"):
                 settings.start_date = date.fromisoformat(str(values["start_date"]))
+        # tracking runs once a category is chosen (as in Scoro), unless switched off explicitly
+        config.categories["tracking"].enabled = bool(config.tracking_category) and bool(
+            data.get("tracking", {}).get("enabled", True))
         return config
 
 
@@ -95,14 +103,18 @@ def xero_categories(scoro: Any, xero: Any, refs: Refs, config: XeroSyncConfig) -
     tax_a, tax_b = tax_rates(codes)
     acc_a, acc_b = accounts()
     prod_a, prod_b = products(codes, xero_ref)
-    inv_a, inv_b = documents("sales", codes, xero_ref)
-    bill_a, bill_b = documents("purchase", codes, xero_ref)
+    track_a, track_b = tracking(config.tracking_category, xero)
+    inv_a, inv_b = documents("sales", codes, xero_ref, config.tracking_category)
+    bill_a, bill_b = documents("purchase", codes, xero_ref, config.tracking_category)
     rec_a, rec_b = receipts(scoro)
     return [
         PairedCategory("tax_rates", ScoroSide(scoro, "VATCodes", tax_a, refs), XeroSide(xero, "TaxRates", "TaxType",
                                                                                          tax_b, refs), code_keys),
         PairedCategory("accounts", ScoroSide(scoro, "FinanceAccounts", acc_a, refs),
                        XeroSide(xero, "Accounts", "AccountID", acc_b, refs), code_keys),
+        PairedCategory("tracking", ScoroSide(scoro, "AccountingObjects", track_a, refs, cursor=None),
+                       XeroSide(xero, "TrackingOptions", "TrackingOptionID", track_b, refs, cursor=None),
+                       tracking_keys),
         PairedCategory("contacts", ScoroContacts(scoro), XeroSide(xero, "Contacts", "ContactID", contacts_mapping(), refs),
                        contact_keys, compatible=contacts_compatible),
         PairedCategory("products", ScoroSide(scoro, "Products", prod_a, refs),

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from scorolink.connectors.base import Condition
+from scorolink.errors import ConfigError
 from scorolink.sync.categories import norm
 from scorolink.sync.model import Refused
 from scorolink.sync.sides import Mapping, Record, Refs
@@ -32,7 +33,8 @@ class ScoroCodes:
     """Scoro ids ↔ the codes shared values use (product Code, VATCode, finance AccountSymbol),
     read once per object and re-read when a code is missing (created during this run)."""
 
-    OBJECTS = {"Products": "Code", "VATCodes": "VATCode", "FinanceAccounts": "AccountSymbol"}
+    OBJECTS = {"Products": "Code", "VATCodes": "VATCode", "FinanceAccounts": "AccountSymbol",
+               "AccountingObjects": "Name"}
 
     def __init__(self, connector: Any) -> None:
         self.connector = connector
@@ -212,6 +214,38 @@ def _managed_in_xero(what: str) -> Callable[[dict[str, Any], Refs, Record | None
     return refuse
 
 
+# -- tracking: one Xero tracking category's options → Scoro accounting objects -------------------
+def tracking(category_name: str | None, xero_connector: Any) -> tuple[Mapping, Mapping]:
+    """Options of the chosen tracking category are Scoro's accounting objects (Scoro's integration
+    takes one category). Scoro's public API only lists accounting objects, so options are linked to
+    the objects of the same name (or symbol) and the missing ones reported, to be added in Scoro."""
+    found: dict[str, str] = {}
+
+    def category_id() -> str:
+        if "id" not in found:
+            categories = list(xero_connector.read("TrackingCategories"))
+            match = [c for c in categories if norm(c.get("Name")) == norm(category_name)]
+            if not match:
+                raise ConfigError(f"tracking_category {category_name!r} is not a Xero tracking category; Xero has "
+                                  f"{', '.join(c['Name'] for c in categories) or 'none'}.")
+            found["id"] = str(match[0]["TrackingCategoryID"])
+        return found["id"]
+
+    def create(s: dict[str, Any], _refs: Refs, _cur: Record | None) -> Record:
+        raise Refused(f"Scoro's API cannot create accounting objects: add {s.get('name')!r} in Scoro (Settings → "
+                      "Accounting objects) and the next run links it")
+
+    scoro = Mapping(to_shared=lambda r, _refs: {"name": r.get("Name"), "symbol": r.get("ObjectSymbol")},
+                    from_shared=create, deleted=lambda _r: False)
+    xero = Mapping(
+        to_shared=lambda r, _refs: {"name": r.get("Name")},
+        from_shared=_managed_in_xero("tracking options"),
+        in_scope=lambda r: str(r.get("Status") or "ACTIVE").upper() == "ACTIVE"
+        and str(r.get("TrackingCategoryID")) == category_id(),
+        deleted=lambda r: str(r.get("Status") or "").upper() in ("ARCHIVED", "DELETED"))
+    return scoro, xero
+
+
 # -- products -----------------------------------------------------------------------------------
 def products(codes: ScoroCodes, xero_ref: XeroReference) -> tuple[Mapping, Mapping]:
     def scoro_out(s: dict[str, Any], _refs: Refs, _cur: Record | None) -> Record:
@@ -271,7 +305,8 @@ KINDS = {  # Scoro object, Xero Type, how a Scoro document's status maps
 }
 
 
-def documents(kind: str, codes: ScoroCodes, xero_ref: XeroReference) -> tuple[Mapping, Mapping]:
+def documents(kind: str, codes: ScoroCodes, xero_ref: XeroReference,
+              tracking_category: str | None = None) -> tuple[Mapping, Mapping]:
     """Sales invoices (Scoro Invoices ↔ Xero ACCREC) or bills (Scoro Bills ↔ Xero ACCPAY).
 
     Scoro → Xero: an invoice not marked Sent goes as a draft, a sent one awaits payment; bills
@@ -288,9 +323,14 @@ def documents(kind: str, codes: ScoroCodes, xero_ref: XeroReference) -> tuple[Ma
             "lines": [{"description": line.get("Comment") or line.get("ProductName") or "",
                        "quantity": _dec(line.get("Amount")), "unit_price": _dec(line.get("Price")),
                        "discount": _dec(line.get("Discount")) or None,
-                       "item_code": line.get("ProductCode") or codes.code_of("Products", line.get("ProductId")),
-                       "account_code": line.get("FinanceAccountSymbol") or None,
-                       "tax_code": line.get("VatCode") or None} for line in r.get("Lines") or []],
+                       # codes from the ids (the names Scoro derives are not always filled in)
+                       "item_code": codes.code_of("Products", line.get("ProductId")) or line.get("ProductCode") or None,
+                       "account_code": codes.code_of("FinanceAccounts", line.get("FinanceAccountId"))
+                       or line.get("FinanceAccountSymbol") or None,
+                       "tax_code": codes.code_of("VATCodes", line.get("VatCodeId")) or line.get("VatCode") or None,
+                       "tracking": codes.code_of("AccountingObjects", line.get("FinanceObjectId"))
+                       if tracking_category else None}
+                      for line in r.get("Lines") or []],
         }
 
     def scoro_out(s: dict[str, Any], refs: Refs, current: Record | None) -> Record:
@@ -310,6 +350,7 @@ def documents(kind: str, codes: ScoroCodes, xero_ref: XeroReference) -> tuple[Ma
                 "ProductId": product,
                 "VatCodeId": codes.id_of("VATCodes", line.get("tax_code"), "VAT code"),
                 "FinanceAccountId": codes.id_of("FinanceAccounts", line.get("account_code"), "finance account"),
+                "FinanceObjectId": codes.id_of("AccountingObjects", line.get("tracking"), "accounting object"),
             })
         record: Record = {"DocumentNumber": s.get("number"), "CompanyId": int(contact) if contact else None,
                           "Date": s.get("date"), "Deadline": s.get("due_date") or s.get("date"),
@@ -333,7 +374,8 @@ def documents(kind: str, codes: ScoroCodes, xero_ref: XeroReference) -> tuple[Ma
             "lines": [{"description": line.get("Description") or "", "quantity": _dec(line.get("Quantity")),
                        "unit_price": _dec(line.get("UnitAmount")), "discount": _dec(line.get("DiscountRate")) or None,
                        "item_code": line.get("ItemCode") or None, "account_code": line.get("AccountCode") or None,
-                       "tax_code": line.get("TaxType") or None} for line in r.get("LineItems") or []],
+                       "tax_code": line.get("TaxType") or None, "tracking": _option(line, tracking_category)}
+                      for line in r.get("LineItems") or []],
         }
 
     def xero_out(s: dict[str, Any], refs: Refs, current: Record | None) -> Record:
@@ -361,6 +403,8 @@ def documents(kind: str, codes: ScoroCodes, xero_ref: XeroReference) -> tuple[Ma
             tax = xero_ref.tax_type(line.get("tax_code"), codes.vat_percent(line.get("tax_code")))
             if tax:
                 item["TaxType"] = tax
+            if tracking_category and line.get("tracking"):
+                item["Tracking"] = [{"Name": tracking_category, "Option": line["tracking"]}]
             items.append(item)
         status = "AUTHORISED" if s.get("status") == "authorised" else "DRAFT"
         if current and str(current.get("Status") or "").upper() == "AUTHORISED":
@@ -419,6 +463,17 @@ def receipts(scoro_connector: Any) -> tuple[Mapping, Mapping]:
                    and str(r.get("Status") or "AUTHORISED").upper() == "AUTHORISED",
                    deleted=lambda r: str(r.get("Status") or "").upper() == "DELETED")
     return scoro, xero
+
+
+def _option(line: Record, category: str | None) -> str | None:
+    if not category:
+        return None
+    return next((t.get("Option") for t in line.get("Tracking") or [] if norm(t.get("Name")) == norm(category)), None)
+
+
+def tracking_keys(shared: dict[str, Any]) -> list[str]:
+    """An option matches the accounting object with its name, or with its name as the symbol."""
+    return [f"name:{norm(v)}" for v in (shared.get("name"), shared.get("symbol")) if v]
 
 
 def receipt_keys(shared: dict[str, Any]) -> list[str]:
