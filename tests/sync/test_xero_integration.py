@@ -267,3 +267,35 @@ def test_a_tracking_category_links_accounting_objects_and_travels_on_lines(conne
     assert all(item["Tracking"] and item["Tracking"][0]["Option"] == "Marketing" for item in copy["LineItems"])
     with pytest.raises(Exception, match="not a Xero tracking category"):
         xero_engine(store, "xero", connector, xc, config(tracking_category="Regoin")).run()
+
+
+def test_a_scoro_credit_invoice_becomes_a_xero_credit_note_allocated_to_its_invoice(connector, sandbox, store, xero):
+    xsb, xc = xero
+    cfg = config(bills={"enabled": False}, receipts={"enabled": False})
+    xero_engine(store, "xero", connector, xc, cfg).run()
+    link = next(link for link in store.links("xero", "invoices").by["a"].values())
+    [original] = connector.read("Invoices", [Condition("Id", "=", int(link.a_id))],
+                                columns=["Id", "CompanyId", "PersonId", "Currency", "Date", "Lines"])
+    first = original["Lines"][0]
+    credit = {"DocumentNumber": "CR-1", "CompanyId": original["CompanyId"] or original["PersonId"],
+              "Currency": original["Currency"], "Date": original["Date"], "Deadline": original["Date"], "IsSent": True,
+              "CreditedInvoices": [original["Id"]],
+              "Lines": [{"ProductId": first["ProductId"], "Comment": "returned", "Amount": -1, "Price": first["Price"],
+                         "VatCodeId": first["VatCodeId"], "FinanceAccountId": first["FinanceAccountId"]}]}
+    [made] = list(connector.write("Invoices", [WriteOp("insert", credit)]))
+    assert made.ok, made.error
+    [invoice] = xc.read("Invoices", [Condition("InvoiceID", "=", link.b_id)])
+    if invoice["Status"] == "DRAFT":  # allocation needs an approved invoice
+        list(xc.write("Invoices", [WriteOp("update", {"InvoiceID": link.b_id, "Status": "AUTHORISED"})]))
+    sandbox.advance_clock(5)
+    result = xero_engine(store, "xero", connector, xc, cfg).run()
+    assert result.executed["credit_notes"] == {"created": 1}, store.errors("xero")
+    note_id = store.counterpart("xero", "credit_notes", "a", str(made.record["Id"]))
+    [note] = xc.read("CreditNotes", [Condition("CreditNoteID", "=", note_id)])
+    assert (note["Type"], note["CreditNoteNumber"]) == ("ACCRECCREDIT", "CR-1")
+    assert note["Status"] == "PAID" and note["RemainingCredit"] == 0  # fully allocated
+    assert note["LineItems"][0]["Quantity"] == Decimal(1)  # positive, as Xero wants it
+    assert [a["Invoice"]["InvoiceID"] for a in note["Allocations"]] == [link.b_id]
+    assert not store.links("xero", "invoices").get("a", str(made.record["Id"]))  # not also sent as an invoice
+    again = xero_engine(store, "xero", connector, xc, cfg).run()
+    assert again.executed.get("credit_notes", {}) == {}

@@ -55,7 +55,7 @@ def _open_scoro(ctx: typer.Context) -> Any:
 def sync_cmd(
     ctx: typer.Context,
     category: Annotated[list[str] | None, typer.Option("--category", "-c", help="Only this category (repeatable): "
-                        "tax_rates, accounts, tracking, contacts, products, invoices, bills, receipts.")] = None,
+                        "tax_rates, accounts, tracking, contacts, products, invoices, credit_notes, bills, receipts.")] = None,
     obj: Annotated[str | None, typer.Option("--object", help="One record: CATEGORY:ID for a Scoro id (e.g. "
                                             "invoices:42) or CATEGORY:xero:ID for a Xero id.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan and show creates, updates, links, conflicts "

@@ -99,7 +99,8 @@ class Executor:
             except Refused as exc:
                 self._refused(category.name, op, exc.kind, str(exc), done)
                 continue
-            requests.append(WriteRequest(op["op"], op["target_id"], payload or {}, op["idem_key"], op["id"]))
+            requests.append(WriteRequest(op["op"], op["target_id"], payload or {}, op["idem_key"], op["id"],
+                                         op["shared"] or {}))
         if not requests:
             return
         by_ref = {op["id"]: op for op in batch}
@@ -120,6 +121,9 @@ class Executor:
             else:
                 saved = outcome.record or SideRecord(op["target_id"] or "", op["shared"])
                 self._link(name, op, saved.id, saved.version, saved.hash)
+                if outcome.error:  # written, but a second step failed: linked, and shown to people
+                    self.store.record_error(self.job, name, op["target"], op["source_id"], "follow_up", outcome.error,
+                                            op="follow_up", target_id=saved.id)
             done.add({"create": "created", "update": "updated", "delete": "deleted"}[op["op"]])
         elif outcome.kind == "unknown_outcome":
             done.add("unknown")  # stays inflight: the next run looks it up before creating again

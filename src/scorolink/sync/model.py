@@ -103,6 +103,7 @@ class WriteRequest:
     payload: dict[str, Any]
     idem_key: str
     ref: int  # outbox row id
+    shared: dict[str, Any] = field(default_factory=dict)  # the shared values the payload was built from
 
 
 @dataclass
@@ -110,7 +111,7 @@ class WriteOutcome:
     ref: int
     ok: bool
     record: SideRecord | None = None  # the saved record as the target returned it
-    error: str | None = None
+    error: str | None = None  # why it failed; on a success, a problem with a second step to report
     kind: str = "validation"  # validation | permission | transient | unknown_outcome
 
 

@@ -91,6 +91,8 @@ class Mapping:
     gate: Callable[[Record], str | None] = lambda _r: None
     find_by: tuple[str, str] | None = None  # (field on this side, shared key): lookup before re-create
     deleted: Callable[[Record], bool] = lambda r: bool(r.get("IsDeleted"))
+    # a second step after a create (allocating a credit note); returns a problem to report, or None
+    after_create: Callable[[Record, dict[str, Any], Refs], str | None] | None = None
 
 
 @dataclass
@@ -198,13 +200,17 @@ class XeroSide:
                 record[self.key] = request.target_id
             ops.append(WriteOp({"create": "insert"}.get(request.op, request.op), record, ref=request.ref))
         keys = {r.ref: r.idem_key for r in requests}
+        by_ref = {r.ref: r for r in requests}
         outcomes = []
         for result in self.connector.write(self.object, ops, idempotency_key=lambda label, batch: _batch_key(
                 label, [keys[op.ref] for op in batch])):
             ref = int(result.op.ref)
             if result.ok:
                 saved = self.side_record(result.record) if result.record and result.record.get(self.key) else None
-                outcomes.append(WriteOutcome(ref, True, record=saved))
+                warning = None
+                if saved is not None and by_ref[ref].op == "create" and self.mapping.after_create is not None:
+                    warning = self.mapping.after_create(saved.native, by_ref[ref].shared, self.refs)
+                outcomes.append(WriteOutcome(ref, True, record=saved, error=warning))
             else:
                 kind = "unknown_outcome" if result.outcome_unknown else "validation"
                 outcomes.append(WriteOutcome(ref, False, error=result.error, kind=kind))

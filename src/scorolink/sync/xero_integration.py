@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from scorolink.connectors.base import Condition
 from scorolink.errors import ConfigError
 from scorolink.sync.categories import PairedCategory, contact_keys, contacts_compatible
 from scorolink.sync.engine import StoreResolver, SyncEngine
@@ -21,10 +22,12 @@ from scorolink.sync.store import SyncStore
 from scorolink.sync.xero_contacts import contacts_mapping
 from scorolink.sync.xero_mappings import (
     DOCUMENT_COLUMNS,
+    SALES_COLUMNS,
     ScoroCodes,
     XeroReference,
     accounts,
     code_keys,
+    credit_notes,
     document_keys,
     documents,
     products,
@@ -36,10 +39,12 @@ from scorolink.sync.xero_mappings import (
     xero_type,
 )
 
-ORDER = ("tax_rates", "accounts", "tracking", "contacts", "products", "invoices", "bills", "receipts")
+ORDER = ("tax_rates", "accounts", "tracking", "contacts", "products", "invoices", "credit_notes", "bills",
+         "receipts")
 DIRECTIONS = {  # what Scoro's Xero integration allows per category; the first is the default
     "tax_rates": ("b_to_a",), "accounts": ("b_to_a",), "tracking": ("b_to_a",), "contacts": ("a_to_b", "b_to_a"),
-    "products": ("a_to_b", "b_to_a"), "invoices": ("a_to_b", "b_to_a"), "bills": ("a_to_b", "b_to_a"),
+    "products": ("a_to_b", "b_to_a"), "invoices": ("a_to_b", "b_to_a"), "credit_notes": ("a_to_b",),
+    "bills": ("a_to_b", "b_to_a"),
     "receipts": ("b_to_a",),
 }
 NAMES = {"a_to_b": "to-xero", "b_to_a": "to-scoro"}
@@ -106,6 +111,7 @@ def xero_categories(scoro: Any, xero: Any, refs: Refs, config: XeroSyncConfig) -
     track_a, track_b = tracking(config.tracking_category, xero)
     inv_a, inv_b = documents("sales", codes, xero_ref, config.tracking_category)
     bill_a, bill_b = documents("purchase", codes, xero_ref, config.tracking_category)
+    credit_a, credit_b = credit_notes(codes, xero_ref, xero, config.tracking_category)
     rec_a, rec_b = receipts(scoro)
     return [
         PairedCategory("tax_rates", ScoroSide(scoro, "VATCodes", tax_a, refs), XeroSide(xero, "TaxRates", "TaxType",
@@ -119,8 +125,11 @@ def xero_categories(scoro: Any, xero: Any, refs: Refs, config: XeroSyncConfig) -
                        contact_keys, compatible=contacts_compatible),
         PairedCategory("products", ScoroSide(scoro, "Products", prod_a, refs),
                        XeroSide(xero, "Items", "ItemID", prod_b, refs), code_keys),
-        PairedCategory("invoices", ScoroSide(scoro, "Invoices", inv_a, refs, columns=DOCUMENT_COLUMNS),
+        PairedCategory("invoices", ScoroSide(scoro, "Invoices", inv_a, refs, columns=SALES_COLUMNS),
                        XeroSide(xero, "Invoices", "InvoiceID", inv_b, refs, where=xero_type("sales")), document_keys),
+        PairedCategory("credit_notes", ScoroSide(scoro, "Invoices", credit_a, refs, columns=SALES_COLUMNS),
+                       XeroSide(xero, "CreditNotes", "CreditNoteID", credit_b, refs,
+                                where=[Condition("Type", "=", "ACCRECCREDIT")]), document_keys),
         PairedCategory("bills", ScoroSide(scoro, "Bills", bill_a, refs, columns=DOCUMENT_COLUMNS),
                        XeroSide(xero, "Invoices", "InvoiceID", bill_b, refs, where=xero_type("purchase")),
                        document_keys),

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from scorolink.connectors.base import Condition
+from scorolink.connectors.base import Condition, WriteOp
 from scorolink.errors import ConfigError
 from scorolink.sync.categories import norm
 from scorolink.sync.model import Refused
@@ -299,6 +299,7 @@ def products(codes: ScoroCodes, xero_ref: XeroReference) -> tuple[Mapping, Mappi
 # -- documents: sales invoices and bills ----------------------------------------------------------
 DOCUMENT_COLUMNS = ["Id", "DocumentNumber", "CompanyId", "PersonId", "Date", "Deadline", "Currency", "IsSent",
                     "Status", "Description", "Lines", "UpdatedDate", "IsDeleted"]
+SALES_COLUMNS = [*DOCUMENT_COLUMNS, "Sum", "CreditedInvoices"]  # credit invoices travel as credit notes
 KINDS = {  # Scoro object, Xero Type, how a Scoro document's status maps
     "sales": ("Invoices", "ACCREC"),
     "purchase": ("Bills", "ACCPAY"),
@@ -360,6 +361,7 @@ def documents(kind: str, codes: ScoroCodes, xero_ref: XeroReference,
         return {k: v for k, v in record.items() if v is not None}
 
     scoro = Mapping(to_shared=scoro_in, from_shared=scoro_out, find_by=("DocumentNumber", "number"),
+                    in_scope=lambda r: not r.get("CreditedInvoices"),  # those are the credit notes category's
                     gate=lambda r: "paid in Scoro: documents with payments are not changed" if str(
                         r.get("Status") or "").lower() == "paid" else None)
 
@@ -421,6 +423,55 @@ def documents(kind: str, codes: ScoroCodes, xero_ref: XeroReference,
         deleted=lambda r: str(r.get("Status") or "").upper() in ("DELETED", "VOIDED"),
         gate=lambda r: f"{r.get('Status')} in Xero with payments: not changed from Scoro" if (
             str(r.get("Status") or "").upper() in PAID_OR_CLOSED or (_dec(r.get("AmountPaid")) or 0) > 0) else None)
+    return scoro, xero
+
+
+# -- credit notes: Scoro credit invoices → Xero credit notes, allocated to the credited invoice ----
+def credit_notes(codes: ScoroCodes, xero_ref: XeroReference, xero_connector: Any,
+                 tracking_category: str | None = None) -> tuple[Mapping, Mapping]:
+    """A Scoro invoice that credits another one goes to Xero as a sales credit note (amounts
+    positive, as Xero wants them) and, once approved, is allocated to the credited invoice."""
+    doc_a, doc_b = documents("sales", codes, xero_ref, tracking_category)
+
+    def scoro_in(r: Record, refs: Refs) -> dict[str, Any]:
+        shared = doc_a.to_shared(r, refs)
+        if (_dec(r.get("Sum")) or 0) < 0:  # Scoro writes a credit invoice with negative quantities
+            for line in shared["lines"]:
+                line["quantity"] = -line["quantity"] if line.get("quantity") is not None else None
+        credited = r.get("CreditedInvoices") or []
+        shared["credits"] = refs.shared("invoices", "a", credited[0]) if credited else None
+        return shared
+
+    def xero_out(s: dict[str, Any], refs: Refs, current: Record | None) -> Record:
+        record = doc_b.from_shared(s, refs, current)
+        record.pop("DueDate", None)
+        record["Type"] = "ACCRECCREDIT"
+        record["CreditNoteNumber"] = record.pop("InvoiceNumber", None)
+        return {k: v for k, v in record.items() if v is not None}
+
+    def xero_in(r: Record, refs: Refs) -> dict[str, Any]:
+        shared = doc_b.to_shared({**r, "InvoiceNumber": r.get("CreditNoteNumber")}, refs)
+        allocated = [a.get("Invoice", {}).get("InvoiceID") for a in r.get("Allocations") or []]
+        shared["credits"] = refs.shared("invoices", "b", allocated[0]) if allocated else None
+        return shared
+
+    def allocate(saved: Record, shared: dict[str, Any], refs: Refs) -> str | None:
+        if str(saved.get("Status") or "").upper() != "AUTHORISED" or not shared.get("credits"):
+            return None  # a draft is allocated once approved in Xero
+        invoice = refs.on("invoices", "b", shared["credits"], required=False)
+        if invoice is None:
+            return "credit note created but not allocated: the credited invoice is not in Xero"
+        [result] = list(xero_connector.write("Allocations", [WriteOp("insert", {
+            "CreditNoteID": saved.get("CreditNoteID"), "Amount": saved.get("Total"), "Date": saved.get("Date"),
+            "Invoice": {"InvoiceID": invoice}})]))
+        return None if result.ok else f"credit note created but not allocated: {result.error}"
+
+    scoro = Mapping(to_shared=scoro_in, from_shared=_managed_in_xero("credit notes pulled into Scoro"),
+                    in_scope=lambda r: bool(r.get("CreditedInvoices")), find_by=("DocumentNumber", "number"))
+    xero = Mapping(to_shared=xero_in, from_shared=xero_out, find_by=("CreditNoteNumber", "number"),
+                   deleted=lambda r: str(r.get("Status") or "").upper() in ("DELETED", "VOIDED"),
+                   gate=lambda r: f"{r.get('Status')} in Xero: not changed from Scoro" if str(
+                       r.get("Status") or "").upper() in PAID_OR_CLOSED else None, after_create=allocate)
     return scoro, xero
 
 
