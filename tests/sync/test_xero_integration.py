@@ -299,3 +299,18 @@ def test_a_scoro_credit_invoice_becomes_a_xero_credit_note_allocated_to_its_invo
     assert not store.links("xero", "invoices").get("a", str(made.record["Id"]))  # not also sent as an invoice
     again = xero_engine(store, "xero", connector, xc, cfg).run()
     assert again.executed.get("credit_notes", {}) == {}
+
+
+def test_edits_in_scoro_to_reference_data_managed_in_xero_are_reported_not_pushed(connector, sandbox, store, xero):
+    xsb, xc = xero
+    cfg = config(contacts={"enabled": False}, products={"enabled": False}, invoices={"enabled": False},
+                 credit_notes={"enabled": False}, bills={"enabled": False}, receipts={"enabled": False})
+    xero_engine(store, "xero", connector, xc, cfg).run()
+    link = next(iter(store.links("xero", "tax_rates").by["a"].values()))
+    list(connector.write("VATCodes", [WriteOp("update", {"Id": int(link.a_id), "VATName": "renamed in Scoro"})]))
+    sandbox.advance_clock(5)
+    xsb.reset_stats()
+    result = xero_engine(store, "xero", connector, xc, cfg).run()
+    [issue] = [i for i in result.plans["tax_rates"].issues if i.kind == "managed_elsewhere"]
+    assert issue.source_id == link.a_id and "not carried" in issue.message
+    assert xero_writes(xsb) == 0

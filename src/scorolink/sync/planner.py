@@ -48,6 +48,8 @@ class CategorySettings:
     overlap_seconds: float = 300.0
     # while disabled, may a record another one needs still be brought (a document's contact: yes)
     as_dependency: bool = True
+    # one-way categories managed on the source side: report edits made on the other side
+    report_edits_elsewhere: bool = False
 
     def sources(self) -> list[str]:
         return {"a_to_b": ["a"], "b_to_a": ["b"], "both": ["a", "b"]}[self.direction]
@@ -99,7 +101,21 @@ class Planner:
                     continue
                 updates.append((record, link, target))
         self._updates(plan, category, updates)
+        if cfg.report_edits_elsewhere and only is None and len(sources) == 1:
+            self._edits_elsewhere(plan, category, cfg, other(sources[0]), links)
         return plan
+
+    def _edits_elsewhere(self, plan: CategoryPlan, category: Category, cfg: CategorySettings, side: str,
+                         links: LinkIndex) -> None:
+        """Records of a category managed on the other side (tax rates in Xero) that were edited here
+        anyway: not carried, and said so — the next change on the managing side overwrites them."""
+        for record in self._changes(category, cfg, side, plan, None).values():
+            link = links.get(side, record.id)
+            if link is not None and not record.deleted and link.hash_on(side) != record.hash:
+                plan.issues.append(Issue(plan.category, side, record.id, "managed_elsewhere",
+                                         f"changed in {'Scoro' if side == 'a' else 'the other system'}, but "
+                                         f"{plan.category} are managed on the other side: the change is not carried "
+                                         "and will be overwritten", op="update", target_id=link.id_on(other(side))))
 
     # -- reading ---------------------------------------------------------------------------------
     def _changes(self, category: Category, cfg: CategorySettings, side: str, plan: CategoryPlan,

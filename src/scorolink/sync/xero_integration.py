@@ -51,12 +51,15 @@ NAMES = {"a_to_b": "to-xero", "b_to_a": "to-scoro"}
 # Categories whose records come along with the documents that use them, even when switched off
 # (Scoro: "contacts are always synchronized if they are linked to an invoice"; products likewise).
 FOLLOW = {"contacts", "products"}
+# Reference data managed in Xero after the first sync: edits made in Scoro are not pushed, and are reported.
+MANAGED_IN_XERO = {"tax_rates", "accounts"}
 
 
 @dataclass
 class XeroSyncConfig:
     categories: dict[str, CategorySettings] = field(default_factory=lambda: {
-        name: CategorySettings(direction=DIRECTIONS[name][0], as_dependency=name in FOLLOW, enabled=name != "tracking")
+        name: CategorySettings(direction=DIRECTIONS[name][0], as_dependency=name in FOLLOW, enabled=name != "tracking",
+                               report_edits_elsewhere=name in MANAGED_IN_XERO)
         for name in ORDER})
     default_sales_account: str | None = None  # Xero account code for lines whose Scoro account Xero lacks
     default_expense_account: str | None = None  # the same for bills
