@@ -9,6 +9,7 @@ import pytest
 
 from scorolink.connectors.base import Condition, WriteOp
 from scorolink.connectors.xero import XeroConnector
+from scorolink.errors import ConfigError
 from scorolink.sandbox.xero import Faults, RateLimit
 from scorolink.sync.store import SyncStore
 from scorolink.sync.xero_integration import XeroSyncConfig, xero_engine
@@ -314,3 +315,22 @@ def test_edits_in_scoro_to_reference_data_managed_in_xero_are_reported_not_pushe
     [issue] = [i for i in result.plans["tax_rates"].issues if i.kind == "managed_elsewhere"]
     assert issue.source_id == link.a_id and "not carried" in issue.message
     assert xero_writes(xsb) == 0
+
+
+def test_a_scoro_bookmark_limits_which_invoices_are_pushed(connector, sandbox, store, xero):
+    xsb, xc = xero
+    cfg = config(invoices={"bookmark": "Unpaid invoices"}, credit_notes={"enabled": False}, bills={"enabled": False},
+                 receipts={"enabled": False})
+    sandbox.reset_stats()
+    xero_engine(store, "xero", connector, xc, cfg).run()
+    # the read of what changed carries the bookmark (reads by id, for references, need not)
+    lists = [r["body"] for r in sandbox.recent_requests(500) if r["path"].endswith("/invoices/list")
+             and "filter" not in r["body"]]
+    unpaid = {str(i["Id"]) for i in connector.read("Invoices", [Condition("Status", "=", "unpaid")], columns=["Id"])}
+    everything = {str(i["Id"]) for i in connector.read("Invoices", columns=["Id"])}
+    pushed = set(store.links("xero", "invoices").by["a"])
+    refused = {e["source_id"] for e in store.errors("xero") if e["category"] == "invoices"}
+    assert pushed | refused == unpaid != everything  # only the bookmark's invoices were pushed
+    assert lists and all(body.get("bookmark") == {"bookmark_id": "3"} for body in lists)
+    with pytest.raises(ConfigError, match="bookmark 'Open deals' is unknown; bookmarks of invoices: 3 'Unpaid"):
+        xero_engine(store, "xero", connector, xc, config(invoices={"bookmark": "Open deals"})).run()

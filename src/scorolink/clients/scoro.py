@@ -270,8 +270,10 @@ class ScoroClient:
     # -- reads -----------------------------------------------------------------------------
     def list_page(self, module: str, page: int, *, per_page: int, filter: dict[str, Any] | None = None,
                   request: Any = None, detailed: bool = False, include_deleted: bool = False,
-                  action: str | None = "list") -> list[dict[str, Any]]:
+                  action: str | None = "list", bookmark: Any = None) -> list[dict[str, Any]]:
         extra: dict[str, Any] = {"page": page, "per_page": per_page}
+        if bookmark not in (None, ""):
+            extra["bookmark"] = {"bookmark_id": str(bookmark)}
         if detailed:
             extra["detailed_response"] = 1
         if include_deleted:
@@ -287,7 +289,8 @@ class ScoroClient:
 
     def iter_pages(self, module: str, *, filter: dict[str, Any] | None = None, request: Any = None,
                    detailed: bool = False, include_deleted: bool = False, per_page: int | None = None,
-                   action: str | None = "list", limit: int | None = None) -> Iterator[list[dict[str, Any]]]:
+                   action: str | None = "list", limit: int | None = None,
+                   bookmark: Any = None) -> Iterator[list[dict[str, Any]]]:
         """Yield pages until a short page says the list is over."""
         cap = self.settings.detailed_page_size if detailed else self.settings.page_size
         size = min(per_page or cap, cap, MAX_DETAILED_PAGE if detailed else MAX_PAGE)
@@ -296,7 +299,8 @@ class ScoroClient:
         page, seen = 1, 0
         while True:
             rows = self.list_page(module, page, per_page=size, filter=filter, request=request,
-                                  detailed=detailed, include_deleted=include_deleted, action=action)
+                                  detailed=detailed, include_deleted=include_deleted, action=action,
+                                  bookmark=bookmark)
             if rows:
                 yield rows
             seen += len(rows)

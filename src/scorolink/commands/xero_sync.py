@@ -164,6 +164,8 @@ def configure_cmd(
     direction: Annotated[str | None, typer.Option(help="to-xero or to-scoro (one way at a time).")] = None,
     enable: Annotated[bool | None, typer.Option("--enable/--disable", help="Include the category.")] = None,
     start_date: Annotated[str | None, typer.Option(help="First sync: records changed on or after YYYY-MM-DD.")] = None,
+    bookmark: Annotated[str | None, typer.Option(help="A Scoro bookmark (id or name) limiting what is pushed "
+                                                 "(contacts, invoices, credit_notes, bills).")] = None,
     default_sales_account: Annotated[str | None, typer.Option(help="Xero account code for invoice lines whose "
                                                               "account Xero lacks.")] = None,
     default_expense_account: Annotated[str | None, typer.Option(help="The same for bill lines.")] = None,
@@ -182,13 +184,14 @@ def configure_cmd(
         if category not in ORDER:
             raise ConfigError(f"--category {category!r}: use one of {', '.join(ORDER)}.")
         table = dict(data.get(category, {}))
-        for key, value in (("direction", direction), ("enabled", enable), ("start_date", start_date)):
+        for key, value in (("direction", direction), ("enabled", enable), ("start_date", start_date),
+                           ("bookmark", bookmark)):
             if value is not None:
                 table[key] = value
         data[category] = table
         changed = True
-    elif direction or enable is not None or start_date:
-        raise ConfigError("--direction, --enable/--disable and --start-date need --category.")
+    elif direction or enable is not None or start_date or bookmark:
+        raise ConfigError("--direction, --enable/--disable, --start-date and --bookmark need --category.")
     for key, value in (("default_sales_account", default_sales_account),
                        ("default_expense_account", default_expense_account), ("tracking_category", tracking_category)):
         if value:
@@ -205,7 +208,8 @@ def configure_cmd(
         _write_section(path, data)
         err.print(escape(f"Saved [xero_sync] in {path}."))
     effective = {name: {"enabled": s.enabled, "direction": NAMES.get(s.direction, s.direction),
-                        "start_date": s.start_date.isoformat() if s.start_date else None}
+                        "start_date": s.start_date.isoformat() if s.start_date else None,
+                        "bookmark": config.bookmarks.get(name)}
                  for name, s in config.categories.items()}
     summary = {"categories": effective, "default_sales_account": config.default_sales_account,
                "default_expense_account": config.default_expense_account,

@@ -138,12 +138,14 @@ class ScoroConnector:
         return frozenset(out)
 
     def read(self, name: str, where: Iterable[Condition] = (), *, columns: Iterable[str] | None = None,
-             include_deleted: bool = False, limit: int | None = None) -> Iterator[Record]:
+             include_deleted: bool = False, limit: int | None = None, bookmark: Any = None) -> Iterator[Record]:
+        """`bookmark`: the id of a saved Scoro view (bookmark) of this module, applied by Scoro."""
         spec = self.spec(name)
         if not spec.allows("select"):
             raise OperationNotAllowed(spec.name, "select", spec.operations)
         where = list(where)
         plan = self.plan(name, where, include_deleted=include_deleted)
+        plan.bookmark = bookmark
         wanted = self.selected(spec, columns)
         needed = wanted | {c.field for c in plan.local} | set(spec.key_fields)
         count = 0
@@ -187,7 +189,8 @@ class ScoroConnector:
         for filter_ in plan.filters():
             previous: set[Any] = set()
             for page in self.client.iter_pages(spec.module, filter=filter_ or None, request=request,
-                                               detailed=use_detailed, include_deleted=plan.include_deleted):
+                                               detailed=use_detailed, include_deleted=plan.include_deleted,
+                                               bookmark=plan.bookmark):
                 if use_view and key_api:
                     page = self._views(spec, page, key_api, plan.include_deleted)
                 records = [record_from_wire(spec, row, self.tz, needed) for row in page]

@@ -29,6 +29,7 @@ class FilterPlan:
     pushed: list[Condition] = field(default_factory=list)
     local: list[Condition] = field(default_factory=list)
     include_deleted: bool = False
+    bookmark: Any = None  # a saved Scoro view applied by the list call (`bookmark.bookmark_id`)
 
     def filters(self) -> list[dict[str, Any]]:
         """One filter per request series; an IN list becomes one series per value

@@ -104,11 +104,14 @@ class ScoroSide:
     columns: list[str] | None = None
     key: str = "Id"
     cursor: str | None = "UpdatedDate"  # None: the object has no change time; read in full and diffed
+    bookmark: Callable[[], Any] | None = None  # a saved Scoro view that limits what is read (and so pushed)
 
     def read(self, since: datetime | None) -> Iterator[SideRecord]:
         incremental = since is not None and self.cursor is not None
         where = [Condition(self.cursor, ">=", since)] if incremental and self.cursor else []
-        for record in self.connector.read(self.object, where, columns=self.columns, include_deleted=incremental):
+        bookmark = self.bookmark() if self.bookmark else None
+        for record in self.connector.read(self.object, where, columns=self.columns, include_deleted=incremental,
+                                          bookmark=bookmark):
             if self.mapping.in_scope(record) or self.mapping.deleted(record):
                 yield self.side_record(record)
 

@@ -7,13 +7,14 @@ products and invoices run one way at a time, Scoro → Xero by default.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from scorolink.connectors.base import Condition
 from scorolink.errors import ConfigError
-from scorolink.sync.categories import PairedCategory, contact_keys, contacts_compatible
+from scorolink.sync.categories import PairedCategory, contact_keys, contacts_compatible, norm
 from scorolink.sync.engine import StoreResolver, SyncEngine
 from scorolink.sync.planner import CategorySettings
 from scorolink.sync.scoro_contacts import ScoroContacts
@@ -53,6 +54,9 @@ NAMES = {"a_to_b": "to-xero", "b_to_a": "to-scoro"}
 FOLLOW = {"contacts", "products"}
 # Reference data managed in Xero after the first sync: edits made in Scoro are not pushed, and are reported.
 MANAGED_IN_XERO = {"tax_rates", "accounts"}
+# A Scoro bookmark (saved view) can limit what is pushed for these (Scoro's "advanced filtering").
+BOOKMARKABLE = {"contacts": ("contacts", "companies", "people"), "invoices": ("invoices",), "bills": ("bills",),
+                "credit_notes": ("invoices",)}
 
 
 @dataclass
@@ -65,6 +69,7 @@ class XeroSyncConfig:
     default_expense_account: str | None = None  # the same for bills
     tax_map: dict[str, str] = field(default_factory=dict)  # Scoro VAT code -> Xero tax type
     tracking_category: str | None = None  # the one Xero tracking category whose options become accounting objects
+    bookmarks: dict[str, str] = field(default_factory=dict)  # category -> Scoro bookmark (id or name) limiting pushes
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> XeroSyncConfig:
@@ -84,6 +89,11 @@ class XeroSyncConfig:
                               f"{', '.join(sorted(unknown))}; use {', '.join(ORDER)}.")
         for name, values in data.items():
             settings = config.categories[name]
+            if values.get("bookmark") not in (None, ""):
+                if name not in BOOKMARKABLE:
+                    raise ConfigError(f"[xero_sync.{name}] bookmark: bookmarks limit what is pushed from Scoro for "
+                                      f"{', '.join(sorted(BOOKMARKABLE))} only.")
+                config.bookmarks[name] = str(values["bookmark"])
             settings.enabled = bool(values.get("enabled", True))
             if "direction" in values:
                 settings.direction = parse_direction(name, str(values["direction"]))
@@ -104,8 +114,32 @@ def parse_direction(category: str, text: str) -> str:
     return wanted
 
 
+def bookmark_of(scoro: Any, category: str, value: str | None) -> Callable[[], Any] | None:
+    """The bookmark's id, found by id or name among the bookmarks of the category's module (resolved
+    on first use). Scoro applies the saved view as it is: its user and status filters cannot be seen
+    through the API, so unlike Scoro's own integration they are not dropped — use bookmarks without them."""
+    if not value:
+        return None
+    found: dict[str, Any] = {}
+
+    def resolve() -> Any:
+        if "id" not in found:
+            modules = BOOKMARKABLE[category]
+            marks = [b for b in scoro.read("Bookmarks") if str(b.get("Module") or "").lower() in modules]
+            match = [b for b in marks if str(b.get("Id")) == value or norm(b.get("Name")) == norm(value)]
+            if len(match) != 1:
+                known = ", ".join(f"{b['Id']} {b['Name']!r}" for b in marks) or "none"
+                raise ConfigError(f"[xero_sync.{category}] bookmark {value!r} is {'ambiguous' if match else 'unknown'}"
+                                  f"; bookmarks of {'/'.join(modules)}: {known}.")
+            found["id"] = match[0]["Id"]
+        return found["id"]
+
+    return resolve
+
+
 def xero_categories(scoro: Any, xero: Any, refs: Refs, config: XeroSyncConfig) -> list[PairedCategory]:
     codes = ScoroCodes(scoro)
+    marks = {name: bookmark_of(scoro, name, config.bookmarks.get(name)) for name in BOOKMARKABLE}
     xero_ref = XeroReference(xero, config.default_sales_account, config.tax_map, config.default_expense_account)
     refs.listeners += [codes.forget, xero_ref.forget]
     tax_a, tax_b = tax_rates(codes)
@@ -124,16 +158,18 @@ def xero_categories(scoro: Any, xero: Any, refs: Refs, config: XeroSyncConfig) -
         PairedCategory("tracking", ScoroSide(scoro, "AccountingObjects", track_a, refs, cursor=None),
                        XeroSide(xero, "TrackingOptions", "TrackingOptionID", track_b, refs, cursor=None),
                        tracking_keys),
-        PairedCategory("contacts", ScoroContacts(scoro), XeroSide(xero, "Contacts", "ContactID", contacts_mapping(), refs),
+        PairedCategory("contacts", ScoroContacts(scoro, bookmark=marks["contacts"]), XeroSide(xero, "Contacts", "ContactID", contacts_mapping(), refs),
                        contact_keys, compatible=contacts_compatible),
         PairedCategory("products", ScoroSide(scoro, "Products", prod_a, refs),
                        XeroSide(xero, "Items", "ItemID", prod_b, refs), code_keys),
-        PairedCategory("invoices", ScoroSide(scoro, "Invoices", inv_a, refs, columns=SALES_COLUMNS),
+        PairedCategory("invoices", ScoroSide(scoro, "Invoices", inv_a, refs, columns=SALES_COLUMNS,
+                                             bookmark=marks["invoices"]),
                        XeroSide(xero, "Invoices", "InvoiceID", inv_b, refs, where=xero_type("sales")), document_keys),
-        PairedCategory("credit_notes", ScoroSide(scoro, "Invoices", credit_a, refs, columns=SALES_COLUMNS),
+        PairedCategory("credit_notes", ScoroSide(scoro, "Invoices", credit_a, refs, columns=SALES_COLUMNS,
+                                                 bookmark=marks["credit_notes"]),
                        XeroSide(xero, "CreditNotes", "CreditNoteID", credit_b, refs,
                                 where=[Condition("Type", "=", "ACCRECCREDIT")]), document_keys),
-        PairedCategory("bills", ScoroSide(scoro, "Bills", bill_a, refs, columns=DOCUMENT_COLUMNS),
+        PairedCategory("bills", ScoroSide(scoro, "Bills", bill_a, refs, columns=DOCUMENT_COLUMNS, bookmark=marks["bills"]),
                        XeroSide(xero, "Invoices", "InvoiceID", bill_b, refs, where=xero_type("purchase")),
                        document_keys),
         PairedCategory("receipts", ScoroSide(scoro, "ReceiptGroups", rec_a, refs),
