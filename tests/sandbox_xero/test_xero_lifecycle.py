@@ -7,6 +7,8 @@ from tests.sandbox_xero.xero_http import NET_DATE, Xero, new_invoice
 
 NOT_VALID = "Invoice not of valid status for modification"
 LOCKED = "This document cannot be edited as it has a payment or credit note allocated to it."
+VOID_LOCKED = ("The status VOIDED cannot be applied to the invoice because it has payments or credit notes allocated "
+               "to it.")
 
 
 def messages(r) -> list[str]:
@@ -47,7 +49,7 @@ def test_void_only_from_authorised_without_payments(xero, contact_id):
     assert messages(xero.post(f"/Invoices/{inv['InvoiceID']}", json={"Invoices": [{"Reference": "x"}]})) == [NOT_VALID]
     paid_part = invoice(xero, contact_id)
     assert pay(xero, paid_part, 10).status_code == 200
-    assert messages(set_status(xero, paid_part, "VOIDED")) == [LOCKED]
+    assert messages(set_status(xero, paid_part, "VOIDED")) == [VOID_LOCKED]
 
 
 def test_status_moves_forward_and_paid_is_set_by_xero(xero, contact_id):
@@ -84,8 +86,7 @@ def test_payments_reduce_amount_due_then_mark_paid_and_can_only_be_deleted(sb, x
     p2 = pay(xero, inv, 60).json()["Payments"][0]
     now = xero.one("GET", f"/Invoices/{inv['InvoiceID']}", "Invoices")
     assert (now["AmountDue"], now["Status"]) == (0.0, "PAID") and now["FullyPaidOnDate"] == p2["Date"]
-    assert messages(pay(xero, inv, 1)) == ["Payments can only be made against approved documents that are not "
-                                           "fully paid"]
+    assert messages(pay(xero, inv, 1)) == ["Payments can only be made against Authorised documents"]
     # a payment cannot be edited
     r = xero.post(f"/Payments/{p2['PaymentID']}", json={"Payments": [{"Amount": 50}]})
     assert r.status_code == 400
@@ -109,6 +110,9 @@ def test_payment_rules(xero, contact_id):
     by_number = xero.put("/Payments", json={"Payments": [{"Invoice": {"InvoiceNumber": inv["InvoiceNumber"]},
                                                           "Account": {"Code": "090"}, "Amount": 5}]})
     assert by_number.status_code == 200
+    reconciled = pay(xero, inv, 5, IsReconciled=True).json()["Payments"][0]
+    r = xero.post(f"/Payments/{reconciled['PaymentID']}", json={"Payments": [{"Status": "DELETED"}]})
+    assert messages(r) == ["This payment has been reconciled and cannot be deleted"]
     bill = xero.one("PUT", "/Invoices", "Invoices", json={"Invoices": [{**new_invoice(contact_id), "Type": "ACCPAY"}]})
     assert pay(xero, bill, 5).json()["Payments"][0]["PaymentType"] == "ACCPAYPAYMENT"
     r = xero.post("/Payments", json={"Payments": [{"Invoice": {"InvoiceID": inv["InvoiceID"]}, "Amount": 1,
@@ -156,7 +160,7 @@ def test_credit_note_allocation_reduces_amount_due_and_can_be_removed(xero, cont
     assert cn_now["RemainingCredit"] == 0 and cn_now["Status"] == "PAID"
     assert cn_now["Allocations"][0]["Invoice"]["InvoiceNumber"] == inv["InvoiceNumber"]
     # a credited invoice cannot be voided
-    assert messages(set_status(xero, inv, "VOIDED")) == [LOCKED]
+    assert messages(set_status(xero, inv, "VOIDED")) == [VOID_LOCKED]
     removed = xero.delete(f"/CreditNotes/{cn['CreditNoteID']}/Allocations/{alloc['AllocationID']}")
     assert removed.status_code == 200 and removed.json()["IsDeleted"] is True
     now = xero.one("GET", f"/Invoices/{inv['InvoiceID']}", "Invoices")
@@ -188,7 +192,8 @@ def test_accounts_archive_and_delete(xero, contact_id):
     assert arch["Status"] == "ARCHIVED"
     r = xero.put("/Invoices", json={"Invoices": [new_invoice(contact_id, LineItems=[
         {"Description": "x", "UnitAmount": 1, "AccountCode": "455"}])]})
-    assert r.status_code == 400                               # archived accounts cannot be used
+    assert messages(r) == ["Account code '455' has been archived, or has been deleted. Each line item must reference "
+                           "a valid account."]
     deleted = xero.one("DELETE", f"/Accounts/{acc['AccountID']}", "Accounts")
     assert deleted["Status"] == "DELETED"
     assert acc["AccountID"] not in {a["AccountID"] for a in xero.ok("GET", "/Accounts")["Accounts"]}

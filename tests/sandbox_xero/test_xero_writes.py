@@ -186,7 +186,7 @@ def test_line_items_from_items_and_tracking(xero, contact_id):
     assert messages(r) == ["Item code 'NOPE' is not valid"]
     r = xero.put("/Invoices", json={"Invoices": [new_invoice(contact_id, LineItems=[
         {"Description": "x", "Quantity": 1, "UnitAmount": 1, "AccountCode": "476"}])]})
-    assert messages(r) == ["Account code '476' has been removed as it does not match a recognised account."]
+    assert messages(r) == ["Account code '476' is not a valid code for this document."]
 
 
 def test_line_item_ids_keep_lines_and_lines_without_ids_are_new(xero, contact_id):

@@ -30,6 +30,8 @@ CURRENCY_NAMES = {"EUR": "Euro", "USD": "United States Dollar", "GBP": "British 
 NOT_FOUND = "The document with the supplied id was not found for this endpoint."
 PAID_LOCK = "This document cannot be edited as it has a payment or credit note allocated to it."
 BAD_STATUS = "Invoice not of valid status for modification"
+VOID_LOCK = ("The status VOIDED cannot be applied to the invoice because it has payments or credit notes allocated "
+             "to it.")
 CONTACT_FIELDS = ("ContactNumber", "AccountNumber", "Name", "FirstName", "LastName", "EmailAddress", "CompanyNumber",
                   "TaxNumber", "AccountsReceivableTaxType", "AccountsPayableTaxType", "Addresses", "Phones",
                   "ContactPersons", "DefaultCurrency", "PaymentTerms", "SalesDefaultAccountCode",
@@ -159,9 +161,13 @@ class Books:
         return next((a for a in self.rows("Accounts") if a.get("Code") == str(code) and a["Status"] == "ACTIVE"), None)
 
     def require_account(self, code: Any) -> dict:
+        """An active account for a document line (messages as seen from Xero in public client code)."""
         acc = self.account_by_code(str(code))
         if acc is None:
-            raise Invalid(f"Account code '{code}' has been removed as it does not match a recognised account.")
+            if any(a.get("Code") == str(code) for a in self.rows("Accounts")):
+                raise Invalid(f"Account code '{code}' has been archived, or has been deleted. Each line item must "
+                              "reference a valid account.")
+            raise Invalid(f"Account code '{code}' is not a valid code for this document.")
         return acc
 
     def tax_rate(self, tax_type: str) -> dict | None:
@@ -599,7 +605,7 @@ class Books:
                 raise Invalid(PAID_LOCK if self._has_money(kind, doc) else BAD_STATUS)
             if target == "VOIDED":
                 if self._has_money(kind, doc):
-                    raise Invalid(PAID_LOCK)
+                    raise Invalid(VOID_LOCK if kind is INVOICE else PAID_LOCK)
                 if status != "AUTHORISED":
                     raise Invalid(BAD_STATUS)
             if target in ("DRAFT", "SUBMITTED") and status in ("AUTHORISED", "PAID"):
@@ -747,7 +753,7 @@ class Books:
             amount = money(to_decimal(el["Amount"], "Amount"))
         outstanding = _d(doc.get("AmountDue") if kind is INVOICE else doc.get("RemainingCredit"))
         if doc["Status"] != "AUTHORISED":
-            errors.append("Payments can only be made against approved documents that are not fully paid")
+            errors.append("Payments can only be made against Authorised documents")
         elif amount <= 0:
             errors.append("Payment amount must be greater than zero")
         elif amount > outstanding:
@@ -790,6 +796,8 @@ class Books:
         pay = dict(pay)
         if pay["Status"] == "DELETED":
             raise Invalid("This payment has already been deleted")
+        if pay.get("IsReconciled"):
+            raise Invalid("This payment has been reconciled and cannot be deleted")
         self.check_lock(pay["Date"])
         coll, doc_id = pay["_doc"]
         kind = INVOICE if coll == "Invoices" else CREDIT_NOTE

@@ -25,7 +25,7 @@ from .identity import SCOPES_FOR, Identity
 from .ratelimit import RateLimiter
 from .store import Store
 from .webhooks import Webhooks
-from .wire import problem
+from .wire import problem, validation_error
 
 LOG_SIZE = 1000
 ALL_SCOPES = "openid profile email offline_access " + " ".join(
@@ -136,8 +136,8 @@ class XeroSandbox:
                 cached = self._idempotency.get(cache_key)
                 if cached is not None:
                     if cached["fingerprint"] != fingerprint(call, tenant):
-                        return Reply(400, problem(400, "Bad Request", f"The Idempotency-Key '{idem_key}' is used "
-                                                                     "with a different request"))
+                        message = f"Idempotency Key: {idem_key} is used with a different request."
+                        return Reply(400, validation_error([{"ValidationErrors": [{"Message": message}]}]))
                     self._stats["idempotent_replays"] += 1
                     return reply_from_cache(cached)
             reply = self.api.handle(call, tenant)
