@@ -65,8 +65,11 @@ class RateLimiter:
             }
             verdict.headers = {k: v for k, v in verdict.headers.items() if v}
             if not verdict.allowed:
-                verdict.headers.update({"Retry-After": str(verdict.retry_after),
-                                        "X-Rate-Limit-Problem": str(verdict.problem)})
+                verdict.headers["X-Rate-Limit-Problem"] = str(verdict.problem)
+                # Retry-After is documented for the minute and day limits; for calls in flight it is not
+                # known, so it is left out: a client must cope without it.
+                if verdict.problem != "concurrent":
+                    verdict.headers["Retry-After"] = str(verdict.retry_after)
         return verdict
 
     def release(self, tenant: str, app: str) -> None:
