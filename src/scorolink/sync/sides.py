@@ -95,6 +95,28 @@ class Mapping:
     after_create: Callable[[Record, dict[str, Any], Refs], str | None] | None = None
 
 
+def side_record(mapping: Mapping, refs: Refs, record: Record, key: str, cursor: str | None) -> SideRecord:
+    """One record of a side as the engine sees it: its id, shared values and change time."""
+    modified = record.get(cursor) if cursor else None
+    return SideRecord(str(record.get(key)), mapping.to_shared(record, refs),
+                      version=modified.isoformat() if isinstance(modified, datetime) else None,
+                      modified=modified if isinstance(modified, datetime) else None,
+                      deleted=mapping.deleted(record), gate=mapping.gate(record), native=record)
+
+
+def failure(ref: int, result: Any) -> WriteOutcome:
+    kind = "unknown_outcome" if result.outcome_unknown else "validation"
+    return WriteOutcome(ref, False, error=result.error, kind=kind)
+
+
+def lookup_value(mapping: Mapping, shared: dict[str, Any]) -> tuple[str, Any] | None:
+    """(field, value) to look a lost create up by, when the mapping names one and it has a value."""
+    if mapping.find_by is None:
+        return None
+    field_name, key = mapping.find_by
+    return None if shared.get(key) in (None, "") else (field_name, shared[key])
+
+
 @dataclass
 class ScoroSide:
     connector: Any  # ScoroConnector
@@ -123,11 +145,7 @@ class ScoroSide:
             self.object, [Condition(self.key, "in", wanted)], columns=self.columns)]
 
     def side_record(self, record: Record) -> SideRecord:
-        modified = record.get(self.cursor) if self.cursor else None
-        return SideRecord(str(record[self.key]), self.mapping.to_shared(record, self.refs),
-                          version=modified.isoformat() if isinstance(modified, datetime) else None,
-                          modified=modified if isinstance(modified, datetime) else None,
-                          deleted=self.mapping.deleted(record), gate=self.mapping.gate(record), native=record)
+        return side_record(self.mapping, self.refs, record, self.key, self.cursor)
 
     def build(self, shared: dict[str, Any], resolver: Resolver, current: SideRecord | None) -> Record:
         return self.mapping.from_shared(shared, self.refs, current.native if current else None)
@@ -145,19 +163,16 @@ class ScoroSide:
                 fresh = self.fetch([str(saved.get(self.key, request.target_id))]) if request.op != "delete" else []
                 outcomes.append(WriteOutcome(request.ref, True, record=fresh[0] if fresh else None))
             else:
-                kind = "unknown_outcome" if result.outcome_unknown else "validation"
-                outcomes.append(WriteOutcome(request.ref, False, error=result.error, kind=kind))
+                outcomes.append(failure(request.ref, result))
         self.refs.written("scoro", self.object)
         return outcomes
 
     def find(self, shared: dict[str, Any]) -> SideRecord | None:
-        if self.mapping.find_by is None:
-            return None
-        field_name, key = self.mapping.find_by
-        if shared.get(key) in (None, ""):
+        by = lookup_value(self.mapping, shared)
+        if by is None:
             return None
         found = [self.side_record(r) for r in self.connector.read(
-            self.object, [Condition(field_name, "=", shared[key])], columns=self.columns)]
+            self.object, [Condition(by[0], "=", by[1])], columns=self.columns)]
         return max(found, key=lambda r: int(r.id)) if found else None
 
 
@@ -186,11 +201,7 @@ class XeroSide:
         return [self.side_record(r) for r in found]
 
     def side_record(self, record: Record) -> SideRecord:
-        modified = record.get(self.cursor) if self.cursor else None
-        return SideRecord(str(record.get(self.key)), self.mapping.to_shared(record, self.refs),
-                          version=modified.isoformat() if isinstance(modified, datetime) else None,
-                          modified=modified if isinstance(modified, datetime) else None,
-                          deleted=self.mapping.deleted(record), gate=self.mapping.gate(record), native=record)
+        return side_record(self.mapping, self.refs, record, self.key, self.cursor)
 
     def build(self, shared: dict[str, Any], resolver: Resolver, current: SideRecord | None) -> Record:
         return {**self.fixed, **self.mapping.from_shared(shared, self.refs, current.native if current else None)}
@@ -215,19 +226,15 @@ class XeroSide:
                     warning = self.mapping.after_create(saved.native, by_ref[ref].shared, self.refs)
                 outcomes.append(WriteOutcome(ref, True, record=saved, error=warning))
             else:
-                kind = "unknown_outcome" if result.outcome_unknown else "validation"
-                outcomes.append(WriteOutcome(ref, False, error=result.error, kind=kind))
+                outcomes.append(failure(ref, result))
         self.refs.written("xero", self.object)
         return outcomes
 
     def find(self, shared: dict[str, Any]) -> SideRecord | None:
-        if self.mapping.find_by is None:
+        by = lookup_value(self.mapping, shared)
+        if by is None:
             return None
-        field_name, key = self.mapping.find_by
-        if shared.get(key) in (None, ""):
-            return None
-        found = [self.side_record(r) for r in self.connector.read(
-            self.object, [*self.where, Condition(field_name, "=", shared[key])])]
+        found = [self.side_record(r) for r in self.connector.read(self.object, [*self.where, Condition(by[0], "=", by[1])])]
         return found[0] if len(found) == 1 else None
 
 

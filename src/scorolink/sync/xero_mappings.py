@@ -25,39 +25,69 @@ from scorolink.sync.sides import Mapping, Record, Refs
 PAID_OR_CLOSED = {"PAID", "VOIDED", "DELETED"}
 
 
+def _active(record: Record) -> bool:
+    return str(record.get("Status") or "ACTIVE").upper() == "ACTIVE"
+
+
 def _dec(value: Any) -> Decimal | None:
     return None if value in (None, "") else Decimal(str(value))
 
 
+class Tables:
+    """Lookup tables read on first use; a missing key re-reads its table once (the record may have
+    been created since), and a write to the table's object drops it."""
+
+    def __init__(self, loaders: dict[str, Callable[[], dict[Any, Any]]]) -> None:
+        self.loaders = loaders
+        self._cache: dict[str, dict[Any, Any]] = {}
+        self._missed: set[tuple[str, Any]] = set()
+
+    def table(self, name: str) -> dict[Any, Any]:
+        if name not in self._cache:
+            self._cache[name] = self.loaders[name]()
+        return self._cache[name]
+
+    def get(self, name: str, key: Any) -> Any:
+        found = self.table(name).get(key)
+        if found is None and (name, key) not in self._missed:
+            self._missed.add((name, key))
+            self._cache.pop(name, None)
+            found = self.table(name).get(key)
+        return found
+
+    def forget(self, *names: str) -> None:
+        for name in names:
+            self._cache.pop(name, None)
+        self._missed = {m for m in self._missed if m[0] not in names}
+
+
 class ScoroCodes:
-    """Scoro ids ↔ the codes shared values use (product Code, VATCode, finance AccountSymbol),
-    read once per object and re-read when a code is missing (created during this run)."""
+    """Scoro ids ↔ the codes shared values use (product Code, VATCode, finance AccountSymbol,
+    accounting object Name)."""
 
     OBJECTS = {"Products": "Code", "VATCodes": "VATCode", "FinanceAccounts": "AccountSymbol",
                "AccountingObjects": "Name"}
 
     def __init__(self, connector: Any) -> None:
         self.connector = connector
-        self._tables: dict[str, dict[str, int]] = {}
-        self._codes: dict[str, dict[int, str]] = {}
-        self._missed: set[tuple[str, str]] = set()
+        loaders: dict[str, Callable[[], dict[Any, Any]]] = {}
+        for obj in self.OBJECTS:
+            loaders[f"{obj}:ids"] = self._loader(obj, by_code=True)
+            loaders[f"{obj}:codes"] = self._loader(obj, by_code=False)
+        loaders["percents"] = lambda: {norm(r["VATCode"]): _dec(r.get("Percent")) for r in self.connector.read(
+            "VATCodes", columns=["VATCode", "Percent"]) if r.get("VATCode")}
+        self.tables = Tables(loaders)
+
+    def _loader(self, obj: str, *, by_code: bool) -> Callable[[], dict[Any, Any]]:
+        code = self.OBJECTS[obj]
+
+        def load() -> dict[Any, Any]:
+            rows = [r for r in self.connector.read(obj, columns=["Id", code]) if r.get(code)]
+            return {norm(r[code]): r["Id"] for r in rows} if by_code else {r["Id"]: r[code] for r in rows}
+        return load
 
     def find_id(self, obj: str, code: Any) -> int | None:
-        if code in (None, ""):
-            return None
-        key = norm(code)
-        found = self._table(obj).get(key)
-        if found is None and (obj, key) not in self._missed:  # re-read once: it may be new since
-            self._missed.add((obj, key))
-            found = self._table(obj, refresh=True).get(key)
-        return found
-
-    def _table(self, obj: str, refresh: bool = False) -> dict[str, int]:
-        if refresh or obj not in self._tables:
-            code = self.OBJECTS[obj]
-            self._tables[obj] = {norm(r[code]): r["Id"] for r in self.connector.read(obj, columns=["Id", code])
-                                 if r.get(code)}
-        return self._tables[obj]
+        return None if code in (None, "") else self.tables.get(f"{obj}:ids", norm(code))
 
     def id_of(self, obj: str, code: Any, what: str) -> int | None:
         found = self.find_id(obj, code)
@@ -65,35 +95,21 @@ class ScoroCodes:
             raise Refused(f"Scoro has no {what} {code!r}; sync {what}s first or create it in Scoro", "validation")
         return found
 
-    def forget(self, system: str, obj: str) -> None:
-        if system == "scoro":
-            self._tables.pop(obj, None)
-            self._codes.pop(obj, None)
-            self._missed = {m for m in self._missed if m[0] != obj}
-            if obj == "VATCodes":
-                self.__dict__.pop("percents", None)
-
-    def vat_percent(self, code: Any) -> Decimal | None:
-        if code in (None, ""):
-            return None
-        if "percents" not in self.__dict__:
-            self.percents = {norm(r["VATCode"]): _dec(r.get("Percent"))
-                             for r in self.connector.read("VATCodes", columns=["VATCode", "Percent"]) if r.get("VATCode")}
-        return self.percents.get(norm(code))
-
     def code_of(self, obj: str, record_id: Any) -> str | None:
         """The code as Scoro spells it (not the normalised key)."""
-        if record_id in (None, "", 0):
-            return None
-        if obj not in self._codes or record_id not in self._codes[obj]:
-            self._codes[obj] = {r["Id"]: r[self.OBJECTS[obj]] for r in self.connector.read(
-                obj, columns=["Id", self.OBJECTS[obj]]) if r.get(self.OBJECTS[obj])}
-        return self._codes[obj].get(record_id)
+        return None if record_id in (None, "", 0) else self.tables.get(f"{obj}:codes", record_id)
+
+    def vat_percent(self, code: Any) -> Decimal | None:
+        return None if code in (None, "") else self.tables.table("percents").get(norm(code))
+
+    def forget(self, system: str, obj: str) -> None:
+        if system == "scoro" and obj in self.OBJECTS:
+            self.tables.forget(f"{obj}:ids", f"{obj}:codes", *(["percents"] if obj == "VATCodes" else []))
 
 
 class XeroReference:
     """What the Xero organisation knows — account codes, tax types with their rates, item codes —
-    read once and re-read on a miss, so shared codes from Scoro are checked before a write."""
+    so shared codes from Scoro are checked before a write."""
 
     def __init__(self, connector: Any, default_sales_account: str | None = None,
                  tax_map: dict[str, str] | None = None, default_expense_account: str | None = None) -> None:
@@ -101,41 +117,26 @@ class XeroReference:
         self.default_sales_account = default_sales_account
         self.default_expense_account = default_expense_account
         self.tax_map = {norm(k): v for k, v in (tax_map or {}).items()}  # Scoro VAT code -> Xero TaxType
-        self._cache: dict[str, dict[str, Any]] = {}
-        self._missed: set[tuple[str, str]] = set()
-
-    def _table(self, name: str, refresh: bool = False) -> dict[str, Any]:
-        if refresh or name not in self._cache:
-            if name == "accounts":
-                rows = {norm(r["Code"]): r["Code"] for r in self.connector.read("Accounts") if r.get("Code")
-                        and str(r.get("Status") or "ACTIVE").upper() == "ACTIVE"}
-            elif name == "taxes":
-                rows = {norm(r["TaxType"]): (r["TaxType"], _dec(r.get("EffectiveRate")), r)
-                        for r in self.connector.read("TaxRates") if str(r.get("Status") or "ACTIVE").upper() == "ACTIVE"}
-            else:
-                rows = {norm(r["Code"]): r["ItemID"] for r in self.connector.read("Items") if r.get("Code")}
-            self._cache[name] = rows
-        return self._cache[name]
+        self.tables = Tables({
+            "Accounts": lambda: {norm(r["Code"]): r["Code"] for r in connector.read("Accounts")
+                                 if r.get("Code") and _active(r)},
+            "TaxRates": lambda: {norm(r["TaxType"]): (r["TaxType"], _dec(r.get("EffectiveRate")), r)
+                                 for r in connector.read("TaxRates") if _active(r)},
+            "Items": lambda: {norm(r["Code"]): r["ItemID"] for r in connector.read("Items") if r.get("Code")},
+        })
 
     def forget(self, system: str, obj: str) -> None:
-        name = {"Accounts": "accounts", "TaxRates": "taxes", "Items": "items"}.get(obj)
-        if system == "xero" and name:
-            self._cache.pop(name, None)
-            self._missed = {m for m in self._missed if m[0] != name}
+        if system == "xero" and obj in self.tables.loaders:
+            self.tables.forget(obj)
 
     def _get(self, name: str, code: Any) -> Any:
-        key = norm(code)
-        found = self._table(name).get(key)
-        if found is None and (name, key) not in self._missed:  # re-read once: it may be new since
-            self._missed.add((name, key))
-            found = self._table(name, refresh=True).get(key)
-        return found
+        return self.tables.get(name, norm(code))
 
     def account(self, code: Any, *, purchase: bool = False) -> str | None:
         """A Scoro account code Xero knows, else the configured default sales (or expense) account,
         else none (Xero then takes the item's own account)."""
         if code not in (None, ""):
-            found = self._get("accounts", code)
+            found = self._get("Accounts", code)
             if found:
                 return str(found)
         return self.default_expense_account if purchase else self.default_sales_account
@@ -147,10 +148,10 @@ class XeroReference:
             return None
         if norm(code) in self.tax_map:
             return self.tax_map[norm(code)]
-        found = self._get("taxes", code)
+        found = self._get("TaxRates", code)
         if found:
             return str(found[0])
-        same = [t for t, rate, r in self._table("taxes").values() if percent is not None and rate == percent
+        same = [t for t, rate, r in self.tables.table("TaxRates").values() if percent is not None and rate == percent
                 and r.get("CanApplyToRevenue", True)]
         if len(same) == 1:
             return str(same[0])
@@ -159,7 +160,7 @@ class XeroReference:
             f"; map it (`scorolink xero configure --tax-map {code}=<Xero tax type>`), or use the tax rates pulled from Xero")
 
     def item_id(self, code: Any) -> str | None:
-        return None if code in (None, "") else self._get("items", code)
+        return None if code in (None, "") else self._get("Items", code)
 
     def has_item(self, code: Any) -> bool:
         return self.item_id(code) is not None
