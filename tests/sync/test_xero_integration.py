@@ -334,3 +334,21 @@ def test_a_scoro_bookmark_limits_which_invoices_are_pushed(connector, sandbox, s
     assert lists and all(body.get("bookmark") == {"bookmark_id": "3"} for body in lists)
     with pytest.raises(ConfigError, match="bookmark 'Open deals' is unknown; bookmarks of invoices: 3 'Unpaid"):
         xero_engine(store, "xero", connector, xc, config(invoices={"bookmark": "Open deals"})).run()
+
+
+def test_approved_xero_credit_notes_arrive_in_scoro_as_credit_invoices(connector, store, xero):
+    xsb, xc = xero
+    cfg = config(invoices={"direction": "to-scoro"}, credit_notes={"direction": "to-scoro"}, bills={"enabled": False},
+                 receipts={"enabled": False}, contacts={"enabled": False}, products={"enabled": False})
+    xero_engine(store, "xero", connector, xc, cfg).run()
+    notes = {c["CreditNoteID"]: c for c in xc.read("CreditNotes", [Condition("Type", "=", "ACCRECCREDIT")])}
+    linked = store.links("xero", "credit_notes")
+    assert linked.by["b"] and set(linked.by["b"]) <= {i for i, c in notes.items() if c["Status"] in ("AUTHORISED", "PAID")}
+    for xero_id, link in linked.by["b"].items():
+        [credit] = connector.read("Invoices", [Condition("Id", "=", int(link.a_id))],
+                                  columns=["Id", "DocumentNumber", "Lines", "CreditedInvoices"])
+        assert credit["DocumentNumber"] == notes[xero_id]["CreditNoteNumber"]
+        assert all(line["Amount"] < 0 for line in credit["Lines"])
+        allocated = [a["Invoice"]["InvoiceID"] for a in notes[xero_id].get("Allocations") or []]
+        if allocated and store.counterpart("xero", "invoices", "b", allocated[0]):
+            assert credit["CreditedInvoices"] == [int(store.counterpart("xero", "invoices", "b", allocated[0]))]

@@ -44,7 +44,7 @@ ORDER = ("tax_rates", "accounts", "tracking", "contacts", "products", "invoices"
          "receipts")
 DIRECTIONS = {  # what Scoro's Xero integration allows per category; the first is the default
     "tax_rates": ("b_to_a",), "accounts": ("b_to_a",), "tracking": ("b_to_a",), "contacts": ("a_to_b", "b_to_a"),
-    "products": ("a_to_b", "b_to_a"), "invoices": ("a_to_b", "b_to_a"), "credit_notes": ("a_to_b",),
+    "products": ("a_to_b", "b_to_a"), "invoices": ("a_to_b", "b_to_a"), "credit_notes": ("a_to_b", "b_to_a"),
     "bills": ("a_to_b", "b_to_a"),
     "receipts": ("b_to_a",),
 }

@@ -431,7 +431,8 @@ def documents(kind: str, codes: ScoroCodes, xero_ref: XeroReference,
 def credit_notes(codes: ScoroCodes, xero_ref: XeroReference, xero_connector: Any,
                  tracking_category: str | None = None) -> tuple[Mapping, Mapping]:
     """A Scoro invoice that credits another one goes to Xero as a sales credit note (amounts
-    positive, as Xero wants them) and, once approved, is allocated to the credited invoice."""
+    positive, as Xero wants them) and, once approved, is allocated to the credited invoice; an
+    approved Xero sales credit note comes to Scoro as a credit invoice (quantities negative)."""
     doc_a, doc_b = documents("sales", codes, xero_ref, tracking_category)
 
     def scoro_in(r: Record, refs: Refs) -> dict[str, Any]:
@@ -467,9 +468,22 @@ def credit_notes(codes: ScoroCodes, xero_ref: XeroReference, xero_connector: Any
             "Invoice": {"InvoiceID": invoice}})]))
         return None if result.ok else f"credit note created but not allocated: {result.error}"
 
-    scoro = Mapping(to_shared=scoro_in, from_shared=_managed_in_xero("credit notes pulled into Scoro"),
+    def scoro_out(s: dict[str, Any], refs: Refs, current: Record | None) -> Record:
+        """A Xero credit note as a Scoro credit invoice: negative quantities, crediting the invoice it
+        is allocated to (when that invoice is synced)."""
+        negated = {**s, "lines": [{**line, "quantity": -(_dec(line.get("quantity")) or Decimal(1))}
+                                  for line in s.get("lines") or []]}
+        record = doc_a.from_shared(negated, refs, current)
+        credited = refs.on("invoices", "a", s.get("credits"), required=False) if s.get("credits") else None
+        if credited:
+            record["CreditedInvoices"] = [int(credited)]
+        return record
+
+    scoro = Mapping(to_shared=scoro_in, from_shared=scoro_out,
                     in_scope=lambda r: bool(r.get("CreditedInvoices")), find_by=("DocumentNumber", "number"))
     xero = Mapping(to_shared=xero_in, from_shared=xero_out, find_by=("CreditNoteNumber", "number"),
+                   # Xero → Scoro carries approved credit notes only, as for invoices
+                   in_scope=lambda r: str(r.get("Status") or "").upper() in ("AUTHORISED", "PAID"),
                    deleted=lambda r: str(r.get("Status") or "").upper() in ("DELETED", "VOIDED"),
                    gate=lambda r: f"{r.get('Status')} in Xero: not changed from Scoro" if str(
                        r.get("Status") or "").upper() in PAID_OR_CLOSED else None, after_create=allocate)
