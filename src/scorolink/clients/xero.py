@@ -573,8 +573,8 @@ def _rate_limited(response: httpx.Response, endpoint: str) -> RateLimited:
     problem = (response.headers.get("x-rate-limit-problem") or "").lower()
     retry_after = _float(response.headers.get("retry-after"))
     daily = problem == "day" or _int(response.headers.get("x-daylimit-remaining")) == 0
-    if retry_after is None:
-        retry_after = 3600.0 if daily else 60.0
+    if retry_after is None:  # Retry-After is documented for the minute and day limits only
+        retry_after = 3600.0 if daily else 1.0 if problem == "concurrent" else 60.0
     what = "daily call quota used up" if daily else f"rate limited ({problem or 'limit'})"
     return RateLimited(what, retry_after=retry_after, daily=daily, status=429, messages=_messages(response),
                        endpoint=endpoint, hint=f"retry after {retry_after:.0f}s")
