@@ -42,13 +42,16 @@ class ScoroSandbox:
             atexit.register(self._remove_temp)
         self.store = Store(path)
         saved_clock = self.store.meta_get("clock")
-        self.clock = Clock(max(parse_utc(cfg.start_time), float(saved_clock or 0)))
+        start = max(parse_utc(cfg.start_time), float(saved_clock or 0))
+        self.clock = Clock(start)
         self._sites: dict[str, Site] = {}
         for index in range(max(1, cfg.sites)):
             site = make_site(cfg.seed, index, cfg.timezone)
             self._sites[site.name] = site
             if self.store.meta_get(f"site:{site.name}") is None:
-                ctx = Ctx(cfg.seed, site.name, site.tf, self.clock.now(), site.accounts, ranges={})
+                # generated from the start instant, not the running clock: the same seed gives the same
+                # data however long building the previous site took
+                ctx = Ctx(cfg.seed, site.name, site.tf, start, site.accounts, ranges={})
                 populate(self.store, ctx, plan(cfg.size))
                 self.store.meta_set(f"site:{site.name}", json.dumps({"seed": cfg.seed, "size": cfg.size}))
             self._load_users(site)
