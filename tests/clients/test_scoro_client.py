@@ -249,7 +249,7 @@ def test_limiter_waits_for_the_window_once_the_server_says_it_is_spent():
     limiter.acquire()
     limiter.observe({"x-ratelimit-limit": "3", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "2"})
     limiter.acquire()
-    assert waits == [2.0]
+    assert waits == [pytest.approx(2.05)]  # our window's end (plus a margin): the server's "2" is rounded up
     # In the new window the learnt limit of 3 holds without asking the server.
     limiter.acquire()
     limiter.acquire()
@@ -270,3 +270,25 @@ def test_file_downloads_are_retried_like_reads_and_accept_base64_or_raw_bytes():
     assert client.fetch_url("https://cdn.example/pic.png") == b"\x89PNG"
     assert [r.url.path for r in seen[:3]] == ["/api/v2/files/download/3"] * 3
     assert client.stats.by_endpoint == {"files/download": 3, "picture/get": 1}
+
+
+def test_a_reset_rounded_up_to_whole_seconds_does_not_cost_an_extra_second_per_window():
+    now = [0.0]
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+
+    limiter = RateLimiter(clock=lambda: now[0], sleep=sleep)
+    limiter.acquire()  # our window: 0 .. 2
+    now[0] = 1.5
+    # the server's window ends at 2.0 too, but it says "1" (0.5 rounded up): wait to 2.05, not to 2.5
+    limiter.observe({"x-ratelimit-limit": "40", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "1"})
+    limiter.acquire()
+    assert waits == [pytest.approx(0.55)]
+    # with no window of our own, the server's word stands (its earliest possible end)
+    fresh = RateLimiter(clock=lambda: now[0], sleep=sleep)
+    fresh.observe({"x-ratelimit-limit": "40", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "2"})
+    fresh.acquire()
+    assert waits[-1] == pytest.approx(1.0)

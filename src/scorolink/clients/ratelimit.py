@@ -74,8 +74,13 @@ class RateLimiter:
             if remaining is not None:
                 s.remaining = remaining if s.remaining is None else min(s.remaining, remaining)
             if reset is not None and remaining is not None and remaining <= 0:
-                # The server says the window is spent: trust its reset time.
-                s.reset_at = max(s.reset_at, now + reset)
+                # The server says the window is spent. Its reset comes in whole seconds, rounded up,
+                # so the window really ends within the last second of it: wait for the later of our
+                # own window's end and that earliest end, not a whole extra second each window (a
+                # 429 from a slightly early request is refused, not processed, and paused on).
+                earliest = now + reset - 1.0 if reset >= 1 and reset == int(reset) else now + reset
+                own = s.reset_at + 0.05 if s.reset_at > now else now
+                s.reset_at = max(own, earliest)
             if daily_remaining is not None:
                 s.daily_remaining = daily_remaining
                 if daily_reset is not None:

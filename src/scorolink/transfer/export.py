@@ -66,6 +66,7 @@ class Exporter:
             raise ConfigError(f"--nested {nested!r}: use json (nested values as JSON cells) or flatten (one CSV "
                               "per nested field).")
         self.connector = connector
+        self._requests_before = connector.client.stats.total  # the custom-field read of spec() counts too
         self.spec: ObjectSpec = connector.spec(obj)
         self.out = out
         self.where = where or []
@@ -96,7 +97,7 @@ class Exporter:
 
     def run(self, on_progress: Callable[[ExportSummary], None] | None = None) -> ExportSummary:
         started = time.monotonic()
-        requests_before = self.connector.client.stats.total
+        requests_before = self._requests_before
         summary = ExportSummary(self.spec.name)
         main_columns = [c for c in self.columns if c not in {n.field for n in self.flattened}]
         fetch = list(dict.fromkeys([*self.columns, self.key])) if self.flattened or self.binaries else self.columns

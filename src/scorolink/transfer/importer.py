@@ -120,6 +120,7 @@ class Importer:
         if options.empty not in ("skip", "null"):
             raise ConfigError("--empty must be skip (empty cells are not sent) or null (they clear the field).")
         self.connector = connector
+        self._requests_before = connector.client.stats.total  # set-up reads (custom fields, keys) count too
         self.spec: ObjectSpec = connector.spec(obj)
         connector.check_operation(self.spec, options.mode)
         self.source = source
@@ -175,7 +176,7 @@ class Importer:
     # -- run ------------------------------------------------------------------------------------
     def run(self) -> ImportSummary:
         started = time.monotonic()
-        requests_before = self.connector.client.stats.total
+        requests_before = self._requests_before
         journal = self._journal()
         self.summary.journal = str(journal.path) if journal else None
         self.errors = RowReport(self.options.errors_path, self.source.header, ERROR_COLUMNS)
@@ -184,7 +185,6 @@ class Importer:
         self.summary.results_file = str(self.options.results_path) if self.options.results_path else None
         self.window: deque[Slot] = deque()
         self.busy: set[str] = set()  # keys of rows in flight: a later row with the same key waits for them
-        self._requests_before = requests_before
         try:
             with ThreadPoolExecutor(max_workers=self.options.workers, thread_name_prefix="import") as pool:
                 self.pool = pool
