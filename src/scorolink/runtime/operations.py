@@ -5,8 +5,8 @@
 that does a slice of work: it starts from `checkpoint.state` (None on the first slice), saves
 progress with `checkpoint.save(state)` as it goes (a killed worker's successor resumes from there),
 and stops when `checkpoint.spent()` says the slice budget is used, returning done=False.
-Registered: replicate (sliced by object group) and export (one slice); import and sync register
-here the same way.
+Registered: replicate (sliced by object group), export and import (one slice each; the import's
+journal makes re-runs safe) and xero_sync (one sync run; the sync's own state makes re-runs safe).
 """
 
 from __future__ import annotations
@@ -193,3 +193,109 @@ def export_operation(params: dict[str, Any], connection: OpenConnection, checkpo
     checkpoint.log(f"{summary.object}: {summary.rows} rows to {params['to']}, {summary.requests} requests")
     return OperationResult(done=True, state=state, counts={"rows": summary.rows, "files": len(summary.files),
                                                             "binaries": summary.binaries}, succeeded=1)
+
+
+# -- import -----------------------------------------------------------------------------------------
+
+IMPORT_PARAMS = {"object", "file", "from_sql", "table", "mode", "key", "map", "errors", "results", "journal_dir",
+                 "empty", "skip_unknown_columns", "workers", "delimiter", "encoding"}
+
+
+def _import_args(params: dict[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(params) - IMPORT_PARAMS)
+    if unknown:
+        raise ConfigError(f"Unknown import setting(s): {', '.join(unknown)}. Known: {', '.join(sorted(IMPORT_PARAMS))}.")
+    if not params.get("object") or not (params.get("file") or params.get("from_sql")):
+        raise ConfigError("An import job needs object (e.g. --param object=Companies) and file (a CSV) or "
+                          "from_sql with table.")
+    _no_password(params.get("from_sql"))
+    return params
+
+
+@register("import", check=_import_args)
+def import_operation(params: dict[str, Any], connection: OpenConnection, checkpoint: Checkpoint) -> OperationResult:
+    """Import a CSV file or table; its journal makes every re-run (a scheduled one, or a successor
+    after a crash) skip finished rows, retry failed ones and never create a record twice."""
+    from pathlib import Path
+
+    from scorolink.transfer.importer import ImportOptions, run_import
+    from scorolink.transfer.journal import default_journal_dir
+    from scorolink.transfer.mapping import load_mapping
+    from scorolink.transfer.sources import open_source
+
+    _import_args(params)
+    options = ImportOptions(
+        mode=params.get("mode", "insert"), key=params.get("key"), mapping=load_mapping(params.get("map")),
+        errors_path=Path(params["errors"]) if params.get("errors") else None,
+        results_path=Path(params["results"]) if params.get("results") else None,
+        journal_dir=Path(params["journal_dir"]) if params.get("journal_dir") else default_journal_dir(),
+        empty=params.get("empty", "skip"), skip_unknown=bool(params.get("skip_unknown_columns", False)),
+        workers=int(params.get("workers", 4)))
+    source = open_source(params.get("file"), from_sql=params.get("from_sql"), table=params.get("table"),
+                         encoding=params.get("encoding", "utf-8"), delimiter=params.get("delimiter"))
+    mark = time.monotonic()
+    summary = run_import(connection.connector, params["object"], source, options)
+    counts = {k: getattr(summary, k) for k in ("rows", "inserted", "updated", "deleted", "failed", "already_done")}
+    checkpoint.log(f"{summary.object} {summary.mode}: " + ", ".join(f"{k} {v}" for k, v in counts.items())
+                   + (f"; stopped: {summary.stopped}" if summary.stopped else ""))
+    block = connection.watch.block_since(mark)
+    return OperationResult(done=summary.stopped is None, state={"counts": counts}, counts=counts,
+                           failed=[f"{summary.failed} row(s)"] if summary.failed else [],
+                           succeeded=summary.inserted + summary.updated + summary.deleted,
+                           pause_seconds=block.retry_after if block and summary.stopped else None,
+                           pause_reason=summary.stopped)
+
+
+# -- Scoro <-> Xero sync ------------------------------------------------------------------------------
+
+XERO_SYNC_PARAMS = {"categories", "state", "config"}
+
+
+def _xero_sync_args(params: dict[str, Any]) -> dict[str, Any]:
+    from scorolink.sync.xero_integration import ORDER
+
+    unknown = sorted(set(params) - XERO_SYNC_PARAMS)
+    if unknown:
+        raise ConfigError(f"Unknown xero_sync setting(s): {', '.join(unknown)}. Known: "
+                          f"{', '.join(sorted(XERO_SYNC_PARAMS))}.")
+    categories = params.get("categories") or []
+    if isinstance(categories, str):
+        categories = [c.strip() for c in categories.split(",") if c.strip()]
+    bad = [c for c in categories if c not in ORDER]
+    if bad:
+        raise ConfigError(f"xero_sync categories {', '.join(bad)}: use {', '.join(ORDER)}.")
+    _no_password(params.get("state"))
+    return {**params, "categories": categories}
+
+
+@register("xero_sync", check=_xero_sync_args)
+def xero_sync_operation(params: dict[str, Any], connection: OpenConnection, checkpoint: Checkpoint) -> OperationResult:
+    """One Scoro ↔ Xero sync run (Scoro's "automatic" type is this job every five minutes). The
+    sync keeps its own links, cursors and outbox, so a re-run after a crash resumes without
+    duplicates; a rate limit past the wait budget pauses the connection."""
+    from scorolink.commands.xero import open_xero
+    from scorolink.config import config_path, read_config_file
+    from scorolink.sync.store import SyncStore
+    from scorolink.sync.xero_integration import XeroSyncConfig, check_currencies, xero_engine
+
+    args = _xero_sync_args(params)
+    config = XeroSyncConfig.from_dict(read_config_file(config_path(args.get("config"))).get("xero_sync", {}))
+    store = SyncStore(args.get("state") or "sqlite:///.scorolink/state.db")
+    try:
+        with open_xero(None, args.get("config")) as xero:
+            connector = xero.connector
+            check_currencies(connection.connector, connector)
+            result = xero_engine(store, "xero", connection.connector, connector, config).run(
+                only=args["categories"] or None)
+    finally:
+        store.close()
+    counts: dict[str, Any] = {}
+    for done in result.executed.values():
+        for key, n in done.items():
+            counts[key] = counts.get(key, 0) + n
+    checkpoint.log(f"xero sync run {result.run_id}: " + (", ".join(f"{k} {v}" for k, v in counts.items()) or "no changes")
+                   + (f"; stopped: {result.stopped}" if result.stopped else ""))
+    return OperationResult(done=result.stopped is None, state={"run": result.run_id}, counts=counts,
+                           failed=[f"{result.failed} record(s)"] if result.failed else [],
+                           succeeded=sum(counts.get(k, 0) for k in ("created", "updated", "deleted", "linked")),
+                           pause_seconds=result.retry_after if result.stopped else None, pause_reason=result.stopped)
