@@ -48,8 +48,9 @@ def test_the_xero_sync_is_a_job(store, clock, sandbox, tmp_path, monkeypatch):
     xsb = make_sandbox()
     client = make_client(xsb)
 
-    class Session:
-        connector = XeroConnector(client)
+    class Session:  # an open Xero session on the sandbox, as open_xero gives one
+        def __init__(self, xero_client):
+            self.client, self.oauth, self.connector = xero_client, xero_client.oauth, XeroConnector(xero_client)
 
         def __enter__(self):
             return self
@@ -57,7 +58,7 @@ def test_the_xero_sync_is_a_job(store, clock, sandbox, tmp_path, monkeypatch):
         def __exit__(self, *exc):
             return None
 
-    monkeypatch.setattr(xero_commands, "open_xero", lambda *_a, **_k: Session())
+    monkeypatch.setattr(xero_commands, "open_xero", lambda *_a, **_k: Session(client))
     config = tmp_path / "scorolink.toml"
     config.write_text('[xero_sync]\ndefault_sales_account = "200"\ndefault_expense_account = "400"\n'
                       '[xero_sync.tax_map]\nVAT22 = "OUTPUT"\nVAT9 = "OUTPUT2"\nVAT0 = "NONE"\n', encoding="utf-8")

@@ -352,3 +352,48 @@ def test_approved_xero_credit_notes_arrive_in_scoro_as_credit_invoices(connector
         allocated = [a["Invoice"]["InvoiceID"] for a in notes[xero_id].get("Allocations") or []]
         if allocated and store.counterpart("xero", "invoices", "b", allocated[0]):
             assert credit["CreditedInvoices"] == [int(store.counterpart("xero", "invoices", "b", allocated[0]))]
+
+
+def test_start_dates_are_not_before_the_connection_and_are_locked_after_the_initial_sync(connector, store, xero):
+    from datetime import date
+
+    from scorolink.sync.xero_integration import check_start_dates
+
+    xsb, xc = xero
+    connected = date(2026, 3, 1)
+    with pytest.raises(ConfigError, match="before Xero was connected"):
+        check_start_dates(store, "xero", config(contacts={"start_date": "2025-12-31"}), connected)
+    cfg = config(contacts={"start_date": "2026-03-01"}, products={"enabled": False}, invoices={"enabled": False},
+                 credit_notes={"enabled": False}, bills={"enabled": False}, receipts={"enabled": False})
+    check_start_dates(store, "xero", cfg, connected)
+    xero_engine(store, "xero", connector, xc, cfg).run()
+    check_start_dates(store, "xero", cfg, connected)  # the initial sync has run: the date is now fixed
+    moved = config(contacts={"start_date": "2026-04-01"})
+    with pytest.raises(ConfigError, match="locked after the initial sync"):
+        check_start_dates(store, "xero", moved, connected)
+
+
+def test_one_record_by_id_and_the_receipts_of_one_invoice(connector, sandbox, store, xero):
+    from scorolink.sync.xero_integration import pull_receipts
+
+    xsb, xc = xero
+    engine = xero_engine(store, "xero", connector, xc, config())
+    invoice = next(i for i in connector.read("Invoices", columns=["Id", "Lines"])
+                   if all(line.get("ProductId") != 4 for line in i["Lines"]))
+    result = engine.run(record=("invoices", "a", str(invoice["Id"])))
+    assert result.executed["invoices"] == {"created": 1}
+    assert set(result.plans) <= {"invoices", "contacts", "products"}  # only it and what it needs
+    b_id = store.counterpart("xero", "invoices", "a", str(invoice["Id"]))
+    list(xc.write("Invoices", [WriteOp("update", {"InvoiceID": b_id, "Status": "AUTHORISED"})]))
+    [copy] = xc.read("Invoices", [Condition("InvoiceID", "=", b_id)])
+    for amount in ("5.00", "7.00"):
+        [paid] = list(xc.write("Payments", [WriteOp("insert", {
+            "Invoice": {"InvoiceID": b_id}, "Account": {"Code": "090"}, "Date": copy["Date"], "Amount": amount})]))
+        assert paid.ok, paid.error
+    pulled = pull_receipts(engine, store, "xero", xc, str(invoice["Id"]))
+    assert pulled.executed["receipts"] == {"created": 2}
+    sums = sorted(r["Sum"] for r in connector.read("ReceiptGroups") if r["Receipts"]
+                  and r["Receipts"][0]["InvoiceId"] == invoice["Id"])
+    assert sums == [Decimal("5.00"), Decimal("7.00")]
+    with pytest.raises(ConfigError, match="is not synced with Xero"):
+        pull_receipts(engine, store, "xero", xc, "999999")

@@ -57,7 +57,8 @@ def sync_cmd(
     category: Annotated[list[str] | None, typer.Option("--category", "-c", help="Only this category (repeatable): "
                         "tax_rates, accounts, tracking, contacts, products, invoices, credit_notes, bills, receipts.")] = None,
     obj: Annotated[str | None, typer.Option("--object", help="One record: CATEGORY:ID for a Scoro id (e.g. "
-                                            "invoices:42) or CATEGORY:xero:ID for a Xero id.")] = None,
+                                            "invoices:42), CATEGORY:xero:ID for a Xero id, or receipts:INVOICE_ID "
+                                            "to pull the payments of one Scoro invoice or bill.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan and show creates, updates, links, conflicts "
                                           "and ambiguous matches; write nothing.")] = False,
     state: Annotated[str | None, typer.Option(help="State database URL (default sqlite:///.scorolink/state.db; "
@@ -66,7 +67,14 @@ def sync_cmd(
 ) -> None:
     """Sync Scoro and Xero now: every enabled category in dependency order, one category, or one record."""
     from scorolink.sync.store import SyncStore
-    from scorolink.sync.xero_integration import ORDER, check_currencies, xero_engine
+    from scorolink.sync.xero_integration import (
+        ORDER,
+        check_currencies,
+        check_start_dates,
+        connection_date,
+        pull_receipts,
+        xero_engine,
+    )
 
     config = _sync_config(ctx)
     for name in category or []:
@@ -78,8 +86,13 @@ def sync_cmd(
         with _open_scoro(ctx) as scoro, _open(ctx) as xero:
             xero_connector = xero.connector
             check_currencies(scoro.connector, xero_connector)
+            check_start_dates(store, JOB, config,
+                              connection_date(xero.oauth.tokens().tenants, xero.client.tenant_id))
             engine = xero_engine(store, JOB, scoro.connector, xero_connector, config)
-            result = engine.run(dry_run=dry_run, only=category or None, record=record)
+            if record is not None and record[0] == "receipts" and record[1] == "a":
+                result = pull_receipts(engine, store, JOB, xero_connector, record[2], dry_run=dry_run)
+            else:
+                result = engine.run(dry_run=dry_run, only=category or None, record=record)
     finally:
         store.close()
     if as_json:

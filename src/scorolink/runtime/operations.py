@@ -276,7 +276,13 @@ def xero_sync_operation(params: dict[str, Any], connection: OpenConnection, chec
     from scorolink.commands.xero import open_xero
     from scorolink.config import config_path, read_config_file
     from scorolink.sync.store import SyncStore
-    from scorolink.sync.xero_integration import XeroSyncConfig, check_currencies, xero_engine
+    from scorolink.sync.xero_integration import (
+        XeroSyncConfig,
+        check_currencies,
+        check_start_dates,
+        connection_date,
+        xero_engine,
+    )
 
     args = _xero_sync_args(params)
     config = XeroSyncConfig.from_dict(read_config_file(config_path(args.get("config"))).get("xero_sync", {}))
@@ -285,6 +291,7 @@ def xero_sync_operation(params: dict[str, Any], connection: OpenConnection, chec
         with open_xero(None, args.get("config")) as xero:
             connector = xero.connector
             check_currencies(connection.connector, connector)
+            check_start_dates(store, "xero", config, connection_date(xero.oauth.tokens().tenants, xero.client.tenant_id))
             result = xero_engine(store, "xero", connection.connector, connector, config).run(
                 only=args["categories"] or None)
     finally:

@@ -75,8 +75,9 @@ class SyncEngine:
         self.settings = {name: settings.get(name, CategorySettings(enabled=False)) for name in self.order}
 
     def run(self, *, dry_run: bool = False, only: list[str] | None = None,
-            record: tuple[str, str, str] | None = None) -> SyncResult:
-        """Sync the enabled categories (or `only` some), or one record: (category, side, id).
+            record: tuple[str, str, str] | None = None,
+            records: list[tuple[str, str, str]] | None = None) -> SyncResult:
+        """Sync the enabled categories (or `only` some), or given records: (category, side, id).
 
         Category by category in dependency order: plan, bring over what the plan needs from other
         categories (an invoice's contact and products, even with their categories off, as Scoro's
@@ -91,10 +92,12 @@ class SyncEngine:
         planner = Planner(self.store, self.job, self.categories, self.settings, resolver, self._need)
         executor = None if dry_run else Executor(self.store, self.job, run_id, self.categories, resolver)
         try:
-            if record is not None:
-                self._need(*record)
+            chosen = ([record] if record is not None else []) + list(records or [])
+            if chosen or records is not None:
+                for item in chosen:
+                    self._need(*item)
                 self._settle_needs(planner, executor, result)
-            for name in self.order if record is None else []:
+            for name in self.order if not chosen and records is None else []:
                 if not (self.settings[name].enabled and (only is None or name in only)):
                     continue
                 plan = planner.plan(name)
@@ -175,6 +178,8 @@ class SyncEngine:
         """Advance the category's cursors once nothing of its window is still to be sent."""
         if self.store.open_ops(self.job, name):
             return
+        if self.store.setting(self.job, f"initial_sync:{name}") is None:  # settings fixed from here on
+            self.store.set_setting(self.job, f"initial_sync:{name}", now().isoformat())
         for side, value in plan.cursor.items():
             if value is not None:
                 self.store.set_cursor(self.job, side, name, value)

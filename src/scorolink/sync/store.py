@@ -138,6 +138,19 @@ class SyncStore:
                 conn.execute(insert(t.cursors).values(job=job, side=side, category=category, value=value,
                                                       updated_at=now()))
 
+    def setting(self, job: str, key: str) -> str | None:
+        with self.engine.begin() as conn:
+            return conn.execute(select(t.settings.c.value).where(and_(
+                t.settings.c.job == job, t.settings.c.key == key))).scalar()
+
+    def set_setting(self, job: str, key: str, value: str) -> None:
+        with self.engine.begin() as conn:
+            where = and_(t.settings.c.job == job, t.settings.c.key == key)
+            if conn.execute(select(func.count()).select_from(t.settings).where(where)).scalar():
+                conn.execute(update(t.settings).where(where).values(value=value))
+            else:
+                conn.execute(insert(t.settings).values(job=job, key=key, value=value))
+
     # -- outbox -----------------------------------------------------------------------------------
     def add_ops(self, run_id: int, job: str, ops: list[PlannedOp]) -> int:
         """Queue planned writes; an op whose idempotency key is already queued (planned by a run

@@ -112,3 +112,11 @@ errors = Table(
     Column("resolution", String(20)),  # fixed | dismissed
     UniqueConstraint("job", "category", "side", "source_id", "op", name="sync_errors_record"),
 )
+
+# Per-job values the sync fixes once and then holds to (a category's start date after its first sync).
+settings = Table(
+    "sync_settings", metadata,
+    Column("job", String(200), primary_key=True),
+    Column("key", String(100), primary_key=True),
+    Column("value", Text),
+)

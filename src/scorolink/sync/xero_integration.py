@@ -196,3 +196,49 @@ def check_currencies(scoro: Any, xero: Any) -> None:
     if missing:
         raise ConfigError(f"Xero uses {', '.join(missing)}, not active in Scoro (active: {', '.join(sorted(active))}). "
                           "Activate them in Scoro (Settings → Site settings → Currencies) before syncing.")
+
+
+def check_start_dates(store: SyncStore, job: str, config: XeroSyncConfig, connected: date | None) -> None:
+    """As in Scoro: a category's start date is not earlier than the day Xero was connected (older data is
+    a historical migration), and it is locked once the category's initial sync has run."""
+    for name, settings in config.categories.items():
+        if not settings.enabled:
+            continue
+        wanted = settings.start_date.isoformat() if settings.start_date else ""
+        if settings.start_date and connected and settings.start_date < connected:
+            raise ConfigError(f"[xero_sync.{name}] start_date {wanted} is before Xero was connected ({connected}); "
+                              "older records need a historical migration, not the sync.")
+        key = f"start_date:{name}"
+        fixed = store.setting(job, key)
+        if fixed is None:
+            if store.setting(job, f"initial_sync:{name}"):  # the initial sync has run: the date is fixed now
+                store.set_setting(job, key, wanted)
+        elif fixed != wanted:
+            raise ConfigError(f"[xero_sync.{name}] start_date is locked after the initial sync (it was "
+                              f"{fixed or 'not set'}); set it back, or use a new state database for a new sync.")
+
+
+def connection_date(tenants: list[dict[str, Any]], tenant_id: str | None) -> date | None:
+    """The day the Xero organisation was connected (`createdDateUtc` of its connection)."""
+    from scorolink.connectors.xero_convert import parse_xero_datetime
+
+    for tenant in tenants:
+        if tenant.get("tenantId") == tenant_id and tenant.get("createdDateUtc"):
+            moment = parse_xero_datetime(tenant["createdDateUtc"])
+            return moment.date() if moment else None
+    return None
+
+
+def pull_receipts(engine: SyncEngine, store: SyncStore, job: str, xero: Any, document_id: str, *,
+                  dry_run: bool = False) -> Any:
+    """Scoro's manual "pull receipts" for one invoice or bill: the Xero payments on its counterpart,
+    while it is not fully received (a fully paid document has nothing more to pull)."""
+    for category in ("invoices", "bills"):
+        counterpart = store.counterpart(job, category, "a", document_id)
+        if counterpart:
+            break
+    else:
+        raise ConfigError(f"Scoro invoice or bill {document_id} is not synced with Xero; sync it first "
+                          f"(--object invoices:{document_id}).")
+    payments = [p for p in xero.read("Payments") if (p.get("Invoice") or {}).get("InvoiceID") == counterpart]
+    return engine.run(dry_run=dry_run, records=[("receipts", "b", str(p["PaymentID"])) for p in payments])
