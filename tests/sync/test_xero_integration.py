@@ -397,3 +397,14 @@ def test_one_record_by_id_and_the_receipts_of_one_invoice(connector, sandbox, st
     assert sums == [Decimal("5.00"), Decimal("7.00")]
     with pytest.raises(ConfigError, match="is not synced with Xero"):
         pull_receipts(engine, store, "xero", xc, "999999")
+
+
+def test_one_scoro_account_syncs_with_one_xero_organisation(store):
+    from scorolink.sync.xero_integration import check_pairing
+
+    check_pairing(store, "xero", "demo", "tenant-1")
+    check_pairing(store, "xero", "demo", "tenant-1")
+    with pytest.raises(ConfigError, match="pairs xero tenant tenant-1, not tenant-2"):
+        check_pairing(store, "xero", "demo", "tenant-2")
+    with pytest.raises(ConfigError, match="pairs scoro account demo, not other"):
+        check_pairing(store, "xero", "other", "tenant-1")

@@ -70,6 +70,7 @@ def sync_cmd(
     from scorolink.sync.xero_integration import (
         ORDER,
         check_currencies,
+        check_pairing,
         check_start_dates,
         connection_date,
         pull_receipts,
@@ -86,6 +87,7 @@ def sync_cmd(
         with _open_scoro(ctx) as scoro, _open(ctx) as xero:
             xero_connector = xero.connector
             check_currencies(scoro.connector, xero_connector)
+            check_pairing(store, JOB, str(scoro.client.settings.company_account_id), str(xero.client.tenant_id))
             check_start_dates(store, JOB, config,
                               connection_date(xero.oauth.tokens().tenants, xero.client.tenant_id))
             engine = xero_engine(store, JOB, scoro.connector, xero_connector, config)

@@ -279,6 +279,7 @@ def xero_sync_operation(params: dict[str, Any], connection: OpenConnection, chec
     from scorolink.sync.xero_integration import (
         XeroSyncConfig,
         check_currencies,
+        check_pairing,
         check_start_dates,
         connection_date,
         xero_engine,
@@ -291,6 +292,7 @@ def xero_sync_operation(params: dict[str, Any], connection: OpenConnection, chec
         with open_xero(None, args.get("config")) as xero:
             connector = xero.connector
             check_currencies(connection.connector, connector)
+            check_pairing(store, "xero", str(connection.client.settings.company_account_id), str(xero.client.tenant_id))
             check_start_dates(store, "xero", config, connection_date(xero.oauth.tokens().tenants, xero.client.tenant_id))
             result = xero_engine(store, "xero", connection.connector, connector, config).run(
                 only=args["categories"] or None)

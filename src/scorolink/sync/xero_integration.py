@@ -242,3 +242,15 @@ def pull_receipts(engine: SyncEngine, store: SyncStore, job: str, xero: Any, doc
                           f"(--object invoices:{document_id}).")
     payments = [p for p in xero.read("Payments") if (p.get("Invoice") or {}).get("InvoiceID") == counterpart]
     return engine.run(dry_run=dry_run, records=[("receipts", "b", str(p["PaymentID"])) for p in payments])
+
+
+def check_pairing(store: SyncStore, job: str, scoro_account: str, xero_tenant: str) -> None:
+    """One Scoro company account ↔ one Xero organisation: the links of a sync state belong to the pair
+    that made them, so another account or organisation needs its own state database."""
+    for key, value in (("scoro_account", scoro_account), ("xero_tenant", xero_tenant)):
+        fixed = store.setting(job, key)
+        if fixed is None:
+            store.set_setting(job, key, value)
+        elif fixed != value:
+            raise ConfigError(f"This sync state pairs {key.replace('_', ' ')} {fixed}, not {value}: one Scoro "
+                              "company account syncs with one Xero organisation. Use another --state for this pair.")
