@@ -1,0 +1,206 @@
+"""Scoro → Xero initial sync of n invoices: Xero calls against the minimum that batches of 50 allow,
+and wall time under Xero's 60-calls-per-minute limit against the bound that limit sets.
+
+    .venv/bin/python bench/sync_xero.py [--sizes 1000,10000] [--rate 60] [--json]
+
+Each size runs in its own process (so its peak RSS is its own) with a fresh Scoro sandbox (seed 1,
+size 300) whose Invoices module holds exactly n fresh invoices, a fresh Xero sandbox (seed 1, size
+60) limiting the tenant to `--rate` calls a minute (5 concurrent, 5,000 a day), and a fresh SQLite
+state file. Both sandboxes run in-process. The Xero client waits on the sandbox's clock: a wait
+for the limit advances that clock instead of sleeping, so the limit costs no real time, and the
+sandbox-clock time of the run (real time spent plus simulated waits) is the wall time the run
+would take against a Xero that answers instantly.
+
+Categories: tax rates and accounts (Xero → Scoro), contacts, products and invoices (Scoro → Xero);
+bills and receipts are off. The minimum number of Xero calls is one read per category and page
+(1,000 a page on paged lists) plus ceil(written / 50) writes per category written to Xero. The
+bound is that minimum at `--rate` calls a minute, spent evenly. A second run with no changes
+follows each first run on the same state.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the Xero sandbox client helpers of tests/
+
+from tests.xero.conftest import SandboxSleep, make_client, make_sandbox  # noqa: E402
+
+from scorolink.clients.asgi_bridge import SyncASGITransport  # noqa: E402
+from scorolink.clients.scoro import ScoroClient  # noqa: E402
+from scorolink.connectors.scoro import ScoroConnector  # noqa: E402
+from scorolink.connectors.xero import XeroConnector  # noqa: E402
+from scorolink.sandbox.scoro import SandboxConfig, ScoroSandbox  # noqa: E402
+from scorolink.sandbox.xero import RateLimit  # noqa: E402
+from scorolink.session import sandbox_settings  # noqa: E402
+from scorolink.sync.store import SyncStore  # noqa: E402
+from scorolink.sync.xero_integration import XeroSyncConfig, xero_engine  # noqa: E402
+
+SETTINGS = {"default_sales_account": "200", "default_expense_account": "400",
+            "tax_map": {"VAT22": "OUTPUT", "VAT9": "OUTPUT2", "VAT0": "NONE"},
+            "bills": {"enabled": False}, "receipts": {"enabled": False}}
+XERO_OBJECTS = {  # category -> (Xero object, paged list)
+    "tax_rates": ("TaxRates", False), "accounts": ("Accounts", False), "contacts": ("Contacts", True),
+    "products": ("Items", False), "invoices": ("Invoices", True)}
+TO_XERO = ("contacts", "products", "invoices")
+PAGE = 1000  # XeroSettings.page_size
+BATCH = 50
+WRITTEN = ("created", "updated", "adopted")
+BLANK = re.compile(r"'[^']*'|\b\d+\b")
+
+
+def xero_calls(sandbox: Any) -> dict[str, int]:
+    """API calls per endpoint; the identity server (token refresh) is not the rate-limited API."""
+    by = sandbox.stats()["requests"]["by_endpoint"]
+    return {k: v for k, v in sorted(by.items()) if not k.startswith("POST connect")}
+
+
+def minimum_calls(result: Any, start_counts: dict[str, int]) -> dict[str, int]:
+    """One read per category and page of what Xero held, plus one write per 50 records written to Xero."""
+    out = {}
+    for category, (obj, paged) in XERO_OBJECTS.items():
+        reads = max(1, math.ceil(start_counts[obj] / PAGE)) if paged else 1
+        written = sum(result.executed.get(category, {}).get(k, 0) for k in WRITTEN) if category in TO_XERO else 0
+        out[category] = reads + math.ceil(written / BATCH)
+    return out
+
+
+def refusals(store: SyncStore) -> dict[str, int]:
+    """Records the sync refused or put off, by kind and message (ids and codes blanked)."""
+    counts = Counter(f"{e['category']} {e['kind']}: {BLANK.sub('N', e['message'])}"
+                     for e in store.errors("xero") if e["resolved_at"] is None)
+    return dict(counts.most_common())
+
+
+def one_size(n: int, rate: int) -> dict[str, Any]:
+    build_started = time.perf_counter()
+    scoro = ScoroSandbox(SandboxConfig(seed=1, size=300))
+    scoro.set_count(scoro.default["site"], "invoices", n)
+    xsb = make_sandbox(rate_limit=RateLimit(per_minute=rate))
+    sleep = SandboxSleep(xsb)
+    client = make_client(xsb, sleep=sleep)
+    xc = XeroConnector(client)
+    sc = ScoroConnector(ScoroClient(sandbox_settings(scoro), transport=SyncASGITransport(scoro.app),
+                                    sleep=lambda _s: None))
+    start_counts = {obj: sum(1 for _ in xc.read(obj)) for obj, _ in XERO_OBJECTS.values()}
+    build_seconds = time.perf_counter() - build_started
+    tmp = tempfile.TemporaryDirectory(prefix="bench-sync-xero-")
+    store = SyncStore(f"sqlite:///{Path(tmp.name) / 'state.db'}")
+    config = XeroSyncConfig.from_dict(SETTINGS)
+    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    try:
+        runs = []
+        for label in ("first", "second"):
+            xsb.reset_stats()
+            scoro.reset_stats()
+            clock0, waited0 = xsb.clock.now(), sleep.elapsed
+            started = time.perf_counter()
+            result = xero_engine(store, "xero", sc, xc, config).run()
+            real = time.perf_counter() - started
+            stats = xsb.stats()
+            calls = xero_calls(xsb)
+            runs.append({"label": label, "result": result, "real": real, "clock": xsb.clock.now() - clock0,
+                         "waited": sleep.elapsed - waited0, "calls": calls, "limited": sum(stats["rate_limited"].values()),
+                         "scoro": scoro.stats()["requests"]})
+        first, second = runs
+        peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        res = first["result"]
+        minimum = minimum_calls(res, start_counts)
+        total_calls = sum(first["calls"].values())
+        total_min = sum(minimum.values())
+        synced = {c: sum(v for k, v in counts.items() if k in WRITTEN) for c, counts in res.executed.items()}
+        invoice_puts = first["calls"].get("PUT Invoices", 0)
+        second_res = second["result"]
+        return {
+            "invoices": n, "rate_per_minute": rate, "xero_at_start": start_counts,
+            "xero_calls": total_calls, "xero_calls_by_endpoint": first["calls"],
+            "minimum_calls": total_min, "minimum_by_category": minimum,
+            "calls_over_minimum": round(total_calls / total_min, 3),
+            "synced_by_category": synced, "records_synced": sum(synced.values()),
+            "records_per_call": round(sum(synced.values()) / total_calls, 2),
+            "invoices_planned": {k: v for k, v in res.plans["invoices"].counts().items() if v},
+            "invoices_executed": res.executed.get("invoices", {}),
+            "invoices_per_put": round(synced.get("invoices", 0) / invoice_puts, 2) if invoice_puts else None,
+            "refused": refusals(store), "stopped": res.stopped,
+            "sandbox_clock_seconds": round(first["clock"], 1), "simulated_wait_seconds": round(first["waited"], 1),
+            "bound_seconds": round(total_min * 60 / rate, 1),
+            "clock_over_bound": round(first["clock"] / (total_min * 60 / rate), 2),
+            "rate_limited_429": first["limited"], "real_seconds": round(first["real"], 1),
+            "scoro_requests": first["scoro"]["total"], "scoro_by_endpoint": first["scoro"]["by_endpoint"],
+            "second_run": {"xero_calls": sum(second["calls"].values()), "xero_calls_by_endpoint": second["calls"],
+                           "xero_writes": sum(v for k, v in second["calls"].items()
+                                              if k.startswith(("PUT", "POST", "DELETE"))),
+                           "scoro_requests": second["scoro"]["total"],
+                           "scoro_by_endpoint": second["scoro"]["by_endpoint"],
+                           "scoro_writes": sum(v for k, v in second["scoro"]["by_endpoint"].items()
+                                               if k.endswith(("/modify", "/delete"))),
+                           "executed": second_res.executed, "stopped": second_res.stopped,
+                           "sandbox_clock_seconds": round(second["clock"], 1), "real_seconds": round(second["real"], 1)},
+            "build_seconds": round(build_seconds, 1), "base_rss_mb": round(base_rss), "peak_rss_mb": round(peak_rss),
+        }
+    finally:
+        store.close()
+        tmp.cleanup()
+        client.close()
+        xsb.close()
+        scoro.close()
+
+
+def run_child(n: int, rate: int) -> dict[str, Any]:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(n), "--rate", str(rate)]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"size {n} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000", help="invoice counts, comma-separated")
+    parser.add_argument("--rate", type=int, default=60, help="Xero calls per minute the sandbox allows")
+    parser.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    if args.child is not None:
+        print(json.dumps(one_size(args.child, args.rate), default=str))
+        return
+    results = [run_child(int(n), args.rate) for n in args.sizes.split(",")]
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    table = Table(title=f"Scoro → Xero initial sync, Xero limited to {args.rate} calls a minute "
+                        "(clock: sandbox clock, waits simulated)")
+    shown = ["invoices", "records_synced", "xero_calls", "minimum_calls", "calls_over_minimum", "records_per_call",
+             "invoices_per_put", "sandbox_clock_seconds", "simulated_wait_seconds", "bound_seconds",
+             "clock_over_bound", "rate_limited_429", "real_seconds", "scoro_requests", "peak_rss_mb"]
+    for column in shown:
+        table.add_column(column.replace("_seconds", " s").replace("_", " "))
+    for r in results:
+        table.add_row(*("–" if r[c] is None else str(r[c]) for c in shown))
+    Console(width=220).print(table)
+    for r in results:
+        second = r["second_run"]
+        print(f"{r['invoices']:,} invoices: Xero calls {r['xero_calls_by_endpoint']}")
+        print(f"  invoices planned {r['invoices_planned']}, executed {r['invoices_executed']}")
+        print(f"  refused or put off: {r['refused']}")
+        print(f"  second run: {second['xero_calls']} Xero calls ({second['xero_writes']} writes), "
+              f"{second['scoro_requests']} Scoro requests ({second['scoro_writes']} writes), "
+              f"executed {second['executed']}, {second['real_seconds']} s")
+
+
+if __name__ == "__main__":
+    main()
