@@ -199,3 +199,23 @@ def test_state_in_postgresql(sides, postgres_url):
         assert engine.run().executed.get("contacts", {}) == {}
     finally:
         store.close()
+
+
+def test_failed_records_are_retried_at_growing_intervals(store, monkeypatch):
+    from datetime import timedelta
+
+    from scorolink.sync import store as store_module
+
+    start = store_module.now()
+    moment = [start]
+    monkeypatch.setattr(store_module, "now", lambda: moment[0])
+    store.record_error("test-job", "contacts", "b", "7", "validation", "refused", op="create")
+    assert store.retry_ids("test-job", "contacts", "a") == []  # not on the very next run
+    moment[0] = start + timedelta(minutes=5)
+    assert store.retry_ids("test-job", "contacts", "a") == ["7"]
+    store.record_error("test-job", "contacts", "b", "7", "validation", "refused again", op="create")  # attempt 2
+    moment[0] += timedelta(minutes=5)
+    assert store.retry_ids("test-job", "contacts", "a") == []
+    moment[0] += timedelta(minutes=5)
+    assert store.retry_ids("test-job", "contacts", "a") == ["7"]  # 10 minutes after the second failure
+    assert store_module.retry_interval(20) == timedelta(days=1)

@@ -20,14 +20,24 @@ from scorolink.sync.store import SyncStore, now
 
 
 class StoreResolver:
+    """Counterparts from the link table. Found pairs are kept in memory (a link, once made, keeps its
+    ids); misses are asked again, since the run may link the record meanwhile."""
+
     def __init__(self, store: SyncStore, job: str) -> None:
         self.store = store
         self.job = job
+        self._found: dict[tuple[str, str, str], str] = {}
 
     def counterpart(self, category: str, side: str, record_id: Any) -> str | None:
         if record_id in (None, ""):
             return None
-        return self.store.counterpart(self.job, category, side, str(record_id))
+        key = (category, side, str(record_id))
+        if key not in self._found:
+            found = self.store.counterpart(self.job, category, side, str(record_id))
+            if found is None:
+                return None
+            self._found[key] = found
+        return self._found[key]
 
 
 @dataclass

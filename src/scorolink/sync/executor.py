@@ -61,12 +61,12 @@ class Executor:
                 self._bookkeeping(name, op, done)
                 i += 1
                 continue
-            batch = [op]
-            while (i + len(batch) < len(ops) and len(batch) < category.batch_size
-                   and ops[i + len(batch)]["op"] == op["op"] and ops[i + len(batch)]["target"] == op["target"]):
-                batch.append(ops[i + len(batch)])
-            self._write(category, batch, done)
-            i += len(batch)
+            run = [op]  # consecutive ops of one kind to one side: built, then sent in full batches
+            while i + len(run) < len(ops) and ops[i + len(run)]["op"] == op["op"] \
+                    and ops[i + len(run)]["target"] == op["target"]:
+                run.append(ops[i + len(run)])
+            self._write_run(category, run, done)
+            i += len(run)
         return done
 
     def _bookkeeping(self, name: str, op: dict[str, Any], done: Executed) -> None:
@@ -80,35 +80,48 @@ class Executor:
         self._link(name, op, op["target_id"], info.get("target_version"), info.get("target_hash") or op["source_hash"])
         done.add("linked")
 
-    def _write(self, category: Category, batch: list[dict[str, Any]], done: Executed) -> None:
-        target = batch[0]["target"]
-        requests: list[WriteRequest] = []
-        for op in batch:
-            if op["op"] == "create" and op["state"] == "inflight":
-                found = category.find(target, op["shared"])
-                if found is not None:  # a lost answer had created it: adopt, do not create twice
-                    self._link(category.name, op, found.id, found.version, found.hash)
-                    done.add("adopted")
-                    continue
-            try:
-                payload = op["payload"] if op["op"] == "delete" else category.build(
-                    target, op["shared"], self.resolver, None)
-            except Deferred as exc:
-                self._refused(category.name, op, "deferred", str(exc), done, state="deferred")
-                continue
-            except Refused as exc:
-                self._refused(category.name, op, exc.kind, str(exc), done)
-                continue
-            requests.append(WriteRequest(op["op"], op["target_id"], payload or {}, op["idem_key"], op["id"],
-                                         op["shared"] or {}))
-        if not requests:
-            return
-        by_ref = {op["id"]: op for op in batch}
-        self.store.set_ops([r.ref for r in requests], "inflight", attempt=True)
+    def _write_run(self, category: Category, run: list[dict[str, Any]], done: Executed) -> None:
+        """Build each op (refused and deferred ones drop out), sending every full batch as it fills, so
+        records that cannot be written do not leave half-empty requests behind."""
+        target = run[0]["target"]
+        ready: list[tuple[dict[str, Any], WriteRequest]] = []
+        for op in run:
+            request = self._request(category, target, op, done)
+            if request is not None:
+                ready.append((op, request))
+            if len(ready) >= category.batch_size:
+                self._send(category, target, ready, done)
+                ready = []
+        if ready:
+            self._send(category, target, ready, done)
+
+    def _request(self, category: Category, target: str, op: dict[str, Any], done: Executed) -> WriteRequest | None:
+        if op["op"] == "create" and op["state"] == "inflight":
+            found = category.find(target, op["shared"])
+            if found is not None:  # a lost answer had created it: adopt, do not create twice
+                self._link(category.name, op, found.id, found.version, found.hash)
+                done.add("adopted")
+                return None
         try:
-            outcomes = category.write(target, requests)
+            payload = op["payload"] if op["op"] == "delete" else category.build(
+                target, op["shared"], self.resolver, None)
+        except Deferred as exc:
+            self._refused(category.name, op, "deferred", str(exc), done, state="deferred")
+            return None
+        except Refused as exc:
+            self._refused(category.name, op, exc.kind, str(exc), done)
+            return None
+        return WriteRequest(op["op"], op["target_id"], payload or {}, op["idem_key"], op["id"], op["shared"] or {})
+
+    def _send(self, category: Category, target: str, ready: list[tuple[dict[str, Any], WriteRequest]],
+              done: Executed) -> None:
+        by_ref = {request.ref: op for op, request in ready}
+        refs = [request.ref for _op, request in ready]
+        self.store.set_ops(refs, "inflight", attempt=True)
+        try:
+            outcomes = category.write(target, [request for _op, request in ready])
         except RateLimited as exc:
-            self.store.set_ops([r.ref for r in requests], "pending", str(exc))
+            self.store.set_ops(refs, "pending", str(exc))
             raise Stopped(f"{category.name}: {exc}", exc.retry_after) from exc
         for outcome in outcomes:
             self._settle(category.name, by_ref[outcome.ref], outcome, done)

@@ -121,7 +121,14 @@ class Planner:
     def _changes(self, category: Category, cfg: CategorySettings, side: str, plan: CategoryPlan,
                  only: dict[str, list[str]] | None) -> dict[str, SideRecord]:
         if only is not None:
-            records = category.fetch(side, only.get(side, []))
+            wanted = only.get(side, [])
+            records = category.fetch(side, wanted)
+            found = {r.id for r in records}
+            for missing in (i for i in wanted if i not in found):  # asked for by another record, gone since
+                plan.issues.append(Issue(plan.category, other(side), missing, "missing",
+                                         f"{category.name} record {missing} is not in {'Scoro' if side == 'a' else 'the other system'} "
+                                         "any more (deleted?): records that refer to it wait until it is restored or "
+                                         "they refer to another one", op="create"))
         else:
             cursor = self.store.cursor(self.job, side, category.name)
             since: datetime | None

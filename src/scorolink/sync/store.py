@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, insert, select, update
@@ -224,12 +224,18 @@ class SyncStore:
                 resolved_at=now(), resolution="fixed"))
 
     def retry_ids(self, job: str, category: str, source_side: str) -> list[str]:
-        """Source records with open errors: planned again on every run until fixed or dismissed."""
+        """Source records with open errors, planned again until fixed or dismissed — at growing
+        intervals (5 minutes after the first failure, then 10, 20, ... up to a day), so a record that
+        keeps failing the same way does not cost a read on every five-minute run. A record that
+        changes comes back at once with the changes."""
+        moment = now()
         with self.engine.begin() as conn:
-            rows = conn.execute(select(t.errors.c.source_id).where(and_(
+            rows = conn.execute(select(t.errors.c.source_id, t.errors.c.attempts, t.errors.c.last_seen).where(and_(
                 t.errors.c.job == job, t.errors.c.category == category, t.errors.c.side == other(source_side),
                 t.errors.c.resolved_at.is_(None), t.errors.c.source_id.is_not(None))))
-            return sorted({r[0] for r in rows})
+            due = {r.source_id for r in rows
+                   if r.last_seen + retry_interval(r.attempts) <= moment + timedelta(seconds=1)}
+        return sorted(due)
 
     def errors(self, job: str, *, include_resolved: bool = False) -> list[dict[str, Any]]:
         query = select(t.errors).where(t.errors.c.job == job)
@@ -243,6 +249,10 @@ class SyncStore:
             result = conn.execute(update(t.errors).where(and_(t.errors.c.job == job, t.errors.c.id == error_id))
                                   .values(resolved_at=now(), resolution="dismissed"))
             return bool(result.rowcount)
+
+
+def retry_interval(attempts: int) -> timedelta:
+    return min(timedelta(minutes=5) * 2 ** max(attempts - 1, 0), timedelta(days=1))
 
 
 def _link(row: Any) -> Link:
