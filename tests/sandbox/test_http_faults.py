@@ -158,7 +158,7 @@ def test_secrets_masked_in_request_log(served) -> None:
 def test_drop_in_process_raises_connection_error() -> None:
     from sandbox_http import Client
 
-    from scorolink.sandbox.scoro.faults import SandboxConnectionDropped
+    from scorolink.sandbox.common import SandboxConnectionDropped
 
     sb = ScoroSandbox(SandboxConfig(seed=1, size=50, sites=1))
     sb.inject("drop")

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..common import Clock
 from . import customfields, filters
-from .clock import Clock
 from .config import SandboxConfig
 from .generate import GENERATORS, STATUS_NAME, Ctx
 from .generate import scope_of as _scope_of

@@ -15,8 +15,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..common import SandboxConnectionDropped
 from .api import Call, error
-from .faults import SandboxConnectionDropped
 
 if TYPE_CHECKING:
     from .sandbox import ScoroSandbox

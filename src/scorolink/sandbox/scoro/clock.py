@@ -1,34 +1,9 @@
-"""The sandbox clock and Scoro's two datetime families (ISO with offset, SQL style) in the site timezone."""
+"""Scoro's two datetime families (ISO with offset, SQL style) in the site timezone."""
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
-
-
-class Clock:
-    """Sandbox time = a base instant + real time elapsed since + seconds added by ``advance``.
-
-    The base is fixed by configuration (or restored from a data file), so generated data does not depend on
-    the day the sandbox runs, while successive writes still get increasing timestamps.
-    """
-
-    def __init__(self, base_ts: float) -> None:
-        self._base = base_ts
-        self._started = time.monotonic()
-        self._advanced = 0.0
-        self._lock = threading.Lock()
-
-    def now(self) -> float:
-        with self._lock:
-            return self._base + (time.monotonic() - self._started) + self._advanced
-
-    def advance(self, seconds: float) -> float:
-        with self._lock:
-            self._advanced += float(seconds)
-        return self.now()
 
 
 class TimeFormat:
@@ -87,10 +62,3 @@ class TimeFormat:
         if dt.tzinfo is None:
             dt = dt.replace(tzinfo=self.tz)
         return dt.timestamp()
-
-
-def parse_utc(value: str) -> float:
-    dt = datetime.fromisoformat(value)
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.timestamp()

@@ -13,12 +13,11 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from ..common import Clock, FaultPlan, parse_utc
 from . import actions  # noqa: F401  (registers the special actions)
 from .api import Api
 from .app import build_app
-from .clock import Clock, parse_utc
-from .config import SandboxConfig
-from .faults import FaultPlan
+from .config import FAULT_KINDS, SandboxConfig
 from .generate import Ctx, plan, populate, rows_for
 from .modules import MODULES, VIRTUAL
 from .ratelimit import RateLimiter
@@ -58,7 +57,7 @@ class ScoroSandbox:
         self.store.meta_set("clock", str(self.clock.now()))
         self.api = Api(cfg, self.store, self.clock, self._sites)
         self.limiter = RateLimiter(cfg.rate_limit)
-        self.faults = FaultPlan(cfg.faults)
+        self.faults = FaultPlan(cfg.faults, FAULT_KINDS)
         self._lock = threading.Lock()
         self._log: collections.deque[dict] = collections.deque(maxlen=LOG_SIZE)
         self._stats = self._empty_stats()

@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from ..common import SandboxConnectionDropped
 from .api import COLLECTIONS, Call, Reply
-from .faults import SandboxConnectionDropped
 from .identity import OAuthError
 from .wire import problem, simple_error
 

@@ -14,12 +14,11 @@ from typing import Any
 
 import httpx
 
+from ..common import Clock, FaultPlan, parse_utc
 from .api import Api, Call, Reply
 from .app import build_app, fingerprint, reply_from_cache
 from .books import Books
-from .clock import Clock, parse_utc
-from .config import XeroSandboxConfig
-from .faults import FaultPlan
+from .config import FAULT_KINDS, XeroSandboxConfig
 from .generate import populate, tenant_profiles
 from .identity import SCOPES_FOR, Identity
 from .ratelimit import RateLimiter
@@ -64,7 +63,7 @@ class XeroSandbox:
         self.identity = Identity(cfg, self.store, self.clock.now, self.profiles, cfg.seed)
         self.api = Api(self.books, self.identity.app_name, cfg)
         self.limiter = RateLimiter(cfg.rate_limit)
-        self.faults = FaultPlan(cfg.faults)
+        self.faults = FaultPlan(cfg.faults, FAULT_KINDS)
         self.app = build_app(self)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
