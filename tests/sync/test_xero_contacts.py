@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from scorolink.connectors.base import Condition, WriteOp
 from scorolink.sync.categories import PairedCategory, contact_keys, contacts_compatible
 from scorolink.sync.engine import SyncEngine
@@ -12,18 +10,6 @@ from scorolink.sync.scoro_contacts import ScoroContacts
 from scorolink.sync.sides import Refs, XeroSide
 from scorolink.sync.xero_contacts import contacts_mapping
 from tests.xero.conftest import endpoint_counts as xero_counts
-from tests.xero.conftest import make_client, make_sandbox
-
-
-@pytest.fixture
-def xero():
-    sandbox = make_sandbox()
-    client = make_client(sandbox)
-    from scorolink.connectors.xero import XeroConnector
-
-    yield sandbox, XeroConnector(client)
-    client.close()
-    sandbox.close()
 
 
 def engine(store, scoro, xero_connector, direction: str) -> SyncEngine:

@@ -25,15 +25,6 @@ def config(**categories) -> XeroSyncConfig:
     return XeroSyncConfig.from_dict({**SETTINGS, **categories})
 
 
-@pytest.fixture
-def xero():
-    sandbox = make_sandbox()
-    client = make_client(sandbox)
-    yield sandbox, XeroConnector(client)
-    client.close()
-    sandbox.close()
-
-
 def xero_writes(xsb) -> int:
     return sum(v for k, v in xero_counts(xsb).items() if k.startswith(("PUT", "POST", "DELETE")))
 
