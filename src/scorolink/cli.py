@@ -258,9 +258,6 @@ def _report_replication(summary: Any, as_json: bool) -> None:
         if changes.created or changes.added or changes.widened:
             err.print(f"Schema: {len(changes.created)} table(s) created, {len(changes.added)} column(s) added, "
                       f"{len(changes.widened)} widened.")
-        if changes.without_foreign_keys:
-            err.print("[yellow]These existing SQLite tables were made without foreign keys and keep none (SQLite "
-                      f"cannot add them later): {', '.join(changes.without_foreign_keys)}.[/yellow]")
     if summary.failed:
         err.print(f"[red]{len(summary.failed)} object(s) failed:[/red] " + "; ".join(
             f"{n}: {summary.objects[n].error}" for n in summary.failed), highlight=False)

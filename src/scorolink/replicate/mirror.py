@@ -26,7 +26,6 @@ class SchemaChanges:
     widened: list[str] = field(default_factory=list)  # "Table.Column old→new"
     # Existing SQLite tables made again with the foreign-key constraints --foreign-keys asks for.
     foreign_keys_added: list[str] = field(default_factory=list)
-    without_foreign_keys: list[str] = field(default_factory=list)  # no longer filled: such tables are rebuilt
 
 
 def prepare(dest: Destination, tables: list[Table], options: MirrorOptions) -> tuple[dict[str, dict[str, str]],
