@@ -41,7 +41,7 @@ def test_an_import_job_runs_and_its_rerun_creates_nothing_twice(store, clock, sa
 
 def test_the_xero_sync_is_a_job(store, clock, sandbox, tmp_path, monkeypatch):
     """Scoro's automatic sync type: the same run every five minutes."""
-    from scorolink.commands import xero as xero_commands
+    from scorolink import xero_session
     from scorolink.connectors.xero import XeroConnector
     from tests.xero.conftest import make_client, make_sandbox
 
@@ -58,7 +58,7 @@ def test_the_xero_sync_is_a_job(store, clock, sandbox, tmp_path, monkeypatch):
         def __exit__(self, *exc):
             return None
 
-    monkeypatch.setattr(xero_commands, "open_xero", lambda *_a, **_k: Session(client))
+    monkeypatch.setattr(xero_session, "open_xero", lambda *_a, **_k: Session(client))
     config = tmp_path / "scorolink.toml"
     config.write_text('[xero_sync]\ndefault_sales_account = "200"\ndefault_expense_account = "400"\n'
                       '[xero_sync.tax_map]\nVAT22 = "OUTPUT"\nVAT9 = "OUTPUT2"\nVAT0 = "NONE"\n', encoding="utf-8")

@@ -3,109 +3,32 @@
 Without XERO_CLIENT_ID / XERO_CLIENT_SECRET every command talks to a bundled Xero sandbox kept in
 `.scorolink/xero-sandbox.db` (so `connect`, then `status` in another process, see the same
 organisation), and says so on stderr — as the Scoro commands fall back to the Scoro sandbox.
-Other modules add commands to `xero_app` (`from scorolink.commands.xero import xero_app, open_xero`).
+Other modules add commands to `xero_app`; opening a session lives in `scorolink.xero_session`.
 """
 
 from __future__ import annotations
 
 import os
 import webbrowser
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
 import typer
 
 from scorolink import output
-from scorolink.clients.asgi_bridge import SyncASGITransport
 from scorolink.clients.errors import AuthenticationFailed
-from scorolink.clients.oauth import TokenStore, XeroOAuth
-from scorolink.clients.xero import XeroClient, XeroSettings, load_xero_settings
-from scorolink.connectors.xero import XeroConnector
+from scorolink.xero_session import (  # noqa: F401 - re-exported for the commands and tests that use them here
+    DEFAULT_SANDBOX_DATA,
+    SANDBOX_DATA_ENV,
+    XeroSession,
+    open_xero,
+    sandbox_settings,
+    start_bundled_sandbox,
+)
 
 xero_app = typer.Typer(help="Connect a Xero organisation and check the connection. Without XERO_CLIENT_ID and "
                             "XERO_CLIENT_SECRET the commands use a bundled Xero sandbox.", no_args_is_help=True)
-
-SANDBOX_ORIGIN = "http://xero.sandbox"
-SANDBOX_DATA_ENV = "SCOROLINK_XERO_SANDBOX_DATA"
-DEFAULT_SANDBOX_DATA = ".scorolink/xero-sandbox.db"
-
-
-@dataclass
-class XeroSession:
-    """An open Xero connection: settings, OAuth (tokens), the client for the chosen tenant, the connector."""
-
-    settings: XeroSettings
-    oauth: XeroOAuth
-    transport: httpx.BaseTransport | None = None
-    sandbox: Any | None = None  # the bundled XeroSandbox when no app is configured
-    _client: XeroClient | None = None
-
-    @property
-    def client(self) -> XeroClient:
-        if self._client is None:
-            self._client = XeroClient(self.settings, self.oauth, transport=self.transport)
-        return self._client
-
-    @property
-    def connector(self) -> XeroConnector:
-        return XeroConnector(self.client)
-
-    @property
-    def label(self) -> str:
-        return "bundled Xero sandbox" if self.sandbox is not None else self.settings.api_url
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-        self.oauth.close()
-        if self.sandbox is not None:
-            self.sandbox.close()
-
-    def __enter__(self) -> XeroSession:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def sandbox_settings(sandbox: Any, base: XeroSettings | None = None, origin: str = SANDBOX_ORIGIN) -> XeroSettings:
-    """Settings that reach a Xero sandbox (in-process at `origin` unless it is served on a port)."""
-    settings = base or XeroSettings()
-    token_store = settings.token_store
-    if token_store == XeroSettings.token_store:  # never mix sandbox tokens with a real organisation's
-        token_store = str(Path(token_store).with_name("xero-sandbox-tokens.enc"))
-    return replace(settings, client_id=sandbox.client_id, client_secret=sandbox.client_secret,
-                   api_url=f"{origin}/api.xro/2.0", authorize_url=f"{origin}/identity/connect/authorize",
-                   token_url=f"{origin}/connect/token", revocation_url=f"{origin}/connect/revocation",
-                   connections_url=f"{origin}/connections", redirect_uri="http://127.0.0.1:0/callback",
-                   token_store=token_store)
-
-
-def start_bundled_sandbox(data: str | None = None) -> Any:
-    from scorolink.sandbox.xero import XeroSandbox, XeroSandboxConfig
-
-    path = data or os.environ.get(SANDBOX_DATA_ENV) or DEFAULT_SANDBOX_DATA
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    return XeroSandbox(XeroSandboxConfig(data=path))
-
-
-def open_xero(flags: dict[str, Any] | None = None, config_file: str | None = None, *,
-              transport: httpx.BaseTransport | None = None) -> XeroSession:
-    """The configured Xero app, or the bundled sandbox when none is configured."""
-    settings = load_xero_settings(flags, config_file)
-    if not settings.configured:
-        sandbox = start_bundled_sandbox()
-        settings = sandbox_settings(sandbox, settings)
-        bridge = SyncASGITransport(sandbox.app)
-        oauth = XeroOAuth(settings.app(), TokenStore(settings.token_store, settings.key_file), transport=bridge)
-        return XeroSession(settings, oauth, bridge, sandbox)
-    settings.validate()
-    oauth = XeroOAuth(settings.app(), TokenStore(settings.token_store, settings.key_file), transport=transport)
-    return XeroSession(settings, oauth, transport)
-
 
 def sandbox_browser(session: XeroSession) -> Any:
     """Stands in for the person at the browser: follow the sandbox's consent redirect to our callback."""

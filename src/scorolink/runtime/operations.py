@@ -273,7 +273,6 @@ def xero_sync_operation(params: dict[str, Any], connection: OpenConnection, chec
     """One Scoro ↔ Xero sync run (Scoro's "automatic" type is this job every five minutes). The
     sync keeps its own links, cursors and outbox, so a re-run after a crash resumes without
     duplicates; a rate limit past the wait budget pauses the connection."""
-    from scorolink.commands.xero import open_xero
     from scorolink.config import config_path, read_config_file
     from scorolink.sync.store import SyncStore
     from scorolink.sync.xero_integration import (
@@ -284,6 +283,7 @@ def xero_sync_operation(params: dict[str, Any], connection: OpenConnection, chec
         connection_date,
         xero_engine,
     )
+    from scorolink.xero_session import open_xero
 
     args = _xero_sync_args(params)
     config = XeroSyncConfig.from_dict(read_config_file(config_path(args.get("config"))).get("xero_sync", {}))
