@@ -1,13 +1,16 @@
-"""What both sandboxes need alike: their clock and their fault plan. Pure Python; the sandboxes
-import nothing of scorolink's clients, connectors or catalog."""
+"""What both sandboxes need alike: their clock, their fault plan, and the ASGI plumbing of serving
+(reading a body, answering, cutting a connection short, running on loopback). The sandboxes import
+nothing of scorolink's clients, connectors or catalog."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import random
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,6 +51,77 @@ def parse_utc(value: str) -> float:
 
 class SandboxConnectionDropped(ConnectionResetError):
     """Raised inside an ASGI app to cut a response short (drop, lost_ack)."""
+
+
+class _DropFilter(logging.Filter):
+    """Keeps uvicorn from logging a traceback for every connection a sandbox drops on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], SandboxConnectionDropped))
+
+
+logging.getLogger("uvicorn.error").addFilter(_DropFilter())
+
+
+async def read_body(receive: Any) -> bytes:
+    raw = b""
+    while True:
+        message = await receive()
+        raw += message.get("body", b"")
+        if not message.get("more_body"):
+            return raw
+
+
+def origin(scope: dict) -> str:
+    """``scheme://host`` the client used, for links a sandbox writes into its answers."""
+    host = dict(scope.get("headers") or []).get(b"host", b"").decode() or "localhost"
+    return f"{scope.get('scheme', 'http')}://{host}"
+
+
+def _headers(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    return [(k.lower().encode(), v.encode("latin-1")) for k, v in headers.items()]
+
+
+async def send_response(send: Any, status: int, headers: dict[str, str], data: bytes) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": _headers({**headers, "content-length": str(len(data))})})
+    await send({"type": "http.response.body", "body": data})
+
+
+async def drop_response(send: Any, headers: dict[str, str], partial: bytes) -> None:
+    """Announce a body with Content-Length, send only part of it, then abort the connection."""
+    await send({"type": "http.response.start", "status": 200,
+                "headers": _headers({**headers, "content-length": "4096"})})
+    await send({"type": "http.response.body", "body": partial, "more_body": True})
+    raise SandboxConnectionDropped("connection dropped by the sandbox (fault injection)")
+
+
+@contextlib.contextmanager
+def serve_in_thread(app: Any, host: str, port: int, name: str) -> Iterator[str]:
+    """Serve an ASGI app over real HTTP from a background thread; yields ``http://host:port``."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off",
+                                           timeout_graceful_shutdown=1))
+    thread = threading.Thread(target=server.run, name=name, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("sandbox server did not start")
+        time.sleep(0.01)
+    bound = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://{host}:{bound}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
+
+
+def serve(app: Any, host: str, port: int, **uvicorn_options: Any) -> None:
+    import uvicorn
+
+    uvicorn.run(app, host=host, port=port, lifespan="off", **uvicorn_options)
 
 
 class FaultPlan:

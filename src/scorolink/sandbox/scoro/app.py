@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import struct
 import zlib
 from typing import TYPE_CHECKING, Any
@@ -15,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..common import SandboxConnectionDropped
+from ..common import drop_response, origin, read_body, send_response
 from .api import Call, error
 
 if TYPE_CHECKING:
@@ -35,16 +34,6 @@ def masked(body: Any) -> Any:
     return body
 
 
-class _DropFilter(logging.Filter):
-    """Keeps uvicorn from logging a traceback for every connection the sandbox drops on purpose."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.exc_info and isinstance(record.exc_info[1], SandboxConnectionDropped))
-
-
-logging.getLogger("uvicorn.error").addFilter(_DropFilter())
-
-
 class ApiEndpoint:
     """POST {base}/{module}[/{action}][/{id}] for one site (or the site named in the path)."""
 
@@ -53,12 +42,7 @@ class ApiEndpoint:
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         sb = self.sb
-        raw = b""
-        while True:
-            message = await receive()
-            raw += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        raw = await read_body(receive)
         params = scope.get("path_params", {})
         site = sb.site(params.get("site"))
         parts = [p for p in params.get("path", "").split("/") if p]
@@ -105,8 +89,7 @@ class ApiEndpoint:
         if not isinstance(body, dict):
             status, env = 400, error(400, "Request body must be a JSON object")
         else:
-            origin = _origin(scope)
-            call = Call(site, module, action, rid, body, origin)
+            call = Call(site, module, action, rid, body, origin(scope))
             status, env = await run_in_threadpool(sb.api.handle, call)
         if fault == "lost_ack":
             return await self._drop(send, entry, headers, json.dumps(env).encode()[:20])
@@ -115,22 +98,11 @@ class ApiEndpoint:
     async def _send(self, send: Any, entry: dict, status: int, headers: dict, payload: Any) -> None:
         data = payload.encode() if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False).encode()
         self.sb.record(entry, status)
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(k.encode(), v.encode()) for k, v in {**headers, "content-length": str(len(data))}.items()]})
-        await send({"type": "http.response.body", "body": data})
+        await send_response(send, status, headers, data)
 
     async def _drop(self, send: Any, entry: dict, headers: dict, partial: bytes) -> None:
-        """Announce a body with Content-Length, send only part of it, then abort the connection."""
         self.sb.record(entry, None)
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(k.encode(), v.encode()) for k, v in {**headers, "content-length": "4096"}.items()]})
-        await send({"type": "http.response.body", "body": partial, "more_body": True})
-        raise SandboxConnectionDropped("connection dropped by the sandbox (fault injection)")
-
-
-def _origin(scope: dict) -> str:
-    host = dict(scope.get("headers") or []).get(b"host", b"").decode() or "localhost"
-    return f"{scope.get('scheme', 'http')}://{host}"
+        await drop_response(send, headers, partial)
 
 
 def png(seed: int) -> bytes:

@@ -9,11 +9,10 @@ import json
 import os
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
-from ..common import Clock, FaultPlan, parse_utc
+from ..common import Clock, FaultPlan, parse_utc, serve, serve_in_thread
 from . import actions  # noqa: F401  (registers the special actions)
 from .api import Api
 from .app import build_app
@@ -166,28 +165,11 @@ class ScoroSandbox:
     @contextlib.contextmanager
     def run_in_thread(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
         """Serve over real HTTP from a background thread; yields the default site's base URL."""
-        import uvicorn
-
-        server = uvicorn.Server(uvicorn.Config(self.app, host=host, port=port, log_level="warning", lifespan="off",
-                                               timeout_graceful_shutdown=1))
-        thread = threading.Thread(target=server.run, name="scoro-sandbox", daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("sandbox server did not start")
-            time.sleep(0.01)
-        bound = server.servers[0].sockets[0].getsockname()[1]
-        try:
-            yield f"http://{host}:{bound}/api/v2"
-        finally:
-            server.should_exit = True
-            thread.join(timeout=5)
+        with serve_in_thread(self.app, host, port, "scoro-sandbox") as url:
+            yield f"{url}/api/v2"
 
     def serve(self, host: str = "127.0.0.1", port: int = 8000, **uvicorn_options: Any) -> None:
-        import uvicorn
-
-        uvicorn.run(self.app, host=host, port=port, lifespan="off", **uvicorn_options)
+        serve(self.app, host, port, **uvicorn_options)
 
     def close(self) -> None:
         self.store.meta_set("clock", str(self.clock.now()))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -16,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ..common import SandboxConnectionDropped
+from ..common import drop_response, origin, read_body, send_response
 from .api import COLLECTIONS, Call, Reply
 from .identity import OAuthError
 from .wire import problem, simple_error
@@ -26,16 +25,6 @@ if TYPE_CHECKING:
 
 NOT_ACCEPTABLE = ("<ApiException><ErrorNumber>406</ErrorNumber><Type>NotAcceptable</Type><Message>The sandbox "
                   "answers JSON only: send Accept: application/json</Message></ApiException>")
-
-
-class _DropFilter(logging.Filter):
-    """Keeps uvicorn from logging a traceback for every connection the sandbox drops on purpose."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.exc_info and isinstance(record.exc_info[1], SandboxConnectionDropped))
-
-
-logging.getLogger("uvicorn.error").addFilter(_DropFilter())
 
 
 def endpoint_name(method: str, parts: list[str]) -> str:
@@ -53,23 +42,13 @@ def endpoint_name(method: str, parts: list[str]) -> str:
     return f"{method} {'/'.join(out)}"
 
 
-def _origin(scope: dict) -> str:
-    host = dict(scope.get("headers") or []).get(b"host", b"").decode() or "localhost"
-    return f"{scope.get('scheme', 'http')}://{host}"
-
-
 class ApiEndpoint:
     def __init__(self, sandbox: XeroSandbox) -> None:
         self.sb = sandbox
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         sb = self.sb
-        raw = b""
-        while True:
-            message = await receive()
-            raw += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        raw = await read_body(receive)
         headers = {k.decode().lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
         parts = [p for p in scope["path_params"].get("path", "").split("/") if p]
         query = {k.lower(): v for k, v in parse_qsl(scope.get("query_string", b"").decode(), keep_blank_values=True)}
@@ -78,7 +57,7 @@ class ApiEndpoint:
         entry = {"endpoint": endpoint_name(method, parts), "method": method, "path": scope["path"],
                  "query": scope.get("query_string", b"").decode(), "tenant": tenant or None}
         out_headers = {"content-type": "application/json; charset=utf-8"}
-        sb.webhooks.origin = _origin(scope)
+        sb.webhooks.origin = origin(scope)
 
         principal, detail = sb.identity.principal(headers.get("authorization"))
         if principal is None:
@@ -104,7 +83,7 @@ class ApiEndpoint:
                                     problem(429, "Too Many Requests", f"Rate limit exceeded: {verdict.problem}"))
         try:
             await self._serve(send, entry, method, parts, query, headers, raw, principal.client_id, tenant,
-                              out_headers, _origin(scope))
+                              out_headers, origin(scope))
         finally:
             sb.limiter.release(tenant, principal.client_id)
 
@@ -144,18 +123,11 @@ class ApiEndpoint:
         else:
             data = json.dumps(payload, ensure_ascii=False).encode()
         self.sb.record(entry, status)
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(k.lower().encode(), v.encode("latin-1"))
-                                for k, v in {**headers, "content-length": str(len(data))}.items()]})
-        await send({"type": "http.response.body", "body": data})
+        await send_response(send, status, headers, data)
 
     async def _drop(self, send: Any, entry: dict, headers: dict, partial: bytes) -> None:
-        """Announce a body with Content-Length, send only part of it, then abort the connection."""
         self.sb.record(entry, None)
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(k.lower().encode(), v.encode()) for k, v in {**headers, "content-length": "4096"}.items()]})
-        await send({"type": "http.response.body", "body": partial, "more_body": True})
-        raise SandboxConnectionDropped("connection dropped by the sandbox (fault injection)")
+        await drop_response(send, headers, partial)
 
 
 def fingerprint(call: Call, tenant: str) -> str:

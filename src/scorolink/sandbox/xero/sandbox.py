@@ -8,13 +8,12 @@ import contextlib
 import hashlib
 import json
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 
-from ..common import Clock, FaultPlan, parse_utc
+from ..common import Clock, FaultPlan, parse_utc, serve, serve_in_thread
 from .api import Api, Call, Reply
 from .app import build_app, fingerprint, reply_from_cache
 from .books import Books
@@ -223,28 +222,11 @@ class XeroSandbox:
     @contextlib.contextmanager
     def run_in_thread(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
         """Serve over real HTTP from a background thread; yields the origin (``http://127.0.0.1:PORT``)."""
-        import uvicorn
-
-        server = uvicorn.Server(uvicorn.Config(self.app, host=host, port=port, log_level="warning", lifespan="off",
-                                               timeout_graceful_shutdown=1))
-        thread = threading.Thread(target=server.run, name="xero-sandbox", daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("sandbox server did not start")
-            time.sleep(0.01)
-        bound = server.servers[0].sockets[0].getsockname()[1]
-        try:
-            yield f"http://{host}:{bound}"
-        finally:
-            server.should_exit = True
-            thread.join(timeout=5)
+        with serve_in_thread(self.app, host, port, "xero-sandbox") as url:
+            yield url
 
     def serve(self, host: str = "127.0.0.1", port: int = 8000, **uvicorn_options: Any) -> None:
-        import uvicorn
-
-        uvicorn.run(self.app, host=host, port=port, lifespan="off", **uvicorn_options)
+        serve(self.app, host, port, **uvicorn_options)
 
     def close(self) -> None:
         self._stop.set()
