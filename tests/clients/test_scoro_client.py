@@ -140,24 +140,36 @@ def test_updates_are_retried_because_they_are_idempotent():
     assert seen[0].url.path.endswith("/projects/modify/4") and len(seen) == 2
 
 
+class FakeTime:
+    """A clock and a sleep for a limiter: sleeping moves the clock, and every wait is kept."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.waits: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+    def limiter(self) -> RateLimiter:
+        return RateLimiter(clock=self.clock, sleep=self.sleep)
+
+
 def test_429_waits_retry_after_and_resends_even_a_create():
-    now = [0.0]
-    waits: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        waits.append(seconds)
-        now[0] += seconds
-
+    time_ = FakeTime()
     handler, seen = script(
         httpx.Response(429, headers={"Retry-After": "3"},
                        json={"status": "ERROR", "statusCode": "429", "messages": {"error": ["Too many requests"]}}),
         httpx.Response(200, json={**OK, "data": {"id": 9}}),
     )
-    limiter = RateLimiter(sleep=sleep, clock=lambda: now[0])
+    limiter = time_.limiter()
     s = ScoroSettings(base_url="https://a.scoro.com/api/v2", company_account_id="a", api_key="k")
     client = ScoroClient(s, transport=httpx.MockTransport(handler), limiter=limiter, sleep=lambda _s: None)
     assert client.modify("projects", {"project_name": "X"}) == {"id": 9}
-    assert len(seen) == 2 and waits == [3.0] and client.stats.rate_limited == 1
+    assert len(seen) == 2 and time_.waits == [3.0] and client.stats.rate_limited == 1
 
 
 def test_daily_quota_exhaustion_is_raised_not_slept():
@@ -238,14 +250,9 @@ def test_decimals_go_out_as_json_numbers():
 
 
 def test_limiter_waits_for_the_window_once_the_server_says_it_is_spent():
-    now = [0.0]
-    waits: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        waits.append(seconds)
-        now[0] += seconds
-
-    limiter = RateLimiter(clock=lambda: now[0], sleep=sleep)
+    time_ = FakeTime()
+    waits = time_.waits
+    limiter = time_.limiter()
     limiter.acquire()
     limiter.observe({"x-ratelimit-limit": "3", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "2"})
     limiter.acquire()
@@ -273,22 +280,17 @@ def test_file_downloads_are_retried_like_reads_and_accept_base64_or_raw_bytes():
 
 
 def test_a_reset_rounded_up_to_whole_seconds_does_not_cost_an_extra_second_per_window():
-    now = [0.0]
-    waits: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        waits.append(seconds)
-        now[0] += seconds
-
-    limiter = RateLimiter(clock=lambda: now[0], sleep=sleep)
+    time_ = FakeTime()
+    waits = time_.waits
+    limiter = time_.limiter()
     limiter.acquire()  # our window: 0 .. 2
-    now[0] = 1.5
+    time_.now = 1.5
     # the server's window ends at 2.0 too, but it says "1" (0.5 rounded up): wait to 2.05, not to 2.5
     limiter.observe({"x-ratelimit-limit": "40", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "1"})
     limiter.acquire()
     assert waits == [pytest.approx(0.55)]
     # with no window of our own, the server's word stands (its earliest possible end)
-    fresh = RateLimiter(clock=lambda: now[0], sleep=sleep)
+    fresh = time_.limiter()
     fresh.observe({"x-ratelimit-limit": "40", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "2"})
     fresh.acquire()
     assert waits[-1] == pytest.approx(1.0)
