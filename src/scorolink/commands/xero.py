@@ -96,10 +96,9 @@ def status_cmd(ctx: typer.Context,
                as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
     """Show the connected organisation, the token's expiry and the rate budget Xero reports (one API call)."""
     with _open(ctx) as session:
-        tokens = session.oauth.tokens()
         client = session.client
         organisation = client.organisation()
-        tokens = session.oauth.tokens()  # the call may have refreshed them
+        tokens = session.oauth.tokens()  # read after the call, which may have refreshed them
         result = {
             "target": session.label, "tenant_id": client.tenant_id,
             "organisation": organisation.get("Name"), "base_currency": organisation.get("BaseCurrency"),
