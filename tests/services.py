@@ -146,7 +146,7 @@ def start_postgres(base_dir: Path) -> PostgresServer:
 
     attempts = 5  # another process may take the free port before postgres binds it
     for attempt in range(attempts):
-        server = PostgresServer(_free_port(), bin_dir, data_dir, socket_dir, log_file, run_as, private_dir)
+        server = PostgresServer(free_port(), bin_dir, data_dir, socket_dir, log_file, run_as, private_dir)
         started = _run(
             [str(bin_dir / "pg_ctl"), "start", "-D", str(data_dir), "-l", str(log_file), "-w",
              "-t", str(int(START_TIMEOUT)), "-o", shlex.join(["-p", str(server.port)])],
@@ -257,7 +257,7 @@ def _run(
     return result
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])

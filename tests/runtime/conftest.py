@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from scorolink.runtime.store import ManualClock, StateStore
+from tests.services import free_port
 
 
 def _redis_binary() -> str | None:
@@ -22,12 +23,6 @@ def _redis_binary() -> str | None:
     if found:
         return found
     return "/usr/bin/redis-server" if os.access("/usr/bin/redis-server", os.X_OK) else None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _ping(port: int) -> bool:
@@ -47,7 +42,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.fail("redis-server not found on PATH or in /usr/bin: install it (apt-get install redis-server); "
                     ".ci/run does so when it is missing")
     folder: Path = tmp_path_factory.mktemp("redis")
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                              "--dir", str(folder), "--logfile", str(folder / "redis.log")],
                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
+import socket
+import sys
 import threading
 import time
 from collections import deque
@@ -122,6 +124,24 @@ def serve(app: Any, host: str, port: int, **uvicorn_options: Any) -> None:
     import uvicorn
 
     uvicorn.run(app, host=host, port=port, lifespan="off", **uvicorn_options)
+
+
+def free_port(host: str) -> int:
+    """A port nothing listens on, so a command can print the real address before it serves."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def serve_until_interrupted(sandbox: Any, host: str, port: int) -> None:
+    """The `scorolink sandbox ...` commands: serve until Ctrl+C, then save and close the sandbox."""
+    try:
+        sandbox.serve(host=host, port=port, log_level="warning")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.close()
+        sys.stdout.flush()
 
 
 class FaultPlan:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import socket
-import sys
 
+from ..common import free_port, serve_until_interrupted
 from .config import Faults, RateLimit, SandboxConfig
 from .sandbox import ScoroSandbox
 
@@ -17,7 +16,7 @@ def serve_command(host: str = "127.0.0.1", port: int = 8000, data: str | None = 
                                     rate_limit=RateLimit(per_window=rate_per_window, daily=daily_quota),
                                     faults=Faults(rate=fault_rate, seed=seed)))
     if port == 0:
-        port = _free_port(host)  # the line printed below must carry the real port
+        port = free_port(host)  # the line printed below must carry the real port
     default = sb.default
     origin = f"http://{host}:{port}"
     user = default["users"][0]
@@ -27,16 +26,4 @@ def serve_command(host: str = "127.0.0.1", port: int = 8000, data: str | None = 
         "password": user["password"], "timezone": default["timezone"],
         "sites": [{**s, "base_url": origin + s["base_path"]} for s in sb.sites],
     }), flush=True)
-    try:
-        sb.serve(host=host, port=port, log_level="warning")
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sb.close()
-        sys.stdout.flush()
-
-
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+    serve_until_interrupted(sb, host, port)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import socket
 import sys
 
+from ..common import free_port, serve_until_interrupted
 from .config import Faults, RateLimit, XeroSandboxConfig
 from .sandbox import XeroSandbox
 
@@ -17,7 +17,7 @@ def serve_command(host: str = "127.0.0.1", port: int = 8766, data: str | None = 
                                        rate_limit=rate_limit or RateLimit(),
                                        faults=Faults(rate=fault_rate, seed=seed), webhook_delivery="auto"))
     if port == 0:
-        port = _free_port(host)  # the line printed below must carry the real port
+        port = free_port(host)  # the line printed below must carry the real port
     origin = f"http://{host}:{port}"
     info = sb.describe()
     paths = info.pop("paths")
@@ -35,13 +35,7 @@ def serve_command(host: str = "127.0.0.1", port: int = 8766, data: str | None = 
             print(json.dumps({"webhook_url": webhook_url, "intent_to_receive": result}), file=sys.stderr, flush=True)
 
         threading.Timer(1.0, subscribe).start()
-    try:
-        sb.serve(host=host, port=port, log_level="warning")
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sb.close()
-        sys.stdout.flush()
+    serve_until_interrupted(sb, host, port)
 
 
 def parse_rate_limit(spec: str | None) -> RateLimit:
@@ -70,9 +64,3 @@ def parse_rate_limit(spec: str | None) -> RateLimit:
             except ValueError:
                 raise ValueError(f"--rate-limit: {key} must be a whole number or 'off', not {value!r}") from None
     return RateLimit(**values)
-
-
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
