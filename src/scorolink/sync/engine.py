@@ -77,9 +77,10 @@ class SyncEngine:
     payments); `settings` says which are enabled and in which direction."""
 
     def __init__(self, store: SyncStore, job: str, categories: Sequence[Category],
-                 settings: dict[str, CategorySettings]) -> None:
+                 settings: dict[str, CategorySettings], resolver: StoreResolver | None = None) -> None:
         self.store = store
         self.job = job
+        self.resolver = resolver or StoreResolver(store, job)  # categories' own references can share it
         self.order = [c.name for c in categories]
         self.categories = {c.name: c for c in categories}
         self.settings = {name: settings.get(name, CategorySettings(enabled=False)) for name in self.order}
@@ -96,7 +97,7 @@ class SyncEngine:
         started = time.monotonic()
         run_id = self.store.start_run(self.job, dry_run)
         result = SyncResult(self.job, run_id, dry_run)
-        resolver = StoreResolver(self.store, self.job)
+        resolver = self.resolver
         self._wanted: dict[str, dict[str, list[str]]] = {}
         self._planned: dict[str, dict[str, set[str]]] = {}
         planner = Planner(self.store, self.job, self.categories, self.settings, resolver, self._need)

@@ -161,5 +161,5 @@ class Executor:
         hashes = {source: op["source_hash"], target: target_hash}
         self.store.save_link(self.job, name, self.run_id, a_id=ids["a"], b_id=ids["b"], a_version=versions["a"],
                              b_version=versions["b"], a_hash=hashes["a"], b_hash=hashes["b"], base=op["shared"],
-                             done_op=op["id"])
+                             done_op=op["id"], remote_id=target_id)
         self.store.resolve_errors(self.job, name, source, op["source_id"])

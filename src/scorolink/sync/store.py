@@ -100,7 +100,7 @@ class SyncStore:
 
     def save_link(self, job: str, category: str, run_id: int, *, a_id: str, b_id: str, a_version: str | None,
                   b_version: str | None, a_hash: str, b_hash: str, base: dict[str, Any],
-                  done_op: int | None = None) -> None:
+                  done_op: int | None = None, remote_id: str | None = None) -> None:
         """Write a link (new or refreshed) and, in the same transaction, mark the outbox row done:
         the remote write and our record of it can never disagree after a crash."""
         values = dict(a_id=a_id, b_id=b_id, a_version=a_version, b_version=b_version, a_hash=a_hash, b_hash=b_hash,
@@ -113,9 +113,9 @@ class SyncStore:
                 conn.execute(update(t.links).where(t.links.c.id == existing[0]).values(**values))
             else:
                 conn.execute(insert(t.links).values(job=job, category=category, **values))
-            if done_op is not None:
+            if done_op is not None:  # remote_id: the id of the record the op wrote
                 conn.execute(update(t.outbox).where(t.outbox.c.id == done_op).values(
-                    state="done", remote_id=b_id if _target(conn, done_op) == "b" else a_id, updated_at=now()))
+                    state="done", remote_id=remote_id, updated_at=now()))
 
     def mark_deleted(self, job: str, category: str, side: str, record_id: str) -> None:
         column = t.links.c.a_id if side == "a" else t.links.c.b_id
@@ -258,7 +258,3 @@ def retry_interval(attempts: int) -> timedelta:
 def _link(row: Any) -> Link:
     return Link(row["id"], row["a_id"], row["b_id"], row["a_version"], row["b_version"], row["a_hash"], row["b_hash"],
                 row["base"], row["state"])
-
-
-def _target(conn: Any, op_id: int) -> str:
-    return str(conn.execute(select(t.outbox.c.target).where(t.outbox.c.id == op_id)).scalar())

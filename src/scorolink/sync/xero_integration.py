@@ -179,9 +179,9 @@ def xero_categories(scoro: Any, xero: Any, refs: Refs, config: XeroSyncConfig) -
 
 def xero_engine(store: SyncStore, job: str, scoro: Any, xero: Any, config: XeroSyncConfig | None = None) -> SyncEngine:
     refs = Refs()
-    refs.resolver = StoreResolver(store, job)
+    refs.resolver = resolver = StoreResolver(store, job)  # one resolver (and one cache of links) for the run
     config = config or XeroSyncConfig()
-    return SyncEngine(store, job, xero_categories(scoro, xero, refs, config), config.categories)
+    return SyncEngine(store, job, xero_categories(scoro, xero, refs, config), config.categories, resolver)
 
 
 def check_currencies(scoro: Any, xero: Any) -> None:
