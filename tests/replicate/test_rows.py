@@ -11,7 +11,7 @@ import pytest
 
 from scorolink.catalog.scoro import CATALOG
 from scorolink.replicate.destination import _utc_text, open_destination
-from scorolink.replicate.rows import RowBuilder
+from scorolink.replicate.rows import RECORD_META, RowBuilder
 from scorolink.replicate.schema import build_tables
 
 
@@ -77,7 +77,7 @@ def test_single_objects_and_lists_of_objects_in_lists(tmp_path):
 def test_inline_datetime_conversion_equals_the_converter(tmp_path, value):
     b = builder("TimeEntries", tmp_path)
     sources = [c.source for c in b.main.columns if c.source is not None]
-    got = b.main_values({"StartDatetime": value})[sources.index("StartDatetime")]
+    got = b.main_values({"StartDatetime": value})[len(RECORD_META) + sources.index("StartDatetime")]
     assert got == _utc_text(value)
 
 
@@ -87,10 +87,23 @@ def test_equal_records_hash_equally_and_any_change_changes_the_hash(tmp_path):
               "Lines": [{"Id": 1, "Comment": "a", "Dates": {"2025-01-01": 1.0}}], "QuoteId": [4]}
     same = copy.deepcopy(record)  # equal values, other objects
     assert b.build(record).hash == b.build(same).hash
-    for change in ({"IsSent": 1}, {"Sum": Decimal("10.5")}, {"QuoteId": [4, 5]}, {"Comment": None}):
+    for change in ({"IsSent": False}, {"Sum": Decimal("10.5")}, {"QuoteId": [4, 5]}, {"Comment": None}):
         other = copy.deepcopy(record)
         if "Comment" in change:
             other["Lines"][0]["Comment"] = "None"  # the text "None" is not a missing value
         else:
             other.update(change)
         assert b.build(other).hash != b.build(record).hash, change
+
+
+def test_sqlite_gets_flags_as_integers_and_the_record_metadata_first(tmp_path):
+    """sqlite3 binds exact ints directly (bools go through its adapter lookup); SQLite stores 0/1
+    either way. The main values start with WhenCreated, WhenModified and IsDeleted."""
+    b = builder("Invoices", tmp_path)
+    created = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+    values = b.build({"Id": 1, "IsSent": True, "IsDeleted": True, "CreatedDate": created}).values
+    assert values[:len(RECORD_META)] == ("2025-01-02 03:04:05+00:00", None, 1)
+    sources = [c.source for c in b.main.columns if c.source is not None]
+    sent = values[len(RECORD_META) + sources.index("IsSent")]
+    assert sent == 1 and type(sent) is int
+    assert b.build({"Id": 1}).values[2] == 0  # no IsDeleted in the record: not deleted

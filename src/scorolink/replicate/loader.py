@@ -28,7 +28,7 @@ from typing import Any
 
 from scorolink.replicate import state
 from scorolink.replicate.destination import Destination
-from scorolink.replicate.rows import BuiltRecord, RowBuilder
+from scorolink.replicate.rows import IDENTITY, RECORD_META, BuiltRecord, RowBuilder
 from scorolink.replicate.schema import (
     IS_DELETED,
     PARENT_ID,
@@ -65,8 +65,10 @@ class ObjectLoader:
         self.n = namer
         self.batches = 0
         self._stamp = dest.converter("datetime")
-        self.main_sql = dest.upsert_sql(self.main.name, self.main.column_names, self.main.primary_key)
-        self.main_insert_sql = dest.insert_sql(self.main.name, self.main.column_names)
+        columns = (*map(namer, IDENTITY + RECORD_META), *(c.name for c in self.main.columns if c.source is not None))
+        assert sorted(columns) == sorted(self.main.column_names), (columns, self.main.column_names)
+        self.main_sql = dest.upsert_sql(self.main.name, columns, self.main.primary_key)
+        self.main_insert_sql = dest.insert_sql(self.main.name, columns)
         self.fresh = False  # a full read into tables without rows of this account: see the module doc
         self.deferred_indexes: list[Table] = []  # dropped for the load, built again with the last batch
         # Child rows of a changed record are deleted and inserted again (plain INSERT: an upsert of a
@@ -120,13 +122,13 @@ class ObjectLoader:
             built[b.remote_id] = b  # a record read twice (pages shift) keeps its last version
         ids = list(built)
         stored = self.stored_hashes(ids)
-        changed = [b for b in built.values() if stored.get(b.remote_id) != b.hash]
+        changed = [b for b in built.values() if stored.get(b.remote_id) != b.hash] if stored else list(built.values())
         when = self._stamp(now) if self._stamp else now
         account = self.account
-        new_rows = [(account, b.remote_id, when, b.created, b.modified, b.is_deleted, b.hash, *b.values)
-                    for b in changed if b.remote_id not in stored]
-        old_rows = [(account, b.remote_id, when, b.created, b.modified, b.is_deleted, b.hash, *b.values)
-                    for b in changed if b.remote_id in stored]
+        new_rows: list[tuple[Any, ...]] = []
+        old_rows: list[tuple[Any, ...]] = []
+        for b in changed:
+            (old_rows if b.remote_id in stored else new_rows).append((account, b.remote_id, when, b.hash) + b.values)
         with self.dest.transaction():
             self.dest.upsert(self.main_insert_sql, new_rows)
             self.dest.upsert(self.main_sql, old_rows)

@@ -18,19 +18,33 @@ from typing import Any
 
 from scorolink.catalog.model import ObjectSpec
 from scorolink.replicate.destination import INLINE, Destination
-from scorolink.replicate.schema import KEY, Table, remote_id
+from scorolink.replicate.schema import (
+    CREATED,
+    IS_DELETED,
+    KEY,
+    MODIFIED,
+    REMOTE_ACCOUNT,
+    REMOTE_ID,
+    ROW_HASH,
+    UPSERTED,
+    Table,
+    remote_id,
+)
 
 Converter = Callable[[Any], Any] | None
+
+
+# The main table's columns in the order the loader writes them: the row's identity and stamps
+# first, then what `RowBuilder.main_values` returns (the record's own metadata, then its fields).
+IDENTITY = (REMOTE_ACCOUNT, REMOTE_ID, UPSERTED, ROW_HASH)
+RECORD_META = (CREATED, MODIFIED, IS_DELETED)
 
 
 @dataclass(slots=True)
 class BuiltRecord:
     remote_id: str
-    values: tuple[Any, ...]  # the main table's field columns, DB-ready
+    values: tuple[Any, ...]  # RECORD_META then the main table's field columns, DB-ready
     children: dict[str, list[tuple[Any, ...]]]  # child table → rows (account and positions included)
-    created: Any
-    modified: Any
-    is_deleted: bool
     hash: str
 
 
@@ -38,11 +52,25 @@ def _getters(table: Table, types: dict[str, str], dest: Destination) -> list[tup
     return [(c.source, dest.converter(types.get(c.name, c.type))) for c in table.columns if c.source is not None]
 
 
+def _converted(expr: str, conv: Converter, env: dict[str, Any]) -> str:
+    """`expr` converted for the database: None never reaches a converter, and the common conversions
+    are written out inline (`INLINE`) rather than called."""
+    if conv is None:
+        return expr
+    name = f"c{len(env)}"
+    env[name] = conv
+    inline = INLINE.get(conv)
+    if inline is None:
+        return f"(None if (v := {expr}) is None else {name}(v))"
+    template, names = inline
+    env.update(names)
+    return f"(None if (v := {expr}) is None else {template.format(v='v', c=name)})"
+
+
 def _value_exprs(getters: list[tuple[str, Converter]], kind: str, item: str, get: str,
                  env: dict[str, Any]) -> list[str]:
     """Python expressions for a table's column values, given the element's name (`item`) and, for
-    dict elements, the name bound to its `.get`. None never reaches a converter, and the common
-    conversions are written out inline (`INLINE`) rather than called."""
+    dict elements, the name bound to its `.get`."""
     parts = []
     for source, conv in getters:
         if kind == "mapping":  # the element is a (key, value) pair
@@ -51,25 +79,17 @@ def _value_exprs(getters: list[tuple[str, Converter]], kind: str, item: str, get
             expr = item
         else:
             expr = f"{get}({source!r})"
-        if conv is not None:
-            name = f"c{len(env)}"
-            env[name] = conv
-            inline = INLINE.get(conv)
-            if inline is not None:
-                template, names = inline
-                env.update(names)
-                expr = f"(None if (v := {expr}) is None else {template.format(v='v', c=name)})"
-            else:
-                expr = f"(None if (v := {expr}) is None else {name}(v))"
-        parts.append(expr)
+        parts.append(_converted(expr, conv, env))
     return parts
 
 
-def _compile(getters: list[tuple[str, Converter]], kind: str) -> Callable[[Any], tuple[Any, ...]]:
-    """One generated function per table turning an element into its column values: the loader's hot
-    path, where a plain loop over (field, converter) pairs costs several times more per record."""
-    env: dict[str, Any] = {}
-    parts = _value_exprs(getters, kind, "item", "get", env)
+def _compile(getters: list[tuple[str, Converter]], kind: str, lead: tuple[str, ...] = (),
+             env: dict[str, Any] | None = None) -> Callable[[Any], tuple[Any, ...]]:
+    """One generated function per table turning an element into its column values (after the `lead`
+    expressions, written over `env` and the same names): the loader's hot path, where a plain loop
+    over (field, converter) pairs costs several times more per record."""
+    env = {} if env is None else env
+    parts = [*lead, *_value_exprs(getters, kind, "item", "get", env)]
     head = "    get = item.get\n" if kind not in ("mapping", "values") else ""
     code = f"def values(item):\n{head}    return ({', '.join(parts)}{',' if parts else ''})\n"
     exec(code, env)  # noqa: S102 - the code is built from catalog field names, quoted with repr()
@@ -154,8 +174,7 @@ class RowBuilder:
         self.account = account
         self.main = tables[0]
         self.children = tables[1:]
-        self.main_values = _compile(_getters(self.main, types.get(self.main.name, {}), dest), "objects")
-        self.datetime = dest.converter("datetime")  # WhenCreated / WhenModified: metadata, never widened
+        self.main_values = self._compile_main(spec, types.get(self.main.name, {}), dest)
         by_name = {t.name: t for t in tables}
         self.child_plans = []
         for t in self.children:
@@ -166,9 +185,19 @@ class RowBuilder:
                 node = by_name.get(node.parent) if node.parent else None
             rows = _compile_child(tuple(reversed(chain)), _getters(t, types.get(t.name, {}), dest))
             self.child_plans.append((t.name, rows))
-        self.has_deleted_flag = spec.field_named("IsDeleted") is not None
         self.keys = spec.key_fields
         self.hash = _Hasher()
+
+    def _compile_main(self, spec: ObjectSpec, types: dict[str, str], dest: Destination
+                      ) -> Callable[[Any], tuple[Any, ...]]:
+        """RECORD_META (Scoro's own timestamps as metadata columns, never widened, and the deleted
+        flag), then the field columns: one generated function, so the timestamps convert inline too."""
+        env: dict[str, Any] = {}
+        stamp = dest.converter("datetime")
+        flag = "bool(get('IsDeleted'))" if spec.field_named("IsDeleted") is not None else "False"
+        lead = (_converted("get('CreatedDate')", stamp, env), _converted("get('UpdatedDate')", stamp, env),
+                _converted(flag, dest.converter("boolean"), env))
+        return _compile(_getters(self.main, types, dest), "objects", lead, env)
 
     def build(self, record: dict[str, Any]) -> BuiltRecord:
         values = self.main_values(record)
@@ -179,12 +208,4 @@ class RowBuilder:
         account = self.account
         for name, rows in self.child_plans:
             children[name] = rows(record, account, rid)
-        digest = self.hash((values, children))
-        conv = self.datetime
-        created = record.get("CreatedDate")
-        modified = record.get("UpdatedDate")
-        return BuiltRecord(
-            remote_id=rid, values=values, children=children,
-            created=conv(created) if conv else created, modified=conv(modified) if conv else modified,
-            is_deleted=bool(record.get("IsDeleted")) if self.has_deleted_flag else False, hash=digest,
-        )
+        return BuiltRecord(rid, values, children, self.hash((values, children) if children else values))
