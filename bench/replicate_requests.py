@@ -2,7 +2,7 @@
 per object against the theoretical minimum.
 
     .venv/bin/python bench/replicate_requests.py [--sizes 130,250,1000] [--comments 300] [--recent K]
-        [--loopback] [--json]
+        [--per-parent all|changed] [--loopback] [--json]
 
 Each size n gets a fresh sandbox whose list objects (Invoices, Projects, TimeEntries, Tasks,
 Products) hold exactly n live records, plus `--comments` comments spread over the commentable
@@ -11,7 +11,10 @@ ends the list, so a multiple of p costs one empty page more); p is 25 when the r
 include view-only data (the connector's `needs_detail`: lines, custom fields...), else 100.
 
 Comment objects are listed per parent record: their minimum is the parent's key pages
-(parents // 100 + 1) plus one request per parent, whatever the number of comments.
+(parents // 100 + 1) plus one request per parent, whatever the number of comments. With
+`--per-parent changed` an incremental run asks only the parents modified since the parents'
+cursor (less those already asked at the same modification time): an unchanged run needs one
+page of them, and no parent.
 
 The incremental run reads `cursor >= last cursor - overlap` (one hour): its minimum is
 read // p + 1 for what that window returns. Scoro filters `modified_date` by calendar day, so the
@@ -78,7 +81,8 @@ def edit_recent(connector: ScoroConnector, k: int) -> None:
             raise RuntimeError(f"{name}: could not edit {len(failed)} records: {failed[0]}")
 
 
-def run_size(n: int, comments: int, loopback: bool, workers: int, recent: int = 0) -> list[dict[str, Any]]:
+def run_size(n: int, comments: int, loopback: bool, workers: int, recent: int = 0,
+             per_parent: str = "all") -> list[dict[str, Any]]:
     sb = ScoroSandbox(SandboxConfig(seed=7, size=300))
     site = sb.default["site"]
     for _, module in LISTS:
@@ -91,7 +95,8 @@ def run_size(n: int, comments: int, loopback: bool, workers: int, recent: int = 
 
         def one_run(connector: ScoroConnector) -> tuple[ReplicationSummary, float]:
             started = time.perf_counter()
-            summary = replicate(connector, url, ReplicateOptions(objects=objects, workers=workers))
+            summary = replicate(connector, url, ReplicateOptions(objects=objects, workers=workers,
+                                                                 per_parent=per_parent))
             return summary, time.perf_counter() - started
 
         if loopback:
@@ -129,7 +134,8 @@ def run_size(n: int, comments: int, loopback: bool, workers: int, recent: int = 
             parents = n  # every parent object holds n records
             kind, page = f"per parent ({parent.object})", 100
             minimum = list_minimum(parents, 100) + parents
-            incr_minimum = minimum  # every parent is asked again, changed or not
+            # "all": every parent is asked again, changed or not; "changed": one page of modified parents
+            incr_minimum = minimum if i.parents == "all" else 1
             per_parent = round((f.requests - list_minimum(parents, 100)) / parents, 3) if parents else None
         else:
             kind, page = "list", pages[name]
@@ -163,18 +169,20 @@ def main() -> None:
     parser.add_argument("--comments", type=int, default=300, help="comments in the sandbox, spread over parents")
     parser.add_argument("--recent", type=int, default=0,
                         help="edit this many records of each list object just before the first run")
+    parser.add_argument("--per-parent", choices=["all", "changed"], default="all",
+                        help="which parents an incremental run asks for the comment objects")
     parser.add_argument("--workers", type=int, default=ReplicateOptions().workers)
     parser.add_argument("--loopback", action="store_true", help="serve the sandbox over HTTP on 127.0.0.1")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     results: list[dict[str, Any]] = []
     for n in (int(s) for s in args.sizes.split(",")):
-        results += run_size(n, args.comments, args.loopback, args.workers, args.recent)
+        results += run_size(n, args.comments, args.loopback, args.workers, args.recent, args.per_parent)
     if args.json:
         print(json.dumps(results, indent=2))
         return
     table = Table(title=f"replication requests ({'loopback' if args.loopback else 'in-process'}, "
-                        f"{args.workers} workers); incr = second run, nothing changed")
+                        f"{args.workers} workers, per parent: {args.per_parent}); incr = second run, nothing changed")
     columns = ["size", "object", "kind", "page", "records", "mirrored", "requests", "minimum", "ratio",
                "per_parent_requests", "seconds", "incr_mode", "incr_read", "incr_written", "incr_requests",
                "incr_minimum", "incr_ratio"]

@@ -215,21 +215,30 @@ def replicate_cmd(
     workers: Annotated[int, typer.Option(help="Objects read at the same time (within the rate limit).")] = 4,
     account: Annotated[str | None, typer.Option(help="RemoteAccount value (default: the company account id); "
                                                 "set it when mirroring several sites into one database.")] = None,
+    per_parent: Annotated[str, typer.Option(help="Comment objects and ContactRelations cost one request per "
+                                            "parent record. all: ask every parent on every run. changed: "
+                                            "incremental runs ask only parents modified since the last run, "
+                                            "and every parent once per --sweep-days (a comment on an untouched "
+                                            "parent waits for that sweep).")] = "all",
+    sweep_days: Annotated[float, typer.Option(help="With --per-parent changed: ask every parent at least this "
+                                              "often.")] = 7,
     as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")] = False,
 ) -> None:
     """Replicate Scoro into a SQL database: full the first time, incremental afterwards, nested
     values as child tables, deletes kept as IsDeleted, SyncHub's metadata columns on every row."""
-    from scorolink.replicate.engine import ReplicateOptions
+    from scorolink.replicate.engine import PER_PARENT_MODES, ReplicateOptions
     from scorolink.replicate.schema import NAMINGS, NESTED_MODES, MirrorOptions
 
     if nested not in NESTED_MODES:
         raise typer.BadParameter(f"use {' or '.join(NESTED_MODES)}", param_hint="--nested")
     if naming not in NAMINGS:
         raise typer.BadParameter(f"use {' or '.join(NAMINGS)}", param_hint="--naming")
+    if per_parent not in PER_PARENT_MODES:
+        raise typer.BadParameter(f"use {' or '.join(PER_PARENT_MODES)}", param_hint="--per-parent")
     options = ReplicateOptions(
         objects=[o.strip() for o in objects.split(",") if o.strip()] if objects else None,
         full=full, reconcile=reconcile, reconcile_days=reconcile_days, overlap_seconds=overlap,
-        workers=workers, account=account,
+        workers=workers, account=account, per_parent=per_parent, sweep_days=sweep_days,
         mirror=MirrorOptions(nested=nested, naming=naming, include_binary=include_binary, foreign_keys=foreign_keys),
     )
     with ctx.obj.open() as session:
@@ -350,20 +359,26 @@ def _register_command_modules() -> None:
 _register_command_modules()
 
 
+# Newer Typer releases carry their own copy of Click, whose exceptions are not click's: catch both.
+_EXIT = (click.exceptions.Exit, typer.Exit)
+_ABORT = (click.exceptions.Abort, typer.Abort)
+_USAGE = (click.ClickException, getattr(typer, "TyperException", click.ClickException))
+
+
 def main() -> None:
     debug = "--debug" in sys.argv
     try:
         code = app(standalone_mode=False)  # click returns typer.Exit's code instead of raising it here
         if isinstance(code, int) and code:
             sys.exit(code)
-    except click.exceptions.Exit as exc:
+    except _EXIT as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except _ABORT:
         err.print("Aborted.")
         sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+    except _USAGE as exc:
+        exc.show()  # type: ignore[attr-defined]
+        sys.exit(exc.exit_code)  # type: ignore[attr-defined]
     except ScorolinkError as exc:
         if debug:
             traceback.print_exc()

@@ -88,3 +88,13 @@ def test_every_main_table_has_the_synchub_metadata_columns():
             assert t.column_names[:6] == ("RemoteAccount", "RemoteID", "WhenUpsertedIntoDataStore", "WhenCreated",
                                           "WhenModified", "IsDeleted")
             assert t.primary_key == ("RemoteAccount", "RemoteID")
+
+
+def test_replicate_per_parent_changed_from_the_cli(tmp_path):
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    args = ("replicate", "--to", url, "--objects", "Tasks,TaskComments", "--per-parent", "changed", "--json")
+    first = json.loads(run(*args).stdout)["objects"]["TaskComments"]
+    second = json.loads(run(*args, "--overlap", "0").stdout)["objects"]["TaskComments"]
+    assert (first["parents"], second["parents"], second["requests"], second["rows"]) == ("all", "changed", 1, 0)
+    bad = run("replicate", "--to", url, "--per-parent", "some")
+    assert bad.returncode == 2 and "--per-parent" in bad.stderr and "all or changed" in bad.stderr

@@ -196,3 +196,61 @@ def test_binary_fields_only_with_include_binary(connector, tmp_path):
     assert with_binary.objects["Files"].requests == plain.objects["Files"].requests + n  # one download each
     contents = rows(f"sqlite:///{tmp_path / 'b.db'}", 'SELECT "Content" FROM "Files"')
     assert contents and all(isinstance(c, bytes) and c for (c,) in contents)
+
+
+def test_per_parent_changed_asks_only_modified_parents_and_sweeps_every_parent_on_schedule(connector, sandbox, tmp_path):
+    """TaskComments costs a request per task. With per_parent="changed" an unchanged incremental run
+    costs one request (the page of modified tasks); a comment on a modified task arrives at once,
+    one on an untouched task (the sandbox, like the safest reading of Scoro, does not mark the task
+    modified) at the next sweep."""
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    objects = ["Tasks", "TaskComments"]
+
+    def run(**options: Any) -> Any:
+        summary = replicate(connector, url, ReplicateOptions(objects=objects, per_parent="changed", overlap_seconds=0,
+                                                             **options))
+        assert summary.failed == []
+        return summary.objects["TaskComments"]
+
+    tasks = [t["Id"] for t in connector.read("Tasks")]
+    first = run()
+    assert (first.mode, first.parents) == ("full", "all")
+    assert first.requests == len(tasks) // 100 + 1 + len(tasks)
+    quiet = run()
+    assert (quiet.mode, quiet.parents, quiet.requests, quiet.rows) == ("incremental", "changed", 1, 0)
+
+    sandbox.advance_clock(60)
+    untouched, touched = tasks[0], tasks[1]
+    added = list(connector.write("TaskComments", [
+        WriteOp("insert", {"ObjectId": untouched, "Comment": "on an untouched task", "UserId": 1}),
+        WriteOp("insert", {"ObjectId": touched, "Comment": "on a task edited since", "UserId": 1})]))
+    assert all(r.ok for r in added), [r.error for r in added]
+    edited = list(connector.write("Tasks", [WriteOp("update", {"Id": touched, "EventName": "edited"})]))
+    assert edited[0].ok, edited[0].error
+    after = run()
+    assert (after.parents, after.requests, after.rows) == ("changed", 2, 1)  # the modified tasks' page + one task
+    mirrored = rows(url, 'SELECT "ObjectId", "Comment" FROM "TaskComments" WHERE "Comment" LIKE ?', ("on a%",))
+    assert mirrored == [(touched, "on a task edited since")]
+
+    swept = run(sweep_days=0)
+    assert (swept.parents, swept.rows) == ("all", 1)
+    assert swept.requests == len(tasks) // 100 + 1 + len(tasks)
+    assert count(url, "TaskComments", 'WHERE "Comment" = ?', ("on an untouched task",)) == 1
+    default = replicate(connector, url, ReplicateOptions(objects=objects)).objects["TaskComments"]
+    assert (default.parents, default.rows) == ("all", 0)
+
+
+def test_a_mirror_made_before_the_per_parent_state_columns_gets_them(connector, tmp_path):
+    import sqlite3
+
+    from scorolink.replicate.state import ADDED_COLUMNS, STATE
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    replicate(connector, url, ReplicateOptions(objects=["Tasks"]))
+    with sqlite3.connect(tmp_path / "old.db") as db:
+        for column in ADDED_COLUMNS:
+            db.execute(f"ALTER TABLE {STATE} DROP COLUMN {column}")
+    again = replicate(connector, url, ReplicateOptions(objects=["Tasks", "TaskComments"], per_parent="changed"))
+    assert again.failed == [] and again.objects["Tasks"].mode == "incremental"
+    assert rows(url, f"SELECT count(*) FROM {STATE} WHERE object_name = ? AND parent_cursor IS NOT NULL",
+                ("TaskComments",)) == [(1,)]

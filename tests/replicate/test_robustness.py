@@ -38,7 +38,7 @@ def snapshot(url: str) -> dict[str, list[tuple]]:
         for table in sorted(dest.tables()):
             cols = [c for c in dest.columns(table) if c not in ("WhenUpsertedIntoDataStore", "updated_at",
                                                                  "cursor_run_seconds", "last_full_at",
-                                                                 "last_reconcile_at")]
+                                                                 "last_reconcile_at", "last_sweep_at")]
             select = ", ".join(dest.q(c) for c in cols)
             out[table] = sorted(tuple(map(str, r)) for r in dest.query(f"SELECT {select} FROM {dest.q(table)}"))
         return out

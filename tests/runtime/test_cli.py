@@ -60,6 +60,7 @@ def test_jobs_and_runs_commands(cli, tmp_path):
     (("jobs", "add", "x", "--schedule", "hourly", "--operation", "teleport"), "Unknown operation 'teleport'"),
     (("jobs", "add", "x", "--schedule", "hourly", "--param", "colour=blue"), "Unknown replicate setting(s): colour"),
     (("jobs", "add", "x", "--schedule", "hourly", "--param", "novalue"), "use KEY=VALUE"),
+    (("jobs", "add", "x", "--schedule", "hourly", "--param", "per_parent=some"), "per_parent must be one of"),
     (("jobs", "run-now", "nope"), "Unknown job 'nope'"),
     (("jobs", "add", "x", "--schedule", "hourly", "--to", "postgresql://me:secret@db/scoro"), "PGPASSWORD"),
     (("runs", "show", "42"), "No run 42"),

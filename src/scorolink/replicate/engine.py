@@ -12,6 +12,14 @@ Per object and account:
   incremental read, read the live keys (plain pages of 100) and flag the missing ones deleted,
   which catches deletes the API stopped reporting after its 30-day window.
 
+Objects listed per parent record (comments, contact relations) cost a request per parent. With
+`per_parent="changed"` an incremental run asks only the parents modified since the parents'
+own cursor minus the overlap (kept in Scoro's time, like every cursor; one page per 100 of
+them), less those the previous run already asked at the same modification time, and every
+parent once per `sweep_days`. Whether a new comment marks its parent modified is not
+documented, so a comment on an untouched parent waits for the next sweep. The default, `all`,
+asks every parent on every run.
+
 Objects are read concurrently (the client's rate limiter keeps the pace); writes go through one
 lock, each batch in its own transaction, the cursor with the last batch.
 """
@@ -44,6 +52,7 @@ log = logging.getLogger(__name__)
 # Contacts is the read-only union of People and Companies: mirroring it too would copy every
 # contact twice. Name it in --objects to get it anyway.
 SKIPPED_BY_DEFAULT = ("Contacts",)
+PER_PARENT_MODES = ("all", "changed")
 
 
 @dataclass
@@ -57,6 +66,8 @@ class ReplicateOptions:
     batch_size: int = 2000  # records per transaction
     workers: int = 4
     account: str | None = None  # RemoteAccount value; defaults to the company account id
+    per_parent: str = "all"  # all | changed: which parents an incremental run asks (module doc)
+    sweep_days: float = 7.0  # with per_parent="changed": ask every parent at least this often
 
 
 @dataclass
@@ -69,6 +80,7 @@ class ObjectResult:
     requests: int = 0
     seconds: float = 0.0
     reconciled: bool = False
+    parents: str | None = None  # per-parent objects: "all", or "changed" when only modified parents were asked
     error: str | None = None
 
 
@@ -197,17 +209,24 @@ class _Run:
         result.mode = "incremental" if incremental else "full"
         self.progress.start(spec.name, result.mode)
         where: list[Condition] = []
+        started = time.monotonic()
+        now = datetime.now(UTC)
+        overlap = max(self.options.overlap_seconds, previous.cursor_run_seconds)
         if incremental:
             assert previous.cursor is not None and cursor is not None
-            overlap = max(self.options.overlap_seconds, previous.cursor_run_seconds)
             where = [Condition(cursor, ">=", previous.cursor - timedelta(seconds=overlap))]
-        else:
+        parents = None
+        if spec.parent is not None and self.options.per_parent == "changed":
+            parents = self._parents(spec, previous, sweep=not incremental, overlap=overlap, now=now)
+            if parents is not None:
+                where.append(Condition(spec.parent.field, "in", parents.ids))
+        if spec.parent is not None:
+            result.parents = "changed" if parents is not None and not parents.sweep else "all"
+        if not incremental:
             with self.lock, self.dest.transaction():
                 state.clear_seen(self.dest, self.account, spec.name)
         with self.lock:
             loader.start(full=not incremental)
-        started = time.monotonic()
-        now = datetime.now(UTC)
         high = previous.cursor
         columns = None
         if self.options.mirror.include_binary and spec.binary_fields:
@@ -220,7 +239,10 @@ class _Run:
             state.write_state(self.dest, self.account, spec.name, state.ObjectState(
                 cursor=high, cursor_run_seconds=time.monotonic() - started,
                 last_full_at=now if not incremental else previous.last_full_at,
-                last_reconcile_at=now if not incremental else previous.last_reconcile_at))
+                last_reconcile_at=now if not incremental else previous.last_reconcile_at,
+                last_sweep_at=now if parents is None or parents.sweep else previous.last_sweep_at,
+                parent_cursor=parents.cursor if parents is not None else None,
+                recent_parents=parents.recent if parents is not None else {}))
 
         try:
             for batch, last in _batches(records, self.options.batch_size):
@@ -241,6 +263,37 @@ class _Run:
         if incremental and self._reconcile_due(previous, now):
             self._reconcile(spec, loader, result, now)
 
+    def _parents(self, spec: ObjectSpec, previous: state.ObjectState, *, sweep: bool, overlap: float,
+                 now: datetime) -> _Parents | None:
+        """The parents a per_parent="changed" read asks: every one when a sweep is due, else those
+        modified since the parents' cursor minus the overlap. None when the parent object has no
+        cursor Scoro filters on (every parent is asked, as with "all")."""
+        assert spec.parent is not None
+        parent = self.connector.spec(spec.parent.object, with_custom=False)
+        cursor = parent.incremental
+        cursor_field = parent.field_named(cursor) if cursor else None
+        if cursor is None or cursor_field is None or ">=" not in cursor_field.filters:
+            return None
+        last, since = previous.last_sweep_at, previous.parent_cursor
+        sweep = sweep or last is None or since is None or now - last > timedelta(days=self.options.sweep_days)
+        where = [] if sweep or since is None else [Condition(cursor, ">=", since - timedelta(seconds=overlap))]
+        key = parent.key_fields[0]
+        found = _Parents(sweep=sweep, cursor=None if sweep else since)
+        seen: list[tuple[str, datetime]] = []
+        for record in self.connector.read(parent.name, where, columns=[key, cursor]):
+            value = record.get(cursor)
+            stamp = value.isoformat() if isinstance(value, datetime) else None
+            if sweep or stamp is None or previous.recent_parents.get(str(record[key])) != stamp:
+                found.ids.append(record[key])  # not asked since its last modification
+            if isinstance(value, datetime):
+                seen.append((str(record[key]), value))
+                if found.cursor is None or value > found.cursor:
+                    found.cursor = value
+        if found.cursor is not None:  # what the next run's overlap will bring back
+            start = found.cursor - timedelta(seconds=overlap)
+            found.recent = {pid: value.isoformat() for pid, value in seen if value >= start}
+        return found
+
     def _reconcile_due(self, previous: state.ObjectState, now: datetime) -> bool:
         if self.options.reconcile or previous.last_reconcile_at is None:
             return True
@@ -259,6 +312,14 @@ class _Run:
             current.last_reconcile_at = now
             state.write_state(self.dest, self.account, spec.name, current)
         result.reconciled = True
+
+
+@dataclass
+class _Parents:
+    sweep: bool  # every parent, or only the modified ones
+    cursor: datetime | None  # the newest parent modification seen, for the next run
+    ids: list[Any] = field(default_factory=list)  # the parents to ask
+    recent: dict[str, str] = field(default_factory=dict)  # parents near the cursor → modification time
 
 
 def _batches(items: Iterable[Any], size: int) -> Iterator[tuple[list[Any], bool]]:

@@ -5,7 +5,9 @@ covers, and a fresh machine pointed at an existing mirror carries on where the l
 stopped. Names are fixed snake_case whatever naming the mirror uses.
 
 - `_scorolink_state`: per account and object, the incremental cursor, the overlap it needs
-  (the duration of the run that set it), and when the last full read and reconcile finished;
+  (the duration of the run that set it), when the last full read and reconcile finished, and
+  for objects listed per parent, when every parent was last asked, the parents' own cursor and
+  which parents near it were asked at which modification time;
 - `_scorolink_seen`: keys read during a full read or a reconcile, to find records gone from
   Scoro; cleared before each use;
 - `_scorolink_settings`: how the mirror was made (naming, nested mode...), so a later run with
@@ -14,7 +16,8 @@ stopped. Names are fixed snake_case whatever naming the mirror uses.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +27,7 @@ STATE = "_scorolink_state"
 SEEN = "_scorolink_seen"
 SETTINGS = "_scorolink_settings"
 INTERNAL_TABLES = (STATE, SEEN, SETTINGS)
+ADDED_COLUMNS = ("last_sweep_at", "parent_cursor", "recent_parents")  # to STATE after its first release
 
 
 @dataclass(slots=True)
@@ -32,6 +36,9 @@ class ObjectState:
     cursor_run_seconds: float = 0.0
     last_full_at: datetime | None = None
     last_reconcile_at: datetime | None = None
+    last_sweep_at: datetime | None = None  # per-parent objects: when every parent was last asked
+    parent_cursor: datetime | None = None  # per-parent objects: the newest parent modification seen
+    recent_parents: dict[str, str] = field(default_factory=dict)  # parent id → its modification time when asked
 
 
 def ensure_tables(dest: Destination) -> None:
@@ -42,6 +49,10 @@ def ensure_tables(dest: Destination) -> None:
                      f"cursor_run_seconds {dest.sql_type('decimal')}, last_full_at {dest.sql_type('string')}, "
                      f"last_reconcile_at {dest.sql_type('string')}, updated_at {dest.sql_type('string')}, "
                      "PRIMARY KEY (remote_account, object_name))")
+    have = {c.lower() for c in dest.columns(STATE)}
+    for column in ADDED_COLUMNS:  # mirrors made before these were kept
+        if column not in have:
+            dest.execute(f"ALTER TABLE {STATE} ADD COLUMN {column} {dest.sql_type('string')}")
     if SEEN not in existing:
         dest.execute(f"CREATE TABLE {SEEN} (remote_account {dest.sql_type('string')} NOT NULL, "
                      f"object_name {dest.sql_type('string')} NOT NULL, remote_id {dest.sql_type('string')} NOT NULL, "
@@ -61,19 +72,23 @@ def _dt(value: Any) -> datetime | None:
 
 def read_state(dest: Destination, account: str, obj: str) -> ObjectState:
     p = dest.param
-    rows = dest.query(f"SELECT cursor_value, cursor_run_seconds, last_full_at, last_reconcile_at FROM {STATE} "
-                      f"WHERE remote_account = {p} AND object_name = {p}", (account, obj))
+    rows = dest.query(f"SELECT cursor_value, cursor_run_seconds, last_full_at, last_reconcile_at, last_sweep_at, "
+                      f"parent_cursor, recent_parents FROM {STATE} WHERE remote_account = {p} AND object_name = {p}",
+                      (account, obj))
     if not rows:
         return ObjectState()
-    cursor, seconds, full, reconcile = rows[0]
-    return ObjectState(_dt(cursor), float(seconds or 0), _dt(full), _dt(reconcile))
+    cursor, seconds, full, reconcile, sweep, parent_cursor, recent = rows[0]
+    return ObjectState(_dt(cursor), float(seconds or 0), _dt(full), _dt(reconcile), _dt(sweep), _dt(parent_cursor),
+                       json.loads(recent) if recent else {})
 
 
 def write_state(dest: Destination, account: str, obj: str, state: ObjectState) -> None:
     sql = dest.upsert_sql(STATE, ("remote_account", "object_name", "cursor_value", "cursor_run_seconds", "last_full_at",
-                                  "last_reconcile_at", "updated_at"), ("remote_account", "object_name"))
-    dest.upsert(sql, [(account, obj, _iso(state.cursor), round(state.cursor_run_seconds, 3),
-                       _iso(state.last_full_at), _iso(state.last_reconcile_at), _iso(datetime.now(UTC)))])
+                                  "last_reconcile_at", "last_sweep_at", "parent_cursor", "recent_parents",
+                                  "updated_at"), ("remote_account", "object_name"))
+    dest.upsert(sql, [(account, obj, _iso(state.cursor), round(state.cursor_run_seconds, 3), _iso(state.last_full_at),
+                       _iso(state.last_reconcile_at), _iso(state.last_sweep_at), _iso(state.parent_cursor),
+                       json.dumps(state.recent_parents) if state.recent_parents else None, _iso(datetime.now(UTC)))])
 
 
 def clear_seen(dest: Destination, account: str, obj: str) -> None:

@@ -76,11 +76,11 @@ def get_operation(kind: str) -> Operation:
 # -- replicate --------------------------------------------------------------------------------------
 
 REPLICATE_PARAMS = {"to", "objects", "full", "nested", "naming", "include_binary", "foreign_keys", "reconcile",
-                    "reconcile_days", "overlap", "workers", "account", "group"}
+                    "reconcile_days", "overlap", "workers", "account", "group", "per_parent", "sweep_days"}
 
 
 def replicate_options(params: dict[str, Any]) -> Any:
-    from scorolink.replicate.engine import ReplicateOptions
+    from scorolink.replicate.engine import PER_PARENT_MODES, ReplicateOptions
     from scorolink.replicate.schema import NAMINGS, NESTED_MODES, MirrorOptions
 
     unknown = sorted(set(params) - REPLICATE_PARAMS)
@@ -90,6 +90,9 @@ def replicate_options(params: dict[str, Any]) -> Any:
     nested, naming = params.get("nested", "separate"), params.get("naming", "pascal")
     if nested not in NESTED_MODES or naming not in NAMINGS:
         raise ConfigError(f"Replicate: nested must be one of {NESTED_MODES} and naming one of {NAMINGS}.")
+    per_parent = params.get("per_parent", "all")
+    if per_parent not in PER_PARENT_MODES:
+        raise ConfigError(f"Replicate: per_parent must be one of {PER_PARENT_MODES}, not {per_parent!r}.")
     _no_password(params.get("to"))
     objects = params.get("objects")
     if isinstance(objects, str):
@@ -98,6 +101,7 @@ def replicate_options(params: dict[str, Any]) -> Any:
         objects=objects or None, full=bool(params.get("full", False)), reconcile=bool(params.get("reconcile", False)),
         reconcile_days=float(params.get("reconcile_days", 25)), overlap_seconds=float(params.get("overlap", 3600)),
         workers=int(params.get("workers", 4)), account=params.get("account"),
+        per_parent=per_parent, sweep_days=float(params.get("sweep_days", 7)),
         mirror=MirrorOptions(nested=nested, naming=naming, include_binary=bool(params.get("include_binary", False)),
                              foreign_keys=bool(params.get("foreign_keys", False))))
 
