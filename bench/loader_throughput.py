@@ -155,11 +155,12 @@ def table_rows(url: str, tables: list[str]) -> dict[str, int]:
         dest.close()
 
 
-def measure(kind: str, n: int, url: str, batch_size: int, profile: bool = False) -> dict[str, Any]:
+def measure(kind: str, n: int, url: str, batch_size: int, profile: bool = False,
+            name: str | None = None) -> dict[str, Any]:
     from scorolink.replicate.engine import ReplicateOptions, replicate
     from scorolink.replicate.schema import build_tables
 
-    name = OBJECTS[kind]
+    name = name or OBJECTS[kind]
     spec = CATALOG.get(name)
     assert spec is not None
     base = pool(spec)
@@ -185,7 +186,7 @@ def measure(kind: str, n: int, url: str, batch_size: int, profile: bool = False)
     rows = sum(counts.values())
     loader_seconds = max(seconds - gen_seconds, 1e-9)
     out = {
-        "kind": kind, "object": name, "destination": url.split(":", 1)[0], "records": n,
+        "kind": kind, "object": name, "columns": len(build_tables([spec])[0].columns), "destination": url.split(":", 1)[0], "records": n,
         "written": result.rows, "rows_all_tables": rows, "child_rows": rows - counts[name],
         "seconds": round(seconds, 2), "generate_seconds": round(gen_seconds, 2),
         "records_per_s": round(n / seconds), "records_per_s_loader_only": round(n / loader_seconds),
@@ -252,9 +253,9 @@ class Destinations:
             self.pg_server.stop()
 
 
-def run_child(kind: str, n: int, url: str, batch_size: int) -> dict[str, Any]:
+def run_child(kind: str, n: int, url: str, batch_size: int, name: str | None = None) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--child", kind, "--records", str(n), "--url", url,
-           "--batch-size", str(batch_size)]
+           "--batch-size", str(batch_size), *(["--object", name] if name else [])]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stderr}")
@@ -274,7 +275,11 @@ def main() -> None:
                              "dropped per run) or 'auto' to start a throwaway server as the tests do")
     parser.add_argument("--profile", action="store_true",
                         help="cProfile one SQLite load per object at the small size and print the top functions")
+    parser.add_argument("--widths", default="",
+                        help="also load these objects without nested data (comma-separated) at the large size "
+                             "into SQLite: throughput by number of columns")
     parser.add_argument("--child", choices=list(OBJECTS), help=argparse.SUPPRESS)
+    parser.add_argument("--object", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -283,7 +288,7 @@ def main() -> None:
 
         args.batch_size = ReplicateOptions().batch_size
     if args.child:
-        print(json.dumps(measure(args.child, args.records, args.url, args.batch_size)))
+        print(json.dumps(measure(args.child, args.records, args.url, args.batch_size, name=args.object)))
         return
 
     small = args.small or max(1, args.records // 10)
@@ -297,6 +302,8 @@ def main() -> None:
                 for kind in OBJECTS:
                     for n in (small, args.records):
                         results.append(run_child(kind, n, dests.url(scheme), args.batch_size))
+            for name in filter(None, args.widths.split(",")):
+                results.append(run_child("flat", args.records, dests.url("sqlite"), args.batch_size, name.strip()))
             if args.profile:
                 for kind in OBJECTS:
                     p = measure(kind, small, dests.url("sqlite"), args.batch_size, profile=True)
@@ -312,7 +319,7 @@ def main() -> None:
 
     table = Table(title=f"loader throughput, API stubbed, {args.batch_size} records per transaction "
                         "(targets: flat >= 100k rows/s, parent >= 50k rows/s into SQLite; peak <= 200 MB at 1M)")
-    shown = ["kind", "object", "destination", "records", "written", "child_rows", "seconds", "generate_seconds",
+    shown = ["kind", "object", "columns", "destination", "records", "written", "child_rows", "seconds", "generate_seconds",
              "records_per_s", "records_per_s_loader_only", "rows_per_s", "cpu_seconds", "records_per_cpu_s",
              "rows_per_cpu_s", "load_average", "base_mb", "peak_rss_mb", "error"]
     for c in shown:
