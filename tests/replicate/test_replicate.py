@@ -198,12 +198,13 @@ def test_binary_fields_only_with_include_binary(connector, tmp_path):
     assert contents and all(isinstance(c, bytes) and c for (c,) in contents)
 
 
-def test_per_parent_changed_asks_only_modified_parents_and_sweeps_every_parent_on_schedule(connector, sandbox, tmp_path):
+def test_per_parent_changed_asks_only_modified_parents_and_sweeps_every_parent_on_schedule(connector, sandbox,
+                                                                                        mirror_url):
     """TaskComments costs a request per task. With per_parent="changed" an unchanged incremental run
     costs one request (the page of modified tasks); a comment on a modified task arrives at once,
     one on an untouched task (the sandbox, like the safest reading of Scoro, does not mark the task
     modified) at the next sweep."""
-    url = f"sqlite:///{tmp_path / 'm.db'}"
+    url = mirror_url
     objects = ["Tasks", "TaskComments"]
 
     def run(**options: Any) -> Any:
