@@ -27,7 +27,8 @@ STATE = "_scorolink_state"
 SEEN = "_scorolink_seen"
 SETTINGS = "_scorolink_settings"
 INTERNAL_TABLES = (STATE, SEEN, SETTINGS)
-ADDED_COLUMNS = ("last_sweep_at", "parent_cursor", "recent_parents")  # to STATE after its first release
+# STATE columns added after its first release: added after CREATE, so older mirrors get them the same way.
+ADDED_COLUMNS = ("last_sweep_at", "parent_cursor", "recent_parents")
 
 
 @dataclass(slots=True)
@@ -50,7 +51,7 @@ def ensure_tables(dest: Destination) -> None:
                      f"last_reconcile_at {dest.sql_type('string')}, updated_at {dest.sql_type('string')}, "
                      "PRIMARY KEY (remote_account, object_name))")
     have = {c.lower() for c in dest.columns(STATE)}
-    for column in ADDED_COLUMNS:  # mirrors made before these were kept
+    for column in ADDED_COLUMNS:
         if column not in have:
             dest.execute(f"ALTER TABLE {STATE} ADD COLUMN {column} {dest.sql_type('string')}")
     if SEEN not in existing:
