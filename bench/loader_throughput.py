@@ -186,7 +186,8 @@ def measure(kind: str, n: int, url: str, batch_size: int, profile: bool = False,
     rows = sum(counts.values())
     loader_seconds = max(seconds - gen_seconds, 1e-9)
     out = {
-        "kind": kind, "object": name, "columns": len(build_tables([spec])[0].columns), "destination": url.split(":", 1)[0], "records": n,
+        "kind": kind, "object": name, "columns": len(build_tables([spec])[0].columns),
+        "destination": url.split(":", 1)[0], "records": n,
         "written": result.rows, "rows_all_tables": rows, "child_rows": rows - counts[name],
         "seconds": round(seconds, 2), "generate_seconds": round(gen_seconds, 2),
         "records_per_s": round(n / seconds), "records_per_s_loader_only": round(n / loader_seconds),
@@ -319,8 +320,8 @@ def main() -> None:
 
     table = Table(title=f"loader throughput, API stubbed, {args.batch_size} records per transaction "
                         "(targets: flat >= 100k rows/s, parent >= 50k rows/s into SQLite; peak <= 200 MB at 1M)")
-    shown = ["kind", "object", "columns", "destination", "records", "written", "child_rows", "seconds", "generate_seconds",
-             "records_per_s", "records_per_s_loader_only", "rows_per_s", "cpu_seconds", "records_per_cpu_s",
+    shown = ["kind", "object", "columns", "destination", "records", "written", "child_rows", "seconds",
+             "generate_seconds", "records_per_s", "records_per_s_loader_only", "rows_per_s", "cpu_seconds", "records_per_cpu_s",
              "rows_per_cpu_s", "load_average", "base_mb", "peak_rss_mb", "error"]
     for c in shown:
         table.add_column(c.replace("_per_s", "/s").replace("_seconds", " s").replace("_", " "))
