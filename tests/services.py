@@ -1,9 +1,11 @@
-"""Real services for tests: a throwaway PostgreSQL server started by the test run itself.
+"""Real services for tests (and benchmarks): throwaway PostgreSQL and Redis servers started by the
+test run itself.
 
 `start_postgres(base_dir)` runs initdb and pg_ctl from the PostgreSQL server binaries (PATH first,
 then the newest /usr/lib/postgresql/*/bin), on a free port on 127.0.0.1 with its unix socket inside
 the cluster directory and durability switched off for speed. `create_database` gives each test a
-fresh database on it.
+fresh database on it. `start_redis(folder)` runs redis-server on a free loopback port without
+persistence.
 
 initdb and postgres refuse to run as root: when the test run is root, every server command runs as
 the `postgres` system user and the cluster directory belongs to that user. pytest's temporary
@@ -255,6 +257,41 @@ def _run(
             f"{shlex.join(cmd)} failed with exit code {result.returncode}:\n{result.stdout}{result.stderr}"
         )
     return result
+
+
+class RedisUnavailable(RuntimeError):
+    pass
+
+
+def start_redis(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """A throwaway redis-server (from PATH or /usr/bin) on a free loopback port, without persistence:
+    (process, URL). The caller terminates the process."""
+    binary = shutil.which("redis-server") or (
+        "/usr/bin/redis-server" if os.access("/usr/bin/redis-server", os.X_OK) else None)
+    if binary is None:
+        raise RedisUnavailable("redis-server not found on PATH or in /usr/bin: install it (apt-get install "
+                               "redis-server); .ci/run does so when it is missing")
+    port = free_port()
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", str(folder), "--logfile", str(folder / "redis.log")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 10
+    while not _redis_pong(port):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            log = (folder / "redis.log").read_text() if (folder / "redis.log").exists() else ""
+            raise RedisUnavailable(f"redis-server did not start: {log[-500:]}")
+        time.sleep(0.05)
+    return proc, f"redis://127.0.0.1:{port}/0"
+
+
+def _redis_pong(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
 
 
 def free_port() -> int:
