@@ -1,10 +1,12 @@
-"""What both sandboxes need alike: their clock, their fault plan, and the ASGI plumbing of serving
-(reading a body, answering, cutting a connection short, running on loopback). The sandboxes import
+"""What both sandboxes need alike: their clock, their fault plan, their request log and counters, and
+the ASGI plumbing of serving (reading a body, answering, cutting a connection short, running on
+loopback). The sandboxes import
 nothing of scorolink's clients, connectors or catalog."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import random
 import socket
@@ -12,7 +14,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -173,3 +175,45 @@ class FaultPlan:
     def pending(self) -> list[str]:
         with self._lock:
             return list(self._queue)
+
+
+class RequestLog:
+    """A sandbox's request log and counters: the last `size` requests, and a stats dict of the shape
+    `empty()` makes, with `requests` holding `total` and `by_*` buckets. `lock` is the sandbox's own
+    (the Xero sandbox's also serialises API calls), so counting inside it is safe with an RLock."""
+
+    def __init__(self, lock: Any, empty: Callable[[], dict], size: int = 1000) -> None:
+        self.lock = lock
+        self._empty = empty
+        self._log: deque[dict] = deque(maxlen=size)
+        self.stats = empty()
+
+    def record(self, entry: dict, status: int | None, buckets: Iterable[tuple[str, str]]) -> None:
+        """One request answered with `status` (None: dropped), counted in each (bucket, value) and by status."""
+        with self.lock:
+            self._log.append({**entry, "status": status})
+            req = self.stats["requests"]
+            req["total"] += 1
+            for key, value in (*buckets, ("by_status", str(status) if status is not None else "dropped")):
+                req[key][value] = req[key].get(value, 0) + 1
+
+    def bump(self, counter: str, name: str | None = None) -> None:
+        """Add one to `stats[counter]`, or to `stats[counter][name]` (starting at 0)."""
+        with self.lock:
+            if name is None:
+                self.stats[counter] += 1
+            else:
+                self.stats[counter][name] = self.stats[counter].get(name, 0) + 1
+
+    def snapshot(self) -> dict:
+        with self.lock:
+            return json.loads(json.dumps(self.stats))
+
+    def reset(self) -> None:
+        with self.lock:
+            self.stats = self._empty()
+            self._log.clear()
+
+    def recent(self, n: int = 50) -> list[dict]:
+        with self.lock:
+            return [dict(e) for e in list(self._log)[-n:]] if n > 0 else []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import atexit
-import collections
 import contextlib
 import json
 import os
@@ -12,7 +11,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from ..common import Clock, FaultPlan, parse_utc, serve, serve_in_thread
+from ..common import Clock, FaultPlan, RequestLog, parse_utc, serve, serve_in_thread
 from . import actions  # noqa: F401  (registers the special actions)
 from .api import Api
 from .app import build_app
@@ -58,8 +57,7 @@ class ScoroSandbox:
         self.limiter = RateLimiter(cfg.rate_limit)
         self.faults = FaultPlan(cfg.faults, FAULT_KINDS)
         self._lock = threading.Lock()
-        self._log: collections.deque[dict] = collections.deque(maxlen=LOG_SIZE)
-        self._stats = self._empty_stats()
+        self.requests = RequestLog(self._lock, self._empty_stats, LOG_SIZE)
         self.app = build_app(self)
 
     # -- sites --------------------------------------------------------------------------------------------
@@ -128,38 +126,26 @@ class ScoroSandbox:
                 "faults_injected": {}, "rate_limited": 0}
 
     def record(self, entry: dict, status: int | None) -> None:
-        with self._lock:
-            entry = {**entry, "status": status}
-            self._log.append(entry)
-            req = self._stats["requests"]
-            req["total"] += 1
-            for key, value in (("by_endpoint", f"{entry['module']}/{entry['action']}"), ("by_site", entry["site"]),
-                               ("by_status", str(status) if status is not None else "dropped")):
-                req[key][value] = req[key].get(value, 0) + 1
+        self.requests.record(entry, status, (("by_endpoint", f"{entry['module']}/{entry['action']}"),
+                                             ("by_site", entry["site"])))
 
     def count(self, name: str) -> None:
-        with self._lock:
-            self._stats[name] += 1
+        self.requests.bump(name)
 
     def count_fault(self, kind: str) -> None:
-        with self._lock:
-            self._stats["faults_injected"][kind] = self._stats["faults_injected"].get(kind, 0) + 1
+        self.requests.bump("faults_injected", kind)
 
     def stats(self) -> dict:
-        with self._lock:
-            out = json.loads(json.dumps(self._stats))
+        out = self.requests.snapshot()
         out["clock"] = self.default_site.tf.iso(self.clock.now())
         out["pending_faults"] = self.faults.pending()
         return out
 
     def reset_stats(self) -> None:
-        with self._lock:
-            self._stats = self._empty_stats()
-            self._log.clear()
+        self.requests.reset()
 
     def recent_requests(self, n: int = 50) -> list[dict]:
-        with self._lock:
-            return [dict(e) for e in list(self._log)[-n:]] if n > 0 else []
+        return self.requests.recent(n)
 
     # -- serving ------------------------------------------------------------------------------------------
     @contextlib.contextmanager

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import collections
 import contextlib
 import hashlib
 import json
@@ -13,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from ..common import Clock, FaultPlan, parse_utc, serve, serve_in_thread
+from ..common import Clock, FaultPlan, RequestLog, parse_utc, serve, serve_in_thread
 from .api import Api, Call, Reply
 from .app import build_app, fingerprint, reply_from_cache
 from .books import Books
@@ -38,9 +37,8 @@ class XeroSandbox:
         self.clock = Clock(max(parse_utc(cfg.start_time), float(saved_clock or 0)))
         self.profiles = tenant_profiles(cfg.seed, cfg.tenants)
         self._generating = False
-        self._lock = threading.RLock()
-        self._log: collections.deque[dict] = collections.deque(maxlen=LOG_SIZE)
-        self._stats = self._empty_stats()
+        self._lock = threading.RLock()  # also serialises API calls (execute)
+        self.requests = RequestLog(self._lock, self._empty_stats, LOG_SIZE)
         self._idempotency: dict[tuple[str, str], dict] = {}
         key = cfg.webhook_key or base64.b64encode(hashlib.sha256(f"webhook:{cfg.seed}".encode()).digest()).decode()
         self.webhooks = Webhooks(key, self.clock.now, cfg.seed, cfg.webhook_timeout_seconds,
@@ -136,7 +134,7 @@ class XeroSandbox:
                     if cached["fingerprint"] != fingerprint(call, tenant):
                         message = f"Idempotency Key: {idem_key} is used with a different request."
                         return Reply(400, validation_error([{"ValidationErrors": [{"Message": message}]}]))
-                    self._stats["idempotent_replays"] += 1
+                    self.requests.bump("idempotent_replays")
                     return reply_from_cache(cached)
             reply = self.api.handle(call, tenant)
             if cache_key is not None:
@@ -150,7 +148,7 @@ class XeroSandbox:
         if self._generating:
             return
         with self._lock:
-            w = self._stats["writes"].setdefault(coll, {"created": 0, "updated": 0})
+            w = self.requests.stats["writes"].setdefault(coll, {"created": 0, "updated": 0})
             w["created" if created else "updated"] += 1
         self.webhooks.event(tenant, coll, rec, created)
 
@@ -184,39 +182,27 @@ class XeroSandbox:
                 "writes": {}, "faults_injected": {}, "rate_limited": {}, "idempotent_replays": 0}
 
     def record(self, entry: dict, status: int | None) -> None:
-        with self._lock:
-            entry = {**entry, "status": status}
-            self._log.append(entry)
-            req = self._stats["requests"]
-            req["total"] += 1
-            for key, value in (("by_endpoint", entry["endpoint"]), ("by_tenant", entry.get("tenant") or "none"),
-                               ("by_status", str(status) if status is not None else "dropped")):
-                req[key][value] = req[key].get(value, 0) + 1
+        self.requests.record(entry, status, (("by_endpoint", entry["endpoint"]),
+                                             ("by_tenant", entry.get("tenant") or "none")))
 
     def count_rate_limited(self, problem_name: str) -> None:
-        with self._lock:
-            self._stats["rate_limited"][problem_name] = self._stats["rate_limited"].get(problem_name, 0) + 1
+        self.requests.bump("rate_limited", problem_name)
 
     def count_fault(self, kind: str) -> None:
-        with self._lock:
-            self._stats["faults_injected"][kind] = self._stats["faults_injected"].get(kind, 0) + 1
+        self.requests.bump("faults_injected", kind)
 
     def stats(self) -> dict:
-        with self._lock:
-            out = json.loads(json.dumps(self._stats))
+        out = self.requests.snapshot()
         out["clock"] = self.clock.now()
         out["pending_faults"] = self.faults.pending()
         out["webhooks"] = self.webhooks.describe()
         return out
 
     def reset_stats(self) -> None:
-        with self._lock:
-            self._stats = self._empty_stats()
-            self._log.clear()
+        self.requests.reset()
 
     def recent_requests(self, n: int = 50) -> list[dict]:
-        with self._lock:
-            return [dict(e) for e in list(self._log)[-n:]] if n > 0 else []
+        return self.requests.recent(n)
 
     # -- serving ------------------------------------------------------------------------------------------
     @contextlib.contextmanager
