@@ -36,6 +36,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 from runtime_schedule import start_sandbox
+from runtime_schedule import write_config as schedule_config
 
 from scorolink.runtime.connections import ConfiguredConnections
 from scorolink.runtime.jobs import add_job, list_runs, run_now
@@ -48,14 +49,13 @@ from tests.services import create_database, start_postgres, start_redis  # noqa:
 SCOROLINK = str(Path(sys.executable).parent / "scorolink")
 
 
-def write_config(path: Path, info: dict[str, Any], state: str, broker: str, tick: float) -> None:
-    lines = ["[runtime]", f'state = "{state}"', f'broker = "{broker}"', f"tick_seconds = {tick}",
-             "slice_seconds = 0", ""]
-    for site in info["sites"]:
-        lines += [f"[connections.{site['site']}]", f'base_url = "{site["base_url"]}"',
-                  f'company_account_id = "{site["company_account_ids"][0]}"', f'api_key = "{site["api_key"]}"',
-                  f'timezone = "{site["timezone"]}"', ""]
-    path.write_text("\n".join(lines))
+def write_config(folder: Path, info: dict[str, Any], state: str, broker: str, tick: float) -> Path:
+    """runtime_schedule's config (one connection per site) with a [runtime] table in front."""
+    path = schedule_config(folder, info)
+    runtime = ["[runtime]", f'state = "{state}"', f'broker = "{broker}"', f"tick_seconds = {tick}",
+               "slice_seconds = 0", "", ""]
+    path.write_text("\n".join(runtime) + path.read_text())
+    return path
 
 
 def start_workers(folder: Path, config: Path, count: int) -> list[subprocess.Popen[bytes]]:
@@ -93,8 +93,7 @@ def one(runner: str, workers: int, info: dict[str, Any], pg: Any, redis_url: str
     with tempfile.TemporaryDirectory(prefix="bench-celery-") as tmp:
         folder = Path(tmp)
         (folder / "mirrors").mkdir()
-        config = folder / "scorolink.toml"
-        write_config(config, info, state, redis_url, args.tick)
+        config = write_config(folder, info, state, redis_url, args.tick)
         store = StateStore(state)
         clock = SystemClock()
         names = []
