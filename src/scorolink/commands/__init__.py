@@ -1,5 +1,3 @@
-"""Command groups of the `scorolink` CLI that live next to their own feature.
-
-Each module here imports `app` (and `err`, `State`, `emit_json`) from `scorolink.cli` and registers
-its commands with decorators; `scorolink.cli` imports every module of this package once `app`
-exists, so a new command group is one new file and no edit to the core CLI."""
+"""The commands of the `scorolink` CLI, one module per command or group. Each module defines its own Typer
+app (or apps) and imports nothing from `scorolink.cli`; the CLI registers them explicitly, so a new command
+group is one new module and one line in `scorolink.cli`."""

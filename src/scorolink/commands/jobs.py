@@ -12,14 +12,13 @@ from typing import Annotated, Any
 import typer
 
 from scorolink import output
-from scorolink.cli import app, emit_json, err
+from scorolink.commands.common import emit_json, err
 from scorolink.errors import ConfigError
 
 jobs_app = typer.Typer(help="Scheduled operations (replicate today; export, import and sync next).",
                        no_args_is_help=True)
 runs_app = typer.Typer(help="Runs of jobs: state, times, counts, requests and log.", invoke_without_command=True)
-app.add_typer(jobs_app, name="jobs")
-app.add_typer(runs_app, name="runs")
+app = typer.Typer()  # serve, worker, beat
 
 StateOpt = Annotated[str | None, typer.Option("--state", help="State database (default: \\[runtime] state in "
                                               "scorolink.toml, SCOROLINK_STATE_URL, or sqlite:///scorolink-state.db).")]

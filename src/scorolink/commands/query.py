@@ -10,7 +10,9 @@ import typer
 from rich.table import Table
 
 from scorolink import output
-from scorolink.cli import app, emit_json, err
+from scorolink.commands.common import emit_json, err
+
+app = typer.Typer()
 
 
 def _unique(columns: list[str]) -> list[str]:

@@ -8,9 +8,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from scorolink import output
-from scorolink.cli import app, emit_json, err
+from scorolink.commands.common import emit_json, err
 from scorolink.connectors.base import parse_condition
 from scorolink.errors import ConfigError
+
+app = typer.Typer()
+
 
 if TYPE_CHECKING:
     from scorolink.transfer.importer import ImportSummary

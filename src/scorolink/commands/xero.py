@@ -18,6 +18,7 @@ import typer
 
 from scorolink import output
 from scorolink.clients.errors import AuthenticationFailed
+from scorolink.commands.common import emit_json, err
 from scorolink.xero_session import (  # noqa: F401 - re-exported for the commands and tests that use them here
     DEFAULT_SANDBOX_DATA,
     SANDBOX_DATA_ENV,
@@ -132,9 +133,3 @@ def tenants_cmd(ctx: typer.Context,
         return
     output.print_table(rows, title=f"{len(rows)} Xero organisation(s)")
 
-
-# Last, so that command modules importing this one (xero_sync) find everything above defined even
-# when this module is imported before the CLI (the CLI imports every command module as it loads).
-from scorolink.cli import app, emit_json, err  # noqa: E402
-
-app.add_typer(xero_app, name="xero")

@@ -16,10 +16,12 @@ import typer
 from rich.markup import escape
 
 from scorolink import output
-from scorolink.cli import emit_json, err
-from scorolink.commands.xero import _open, xero_app
+from scorolink.commands.common import emit_json, err
+from scorolink.commands.xero import _open
 from scorolink.config import config_path, read_config_file
 from scorolink.errors import ConfigError
+
+app = typer.Typer()  # merged into `scorolink xero` by the CLI
 
 DEFAULT_STATE = "sqlite:///.scorolink/state.db"
 SCORO_SANDBOX_DATA = ".scorolink/scoro-sandbox.db"
@@ -51,7 +53,7 @@ def _open_scoro(ctx: typer.Context) -> Any:
     return open_scoro(ctx.obj.flags, ctx.obj.config)
 
 
-@xero_app.command("sync")
+@app.command("sync")
 def sync_cmd(
     ctx: typer.Context,
     category: Annotated[list[str] | None, typer.Option("--category", "-c", help="Only this category (repeatable): "
@@ -142,7 +144,7 @@ def _report(result: Any) -> None:
         err.print("See `scorolink xero errors` for every record that needs attention.")
 
 
-@xero_app.command("errors")
+@app.command("errors")
 def errors_cmd(
     all_: Annotated[bool, typer.Option("--all", help="Also resolved and dismissed errors.")] = False,
     dismiss: Annotated[int | None, typer.Option(help="Dismiss error ID: stop retrying that record.")] = None,
@@ -172,7 +174,7 @@ def errors_cmd(
                        title=f"{len(rows)} record error(s)", max_width=80)
 
 
-@xero_app.command("configure")
+@app.command("configure")
 def configure_cmd(
     ctx: typer.Context,
     category: Annotated[str | None, typer.Option(help="The category the options below set.")] = None,

@@ -1,4 +1,4 @@
-"""`scorolink sandbox xero`: serve the Xero Accounting API emulator over HTTP."""
+"""`scorolink sandbox scoro | xero`: serve the local API emulators over HTTP."""
 
 from __future__ import annotations
 
@@ -7,11 +7,32 @@ from typing import Annotated
 
 import typer
 
-from scorolink.cli import sandbox_app
 from scorolink.errors import InvalidInput
 
+app = typer.Typer(help="Serve local emulators of the APIs scorolink talks to.", no_args_is_help=True)
 
-@sandbox_app.command("xero")
+
+@app.command("scoro")
+def sandbox_scoro(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 8765,
+    data: Annotated[Path | None, typer.Option(help="SQLite file that keeps the sandbox's state between runs.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for the generated data and faults.")] = 1,
+    size: Annotated[int, typer.Option(help="Approximate number of records in the default site.")] = 300,
+    sites: Annotated[int, typer.Option(help="Number of separate Scoro sites (accounts).")] = 2,
+    rate_limit: Annotated[int | None, typer.Option(help="Requests allowed per 2-second window.")] = None,
+    daily_quota: Annotated[int | None, typer.Option(help="Requests allowed per day.")] = None,
+    fault_rate: Annotated[float, typer.Option(help="Share of requests that fail (0..1).")] = 0.0,
+) -> None:
+    """Serve the Scoro API v2 emulator over HTTP; prints one JSON line with base_url, api_key and
+    company_account_id, then serves until Ctrl+C."""
+    from scorolink.sandbox.scoro.cli import serve_command
+
+    serve_command(host=host, port=port, data=str(data) if data else None, seed=seed, size=size, sites=sites,
+                  rate_per_window=rate_limit, daily_quota=daily_quota, fault_rate=fault_rate)
+
+
+@app.command("xero")
 def sandbox_xero(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 8766,
