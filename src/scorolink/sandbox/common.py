@@ -15,6 +15,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,20 +25,33 @@ class Clock:
 
     The base comes from configuration (or a data file), so generated data does not depend on the day the
     sandbox runs, while successive writes still get increasing timestamps. Token lifetimes, rate-limit
-    windows, change filters and retention all read this clock, so tests can jump over them."""
+    windows, change filters and retention all read this clock, so tests can jump over them.
 
-    def __init__(self, base_ts: float) -> None:
+    ``Clock.realtime()`` follows the wall clock instead (plus ``advance``): its base is the moment it was made."""
+
+    def __init__(self, base_ts: float, realtime: bool = False) -> None:
         self._base = base_ts
         self._started = time.monotonic()
         self._advanced = 0.0
+        self._realtime = realtime
         self._lock = threading.Lock()
+
+    @classmethod
+    def realtime(cls) -> Clock:
+        return cls(time.time(), realtime=True)
 
     @property
     def base(self) -> float:
         return self._base
 
+    @property
+    def is_realtime(self) -> bool:
+        return self._realtime
+
     def now(self) -> float:
         with self._lock:
+            if self._realtime:
+                return time.time() + self._advanced
             return self._base + (time.monotonic() - self._started) + self._advanced
 
     def advance(self, seconds: float) -> float:
@@ -101,12 +115,12 @@ async def drop_response(send: Any, headers: dict[str, str], partial: bytes) -> N
 
 
 @contextlib.contextmanager
-def serve_in_thread(app: Any, host: str, port: int, name: str) -> Iterator[str]:
+def serve_in_thread(app: Any, host: str, port: int, name: str, **uvicorn_options: Any) -> Iterator[str]:
     """Serve an ASGI app over real HTTP from a background thread; yields ``http://host:port``."""
     import uvicorn
 
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off",
-                                           timeout_graceful_shutdown=1))
+                                           timeout_graceful_shutdown=1, **uvicorn_options))
     thread = threading.Thread(target=server.run, name=name, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -128,6 +142,29 @@ def serve(app: Any, host: str, port: int, **uvicorn_options: Any) -> None:
     uvicorn.run(app, host=host, port=port, lifespan="off", **uvicorn_options)
 
 
+def bind_port(host: str, port: int) -> socket.socket:
+    """Bind (and listen on) ``host:port`` now, so a command prints its address only once it is really
+    reachable; ``port`` 0 takes any free one. Raises OSError when the port is taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def serve_socket(app: Any, sock: socket.socket, **uvicorn_options: Any) -> None:
+    """Serve an ASGI app on a socket bound by ``bind_port`` until Ctrl+C (or the server is told to exit)."""
+    import uvicorn
+
+    host, port = sock.getsockname()[:2]
+    uvicorn.Server(uvicorn.Config(app, host=host, port=port, lifespan="off", **uvicorn_options)).run(sockets=[sock])
+
+
 def free_port(host: str) -> int:
     """A port nothing listens on, so a command can print the real address before it serves."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -144,6 +181,29 @@ def serve_until_interrupted(sandbox: Any, host: str, port: int) -> None:
     finally:
         sandbox.close()
         sys.stdout.flush()
+
+
+FAULT_KINDS = ("http_500", "http_503", "timeout", "drop", "lost_ack")
+
+
+@dataclass(frozen=True)
+class Faults:
+    """Random faults: each API request fails with probability ``rate``, kind drawn from ``kinds`` (seeded).
+    ``timeout`` answers after ``timeout_seconds`` (a slow answer); ``drop`` cuts the answer short before the
+    call runs; ``lost_ack`` runs the call, then cuts the answer short (the write is done, the client never
+    hears of it)."""
+
+    rate: float = 0.0
+    kinds: tuple[str, ...] = ("http_500", "http_503", "timeout", "drop")
+    seed: int = 1
+    timeout_seconds: float = 30.0
+
+    def __post_init__(self) -> None:
+        unknown = set(self.kinds) - set(FAULT_KINDS)
+        if unknown:
+            raise ValueError(f"unknown fault kinds {sorted(unknown)}; known: {list(FAULT_KINDS)}")
+        if not 0.0 <= self.rate <= 1.0:
+            raise ValueError("Faults.rate must be between 0 and 1")
 
 
 class FaultPlan:

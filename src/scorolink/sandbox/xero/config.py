@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-FAULT_KINDS = ("http_500", "http_503", "timeout", "drop", "lost_ack")
+from ..common import FAULT_KINDS, Faults
+
+__all__ = ["FAULT_KINDS", "Faults", "RateLimit", "XeroSandboxConfig"]
 
 
 @dataclass(frozen=True)
@@ -29,23 +31,6 @@ class RateLimit:
     @classmethod
     def off(cls) -> RateLimit:
         return cls(per_minute=None, concurrent=None, daily=None, app_per_minute=None)
-
-
-@dataclass(frozen=True)
-class Faults:
-    """Random faults: each API request fails with probability ``rate``, kind drawn from ``kinds`` (seeded)."""
-
-    rate: float = 0.0
-    kinds: tuple[str, ...] = ("http_500", "http_503", "timeout", "drop")
-    seed: int = 1
-    timeout_seconds: float = 30.0
-
-    def __post_init__(self) -> None:
-        unknown = set(self.kinds) - set(FAULT_KINDS)
-        if unknown:
-            raise ValueError(f"unknown fault kinds {sorted(unknown)}; known: {list(FAULT_KINDS)}")
-        if not 0.0 <= self.rate <= 1.0:
-            raise ValueError("Faults.rate must be between 0 and 1")
 
 
 @dataclass(frozen=True)

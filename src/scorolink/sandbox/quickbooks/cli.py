@@ -1,0 +1,79 @@
+"""Glue for the ``scorolink sandbox quickbooks`` command: build a sandbox, bind the port, print how to reach
+it (one JSON line), serve until Ctrl+C."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from ...errors import ConfigError
+from ..common import bind_port, serve_socket
+from .config import Faults, QuickBooksSandboxConfig, RateLimit
+from .sandbox import QuickBooksSandbox
+
+
+def serve_command(host: str = "127.0.0.1", port: int = 8767, data: str | None = None, seed: int = 1,
+                  realms: int = 2, rate_limit: RateLimit | str | None = None, fault_rate: float = 0.0,
+                  size: int = 30, start_time: str | None = None) -> None:
+    """Binds ``host:port`` first (0: any free port), then prints one JSON line with ``base_url``,
+    ``authorize_url``, ``token_url``, ``revocation_url``, ``discovery_url``, ``client_id``, ``client_secret``
+    and ``realm_ids``, then serves until Ctrl+C. A taken port is a ConfigError (exit code 2)."""
+    limits = rate_limit if isinstance(rate_limit, RateLimit) else parse_rate_limit(rate_limit)
+    try:
+        sock = bind_port(host, port)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); pick another port with "
+                          "--port, or --port 0 for any free one") from None
+    try:
+        sb = QuickBooksSandbox(QuickBooksSandboxConfig(seed=seed, size=size, realms=realms, data=data,
+                                                       rate_limit=limits, faults=Faults(rate=fault_rate, seed=seed),
+                                                       start_time=start_time))
+    except BaseException:
+        sock.close()
+        raise
+    bound = sock.getsockname()[1]
+    origin = f"http://{host if ':' not in host else f'[{host}]'}:{bound}"
+    info = sb.describe()
+    paths = info.pop("paths")
+    print(json.dumps({
+        "base_url": origin + paths["api"], "authorize_url": origin + paths["authorize"],
+        "token_url": origin + paths["token"], "revocation_url": origin + paths["revocation"],
+        "discovery_url": origin + paths["discovery"], "userinfo_url": origin + paths["userinfo"],
+        "sandbox_url": origin + "/_sandbox", "client_id": info["client_id"], "client_secret": info["client_secret"],
+        "realm_ids": sb.realm_ids, "realms": info["realms"],
+    }, ensure_ascii=False), flush=True)
+    try:
+        serve_socket(sb.app, sock, log_level="warning", date_header=False)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
+        sb.close()
+        sys.stdout.flush()
+
+
+def parse_rate_limit(spec: str | None) -> RateLimit:
+    """``off`` or comma-separated ``minute=500,second=10,concurrent=10,batch=40`` (any subset; ``off`` per
+    limit too)."""
+    if not spec:
+        return RateLimit()
+    if spec.strip().lower() == "off":
+        return RateLimit.off()
+    names = {"minute": "per_minute", "second": "per_second", "concurrent": "concurrent",
+             "batch": "batch_per_minute"}
+    values: dict = {}
+    for part in spec.split(","):
+        key, sep, value = part.partition("=")
+        key = key.strip().lower()
+        if not sep or key not in names:
+            raise ConfigError(f"--rate-limit: {part.strip()!r} is not NAME=VALUE with NAME one of {sorted(names)} "
+                              "(or 'off')")
+        value = value.strip().lower()
+        if value in ("off", "none"):
+            values[names[key]] = None
+        else:
+            try:
+                values[names[key]] = int(value)
+            except ValueError:
+                raise ConfigError(f"--rate-limit: {key} must be a whole number or 'off', not {value!r}") from None
+    return RateLimit(**values)
