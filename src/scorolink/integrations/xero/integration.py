@@ -14,14 +14,8 @@ from typing import Any
 
 from scorolink.connectors.base import Condition
 from scorolink.errors import ConfigError
-from scorolink.sync.categories import PairedCategory, contact_keys, contacts_compatible, norm
-from scorolink.sync.engine import StoreResolver, SyncEngine
-from scorolink.sync.planner import CategorySettings
-from scorolink.sync.scoro_contacts import ScoroContacts
-from scorolink.sync.sides import Refs, ScoroSide, XeroSide
-from scorolink.sync.store import SyncStore
-from scorolink.sync.xero_contacts import contacts_mapping
-from scorolink.sync.xero_mappings import (
+from scorolink.integrations.xero.contacts import contacts_mapping
+from scorolink.integrations.xero.mappings import (
     DOCUMENT_COLUMNS,
     SALES_COLUMNS,
     ScoroCodes,
@@ -39,6 +33,12 @@ from scorolink.sync.xero_mappings import (
     tracking_keys,
     xero_type,
 )
+from scorolink.sync.categories import PairedCategory, contact_keys, contacts_compatible, norm
+from scorolink.sync.engine import StoreResolver, SyncEngine
+from scorolink.sync.planner import CategorySettings
+from scorolink.sync.scoro_contacts import ScoroContacts
+from scorolink.sync.sides import Refs, ScoroSide, XeroSide
+from scorolink.sync.store import SyncStore
 
 ORDER = ("tax_rates", "accounts", "tracking", "contacts", "products", "invoices", "credit_notes", "bills",
          "receipts")
@@ -220,7 +220,7 @@ def check_start_dates(store: SyncStore, job: str, config: XeroSyncConfig, connec
 
 def connection_date(tenants: list[dict[str, Any]], tenant_id: str | None) -> date | None:
     """The day the Xero organisation was connected (`createdDateUtc` of its connection)."""
-    from scorolink.connectors.xero_convert import parse_xero_datetime
+    from scorolink.integrations.xero.convert import parse_xero_datetime
 
     for tenant in tenants:
         if tenant.get("tenantId") == tenant_id and tenant.get("createdDateUtc"):
