@@ -38,17 +38,17 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the Xero sandbox client helpers of tests/
 
-from tests.xero.conftest import SandboxSleep, make_client, make_sandbox  # noqa: E402
+from tests.integrations.xero.conftest import SandboxSleep, make_client, make_sandbox  # noqa: E402
 
 from scorolink.clients.asgi_bridge import SyncASGITransport  # noqa: E402
 from scorolink.clients.scoro import ScoroClient  # noqa: E402
 from scorolink.connectors.scoro import ScoroConnector  # noqa: E402
-from scorolink.connectors.xero import XeroConnector  # noqa: E402
+from scorolink.integrations.xero.connector import XeroConnector  # noqa: E402
+from scorolink.integrations.xero.integration import XeroSyncConfig, xero_engine  # noqa: E402
 from scorolink.sandbox.scoro import SandboxConfig, ScoroSandbox  # noqa: E402
 from scorolink.sandbox.xero import RateLimit  # noqa: E402
 from scorolink.session import sandbox_settings  # noqa: E402
 from scorolink.sync.store import SyncStore  # noqa: E402
-from scorolink.sync.xero_integration import XeroSyncConfig, xero_engine  # noqa: E402
 
 SETTINGS = {"default_sales_account": "200", "default_expense_account": "400",
             "tax_map": {"VAT22": "OUTPUT", "VAT9": "OUTPUT2", "VAT0": "NONE"},

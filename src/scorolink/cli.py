@@ -21,11 +21,11 @@ from scorolink.commands import (
     replicate,
     sandbox,
     transfer,
-    xero,
-    xero_sync,
 )
 from scorolink.commands.common import State, err
 from scorolink.errors import ScorolinkError
+from scorolink.integrations.xero import commands as xero
+from scorolink.integrations.xero import sync_commands as xero_sync
 
 app = typer.Typer(
     help="scorolink — move Scoro data where it has to go. Without credentials every command runs against "

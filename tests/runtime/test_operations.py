@@ -41,9 +41,9 @@ def test_an_import_job_runs_and_its_rerun_creates_nothing_twice(store, clock, sa
 
 def test_the_xero_sync_is_a_job(store, clock, sandbox, tmp_path, monkeypatch):
     """Scoro's automatic sync type: the same run every five minutes."""
-    from scorolink import xero_session
-    from scorolink.connectors.xero import XeroConnector
-    from tests.xero.conftest import make_client, make_sandbox
+    from scorolink.integrations.xero import session as xero_session
+    from scorolink.integrations.xero.connector import XeroConnector
+    from tests.integrations.xero.conftest import make_client, make_sandbox
 
     xsb = make_sandbox()
     client = make_client(xsb)

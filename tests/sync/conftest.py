@@ -46,15 +46,3 @@ def store(tmp_path):
     yield s
     s.close()
 
-
-@pytest.fixture
-def xero():
-    """A fresh Xero sandbox and a connector reaching it in-process: (sandbox, connector)."""
-    from scorolink.connectors.xero import XeroConnector
-    from tests.xero.conftest import make_client, make_sandbox
-
-    sandbox = make_sandbox()
-    client = make_client(sandbox)
-    yield sandbox, XeroConnector(client)
-    client.close()
-    sandbox.close()

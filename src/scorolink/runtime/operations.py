@@ -256,7 +256,7 @@ XERO_SYNC_PARAMS = {"categories", "state", "config"}
 
 
 def _xero_sync_args(params: dict[str, Any]) -> dict[str, Any]:
-    from scorolink.sync.xero_integration import ORDER
+    from scorolink.integrations.xero.integration import ORDER
 
     unknown = sorted(set(params) - XERO_SYNC_PARAMS)
     if unknown:
@@ -278,8 +278,7 @@ def xero_sync_operation(params: dict[str, Any], connection: OpenConnection, chec
     sync keeps its own links, cursors and outbox, so a re-run after a crash resumes without
     duplicates; a rate limit past the wait budget pauses the connection."""
     from scorolink.config import config_path, read_config_file
-    from scorolink.sync.store import SyncStore
-    from scorolink.sync.xero_integration import (
+    from scorolink.integrations.xero.integration import (
         XeroSyncConfig,
         check_currencies,
         check_pairing,
@@ -287,7 +286,8 @@ def xero_sync_operation(params: dict[str, Any], connection: OpenConnection, chec
         connection_date,
         xero_engine,
     )
-    from scorolink.xero_session import open_xero
+    from scorolink.integrations.xero.session import open_xero
+    from scorolink.sync.store import SyncStore
 
     args = _xero_sync_args(params)
     config = XeroSyncConfig.from_dict(read_config_file(config_path(args.get("config"))).get("xero_sync", {}))

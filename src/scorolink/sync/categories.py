@@ -96,3 +96,27 @@ def contacts_compatible(source: dict[str, Any], candidate: dict[str, Any]) -> bo
         if source.get(key) and candidate.get(key) and norm(source[key]) != norm(candidate[key]):
             return False
     return True
+
+
+def code_keys(shared: dict[str, Any]) -> list[str]:
+    """Reference data and products match by code."""
+    return [f"code:{norm(shared['code'])}"] if shared.get("code") else []
+
+
+def tracking_keys(shared: dict[str, Any]) -> list[str]:
+    """An option matches the accounting object with its name, or with its name as the symbol."""
+    return [f"name:{norm(v)}" for v in (shared.get("name"), shared.get("symbol")) if v]
+
+
+def receipt_keys(shared: dict[str, Any]) -> list[str]:
+    """Receipts match by document, date and amount (one payment per document per day and sum)."""
+    if not shared.get("document"):
+        return []
+    return [f"receipt:{shared['document']}|{shared.get('date')}|{shared.get('amount')}"]
+
+
+def document_keys(shared: dict[str, Any]) -> list[str]:
+    """Documents match by number and contact."""
+    if not shared.get("number") or not shared.get("contact"):
+        return []
+    return [f"doc:{norm(shared['number'])}|{shared['contact']}"]

@@ -12,12 +12,18 @@ from typer.testing import CliRunner
 
 from scorolink.cli import app
 from scorolink.clients.oauth import TokenStore, XeroOAuth
-from scorolink.clients.xero import XeroClient, load_xero_settings
-from scorolink.commands.xero import XeroSession, open_xero, sandbox_browser, sandbox_settings, xero_app
 from scorolink.connectors.base import Condition, WriteOp
-from scorolink.connectors.xero import XeroConnector
 from scorolink.errors import ConfigError
-from tests.xero.conftest import make_sandbox
+from scorolink.integrations.xero.client import XeroClient, load_xero_settings
+from scorolink.integrations.xero.commands import (
+    XeroSession,
+    open_xero,
+    sandbox_browser,
+    sandbox_settings,
+    xero_app,
+)
+from scorolink.integrations.xero.connector import XeroConnector
+from tests.integrations.xero.conftest import make_sandbox
 
 
 @pytest.fixture

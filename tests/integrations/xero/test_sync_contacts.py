@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from scorolink.connectors.base import Condition, WriteOp
+from scorolink.integrations.xero.contacts import contacts_mapping
+from scorolink.integrations.xero.sides import XeroSide
 from scorolink.sync.categories import PairedCategory, contact_keys, contacts_compatible
 from scorolink.sync.engine import SyncEngine
 from scorolink.sync.planner import CategorySettings
 from scorolink.sync.scoro_contacts import ScoroContacts
-from scorolink.sync.sides import Refs, XeroSide
-from scorolink.sync.xero_contacts import contacts_mapping
-from tests.xero.conftest import endpoint_counts as xero_counts
+from scorolink.sync.sides import Refs
+from tests.integrations.xero.conftest import endpoint_counts as xero_counts
 
 
 def engine(store, scoro, xero_connector, direction: str) -> SyncEngine:

@@ -10,11 +10,11 @@ from decimal import Decimal
 import pytest
 
 from scorolink.clients.errors import RateLimited, Unavailable
-from scorolink.clients.xero import TenantNotConnected
 from scorolink.connectors.base import Condition, WriteOp
-from scorolink.connectors.xero import XeroConnector
+from scorolink.integrations.xero.client import TenantNotConnected
+from scorolink.integrations.xero.connector import XeroConnector
 from scorolink.sandbox.xero import Faults, RateLimit
-from tests.xero.conftest import SandboxSleep, endpoint_counts, make_client, make_sandbox
+from tests.integrations.xero.conftest import SandboxSleep, endpoint_counts, make_client, make_sandbox
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from scorolink.catalog.model import Field, FieldType, Nested
-from scorolink.catalog.xero import XeroObject
 from scorolink.errors import InvalidValue, UnknownName
+from scorolink.integrations.xero.catalog import XeroObject
 
 _NET_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{2,4})?\)/$")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -7,38 +7,30 @@ products and invoices run one way at a time, Scoro → Xero by default.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from scorolink.connectors.base import Condition
 from scorolink.errors import ConfigError
-from scorolink.sync.categories import PairedCategory, contact_keys, contacts_compatible, norm
+from scorolink.integrations.xero import mappings as xero
+from scorolink.integrations.xero.contacts import contacts_mapping
+from scorolink.integrations.xero.mappings import XeroReference
+from scorolink.integrations.xero.sides import XeroSide
+from scorolink.sync.categories import (
+    PairedCategory,
+    code_keys,
+    contact_keys,
+    contacts_compatible,
+    document_keys,
+    receipt_keys,
+    tracking_keys,
+)
 from scorolink.sync.engine import StoreResolver, SyncEngine
 from scorolink.sync.planner import CategorySettings
-from scorolink.sync.scoro_contacts import ScoroContacts
-from scorolink.sync.sides import Refs, ScoroSide, XeroSide
+from scorolink.sync.scoro_categories import BOOKMARKABLE, ScoroCategories
+from scorolink.sync.sides import Refs
 from scorolink.sync.store import SyncStore
-from scorolink.sync.xero_contacts import contacts_mapping
-from scorolink.sync.xero_mappings import (
-    DOCUMENT_COLUMNS,
-    SALES_COLUMNS,
-    ScoroCodes,
-    XeroReference,
-    accounts,
-    code_keys,
-    credit_notes,
-    document_keys,
-    documents,
-    products,
-    receipt_keys,
-    receipts,
-    tax_rates,
-    tracking,
-    tracking_keys,
-    xero_type,
-)
 
 ORDER = ("tax_rates", "accounts", "tracking", "contacts", "products", "invoices", "credit_notes", "bills",
          "receipts")
@@ -54,10 +46,6 @@ NAMES = {"a_to_b": "to-xero", "b_to_a": "to-scoro"}
 FOLLOW = {"contacts", "products"}
 # Reference data managed in Xero after the first sync: edits made in Scoro are not pushed, and are reported.
 MANAGED_IN_XERO = {"tax_rates", "accounts"}
-# A Scoro bookmark (saved view) can limit what is pushed for these (Scoro's "advanced filtering").
-BOOKMARKABLE = {"contacts": ("contacts", "companies", "people"), "invoices": ("invoices",), "bills": ("bills",),
-                "credit_notes": ("invoices",)}
-
 
 @dataclass
 class XeroSyncConfig:
@@ -114,67 +102,36 @@ def parse_direction(category: str, text: str) -> str:
     return wanted
 
 
-def bookmark_of(scoro: Any, category: str, value: str | None) -> Callable[[], Any] | None:
-    """The bookmark's id, found by id or name among the bookmarks of the category's module (resolved
-    on first use). Scoro applies the saved view as it is: its user and status filters cannot be seen
-    through the API, so unlike Scoro's own integration they are not dropped — use bookmarks without them."""
-    if not value:
-        return None
-    found: dict[str, Any] = {}
-
-    def resolve() -> Any:
-        if "id" not in found:
-            modules = BOOKMARKABLE[category]
-            marks = [b for b in scoro.read("Bookmarks") if str(b.get("Module") or "").lower() in modules]
-            match = [b for b in marks if str(b.get("Id")) == value or norm(b.get("Name")) == norm(value)]
-            if len(match) != 1:
-                known = ", ".join(f"{b['Id']} {b['Name']!r}" for b in marks) or "none"
-                raise ConfigError(f"[xero_sync.{category}] bookmark {value!r} is {'ambiguous' if match else 'unknown'}"
-                                  f"; bookmarks of {'/'.join(modules)}: {known}.")
-            found["id"] = match[0]["Id"]
-        return found["id"]
-
-    return resolve
-
-
-def xero_categories(scoro: Any, xero: Any, refs: Refs, config: XeroSyncConfig) -> list[PairedCategory]:
-    codes = ScoroCodes(scoro)
-    marks = {name: bookmark_of(scoro, name, config.bookmarks.get(name)) for name in BOOKMARKABLE}
-    xero_ref = XeroReference(xero, config.default_sales_account, config.tax_map, config.default_expense_account)
-    refs.listeners += [codes.forget, xero_ref.forget]
-    tax_a, tax_b = tax_rates(codes)
-    acc_a, acc_b = accounts()
-    prod_a, prod_b = products(codes, xero_ref)
-    track_a, track_b = tracking(config.tracking_category, xero)
-    inv_a, inv_b = documents("sales", codes, xero_ref, config.tracking_category)
-    bill_a, bill_b = documents("purchase", codes, xero_ref, config.tracking_category)
-    credit_a, credit_b = credit_notes(codes, xero_ref, xero, config.tracking_category)
-    rec_a, rec_b = receipts(scoro)
-    return [
-        PairedCategory("tax_rates", ScoroSide(scoro, "VATCodes", tax_a, refs), XeroSide(xero, "TaxRates", "TaxType",
-                                                                                         tax_b, refs), code_keys),
-        PairedCategory("accounts", ScoroSide(scoro, "FinanceAccounts", acc_a, refs),
-                       XeroSide(xero, "Accounts", "AccountID", acc_b, refs), code_keys),
-        PairedCategory("tracking", ScoroSide(scoro, "AccountingObjects", track_a, refs, cursor=None),
-                       XeroSide(xero, "TrackingOptions", "TrackingOptionID", track_b, refs, cursor=None),
-                       tracking_keys),
-        PairedCategory("contacts", ScoroContacts(scoro, bookmark=marks["contacts"]), XeroSide(xero, "Contacts", "ContactID", contacts_mapping(), refs),
-                       contact_keys, compatible=contacts_compatible),
-        PairedCategory("products", ScoroSide(scoro, "Products", prod_a, refs),
-                       XeroSide(xero, "Items", "ItemID", prod_b, refs), code_keys),
-        PairedCategory("invoices", ScoroSide(scoro, "Invoices", inv_a, refs, columns=SALES_COLUMNS,
-                                             bookmark=marks["invoices"]),
-                       XeroSide(xero, "Invoices", "InvoiceID", inv_b, refs, where=xero_type("sales")), document_keys),
-        PairedCategory("credit_notes", ScoroSide(scoro, "Invoices", credit_a, refs, columns=SALES_COLUMNS,
-                                                 bookmark=marks["credit_notes"]),
-                       XeroSide(xero, "CreditNotes", "CreditNoteID", credit_b, refs,
-                                where=[Condition("Type", "=", "ACCRECCREDIT")]), document_keys),
-        PairedCategory("bills", ScoroSide(scoro, "Bills", bill_a, refs, columns=DOCUMENT_COLUMNS, bookmark=marks["bills"]),
-                       XeroSide(xero, "Invoices", "InvoiceID", bill_b, refs, where=xero_type("purchase")),
-                       document_keys),
-        PairedCategory("receipts", ScoroSide(scoro, "ReceiptGroups", rec_a, refs),
-                       XeroSide(xero, "Payments", "PaymentID", rec_b, refs), receipt_keys),
-    ]
+def xero_categories(scoro: Any, connector: Any, refs: Refs, config: XeroSyncConfig) -> list[PairedCategory]:
+    """Scoro's adapters (sync.scoro_categories, shared with every counterpart) paired with Xero's."""
+    xero_ref = XeroReference(connector, config.default_sales_account, config.tax_map, config.default_expense_account)
+    refs.listeners.append(xero_ref.forget)
+    scoro_side = ScoroCategories(scoro, refs, counterpart_item=xero_ref.item_id,
+                                 tracking_category=config.tracking_category, bookmarks=config.bookmarks,
+                                 config_table="xero_sync")
+    a, codes, tracking = scoro_side.sides(), scoro_side.codes, config.tracking_category
+    b = {
+        "tax_rates": XeroSide(connector, "TaxRates", "TaxType", xero.tax_rates(), refs),
+        "accounts": XeroSide(connector, "Accounts", "AccountID", xero.accounts(), refs),
+        "tracking": XeroSide(connector, "TrackingOptions", "TrackingOptionID", xero.tracking(tracking, connector),
+                             refs, cursor=None),
+        "contacts": XeroSide(connector, "Contacts", "ContactID", contacts_mapping(), refs),
+        "products": XeroSide(connector, "Items", "ItemID", xero.products(codes, xero_ref), refs),
+        "invoices": XeroSide(connector, "Invoices", "InvoiceID", xero.documents("sales", codes, xero_ref, tracking),
+                             refs, where=xero.xero_type("sales")),
+        "credit_notes": XeroSide(connector, "CreditNotes", "CreditNoteID",
+                                 xero.credit_notes(codes, xero_ref, connector, tracking), refs,
+                                 where=[Condition("Type", "=", "ACCRECCREDIT")]),
+        "bills": XeroSide(connector, "Invoices", "InvoiceID", xero.documents("purchase", codes, xero_ref, tracking),
+                          refs, where=xero.xero_type("purchase")),
+        "receipts": XeroSide(connector, "Payments", "PaymentID", xero.receipts(), refs),
+    }
+    keys = {"tax_rates": code_keys, "accounts": code_keys, "tracking": tracking_keys, "contacts": contact_keys,
+            "products": code_keys, "invoices": document_keys, "credit_notes": document_keys,
+            "bills": document_keys, "receipts": receipt_keys}
+    return [PairedCategory(name, a[name], b[name], keys[name],
+                           compatible=contacts_compatible if name == "contacts" else lambda _a, _b: True)
+            for name in ORDER]
 
 
 def xero_engine(store: SyncStore, job: str, scoro: Any, xero: Any, config: XeroSyncConfig | None = None) -> SyncEngine:
@@ -220,7 +177,7 @@ def check_start_dates(store: SyncStore, job: str, config: XeroSyncConfig, connec
 
 def connection_date(tenants: list[dict[str, Any]], tenant_id: str | None) -> date | None:
     """The day the Xero organisation was connected (`createdDateUtc` of its connection)."""
-    from scorolink.connectors.xero_convert import parse_xero_datetime
+    from scorolink.integrations.xero.convert import parse_xero_datetime
 
     for tenant in tenants:
         if tenant.get("tenantId") == tenant_id and tenant.get("createdDateUtc"):

@@ -21,10 +21,10 @@ from scorolink.clients.oauth import (
     XeroOAuth,
     load_fernet_key,
 )
-from scorolink.clients.xero import XeroClient
-from scorolink.commands.xero import XeroSession, sandbox_browser
 from scorolink.errors import ConfigError
-from tests.xero.conftest import SandboxSleep, endpoint_counts, make_sandbox, xero_settings
+from scorolink.integrations.xero.client import XeroClient
+from scorolink.integrations.xero.commands import XeroSession, sandbox_browser
+from tests.integrations.xero.conftest import SandboxSleep, endpoint_counts, make_sandbox, xero_settings
 
 
 class LoseAnswers(httpx.BaseTransport):

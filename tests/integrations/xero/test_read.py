@@ -10,11 +10,11 @@ from decimal import Decimal
 
 import pytest
 
-from scorolink.catalog.xero import CATALOG
 from scorolink.connectors.base import Condition, WriteOp
-from scorolink.connectors.xero import XeroConnector
 from scorolink.errors import InvalidInput, UnknownName
-from tests.xero.conftest import endpoint_counts, make_client
+from scorolink.integrations.xero.catalog import CATALOG
+from scorolink.integrations.xero.connector import XeroConnector
+from tests.integrations.xero.conftest import endpoint_counts, make_client
 
 
 def test_every_object_reads_with_canonical_types(xsb, xconn):

@@ -11,7 +11,7 @@ import pytest
 
 from scorolink.connectors.base import WriteOp
 from scorolink.errors import ConfigError
-from scorolink.sync.xero_integration import check_currencies
+from scorolink.integrations.xero.integration import check_currencies
 
 
 def run(*args: str, cwd) -> subprocess.CompletedProcess:
@@ -56,8 +56,8 @@ def test_bad_configuration_is_refused_with_the_fix(tmp_path):
 
 
 def test_a_currency_xero_uses_must_be_active_in_scoro(connector):
-    from scorolink.connectors.xero import XeroConnector
-    from tests.xero.conftest import make_client, make_sandbox
+    from scorolink.integrations.xero.connector import XeroConnector
+    from tests.integrations.xero.conftest import make_client, make_sandbox
 
     xsb = make_sandbox()
     xc = XeroConnector(make_client(xsb))

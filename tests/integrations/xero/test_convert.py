@@ -10,16 +10,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scorolink.catalog.xero import CATALOG
-from scorolink.clients.xero import json_default, modified_since_header
-from scorolink.connectors.xero_convert import (
+from scorolink.errors import InvalidValue, UnknownName
+from scorolink.integrations.xero.catalog import CATALOG
+from scorolink.integrations.xero.client import json_default, modified_since_header
+from scorolink.integrations.xero.convert import (
     parse_xero_date,
     parse_xero_datetime,
     record_from_wire,
     record_to_wire,
     where_literal,
 )
-from scorolink.errors import InvalidValue, UnknownName
 
 
 def test_net_dates_in_both_forms():

@@ -16,12 +16,24 @@ from decimal import Decimal
 from typing import Any
 
 from scorolink.catalog.model import Field, FieldType
-from scorolink.catalog.xero import ATTACHMENT_PARENTS, CATALOG, DOCUMENT_DELETE, XeroCatalog, XeroObject
 from scorolink.clients.errors import ApiError, AuthenticationFailed, RateLimited, WriteOutcomeUnknown
-from scorolink.clients.xero import TenantNotConnected, XeroClient, element_messages
 from scorolink.connectors.base import Condition, Record, WriteOp, WriteResult
-from scorolink.connectors.xero_convert import coerce, is_guid, record_from_wire, record_to_wire, where_literal
 from scorolink.errors import InvalidInput, OperationNotAllowed, ScorolinkError, UnknownName
+from scorolink.integrations.xero.catalog import (
+    ATTACHMENT_PARENTS,
+    CATALOG,
+    DOCUMENT_DELETE,
+    XeroCatalog,
+    XeroObject,
+)
+from scorolink.integrations.xero.client import TenantNotConnected, XeroClient, element_messages
+from scorolink.integrations.xero.convert import (
+    coerce,
+    is_guid,
+    record_from_wire,
+    record_to_wire,
+    where_literal,
+)
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 Without XERO_CLIENT_ID / XERO_CLIENT_SECRET every command talks to a bundled Xero sandbox kept in
 `.scorolink/xero-sandbox.db` (so `connect`, then `status` in another process, see the same
 organisation), and says so on stderr — as the Scoro commands fall back to the Scoro sandbox.
-Other modules add commands to `xero_app`; opening a session lives in `scorolink.xero_session`.
+Other modules add commands to `xero_app`; opening a session lives in `scorolink.integrations.xero.session`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import typer
 from scorolink import output
 from scorolink.clients.errors import AuthenticationFailed
 from scorolink.commands.common import emit_json, err
-from scorolink.xero_session import (  # noqa: F401 - re-exported for the commands and tests that use them here
+from scorolink.integrations.xero.session import (  # noqa: F401 - re-exported for the commands and tests that use them here
     DEFAULT_SANDBOX_DATA,
     SANDBOX_DATA_ENV,
     XeroSession,

@@ -8,14 +8,14 @@ from decimal import Decimal
 import pytest
 
 from scorolink.connectors.base import Condition, WriteOp
-from scorolink.connectors.xero import XeroConnector
 from scorolink.errors import ConfigError
+from scorolink.integrations.xero.connector import XeroConnector
+from scorolink.integrations.xero.integration import XeroSyncConfig, xero_engine
 from scorolink.sandbox.xero import Faults, RateLimit
 from scorolink.sync.store import SyncStore
-from scorolink.sync.xero_integration import XeroSyncConfig, xero_engine
 from tests.conftest import endpoint_counts as scoro_counts
-from tests.xero.conftest import endpoint_counts as xero_counts
-from tests.xero.conftest import make_client, make_sandbox
+from tests.integrations.xero.conftest import endpoint_counts as xero_counts
+from tests.integrations.xero.conftest import make_client, make_sandbox
 
 SETTINGS = {"default_sales_account": "200", "default_expense_account": "400",
             "tax_map": {"VAT22": "OUTPUT", "VAT9": "OUTPUT2", "VAT0": "NONE"}}
@@ -348,7 +348,7 @@ def test_approved_xero_credit_notes_arrive_in_scoro_as_credit_invoices(connector
 def test_start_dates_are_not_before_the_connection_and_are_locked_after_the_initial_sync(connector, store, xero):
     from datetime import date
 
-    from scorolink.sync.xero_integration import check_start_dates
+    from scorolink.integrations.xero.integration import check_start_dates
 
     xsb, xc = xero
     connected = date(2026, 3, 1)
@@ -365,7 +365,7 @@ def test_start_dates_are_not_before_the_connection_and_are_locked_after_the_init
 
 
 def test_one_record_by_id_and_the_receipts_of_one_invoice(connector, sandbox, store, xero):
-    from scorolink.sync.xero_integration import pull_receipts
+    from scorolink.integrations.xero.integration import pull_receipts
 
     xsb, xc = xero
     engine = xero_engine(store, "xero", connector, xc, config())
@@ -391,7 +391,7 @@ def test_one_record_by_id_and_the_receipts_of_one_invoice(connector, sandbox, st
 
 
 def test_one_scoro_account_syncs_with_one_xero_organisation(store):
-    from scorolink.sync.xero_integration import check_pairing
+    from scorolink.integrations.xero.integration import check_pairing
 
     check_pairing(store, "xero", "demo", "tenant-1")
     check_pairing(store, "xero", "demo", "tenant-1")

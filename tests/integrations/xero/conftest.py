@@ -14,10 +14,11 @@ import pytest
 
 from scorolink.clients.asgi_bridge import SyncASGITransport
 from scorolink.clients.oauth import MemoryTokenStore, TokenSet, XeroOAuth
-from scorolink.clients.xero import XeroClient, XeroSettings
-from scorolink.commands.xero import sandbox_settings
-from scorolink.connectors.xero import XeroConnector
+from scorolink.integrations.xero.client import XeroClient, XeroSettings
+from scorolink.integrations.xero.commands import sandbox_settings
+from scorolink.integrations.xero.connector import XeroConnector
 from scorolink.sandbox.xero import RateLimit, XeroSandbox, XeroSandboxConfig
+from scorolink.sync.store import SyncStore
 
 
 class SandboxSleep:
@@ -90,3 +91,21 @@ def xclient(xsb: XeroSandbox) -> Iterator[XeroClient]:
 @pytest.fixture
 def xconn(xclient: XeroClient) -> XeroConnector:
     return XeroConnector(xclient)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SyncStore]:
+    """The sync state in real SQLite."""
+    s = SyncStore(f"sqlite:///{tmp_path}/state.db")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def xero() -> Iterator[tuple[XeroSandbox, XeroConnector]]:
+    """A fresh Xero sandbox and a connector reaching it in-process: (sandbox, connector)."""
+    sandbox = make_sandbox()
+    client = make_client(sandbox)
+    yield sandbox, XeroConnector(client)
+    client.close()
+    sandbox.close()

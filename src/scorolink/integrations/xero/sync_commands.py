@@ -17,9 +17,9 @@ from rich.markup import escape
 
 from scorolink import output
 from scorolink.commands.common import emit_json, err
-from scorolink.commands.xero import _open
 from scorolink.config import config_path, read_config_file
 from scorolink.errors import ConfigError
+from scorolink.integrations.xero.commands import _open
 
 app = typer.Typer()  # merged into `scorolink xero` by the CLI
 
@@ -36,7 +36,7 @@ def _state_url(state: str | None) -> str:
 
 
 def _sync_config(ctx: typer.Context) -> Any:
-    from scorolink.sync.xero_integration import XeroSyncConfig
+    from scorolink.integrations.xero.integration import XeroSyncConfig
 
     data = read_config_file(config_path(getattr(ctx.obj, "config", None))).get("xero_sync", {})
     return XeroSyncConfig.from_dict(data)
@@ -68,8 +68,7 @@ def sync_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable result.")] = False,
 ) -> None:
     """Sync Scoro and Xero now: every enabled category in dependency order, one category, or one record."""
-    from scorolink.sync.store import SyncStore
-    from scorolink.sync.xero_integration import (
+    from scorolink.integrations.xero.integration import (
         ORDER,
         check_currencies,
         check_pairing,
@@ -78,6 +77,7 @@ def sync_cmd(
         pull_receipts,
         xero_engine,
     )
+    from scorolink.sync.store import SyncStore
 
     config = _sync_config(ctx)
     for name in category or []:
@@ -192,7 +192,7 @@ def configure_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the effective configuration as JSON.")] = False,
 ) -> None:
     """Show or change the integration's configuration (the [xero_sync] table of scorolink.toml)."""
-    from scorolink.sync.xero_integration import NAMES, ORDER, XeroSyncConfig
+    from scorolink.integrations.xero.integration import NAMES, ORDER, XeroSyncConfig
 
     path = config_path(getattr(ctx.obj, "config", None)) or Path("scorolink.toml")
     data = read_config_file(path if path.exists() else None).get("xero_sync", {})

@@ -11,7 +11,7 @@ import pytest
 
 from scorolink.connectors.base import Condition, WriteOp
 from scorolink.errors import OperationNotAllowed
-from tests.xero.conftest import endpoint_counts
+from tests.integrations.xero.conftest import endpoint_counts
 
 
 def one(conn, obj, action, record, **kw):
@@ -325,9 +325,9 @@ def test_every_write_carries_an_idempotency_key_kept_across_retries(xsb):
     import httpx
 
     from scorolink.clients.asgi_bridge import SyncASGITransport
-    from scorolink.clients.xero import XeroClient
-    from scorolink.connectors.xero import XeroConnector
-    from tests.xero.conftest import SandboxSleep, make_oauth, xero_settings
+    from scorolink.integrations.xero.client import XeroClient
+    from scorolink.integrations.xero.connector import XeroConnector
+    from tests.integrations.xero.conftest import SandboxSleep, make_oauth, xero_settings
 
     seen: list[tuple[str, str | None]] = []
     inner = SyncASGITransport(xsb.app)

@@ -12,8 +12,8 @@ import httpx
 
 from scorolink.clients.asgi_bridge import SyncASGITransport
 from scorolink.clients.oauth import TokenStore, XeroOAuth
-from scorolink.clients.xero import XeroClient, XeroSettings, load_xero_settings
-from scorolink.connectors.xero import XeroConnector
+from scorolink.integrations.xero.client import XeroClient, XeroSettings, load_xero_settings
+from scorolink.integrations.xero.connector import XeroConnector
 
 SANDBOX_ORIGIN = "http://xero.sandbox"
 SANDBOX_DATA_ENV = "SCOROLINK_XERO_SANDBOX_DATA"

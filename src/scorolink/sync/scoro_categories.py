@@ -1,0 +1,352 @@
+"""Scoro's side of every sync category, written once for any counterpart (Xero, QuickBooks, a
+database): how Scoro's records read as the shared values of sync.categories and how shared values
+become Scoro records, the lookups that turn Scoro ids into the codes shared values carry, the
+Scoro bookmarks that limit what is pushed, and the adapters that read and write them.
+
+Shared models (plain values; references as in sides.Refs; accounts and tax rates by their codes):
+- tax_rates: code, name, percent;   accounts: code, name, sales, purchases, active;
+- tracking: name, symbol;   contacts: see sync.scoro_contacts;
+- products: code, name, description, sales_price, purchase_price, sales_account, tax_code;
+- invoices, credit_notes and bills: number, contact, date, due_date, currency, status (draft |
+  authorised), reference, lines [description, quantity, unit_price, discount, item_code,
+  account_code, tax_code, tracking]; a credit note also `credits` (the invoice it credits);
+- receipts: date, amount, reference, kind (invoices | bills), document.
+
+A counterpart pairs these adapters with its own (integrations/<name>/) and never changes them; what
+a Scoro mapping needs to know of the counterpart is passed in as a function (`counterpart_item`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from scorolink.connectors.base import Condition
+from scorolink.errors import ConfigError
+from scorolink.sync.categories import SideAdapter, norm
+from scorolink.sync.model import Refused
+from scorolink.sync.scoro_contacts import ScoroContacts
+from scorolink.sync.sides import Mapping, Record, Refs, ScoroSide
+
+# Scoro's object of each document kind.
+DOCUMENT_OBJECTS = {"sales": "Invoices", "purchase": "Bills"}
+DOCUMENT_COLUMNS = ["Id", "DocumentNumber", "CompanyId", "PersonId", "Date", "Deadline", "Currency", "IsSent",
+                    "Status", "Description", "Lines", "UpdatedDate", "IsDeleted"]
+SALES_COLUMNS = [*DOCUMENT_COLUMNS, "Sum", "CreditedInvoices"]  # credit invoices travel as credit notes
+# A Scoro bookmark (saved view) can limit what is pushed for these (Scoro's "advanced filtering").
+BOOKMARKABLE = {"contacts": ("contacts", "companies", "people"), "invoices": ("invoices",), "bills": ("bills",),
+                "credit_notes": ("invoices",)}
+
+
+def dec(value: Any) -> Decimal | None:
+    return None if value in (None, "") else Decimal(str(value))
+
+
+class Tables:
+    """Lookup tables read on first use; a missing key re-reads its table once (the record may have
+    been created since), and a write to the table's object drops it."""
+
+    def __init__(self, loaders: dict[str, Callable[[], dict[Any, Any]]]) -> None:
+        self.loaders = loaders
+        self._cache: dict[str, dict[Any, Any]] = {}
+        self._missed: set[tuple[str, Any]] = set()
+
+    def table(self, name: str) -> dict[Any, Any]:
+        if name not in self._cache:
+            self._cache[name] = self.loaders[name]()
+        return self._cache[name]
+
+    def get(self, name: str, key: Any) -> Any:
+        found = self.table(name).get(key)
+        if found is None and (name, key) not in self._missed:
+            self._missed.add((name, key))
+            self._cache.pop(name, None)
+            found = self.table(name).get(key)
+        return found
+
+    def forget(self, *names: str) -> None:
+        for name in names:
+            self._cache.pop(name, None)
+        self._missed = {m for m in self._missed if m[0] not in names}
+
+
+class ScoroCodes:
+    """Scoro ids ↔ the codes shared values use (product Code, VATCode, finance AccountSymbol,
+    accounting object Name)."""
+
+    OBJECTS = {"Products": "Code", "VATCodes": "VATCode", "FinanceAccounts": "AccountSymbol",
+               "AccountingObjects": "Name"}
+
+    def __init__(self, connector: Any) -> None:
+        self.connector = connector
+        loaders: dict[str, Callable[[], dict[Any, Any]]] = {}
+        for obj in self.OBJECTS:
+            loaders[f"{obj}:ids"] = self._loader(obj, by_code=True)
+            loaders[f"{obj}:codes"] = self._loader(obj, by_code=False)
+        loaders["percents"] = lambda: {norm(r["VATCode"]): dec(r.get("Percent")) for r in self.connector.read(
+            "VATCodes", columns=["VATCode", "Percent"]) if r.get("VATCode")}
+        self.tables = Tables(loaders)
+
+    def _loader(self, obj: str, *, by_code: bool) -> Callable[[], dict[Any, Any]]:
+        code = self.OBJECTS[obj]
+
+        def load() -> dict[Any, Any]:
+            rows = [r for r in self.connector.read(obj, columns=["Id", code]) if r.get(code)]
+            return {norm(r[code]): r["Id"] for r in rows} if by_code else {r["Id"]: r[code] for r in rows}
+        return load
+
+    def find_id(self, obj: str, code: Any) -> int | None:
+        return None if code in (None, "") else self.tables.get(f"{obj}:ids", norm(code))
+
+    def id_of(self, obj: str, code: Any, what: str) -> int | None:
+        found = self.find_id(obj, code)
+        if found is None and code not in (None, ""):
+            raise Refused(f"Scoro has no {what} {code!r}; sync {what}s first or create it in Scoro", "validation")
+        return found
+
+    def code_of(self, obj: str, record_id: Any) -> str | None:
+        """The code as Scoro spells it (not the normalised key)."""
+        return None if record_id in (None, "", 0) else self.tables.get(f"{obj}:codes", record_id)
+
+    def vat_percent(self, code: Any) -> Decimal | None:
+        return None if code in (None, "") else self.tables.table("percents").get(norm(code))
+
+    def forget(self, system: str, obj: str) -> None:
+        if system == "scoro" and obj in self.OBJECTS:
+            self.tables.forget(f"{obj}:ids", f"{obj}:codes", *(["percents"] if obj == "VATCodes" else []))
+
+
+# -- tax rates, accounts, tracking ----------------------------------------------------------------
+def tax_rates(_codes: ScoroCodes) -> Mapping:
+    return Mapping(
+        to_shared=lambda r, _refs: {"code": r.get("VATCode"), "name": r.get("VATName"), "percent": dec(r.get("Percent"))},
+        from_shared=lambda s, _refs, _cur: {"VATCode": s["code"], "VATName": s.get("name") or s["code"],
+                                            "Percent": s.get("percent") or Decimal(0), "IsActive": True,
+                                            "IsSales": True, "IsPurchases": True},
+        deleted=lambda r: bool(r.get("IsDeleted")), find_by=("VATCode", "code"))
+
+
+def accounts() -> Mapping:
+    return Mapping(
+        to_shared=lambda r, _refs: {"code": r.get("AccountSymbol"), "name": r.get("Name"),
+                                    "sales": bool(r.get("IsSalesAccount")), "purchases": bool(r.get("IsPurchasesAccount")),
+                                    "active": bool(r.get("IsActive"))},
+        from_shared=lambda s, _refs, _cur: {"AccountSymbol": s["code"], "Name": s.get("name") or s["code"],
+                                            "IsSalesAccount": bool(s.get("sales")),
+                                            "IsPurchasesAccount": bool(s.get("purchases")),
+                                            "IsActive": bool(s.get("active", True))},
+        find_by=("AccountSymbol", "code"))
+
+
+def tracking() -> Mapping:
+    """Scoro's accounting objects. Scoro's public API only lists them, so a counterpart's tracking
+    options are linked to the objects of the same name (or symbol) and the missing ones reported."""
+
+    def create(s: dict[str, Any], _refs: Refs, _cur: Record | None) -> Record:
+        raise Refused(f"Scoro's API cannot create accounting objects: add {s.get('name')!r} in Scoro (Settings → "
+                      "Accounting objects) and the next run links it")
+
+    return Mapping(to_shared=lambda r, _refs: {"name": r.get("Name"), "symbol": r.get("ObjectSymbol")},
+                   from_shared=create, deleted=lambda _r: False)
+
+
+# -- products -----------------------------------------------------------------------------------
+def products(codes: ScoroCodes) -> Mapping:
+    def scoro_out(s: dict[str, Any], _refs: Refs, _cur: Record | None) -> Record:
+        record: Record = {"Code": s["code"], "Name": s.get("name") or s["code"], "Description": s.get("description") or "",
+                          "Price": s.get("sales_price") or Decimal(0)}
+        if s.get("purchase_price") is not None:
+            record["BuyingPrice"] = s["purchase_price"]
+        if s.get("sales_account"):
+            record["SalesFinanceAccountId"] = codes.id_of("FinanceAccounts", s["sales_account"], "finance account")
+        if s.get("tax_code"):
+            record["DefaultVatCodeId"] = codes.id_of("VATCodes", s["tax_code"], "VAT code")
+        return record
+
+    return Mapping(
+        to_shared=lambda r, _refs: {
+            "code": r.get("Code"), "name": r.get("Name"), "description": r.get("Description") or None,
+            "sales_price": dec(r.get("Price")), "purchase_price": dec(r.get("BuyingPrice")),
+            "sales_account": codes.code_of("FinanceAccounts", r.get("SalesFinanceAccountId")),
+            "tax_code": codes.code_of("VATCodes", r.get("DefaultVatCodeId"))},
+        from_shared=scoro_out, find_by=("Code", "code"))
+
+
+# -- documents: sales invoices and bills ----------------------------------------------------------
+def documents(kind: str, codes: ScoroCodes, counterpart_item: Callable[[Any], str | None],
+              tracking_category: str | None = None) -> Mapping:
+    """Scoro Invoices (kind sales) or Bills (kind purchase). An invoice not marked Sent is a draft, a
+    sent one is approved; bills are always approved. `counterpart_item(code)` is the counterpart's id
+    of an item code, so a line whose product Scoro lacks brings it along (even with products off)."""
+
+    def scoro_in(r: Record, refs: Refs) -> dict[str, Any]:
+        contact = r.get("CompanyId") or r.get("PersonId")
+        approved = bool(r.get("IsSent")) or kind == "purchase"
+        return {
+            "number": r.get("DocumentNumber"), "contact": refs.shared("contacts", "a", contact),
+            "date": r.get("Date"), "due_date": r.get("Deadline"), "currency": r.get("Currency"),
+            "status": "authorised" if approved else "draft", "reference": r.get("Description") or None,
+            "lines": [{"description": line.get("Comment") or line.get("ProductName") or "",
+                       "quantity": dec(line.get("Amount")), "unit_price": dec(line.get("Price")),
+                       "discount": dec(line.get("Discount")) or None,
+                       # codes from the ids (the names Scoro derives are not always filled in)
+                       "item_code": codes.code_of("Products", line.get("ProductId")) or line.get("ProductCode") or None,
+                       "account_code": codes.code_of("FinanceAccounts", line.get("FinanceAccountId"))
+                       or line.get("FinanceAccountSymbol") or None,
+                       "tax_code": codes.code_of("VATCodes", line.get("VatCodeId")) or line.get("VatCode") or None,
+                       "tracking": codes.code_of("AccountingObjects", line.get("FinanceObjectId"))
+                       if tracking_category else None}
+                      for line in r.get("Lines") or []],
+        }
+
+    def scoro_out(s: dict[str, Any], refs: Refs, current: Record | None) -> Record:
+        contact = refs.on("contacts", "a", s.get("contact"))
+        lines = []
+        for line in s.get("lines") or []:
+            code = line.get("item_code")
+            product = codes.find_id("Products", code)
+            if code and product is None:  # the item comes along from the counterpart, even with products off
+                item = counterpart_item(code)
+                if item is None:
+                    raise Refused(f"line item {code!r} is neither a Scoro product nor an item of the other system")
+                refs.need(f"needs product {code} in Scoro first", ("products", "b", str(item)))
+            lines.append({
+                "Comment": line.get("description") or "", "Amount": line.get("quantity") or Decimal(1),
+                "Price": line.get("unit_price") or Decimal(0), "Discount": line.get("discount") or Decimal(0),
+                "ProductId": product,
+                "VatCodeId": codes.id_of("VATCodes", line.get("tax_code"), "VAT code"),
+                "FinanceAccountId": codes.id_of("FinanceAccounts", line.get("account_code"), "finance account"),
+                "FinanceObjectId": codes.id_of("AccountingObjects", line.get("tracking"), "accounting object"),
+            })
+        record: Record = {"DocumentNumber": s.get("number"), "CompanyId": int(contact) if contact else None,
+                          "Date": s.get("date"), "Deadline": s.get("due_date") or s.get("date"),
+                          "Currency": s.get("currency"), "Description": s.get("reference") or "",
+                          "IsSent": s.get("status") == "authorised",
+                          "Lines": [{k: v for k, v in line.items() if v is not None} for line in lines]}
+        return {k: v for k, v in record.items() if v is not None}
+
+    return Mapping(to_shared=scoro_in, from_shared=scoro_out, find_by=("DocumentNumber", "number"),
+                   in_scope=lambda r: not r.get("CreditedInvoices"),  # those are the credit notes category's
+                   gate=lambda r: "paid in Scoro: documents with payments are not changed" if str(
+                       r.get("Status") or "").lower() == "paid" else None)
+
+
+def credit_notes(codes: ScoroCodes, counterpart_item: Callable[[Any], str | None],
+                 tracking_category: str | None = None) -> Mapping:
+    """Scoro credit invoices (an invoice that credits another one, quantities negative) as shared
+    credit notes: amounts positive, `credits` naming the credited invoice."""
+    doc = documents("sales", codes, counterpart_item, tracking_category)
+
+    def scoro_in(r: Record, refs: Refs) -> dict[str, Any]:
+        shared = doc.to_shared(r, refs)
+        if (dec(r.get("Sum")) or 0) < 0:  # Scoro writes a credit invoice with negative quantities
+            for line in shared["lines"]:
+                line["quantity"] = -line["quantity"] if line.get("quantity") is not None else None
+        credited = r.get("CreditedInvoices") or []
+        shared["credits"] = refs.shared("invoices", "a", credited[0]) if credited else None
+        return shared
+
+    def scoro_out(s: dict[str, Any], refs: Refs, current: Record | None) -> Record:
+        """A credit invoice: negative quantities, crediting the invoice (when that invoice is synced)."""
+        negated = {**s, "lines": [{**line, "quantity": -(dec(line.get("quantity")) or Decimal(1))}
+                                  for line in s.get("lines") or []]}
+        record = doc.from_shared(negated, refs, current)
+        credited = refs.on("invoices", "a", s.get("credits"), required=False) if s.get("credits") else None
+        if credited:
+            record["CreditedInvoices"] = [int(credited)]
+        return record
+
+    return Mapping(to_shared=scoro_in, from_shared=scoro_out,
+                   in_scope=lambda r: bool(r.get("CreditedInvoices")), find_by=("DocumentNumber", "number"))
+
+
+# -- receipts -------------------------------------------------------------------------------------
+def receipts(scoro_connector: Any) -> Mapping:
+    """Scoro receipt groups: a payment on an invoice or bill, referring to its document through the
+    invoices or bills links."""
+
+    def scoro_in(r: Record, refs: Refs) -> dict[str, Any]:
+        line = (r.get("Receipts") or [{}])[0]
+        category = "bills" if str(r.get("SalesDocType") or "").lower() == "bills" else "invoices"
+        return {"date": r.get("Date"), "amount": dec(r.get("Sum")), "reference": None, "kind": category,
+                "document": refs.shared(category, "a", line.get("InvoiceId"))}
+
+    def scoro_out(s: dict[str, Any], refs: Refs, _current: Record | None) -> Record:
+        category = s.get("kind") or "invoices"
+        document = refs.on(category, "a", s.get("document"))
+        if document is None:
+            raise Refused("a payment that is not on an invoice or bill is not a Scoro receipt")
+        obj = DOCUMENT_OBJECTS["purchase" if category == "bills" else "sales"]
+        found = list(scoro_connector.read(obj, [Condition("Id", "=", int(document))],
+                                          columns=["Id", "CompanyId", "PersonId", "Currency"]))
+        if not found:
+            raise Refused(f"the {obj[:-1].lower()} {document} this payment is for is gone from Scoro")
+        doc = found[0]
+        return {"Date": s.get("date"), "Sum": s.get("amount"), "Currency": doc.get("Currency"),
+                "ContactId": doc.get("CompanyId") or doc.get("PersonId"), "SalesDocType": category,
+                "Receipts": [{"Date": s.get("date"), "InvoiceId": int(document), "Sum": s.get("amount"),
+                              "SalesDocType": category}]}
+
+    return Mapping(to_shared=scoro_in, from_shared=scoro_out)
+
+
+# -- bookmarks ------------------------------------------------------------------------------------
+def bookmark_of(scoro: Any, category: str, value: str | None, table: str = "sync") -> Callable[[], Any] | None:
+    """The bookmark's id, found by id or name among the bookmarks of the category's module (resolved
+    on first use). Scoro applies the saved view as it is: its user and status filters cannot be seen
+    through the API, so unlike Scoro's own integration they are not dropped — use bookmarks without them."""
+    if not value:
+        return None
+    found: dict[str, Any] = {}
+
+    def resolve() -> Any:
+        if "id" not in found:
+            modules = BOOKMARKABLE[category]
+            marks = [b for b in scoro.read("Bookmarks") if str(b.get("Module") or "").lower() in modules]
+            match = [b for b in marks if str(b.get("Id")) == value or norm(b.get("Name")) == norm(value)]
+            if len(match) != 1:
+                known = ", ".join(f"{b['Id']} {b['Name']!r}" for b in marks) or "none"
+                raise ConfigError(f"[{table}.{category}] bookmark {value!r} is {'ambiguous' if match else 'unknown'}"
+                                  f"; bookmarks of {'/'.join(modules)}: {known}.")
+            found["id"] = match[0]["Id"]
+        return found["id"]
+
+    return resolve
+
+
+# -- the adapters -----------------------------------------------------------------------------------
+@dataclass
+class ScoroCategories:
+    """Scoro's adapter of every category, for one run. `counterpart_item` answers whether the
+    counterpart has an item code (documents bring a missing product along from there)."""
+
+    connector: Any  # ScoroConnector
+    refs: Refs
+    counterpart_item: Callable[[Any], str | None] = lambda _code: None
+    tracking_category: str | None = None  # set when the counterpart's tracking options are synced
+    bookmarks: dict[str, str] = field(default_factory=dict)  # category -> bookmark (id or name)
+    config_table: str = "sync"  # where the settings above come from, named in errors (e.g. xero_sync)
+
+    def __post_init__(self) -> None:
+        self.codes = ScoroCodes(self.connector)
+        self.refs.listeners.append(self.codes.forget)
+
+    def sides(self) -> dict[str, SideAdapter]:
+        scoro, refs, codes, item = self.connector, self.refs, self.codes, self.counterpart_item
+        marks = {name: bookmark_of(scoro, name, self.bookmarks.get(name), self.config_table) for name in BOOKMARKABLE}
+        return {
+            "tax_rates": ScoroSide(scoro, "VATCodes", tax_rates(codes), refs),
+            "accounts": ScoroSide(scoro, "FinanceAccounts", accounts(), refs),
+            "tracking": ScoroSide(scoro, "AccountingObjects", tracking(), refs, cursor=None),
+            "contacts": ScoroContacts(scoro, bookmark=marks["contacts"]),
+            "products": ScoroSide(scoro, "Products", products(codes), refs),
+            "invoices": ScoroSide(scoro, "Invoices", documents("sales", codes, item, self.tracking_category), refs,
+                                  columns=SALES_COLUMNS, bookmark=marks["invoices"]),
+            "credit_notes": ScoroSide(scoro, "Invoices", credit_notes(codes, item, self.tracking_category), refs,
+                                      columns=SALES_COLUMNS, bookmark=marks["credit_notes"]),
+            "bills": ScoroSide(scoro, "Bills", documents("purchase", codes, item, self.tracking_category), refs,
+                               columns=DOCUMENT_COLUMNS, bookmark=marks["bills"]),
+            "receipts": ScoroSide(scoro, "ReceiptGroups", receipts(scoro), refs),
+        }
