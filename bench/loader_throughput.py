@@ -50,7 +50,7 @@ from typing import Any
 
 from scorolink.catalog.model import Field, FieldType, Nested, ObjectSpec
 from scorolink.catalog.scoro import CATALOG
-from scorolink.clients.scoro import RequestStats
+from scorolink.clients.http import RequestStats
 
 POOL = 1000
 OBJECTS = {"flat": "TimeEntries", "parent": "Invoices"}

@@ -37,7 +37,7 @@ def test_jobs_and_runs_commands(cli, tmp_path):
         ("mirror", "every 5m", "snake", True)]
     queued = json.loads(cli("jobs", "run-now", "mirror", "--json").stdout)
     assert queued["state"] == "queued"
-    cli("serve", "--once")
+    cli("serve", "--once", "--sandbox")
     runs = json.loads(cli("runs", "--job", "mirror", "--json").stdout)
     assert [(r["id"], r["state"], r["trigger"]) for r in runs] == [(queued["run"], "succeeded", "manual")]
     assert runs[0]["counts"]["objects"] == 2 and runs[0]["requests"] > 0

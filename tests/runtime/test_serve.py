@@ -17,7 +17,7 @@ SCOROLINK = str(Path(sys.executable).parent / "scorolink")
 
 
 def serve(folder: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([SCOROLINK, "serve"], cwd=folder, stdout=subprocess.DEVNULL,
+    return subprocess.Popen([SCOROLINK, "serve", "--sandbox"], cwd=folder, stdout=subprocess.DEVNULL,
                             stderr=(folder / "serve.log").open("ab"))
 
 

@@ -1,7 +1,8 @@
-"""Typed API errors shared by the clients (Scoro now; Xero and QuickBooks later)."""
+"""Typed API errors shared by every client (Scoro, Xero, and the next system)."""
 
 from __future__ import annotations
 
+from scorolink.clients.redact import redact
 from scorolink.errors import ScorolinkError
 
 
@@ -19,11 +20,13 @@ class ApiError(ScorolinkError):
         endpoint: str = "",
         hint: str = "",
     ) -> None:
+        # Every client's errors pass here: a server that echoes the request cannot carry a credential
+        # into a message, a log or a stored run.
         self.status = status
-        self.messages = messages or []
+        self.messages = [redact(m) for m in messages or []]
         self.endpoint = endpoint
         self.hint = hint
-        text = message
+        text = redact(message)
         if endpoint:
             text = f"{endpoint}: {text}"
         if self.messages:

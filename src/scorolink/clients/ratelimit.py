@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 
@@ -58,6 +59,12 @@ class RateLimiter:
                 wait = s.reset_at - now
             self.waited += wait
             self._sleep(wait)
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """The HTTP layer's pacing hook (clients/http.py): wait for a turn, then send."""
+        self.acquire()
+        yield
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Fold the server's rate-limit headers into the local state."""

@@ -9,28 +9,26 @@ connector's job. Facts come from ../shared/reference/scoro-api.md:
 - at most 100 rows per page (25 with `detailed_response`); the end is a short page;
 - a 2-second window and a daily quota, reported in headers; 429 with Retry-After.
 
-Reads are retried on 5xx, timeouts, dropped connections and malformed bodies. A create is
-never retried once it may have reached the server: that raises WriteOutcomeUnknown.
+Retries, rate limits and write safety are the shared HTTP layer's (clients/http.py): reads are
+retried on 5xx, timeouts, dropped connections and malformed bodies; a create is never retried once
+it may have reached the server (WriteOutcomeUnknown).
 """
 
 from __future__ import annotations
 
 import base64
-import contextvars
 import hashlib
 import json
 import logging
-import random
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
 import httpx
 
+from scorolink.clients import redact
 from scorolink.clients.errors import (
     ApiError,
     AuthenticationFailed,
@@ -39,8 +37,8 @@ from scorolink.clients.errors import (
     RateLimited,
     Unavailable,
     ValidationFailed,
-    WriteOutcomeUnknown,
 )
+from scorolink.clients.http import HttpLayer, RequestStats, RetryPolicy
 from scorolink.clients.ratelimit import RateLimiter
 from scorolink.config import ScoroSettings
 
@@ -50,47 +48,6 @@ MAX_PAGE = 100
 MAX_DETAILED_PAGE = 25
 UPLOAD_CHUNK_CHARS = 5_000_000  # base64 characters per files/modify request
 SECRET_KEYS = ("apiKey", "user_token", "password")
-
-
-# Requests made under `RequestStats.scope()` are also counted on that scope's counter, so a job
-# that reads several objects at once can say what each one cost.
-_SCOPE: contextvars.ContextVar[Counter[str] | None] = contextvars.ContextVar("scoro_request_scope", default=None)
-
-
-class RequestStats:
-    """Requests sent, by `module/action`; thread-safe."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.by_endpoint: Counter[str] = Counter()
-        self.retries = 0
-        self.rate_limited = 0
-
-    def count(self, endpoint: str) -> None:
-        scope = _SCOPE.get()
-        with self._lock:
-            self.by_endpoint[endpoint] += 1
-            if scope is not None:
-                scope[endpoint] += 1
-
-    @staticmethod
-    @contextmanager
-    def scope() -> Iterator[Counter[str]]:
-        """Count the requests of this context (and of worker threads started with its context)."""
-        counter: Counter[str] = Counter()
-        token = _SCOPE.set(counter)
-        try:
-            yield counter
-        finally:
-            _SCOPE.reset(token)
-
-    @property
-    def total(self) -> int:
-        return sum(self.by_endpoint.values())
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"total": self.total, "by_endpoint": dict(self.by_endpoint), "retries": self.retries,
-                "rate_limited": self.rate_limited}
 
 
 class ScoroClient:
@@ -115,11 +72,12 @@ class ScoroClient:
         self.http = httpx.Client(base_url=settings.url + "/", transport=transport, headers=headers,
                                  timeout=settings.timeout)
         self.limiter = limiter or RateLimiter(per_window=settings.per_window)
-        self.stats = RequestStats()
-        self._sleep = sleep
-        self._backoff_base = backoff_base
-        self._backoff_cap = backoff_cap
-        self._rng = random.Random(seed)
+        self.layer = HttpLayer(self.limiter, RetryPolicy(
+            max_attempts=settings.max_attempts, max_retry_wait=settings.max_retry_wait, backoff_base=backoff_base,
+            backoff_cap=backoff_cap, give_up_hint="Scoro may be down or overloaded; try again later"),
+            sleep=sleep, seed=seed)
+        self.stats: RequestStats = self.layer.stats
+        redact.register(settings.api_key, settings.password, settings.user_token)
         self._token = settings.user_token
         self._login_lock = threading.Lock()
 
@@ -160,6 +118,7 @@ class ScoroClient:
             token = (data or {}).get("token") if isinstance(data, dict) else None
             if not token:
                 raise AuthenticationFailed("userAuth/modify returned no token", endpoint="userAuth/modify")
+            redact.register(token)
             self._token = token
             self.user_settings = data.get("settings") or {}
             return token
@@ -200,44 +159,9 @@ class ScoroClient:
         path = module + (f"/{action}" if action else "") + (f"/{object_id}" if object_id is not None else "")
         endpoint = f"{module}/{action or 'list'}"
         payload = json.dumps(body, default=_json_default)
-        attempt = 0
-        while True:
-            attempt += 1
-            self.limiter.acquire()
-            self.stats.count(endpoint)
-            try:
-                response = self.http.post(path, content=payload)
-            except httpx.TransportError as exc:
-                reached = not isinstance(exc, httpx.ConnectError)
-                error: ApiError = Unavailable(f"{type(exc).__name__}: {exc or 'connection problem'}",
-                                              endpoint=endpoint)
-                if reached and not retry_reads:
-                    raise WriteOutcomeUnknown(
-                        f"no answer ({type(exc).__name__}); the record may or may not have been created",
-                        endpoint=endpoint) from exc
-            else:
-                self.limiter.observe(response.headers)
-                try:
-                    return self._parse(response, endpoint)
-                except RateLimited as exc:
-                    self.stats.rate_limited += 1
-                    if exc.daily or exc.retry_after > self.settings.max_retry_wait:
-                        raise
-                    self.limiter.pause(exc.retry_after)
-                    log.info("%s rate limited; waiting %.1fs", endpoint, exc.retry_after)
-                    continue  # a 429 was refused, not processed: safe to send again, creates included
-                except Unavailable as exc:
-                    if not retry_reads:
-                        raise WriteOutcomeUnknown(f"{exc}; the record may or may not have been created",
-                                                  endpoint=endpoint) from exc
-                    error = exc
-            if attempt >= self.settings.max_attempts:
-                raise Unavailable(f"gave up after {attempt} attempts: {error}", endpoint=endpoint,
-                                  hint="Scoro may be down or overloaded; try again later") from error
-            self.stats.retries += 1
-            delay = self._backoff_delay(attempt)
-            log.info("%s failed (%s); retry %d in %.2fs", endpoint, error, attempt, delay)
-            self._sleep(delay)
+        return self.layer.send(endpoint, lambda: self.http.post(path, content=payload),
+                               lambda response: self._parse(response, endpoint),
+                               writes="read" if retry_reads else "unsafe")
 
     def _parse(self, response: httpx.Response, endpoint: str) -> Any:
         status = response.status_code
@@ -355,29 +279,14 @@ class ScoroClient:
 
     def _download(self, method: str, target: str, endpoint: str, content: str | None = None) -> httpx.Response:
         """A binary read, retried like any read on 5xx and connection problems; 4xx raise at once."""
-        attempt = 0
-        while True:
-            attempt += 1
-            self.limiter.acquire()
-            self.stats.count(endpoint)
-            try:
-                response = self.http.request(method, target, content=content)
-            except httpx.TransportError as exc:
-                error: Exception = exc
-            else:
-                self.limiter.observe(response.headers)
-                if 400 <= response.status_code < 500 and "json" not in response.headers.get("content-type", ""):
-                    raise _error_for(response.status_code, [], endpoint)
-                if response.status_code < 500:
-                    return response
-                error = Unavailable(f"HTTP {response.status_code}", endpoint=endpoint)
-            if attempt >= self.settings.max_attempts:
-                raise Unavailable(f"could not download {target}: {error}", endpoint=endpoint)
-            self._sleep(self._backoff_delay(attempt))
+        def handle(response: httpx.Response) -> httpx.Response:
+            if 400 <= response.status_code < 500 and "json" not in response.headers.get("content-type", ""):
+                raise _error_for(response.status_code, [], endpoint)
+            if response.status_code >= 500:
+                raise Unavailable(f"HTTP {response.status_code}", endpoint=endpoint)
+            return response
 
-    def _backoff_delay(self, attempt: int) -> float:
-        """Exponential backoff with full jitter."""
-        return self._rng.uniform(0, min(self._backoff_cap, self._backoff_base * 2 ** (attempt - 1)))
+        return self.layer.send(endpoint, lambda: self.http.request(method, target, content=content), handle)
 
     def upload_file(self, name: str, content: bytes, *, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         """Upload in base64 chunks of at most 5,000,000 characters (`files/modify`)."""

@@ -23,6 +23,8 @@ app = typer.Typer()  # serve, worker, beat
 StateOpt = Annotated[str | None, typer.Option("--state", help="State database (default: \\[runtime] state in "
                                               "scorolink.toml, SCOROLINK_STATE_URL, or sqlite:///scorolink-state.db).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+SandboxOpt = Annotated[bool, typer.Option("--sandbox", help="Allow runs on the default connection to use the "
+                                          "bundled sandbox's demo data when it has no credentials.")]
 
 
 def _open(ctx: typer.Context, state: str | None, sync_config: bool = True, **flags: Any) -> tuple[Any, Any]:
@@ -222,14 +224,17 @@ def serve_cmd(
     tick: Annotated[float | None, typer.Option(help="Seconds between looks for due jobs (default 15).")] = None,
     once: Annotated[bool, typer.Option("--once", help="Run what is due or queued now, wait for it, and exit.")] = False,
     state: StateOpt = None,
+    sandbox: SandboxOpt = False,
 ) -> None:
     """Single-machine mode: an in-process scheduler and a worker pool over the state database. Jobs
     missed while it was stopped run once on start (coalesced); runs cut off are resumed."""
-    from scorolink.runtime.connections import ConfiguredConnections
+    from scorolink.runtime.connections import ConfiguredConnections, refuse_silent_sandbox
     from scorolink.runtime.local import LocalRunner
 
+    config = ctx.find_root().obj.config
+    refuse_silent_sandbox("serve", config, sandbox)
     store, settings = _open(ctx, state, workers=workers, tick_seconds=tick)
-    conns = ConfiguredConnections(ctx.find_root().obj.config, max_retry_wait=settings.max_retry_wait)
+    conns = ConfiguredConnections(config, max_retry_wait=settings.max_retry_wait, allow_sandbox=sandbox)
     runner = LocalRunner(store, conns, workers=settings.workers, budget=settings.budget,
                          lease_seconds=settings.lease_seconds, rehand_seconds=settings.rehand_seconds)
     if once:
@@ -258,14 +263,19 @@ def _report(runner: Any) -> None:
             err.print(f"run {o.run_id}: {o.state}")
 
 
-def _celery_app(ctx: typer.Context, state: str | None, broker: str | None) -> tuple[Any, Any]:
+def _celery_app(ctx: typer.Context, service: str, state: str | None, broker: str | None,
+                sandbox: bool) -> tuple[Any, Any]:
+    from scorolink.runtime.connections import refuse_silent_sandbox
+
     try:
         from scorolink.runtime.celery_app import create_app
     except ImportError as exc:
         raise ConfigError("Celery is not installed: pip install 'scorolink[celery]'.") from exc
+    config = ctx.find_root().obj.config
+    refuse_silent_sandbox(service, config, sandbox)
     store, settings = _open(ctx, state, broker=broker)
     store.dispose()  # no state-database connections inherited by forked pool processes
-    return create_app(settings, ctx.find_root().obj.config), settings
+    return create_app(settings, config, allow_sandbox=sandbox), settings
 
 
 @app.command("worker")
@@ -276,9 +286,10 @@ def worker_cmd(
     broker: Annotated[str | None, typer.Option(help="Broker URL (\\[runtime] broker, SCOROLINK_BROKER_URL).")] = None,
     loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "info",
     state: StateOpt = None,
+    sandbox: SandboxOpt = False,
 ) -> None:
     """Scale-out: a Celery worker that executes runs (Redis broker, PostgreSQL state)."""
-    celery, settings = _celery_app(ctx, state, broker)
+    celery, settings = _celery_app(ctx, "worker", state, broker, sandbox)
     err.print(f"scorolink worker: broker {settings.broker}, state {_safe(settings.state)}")
     celery.worker_main(["worker", f"--concurrency={concurrency}", f"--pool={pool}", f"--loglevel={loglevel}",
                         "--without-gossip", "--without-mingle"])
@@ -290,10 +301,11 @@ def beat_cmd(
     broker: Annotated[str | None, typer.Option(help="Broker URL (\\[runtime] broker, SCOROLINK_BROKER_URL).")] = None,
     loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "info",
     state: StateOpt = None,
+    sandbox: SandboxOpt = False,
 ) -> None:
     """Scale-out: the Celery beat that runs the dispatcher every tick. Running two by mistake is harmless
     (due runs are claimed in the state database)."""
-    celery, settings = _celery_app(ctx, state, broker)
+    celery, settings = _celery_app(ctx, "beat", state, broker, sandbox)
     err.print(f"scorolink beat: dispatching every {settings.tick_seconds:g}s via {settings.broker}")
     # Beat's own schedule file only remembers when it last sent the tick: keep it private and throwaway
     # (the job schedules live in the state database).

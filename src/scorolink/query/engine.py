@@ -11,7 +11,7 @@ from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from scorolink.catalog.model import FieldType, ObjectSpec
 from scorolink.catalog.scoro import CATALOG
-from scorolink.clients.scoro import RequestStats
+from scorolink.clients.http import RequestStats
 from scorolink.connectors.base import Condition
 from scorolink.connectors.scoro_convert import coerce
 from scorolink.errors import InvalidInput, UnknownName

@@ -37,7 +37,7 @@ from typing import Any, Protocol
 
 from scorolink.catalog.model import Catalog, ObjectSpec
 from scorolink.clients.errors import ApiError, AuthenticationFailed
-from scorolink.clients.scoro import RequestStats
+from scorolink.clients.http import RequestStats
 from scorolink.connectors.base import Condition
 from scorolink.connectors.scoro import ScoroConnector
 from scorolink.errors import ScorolinkError

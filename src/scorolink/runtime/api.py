@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from scorolink.clients.redact import redact
 from scorolink.errors import ScorolinkError
 from scorolink.runtime.connections import Connections
 from scorolink.runtime.jobs import ensure_connection
@@ -185,7 +186,7 @@ class _Slice:
 
 def add_log(store: StateStore, run_id: int, at: datetime, message: str, level: str = "info") -> None:
     with store.begin() as c:
-        c.execute(insert(run_log).values(run_id=run_id, at=at, level=level, message=message))
+        c.execute(insert(run_log).values(run_id=run_id, at=at, level=level, message=redact(message)))
 
 
 def execute_run(store: StateStore, run_id: int, conns: Connections, *, clock: Clock | None = None,
@@ -272,7 +273,7 @@ def _run_slice(store: StateStore, run: Any, conns: Connections, clock: Clock, bu
     except Exception as exc:
         stop.set()
         expected = isinstance(exc, ScorolinkError)
-        message = str(exc) if expected else f"{type(exc).__name__}: {exc}"
+        message = redact(str(exc) if expected else f"{type(exc).__name__}: {exc}")
         if not expected:
             log.exception("run %s failed", run.id)
         requests = run.requests + (current[0].requests if current else 0)
@@ -280,7 +281,7 @@ def _run_slice(store: StateStore, run: Any, conns: Connections, clock: Clock, bu
             if not _finish(c, run, worker, clock.now(), "failed", error=message, requests=requests):
                 return Outcome(run.id, "lost")
             c.execute(insert(run_log).values(run_id=run.id, at=clock.now(), level="error",
-                                             message=message if expected else traceback.format_exc()))
+                                             message=message if expected else redact(traceback.format_exc())))
         return Outcome(run.id, "finished", "failed")
     finally:
         stop.set()
@@ -320,7 +321,7 @@ def _settle(store: StateStore, run: Any, worker: str, clock: Clock, result: Oper
 def _finish(c: Connection, run: Any, worker: str, now: datetime, state: str, *, error: str | None,
             requests: int, counts: dict[str, Any] | None = None, checkpoint: dict[str, Any] | None = None) -> bool:
     values: dict[str, Any] = {"state": state, "finished_at": now, "lease_owner": None, "lease_until": None,
-                              "error": error, "requests": requests}
+                              "error": redact(error) if error else error, "requests": requests}
     if counts is not None:
         values.update(counts=counts, checkpoint=checkpoint)
     if c.execute(update(runs).where(runs.c.id == run.id, runs.c.lease_owner == worker).values(**values)).rowcount != 1:

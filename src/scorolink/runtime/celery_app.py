@@ -21,7 +21,7 @@ from scorolink.runtime.settings import RuntimeSettings, load_runtime_settings
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: RuntimeSettings, config_file: str | None = None) -> Celery:
+def create_app(settings: RuntimeSettings, config_file: str | None = None, *, allow_sandbox: bool = False) -> Celery:
     app = Celery("scorolink", broker=settings.broker, set_as_current=False)
     app.conf.update(
         task_acks_late=True,
@@ -40,6 +40,7 @@ def create_app(settings: RuntimeSettings, config_file: str | None = None) -> Cel
     )
     app.conf.scorolink_settings = settings
     app.conf.scorolink_config = config_file
+    app.conf.scorolink_allow_sandbox = allow_sandbox
     _register(app)
     return app
 
@@ -74,7 +75,8 @@ def _register(app: Celery) -> None:
         from scorolink.runtime.connections import ConfiguredConnections
 
         settings: RuntimeSettings = app.conf.scorolink_settings
-        conns = ConfiguredConnections(app.conf.scorolink_config, max_retry_wait=settings.max_retry_wait)
+        conns = ConfiguredConnections(app.conf.scorolink_config, max_retry_wait=settings.max_retry_wait,
+                                     allow_sandbox=app.conf.scorolink_allow_sandbox)
         outcome = execute_run(_store(settings.state), run_id, conns, budget=settings.budget,
                               lease_seconds=settings.lease_seconds)
         log.info("run %s: %s (%s)", run_id, outcome.status, outcome.state)

@@ -97,9 +97,11 @@ class ConfiguredConnections:
     _bundled: Any = None
     _bundled_lock = threading.Lock()
 
-    def __init__(self, config_file: str | None = None, max_retry_wait: float = 10.0) -> None:
+    def __init__(self, config_file: str | None = None, max_retry_wait: float = 10.0, *,
+                 allow_sandbox: bool = True) -> None:
         self.config_file = config_file
         self.max_retry_wait = max_retry_wait
+        self.allow_sandbox = allow_sandbox  # services pass False unless started with --sandbox
         path = config_path(config_file)
         self.tables: dict[str, Any] = dict(read_config_file(path).get("connections", {}))
         self.source = str(path) if path else "scorolink.toml"
@@ -136,6 +138,9 @@ class ConfiguredConnections:
     def open(self, name: str) -> Iterator[OpenConnection]:
         settings = self.settings(name)
         if settings is None:
+            if not self.allow_sandbox:
+                raise ConfigError(f"Connection {name} has no credentials and would use the bundled sandbox's demo "
+                                  f"data: {missing_default_settings()}")
             from scorolink.session import sandbox_settings, start_bundled_sandbox
 
             with self._bundled_lock:
@@ -149,6 +154,33 @@ class ConfiguredConnections:
             yield conn
         finally:
             conn.connector.close()
+
+
+def missing_default_settings(config_file: str | None = None) -> str:
+    """What the default connection lacks to reach a real Scoro account, as a sentence that says how to fix it."""
+    settings = load_scoro_settings(None, config_file)
+    missing = []
+    if not (settings.base_url or settings.subdomain):
+        missing.append("SCORO_BASE_URL (or SCORO_SUBDOMAIN)")
+    if not settings.company_account_id:
+        missing.append("SCORO_COMPANY_ACCOUNT_ID")
+    if not settings.configured:
+        missing.append("SCORO_API_KEY (or SCORO_USERNAME and SCORO_PASSWORD)")
+    return (f"missing {', '.join(missing)}. Set them in the environment or under [scoro] in scorolink.toml "
+            "(or name a [connections.NAME] table), or pass --sandbox to run against the bundled sandbox on purpose.")
+
+
+def refuse_silent_sandbox(service: str, config_file: str | None, allow_sandbox: bool) -> None:
+    """A service whose only connection is the bundled sandbox would sync demo data: refuse to start,
+    unless told to. Named connections may be real while the default is not; then only runs on the
+    default connection fail (ConfiguredConnections(allow_sandbox=False) refuses to open it)."""
+    if allow_sandbox:
+        return
+    conns = ConfiguredConnections(config_file, allow_sandbox=False)
+    if conns.tables or conns.settings(DEFAULT_CONNECTION) is not None:
+        return
+    raise ConfigError(f"scorolink {service} will not start against the bundled sandbox: the default connection "
+                      f"has no credentials and no [connections.NAME] is configured; {missing_default_settings(config_file)}")
 
 
 class SandboxConnections:

@@ -22,7 +22,6 @@ import collections
 import json
 import logging
 import os
-import random
 import threading
 import time
 import uuid
@@ -36,16 +35,16 @@ from urllib.parse import quote
 
 import httpx
 
+from scorolink.clients import redact
 from scorolink.clients.errors import (
-    ApiError,
     AuthenticationFailed,
     NotFound,
     PermissionDenied,
     RateLimited,
     Unavailable,
     ValidationFailed,
-    WriteOutcomeUnknown,
 )
+from scorolink.clients.http import HttpLayer, RequestStats, Resend, RetryPolicy
 from scorolink.clients.oauth import (
     AUTHORIZE_URL,
     CONNECTIONS_URL,
@@ -56,7 +55,6 @@ from scorolink.clients.oauth import (
     XeroApp,
     XeroOAuth,
 )
-from scorolink.clients.scoro import RequestStats
 from scorolink.config import config_path, read_config_file
 from scorolink.errors import ConfigError
 
@@ -256,12 +254,13 @@ class XeroClient:
                                  headers={"Accept": "application/json", "User-Agent": "scorolink/0.1"})
         self.limiter = limiter or XeroLimiter(per_minute=settings.per_minute, concurrent=settings.concurrent,
                                               clock=clock, sleep=sleep)
-        self.stats = RequestStats()
-        self._sleep = sleep
-        self._backoff_base = backoff_base
-        self._backoff_cap = backoff_cap
-        self._rng = random.Random(seed)
-        self.max_rate_waits = max_rate_waits
+        self.layer = HttpLayer(self.limiter, RetryPolicy(
+            max_attempts=settings.max_attempts, max_retry_wait=settings.max_retry_wait,
+            max_rate_waits=max_rate_waits, backoff_base=backoff_base, backoff_cap=backoff_cap,
+            give_up_hint="Xero may be down or overloaded; try again later"),
+            sleep=sleep, seed=seed, rate_wait=self._rate_wait)
+        self.stats: RequestStats = self.layer.stats
+        redact.register(settings.client_secret)
 
     def close(self) -> None:
         self.http.close()
@@ -309,65 +308,43 @@ class XeroClient:
             content = json.dumps(body, default=json_default).encode()
             extra.setdefault("Content-Type", "application/json")
         query = {k: _param(v) for k, v in (params or {}).items() if v is not None}
-        attempt = rate_waits = 0
+        sent: list[str] = []  # the access token of the last send, for a refresh after its 401
         refreshed = False
-        while True:
-            attempt += 1
+
+        def send() -> httpx.Response:
             token = self.oauth.access_token()
-            send_headers = {**extra, "Authorization": f"Bearer {token}", "xero-tenant-id": self.tenant_id}
-            error: ApiError
-            with self.limiter.slot():
-                self.stats.count(endpoint)
-                try:
-                    response = self.http.request(method, path, params=query, content=content, headers=send_headers)
-                except httpx.TransportError as exc:
-                    response = None
-                    error = Unavailable(f"{type(exc).__name__}: {exc or 'connection problem'}", endpoint=endpoint)
-                    error.__cause__ = exc
-                    if isinstance(exc, httpx.ConnectError):
-                        error.reached = False  # type: ignore[attr-defined]
-            if response is not None:
-                self.limiter.observe(response.headers)
-                status = response.status_code
-                if status == 429:
-                    self.stats.rate_limited += 1
-                    limited = _rate_limited(response, endpoint)
-                    self.budget.last_problem = response.headers.get("x-rate-limit-problem")
-                    self.budget.retry_after = limited.retry_after
-                    if limited.daily or limited.retry_after > self.settings.max_retry_wait \
-                            or rate_waits >= self.max_rate_waits:
-                        raise limited
-                    rate_waits += 1
-                    attempt -= 1  # a 429 was refused, not processed: it costs no attempt
-                    log.info("%s rate limited (%s); waiting %.0fs", endpoint, self.budget.last_problem,
-                             limited.retry_after)
-                    if self.budget.last_problem == "concurrent":
-                        # Too many in flight (another process on this tenant): only this call steps back,
-                        # with jitter, so the callers do not all come back at the same instant.
-                        self._sleep(limited.retry_after * (1 + self._rng.random()))
-                    else:
-                        self.limiter.pause(limited.retry_after)
-                    continue  # the limiter sleeps until a pause is over
-                if status == 401 and not refreshed and _detail(response) != "AuthorizationUnsuccessful":
-                    refreshed = True
-                    attempt -= 1
-                    self.oauth.refresh(stale=token)
-                    continue
-                if status < 500:
-                    return _check(response, endpoint)
-                error = Unavailable(f"server error {status}", status=status, endpoint=endpoint,
-                                    messages=_messages(response))
-            if attempt >= self.settings.max_attempts:
-                if writes and getattr(error, "reached", True):
-                    raise WriteOutcomeUnknown(
-                        f"no definite answer after {attempt} attempts ({error}); the write may or may not have "
-                        "been applied", endpoint=endpoint, hint="Look the record up before writing it again") from error
-                raise Unavailable(f"gave up after {attempt} attempts: {error}", endpoint=endpoint,
-                                  hint="Xero may be down or overloaded; try again later") from error
-            self.stats.retries += 1
-            delay = self._rng.uniform(0, min(self._backoff_cap, self._backoff_base * 2 ** (attempt - 1)))
-            log.info("%s failed (%s); retry %d in %.2fs", endpoint, error, attempt, delay)
-            self._sleep(delay)
+            redact.register(token)
+            sent[:] = [token]
+            return self.http.request(method, path, params=query, content=content,
+                                     headers={**extra, "Authorization": f"Bearer {token}",
+                                              "xero-tenant-id": self.tenant_id})
+
+        def handle(response: httpx.Response) -> httpx.Response:
+            nonlocal refreshed
+            status = response.status_code
+            if status == 429:
+                limited = _rate_limited(response, endpoint)
+                self.budget.last_problem = response.headers.get("x-rate-limit-problem")
+                self.budget.retry_after = limited.retry_after
+                raise limited
+            if status == 401 and not refreshed and _detail(response) != "AuthorizationUnsuccessful":
+                refreshed = True
+                self.oauth.refresh(stale=sent[0])
+                raise Resend
+            if status >= 500:
+                raise Unavailable(f"server error {status}", status=status, endpoint=endpoint,
+                                  messages=_messages(response))
+            return _check(response, endpoint)
+
+        return self.layer.send(endpoint, send, handle, writes="idempotent" if writes else "read")
+
+    def _rate_wait(self, limited: RateLimited) -> None:
+        if self.budget.last_problem == "concurrent":
+            # Too many in flight (another process on this tenant): only this call steps back, with
+            # jitter, so the callers do not all come back at the same instant.
+            self.layer.sleep(limited.retry_after * (1 + self.layer.rng.random()))
+        else:
+            self.limiter.pause(limited.retry_after)  # the limiter sleeps until the pause is over
 
     def get(self, path: str, *, params: dict[str, Any] | None = None,
             modified_since: datetime | None = None) -> dict[str, Any]:
