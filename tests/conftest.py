@@ -22,6 +22,7 @@ from tests.services import PostgresServer, create_database, drop_database, start
 def make_connector(sandbox: ScoroSandbox, **settings: Any) -> ScoroConnector:
     from dataclasses import replace
 
+    settings.setdefault("server_timeout", 0.2)  # the in-process sandbox finishes a request at once
     s = replace(sandbox_settings(sandbox), **settings)
     client = ScoroClient(s, transport=SyncASGITransport(sandbox.app), sleep=lambda _s: None, backoff_base=0.01)
     return ScoroConnector(client)

@@ -42,6 +42,9 @@ class ScoroSettings:
     user_agent: str = "scorolink/0.1 (+https://github.com/scorolink/scorolink)"
     app_id: str | None = None  # `scoro-app-id` header, only for public (App Store) integrations
     timeout: float = 60.0
+    # How long Scoro may go on with a request the client gave up on (not documented: the safe side).
+    # A create whose answer was lost is looked up only once this long has passed since it was sent.
+    server_timeout: float = 120.0
     max_attempts: int = 5
     max_concurrency: int = 4
     per_window: int | None = None  # requests per 2-second window; None learns it from the headers
@@ -103,6 +106,8 @@ _ENV = {
     "lang": "SCORO_LANG",
     "per_window": "SCORO_PER_WINDOW",
     "max_concurrency": "SCORO_MAX_CONCURRENCY",
+    "timeout": "SCORO_TIMEOUT",
+    "server_timeout": "SCORO_SERVER_TIMEOUT",
 }
 
 
@@ -140,7 +145,7 @@ def load_scoro_settings(
     unknown = sorted(set(merged) - set(known))
     if unknown:
         raise ConfigError(f"Unknown setting(s) under [scoro]: {', '.join(unknown)}. Known: {', '.join(known)}.")
-    for name in ("timeout", "max_retry_wait"):
+    for name in ("timeout", "server_timeout", "max_retry_wait"):
         if name in merged:
             merged[name] = _number(name, merged[name], float)
     for name in ("per_window", "max_concurrency", "max_attempts", "page_size", "detailed_page_size"):

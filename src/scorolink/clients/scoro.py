@@ -247,7 +247,18 @@ class ScoroClient:
         return data if isinstance(data, dict) else None
 
     def delete(self, module: str, object_id: Any, request: Any = None) -> None:
-        self.call(module, "delete", object_id, request=request)
+        """Delete one record. A 404 on the first attempt raises NotFound (there was nothing to
+        delete); once an attempt may have reached Scoro unanswered, the retries' 404 means done."""
+        try:
+            self.call(module, "delete", object_id, request=request, creates=True)  # first attempt alone
+        except WriteOutcomeUnknown:
+            try:
+                self.call(module, "delete", object_id, request=request)
+            except NotFound:
+                return
+            except Unavailable as exc:
+                raise WriteOutcomeUnknown(f"{exc}; the record may or may not have been deleted",
+                                          endpoint=f"{module}/delete") from exc
 
     # -- accounts, binaries ----------------------------------------------------------------
     def company_accounts(self) -> list[dict[str, Any]]:

@@ -23,13 +23,19 @@ def sandbox_scoro(
     rate_limit: Annotated[int | None, typer.Option(help="Requests allowed per 2-second window.")] = None,
     daily_quota: Annotated[int | None, typer.Option(help="Requests allowed per day.")] = None,
     fault_rate: Annotated[float, typer.Option(help="Share of requests that fail (0..1).")] = 0.0,
+    fault_kinds: Annotated[str | None, typer.Option(help="Comma-separated fault kinds to draw from.")] = None,
+    timeout_seconds: Annotated[float, typer.Option(help="Delay of a `timeout` fault.")] = 30.0,
+    slow_seconds: Annotated[float, typer.Option(help="Delay of a `slow` fault.")] = 8.0,
+    expose_secrets: Annotated[bool, typer.Option(help="Let GET /_sandbox/sites show keys and passwords.")] = False,
 ) -> None:
     """Serve the Scoro API v2 emulator over HTTP; prints one JSON line with base_url, api_key and
     company_account_id, then serves until Ctrl+C."""
     from scorolink.sandbox.scoro.cli import serve_command
 
     serve_command(host=host, port=port, data=str(data) if data else None, seed=seed, size=size, sites=sites,
-                  rate_per_window=rate_limit, daily_quota=daily_quota, fault_rate=fault_rate)
+                  rate_per_window=rate_limit, daily_quota=daily_quota, fault_rate=fault_rate,
+                  fault_kinds=fault_kinds, timeout_seconds=timeout_seconds, slow_seconds=slow_seconds,
+                  expose_secrets=expose_secrets)
 
 
 @app.command("xero")

@@ -6,11 +6,20 @@ lookups' objects) is checked before the first request; then each row is built, v
 its action, written and journaled. Only a rate limit past the client's wait budget or an
 authentication failure stops the run — they would fail every row — and the rerun continues
 where it stopped.
+
+A create whose answer was lost (timeout, dropped connection, 5xx after sending) may still be
+carried out by Scoro after the client gave up. Such a row is set aside, unsettled, and settled
+after the other rows: once Scoro's own timeout (`server_timeout`) has passed since it was sent,
+it is looked up; found, it is adopted; not found, it is sent again (and, if that answer is lost
+too, set aside once more, up to SETTLE_ROUNDS times). A row still unsettled at the end keeps its
+`sending` state in the journal, is reported `unknown`, and the rerun looks it up before anything
+else — never re-sent blind.
 """
 
 from __future__ import annotations
 
 import contextvars
+import logging
 import time
 from collections import deque
 from collections.abc import Callable
@@ -20,10 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from scorolink.catalog.model import Field, Nested, ObjectSpec
-from scorolink.clients.errors import AuthenticationFailed, RateLimited
+from scorolink.clients.errors import ApiError, AuthenticationFailed, RateLimited
 from scorolink.connectors.base import WriteOp, WriteResult
 from scorolink.connectors.scoro import ScoroConnector
-from scorolink.errors import ConfigError
+from scorolink.errors import ConfigError, ScorolinkError
 from scorolink.transfer.children import ChildRows
 from scorolink.transfer.journal import (
     DONE,
@@ -40,7 +49,11 @@ from scorolink.transfer.recover import find_created
 from scorolink.transfer.reports import ERROR_COLUMNS, RESULT_COLUMNS, RowReport
 from scorolink.transfer.sources import CsvSource, Source, SourceRow
 
+log = logging.getLogger(__name__)
+
 MODES = ("insert", "update", "upsert", "delete")
+SETTLE_ROUNDS = 3  # lookups (each followed by a resend if nothing is found) for a create whose answer was lost
+UNSETTLED, UNKNOWN, NOT_FOUND = "unsettled", "unknown", "not found"
 
 
 @dataclass
@@ -69,7 +82,9 @@ class ImportSummary:
     inserted: int = 0
     updated: int = 0
     deleted: int = 0
-    failed: int = 0
+    failed: int = 0  # every row that did not end as asked, the two below included
+    not_found: int = 0  # deletes of records Scoro did not have
+    unknown: int = 0  # creates whose answer was lost and no lookup could settle yet: rerun to settle
     already_done: int = 0  # finished by an earlier run of the same import
     requests: int = 0
     seconds: float = 0.0
@@ -102,6 +117,8 @@ class Slot:
     digest: str | None = None
     future: Future[WriteResult] | None = None
     keys: set[str] = field(default_factory=set)
+    reached: bool = False  # an earlier attempt may have reached Scoro unanswered
+    sent_at: float = 0.0  # epoch seconds of the send whose answer was lost (unsettled creates)
 
     def settle(self, outcome: str, scoro_id: Any, problems: list[FieldError] | None = None) -> None:
         self.outcome, self.scoro_id, self.problems = outcome, scoro_id, problems or []
@@ -185,6 +202,8 @@ class Importer:
         self.summary.results_file = str(self.options.results_path) if self.options.results_path else None
         self.window: deque[Slot] = deque()
         self.busy: set[str] = set()  # keys of rows in flight: a later row with the same key waits for them
+        self.unsettled: list[Slot] = []  # creates whose answer was lost, settled after the other rows
+        self.server_timeout = self.connector.client.settings.server_timeout
         try:
             with ThreadPoolExecutor(max_workers=self.options.workers, thread_name_prefix="import") as pool:
                 self.pool = pool
@@ -195,6 +214,8 @@ class Importer:
                     self.summary.rows += 1
                     self._row(row, journal)
                 self._drain(journal, keep=0)
+                if journal is not None:
+                    self._settle(journal)
         finally:
             self.errors.close()
             self.results.close()
@@ -231,6 +252,8 @@ class Importer:
             # the same record, or an identical one, is being written: let it finish first, so upserts
             # see it and a lost answer is never matched to a twin row's record
             self._drain(journal, keep=0, before=slot)
+        if journal is not None and {_key_text(built.key_value), digest} & self._unsettled_keys():
+            self._settle(journal)  # the same: a lost create of this record is settled before going on
         try:
             planned = self._plan(built)
         except NoUniqueMatch as exc:
@@ -243,14 +266,11 @@ class Importer:
             return slot.settle(f"would {planned.action}", planned.target_id)
         assert journal is not None
         slot.planned, slot.digest = planned, digest
-        if entry is not None and entry.state == SENDING and planned.action == "insert":
-            adopted = find_created(self.connector, self.spec, planned.record, journal.claimed_ids())
-            if adopted is not None:  # the lost answer had created it
-                journal.done(row.number, digest, "insert", adopted)
-                self._remember(planned, adopted)
-                self._count("insert")
-                return slot.settle("inserted", adopted)
         slot.keys = {k for k in (_key_text(built.key_value), _key_text(planned.target_id), digest) if k}
+        slot.reached = entry is not None and entry.state == SENDING  # an earlier run sent it, unanswered
+        if slot.reached and planned.action == "insert":
+            assert entry is not None
+            return self._set_aside(slot, entry.sent_at)  # looked up once Scoro's timeout has passed
         self.busy |= slot.keys
         journal.sending(row.number, digest, planned.action, planned.target_id)
         op = WriteOp(planned.action, planned.record, ref=row.number)
@@ -271,7 +291,7 @@ class Importer:
                 self._complete(head, journal)
             self.window.popleft()
             self.busy -= head.keys
-            if head.outcome != "stopped":
+            if head.outcome not in ("stopped", UNSETTLED):
                 self._report(head)
 
     def _complete(self, slot: Slot, journal: Journal) -> None:
@@ -286,14 +306,21 @@ class Importer:
             return slot.settle("stopped", None)
         op = result.op
         if result.outcome_unknown:
-            # Updates and deletes are safe to repeat; a create is repeated only if it is found nowhere.
-            adopted = None
-            if planned.action == "insert":
-                adopted = find_created(self.connector, self.spec, planned.record, journal.claimed_ids())
-            result = self._write(op) if adopted is None else WriteResult(op, True, record={self.object_key: adopted})
+            slot.reached = True
+            if planned.action == "insert":  # never repeated blind: looked up once Scoro's timeout has passed
+                return self._set_aside(slot, time.time())
+            result = self._write(op)  # updates and deletes are safe to repeat
         if not result.ok:
             if planned.action == "delete" and _gone(result):
+                if not slot.reached:  # the first attempt found nothing to delete
+                    journal.failed(row.number, digest, planned.action, "not found")
+                    self.summary.not_found += 1
+                    message = f"no {self.spec.name} record {planned.target_id} in Scoro"
+                    return slot.settle(NOT_FOUND, planned.target_id, [FieldError(self.object_key, message)])
                 result = WriteResult(op, True, record={self.object_key: planned.target_id})
+            elif result.outcome_unknown and planned.action == "delete":
+                self.summary.unknown += 1  # stays `sending`: the rerun may take a 404 as done
+                return slot.settle(UNKNOWN, planned.target_id, _api_problems(self.spec, result))
             else:
                 journal.failed(row.number, digest, planned.action, result.error or "refused")
                 return slot.settle("failed", planned.target_id, _api_problems(self.spec, result))
@@ -302,6 +329,70 @@ class Importer:
         self._remember(planned, scoro_id)
         self._count(planned.action)
         slot.settle(PAST[planned.action], scoro_id)
+
+    # -- creates whose answer was lost ----------------------------------------------------------
+    def _set_aside(self, slot: Slot, sent_at: float) -> None:
+        slot.sent_at = sent_at
+        self.unsettled.append(slot)
+        slot.settle(UNSETTLED, None)
+
+    def _unsettled_keys(self) -> set[str]:
+        return set().union(*(s.keys for s in self.unsettled)) if self.unsettled else set()
+
+    def _settle(self, journal: Journal) -> None:
+        """Settle every create whose answer was lost: wait until Scoro's own timeout has passed
+        since the last of them was sent (so a request still running there has finished), look each
+        up one at a time (an adopted record is claimed before the next lookup), then send again,
+        together, those found nowhere. Rows left unsettled stay `sending` for the rerun."""
+        for round_no in range(1, SETTLE_ROUNDS + 1):
+            if not self.unsettled or self.summary.stopped:
+                break
+            wait = max(s.sent_at for s in self.unsettled) + self.server_timeout - time.time()
+            if wait > 0:
+                log.info("waiting %.1fs (server_timeout) before looking up %d create(s) whose answer was lost",
+                         wait, len(self.unsettled))
+                time.sleep(wait)
+            pending, self.unsettled = self.unsettled, []
+            resend = []
+            for slot in pending:
+                assert slot.planned is not None and slot.digest is not None
+                try:
+                    adopted = find_created(self.connector, self.spec, slot.planned.record, journal.claimed_ids())
+                except (RateLimited, AuthenticationFailed) as exc:
+                    self.summary.stopped = self.summary.stopped or f"row {slot.row.number}: {exc}"
+                    self.unsettled.append(slot)
+                    continue
+                except (ApiError, ScorolinkError) as exc:
+                    self._leave_unknown(slot, f"its create's answer was lost and the lookup failed ({exc})")
+                    continue
+                if adopted is not None:  # the lost request had created it
+                    journal.done(slot.row.number, slot.digest, "insert", adopted)
+                    self._remember(slot.planned, adopted)
+                    self._count("insert")
+                    slot.settle(PAST["insert"], adopted)
+                    self._report(slot)
+                elif round_no == SETTLE_ROUNDS:
+                    self.unsettled.append(slot)  # found nowhere, but out of rounds: the rerun sends it
+                else:
+                    resend.append(slot)
+            for slot in resend:
+                assert slot.planned is not None and slot.digest is not None
+                journal.sending(slot.row.number, slot.digest, "insert")
+                op = WriteOp("insert", slot.planned.record, ref=slot.row.number)
+                slot.outcome, slot.future = None, self.pool.submit(contextvars.copy_context().run, self._write, op)
+            for slot in resend:
+                self._complete(slot, journal)
+                if slot.outcome not in ("stopped", UNSETTLED):
+                    self._report(slot)
+        for slot in self.unsettled:
+            self._leave_unknown(slot, "its create's answer was lost and it was not settled in this run")
+        self.unsettled = []
+
+    def _leave_unknown(self, slot: Slot, why: str) -> None:
+        self.summary.unknown += 1
+        slot.settle(UNKNOWN, None, [FieldError("(row)", f"{why}; run the same import again: it looks the "
+                                                          "record up before sending anything")])
+        self._report(slot)
 
     def _report(self, slot: Slot) -> None:
         row, problems = slot.row, slot.problems

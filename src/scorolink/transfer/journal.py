@@ -4,7 +4,10 @@ after a crash or Ctrl+C neither creates a record twice nor skips one.
 A row is written to the journal as `sending` (committed) before its request goes out and as
 `done` with the Scoro id after the answer. A rerun therefore knows three kinds of rows: done
 (skipped, reported with their id), never started (sent), and `sending` — the answer was lost, so
-the record may or may not exist; those are looked up in Scoro before anything is re-sent.
+the record may or may not exist; those are looked up in Scoro before anything is re-sent. A row
+stays `sending` until a lookup settles it: a create whose answer was lost never becomes `failed`
+(a rerun would then send it blind), and its `updated_at` says when it was last sent, so the
+lookup waits for Scoro's own timeout to pass first.
 
 The journal's file name is a digest of what identifies the import: object, mode, key, the
 source (file path or database table) and the mapping. Each row also keeps a digest of its
@@ -32,6 +35,12 @@ class Entry:
     action: str | None
     scoro_id: str | None
     error: str | None
+    updated_at: str
+
+    @property
+    def sent_at(self) -> float:
+        """When the row was last written (for a `sending` row: when its request went out), epoch seconds."""
+        return datetime.fromisoformat(self.updated_at).timestamp()
 
 
 def import_identity(*parts: Any) -> str:
@@ -60,7 +69,7 @@ class Journal:
         self.existing = self.db.execute("SELECT count(*) FROM rows").fetchone()[0]
 
     def get(self, row_no: int) -> Entry | None:
-        row = self.db.execute("SELECT state, row_hash, action, scoro_id, error FROM rows WHERE row_no = ?",
+        row = self.db.execute("SELECT state, row_hash, action, scoro_id, error, updated_at FROM rows WHERE row_no = ?",
                               (row_no,)).fetchone()
         return Entry(*row) if row else None
 

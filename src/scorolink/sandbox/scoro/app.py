@@ -20,7 +20,7 @@ from .api import Call, error
 if TYPE_CHECKING:
     from .sandbox import ScoroSandbox
 
-SECRET_KEYS = ("apiKey", "user_token", "password")
+SECRET_KEYS = ("apiKey", "user_token", "password", "api_key")
 TOO_MANY = {"status": "ERROR", "statusCode": "429", "messages": {"error": ["Too many requests"]}}
 HTML_5XX = "<html><head><title>{code} {reason}</title></head><body><center><h1>{code} {reason}</h1></center></body></html>"
 REASONS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
@@ -84,8 +84,8 @@ class ApiEndpoint:
             return await self._send(send, entry, 200, headers, text[: len(text) // 2])
         if fault == "drop":
             return await self._drop(send, entry, headers, b'{"status":"OK","statusCode":200,"messages":null,"data":[')
-        if fault == "timeout":
-            await asyncio.sleep(sb.config.faults.timeout_seconds)
+        if fault in ("timeout", "slow"):
+            await asyncio.sleep(sb.config.faults.timeout_seconds if fault == "timeout" else sb.config.faults.slow_seconds)
         if not isinstance(body, dict):
             status, env = 400, error(400, "Request body must be a JSON object")
         else:
@@ -156,7 +156,8 @@ def build_app(sb: ScoroSandbox) -> Starlette:
         return JSONResponse({"ok": True, "now": sb.default_site.tf.iso(now)})
 
     async def sites(request: Request) -> Response:
-        return JSONResponse(sb.sites)
+        # keys and passwords only when the sandbox was started with expose_secrets (--expose-secrets)
+        return JSONResponse(sb.sites if sb.config.expose_secrets else masked(sb.sites))
 
     async def picture(request: Request) -> Response:
         return Response(png(int(request.path_params["rid"])), media_type="image/png")

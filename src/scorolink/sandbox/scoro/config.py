@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-FAULT_KINDS = ("http_500", "http_502", "http_503", "timeout", "drop", "error_200", "malformed_json", "lost_ack")
+FAULT_KINDS = ("http_500", "http_502", "http_503", "timeout", "drop", "error_200", "malformed_json", "lost_ack",
+               "slow")
 
 
 @dataclass(frozen=True)
@@ -18,12 +19,18 @@ class RateLimit:
 
 @dataclass(frozen=True)
 class Faults:
-    """Random faults: each API request fails with probability ``rate``, kind drawn from ``kinds``."""
+    """Random faults: each API request fails with probability ``rate``, kind drawn from ``kinds``.
+
+    ``timeout`` waits ``timeout_seconds`` before doing the work (a gateway that gave up while the
+    request went on); ``slow`` does the work after ``slow_seconds`` and then answers (a slow server:
+    a client that gave up earlier never hears that the write happened); ``lost_ack`` does the work
+    and cuts the answer short. Neither ``lost_ack`` nor ``slow`` is drawn unless listed in ``kinds``."""
 
     rate: float = 0.0
     kinds: tuple[str, ...] = ("http_500", "http_502", "http_503", "timeout", "drop", "error_200", "malformed_json")
     seed: int = 1
     timeout_seconds: float = 30.0
+    slow_seconds: float = 8.0
 
     def __post_init__(self) -> None:
         unknown = set(self.kinds) - set(FAULT_KINDS)
@@ -49,3 +56,5 @@ class SandboxConfig:
     start_time: str = "2026-03-02T09:00:00+00:00"
     # Days a soft-deleted row stays readable with include_deleted before it is purged.
     deleted_retention_days: int = 30
+    # GET /_sandbox/sites answers with API keys and passwords only when this is set (otherwise masked).
+    expose_secrets: bool = False
