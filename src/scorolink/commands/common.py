@@ -24,8 +24,12 @@ class State:
 
         session = open_scoro(self.flags, self.config)
         if session.sandbox is not None:
-            err.print("[dim]No Scoro credentials configured (SCORO_API_KEY or SCORO_USERNAME/SCORO_PASSWORD): "
-                      "using the bundled sandbox.[/dim]")
+            from scorolink.session import sandbox_data_path
+
+            kept = sandbox_data_path()
+            where = f"kept in {kept}; `scorolink sandbox reset` starts it afresh" if kept else "in memory"
+            err.print("No Scoro credentials configured (SCORO_API_KEY or SCORO_USERNAME/SCORO_PASSWORD): "
+                      f"using the bundled sandbox ({where}).", style="dim", markup=False, highlight=False)
         return session
 
 

@@ -24,7 +24,6 @@ from scorolink.errors import ConfigError
 app = typer.Typer()  # merged into `scorolink xero` by the CLI
 
 DEFAULT_STATE = "sqlite:///.scorolink/state.db"
-SCORO_SANDBOX_DATA = ".scorolink/scoro-sandbox.db"
 JOB = "xero"
 
 
@@ -40,17 +39,6 @@ def _sync_config(ctx: typer.Context) -> Any:
 
     data = read_config_file(config_path(getattr(ctx.obj, "config", None))).get("xero_sync", {})
     return XeroSyncConfig.from_dict(data)
-
-
-def _open_scoro(ctx: typer.Context) -> Any:
-    from scorolink.config import load_scoro_settings
-    from scorolink.session import open_scoro
-
-    if not load_scoro_settings(ctx.obj.flags, ctx.obj.config).configured:
-        os.environ.setdefault("SCOROLINK_SANDBOX_DATA", SCORO_SANDBOX_DATA)
-        Path(SCORO_SANDBOX_DATA).parent.mkdir(parents=True, exist_ok=True)
-        err.print(f"[dim]No Scoro credentials configured: using the bundled Scoro sandbox ({SCORO_SANDBOX_DATA}).[/dim]")
-    return open_scoro(ctx.obj.flags, ctx.obj.config)
 
 
 @app.command("sync")
@@ -86,7 +74,7 @@ def sync_cmd(
     record = _parse_object(obj) if obj else None
     store = SyncStore(_state_url(state))
     try:
-        with _open_scoro(ctx) as scoro, _open(ctx) as xero:
+        with ctx.obj.open() as scoro, _open(ctx) as xero:
             xero_connector = xero.connector
             check_currencies(scoro.connector, xero_connector)
             check_pairing(store, JOB, str(scoro.client.settings.company_account_id), str(xero.client.tenant_id))
