@@ -7,7 +7,6 @@ import sys
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from scorolink import output
 from scorolink.commands.common import emit_json, err
@@ -34,12 +33,8 @@ def _print(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> None:
         for row in rows:
             writer.writerow([output.cell(v) for v in row])
     else:
-        table = Table(header_style="bold")
-        for c in columns:
-            table.add_column(c, overflow="ellipsis", max_width=40, no_wrap=True)
-        for row in rows:
-            table.add_row(*(output.cell(v) for v in row))
-        output.stdout_console().print(table)
+        names = _unique(columns)
+        output.print_table([dict(zip(names, row, strict=True)) for row in rows])
 
 
 @app.command("query")
