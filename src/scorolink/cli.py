@@ -171,8 +171,8 @@ def print_error(message: str) -> None:
     """An expected failure on stderr: 'Error: ' in red on a terminal, the message itself never read as markup."""
     from scorolink.commands.common import err
 
-    err.print("Error: ", style="red", end="", highlight=False)
-    err.print(message, markup=False, highlight=False)
+    err.print("Error: ", style="red", end="")
+    err.print(message)
 
 
 def main() -> None:

@@ -89,6 +89,7 @@ NAME_COLUMNS = ("Name", "name", "CompanyName", "FullName", "DocumentNumber", "No
                 "Code", "Username", "Email", "object", "job", "field")
 KEY_COLUMNS = ("Id", "id", "ID", "run")
 MIN_WIDTH = 6  # narrower than this, a column shows nothing useful: leave it out instead
+SQUEEZE_TO = 12  # the last column that fits only in part is shown this wide at least, cut with …
 BLOCKS_UP_TO = 3  # this few records that do not fit as a table read better one per block
 
 
@@ -106,19 +107,21 @@ def _width(records: list[dict[str, Any]], column: str, cap: int) -> int:
 
 
 def fit_columns(records: list[dict[str, Any]], columns: list[str], lead: list[str], width: int,
-                cap: int) -> list[str]:
-    """The lead columns, then as many of the others, in order, as fit `width` at their natural widths
-    (up to `cap`); a column that does not fit is left out whole rather than squeezed to nothing."""
-    used = 1 + sum(_width(records, c, cap) + 3 for c in lead)  # "│ value │": 3 characters of border a column
-    shown = list(lead)
+                cap: int) -> dict[str, int]:
+    """Column -> width: the lead columns, then as many of the others, in order, as fit `width` at their
+    natural widths (up to `cap`), a column that fits only in part cut to the room left (at least SQUEEZE_TO);
+    a column that does not fit is left out whole rather than squeezed to nothing."""
+    shown = {c: _width(records, c, cap) for c in lead}
+    used = 1 + sum(w + 3 for w in shown.values())  # "│ value │": 3 characters of border a column
     for column in columns:
-        if column in lead:
+        if column in shown:
             continue
-        need = max(MIN_WIDTH, _width(records, column, cap)) + 3
-        if used + need <= width:
-            shown.append(column)
-            used += need
-    return [*lead, *(c for c in columns if c in shown and c not in lead)]
+        natural = max(MIN_WIDTH, _width(records, column, cap))
+        room = width - used - 3
+        if natural <= room or room >= SQUEEZE_TO:
+            shown[column] = min(natural, room)
+            used += shown[column] + 3
+    return {c: shown[c] for c in [*lead, *(c for c in columns if c in shown and c not in lead)]}
 
 
 def print_table(records: list[dict[str, Any]], title: str | None = None, console: Console | None = None,
@@ -129,7 +132,8 @@ def print_table(records: list[dict[str, Any]], title: str | None = None, console
     all_columns = list(records[0]) if records else []
     lead = lead_columns(all_columns, keys)
     rest = [c for c in all_columns if c not in lead]
-    filled = [c for c in rest if any(cell(r.get(c)) for r in records)]  # columns with something to show first
+    # columns that say something (not all empty, zero or false) come before those that do not
+    filled = [c for c in rest if any(cell(r.get(c)) not in ("", "0", "0.0", "false") for r in records)]
     ordered = [*lead, *filled, *(c for c in rest if c not in filled)]
     columns = fit_columns(records, ordered, lead, console.width, max_width)
     left_out = len(all_columns) - len(columns)
@@ -137,14 +141,13 @@ def print_table(records: list[dict[str, Any]], title: str | None = None, console
         print_blocks(records, ordered, title, console)
         return
     table = Table(title=Text(title) if title else None, show_lines=False, header_style="bold")
-    for column in columns:
-        table.add_column(Text(column), overflow="ellipsis", max_width=max_width, no_wrap=True,
-                         min_width=min(_width(records, column, max_width), max_width))
+    for column, width in columns.items():
+        table.add_column(Text(column), overflow="ellipsis", max_width=width, no_wrap=True, min_width=width)
     for record in records:
         table.add_row(*(Text(cell(record.get(c))) for c in columns))
     console.print(table)
     if left_out:
-        note = Console(stderr=True, markup=False, highlight=False)
+        note = Console(stderr=True, soft_wrap=True, markup=False, highlight=False)
         note.print(f"{left_out} of {len(all_columns)} columns left out to fit {console.width} columns; "
                    "--columns picks them, --format json shows all.", style="dim")
 

@@ -201,6 +201,7 @@ class ScoroClient:
         endpoint = f"{module}/{action or 'list'}"
         payload = json.dumps(body, default=_json_default)
         attempt = 0
+        connected = False  # never connecting at all points at the address, not at Scoro
         while True:
             attempt += 1
             self.limiter.acquire()
@@ -209,6 +210,7 @@ class ScoroClient:
                 response = self.http.post(path, content=payload)
             except httpx.TransportError as exc:
                 reached = not isinstance(exc, httpx.ConnectError)
+                connected = connected or reached
                 error: ApiError = Unavailable(f"{type(exc).__name__}: {exc or 'connection problem'}",
                                               endpoint=endpoint)
                 if reached and not retry_reads:
@@ -216,6 +218,7 @@ class ScoroClient:
                         f"no answer ({type(exc).__name__}); the record may or may not have been created",
                         endpoint=endpoint) from exc
             else:
+                connected = True
                 self.limiter.observe(response.headers)
                 try:
                     return self._parse(response, endpoint)
@@ -232,8 +235,11 @@ class ScoroClient:
                                                   endpoint=endpoint) from exc
                     error = exc
             if attempt >= self.settings.max_attempts:
+                hint = ("Scoro may be down or overloaded; try again later" if connected else
+                        f"Could not connect to {self.settings.url}: check base_url (or subdomain) in scorolink.toml, "
+                        "SCORO_BASE_URL or --base-url, and the network")
                 raise Unavailable(f"gave up after {attempt} attempts: {error}", endpoint=endpoint,
-                                  hint="Scoro may be down or overloaded; try again later") from error
+                                  hint=hint) from error
             self.stats.retries += 1
             delay = self._backoff_delay(attempt)
             log.info("%s failed (%s); retry %d in %.2fs", endpoint, error, attempt, delay)

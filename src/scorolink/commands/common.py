@@ -9,7 +9,14 @@ from rich.console import Console
 
 from scorolink import output
 
-err = Console(stderr=True, soft_wrap=True)
+# Messages carry names and values from the user's data and settings (`[scoro]`, `[xero_sync.X]`): never
+# read them as Rich markup. Colour goes through style= or rich.text.Text, not through markup.
+err = Console(stderr=True, soft_wrap=True, markup=False, highlight=False)
+
+
+def note(message: str) -> None:
+    """A dim side remark on stderr (counts, hints), kept out of stdout's data."""
+    err.print(message, style="dim")
 
 
 class State:
@@ -28,8 +35,8 @@ class State:
 
             kept = sandbox_data_path()
             where = f"kept in {kept}; `scorolink sandbox reset` starts it afresh" if kept else "in memory"
-            err.print("No Scoro credentials configured (SCORO_API_KEY or SCORO_USERNAME/SCORO_PASSWORD): "
-                      f"using the bundled sandbox ({where}).", style="dim", markup=False, highlight=False)
+            note("No Scoro credentials configured (SCORO_API_KEY or SCORO_USERNAME/SCORO_PASSWORD): "
+                 f"using the bundled sandbox ({where}).")
         return session
 
 
