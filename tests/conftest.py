@@ -28,6 +28,15 @@ def make_connector(sandbox: ScoroSandbox, **settings: Any) -> ScoroConnector:
     return ScoroConnector(client)
 
 
+@pytest.fixture(autouse=True)
+def workspace_sandbox(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test's commands share one bundled-sandbox state file of their own, as one workspace's do,
+    instead of the repository's .scorolink/."""
+    path = str(tmp_path_factory.mktemp("workspace") / "scoro-sandbox.db")
+    monkeypatch.setenv("SCOROLINK_SANDBOX_DATA", path)
+    return path
+
+
 @pytest.fixture
 def sandbox() -> Iterator[ScoroSandbox]:
     sb = ScoroSandbox(SandboxConfig(seed=1, size=300))

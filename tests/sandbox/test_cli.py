@@ -18,7 +18,7 @@ def free_port() -> int:
 def test_serve_command_prints_one_json_line_and_serves() -> None:
     port = free_port()
     code = ("from scorolink.sandbox.scoro.cli import serve_command; "
-            f"serve_command('127.0.0.1', {port}, None, 3, 200, 2, 50, 1000, 0.0)")
+            f"serve_command('127.0.0.1', {port}, None, 3, 200, 2, 50, 1000, 0.0, True)")
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
         info = json.loads(proc.stdout.readline())

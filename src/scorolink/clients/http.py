@@ -105,6 +105,7 @@ class RetryPolicy:
     backoff_base: float = 0.5
     backoff_cap: float = 30.0
     give_up_hint: str = "the service may be down or overloaded; try again later"
+    unreachable_hint: str | None = None  # the hint when no attempt ever connected (points at the address)
 
 
 class HttpLayer:
@@ -131,6 +132,7 @@ class HttpLayer:
         """Send until `handle` returns a value, an error is final, or the attempts are spent."""
         p = self.policy
         attempt = rate_waits = 0
+        connected = False  # never connecting at all points at the address, not at the service
         while True:
             attempt += 1
             error: ApiError
@@ -144,6 +146,7 @@ class HttpLayer:
                     reached = not isinstance(exc, httpx.ConnectError)  # a refused connection never arrived
                     error = Unavailable(f"{type(exc).__name__}: {exc or 'connection problem'}", endpoint=endpoint)
                     error.__cause__ = exc
+            connected = connected or reached
             if response is not None:
                 self.pacer.observe(response.headers)
                 try:
@@ -172,8 +175,9 @@ class HttpLayer:
                     raise WriteOutcomeUnknown(
                         f"no definite answer after {attempt} attempts ({error}); the write may or may not have "
                         "been applied", endpoint=endpoint, hint="Look the record up before writing it again") from error
+                hint = p.give_up_hint if connected or not p.unreachable_hint else p.unreachable_hint
                 raise Unavailable(f"gave up after {attempt} attempts: {error}", endpoint=endpoint,
-                                  hint=p.give_up_hint) from error
+                                  hint=hint) from error
             self.stats.retries += 1
             delay = self.backoff_delay(attempt)
             log.info("%s failed (%s); retry %d in %.2fs", endpoint, redact(str(error)), attempt, delay)

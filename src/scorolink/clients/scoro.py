@@ -37,6 +37,7 @@ from scorolink.clients.errors import (
     RateLimited,
     Unavailable,
     ValidationFailed,
+    WriteOutcomeUnknown,
 )
 from scorolink.clients.http import HttpLayer, RequestStats, RetryPolicy
 from scorolink.clients.ratelimit import RateLimiter
@@ -74,7 +75,9 @@ class ScoroClient:
         self.limiter = limiter or RateLimiter(per_window=settings.per_window)
         self.layer = HttpLayer(self.limiter, RetryPolicy(
             max_attempts=settings.max_attempts, max_retry_wait=settings.max_retry_wait, backoff_base=backoff_base,
-            backoff_cap=backoff_cap, give_up_hint="Scoro may be down or overloaded; try again later"),
+            backoff_cap=backoff_cap, give_up_hint="Scoro may be down or overloaded; try again later",
+            unreachable_hint=f"Could not connect to {settings.url}: check base_url (or subdomain) in scorolink.toml, "
+                             "SCORO_BASE_URL or --base-url, and the network"),
             sleep=sleep, seed=seed)
         self.stats: RequestStats = self.layer.stats
         redact.register(settings.api_key, settings.password, settings.user_token)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from scorolink import output
 from scorolink.catalog.describe import describe_object, object_summary
@@ -46,8 +47,8 @@ def describe_cmd(
         emit_json(info)
         return
     console = output.stdout_console()
-    console.print(f"[bold]{info['name']}[/bold]  module [cyan]{info['module']}[/cyan]  key {info['key']}  "
-                  f"operations {', '.join(info['operations'])}  incremental {info['incremental'] or '-'}")
+    console.print(Text(info["name"], style="bold"), " module", Text(info["module"], style="cyan"),
+                  f" key {info['key']}  operations {', '.join(info['operations'])}  incremental {info['incremental'] or '-'}")
     output.print_table([{"field": f["name"], "type": f["type"], "api key": f["api_key"],
                          "read-only": "yes" if f["read_only"] else "", "filters": " ".join(f["filters"]),
                          "view-only": "yes" if f.get("detail_only") else ""} for f in info["fields"]],

@@ -9,7 +9,14 @@ from rich.console import Console
 
 from scorolink import output
 
-err = Console(stderr=True, soft_wrap=True)
+# Messages carry names and values from the user's data and settings (`[scoro]`, `[xero_sync.X]`): never
+# read them as Rich markup. Colour goes through style= or rich.text.Text, not through markup.
+err = Console(stderr=True, soft_wrap=True, markup=False, highlight=False)
+
+
+def note(message: str) -> None:
+    """A dim side remark on stderr (counts, hints), kept out of stdout's data."""
+    err.print(message, style="dim")
 
 
 class State:
@@ -24,8 +31,12 @@ class State:
 
         session = open_scoro(self.flags, self.config)
         if session.sandbox is not None:
-            err.print("[dim]No Scoro credentials configured (SCORO_API_KEY or SCORO_USERNAME/SCORO_PASSWORD): "
-                      "using the bundled sandbox.[/dim]")
+            from scorolink.session import sandbox_data_path
+
+            kept = sandbox_data_path()
+            where = f"kept in {kept}; `scorolink sandbox reset` starts it afresh" if kept else "in memory"
+            note("No Scoro credentials configured (SCORO_API_KEY or SCORO_USERNAME/SCORO_PASSWORD): "
+                 f"using the bundled sandbox ({where}).")
         return session
 
 

@@ -6,6 +6,7 @@ import time
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from scorolink import output
 from scorolink.commands.common import emit_json
@@ -27,7 +28,7 @@ def connection_test(ctx: typer.Context,
     if as_json:
         emit_json(result)
     else:
-        output.stdout_console().print(f"[green]OK[/green] {result['target']}: {result['company_accounts']} company account(s), "
+        output.stdout_console().print(Text("OK", style="green"), f"{result['target']}: {result['company_accounts']} company account(s), "
                         f"{result['custom_fields']} custom field(s), {result['requests']} requests")
 
 

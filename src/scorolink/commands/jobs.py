@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.text import Text
 
 from scorolink import output
 from scorolink.commands.common import emit_json, err
@@ -20,7 +21,7 @@ jobs_app = typer.Typer(help="Scheduled operations (replicate today; export, impo
 runs_app = typer.Typer(help="Runs of jobs: state, times, counts, requests and log.", invoke_without_command=True)
 app = typer.Typer()  # serve, worker, beat
 
-StateOpt = Annotated[str | None, typer.Option("--state", help="State database (default: \\[runtime] state in "
+StateOpt = Annotated[str | None, typer.Option("--state", help="State database (default: [runtime] state in "
                                               "scorolink.toml, SCOROLINK_STATE_URL, or sqlite:///scorolink-state.db).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 SandboxOpt = Annotated[bool, typer.Option("--sandbox", help="Allow runs on the default connection to use the "
@@ -84,7 +85,7 @@ def jobs_add(
     if as_json:
         emit_json(job)
     else:
-        err.print(f"Added job [bold]{name}[/bold]: {operation} on {connection}, {job['schedule']}, next run "
+        err.print(f"Added job {name}: {operation} on {connection}, {job['schedule']}, next run "
                   f"{job['next_run_at'] or '(manual: use `scorolink jobs run-now ' + name + '`)'}.")
 
 
@@ -172,7 +173,7 @@ def jobs_remove(ctx: typer.Context, job: Annotated[str, typer.Argument(help="Job
 def runs_list(
     ctx: typer.Context,
     job: Annotated[str | None, typer.Option("--job", help="Only this job's runs.")] = None,
-    limit: Annotated[int, typer.Option(help="Newest N runs.")] = 50,
+    limit: Annotated[int, typer.Option(min=1, help="Newest N runs.")] = 50,
     state: StateOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -206,13 +207,13 @@ def runs_show(ctx: typer.Context, run: Annotated[int, typer.Argument(help="Run i
         emit_json(info)
         return
     console = output.stdout_console()
-    console.print(f"[bold]run {info['id']}[/bold] of {info['job']} ({info['operation']} on {info['connection']}, "
-                  f"{info['trigger']}): [bold]{info['state']}[/bold]")
+    console.print(Text(f"run {info['id']}", style="bold"), f"of {info['job']} ({info['operation']} on "
+                  f"{info['connection']}, {info['trigger']}):", Text(str(info["state"]), style="bold"))
     for key in ("due_at", "started_at", "finished_at", "slices", "requests", "counts", "error"):
         if info[key] not in (None, ""):
             console.print(f"  {key}: {info[key]}")
-    output.print_table([{"at": ln["at"], "level": ln["level"], "message": ln["message"]} for ln in info["log"]],
-                       console=console)
+    for line in info["log"]:  # a log reads best as lines, each message whole
+        console.print(f"{line['at']}  {line['level']:<5}  {line['message']}", soft_wrap=True)
 
 
 # -- serve / worker / beat ----------------------------------------------------------------------------
@@ -220,7 +221,7 @@ def runs_show(ctx: typer.Context, run: Annotated[int, typer.Argument(help="Run i
 @app.command("serve")
 def serve_cmd(
     ctx: typer.Context,
-    workers: Annotated[int | None, typer.Option(help="Runs at the same time (\\[runtime] workers, default 2).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Runs at the same time ([runtime] workers, default 2).")] = None,
     tick: Annotated[float | None, typer.Option(help="Seconds between looks for due jobs (default 15).")] = None,
     once: Annotated[bool, typer.Option("--once", help="Run what is due or queued now, wait for it, and exit.")] = False,
     state: StateOpt = None,
@@ -283,7 +284,7 @@ def worker_cmd(
     ctx: typer.Context,
     concurrency: Annotated[int, typer.Option(help="Runs at the same time in this worker.")] = 2,
     pool: Annotated[str, typer.Option(help="Celery pool: prefork, threads or solo.")] = "prefork",
-    broker: Annotated[str | None, typer.Option(help="Broker URL (\\[runtime] broker, SCOROLINK_BROKER_URL).")] = None,
+    broker: Annotated[str | None, typer.Option(help="Broker URL ([runtime] broker, SCOROLINK_BROKER_URL).")] = None,
     loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "info",
     state: StateOpt = None,
     sandbox: SandboxOpt = False,
@@ -298,7 +299,7 @@ def worker_cmd(
 @app.command("beat")
 def beat_cmd(
     ctx: typer.Context,
-    broker: Annotated[str | None, typer.Option(help="Broker URL (\\[runtime] broker, SCOROLINK_BROKER_URL).")] = None,
+    broker: Annotated[str | None, typer.Option(help="Broker URL ([runtime] broker, SCOROLINK_BROKER_URL).")] = None,
     loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "info",
     state: StateOpt = None,
     sandbox: SandboxOpt = False,

@@ -7,7 +7,6 @@ import sys
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from scorolink import output
 from scorolink.commands.common import emit_json, err
@@ -33,13 +32,9 @@ def _print(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> None:
         writer.writerow(columns)
         for row in rows:
             writer.writerow([output.cell(v) for v in row])
-    else:
-        table = Table(header_style="bold")
-        for c in columns:
-            table.add_column(c, overflow="ellipsis", max_width=40, no_wrap=True)
-        for row in rows:
-            table.add_row(*(output.cell(v) for v in row))
-        output.stdout_console().print(table)
+    elif rows:  # no rows: the count on stderr says so
+        names = _unique(columns)
+        output.print_table([dict(zip(names, row, strict=True)) for row in rows])
 
 
 @app.command("query")
@@ -48,6 +43,7 @@ def query_cmd(
     sql: Annotated[str, typer.Argument(metavar="SQL", help="One SELECT, INSERT, UPDATE or DELETE over Scoro "
                                        "objects by their canonical names (case-insensitive).")],
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
     explain: Annotated[bool, typer.Option("--explain", help="Print the plan (pushed and local conditions, "
                                           "expected requests) without running it.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Allow an UPDATE or DELETE that touches more than "
@@ -71,6 +67,7 @@ def query_cmd(
     from scorolink.query.cache import FileCache
     from scorolink.query.engine import QueryEngine
 
+    fmt = "json" if as_json else fmt
     if fmt not in ("table", "csv", "json"):
         raise typer.BadParameter("use table, csv or json", param_hint="--format")
     cache = FileCache(ttl=cache_ttl)
@@ -99,4 +96,4 @@ def _run(engine: Any, sql: str, fmt: str, explain: bool, yes: bool, no_cache: bo
     written = sql.lstrip()[:6].lower() in ("insert", "update", "delete")
     what = f"{result.rowcount} row(s){' written' if written else ''}"
     source = "cache" if result.cached else f"{result.requests} request(s)"
-    err.print(f"[dim]{what}, {source}[/dim]")
+    err.print(f"{what}, {source}", style="dim")

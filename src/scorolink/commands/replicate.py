@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.text import Text
 
 from scorolink import output
 from scorolink.commands.common import emit_json, err
@@ -94,8 +95,8 @@ def report_replication(summary: Any, as_json: bool) -> None:
             err.print(f"Schema: {len(changes.created)} table(s) created, {len(changes.added)} column(s) added, "
                       f"{len(changes.widened)} widened.")
     if summary.failed:
-        err.print(f"[red]{len(summary.failed)} object(s) failed:[/red] " + "; ".join(
-            f"{n}: {summary.objects[n].error}" for n in summary.failed), highlight=False)
+        err.print(Text(f"{len(summary.failed)} object(s) failed:", style="red"), "; ".join(
+            f"{n}: {summary.objects[n].error}" for n in summary.failed))
         raise typer.Exit(1)
 
 

@@ -1,15 +1,34 @@
-"""`scorolink sandbox scoro | xero`: serve the local API emulators over HTTP."""
+"""`scorolink sandbox scoro | xero | reset`: serve the local API emulators over HTTP, and start the
+workspace's bundled sandboxes afresh."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from scorolink.errors import InvalidInput
+from scorolink.commands.common import emit_json, err
+from scorolink.errors import InvalidInput, ScorolinkError
 
-app = typer.Typer(help="Serve local emulators of the APIs scorolink talks to.", no_args_is_help=True)
+app = typer.Typer(help="Serve local emulators of the APIs scorolink talks to, or reset the workspace's bundled "
+                       "sandboxes.", no_args_is_help=True)
+
+
+class PortUnavailable(ScorolinkError):
+    exit_code = 2
+
+
+@contextlib.contextmanager
+def _port_errors() -> Iterator[None]:
+    from scorolink.sandbox.common import PortBusy
+
+    try:
+        yield
+    except PortBusy as exc:
+        raise PortUnavailable(exc.strerror or str(exc)) from None
 
 
 @app.command("scoro")
@@ -27,15 +46,18 @@ def sandbox_scoro(
     timeout_seconds: Annotated[float, typer.Option(help="Delay of a `timeout` fault.")] = 30.0,
     slow_seconds: Annotated[float, typer.Option(help="Delay of a `slow` fault.")] = 8.0,
     expose_secrets: Annotated[bool, typer.Option(help="Let GET /_sandbox/sites show keys and passwords.")] = False,
+    show_users: Annotated[bool, typer.Option("--show-users", help="Also print every site's users and their "
+                                             "passwords (for user-level login).")] = False,
 ) -> None:
-    """Serve the Scoro API v2 emulator over HTTP; prints one JSON line with base_url, api_key and
-    company_account_id, then serves until Ctrl+C."""
+    """Serve the Scoro API v2 emulator over HTTP. Once the port is bound, prints one JSON line with base_url,
+    api_key, company_account_id and every site, then serves until Ctrl+C."""
     from scorolink.sandbox.scoro.cli import serve_command
 
-    serve_command(host=host, port=port, data=str(data) if data else None, seed=seed, size=size, sites=sites,
-                  rate_per_window=rate_limit, daily_quota=daily_quota, fault_rate=fault_rate,
-                  fault_kinds=fault_kinds, timeout_seconds=timeout_seconds, slow_seconds=slow_seconds,
-                  expose_secrets=expose_secrets)
+    with _port_errors():
+        serve_command(host=host, port=port, data=str(data) if data else None, seed=seed, size=size, sites=sites,
+                      rate_per_window=rate_limit, daily_quota=daily_quota, fault_rate=fault_rate,
+                      fault_kinds=fault_kinds, timeout_seconds=timeout_seconds, slow_seconds=slow_seconds,
+                      expose_secrets=expose_secrets, show_users=show_users)
 
 
 @app.command("xero")
@@ -53,8 +75,9 @@ def sandbox_xero(
     webhook_url: Annotated[str | None, typer.Option(
         help="Deliver signed webhooks here (after the intent-to-receive round).")] = None,
 ) -> None:
-    """Serve the Xero Accounting API emulator (OAuth2, connections, tenants, rate limits, webhooks); prints one
-    JSON line with base_url, token_url, client_id, client_secret and tenant_ids, then serves until Ctrl+C."""
+    """Serve the Xero Accounting API emulator (OAuth2, connections, tenants, rate limits, webhooks). Once the
+    port is bound, prints one JSON line with base_url, token_url, client_id, client_secret and tenant_ids, then
+    serves until Ctrl+C."""
     from scorolink.sandbox.xero.cli import parse_rate_limit, serve_command
 
     try:
@@ -65,5 +88,70 @@ def sandbox_xero(
         raise InvalidInput(f"--fault-rate must be between 0 and 1, not {fault_rate}")
     if tenants < 1:
         raise InvalidInput("--tenants must be at least 1")
-    serve_command(host=host, port=port, data=str(data) if data else None, seed=seed, size=size, tenants=tenants,
-                  rate_limit=limits, fault_rate=fault_rate, webhook_url=webhook_url)
+    with _port_errors():
+        serve_command(host=host, port=port, data=str(data) if data else None, seed=seed, size=size,
+                      tenants=tenants, rate_limit=limits, fault_rate=fault_rate, webhook_url=webhook_url)
+
+
+@app.command("quickbooks")
+def sandbox_quickbooks(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 8767,
+    data: Annotated[Path | None, typer.Option(help="SQLite file that keeps the sandbox's state between runs.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for the generated data, ids and faults.")] = 1,
+    size: Annotated[int, typer.Option(help="Approximate number of invoices per company.")] = 30,
+    realms: Annotated[int, typer.Option(help="Number of QuickBooks companies (realms).")] = 2,
+    rate_limit: Annotated[str | None, typer.Option(
+        help="QuickBooks' throttles, default minute=500,second=10,concurrent=10,batch=40; any subset, a limit as "
+             "'off', or just 'off'.")] = None,
+    fault_rate: Annotated[float, typer.Option(help="Share of API calls that fail (0..1), seeded.")] = 0.0,
+    start_time: Annotated[str | None, typer.Option(
+        help="Fix the sandbox clock at this ISO instant (default: real time).")] = None,
+) -> None:
+    """Serve the QuickBooks Online Accounting API emulator (Intuit OAuth2, realms, query language, CDC, batch,
+    uploads, throttles). Once the port is bound, prints one JSON line with base_url, authorize_url, token_url,
+    discovery_url, client_id, client_secret and realm_ids, then serves until Ctrl+C.
+
+    Examples:
+
+      scorolink sandbox quickbooks --port 0
+
+      scorolink sandbox quickbooks --realms 3 --fault-rate 0.1 --data qbo.db
+    """
+    from scorolink.sandbox.quickbooks.cli import serve_command
+
+    if not 0.0 <= fault_rate <= 1.0:
+        raise InvalidInput(f"--fault-rate must be between 0 and 1, not {fault_rate}")
+    if realms < 1:
+        raise InvalidInput("--realms must be at least 1")
+    with _port_errors():
+        serve_command(host=host, port=port, data=str(data) if data else None, seed=seed, realms=realms,
+                      rate_limit=rate_limit, fault_rate=fault_rate, size=size, start_time=start_time)
+
+
+@app.command("reset")
+def sandbox_reset(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable list of the removed files.")] = False,
+) -> None:
+    """Start the workspace's bundled sandboxes afresh: remove the Scoro sandbox's state file
+    (.scorolink/scoro-sandbox.db, or SCOROLINK_SANDBOX_DATA), the Xero sandbox's (.scorolink/xero-sandbox.db,
+    or SCOROLINK_XERO_SANDBOX_DATA) and the tokens it issued. The next command builds them again from the seed."""
+    from scorolink.session import sandbox_data_path
+    from scorolink.xero_session import sandbox_data_path as xero_data_path
+    from scorolink.xero_session import sandbox_token_store
+
+    removed = []
+    for base in (sandbox_data_path(), xero_data_path(), sandbox_token_store()):
+        if not base:
+            continue
+        for path in (Path(base), Path(f"{base}-wal"), Path(f"{base}-shm"), Path(f"{base}-journal")):
+            if path.exists():
+                path.unlink()
+                removed.append(str(path))
+    if as_json:
+        emit_json({"removed": removed})
+    elif removed:
+        err.print("Removed " + ", ".join(removed) + ". The next command starts from a fresh sandbox.",
+                  markup=False, highlight=False)
+    else:
+        err.print("Nothing to reset: the bundled sandboxes have no saved state in this workspace.")

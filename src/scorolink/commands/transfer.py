@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.text import Text
 
 from scorolink import output
 from scorolink.commands.common import emit_json, err
@@ -31,7 +32,7 @@ def export_cmd(
                                         "nested field (FILE_<Field>.csv) linked by Parent.<key>.")] = "json",
     out: Annotated[Path | None, typer.Option("--output", "-o", help="CSV file (default: stdout).")] = None,
     include_deleted: Annotated[bool, typer.Option(help="Also records deleted in the last 30 days.")] = False,
-    limit: Annotated[int | None, typer.Option(help="Stop after N records.")] = None,
+    limit: Annotated[int | None, typer.Option(min=0, help="Stop after N records.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary on stdout "
                                           "(needs -o).")] = False,
 ) -> None:
@@ -127,7 +128,7 @@ def import_cmd(
 
 def _report(s: ImportSummary) -> None:
     for note in s.notes:
-        err.print(f"[dim]{note}[/dim]", highlight=False)
+        err.print(note, style="dim")
     row = {"object": s.object, "rows": s.rows, "inserted": s.inserted, "updated": s.updated, "deleted": s.deleted,
            "failed": s.failed, "done earlier": s.already_done, "requests": s.requests, "seconds": s.seconds}
     output.print_table([row], title=f"{'Dry run: would' if s.dry_run else 'Did'} {s.mode} from {s.source}")
@@ -136,7 +137,7 @@ def _report(s: ImportSummary) -> None:
                   "pass --restart to send them again.", highlight=False)
     if s.failed:
         where = f"; details in {s.errors_file}" if s.errors_file else "; add --errors FILE.csv for details"
-        err.print(f"[red]{s.failed} row(s) failed[/red]{where}.", highlight=False)
+        err.print(Text(f"{s.failed} row(s) failed", style="red"), end="")
+        err.print(f"{where}.")
     if s.stopped:
-        err.print(f"[red]Stopped early:[/red] {s.stopped}. Run the same command again to continue.",
-                  highlight=False)
+        err.print(Text("Stopped early:", style="red"), f"{s.stopped}. Run the same command again to continue.")

@@ -50,6 +50,10 @@ def parse_condition(text: str) -> Condition:
     if op in ("not like", "not in"):
         raise InvalidInput(f"{op.upper()} is not supported in --where; use the query command for it.")
     raw = match["value"]
+    if raw[:1] in ("=", "<", ">", "!"):  # `Date => x`, `Id =< 3`: the operator is what is wrong, not the value
+        typed = match["op"] + raw[: len(raw) - len(raw.lstrip("=<>!"))]
+        raise InvalidInput(f"Condition {text!r}: {typed!r} is not an operator. Use one of =, !=, <, <=, >, >= "
+                           "(e.g. \"Date >= 2024-01-01\").")
     if op in ("is null", "is not null"):
         if raw:
             raise InvalidInput(f"Condition {text!r}: nothing may follow {op.upper()}.")

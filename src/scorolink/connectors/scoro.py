@@ -149,6 +149,8 @@ class ScoroConnector:
         wanted = self.selected(spec, columns)
         needed = wanted | {c.field for c in plan.local} | set(spec.key_fields)
         count = 0
+        if limit is not None and limit <= 0:
+            return
         for record in self._records(spec, plan, needed):
             if not matches(record, plan.local):
                 continue

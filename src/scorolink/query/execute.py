@@ -131,8 +131,9 @@ class LiveSource:
 
 
 class ReplicaSource:
-    """Reads a replication mirror (pascal naming): each object's main table without the rows marked
-    IsDeleted. SQLite mirrors are attached; other databases are read through SQLAlchemy."""
+    """Reads a replication mirror: each object's main table without the rows marked IsDeleted. The mirror's
+    naming (pascal: Invoices.DocumentNumber, or snake: invoices.document_number) is found from its tables.
+    SQLite mirrors are attached; other databases are read through SQLAlchemy."""
 
     def __init__(self, url: str) -> None:
         self.url = url if "://" in url else f"sqlite:///{url}"
@@ -164,27 +165,44 @@ class ReplicaSource:
         rows = db.execute(f"PRAGMA mirror.table_info({quote(table)})").fetchall()
         return {r[1].lower(): r[1] for r in rows}
 
+    @staticmethod
+    def _table(ref: Ref, columns_of: Any) -> tuple[str, dict[str, str]]:
+        """The object's table in either naming, and its columns (lower-case name -> name)."""
+        from scorolink.replicate.schema import snake_case
+
+        present = columns_of(ref.name)
+        if present:
+            return ref.name, present
+        snake = snake_case(ref.name)
+        return snake, columns_of(snake)
+
+    @staticmethod
+    def _col(present: dict[str, str], column: str) -> str | None:
+        from scorolink.replicate.schema import snake_case
+
+        return present.get(column.lower()) or present.get(snake_case(column))
+
     def _check(self, ref: Ref, present: dict[str, str]) -> None:
         if not present:
             raise InvalidInput(f"The replica has no table {ref.name}; replicate it with "
                                f"`scorolink replicate --to {self.url} --objects {ref.name}`.")
-        missing = [c for c in ref.column_list() if c.lower() not in present]
+        missing = [c for c in ref.column_list() if self._col(present, c) is None]
         if missing:
             nested = [c for c in missing if ref.spec.nested_named(c)]
             hint = (f" Nested values are columns only in mirrors made with --nested json; otherwise query "
                     f"{ref.name}_{nested[0]}." if nested else " Binary fields need --include-binary.")
             raise InvalidInput(f"The replica's {ref.name} table has no column(s) {', '.join(missing)}.{hint}")
 
-    def _deleted_filter(self, ref: Ref) -> str:
+    def _deleted_filter(self, ref: Ref, present: dict[str, str]) -> str:
         asks = any(c.field == "IsDeleted" for c, _ in ref.pushed + [(c, "") for c, _ in ref.conditions])
-        return "" if asks else f" WHERE {quote('IsDeleted')} = 0"
+        return "" if asks else f" WHERE {quote(self._col(present, 'IsDeleted') or 'IsDeleted')} = 0"
 
     def _view(self, db: sqlite3.Connection, ref: Ref) -> None:
-        present = self._columns(db, ref.name)
+        table, present = self._table(ref, lambda name: self._columns(db, name))
         self._check(ref, present)
-        select = ", ".join(f"{quote(present[c.lower()])} AS {quote(c)}" for c in ref.column_list())
-        db.execute(f"CREATE TEMP VIEW {quote(ref.table)} AS SELECT {select} FROM mirror.{quote(ref.name)}"
-                   f"{self._deleted_filter(ref)}")
+        select = ", ".join(f"{quote(self._col(present, c) or c)} AS {quote(c)}" for c in ref.column_list())
+        db.execute(f"CREATE TEMP VIEW {quote(ref.table)} AS SELECT {select} FROM mirror.{quote(table)}"
+                   f"{self._deleted_filter(ref, present)}")
 
     def _copy_duckdb(self, db: sqlite3.Connection, plan: QueryPlan, path: str) -> None:
         import os
@@ -197,14 +215,17 @@ class ReplicaSource:
         conn = duckdb.connect(path, read_only=True)
         try:
             for ref in plan.order:
-                found = conn.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?",
-                                     [ref.name]).fetchall()
-                present = {r[0].lower(): r[0] for r in found}
+                def duck_columns(name: str) -> dict[str, str]:
+                    found = conn.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+                                         [name]).fetchall()
+                    return {r[0].lower(): r[0] for r in found}
+
+                table, present = self._table(ref, duck_columns)
                 self._check(ref, present)
                 cols = create_table(db, ref)
-                select = ", ".join(quote(present[c.lower()]) for c in cols)
-                where = self._deleted_filter(ref).replace("= 0", "= false")
-                rows = conn.execute(f"SELECT {select} FROM {quote(ref.name)}{where}").fetchall()
+                select = ", ".join(quote(self._col(present, c) or c) for c in cols)
+                where = self._deleted_filter(ref, present).replace("= 0", "= false")
+                rows = conn.execute(f"SELECT {select} FROM {quote(table)}{where}").fetchall()
                 insert_records(db, ref, cols, (dict(zip(cols, r, strict=True)) for r in rows))
         finally:
             conn.close()
@@ -220,13 +241,16 @@ class ReplicaSource:
             with engine.connect() as conn:
                 inspector = sa.inspect(conn)
                 for ref in plan.order:
-                    present = ({c["name"].lower(): c["name"] for c in inspector.get_columns(ref.name)}
-                               if inspector.has_table(ref.name) else {})
+                    def sa_columns(name: str) -> dict[str, str]:
+                        return ({c["name"].lower(): c["name"] for c in inspector.get_columns(name)}
+                                if inspector.has_table(name) else {})
+
+                    table, present = self._table(ref, sa_columns)
                     self._check(ref, present)
                     cols = create_table(db, ref)
-                    select = ", ".join(quote(present[c.lower()]) for c in cols)
-                    where = self._deleted_filter(ref).replace("= 0", "= false")
-                    rows = conn.execute(sa.text(f"SELECT {select} FROM {quote(ref.name)}{where}"))
+                    select = ", ".join(quote(self._col(present, c) or c) for c in cols)
+                    where = self._deleted_filter(ref, present).replace("= 0", "= false")
+                    rows = conn.execute(sa.text(f"SELECT {select} FROM {quote(table)}{where}"))
                     insert_records(db, ref, cols, (dict(zip(cols, r, strict=True)) for r in rows))
         finally:
             engine.dispose()

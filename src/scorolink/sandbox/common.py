@@ -6,6 +6,7 @@ nothing of scorolink's clients, connectors or catalog."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import random
@@ -142,43 +143,41 @@ def serve(app: Any, host: str, port: int, **uvicorn_options: Any) -> None:
     uvicorn.run(app, host=host, port=port, lifespan="off", **uvicorn_options)
 
 
-def bind_port(host: str, port: int) -> socket.socket:
-    """Bind (and listen on) ``host:port`` now, so a command prints its address only once it is really
-    reachable; ``port`` 0 takes any free one. Raises OSError when the port is taken."""
+class PortBusy(OSError):
+    """The address to serve on is taken (or not ours): raised before anything is printed or built."""
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port`` (0 picks a free port). The `sandbox` commands bind first and only
+    then print how to reach them, so a printed address is always one that answers."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a port in TIME_WAIT is free; a listener is not
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
         sock.listen(2048)
-    except OSError:
+    except OSError as exc:
         sock.close()
-        raise
+        reason = "it is already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+        raise PortBusy(exc.errno, f"cannot listen on {host}:{port}: {reason}. Stop what holds it or pick "
+                                  "another with --port (0 picks a free one).") from None
+    sock.set_inheritable(True)
     return sock
 
 
-def serve_socket(app: Any, sock: socket.socket, **uvicorn_options: Any) -> None:
-    """Serve an ASGI app on a socket bound by ``bind_port`` until Ctrl+C (or the server is told to exit)."""
+def serve_until_interrupted(sandbox: Any, sock: socket.socket, **uvicorn_options: Any) -> None:
+    """The `scorolink sandbox ...` commands: serve on an already bound socket until Ctrl+C, then save and
+    close the sandbox."""
     import uvicorn
 
-    host, port = sock.getsockname()[:2]
-    uvicorn.Server(uvicorn.Config(app, host=host, port=port, lifespan="off", **uvicorn_options)).run(sockets=[sock])
-
-
-def free_port(host: str) -> int:
-    """A port nothing listens on, so a command can print the real address before it serves."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
-
-
-def serve_until_interrupted(sandbox: Any, host: str, port: int) -> None:
-    """The `scorolink sandbox ...` commands: serve until Ctrl+C, then save and close the sandbox."""
+    options = {"log_level": "warning", **uvicorn_options}
+    server = uvicorn.Server(uvicorn.Config(sandbox.app, lifespan="off", **options))
     try:
-        sandbox.serve(host=host, port=port, log_level="warning")
+        server.run(sockets=[sock])
     except KeyboardInterrupt:
         pass
     finally:
+        sock.close()
         sandbox.close()
         sys.stdout.flush()
 

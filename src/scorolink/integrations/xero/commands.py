@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import httpx
 import typer
+from rich.text import Text
 
 from scorolink import output
 from scorolink.clients.errors import AuthenticationFailed
@@ -48,8 +49,8 @@ def sandbox_browser(session: XeroSession) -> Any:
 def _open(ctx: typer.Context) -> XeroSession:
     session = open_xero(None, getattr(ctx.obj, "config", None))
     if session.sandbox is not None:
-        err.print("[dim]No Xero app configured (XERO_CLIENT_ID and XERO_CLIENT_SECRET): using the bundled Xero "
-                  f"sandbox ({os.environ.get(SANDBOX_DATA_ENV) or DEFAULT_SANDBOX_DATA}).[/dim]")
+        err.print("No Xero app configured (XERO_CLIENT_ID and XERO_CLIENT_SECRET): using the bundled Xero "
+                  f"sandbox ({os.environ.get(SANDBOX_DATA_ENV) or DEFAULT_SANDBOX_DATA}).", style="dim")
     return session
 
 
@@ -88,7 +89,7 @@ def connect_cmd(
         return
     name = next((t["tenantName"] for t in result["tenants"] if t["tenantId"] == tokens.tenant_id), "")
     output.stdout_console().print(
-        f"[green]Connected[/green] to {name} ({tokens.tenant_id}); {len(tokens.tenants)} organisation(s). "
+        Text("Connected", style="green"), f"to {name} ({tokens.tenant_id}); {len(tokens.tenants)} organisation(s). "
         f"Tokens encrypted in {result['token_store']} with the key from {result['key']}.")
 
 
@@ -112,7 +113,7 @@ def status_cmd(ctx: typer.Context,
         return
     b = result["rate_budget"]
     output.stdout_console().print(
-        f"[green]OK[/green] {result['organisation']} ({result['tenant_id']}, {result['base_currency']}) via "
+        Text("OK", style="green"), f"{result['organisation']} ({result['tenant_id']}, {result['base_currency']}) via "
         f"{result['target']}\n  access token expires {result['token_expires_at']}\n"
         f"  calls left: {b['minute_remaining']} this minute, {b['day_remaining']} today, "
         f"{b['app_minute_remaining']} for the app this minute")

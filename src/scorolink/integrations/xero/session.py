@@ -61,9 +61,7 @@ class XeroSession:
 def sandbox_settings(sandbox: Any, base: XeroSettings | None = None, origin: str = SANDBOX_ORIGIN) -> XeroSettings:
     """Settings that reach a Xero sandbox (in-process at `origin` unless it is served on a port)."""
     settings = base or XeroSettings()
-    token_store = settings.token_store
-    if token_store == XeroSettings.token_store:  # never mix sandbox tokens with a real organisation's
-        token_store = str(Path(token_store).with_name("xero-sandbox-tokens.enc"))
+    token_store = sandbox_token_store(settings)
     return replace(settings, client_id=sandbox.client_id, client_secret=sandbox.client_secret,
                    api_url=f"{origin}/api.xro/2.0", authorize_url=f"{origin}/identity/connect/authorize",
                    token_url=f"{origin}/connect/token", revocation_url=f"{origin}/connect/revocation",
@@ -71,10 +69,23 @@ def sandbox_settings(sandbox: Any, base: XeroSettings | None = None, origin: str
                    token_store=token_store)
 
 
+def sandbox_data_path() -> str:
+    """The bundled Xero sandbox's state file in this workspace."""
+    return os.environ.get(SANDBOX_DATA_ENV) or DEFAULT_SANDBOX_DATA
+
+
+def sandbox_token_store(base: XeroSettings | None = None) -> str:
+    """Where tokens the bundled sandbox issued are kept: never beside a real organisation's."""
+    token_store = (base or XeroSettings()).token_store
+    if token_store == XeroSettings.token_store:
+        token_store = str(Path(token_store).with_name("xero-sandbox-tokens.enc"))
+    return token_store
+
+
 def start_bundled_sandbox(data: str | None = None) -> Any:
     from scorolink.sandbox.xero import XeroSandbox, XeroSandboxConfig
 
-    path = data or os.environ.get(SANDBOX_DATA_ENV) or DEFAULT_SANDBOX_DATA
+    path = data or sandbox_data_path()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     return XeroSandbox(XeroSandboxConfig(data=path))
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
+from rich.text import Text
 
 from scorolink import output
 from scorolink.commands.common import emit_json, err
@@ -24,7 +24,6 @@ from scorolink.integrations.xero.commands import _open
 app = typer.Typer()  # merged into `scorolink xero` by the CLI
 
 DEFAULT_STATE = "sqlite:///.scorolink/state.db"
-SCORO_SANDBOX_DATA = ".scorolink/scoro-sandbox.db"
 JOB = "xero"
 
 
@@ -40,17 +39,6 @@ def _sync_config(ctx: typer.Context) -> Any:
 
     data = read_config_file(config_path(getattr(ctx.obj, "config", None))).get("xero_sync", {})
     return XeroSyncConfig.from_dict(data)
-
-
-def _open_scoro(ctx: typer.Context) -> Any:
-    from scorolink.config import load_scoro_settings
-    from scorolink.session import open_scoro
-
-    if not load_scoro_settings(ctx.obj.flags, ctx.obj.config).configured:
-        os.environ.setdefault("SCOROLINK_SANDBOX_DATA", SCORO_SANDBOX_DATA)
-        Path(SCORO_SANDBOX_DATA).parent.mkdir(parents=True, exist_ok=True)
-        err.print(f"[dim]No Scoro credentials configured: using the bundled Scoro sandbox ({SCORO_SANDBOX_DATA}).[/dim]")
-    return open_scoro(ctx.obj.flags, ctx.obj.config)
 
 
 @app.command("sync")
@@ -86,7 +74,7 @@ def sync_cmd(
     record = _parse_object(obj) if obj else None
     store = SyncStore(_state_url(state))
     try:
-        with _open_scoro(ctx) as scoro, _open(ctx) as xero:
+        with ctx.obj.open() as scoro, _open(ctx) as xero:
             xero_connector = xero.connector
             check_currencies(scoro.connector, xero_connector)
             check_pairing(store, JOB, str(scoro.client.settings.company_account_id), str(xero.client.tenant_id))
@@ -131,15 +119,13 @@ def _report(result: Any) -> None:
         for name, plan in result.plans.items():
             for op in plan.ops[:20]:
                 diff = "; ".join(f"{k}: {a!r} → {b!r}" for k, (a, b) in list(op.diff.items())[:4])
-                err.print(escape(f"  {name}: {op.op} on {'Xero' if op.target == 'b' else 'Scoro'} "
-                                 f"{op.target_id or ''} from {op.source_id} {diff}"), highlight=False)
+                err.print(f"  {name}: {op.op} on {'Xero' if op.target == 'b' else 'Scoro'} "
+                          f"{op.target_id or ''} from {op.source_id} {diff}")
     issues = [i for p in result.plans.values() for i in p.issues]
     for issue in issues[:20]:
-        err.print(f"[yellow]{issue.category} {issue.source_id}: {issue.kind}[/yellow] {escape(issue.message)}",
-                  highlight=False)
+        err.print(Text(f"{issue.category} {issue.source_id}: {issue.kind}", style="yellow"), issue.message)
     if result.stopped:
-        err.print(f"[red]Stopped:[/red] {escape(result.stopped)}. The rest stays queued for the next run.",
-                  highlight=False)
+        err.print(Text("Stopped:", style="red"), f"{result.stopped}. The rest stays queued for the next run.")
     if issues or result.failed:
         err.print("See `scorolink xero errors` for every record that needs attention.")
 
@@ -223,7 +209,7 @@ def configure_cmd(
     config = XeroSyncConfig.from_dict(data)  # refuses bad values before anything is written
     if changed:
         _write_section(path, data)
-        err.print(escape(f"Saved [xero_sync] in {path}."))
+        err.print(f"Saved [xero_sync] in {path}.")
     effective = {name: {"enabled": s.enabled, "direction": NAMES.get(s.direction, s.direction),
                         "start_date": s.start_date.isoformat() if s.start_date else None,
                         "bookmark": config.bookmarks.get(name)}

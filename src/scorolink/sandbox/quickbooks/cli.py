@@ -4,10 +4,9 @@ it (one JSON line), serve until Ctrl+C."""
 from __future__ import annotations
 
 import json
-import sys
 
 from ...errors import ConfigError
-from ..common import bind_port, serve_socket
+from ..common import listen, serve_until_interrupted
 from .config import Faults, QuickBooksSandboxConfig, RateLimit
 from .sandbox import QuickBooksSandbox
 
@@ -17,13 +16,9 @@ def serve_command(host: str = "127.0.0.1", port: int = 8767, data: str | None = 
                   size: int = 30, start_time: str | None = None) -> None:
     """Binds ``host:port`` first (0: any free port), then prints one JSON line with ``base_url``,
     ``authorize_url``, ``token_url``, ``revocation_url``, ``discovery_url``, ``client_id``, ``client_secret``
-    and ``realm_ids``, then serves until Ctrl+C. A taken port is a ConfigError (exit code 2)."""
+    and ``realm_ids``, then serves until Ctrl+C. A taken port raises PortBusy before anything is printed."""
     limits = rate_limit if isinstance(rate_limit, RateLimit) else parse_rate_limit(rate_limit)
-    try:
-        sock = bind_port(host, port)
-    except OSError as exc:
-        raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); pick another port with "
-                          "--port, or --port 0 for any free one") from None
+    sock = listen(host, port)
     try:
         sb = QuickBooksSandbox(QuickBooksSandboxConfig(seed=seed, size=size, realms=realms, data=data,
                                                        rate_limit=limits, faults=Faults(rate=fault_rate, seed=seed),
@@ -42,14 +37,7 @@ def serve_command(host: str = "127.0.0.1", port: int = 8767, data: str | None = 
         "sandbox_url": origin + "/_sandbox", "client_id": info["client_id"], "client_secret": info["client_secret"],
         "realm_ids": sb.realm_ids, "realms": info["realms"],
     }, ensure_ascii=False), flush=True)
-    try:
-        serve_socket(sb.app, sock, log_level="warning", date_header=False)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sock.close()
-        sb.close()
-        sys.stdout.flush()
+    serve_until_interrupted(sb, sock, date_header=False)  # the sandbox sends its own Date (its clock)
 
 
 def parse_rate_limit(spec: str | None) -> RateLimit:

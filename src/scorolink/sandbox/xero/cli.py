@@ -1,11 +1,12 @@
-"""Glue for the ``scorolink sandbox xero`` command: build a sandbox, print how to reach it, serve."""
+"""Glue for the ``scorolink sandbox xero`` command: bind the port, build a sandbox, print how to reach it,
+serve."""
 
 from __future__ import annotations
 
 import json
 import sys
 
-from ..common import free_port, serve_until_interrupted
+from ..common import listen, serve_until_interrupted
 from .config import Faults, RateLimit, XeroSandboxConfig
 from .sandbox import XeroSandbox
 
@@ -13,11 +14,15 @@ from .sandbox import XeroSandbox
 def serve_command(host: str = "127.0.0.1", port: int = 8766, data: str | None = None, seed: int = 1, size: int = 60,
                   tenants: int = 2, rate_limit: RateLimit | None = None, fault_rate: float = 0.0,
                   webhook_url: str | None = None) -> None:
-    sb = XeroSandbox(XeroSandboxConfig(seed=seed, size=size, tenants=tenants, data=data,
-                                       rate_limit=rate_limit or RateLimit(),
-                                       faults=Faults(rate=fault_rate, seed=seed), webhook_delivery="auto"))
-    if port == 0:
-        port = free_port(host)  # the line printed below must carry the real port
+    sock = listen(host, port)  # first: a busy port fails here, before anything is printed
+    try:
+        sb = XeroSandbox(XeroSandboxConfig(seed=seed, size=size, tenants=tenants, data=data,
+                                           rate_limit=rate_limit or RateLimit(),
+                                           faults=Faults(rate=fault_rate, seed=seed), webhook_delivery="auto"))
+    except BaseException:
+        sock.close()
+        raise
+    port = int(sock.getsockname()[1])
     origin = f"http://{host}:{port}"
     info = sb.describe()
     paths = info.pop("paths")
@@ -35,7 +40,7 @@ def serve_command(host: str = "127.0.0.1", port: int = 8766, data: str | None = 
             print(json.dumps({"webhook_url": webhook_url, "intent_to_receive": result}), file=sys.stderr, flush=True)
 
         threading.Timer(1.0, subscribe).start()
-    serve_until_interrupted(sb, host, port)
+    serve_until_interrupted(sb, sock)
 
 
 def parse_rate_limit(spec: str | None) -> RateLimit:
