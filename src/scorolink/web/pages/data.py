@@ -86,7 +86,7 @@ def _sources(request: Request) -> list[str]:
 
 async def sql_page(request: Request) -> Response:
     web = web_of(request)
-    form = {"sql": request.query_params.get("sql") or "SELECT Id, Name FROM Projects LIMIT 10",
+    form = {"sql": request.query_params.get("sql") or "SELECT Id, ProjectName FROM Projects LIMIT 10",
             "source": request.query_params.get("source") or "live", "connection": "default",
             "mirror": request.query_params.get("mirror") or _sources(request)[0]}
     return web.render(request, "sql.html", form=form, connections=_connection_names(request),
