@@ -376,6 +376,11 @@ def _missing() -> dict[str, str]:
         missing["PostgreSQL"] = "postgresql"
     if find_redis_server() is None:
         missing["Redis"] = "redis-server"
+    # the dashboard's browser tests drive Debian's Chromium through chromium-driver
+    if not (shutil.which("chromium") or os.access("/usr/bin/chromium", os.X_OK)):
+        missing["Chromium"] = "chromium"
+    if not (shutil.which("chromedriver") or os.access("/usr/bin/chromedriver", os.X_OK)):
+        missing["chromium-driver"] = "chromium-driver"
     return missing
 
 

@@ -224,6 +224,9 @@ def serve_cmd(
     workers: Annotated[int | None, typer.Option(help="Runs at the same time ([runtime] workers, default 2).")] = None,
     tick: Annotated[float | None, typer.Option(help="Seconds between looks for due jobs (default 15).")] = None,
     once: Annotated[bool, typer.Option("--once", help="Run what is due or queued now, wait for it, and exit.")] = False,
+    web: Annotated[bool, typer.Option("--web/--no-web", help="Also serve the dashboard (as `scorolink web`).")] = False,
+    web_host: Annotated[str, typer.Option(help="Dashboard address with --web.")] = "127.0.0.1",
+    web_port: Annotated[int, typer.Option(help="Dashboard port with --web.")] = 8080,
     state: StateOpt = None,
     sandbox: SandboxOpt = False,
 ) -> None:
@@ -247,6 +250,13 @@ def serve_cmd(
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     err.print(f"scorolink serve: state {settings.state}, {settings.workers} worker(s), dispatch every "
               f"{settings.tick_seconds:g}s; Ctrl-C stops.")
+    server = None
+    if web:
+        from scorolink.commands import web as web_command
+
+        dashboard = web_command.web_app(ctx, store)
+        web_command.announce(dashboard, web_host, web_port)
+        server, _ = web_command.start_server(dashboard, web_host, web_port)
     runner.start(settings.tick_seconds)
     try:
         while not stop.wait(1.0):
@@ -254,6 +264,8 @@ def serve_cmd(
     except KeyboardInterrupt:
         pass
     finally:
+        if server is not None:
+            server.should_exit = True
         err.print("Stopping: waiting for running slices to checkpoint…")
         runner.stop()
 

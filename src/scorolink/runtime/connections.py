@@ -111,6 +111,8 @@ class ConfiguredConnections:
 
     def settings(self, name: str) -> ScoroSettings | None:
         """The settings of a connection; None means the bundled sandbox."""
+        # Read the file again: a connection added since (`scorolink connection add`, the dashboard) counts.
+        self.tables = dict(read_config_file(config_path(self.config_file)).get("connections", {}))
         if name == DEFAULT_CONNECTION and name not in self.tables:
             settings = load_scoro_settings(None, self.config_file)
             return settings.validate() if settings.configured else None
@@ -118,7 +120,9 @@ class ConfiguredConnections:
         if table is None:
             raise ConfigError(f"Unknown connection {name!r}: add a [connections.{name}] table to {self.source} "
                               f"(known: {', '.join(self.names())}).")
-        values = dict(table)
+        from scorolink.saved_connections import decrypt_secrets
+
+        values = decrypt_secrets(dict(table), self.config_file, f"[connections.{name}] in {self.source}")
         env = values.pop("api_key_env", None)
         if env:
             if not os.environ.get(env):
