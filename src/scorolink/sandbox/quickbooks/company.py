@@ -63,6 +63,12 @@ def ref_id(ref: Any) -> str | None:
     return None
 
 
+def _norm(value: Any) -> str:
+    if isinstance(value, dict):
+        value = value.get("value")                  # a reference: its id
+    return "" if value is None else str(value).strip().lower()
+
+
 def truthy(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.lower() == "true")
 
@@ -82,6 +88,8 @@ class Company:
         self._in_batch = False
         self.deferred = False                         # seed data: balances worked out once at the end
         self._link_index: dict[tuple[str, str], dict[str, Decimal]] | None = None
+        self._value_index: dict[tuple[str, str], dict[str, set[str]]] = {}
+        self._max_doc: dict[str, int] = {}
         self._upload: bytes | None = None             # the file of the running /upload
 
     # -- time and ids -----------------------------------------------------------------------------------
@@ -151,6 +159,12 @@ class Company:
 
     def _put(self, entity: str, rec: dict, action: str) -> None:
         self.store.put(self.realm, entity, rec["Id"], rec)
+        for (ent, field), index in self._value_index.items():
+            if ent == entity:
+                index.setdefault(_norm(rec.get(field)), set()).add(rec["Id"])
+        number = str(rec.get("DocNumber", ""))
+        if number.isdigit() and entity in self._max_doc:
+            self._max_doc[entity] = max(self._max_doc[entity], int(number))
         self._on_change(self.realm, entity, rec, action)
 
     def _stamp(self, rec: dict, created: bool) -> None:
@@ -401,38 +415,41 @@ class Company:
 
     def _contact_balances(self, contacts: set[tuple[str, str]]) -> None:
         """A contact's Balance: its open invoices less its open credit memos (customers), its open bills
-        (vendors); a customer's BalanceWithJobs adds its sub-customers'."""
-        parents: set[str] = set()
-        for contact, cid in contacts:
-            rec = self.store.get(self.realm, contact, cid)
-            if rec is None:
+        (vendors); a customer's BalanceWithJobs adds its sub-customers'. One pass over the documents."""
+        wanted = {"Customer": {cid for c, cid in contacts if c == "Customer"},
+                  "Vendor": {cid for c, cid in contacts if c == "Vendor"}}
+        for contact, kinds in (("Customer", (("Invoice", 1), ("CreditMemo", -1))), ("Vendor", (("Bill", 1),))):
+            ids = wanted[contact]
+            if not ids:
                 continue
             field = "CustomerRef" if contact == "Customer" else "VendorRef"
-            kinds = (("Invoice", 1), ("CreditMemo", -1)) if contact == "Customer" else (("Bill", 1),)
-            total = Decimal(0)
+            totals = dict.fromkeys(ids, Decimal(0))
             for kind, sign in kinds:
-                for doc in self.store.all(self.realm, kind):
-                    if (doc.get(field) or {}).get("value") == cid:
-                        total += sign * money(doc.get("Balance"))
-            if rec.get("Balance") != num(total):
-                rec["Balance"] = num(total)
-                self.store.put(self.realm, contact, cid, rec)
-            if contact == "Customer":
-                parents.add(cid)
-                if ref_id(rec.get("ParentRef")):
-                    parents.add(str(ref_id(rec["ParentRef"])))
-        if parents:
-            customers = self.store.all(self.realm, "Customer")
-            for pid in parents:
-                parent = self.store.get(self.realm, "Customer", pid)
-                if parent is None:
-                    continue
-                with_jobs = num(money(parent.get("Balance")) + sum(
-                    (money(c.get("Balance")) for c in customers if (c.get("ParentRef") or {}).get("value") == pid),
-                    Decimal(0)))
-                if parent.get("BalanceWithJobs") != with_jobs:
-                    parent["BalanceWithJobs"] = with_jobs
-                    self.store.put(self.realm, "Customer", pid, parent)
+                for cid in ids:
+                    for doc in self.find(kind, field, cid):
+                        totals[cid] += sign * money(doc.get("Balance"))
+            for cid, total in totals.items():
+                rec = self.store.get(self.realm, contact, cid)
+                if rec is not None and rec.get("Balance") != num(total):
+                    rec["Balance"] = num(total)
+                    self.store.put(self.realm, contact, cid, rec)
+        parents = set(wanted["Customer"])
+        for cid in wanted["Customer"]:
+            rec = self.store.get(self.realm, "Customer", cid)
+            if rec is not None and ref_id(rec.get("ParentRef")):
+                parents.add(str(ref_id(rec["ParentRef"])))
+        if not parents:
+            return
+        jobs = {pid: sum((money(c.get("Balance")) for c in self.find("Customer", "ParentRef", pid)), Decimal(0))
+                for pid in parents}
+        for pid, children in jobs.items():
+            parent_rec = self.store.get(self.realm, "Customer", pid)
+            if parent_rec is None:
+                continue
+            with_jobs = num(money(parent_rec.get("Balance")) + children)
+            if parent_rec.get("BalanceWithJobs") != with_jobs:
+                parent_rec["BalanceWithJobs"] = with_jobs
+                self.store.put(self.realm, "Customer", pid, parent_rec)
 
     # -- derivation and validation per entity -----------------------------------------------------------
     def _derive(self, spec: Spec, rec: dict, existing: dict | None) -> None:
@@ -446,13 +463,30 @@ class Company:
             raise QBOError("2050", f"{element} is longer than {limit} characters", element=element)
 
     def _unique(self, entities: tuple[str, ...], field: str, value: str, own: str | None, detail: str) -> None:
-        low = value.strip().lower()
         for entity in entities:
-            for other in self.store.all(self.realm, entity):
+            for other in self.find(entity, field, value):
                 if other["Id"] == own and entity == entities[0]:
                     continue
-                if str(other.get(field, "")).strip().lower() == low:
-                    raise QBOError("6240", f"{detail} Id={other['Id']}", element=field)
+                raise QBOError("6240", f"{detail} Id={other['Id']}", element=field)
+
+    def find(self, entity: str, field: str, value: Any) -> list[dict]:
+        """Records whose ``field`` equals ``value`` (trimmed, ignoring case), through an index built on first
+        use and fed by every write, so uniqueness checks stay cheap in big companies."""
+        index = self._value_index.get((entity, field))
+        if index is None:
+            index = {}
+            for r in self.store.all(self.realm, entity):
+                index.setdefault(_norm(r.get(field)), set()).add(r["Id"])
+            self._value_index[(entity, field)] = index
+        key = _norm(value)
+        out = []
+        for rid in sorted(index.get(key, ())):
+            rec = self.store.get(self.realm, entity, rid)
+            if rec is None or _norm(rec.get(field)) != key:
+                index[key].discard(rid)          # renamed or deleted since
+            else:
+                out.append(rec)
+        return out
 
     def _currency(self, rec: dict, existing: dict | None, what: str) -> None:
         """One currency per contact, fixed once set (B3 Preferences)."""
@@ -714,13 +748,14 @@ class Company:
             if existing is not None and existing.get("DocNumber") and not custom:
                 rec["DocNumber"] = existing["DocNumber"]
             elif not custom:
-                taken = [int(r["DocNumber"]) for r in self.store.all(self.realm, entity)
-                         if str(r.get("DocNumber", "")).isdigit()]
-                rec["DocNumber"] = str(max(taken, default=1000) + 1)
+                if entity not in self._max_doc:
+                    self._max_doc[entity] = max((int(r["DocNumber"]) for r in self.store.all(self.realm, entity)
+                                                 if str(r.get("DocNumber", "")).isdigit()), default=1000)
+                rec["DocNumber"] = str(self._max_doc[entity] + 1)
             return
         if self.cfg.unique_doc_numbers:
-            for other in self.store.all(self.realm, entity):
-                if other.get("DocNumber") == str(rec["DocNumber"]) and (existing is None or other["Id"] != existing["Id"]):
+            for other in self.find(entity, "DocNumber", rec["DocNumber"]):
+                if existing is None or other["Id"] != existing["Id"]:
                     raise QBOError("6140", f"Duplicate Document Number Error : You must specify a different number. "
                                            f"This number has already been used. DocNumber={rec['DocNumber']} is "
                                            f"assigned to TxnType={entity} with TxnId={other['Id']}",

@@ -149,9 +149,9 @@ def _populate(co: Company, seed: int, size: int, now: float) -> None:
             body = {"CompanyName": name, "DisplayName": name}
         if vendor:
             body["DisplayName"] += " (v)" if rng.random() < 0.2 else ""
-        body["DisplayName"] = f"{body['DisplayName']} #{i}" if any(
-            r["DisplayName"] == body["DisplayName"] for e in ("Customer", "Vendor") for r in co.all(e)) else \
-            body["DisplayName"]
+        if co.find("Customer", "DisplayName", body["DisplayName"]) or \
+                co.find("Vendor", "DisplayName", body["DisplayName"]):
+            body["DisplayName"] = f"{body['DisplayName']} #{i}"
         slug = "".join(c for c in body["DisplayName"].lower() if c.isalnum())[:20]
         body["PrimaryEmailAddr"] = {"Address": f"{slug}@example.com"}
         body["PrimaryPhone"] = {"FreeFormNumber": f"555-01{i:02d}"}
