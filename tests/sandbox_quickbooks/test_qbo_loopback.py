@@ -122,6 +122,17 @@ def test_serve_on_a_busy_port_is_a_clear_error() -> None:
     assert proc.returncode == 2
     assert out == ""                       # nothing printed: the line comes only once the port is ours
     assert f"127.0.0.1:{port}" in err and "--port 0" in err and "Traceback" not in err
+    # the same port, once free, is served
+    proc = serve_proc("--port", str(port), "--size", "2")
+    try:
+        assert proc.stdout is not None
+        line = json.loads(proc.stdout.readline())
+        assert line["base_url"] == f"http://127.0.0.1:{port}/v3"
+        assert httpx.get(line["discovery_url"], timeout=10).status_code == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=15)
+    assert proc.returncode == 0
 
 
 def test_state_and_tokens_survive_a_restart_with_a_data_file(tmp_path) -> None:  # type: ignore[no-untyped-def]

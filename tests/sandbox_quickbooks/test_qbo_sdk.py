@@ -142,6 +142,12 @@ def test_queries_creates_sparse_updates_void_and_delete(served: tuple[QuickBooks
     qb.update_object("Invoice", sparse.to_json())
     reread = Invoice.get(created.Id, qb=qb)
     assert reread.PrivateNote == "sparse note" and len(reread.Line) == len(created.Line)
+    # a full update echoes everything the SDK read (MetaData, totals, the subtotal line, LinkedTxn)
+    reread.CustomerMemo = None
+    reread.PrivateNote = "full update"
+    reread = reread.save(qb=qb)
+    assert reread.SyncToken == "2" and reread.PrivateNote == "full update"
+    assert reread.TotalAmt == created.TotalAmt and len(reread.Line) == len(created.Line)
 
     payment = Payment()
     payment.CustomerRef = updated.to_ref()

@@ -63,6 +63,12 @@ def ref_id(ref: Any) -> str | None:
     return None
 
 
+def _norm(value: Any) -> str:
+    if isinstance(value, dict):
+        value = value.get("value")                  # a reference: its id
+    return "" if value is None else str(value).strip().lower()
+
+
 def truthy(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.lower() == "true")
 
@@ -81,6 +87,9 @@ class Company:
         self._hidden: set[tuple[str, str]] = set()   # created earlier in the running batch (B9)
         self._in_batch = False
         self.deferred = False                         # seed data: balances worked out once at the end
+        self._link_index: dict[tuple[str, str], dict[str, Decimal]] | None = None
+        self._value_index: dict[tuple[str, str], dict[str, set[str]]] = {}
+        self._max_doc: dict[str, int] = {}
         self._upload: bytes | None = None             # the file of the running /upload
 
     # -- time and ids -----------------------------------------------------------------------------------
@@ -150,6 +159,12 @@ class Company:
 
     def _put(self, entity: str, rec: dict, action: str) -> None:
         self.store.put(self.realm, entity, rec["Id"], rec)
+        for (ent, field), index in self._value_index.items():
+            if ent == entity:
+                index.setdefault(_norm(rec.get(field)), set()).add(rec["Id"])
+        number = str(rec.get("DocNumber", ""))
+        if number.isdigit() and entity in self._max_doc:
+            self._max_doc[entity] = max(self._max_doc[entity], int(number))
         self._on_change(self.realm, entity, rec, action)
 
     def _stamp(self, rec: dict, created: bool) -> None:
@@ -218,7 +233,7 @@ class Company:
         rec["sparse"] = False
         self._stamp(rec, created=True)
         self._put(spec.name, rec, "Create")
-        self._after(spec, rec)
+        self._after(spec, None, rec)
         if self._in_batch:
             self._hidden.add((spec.name, rec["Id"]))
         return rec
@@ -250,7 +265,7 @@ class Company:
         rec["sparse"] = False
         self._stamp(rec, created=False)
         self._put(spec.name, rec, "Update")
-        self._after(spec, rec)
+        self._after(spec, existing, rec)
         return rec
 
     def _check_token(self, existing: dict, body: dict) -> None:
@@ -285,7 +300,7 @@ class Company:
         tomb["MetaData"] = {"LastUpdatedTime": stamp(tomb["_updated"], self.tz)}
         self.store.put(self.realm, f"_deleted:{spec.name}", existing["Id"], tomb)
         self._on_change(self.realm, spec.name, existing, "Delete")
-        self._after(spec, existing)
+        self._after(spec, existing, None)
         return {"status": "Deleted", "domain": "QBO", "Id": existing["Id"]}
 
     def void(self, spec: Spec, body: dict, via_update: bool = False) -> dict:
@@ -328,23 +343,117 @@ class Company:
         rec["SyncToken"] = str(int(existing["SyncToken"]) + 1)
         self._stamp(rec, created=False)
         self._put(name, rec, "Void")
-        self._after(spec, rec)
+        self._after(spec, existing, rec)
         return rec
 
-    def _linked_payments(self, entity: str, rec: dict) -> list[dict]:
-        payer = "BillPayment" if entity == "Bill" else "Payment"
-        return [p for p in self.store.all(self.realm, payer) if not p.get("_voided") and any(
-            lt.get("TxnId") == rec["Id"] and lt.get("TxnType") == entity
-            for line in p.get("Line", []) for lt in line.get("LinkedTxn", []))]
+    def _linked_payments(self, entity: str, rec: dict) -> list[str]:
+        return list(self._links().get((entity, rec["Id"]), {}))
+
+    def _links(self) -> dict[tuple[str, str], dict[str, Decimal]]:
+        """(TxnType, TxnId) -> {payment id: amount applied}, over payments and bill payments not voided; built
+        once, then kept up to date by each payment write."""
+        if self._link_index is None:
+            self._link_index = {}
+            for payer in ("Payment", "BillPayment"):
+                for p in self.store.all(self.realm, payer):
+                    self._index_payment(p, add=True)
+        return self._link_index
+
+    def _index_payment(self, p: dict, add: bool) -> set[tuple[str, str]]:
+        index = self._link_index if self._link_index is not None else self._links()
+        touched: set[tuple[str, str]] = set()
+        for line in p.get("Line", []):
+            for lt in line.get("LinkedTxn", []):
+                key = (str(lt.get("TxnType")), str(lt.get("TxnId")))
+                touched.add(key)
+                slot = index.setdefault(key, {})
+                if not add:
+                    slot.pop(p["Id"], None)
+                elif not p.get("_voided"):
+                    slot[p["Id"]] = slot.get(p["Id"], Decimal(0)) + money(line.get("Amount"))
+        return touched
+
+    def _after(self, spec: Spec, old: dict | None, new: dict | None) -> None:
+        """Work out what a transaction write changes elsewhere: the balances and links of the documents it
+        touches, and the balances of their contacts."""
+        if spec.kind != TRANSACTION or self.deferred:
+            return
+        docs: set[tuple[str, str]] = set()
+        if spec.name in ("Payment", "BillPayment"):
+            self._links()
+            if old is not None:
+                docs |= self._index_payment(old, add=False)
+            if new is not None:
+                docs |= self._index_payment(new, add=True)
+        else:
+            docs.add((spec.name, (new or old or {})["Id"]))
+        contacts: set[tuple[str, str]] = set()
+        for rec in (old, new):
+            for field, contact in (("CustomerRef", "Customer"), ("VendorRef", "Vendor")):
+                if rec is not None and ref_id(rec.get(field)):
+                    contacts.add((contact, str(ref_id(rec[field]))))
+        for kind, rid in docs:
+            doc = self.store.get(self.realm, kind, rid)
+            if doc is not None:
+                self._balance_of(kind, doc)
+        self._contact_balances(contacts)
+
+    def _balance_of(self, kind: str, doc: dict) -> None:
+        slot = self._links().get((kind, doc["Id"]), {})
+        balance = num(money(doc.get("TotalAmt")) - sum(slot.values(), Decimal(0)))
+        payer = "BillPayment" if kind == "Bill" else "Payment"
+        links = [{"TxnId": pid, "TxnType": payer} for pid in slot]
+        if doc.get("Balance") == balance and (kind == "CreditMemo" or doc.get("LinkedTxn") == links):
+            return
+        doc["Balance"] = balance
+        if kind == "CreditMemo":
+            doc["RemainingCredit"] = balance
+        else:
+            doc["LinkedTxn"] = links
+        self._home(doc, ("TotalAmt", "Balance"))
+        self.store.put(self.realm, kind, doc["Id"], doc)
+
+    def _contact_balances(self, contacts: set[tuple[str, str]]) -> None:
+        """A contact's Balance: its open invoices less its open credit memos (customers), its open bills
+        (vendors); a customer's BalanceWithJobs adds its sub-customers'. One pass over the documents."""
+        wanted = {"Customer": {cid for c, cid in contacts if c == "Customer"},
+                  "Vendor": {cid for c, cid in contacts if c == "Vendor"}}
+        for contact, kinds in (("Customer", (("Invoice", 1), ("CreditMemo", -1))), ("Vendor", (("Bill", 1),))):
+            ids = wanted[contact]
+            if not ids:
+                continue
+            field = "CustomerRef" if contact == "Customer" else "VendorRef"
+            totals = dict.fromkeys(ids, Decimal(0))
+            for kind, sign in kinds:
+                for cid in ids:
+                    for doc in self.find(kind, field, cid):
+                        totals[cid] += sign * money(doc.get("Balance"))
+            for cid, total in totals.items():
+                rec = self.store.get(self.realm, contact, cid)
+                if rec is not None and rec.get("Balance") != num(total):
+                    rec["Balance"] = num(total)
+                    self.store.put(self.realm, contact, cid, rec)
+        parents = set(wanted["Customer"])
+        for cid in wanted["Customer"]:
+            rec = self.store.get(self.realm, "Customer", cid)
+            if rec is not None and ref_id(rec.get("ParentRef")):
+                parents.add(str(ref_id(rec["ParentRef"])))
+        if not parents:
+            return
+        jobs = {pid: sum((money(c.get("Balance")) for c in self.find("Customer", "ParentRef", pid)), Decimal(0))
+                for pid in parents}
+        for pid, children in jobs.items():
+            parent_rec = self.store.get(self.realm, "Customer", pid)
+            if parent_rec is None:
+                continue
+            with_jobs = num(money(parent_rec.get("Balance")) + children)
+            if parent_rec.get("BalanceWithJobs") != with_jobs:
+                parent_rec["BalanceWithJobs"] = with_jobs
+                self.store.put(self.realm, "Customer", pid, parent_rec)
 
     # -- derivation and validation per entity -----------------------------------------------------------
     def _derive(self, spec: Spec, rec: dict, existing: dict | None) -> None:
         getattr(self, f"_derive_{spec.name.lower()}")(rec, existing)
-
-    def _after(self, spec: Spec, rec: dict) -> None:
-        """Work out what depends on a transaction: document balances and links, contact balances."""
-        if spec.kind == TRANSACTION and not self.deferred:
-            self._recompute_balances()
 
     def _check_name(self, value: str, element: str, limit: int) -> None:
         if any(c in value for c in ":\t\n"):
@@ -354,13 +463,30 @@ class Company:
             raise QBOError("2050", f"{element} is longer than {limit} characters", element=element)
 
     def _unique(self, entities: tuple[str, ...], field: str, value: str, own: str | None, detail: str) -> None:
-        low = value.strip().lower()
         for entity in entities:
-            for other in self.store.all(self.realm, entity):
+            for other in self.find(entity, field, value):
                 if other["Id"] == own and entity == entities[0]:
                     continue
-                if str(other.get(field, "")).strip().lower() == low:
-                    raise QBOError("6240", f"{detail} Id={other['Id']}", element=field)
+                raise QBOError("6240", f"{detail} Id={other['Id']}", element=field)
+
+    def find(self, entity: str, field: str, value: Any) -> list[dict]:
+        """Records whose ``field`` equals ``value`` (trimmed, ignoring case), through an index built on first
+        use and fed by every write, so uniqueness checks stay cheap in big companies."""
+        index = self._value_index.get((entity, field))
+        if index is None:
+            index = {}
+            for r in self.store.all(self.realm, entity):
+                index.setdefault(_norm(r.get(field)), set()).add(r["Id"])
+            self._value_index[(entity, field)] = index
+        key = _norm(value)
+        out = []
+        for rid in sorted(index.get(key, ())):
+            rec = self.store.get(self.realm, entity, rid)
+            if rec is None or _norm(rec.get(field)) != key:
+                index[key].discard(rid)          # renamed or deleted since
+            else:
+                out.append(rec)
+        return out
 
     def _currency(self, rec: dict, existing: dict | None, what: str) -> None:
         """One currency per contact, fixed once set (B3 Preferences)."""
@@ -622,13 +748,14 @@ class Company:
             if existing is not None and existing.get("DocNumber") and not custom:
                 rec["DocNumber"] = existing["DocNumber"]
             elif not custom:
-                taken = [int(r["DocNumber"]) for r in self.store.all(self.realm, entity)
-                         if str(r.get("DocNumber", "")).isdigit()]
-                rec["DocNumber"] = str(max(taken, default=1000) + 1)
+                if entity not in self._max_doc:
+                    self._max_doc[entity] = max((int(r["DocNumber"]) for r in self.store.all(self.realm, entity)
+                                                 if str(r.get("DocNumber", "")).isdigit()), default=1000)
+                rec["DocNumber"] = str(self._max_doc[entity] + 1)
             return
         if self.cfg.unique_doc_numbers:
-            for other in self.store.all(self.realm, entity):
-                if other.get("DocNumber") == str(rec["DocNumber"]) and (existing is None or other["Id"] != existing["Id"]):
+            for other in self.find(entity, "DocNumber", rec["DocNumber"]):
+                if existing is None or other["Id"] != existing["Id"]:
                     raise QBOError("6140", f"Duplicate Document Number Error : You must specify a different number. "
                                            f"This number has already been used. DocNumber={rec['DocNumber']} is "
                                            f"assigned to TxnType={entity} with TxnId={other['Id']}",
@@ -806,7 +933,7 @@ class Company:
         total = self._totals(entity, rec, lines)
         rec["Line"] = lines
         rec["TotalAmt"] = num(total)
-        rec["Balance"] = num(total)       # payments are applied by _recompute_balances
+        rec["Balance"] = num(total)       # payments are applied by _after
         if entity == "Invoice":
             due = rec.get("DueDate") or (date.fromisoformat(rec["TxnDate"]) + timedelta(days=30)).isoformat()
             rec["DueDate"] = self._date(due, "DueDate")
@@ -886,14 +1013,8 @@ class Company:
         return applied, credits
 
     def _paid(self, kind: str, doc_id: str, payer: str, skip: str | None) -> Decimal:
-        total = Decimal(0)
-        for p in self.store.all(self.realm, payer):
-            if p["Id"] == skip or p.get("_voided"):
-                continue
-            for line in p.get("Line", []):
-                if any(lt.get("TxnId") == doc_id and lt.get("TxnType") == kind for lt in line.get("LinkedTxn", [])):
-                    total += money(line.get("Amount"))
-        return total
+        slot = self._links().get((kind, doc_id), {})
+        return sum((v for pid, v in slot.items() if pid != skip), Decimal(0))
 
     def _derive_payment(self, rec: dict, existing: dict | None) -> None:
         if blank(rec.get("TotalAmt")):
@@ -950,54 +1071,13 @@ class Company:
         rec["TotalAmt"] = num(total)   # an overpayment stays with the vendor as credit
         self._home(rec, ("TotalAmt",))
 
-    def _recompute_balances(self) -> None:
-        """Document balances from the payments that link them; contact balances from open documents."""
-        for kind, payer in (("Invoice", "Payment"), ("CreditMemo", "Payment"), ("Bill", "BillPayment")):
-            links: dict[str, list[dict]] = {}
-            paid: dict[str, Decimal] = {}
-            for p in self.store.all(self.realm, payer):
-                if p.get("_voided"):
-                    continue
-                for line in p.get("Line", []):
-                    for lt in line.get("LinkedTxn", []):
-                        if lt.get("TxnType") == kind:
-                            paid[lt["TxnId"]] = paid.get(lt["TxnId"], Decimal(0)) + money(line.get("Amount"))
-                            links.setdefault(lt["TxnId"], []).append({"TxnId": p["Id"], "TxnType": payer})
+    def recompute_balances(self) -> None:
+        """Every document's and contact's balance from scratch (after seeding)."""
+        self._link_index = None
+        for kind in ("Invoice", "CreditMemo", "Bill"):
             for doc in self.store.all(self.realm, kind):
-                balance = num(money(doc.get("TotalAmt")) - paid.get(doc["Id"], Decimal(0)))
-                new_links = links.get(doc["Id"], []) if kind != "CreditMemo" else doc.get("LinkedTxn", [])
-                changed = doc.get("Balance") != balance or (kind != "CreditMemo" and doc.get("LinkedTxn") != new_links)
-                if changed:
-                    doc["Balance"] = balance
-                    if kind == "CreditMemo":
-                        doc["RemainingCredit"] = balance
-                    else:
-                        doc["LinkedTxn"] = new_links
-                    self._home(doc, ("TotalAmt", "Balance"))
-                    self.store.put(self.realm, kind, doc["Id"], doc)
-        for contact, docs in (("Customer", (("Invoice", 1), ("CreditMemo", -1))), ("Vendor", (("Bill", 1),))):
-            field = "CustomerRef" if contact == "Customer" else "VendorRef"
-            owed: dict[str, Decimal] = {}
-            for kind, sign in docs:
-                for doc in self.store.all(self.realm, kind):
-                    cid = ref_id(doc.get(field)) or ""
-                    owed[cid] = owed.get(cid, Decimal(0)) + sign * money(doc.get("Balance"))
-            for c in self.store.all(self.realm, contact):
-                balance = num(owed.get(c["Id"], Decimal(0)))
-                if c.get("Balance") != balance:
-                    c["Balance"] = balance
-                    self.store.put(self.realm, contact, c["Id"], c)
-            if contact == "Customer":
-                children: dict[str, Decimal] = {}
-                for j in self.store.all(self.realm, "Customer"):
-                    parent = ref_id(j.get("ParentRef"))
-                    if parent:
-                        children[parent] = children.get(parent, Decimal(0)) + money(j.get("Balance"))
-                for c in self.store.all(self.realm, "Customer"):
-                    with_jobs = num(money(c.get("Balance")) + children.get(c["Id"], Decimal(0)))
-                    if c.get("BalanceWithJobs") != with_jobs:
-                        c["BalanceWithJobs"] = with_jobs
-                        self.store.put(self.realm, "Customer", c["Id"], c)
+                self._balance_of(kind, doc)
+        self._contact_balances({(c, r["Id"]) for c in ("Customer", "Vendor") for r in self.store.all(self.realm, c)})
 
     # -- attachments ------------------------------------------------------------------------------------
     def attach_file(self, meta: dict, content: bytes, filename: str | None, content_type: str | None) -> dict:

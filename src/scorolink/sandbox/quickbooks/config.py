@@ -65,7 +65,7 @@ class QuickBooksSandboxConfig:
     cdc_window_days: int = 30
     # E2: whether IsProject may be used in a query WHERE (unverified; off gives 4001).
     is_project_queryable: bool = False
-    # E9: DocNumber unique per entity type (6140 on a duplicate) on invoices, credit memos and bills.
+    # E9: DocNumber unique per entity type (6140 on a duplicate) on invoices and credit memos.
     unique_doc_numbers: bool = True
     upload_max_bytes: int = 100 * 1024 * 1024
     download_url_seconds: int = 900

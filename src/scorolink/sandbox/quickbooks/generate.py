@@ -112,7 +112,7 @@ def populate(co: Company, seed: int, size: int, now: float) -> None:
         _populate(co, seed, size, now)
     finally:
         co.deferred = False
-    co._recompute_balances()
+    co.recompute_balances()
 
 
 def _populate(co: Company, seed: int, size: int, now: float) -> None:
@@ -149,9 +149,9 @@ def _populate(co: Company, seed: int, size: int, now: float) -> None:
             body = {"CompanyName": name, "DisplayName": name}
         if vendor:
             body["DisplayName"] += " (v)" if rng.random() < 0.2 else ""
-        body["DisplayName"] = f"{body['DisplayName']} #{i}" if any(
-            r["DisplayName"] == body["DisplayName"] for e in ("Customer", "Vendor") for r in co.all(e)) else \
-            body["DisplayName"]
+        if co.find("Customer", "DisplayName", body["DisplayName"]) or \
+                co.find("Vendor", "DisplayName", body["DisplayName"]):
+            body["DisplayName"] = f"{body['DisplayName']} #{i}"
         slug = "".join(c for c in body["DisplayName"].lower() if c.isalnum())[:20]
         body["PrimaryEmailAddr"] = {"Address": f"{slug}@example.com"}
         body["PrimaryPhone"] = {"FreeFormNumber": f"555-01{i:02d}"}
@@ -174,7 +174,8 @@ def _populate(co: Company, seed: int, size: int, now: float) -> None:
         rec["IsProject"] = True          # fixtures only: IsProject is read-only over REST (B3)
         co.store.put(co.realm, "Customer", rec["Id"], rec)
         projects.append(rec)
-    vendors = [write("Vendor", contact(100 + i, True), 40 - i) for i in range(max(3, size // 3))]
+    vendors = [write("Vendor", contact(1_000_000 + i, True), 40 - i * 10 / max(3, size // 3))
+               for i in range(max(3, size // 3))]
     items: list[dict] = []
     for name, kind, price, income, expense in ITEMS:
         body: dict[str, Any] = {"Name": name, "Type": kind, "UnitPrice": price,
