@@ -121,19 +121,37 @@ def describe_cmd(
 @connection_app.command("test")
 def connection_test(ctx: typer.Context,
                     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
-    """Check the settings: authenticate, list company accounts, read one page."""
+    """Check the settings: authenticate, list company accounts, read one page, learn the time zone."""
     started = time.monotonic()
     with ctx.obj.open() as session:
         accounts = session.client.company_accounts()
         custom = session.connector.custom_field_definitions()
+        zone = session.connector.tz.describe()
         result = {"ok": True, "target": session.label, "company_accounts": len(accounts),
-                  "custom_fields": len(custom), "requests": session.client.stats.total,
-                  "seconds": round(time.monotonic() - started, 3)}
+                  "custom_fields": len(custom), "timezone": zone["timezone"], "timezone_source": zone["source"],
+                  "requests": session.client.stats.total, "seconds": round(time.monotonic() - started, 3)}
     if as_json:
         emit_json(result)
     else:
         output.stdout_console().print(f"[green]OK[/green] {result['target']}: {result['company_accounts']} company account(s), "
-                        f"{result['custom_fields']} custom field(s), {result['requests']} requests")
+                        f"{result['custom_fields']} custom field(s), time zone {result['timezone']} "
+                        f"({result['timezone_source']}), {result['requests']} requests")
+
+
+@connection_app.command("refresh")
+def connection_refresh(ctx: typer.Context,
+                       as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
+    """Forget what was learnt about the site (time zone, custom fields, which filters it honours) and
+    learn the time zone and custom fields again."""
+    with ctx.obj.open() as session:
+        result = session.connector.refresh_facts()
+        result["requests"] = session.client.stats.total
+    if as_json:
+        emit_json(result)
+    else:
+        output.stdout_console().print(f"[green]Refreshed[/green]: time zone {result['timezone']} "
+                                      f"({result['timezone_source']}), {result['custom_fields']} custom field(s), "
+                                      f"{result['requests']} requests")
 
 
 @connection_app.command("accounts")
@@ -215,11 +233,12 @@ def replicate_cmd(
     workers: Annotated[int, typer.Option(help="Objects read at the same time (within the rate limit).")] = 4,
     account: Annotated[str | None, typer.Option(help="RemoteAccount value (default: the company account id); "
                                                 "set it when mirroring several sites into one database.")] = None,
-    per_parent: Annotated[str, typer.Option(help="Comment objects and ContactRelations cost one request per "
-                                            "parent record. all: ask every parent on every run. changed: "
-                                            "incremental runs ask only parents modified since the last run, "
-                                            "and every parent once per --sweep-days (a comment on an untouched "
-                                            "parent waits for that sweep).")] = "all",
+    per_parent: Annotated[str, typer.Option(help="Comment objects and ContactRelations are listed per parent "
+                                            "record where Scoro has no module-wide list (comments use one "
+                                            "when the site answers it). changed: incremental runs ask only "
+                                            "parents modified since the last run, and every parent once per "
+                                            "--sweep-days (a comment on an untouched parent waits for that "
+                                            "sweep). all: ask every parent on every run.")] = "changed",
     sweep_days: Annotated[float, typer.Option(help="With --per-parent changed: ask every parent at least this "
                                               "often.")] = 7,
     as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")] = False,
