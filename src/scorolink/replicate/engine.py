@@ -12,13 +12,15 @@ Per object and account:
   incremental read, read the live keys (plain pages of 100) and flag the missing ones deleted,
   which catches deletes the API stopped reporting after its 30-day window.
 
-Objects listed per parent record (comments, contact relations) cost a request per parent. With
-`per_parent="changed"` an incremental run asks only the parents modified since the parents'
-own cursor minus the overlap (kept in Scoro's time, like every cursor; one page per 100 of
-them), less those the previous run already asked at the same modification time, and every
-parent once per `sweep_days`. Whether a new comment marks its parent modified is not
-documented, so a comment on an untouched parent waits for the next sweep. The default, `all`,
-asks every parent on every run.
+Comment objects are one module-wide `comments/list` where the site answers it (asked once per
+site, see ScoroConnector.reads_by_module). Otherwise objects listed per parent record (comments,
+contact relations) cost a request per parent. With `per_parent="changed"` (the default) a run after
+a full one asks only the parents modified since the parents' own cursor minus the overlap (kept in
+Scoro's time, like every cursor; one page per 100 of them), less those the previous run already
+asked at the same modification time, and every parent once per `sweep_days`. Whether a new comment
+marks its parent modified is not documented, so a comment on an untouched parent waits for the next
+sweep. `all` asks every parent on every run. A parent whose list fails every attempt is recorded
+(`pending_parents`); the others are finished, and the next run asks only the recorded parents.
 
 Objects are read concurrently (the client's rate limiter keeps the pace); writes go through one
 lock, each batch in its own transaction, the cursor with the last batch.
