@@ -40,6 +40,7 @@ from scorolink.clients.asgi_bridge import SyncASGITransport
 from scorolink.clients.scoro import ScoroClient
 from scorolink.connectors.base import WriteOp
 from scorolink.connectors.scoro import ScoroConnector
+from scorolink.connectors.site_facts import SiteFacts
 from scorolink.replicate.destination import open_destination
 from scorolink.replicate.engine import ReplicateOptions, ReplicationSummary, replicate
 from scorolink.sandbox.scoro import SandboxConfig, ScoroSandbox
@@ -107,15 +108,16 @@ def run_size(n: int, comments: int, loopback: bool, workers: int, recent: int = 
             ctx = None
             make = lambda: ScoroClient(sandbox_settings(sb), transport=SyncASGITransport(sb.app))  # noqa: E731
         try:
+            facts = SiteFacts()  # what the site taught the first run, the second keeps (as CLI runs on a site do)
             with make() as client:
-                connector = ScoroConnector(client)
+                connector = ScoroConnector(client, facts=facts)
                 if recent:
                     edit_recent(connector, recent)
                 sb.reset_stats()
                 full, full_s = one_run(connector)
                 full_server = sb.stats()["requests"]["total"]
             with make() as client:  # a later run: a new process would start with a new client
-                connector = ScoroConnector(client)
+                connector = ScoroConnector(client, facts=facts)
                 sb.reset_stats()
                 incr, incr_s = one_run(connector)
                 incr_server = sb.stats()["requests"]["total"]

@@ -19,11 +19,24 @@ from scorolink.session import sandbox_settings
 from tests.services import PostgresServer, create_database, drop_database, start_postgres
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _own_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Site facts and query caches of the CLI go to a directory of this test run, not the user's."""
+    before = os.environ.get("SCOROLINK_CACHE_DIR")
+    os.environ["SCOROLINK_CACHE_DIR"] = str(tmp_path_factory.mktemp("scorolink-cache"))
+    yield
+    if before is None:
+        os.environ.pop("SCOROLINK_CACHE_DIR", None)
+    else:
+        os.environ["SCOROLINK_CACHE_DIR"] = before
+
+
 def make_connector(sandbox: ScoroSandbox, **settings: Any) -> ScoroConnector:
     from dataclasses import replace
 
     settings.setdefault("server_timeout", 0.2)  # the in-process sandbox finishes a request at once
-    s = replace(sandbox_settings(sandbox), **settings)
+    # The site's zone is given, as most tests count requests; tests/replicate/test_timezone.py learns it.
+    s = replace(sandbox_settings(sandbox), **{"timezone": sandbox.default["timezone"], **settings})
     client = ScoroClient(s, transport=SyncASGITransport(sandbox.app), sleep=lambda _s: None, backoff_base=0.01)
     return ScoroConnector(client)
 

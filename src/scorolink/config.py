@@ -4,7 +4,7 @@
     subdomain = "acme"              # or base_url = "https://acme.scoro.com/api/v2"
     company_account_id = "acme"
     api_key = "ScoroAPI_..."        # or username + password (user-level access)
-    timezone = "Europe/Tallinn"     # site time zone for SQL-style datetimes
+    timezone = "Europe/Tallinn"     # overrides the site time zone scorolink learns from Scoro
 
     [scoro.modules]                 # override a module path the public sources do not confirm
     Bookings = "bookings"
@@ -37,7 +37,7 @@ class ScoroSettings:
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     user_token: str | None = field(default=None, repr=False)
-    timezone: str = "UTC"
+    timezone: str | None = None  # None: learnt from the site (connectors/site_timezone.py)
     lang: str | None = None
     user_agent: str = "scorolink/0.1 (+https://github.com/scorolink/scorolink)"
     app_id: str | None = None  # `scoro-app-id` header, only for public (App Store) integrations
@@ -52,6 +52,7 @@ class ScoroSettings:
     page_size: int = 100
     detailed_page_size: int = 25
     modules: dict[str, str] = field(default_factory=dict)
+    custom_fields_max_age: float = 86400.0  # seconds discovered custom fields are reused (site facts)
 
     @property
     def configured(self) -> bool:
@@ -70,7 +71,10 @@ class ScoroSettings:
         )
 
     @property
-    def tz(self) -> ZoneInfo:
+    def tz(self) -> ZoneInfo | None:
+        """The overriding zone, or None when the site's own is to be learnt."""
+        if not self.timezone:
+            return None
         try:
             return ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -145,7 +149,7 @@ def load_scoro_settings(
     unknown = sorted(set(merged) - set(known))
     if unknown:
         raise ConfigError(f"Unknown setting(s) under [scoro]: {', '.join(unknown)}. Known: {', '.join(known)}.")
-    for name in ("timeout", "server_timeout", "max_retry_wait"):
+    for name in ("timeout", "server_timeout", "max_retry_wait", "custom_fields_max_age"):
         if name in merged:
             merged[name] = _number(name, merged[name], float)
     for name in ("per_window", "max_concurrency", "max_attempts", "page_size", "detailed_page_size"):

@@ -136,19 +136,19 @@ def list_connections(config_file: str | None) -> list[dict[str, Any]]:
 
 
 def check_connection(client: Any, connector: Any) -> dict[str, Any]:
-    """Authenticate and read: the company accounts, the site time zone when the API tells it (a user
-    login's settings; API-key access does not), the custom fields and the rate-limit budget seen."""
+    """Authenticate and read: the company accounts, the site time zone (the setting, or learnt from the site:
+    see connectors/site_timezone.py) and where it came from, the custom fields and the rate-limit budget seen."""
     started = time.monotonic()
     accounts = client.company_accounts()
     custom = connector.custom_field_definitions()
-    site_tz = (getattr(client, "user_settings", None) or {}).get("timezone")
+    zone = connector.tz.describe()
     limiter = client.limiter.state
     now = time.monotonic()
     return {
         "ok": True, "target": client.settings.url, "company_account_id": client.settings.company_account_id,
         "company_accounts": [{"id": a.get("id"), "name": a.get("company_name") or a.get("alternative_name") or ""}
                              for a in accounts],
-        "site_timezone": site_tz, "configured_timezone": client.settings.timezone,
+        "timezone": zone["timezone"], "timezone_source": zone["source"],
         "custom_fields": len(custom),
         "rate_limit": {"per_window": limiter.limit, "window_remaining": limiter.remaining,
                        "daily_remaining": limiter.daily_remaining,

@@ -19,6 +19,7 @@ from scorolink.clients.asgi_bridge import SyncASGITransport
 from scorolink.clients.scoro import ScoroClient
 from scorolink.config import ScoroSettings, load_scoro_settings
 from scorolink.connectors.scoro import ScoroConnector
+from scorolink.connectors.site_facts import SiteFacts
 
 SANDBOX_SEED_ENV = "SCOROLINK_SANDBOX_SEED"
 SANDBOX_SIZE_ENV = "SCOROLINK_SANDBOX_SIZE"
@@ -64,7 +65,7 @@ def sandbox_settings(sandbox: Any, base: ScoroSettings | None = None, base_url: 
     url = base_url or f"http://sandbox.local{site['base_path']}"
     settings = base or ScoroSettings()
     return replace(settings, base_url=url, subdomain=None, company_account_id=site["company_account_ids"][0],
-                   api_key=site["api_key"], username=None, password=None, timezone=site.get("timezone", "UTC"))
+                   api_key=site["api_key"], username=None, password=None)
 
 
 def start_bundled_sandbox(seed: int | None = None, size: int | None = None) -> Any:
@@ -86,6 +87,9 @@ def open_scoro(flags: dict[str, Any] | None = None, config_file: str | None = No
         sandbox = start_bundled_sandbox()
         settings = sandbox_settings(sandbox, settings)
         client = ScoroClient(settings, transport=SyncASGITransport(sandbox.app))
-        return ScoroSession(ScoroConnector(client), sandbox)
+        cfg = sandbox.config
+        facts = SiteFacts.for_site(settings, salt=f"bundled sandbox {cfg.seed} {cfg.size} {cfg.data or ''}")
+        return ScoroSession(ScoroConnector(client, facts=facts), sandbox)
     client = ScoroClient(settings.validate(), transport=transport)
-    return ScoroSession(ScoroConnector(client))
+    # What is learnt about a real site (time zone, capabilities, custom fields) is kept for later runs.
+    return ScoroSession(ScoroConnector(client, facts=SiteFacts.for_site(settings)))

@@ -206,6 +206,7 @@ def test_per_parent_changed_asks_only_modified_parents_and_sweeps_every_parent_o
     modified) at the next sweep."""
     url = mirror_url
     objects = ["Tasks", "TaskComments"]
+    connector.facts.put("comments_by_module", False)  # a site that lists comments only per record
 
     def run(**options: Any) -> Any:
         summary = replicate(connector, url, ReplicateOptions(objects=objects, per_parent="changed", overlap_seconds=0,
@@ -237,8 +238,8 @@ def test_per_parent_changed_asks_only_modified_parents_and_sweeps_every_parent_o
     assert (swept.parents, swept.rows) == ("all", 1)
     assert swept.requests == len(tasks) // 100 + 1 + len(tasks)
     assert count(url, "TaskComments", 'WHERE "Comment" = ?', ("on an untouched task",)) == 1
-    default = replicate(connector, url, ReplicateOptions(objects=objects)).objects["TaskComments"]
-    assert (default.parents, default.rows) == ("all", 0)
+    every = replicate(connector, url, ReplicateOptions(objects=objects, per_parent="all")).objects["TaskComments"]
+    assert (every.parents, every.rows) == ("all", 0)
 
 
 def test_a_mirror_made_before_the_per_parent_state_columns_gets_them(connector, tmp_path):
@@ -247,6 +248,7 @@ def test_a_mirror_made_before_the_per_parent_state_columns_gets_them(connector, 
     from scorolink.replicate.state import ADDED_COLUMNS, STATE
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
+    connector.facts.put("comments_by_module", False)  # a site that lists comments only per record
     replicate(connector, url, ReplicateOptions(objects=["Tasks"]))
     with sqlite3.connect(tmp_path / "old.db") as db:
         for column in ADDED_COLUMNS:

@@ -591,6 +591,7 @@ def comments(name: str, parent: str, parent_module: str, *, sync: bool = False) 
             f("UserId", "user_id", I, desc="required on create with an API key"),
             PERMISSIONS,
             iso("UpdatedDate", "modified_date", ro=True),
+            *deleted(),
         ),
         filters="UpdatedDate*",
         ops=INSERT_DELETE,
@@ -600,7 +601,6 @@ def comments(name: str, parent: str, parent_module: str, *, sync: bool = False) 
         parent=Parent(object=parent, module=parent_module, field="ObjectId"),
         reader="per_parent",
         has_view=False,
-        has_delete_flag=False,
         detailed_list=False,
         description=f"Comments on {parent}.",
     )

@@ -46,9 +46,24 @@ def connection_test(ctx: typer.Context, as_json: JsonOpt = False,
     output.stdout_console().print(Text("OK", style="green"), Text(
         f"{target}: {len(result['company_accounts'])} company account(s) "
         f"({', '.join(str(a['id']) for a in result['company_accounts'])}), {result['custom_fields']} custom field(s), "
-        f"site time zone {result['site_timezone'] or 'not told (configured ' + result['configured_timezone'] + ')'}, "
+        f"time zone {result['timezone']} ({result['timezone_source']}), "
         f"rate limit {limit['per_window'] or '?'} per window, {limit['daily_remaining'] if limit['daily_remaining'] is not None else '?'} "
         f"left today, {result['requests']} requests"))
+
+
+@app.command("refresh")
+def connection_refresh(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Forget what was learnt about the site (time zone, custom fields, which filters it honours) and
+    learn the time zone and custom fields again."""
+    with ctx.obj.open() as session:
+        result = session.connector.refresh_facts()
+        result["requests"] = session.client.stats.total
+    if as_json:
+        emit_json(result)
+        return
+    output.stdout_console().print(Text("Refreshed", style="green"), Text(
+        f"time zone {result['timezone']} ({result['timezone_source']}), {result['custom_fields']} custom "
+        f"field(s), {result['requests']} requests"))
 
 
 @app.command("accounts")

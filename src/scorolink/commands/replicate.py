@@ -42,11 +42,12 @@ def replicate_cmd(
     workers: Annotated[int, typer.Option(help="Objects read at the same time (within the rate limit).")] = 4,
     account: Annotated[str | None, typer.Option(help="RemoteAccount value (default: the company account id); "
                                                 "set it when mirroring several sites into one database.")] = None,
-    per_parent: Annotated[str, typer.Option(help="Comment objects and ContactRelations cost one request per "
-                                            "parent record. all: ask every parent on every run. changed: "
-                                            "incremental runs ask only parents modified since the last run, "
-                                            "and every parent once per --sweep-days (a comment on an untouched "
-                                            "parent waits for that sweep).")] = "all",
+    per_parent: Annotated[str, typer.Option(help="Comment objects and ContactRelations are listed per parent "
+                                            "record where Scoro has no module-wide list (comments use one "
+                                            "when the site answers it). changed: incremental runs ask only "
+                                            "parents modified since the last run, and every parent once per "
+                                            "--sweep-days (a comment on an untouched parent waits for that "
+                                            "sweep). all: ask every parent on every run.")] = "changed",
     sweep_days: Annotated[float, typer.Option(help="With --per-parent changed: ask every parent at least this "
                                               "often.")] = 7,
     as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")] = False,

@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scorolink.catalog.model import Catalog, Field, FieldType, ObjectSpec
@@ -32,11 +33,15 @@ from scorolink.clients.scoro import ScoroClient
 from scorolink.connectors.base import Condition, Record, WriteOp, WriteResult, matches
 from scorolink.connectors.scoro_convert import coerce, record_from_wire, record_to_wire, resolve_field
 from scorolink.connectors.scoro_filters import FilterPlan, plan_filters
+from scorolink.connectors.site_facts import SiteFacts
+from scorolink.connectors.site_timezone import SiteZone
 from scorolink.errors import OperationNotAllowed, ScorolinkError, UnknownName
 
 log = logging.getLogger(__name__)
 
 RANGE = ("=", "<", "<=", ">", ">=")
+CUSTOM_FIELDS_FACT = "custom_fields"
+COMMENTS_BY_MODULE_FACT = "comments_by_module"
 _CUSTOM_TYPES = {
     "checkbox": FieldType.BOOLEAN, "boolean": FieldType.BOOLEAN, "bool": FieldType.BOOLEAN,
     "number": FieldType.DECIMAL, "money": FieldType.DECIMAL, "decimal": FieldType.DECIMAL,
@@ -47,10 +52,14 @@ _CUSTOM_TYPES = {
 
 
 class ScoroConnector:
-    def __init__(self, client: ScoroClient, catalog: Catalog = CATALOG, *, max_concurrency: int | None = None):
+    def __init__(self, client: ScoroClient, catalog: Catalog = CATALOG, *, max_concurrency: int | None = None,
+                 facts: SiteFacts | None = None):
         self.client = client
         self.catalog = catalog
-        self.tz = client.settings.tz
+        # What was learnt about the site (time zone, capabilities, custom fields): per connector unless
+        # the caller shares a file-backed store (the CLI does, per site).
+        self.facts = facts if facts is not None else SiteFacts()
+        self.tz = SiteZone(client, self.facts)
         self.max_concurrency = max(1, max_concurrency or client.settings.max_concurrency)
         self._custom: dict[str, tuple[Field, ...]] | None = None
 
@@ -65,6 +74,11 @@ class ScoroConnector:
         override = self.client.settings.modules.get(spec.name)
         if override:
             spec = replace(spec, module=override)
+        if spec.incremental:
+            cursor = spec.field_named(spec.incremental)
+            if cursor is not None and ">=" not in cursor.filters and self.facts.get(_filter_fact(spec, cursor)) is True:
+                honoured = replace(cursor, filters=tuple(dict.fromkeys((*cursor.filters, *RANGE))))
+                spec = replace(spec, fields=tuple(honoured if f is cursor else f for f in spec.fields))
         if with_custom and spec.custom_fields:
             spec = spec.with_custom_fields(self.custom_fields().get(spec.custom_field_module or spec.module, ()))
         return spec
@@ -76,13 +90,17 @@ class ScoroConnector:
         return rows
 
     def custom_fields(self) -> dict[str, tuple[Field, ...]]:
-        """Custom fields per module, discovered once per connector from `customFields/list`."""
+        """Custom fields per module from `customFields/list`, kept with the site's facts for
+        `custom_fields_max_age` seconds (`scorolink connection refresh` forgets them)."""
         if self._custom is None:
-            try:
-                definitions = self.custom_field_definitions()
-            except (PermissionDenied, AuthenticationFailed) as exc:
-                log.warning("custom fields unavailable: %s", exc)
-                definitions = []
+            definitions = self.facts.get(CUSTOM_FIELDS_FACT, max_age=self.client.settings.custom_fields_max_age)
+            if not isinstance(definitions, list):
+                try:
+                    definitions = self.custom_field_definitions()
+                except (PermissionDenied, AuthenticationFailed) as exc:
+                    log.warning("custom fields unavailable: %s", exc)
+                    definitions = []
+                self.facts.put(CUSTOM_FIELDS_FACT, definitions)
             seed_ops = {f.api_key: f.filters for fields in SEED_CUSTOM_FIELDS.values() for f in fields}
             by_module: dict[str, list[Field]] = {}
             for d in definitions:
@@ -101,6 +119,28 @@ class ScoroConnector:
             self._custom = {m: tuple(fs) for m, fs in by_module.items()}
         return self._custom
 
+    def refresh_facts(self) -> dict[str, Any]:
+        """Forget what was learnt about the site, then learn its time zone and custom fields again."""
+        self.facts.forget()
+        self._custom = None
+        self.tz = SiteZone(self.client, self.facts)
+        zone = self.tz.describe()
+        count = sum(len(fields) for fields in self.custom_fields().values())
+        return {"timezone": zone["timezone"], "timezone_source": zone["source"], "custom_fields": count}
+
+    def needs_custom(self, name: str, names: Iterable[str] | None) -> bool:
+        """Whether resolving these field names (None: every field) needs the custom fields: a
+        read naming only catalog fields never pays for their discovery."""
+        if self._custom is not None or names is None:
+            return True
+        spec = self.spec(name, with_custom=False)
+        if not spec.custom_fields:
+            return False
+        for n in names:
+            if spec.nested_named(n) is None and spec.field_named(n) is None:
+                return True
+        return False
+
     # -- reading ---------------------------------------------------------------------------------
     def typed_conditions(self, spec: ObjectSpec, where: Iterable[Condition]) -> list[tuple[Condition, Field]]:
         """Resolve names and convert values to the field's type before any request is sent."""
@@ -118,8 +158,10 @@ class ScoroConnector:
             out.append((Condition(f.name, cond.op, value), f))
         return out
 
-    def plan(self, name: str, where: Iterable[Condition] = (), *, include_deleted: bool = False) -> FilterPlan:
-        spec = self.spec(name)
+    def plan(self, name: str, where: Iterable[Condition] = (), *, include_deleted: bool = False,
+             spec: ObjectSpec | None = None) -> FilterPlan:
+        where = list(where)
+        spec = spec or self.spec(name, with_custom=self.needs_custom(name, [c.field for c in where]))
         plan = plan_filters(self.typed_conditions(spec, where), self.tz)
         plan.include_deleted = plan.include_deleted or include_deleted
         for key, value in spec.fixed_filter:
@@ -138,14 +180,20 @@ class ScoroConnector:
         return frozenset(out)
 
     def read(self, name: str, where: Iterable[Condition] = (), *, columns: Iterable[str] | None = None,
-             include_deleted: bool = False, limit: int | None = None, bookmark: Any = None) -> Iterator[Record]:
-        """`bookmark`: the id of a saved Scoro view (bookmark) of this module, applied by Scoro."""
-        spec = self.spec(name)
+             include_deleted: bool = False, limit: int | None = None, bookmark: Any = None,
+             parent_failures: dict[Any, str] | None = None) -> Iterator[Record]:
+        """`bookmark`: the id of a saved Scoro view (bookmark) of this module, applied by Scoro.
+        `parent_failures`: for objects read per parent record, collect the parents whose list
+        failed every attempt (id → error) and go on with the others, instead of raising."""
+        where = list(where)
+        columns = list(columns) if columns is not None else None
+        names = None if columns is None else [*columns, *(c.field for c in where)]
+        spec = self.spec(name, with_custom=self.needs_custom(name, names))
         if not spec.allows("select"):
             raise OperationNotAllowed(spec.name, "select", spec.operations)
-        where = list(where)
-        plan = self.plan(name, where, include_deleted=include_deleted)
+        plan = self.plan(name, where, include_deleted=include_deleted, spec=spec)
         plan.bookmark = bookmark
+        plan.parent_failures = parent_failures
         wanted = self.selected(spec, columns)
         needed = wanted | {c.field for c in plan.local} | set(spec.key_fields)
         count = 0
@@ -212,30 +260,96 @@ class ScoroConnector:
         parent = spec.parent
         assert parent is not None, f"{spec.name} has reader per_parent but no parent"
         pinned = [c for c in plan.local if c.field == parent.field and c.op in ("=", "in")]
+        if not pinned and self.reads_by_module(spec):
+            yield from self._read_by_module(spec, plan, needed)
+            return
         if pinned:
             c = pinned[0]
             parent_ids: Iterable[Any] = c.value if c.op == "in" else (c.value,)
         else:
             parent_spec = self.spec(parent.object, with_custom=False)
             pkey = parent_spec.key_fields[0]
-            parent_ids = (r[pkey] for r in self.read(parent.object, columns=[pkey]))
+            # Deleted parents too when deletes are asked for: their comments are reported deleted.
+            with_deleted = plan.include_deleted and parent_spec.has_delete_flag
+            parent_ids = (r[pkey] for r in self.read(parent.object, columns=[pkey], include_deleted=with_deleted))
         parent_api = resolve_field(spec, parent.field).api_key
         filter_ = plan.filter or None
+        failures = plan.parent_failures
 
         def fetch(parent_id: Any) -> list[Record]:
             request = self._parent_request(spec, parent_id)
             out = []
-            for page in self.client.iter_pages(spec.module, filter=filter_, request=request,
-                                               include_deleted=plan.include_deleted):
-                for row in page:
-                    for flat in self._flatten_parent_row(spec, row, parent_id):
-                        flat.setdefault(parent_api, parent_id)
-                        out.append(record_from_wire(spec, flat, self.tz, needed))
+            try:
+                for page in self.client.iter_pages(spec.module, filter=filter_, request=request,
+                                                   include_deleted=plan.include_deleted):
+                    for row in page:
+                        for flat in self._flatten_parent_row(spec, row, parent_id):
+                            flat.setdefault(parent_api, parent_id)
+                            out.append(record_from_wire(spec, flat, self.tz, needed))
+            except (RateLimited, AuthenticationFailed, PermissionDenied):
+                raise  # these concern every parent
+            except ApiError as exc:
+                if failures is None:
+                    raise
+                failures[parent_id] = str(exc)  # the caller finishes the other parents and reports this one
+                return []
             return out
 
         for batch in _chunks(parent_ids, 64):
             for records in self._parallel(fetch, batch):
                 yield from records
+
+    # -- comments by module, probed filters ------------------------------------------------------
+    def reads_by_module(self, spec: ObjectSpec) -> bool:
+        """Whether this comment object is read by one module-wide `comments/list` (with the
+        `modified_date` filter of an incremental read) instead of one list per parent record.
+        The reference calls `object_id` mandatory, so the site is asked once (one request) and the
+        answer kept: the form counts only when its rows say which record they are on."""
+        if spec.module != "comments" or spec.parent is None:
+            return False
+        known = self.facts.get(COMMENTS_BY_MODULE_FACT)
+        if isinstance(known, bool):
+            return known
+        try:
+            rows = self.client.list_page("comments", 1, per_page=1, request={"module": spec.parent.module})
+        except (RateLimited, AuthenticationFailed):
+            raise
+        except ApiError as exc:
+            log.info("comments/list by module refused (%s): comments are read per parent record", exc)
+            self.facts.put(COMMENTS_BY_MODULE_FACT, False)
+            return False
+        if not rows:
+            return False  # nothing to tell by: per parent this time, asked again next time
+        usable = all(r.get("object_id") not in (None, "", 0, "0") for r in rows)
+        self.facts.put(COMMENTS_BY_MODULE_FACT, usable)
+        return usable
+
+    def _read_by_module(self, spec: ObjectSpec, plan: FilterPlan, needed: frozenset[str]) -> Iterator[Record]:
+        assert spec.parent is not None
+        for page in self.client.iter_pages("comments", filter=plan.filter or None,
+                                           request={"module": spec.parent.module},
+                                           include_deleted=plan.include_deleted):
+            for row in page:
+                yield record_from_wire(spec, {**row, "module": spec.parent.module}, self.tz, needed)
+
+    def learn_cursor_filter(self, spec: ObjectSpec) -> ObjectSpec:
+        """For an object whose cursor field the catalog does not list as a filter (TimeEntries'
+        UpdatedDate), ask once per site whether Scoro honours a `modified_date` range anyway:
+        Scoro ignores filter keys it does not know, so a range in the future must return nothing
+        while the list itself has rows. The answer is kept; the spec comes back with it applied."""
+        cursor = spec.field_named(spec.incremental) if spec.incremental else None
+        if cursor is None or cursor.type is not FieldType.DATETIME or ">=" in cursor.filters:
+            return spec
+        fact = _filter_fact(spec, cursor)
+        if self.facts.get(fact) is None:
+            future = (datetime.now(UTC) + timedelta(days=3650)).date()
+            probe = {cursor.api_key: {"from_date": future.isoformat(), "to_date": (future + timedelta(days=1)).isoformat()}}
+            if self.client.list_page(spec.module, 1, per_page=1, filter=probe):
+                self.facts.put(fact, False)
+            elif self.client.list_page(spec.module, 1, per_page=1):
+                self.facts.put(fact, True)
+            # an empty list tells nothing: asked again next time
+        return self.spec(spec.name)
 
     def _parent_request(self, spec: ObjectSpec, parent_id: Any) -> dict[str, Any]:
         assert spec.parent is not None
@@ -381,6 +495,10 @@ def _relation_request(flat: dict[str, Any], parent_module: str) -> dict[str, Any
     related = {k: v for k, v in flat.items() if k not in ("object_id", "type")}
     return {"object_id": flat.get("object_id"), "type": flat.get("type") or parent_module,
             "related_objects": [related]}
+
+
+def _filter_fact(spec: ObjectSpec, f: Field) -> str:
+    return f"filter_honoured:{spec.module}.{f.api_key}"
 
 
 def _truthy(value: Any) -> bool:

@@ -30,6 +30,9 @@ class FilterPlan:
     local: list[Condition] = field(default_factory=list)
     include_deleted: bool = False
     bookmark: Any = None  # a saved Scoro view applied by the list call (`bookmark.bookmark_id`)
+    # Per-parent reads: when a dict, a parent whose list fails every attempt is recorded here
+    # (parent id → error) and the read goes on with the others; when None, the failure is raised.
+    parent_failures: dict[Any, str] | None = None
 
     def filters(self) -> list[dict[str, Any]]:
         """One filter per request series; an IN list becomes one series per value

@@ -38,11 +38,14 @@ class QueryEngine:
         self.cache = cache if cache is not None else MemoryCache(ttl=0)
         self.lookup_limit = lookup_limit
         self.sizes: dict[str, int] = {}  # rows per object learnt from unfiltered scans
+        self._names: list[str] | None = None  # column names of the SELECT being planned (None: any)
 
     # -- names and types ---------------------------------------------------------------------------
     def spec(self, name: str) -> ObjectSpec:
         if self.connector is not None:
-            return self.connector.spec(name)  # type: ignore[no-any-return]
+            # custom fields are discovered only when the statement names a column the catalog lacks
+            custom = self.connector.needs_custom(name, self._names)
+            return self.connector.spec(name, with_custom=custom)  # type: ignore[no-any-return]
         spec = CATALOG.get(name)
         if spec is None:
             raise UnknownName("object", name, CATALOG.names())
@@ -103,7 +106,11 @@ class QueryEngine:
         return f"scoro:{s.url}:{s.company_account_id or ''}:{s.username or ''}"
 
     def plan_select(self, statement: exp.Expression) -> QueryPlan:
-        return self.planner().plan(statement)
+        self._names = [c.name for c in statement.find_all(exp.Column)]
+        try:
+            return self.planner().plan(statement)
+        finally:
+            self._names = None
 
     def select(self, statement: exp.Expression) -> Result:
         """Run a SELECT (already parsed and bound), with request counts."""
@@ -142,8 +149,14 @@ class QueryEngine:
         sizes = {"page": settings.page_size, "detailed_page": settings.detailed_page_size} if settings else {}
         if isinstance(statement, (exp.Insert, exp.Update, exp.Delete)):
             return dml.explain_dml(self, statement, sizes)
-        plan = self.plan_select(statement)
-        return explain(plan, lookup_limit=self.lookup_limit, replica=self.replica, **sizes)
+        # Planning may itself ask Scoro (custom fields the statement names, the site's time zone for a
+        # datetime literal) when the site's facts do not know them yet: those requests count too.
+        with RequestStats.scope() as setup:
+            plan = self.plan_select(statement)
+        info = explain(plan, lookup_limit=self.lookup_limit, replica=self.replica, **sizes)
+        info["setup_requests"] = dict(setup)
+        info["minimum_requests"] += sum(setup.values())
+        return info
 
 
 

@@ -101,6 +101,9 @@ def render(info: dict[str, Any]) -> str:
     if info["local_only"]:
         lines.append(f"Local only: {'; '.join(info['local_only'])}")
     lines.append(f"Local engine: {info['local_engine']}")
+    if info.get("setup_requests"):
+        setup = ", ".join(f"{n} {e}" for e, n in info["setup_requests"].items())
+        lines.append(f"Setup:  {setup} (what the site's facts did not know yet; kept for later runs)")
     lines.append(f"Expected requests: at least {info['minimum_requests']}")
     if "writes" in info:
         lines.append(f"Writes: {info['writes']}")

@@ -12,13 +12,15 @@ Per object and account:
   incremental read, read the live keys (plain pages of 100) and flag the missing ones deleted,
   which catches deletes the API stopped reporting after its 30-day window.
 
-Objects listed per parent record (comments, contact relations) cost a request per parent. With
-`per_parent="changed"` an incremental run asks only the parents modified since the parents'
-own cursor minus the overlap (kept in Scoro's time, like every cursor; one page per 100 of
-them), less those the previous run already asked at the same modification time, and every
-parent once per `sweep_days`. Whether a new comment marks its parent modified is not
-documented, so a comment on an untouched parent waits for the next sweep. The default, `all`,
-asks every parent on every run.
+Comment objects are one module-wide `comments/list` where the site answers it (asked once per
+site, see ScoroConnector.reads_by_module). Otherwise objects listed per parent record (comments,
+contact relations) cost a request per parent. With `per_parent="changed"` (the default) a run after
+a full one asks only the parents modified since the parents' own cursor minus the overlap (kept in
+Scoro's time, like every cursor; one page per 100 of them), less those the previous run already
+asked at the same modification time, and every parent once per `sweep_days`. Whether a new comment
+marks its parent modified is not documented, so a comment on an untouched parent waits for the next
+sweep. `all` asks every parent on every run. A parent whose list fails every attempt is recorded
+(`pending_parents`); the others are finished, and the next run asks only the recorded parents.
 
 Objects are read concurrently (the client's rate limiter keeps the pace); writes go through one
 lock, each batch in its own transaction, the cursor with the last batch.
@@ -66,7 +68,7 @@ class ReplicateOptions:
     batch_size: int = 2000  # records per transaction
     workers: int = 4
     account: str | None = None  # RemoteAccount value; defaults to the company account id
-    per_parent: str = "all"  # all | changed: which parents an incremental run asks (module doc)
+    per_parent: str = "changed"  # all | changed: which parents an incremental run asks (module doc)
     sweep_days: float = 7.0  # with per_parent="changed": ask every parent at least this often
 
 
@@ -132,6 +134,10 @@ def replicate(connector: ScoroConnector, to: str | Destination, options: Replica
     options = options or ReplicateOptions()
     started = time.monotonic()
     requests_before = connector.client.stats.total
+    try:  # learnt (or read from the site's facts) once, before objects are read concurrently
+        connector.tz.resolve()
+    except ScorolinkError as exc:  # objects that meet a datetime without an offset fail with this
+        log.warning("%s", exc)
     names = [connector.spec(n, with_custom=False).name for n in (options.objects or default_objects(connector.catalog))]
     specs = [connector.spec(n) for n in dict.fromkeys(names)]
     tables = build_tables(specs, options.mirror)
@@ -201,27 +207,47 @@ class _Run:
             loader = ObjectLoader(self.dest, RowBuilder(spec, self.tables[spec.name], self.dest, self.types,
                                                         self.account), self.tables[spec.name], self.namer, self.account)
             previous = state.read_state(self.dest, self.account, spec.name)
+        # Asked once per site, on the first run already, so the next one can use the answer:
+        # does Scoro honour a modified_date filter its docs do not list (TimeEntries)?
+        spec = self.connector.learn_cursor_filter(spec)
         cursor = spec.incremental
         cursor_field = spec.field_named(cursor) if cursor else None
         pushable = cursor_field is not None and (">=" in cursor_field.filters or ">" in cursor_field.filters)
-        incremental = (not self.options.full and previous.cursor is not None and pushable
-                       and spec.name not in self.reread)
-        result.mode = "incremental" if incremental else "full"
-        self.progress.start(spec.name, result.mode)
-        where: list[Condition] = []
+        pending = previous.pending_parents if spec.parent is not None and not self.options.full else {}
+        resume = bool(pending.get("ids"))
+        fresh = not self.options.full and spec.name not in self.reread
+        incremental = resume or (fresh and previous.cursor is not None and pushable)
+        by_module = spec.parent is not None and not resume and self.connector.reads_by_module(spec)
         started = time.monotonic()
         now = datetime.now(UTC)
         overlap = max(self.options.overlap_seconds, previous.cursor_run_seconds)
-        if incremental:
-            assert previous.cursor is not None and cursor is not None
-            where = [Condition(cursor, ">=", previous.cursor - timedelta(seconds=overlap))]
         parents = None
-        if spec.parent is not None and self.options.per_parent == "changed":
-            parents = self._parents(spec, previous, sweep=not incremental, overlap=overlap, now=now)
-            if parents is not None:
-                where.append(Condition(spec.parent.field, "in", parents.ids))
+        if spec.parent is not None and not resume and not by_module and self.options.per_parent == "changed":
+            # Without a cursor of its own (ContactRelations), a run after a full one asks only the
+            # changed parents too, until the sweep reads every parent and flags what is gone.
+            by_parents = not incremental and fresh and previous.last_full_at is not None
+            parents = self._parents(spec, previous, sweep=not (incremental or by_parents), overlap=overlap, now=now)
+            incremental = incremental or (by_parents and parents is not None and not parents.sweep)
+        result.mode = "resume" if resume else "incremental" if incremental else "full"
+        self.progress.start(spec.name, result.mode)
+        where: list[Condition] = []
+        since: datetime | None = None
+        if resume:
+            since = datetime.fromisoformat(pending["since"]) if pending.get("since") else None
+        elif incremental and previous.cursor is not None and pushable:
+            since = previous.cursor - timedelta(seconds=overlap)
+        if since is not None and cursor is not None:
+            where = [Condition(cursor, ">=", since)]
+        if resume:
+            assert spec.parent is not None
+            where.append(Condition(spec.parent.field, "in", tuple(pending["ids"])))
+        elif parents is not None:
+            assert spec.parent is not None
+            where.append(Condition(spec.parent.field, "in", parents.ids))
         if spec.parent is not None:
-            result.parents = "changed" if parents is not None and not parents.sweep else "all"
+            result.parents = ("module" if by_module else "resumed" if resume
+                              else "changed" if parents is not None and not parents.sweep else "all")
+        full_read = not incremental or (resume and bool(pending.get("full")))
         if not incremental:
             with self.lock, self.dest.transaction():
                 state.clear_seen(self.dest, self.account, spec.name)
@@ -231,18 +257,26 @@ class _Run:
         columns = None
         if self.options.mirror.include_binary and spec.binary_fields:
             columns = [f.name for f in spec.fields] + [n.field for n in spec.nested]
-        records = self.connector.read(spec.name, where, columns=columns, include_deleted=spec.has_delete_flag)
+        # A parent whose list fails every attempt is recorded and the others are finished.
+        failures: dict[Any, str] | None = {} if spec.reader == "per_parent" else None
+        records = self.connector.read(spec.name, where, columns=columns, include_deleted=spec.has_delete_flag,
+                                      parent_failures=failures)
 
         def finish() -> None:
-            if not incremental:
+            if full_read and not failures:
                 result.deleted = loader.mark_unseen_deleted(now)
+            # a full read still owes its unseen-deleted pass; not a first load (nothing to flag there)
+            was_full = (not incremental and not loader.fresh) or bool(pending.get("full"))
             state.write_state(self.dest, self.account, spec.name, state.ObjectState(
                 cursor=high, cursor_run_seconds=time.monotonic() - started,
                 last_full_at=now if not incremental else previous.last_full_at,
                 last_reconcile_at=now if not incremental else previous.last_reconcile_at,
-                last_sweep_at=now if parents is None or parents.sweep else previous.last_sweep_at,
-                parent_cursor=parents.cursor if parents is not None else None,
-                recent_parents=parents.recent if parents is not None else {}))
+                last_sweep_at=(now if parents is not None and parents.sweep or parents is None and not resume
+                               else previous.last_sweep_at),
+                parent_cursor=parents.cursor if parents is not None else previous.parent_cursor if resume else None,
+                recent_parents=parents.recent if parents is not None else previous.recent_parents if resume else {},
+                pending_parents={"ids": sorted(failures, key=str), "full": was_full,
+                                 "since": since.isoformat() if since is not None else None} if failures else {}))
 
         try:
             for batch, last in _batches(records, self.options.batch_size):
@@ -252,7 +286,7 @@ class _Run:
                         if isinstance(value, datetime) and (high is None or value > high):
                             high = value
                 with self.lock:
-                    done = loader.load(batch, now=now, note_seen=not incremental, finish=finish if last else None)
+                    done = loader.load(batch, now=now, note_seen=full_read, finish=finish if last else None)
                 result.read += done.read
                 result.rows += done.written
                 self.progress.advance(spec.name, result.read, result.rows, sum(requests.values()))
@@ -260,7 +294,13 @@ class _Run:
             if loader.deferred_indexes:  # the read failed part way: leave the mirror indexed
                 with self.lock:
                     loader.restore_indexes()
-        if incremental and self._reconcile_due(previous, now):
+        if failures:
+            shown = ", ".join(str(i) for i in list(failures)[:10]) + (" ..." if len(failures) > 10 else "")
+            result.error = (f"{len(failures)} parent record(s) could not be read ({shown}): "
+                            f"{next(iter(failures.values()))}. The others are in the mirror; the next run "
+                            "asks only these parents.")
+            return
+        if incremental and not resume and self._reconcile_due(previous, now):
             self._reconcile(spec, loader, result, now)
 
     def _parents(self, spec: ObjectSpec, previous: state.ObjectState, *, sweep: bool, overlap: float,

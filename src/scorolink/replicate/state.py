@@ -28,7 +28,7 @@ SEEN = "_scorolink_seen"
 SETTINGS = "_scorolink_settings"
 INTERNAL_TABLES = (STATE, SEEN, SETTINGS)
 # STATE columns added after its first release: added after CREATE, so older mirrors get them the same way.
-ADDED_COLUMNS = ("last_sweep_at", "parent_cursor", "recent_parents")
+ADDED_COLUMNS = ("last_sweep_at", "parent_cursor", "recent_parents", "pending_parents")
 
 
 @dataclass(slots=True)
@@ -40,6 +40,9 @@ class ObjectState:
     last_sweep_at: datetime | None = None  # per-parent objects: when every parent was last asked
     parent_cursor: datetime | None = None  # per-parent objects: the newest parent modification seen
     recent_parents: dict[str, str] = field(default_factory=dict)  # parent id → its modification time when asked
+    # per-parent objects: parents whose list failed every attempt, for the next run to resume with:
+    # {"ids": [...], "since": cursor bound of the read or None, "full": whether it was a full read}
+    pending_parents: dict[str, Any] = field(default_factory=dict)
 
 
 def ensure_tables(dest: Destination) -> None:
@@ -74,22 +77,23 @@ def _dt(value: Any) -> datetime | None:
 def read_state(dest: Destination, account: str, obj: str) -> ObjectState:
     p = dest.param
     rows = dest.query(f"SELECT cursor_value, cursor_run_seconds, last_full_at, last_reconcile_at, last_sweep_at, "
-                      f"parent_cursor, recent_parents FROM {STATE} WHERE remote_account = {p} AND object_name = {p}",
+                      f"parent_cursor, recent_parents, pending_parents FROM {STATE} WHERE remote_account = {p} AND object_name = {p}",
                       (account, obj))
     if not rows:
         return ObjectState()
-    cursor, seconds, full, reconcile, sweep, parent_cursor, recent = rows[0]
+    cursor, seconds, full, reconcile, sweep, parent_cursor, recent, pending = rows[0]
     return ObjectState(_dt(cursor), float(seconds or 0), _dt(full), _dt(reconcile), _dt(sweep), _dt(parent_cursor),
-                       json.loads(recent) if recent else {})
+                       json.loads(recent) if recent else {}, json.loads(pending) if pending else {})
 
 
 def write_state(dest: Destination, account: str, obj: str, state: ObjectState) -> None:
     sql = dest.upsert_sql(STATE, ("remote_account", "object_name", "cursor_value", "cursor_run_seconds", "last_full_at",
                                   "last_reconcile_at", "last_sweep_at", "parent_cursor", "recent_parents",
-                                  "updated_at"), ("remote_account", "object_name"))
+                                  "pending_parents", "updated_at"), ("remote_account", "object_name"))
     dest.upsert(sql, [(account, obj, _iso(state.cursor), round(state.cursor_run_seconds, 3), _iso(state.last_full_at),
                        _iso(state.last_reconcile_at), _iso(state.last_sweep_at), _iso(state.parent_cursor),
-                       json.dumps(state.recent_parents) if state.recent_parents else None, _iso(datetime.now(UTC)))])
+                       json.dumps(state.recent_parents) if state.recent_parents else None,
+                       json.dumps(state.pending_parents) if state.pending_parents else None, _iso(datetime.now(UTC)))])
 
 
 def clear_seen(dest: Destination, account: str, obj: str) -> None:

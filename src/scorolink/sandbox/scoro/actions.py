@@ -314,14 +314,22 @@ def comments_list(api: Api, call: Call) -> dict:
     module, object_id = _comment_target(call)
     if not module:
         raise ApiError(400, "module is required")
-    if object_id in (None, ""):
+    by_module = object_id in (None, "")
+    if by_module and not api.config.comments_by_module:
         raise ApiError(400, "object_id is required")
     page, per_page, _ = api.paging(call)
     flt = {k: v for k, v in (call.body.get("filter") or {}).items() if k not in ("module", "object_id")} \
         if isinstance(call.body.get("filter"), dict) else {}
-    rows = api.query(call, "comments", flt, (page - 1) * per_page, per_page,
-                     include_deleted=call.flag("include_deleted"), scope=f"{module}:{as_int(object_id)}")
+    if by_module:
+        rows = api.query(call, "comments", flt, (page - 1) * per_page, per_page,
+                         include_deleted=call.flag("include_deleted"), scope_prefix=f"{module}:")
+    else:
+        rows = api.query(call, "comments", flt, (page - 1) * per_page, per_page,
+                         include_deleted=call.flag("include_deleted"), scope=f"{module}:{as_int(object_id)}")
     data = [api.render(call, "comments", r, full=True) for r in rows]
+    if by_module:  # a module-wide answer has to say which record each comment is on
+        for d, r in zip(data, rows, strict=True):
+            d["module"], d["object_id"] = r.get("_module"), r.get("_object_id")
     html = call.body.get("html", call.request.get("html") if isinstance(call.request, dict) else None)
     if html is not None and not core.truthy(html):
         for d in data:

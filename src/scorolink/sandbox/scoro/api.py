@@ -19,7 +19,7 @@ from . import customfields, filters
 from .config import SandboxConfig
 from .generate import GENERATORS, STATUS_NAME, Ctx
 from .generate import scope_of as _scope_of
-from .modules import DELETE, LIST, MODIFY, MODULES, VIEW, VIRTUAL, Module, boolean_field
+from .modules import COMMENT_MODULES, DELETE, LIST, MODIFY, MODULES, VIEW, VIRTUAL, Module, boolean_field
 from .sites import Site
 from .store import Store
 
@@ -170,10 +170,12 @@ class Api:
         return {d["id"]: values.get(d["id"]) for d in customfields.for_module(module)}
 
     def query(self, call: Call, module: str, flt: dict, offset: int, limit: int, *, include_deleted: bool,
-              scope: Any = Ellipsis) -> list[dict]:
+              scope: Any = Ellipsis, scope_prefix: str | None = None) -> list[dict]:
         """Matching stored rows in id order. Unfiltered pages go straight to SQLite's id index."""
         spec, site = MODULES[module], call.site.name
         flt = dict(flt)
+        if module in self.config.ignore_modified_filter:
+            flt.pop("modified_date", None)
         if module == "users" and "category" not in flt:
             flt["category"] = ["user", "admin"]  # the default users list leaves out customer-portal users
         modified = None
@@ -193,11 +195,12 @@ class Api:
             pushed.add(spec.key)
         rest = {k: v for k, v in flt.items() if k not in pushed}
         if not rest:
-            return self.store.page(site, module, offset, limit, include_deleted, scope, modified, rid)
+            return self.store.page(site, module, offset, limit, include_deleted, scope, modified, rid, scope_prefix)
         has_cf = module in customfields.MODULES_WITH_CF
         out: list[dict] = []
         skipped = 0
-        for row in self.store.scan(site, module, include_deleted, scope, modified, rid, filters.literals(rest)):
+        for row in self.store.scan(site, module, include_deleted, scope, modified, rid, filters.literals(rest),
+                                   scope_prefix):
             if filters.matches(row, rest, self.custom_values(module, row) if has_cf else None):
                 if skipped < offset:
                     skipped += 1
@@ -544,6 +547,10 @@ def soft_delete(api: Api, call: Call, module: str, row: dict) -> None:
     row["is_deleted"] = 1
     row["deleted_date"] = call.site.tf.iso(now)
     api.save(call, module, row, creating=False)
+    if module in COMMENT_MODULES:  # a deleted record's comments are reported deleted with it
+        scope = f"{module}:{int(row[MODULES[module].key])}"
+        for comment in list(api.store.scan(call.site.name, "comments", scope=scope)):
+            soft_delete(api, call, "comments", comment)
 
 
 # Values a created row starts with (before the request's fields) where an empty value would be invalid.

@@ -45,6 +45,9 @@ class SandboxConfig:
     data: str | None = None
     sites: int = 2
     timezone: str = "Europe/Tallinn"
+    # Per-site time zones by site name ("demo", "site1", ...); sites not named use ``timezone``. SQL-style
+    # datetimes are local to the site's zone, ISO ones carry its offset, users and settings name it.
+    site_timezones: dict[str, str] = field(default_factory=dict)
     rate_limit: RateLimit = field(default_factory=RateLimit)
     faults: Faults = field(default_factory=Faults)
     detailed_page_cap: int = 25
@@ -54,6 +57,13 @@ class SandboxConfig:
     # The sandbox clock starts here (then follows real time plus advance_clock), so generated data is the
     # same on every run.
     start_time: str = "2026-03-02T09:00:00+00:00"
+    # `comments/list` without `object_id`: the reference calls `module` and `object_id` both mandatory, yet a
+    # module-wide list (`request.module` and a `modified_date` filter) is what an incremental read wants. True:
+    # answer it, every row carrying `module` and `object_id`; False: refuse it ("object_id is required").
+    comments_by_module: bool = True
+    # Modules whose list ignores a `modified_date` filter, as Scoro ignores filter keys it does not know
+    # (whether timeEntries honours it is not documented).
+    ignore_modified_filter: frozenset[str] = frozenset()
     # Days a soft-deleted row stays readable with include_deleted before it is purged.
     deleted_retention_days: int = 30
     # GET /_sandbox/sites answers with API keys and passwords only when this is set (otherwise masked).

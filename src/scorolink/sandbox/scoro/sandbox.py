@@ -19,7 +19,7 @@ from .config import FAULT_KINDS, SandboxConfig
 from .generate import Ctx, plan, populate, rows_for
 from .modules import MODULES, VIRTUAL
 from .ratelimit import RateLimiter
-from .sites import Site, make_site, password
+from .sites import Site, make_site, password, site_name
 from .store import Store
 
 LOG_SIZE = 1000
@@ -43,7 +43,7 @@ class ScoroSandbox:
         self.clock = Clock(start)
         self._sites: dict[str, Site] = {}
         for index in range(max(1, cfg.sites)):
-            site = make_site(cfg.seed, index, cfg.timezone)
+            site = make_site(cfg.seed, index, cfg.site_timezones.get(site_name(index), cfg.timezone))
             self._sites[site.name] = site
             if self.store.meta_get(f"site:{site.name}") is None:
                 # generated from the start instant, not the running clock: the same seed gives the same

@@ -129,7 +129,7 @@ class Store:
     @staticmethod
     def _where(site: str, module: str, include_deleted: bool, scope: str | None | type[Ellipsis],
                modified: tuple[float | None, float | None] | None, rid: int | None,
-               contains: Iterable[str] = ()) -> tuple[str, list]:
+               contains: Iterable[str] = (), scope_prefix: str | None = None) -> tuple[str, list]:
         sql, args = ["site=?", "module=?"], [site, module]
         for text in contains:  # cheap pre-check in C before any row is parsed in Python
             sql.append("instr(lower(data), ?) > 0")
@@ -141,6 +141,9 @@ class Store:
         elif scope is not Ellipsis:
             sql.append("scope=?")
             args.append(scope)
+        if scope_prefix is not None:
+            sql.append("substr(scope, 1, ?)=?")
+            args += [len(scope_prefix), scope_prefix]
         if modified:
             lo, hi = modified
             if lo is not None:
@@ -155,16 +158,18 @@ class Store:
         return " AND ".join(sql), args
 
     def page(self, site: str, module: str, offset: int, limit: int, include_deleted: bool = False,
-             scope: Any = Ellipsis, modified: tuple | None = None, rid: int | None = None) -> list[dict]:
-        where, args = self._where(site, module, include_deleted, scope, modified, rid)
+             scope: Any = Ellipsis, modified: tuple | None = None, rid: int | None = None,
+             scope_prefix: str | None = None) -> list[dict]:
+        where, args = self._where(site, module, include_deleted, scope, modified, rid, (), scope_prefix)
         rows = self._q(f"SELECT data FROM rows WHERE {where} ORDER BY id LIMIT ? OFFSET ?", [*args, limit, offset])
         return [json.loads(r[0]) for r in rows]
 
     def scan(self, site: str, module: str, include_deleted: bool = False, scope: Any = Ellipsis,
-             modified: tuple | None = None, rid: int | None = None, contains: Iterable[str] = ()) -> Iterator[dict]:
+             modified: tuple | None = None, rid: int | None = None, contains: Iterable[str] = (),
+             scope_prefix: str | None = None) -> Iterator[dict]:
         """Matching rows in id order, fetched in keyset batches (the lock is never held across yields).
         ``contains``: lower-case texts the raw JSON must contain (a superset filter)."""
-        where, args = self._where(site, module, include_deleted, scope, modified, rid, contains)
+        where, args = self._where(site, module, include_deleted, scope, modified, rid, contains, scope_prefix)
         last = -(2**62)
         while True:
             rows = self._q(f"SELECT id, data FROM rows WHERE {where} AND id>? ORDER BY id LIMIT {BATCH}", [*args, last])
