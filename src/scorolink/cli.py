@@ -15,6 +15,7 @@ from rich.console import Console
 from scorolink import output
 from scorolink.catalog.describe import describe_object, object_summary
 from scorolink.catalog.scoro import CATALOG
+from scorolink.commands import CsvEscapeOption
 from scorolink.connectors.base import parse_condition
 from scorolink.errors import ScorolinkError, UnknownName
 
@@ -160,6 +161,7 @@ def read_cmd(
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
     include_deleted: Annotated[bool, typer.Option(help="Also records deleted in the last 30 days.")] = False,
     out: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+    csv_escape: CsvEscapeOption = None,
 ) -> None:
     """Read any object through the connector."""
     if fmt not in ("table", "json", "csv"):
@@ -178,7 +180,7 @@ def read_cmd(
         stream = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
         try:
             count = output.write_json_lines(records, stream) if fmt == "json" else output.write_csv(
-                records, stream, cols)
+                records, stream, cols, escape=csv_escape)
         finally:
             if out:
                 stream.close()
@@ -263,6 +265,11 @@ def _report_replication(summary: Any, as_json: bool) -> None:
                 for name, r in summary.objects.items()]
         output.print_table(rows, title=f"Replicated {len(rows)} objects into {summary.destination} "
                                        f"with {summary.requests} requests in {summary.seconds:.1f} s")
+        for name, r in summary.objects.items():
+            if r.cleaned_rows:
+                kinds = ", ".join(f"{n} {kind}" for kind, n in r.cleaned.items())
+                err.print(f"{name}: {r.cleaned_rows} record(s) had values changed to fit the database ({kinds}); "
+                          "see README, Replication → Values every database takes.", highlight=False)
         changes = summary.schema
         if changes.created or changes.added or changes.widened:
             err.print(f"Schema: {len(changes.created)} table(s) created, {len(changes.added)} column(s) added, "
