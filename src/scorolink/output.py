@@ -7,6 +7,7 @@ import csv
 import itertools
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
@@ -60,16 +61,61 @@ def write_json_lines(records: Iterable[dict[str, Any]], out: IO[str]) -> int:
     return count
 
 
-def write_csv(records: Iterable[dict[str, Any]], out: IO[str], columns: list[str] | None = None) -> int:
+# -- CSV that is safe to open in a spreadsheet ------------------------------------------------------
+# A cell starting with one of these opens as a formula in Excel, LibreOffice or Google Sheets
+# (`=cmd|' /C calc'!A0`, `@SUM(A1:A2)`); written with a leading apostrophe it opens as text.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CSV_ESCAPE_ENV = "SCOROLINK_CSV_ESCAPE"
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _formula_like(text: str) -> bool:
+    """Would open as a formula: starts with a formula character and is not a plain number (a
+    negative amount stays a number), or is such a cell already escaped once (so escaping can be
+    undone exactly: `'=x` is written `''=x`)."""
+    if text[:1] in FORMULA_START:
+        return _NUMBER.fullmatch(text) is None
+    return text[:1] == "'" and _formula_like(text[1:])
+
+
+def escape_cell(text: str) -> str:
+    return "'" + text if _formula_like(text) else text
+
+
+def unescape_cell(text: str) -> str:
+    """The exact inverse of escape_cell: import reads back what export wrote."""
+    return text[1:] if text[:1] == "'" and _formula_like(text[1:]) else text
+
+
+def csv_escape_default() -> bool:
+    """On unless SCOROLINK_CSV_ESCAPE is 0/false/no/off (the --no-csv-escape of every CSV command)."""
+    return os.environ.get(CSV_ESCAPE_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+class CsvWriter:
+    """The one CSV writer of every command: RFC 4180, CRLF, values through `cell`, and cells that
+    would open as formulas neutralised unless `escape` is False."""
+
+    def __init__(self, out: IO[str], escape: bool | None = None) -> None:
+        self._writer = csv.writer(out, lineterminator="\r\n")
+        self.escape = csv_escape_default() if escape is None else escape
+
+    def writerow(self, values: Iterable[Any]) -> None:
+        cells = [cell(v) for v in values]
+        self._writer.writerow([escape_cell(c) for c in cells] if self.escape else cells)
+
+
+def write_csv(records: Iterable[dict[str, Any]], out: IO[str], columns: list[str] | None = None,
+              escape: bool | None = None) -> int:
     iterator: Iterator[dict[str, Any]] = iter(records)
     first = next(iterator, None)
     header = columns or (list(first) if first else [])
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = CsvWriter(out, escape)
     writer.writerow(header)
     count = 0
     if first is not None:
         for record in itertools.chain((first,), iterator):
-            writer.writerow([cell(record.get(c)) for c in header])
+            writer.writerow([record.get(c) for c in header])
             count += 1
     return count
 

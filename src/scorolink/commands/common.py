@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -42,3 +42,12 @@ class State:
 
 def emit_json(value: Any) -> None:
     typer.echo(output.dumps(value, indent=2))
+
+
+# `--no-csv-escape` of every command that writes or reads CSV (export, import, read, query): cells
+# that would open as spreadsheet formulas are written with a leading apostrophe, and read back
+# without it, unless this says otherwise. Unset: the SCOROLINK_CSV_ESCAPE setting (default on).
+CsvEscapeOption = Annotated[bool | None, typer.Option(
+    "--csv-escape/--no-csv-escape", show_default=False,
+    help="Write cells starting with = + - @ tab or CR with a leading apostrophe so spreadsheets do not run "
+         "them as formulas, and strip it on import (default on; SCOROLINK_CSV_ESCAPE=0 turns it off).")]

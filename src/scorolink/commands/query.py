@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import sys
 from typing import Annotated, Any
 
 import typer
 
 from scorolink import output
-from scorolink.commands.common import emit_json, err
+from scorolink.commands.common import CsvEscapeOption, emit_json, err
 
 app = typer.Typer()
 
@@ -23,15 +22,15 @@ def _unique(columns: list[str]) -> list[str]:
     return out
 
 
-def _print(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> None:
+def _print(columns: list[str], rows: list[tuple[Any, ...]], fmt: str, csv_escape: bool | None = None) -> None:
     if fmt == "json":
         names = _unique(columns)
         emit_json([dict(zip(names, row, strict=True)) for row in rows])
     elif fmt == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\r\n")
+        writer = output.CsvWriter(sys.stdout, csv_escape)
         writer.writerow(columns)
         for row in rows:
-            writer.writerow([output.cell(v) for v in row])
+            writer.writerow(row)
     elif rows:  # no rows: the count on stderr says so
         names = _unique(columns)
         output.print_table([dict(zip(names, row, strict=True)) for row in rows])
@@ -55,6 +54,7 @@ def query_cmd(
                                                 "(e.g. sqlite:///scoro.db) instead of the live API.")] = None,
     lookup_limit: Annotated[int, typer.Option(help="Most join keys fetched by key before a join reads the "
                                               "inner object by one scan instead.")] = 50,
+    csv_escape: CsvEscapeOption = None,
 ) -> None:
     """Query and change Scoro with SQL. Conditions Scoro filters natively go to the API, the rest of the
     statement (joins, GROUP BY, ORDER BY, subqueries) runs locally in SQLite.
@@ -73,14 +73,15 @@ def query_cmd(
     cache = FileCache(ttl=cache_ttl)
     if replica is not None:
         engine = QueryEngine(replica=replica, cache=cache, lookup_limit=lookup_limit)
-        _run(engine, sql, fmt, explain, yes, no_cache)
+        _run(engine, sql, fmt, explain, yes, no_cache, csv_escape)
         return
     with ctx.obj.open() as session:
         engine = QueryEngine(session.connector, cache=cache, lookup_limit=lookup_limit)
-        _run(engine, sql, fmt, explain, yes, no_cache)
+        _run(engine, sql, fmt, explain, yes, no_cache, csv_escape)
 
 
-def _run(engine: Any, sql: str, fmt: str, explain: bool, yes: bool, no_cache: bool) -> None:
+def _run(engine: Any, sql: str, fmt: str, explain: bool, yes: bool, no_cache: bool,
+         csv_escape: bool | None = None) -> None:
     from scorolink.query.explain import render
 
     if explain:
@@ -92,7 +93,7 @@ def _run(engine: Any, sql: str, fmt: str, explain: bool, yes: bool, no_cache: bo
         return
     result = engine.execute(sql, confirm=yes, use_cache=not no_cache)
     if result.columns:
-        _print(result.columns, result.rows, fmt)
+        _print(result.columns, result.rows, fmt, csv_escape)
     written = sql.lstrip()[:6].lower() in ("insert", "update", "delete")
     what = f"{result.rowcount} row(s){' written' if written else ''}"
     source = "cache" if result.cached else f"{result.requests} request(s)"

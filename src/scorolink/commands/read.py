@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from scorolink import output
-from scorolink.commands.common import err
+from scorolink.commands.common import CsvEscapeOption, err
 from scorolink.connectors.base import parse_condition
 
 app = typer.Typer()
@@ -27,6 +27,7 @@ def read_cmd(
     include_deleted: Annotated[bool, typer.Option(help="Also records deleted in the last 30 days.")] = False,
     out: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+    csv_escape: CsvEscapeOption = None,
 ) -> None:
     """Read any object through the connector."""
     fmt = "json" if as_json else fmt
@@ -51,7 +52,7 @@ def read_cmd(
         stream = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
         try:
             count = output.write_json_lines(records, stream) if fmt == "json" else output.write_csv(
-                records, stream, cols)
+                records, stream, cols, escape=csv_escape)
         finally:
             if out:
                 stream.close()

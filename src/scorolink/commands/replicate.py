@@ -95,6 +95,11 @@ def report_replication(summary: Any, as_json: bool) -> None:
         if changes.created or changes.added or changes.widened:
             err.print(f"Schema: {len(changes.created)} table(s) created, {len(changes.added)} column(s) added, "
                       f"{len(changes.widened)} widened.")
+        for name, r in summary.objects.items():
+            if r.cleaned_rows:
+                kinds = ", ".join(f"{n} {kind}" for kind, n in r.cleaned.items())
+                err.print(f"{name}: {r.cleaned_rows} record(s) had values changed to fit the database ({kinds}); "
+                          "see README, Replication → Values every database takes.")
     if summary.failed:
         err.print(Text(f"{len(summary.failed)} object(s) failed:", style="red"), "; ".join(
             f"{n}: {summary.objects[n].error}" for n in summary.failed))

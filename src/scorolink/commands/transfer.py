@@ -9,7 +9,7 @@ import typer
 from rich.text import Text
 
 from scorolink import output
-from scorolink.commands.common import emit_json, err
+from scorolink.commands.common import CsvEscapeOption, emit_json, err
 from scorolink.connectors.base import parse_condition
 from scorolink.errors import ConfigError
 
@@ -35,6 +35,7 @@ def export_cmd(
     limit: Annotated[int | None, typer.Option(min=0, help="Stop after N records.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary on stdout "
                                           "(needs -o).")] = False,
+    csv_escape: CsvEscapeOption = None,
 ) -> None:
     """Export any object to CSV (UTF-8, RFC 4180, canonical field names), streaming at constant memory."""
     from scorolink.transfer.export import Exporter
@@ -46,7 +47,7 @@ def export_cmd(
     cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
     with ctx.obj.open() as session:
         exporter = Exporter(session.connector, obj, out, where=conditions, columns=cols, nested=nested,
-                            include_deleted=include_deleted, limit=limit)
+                            include_deleted=include_deleted, limit=limit, csv_escape=csv_escape)
         with TransferProgress(err, f"export {exporter.spec.name}", disable=as_json or out is None) as bar:
             summary = exporter.run(lambda s: bar.update(s.rows, 0, s.requests))
     if as_json:
@@ -94,6 +95,7 @@ def import_cmd(
     workers: Annotated[int, typer.Option(help="Rows written at the same time, within the rate limit; 1 keeps "
                                          "strict row order.")] = 4,
     as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")] = False,
+    csv_escape: CsvEscapeOption = None,
 ) -> None:
     """Import a CSV file or a database table into Scoro: insert, update, upsert or delete, rows checked
     against the catalog first, failed rows reported while the others go through, reruns resumed."""
@@ -113,7 +115,8 @@ def import_cmd(
                             dry_run=dry_run, errors_path=errors, results_path=results, empty=empty,
                             skip_unknown=skip_unknown_columns, journal_dir=journal_dir or default_journal_dir(),
                             restart=restart, workers=workers)
-    source = open_source(file, from_sql=from_sql, table=table, encoding=encoding, delimiter=delimiter)
+    source = open_source(file, from_sql=from_sql, table=table, encoding=encoding, delimiter=delimiter,
+                         csv_escape=csv_escape)
     with ctx.obj.open() as session:
         with TransferProgress(err, f"{'check' if dry_run else mode} {obj}", disable=as_json) as bar:
             summary = run_import(session.connector, obj, source, options,

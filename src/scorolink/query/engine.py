@@ -16,7 +16,7 @@ from scorolink.connectors.base import Condition
 from scorolink.connectors.scoro_convert import coerce
 from scorolink.errors import InvalidInput, UnknownName
 from scorolink.query import dml
-from scorolink.query.cache import MemoryCache, cache_key
+from scorolink.query.cache import MemoryCache, cache_key, credential_digest
 from scorolink.query.execute import LiveSource, ReplicaSource, Result, Source, execute_plan
 from scorolink.query.explain import explain
 from scorolink.query.parse import DIALECT, Params, parse
@@ -103,7 +103,8 @@ class QueryEngine:
         if self.replica is not None:
             return f"replica:{self.replica}"
         s = self.connector.client.settings
-        return f"scoro:{s.url}:{s.company_account_id or ''}:{s.username or ''}"
+        secret = credential_digest(s.api_key, s.password, s.user_token)
+        return f"scoro:{s.url}:{s.company_account_id or ''}:{s.username or ''}:{secret}"
 
     def plan_select(self, statement: exp.Expression) -> QueryPlan:
         self._names = [c.name for c in statement.find_all(exp.Column)]

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from scorolink.connectors.base import Condition, Record
 from scorolink.connectors.scoro_convert import coerce
 from scorolink.errors import InvalidInput, InvalidValue
+from scorolink.query.cache import cacheable
 from scorolink.query.parse import DIALECT
 from scorolink.query.plan import QueryPlan, Ref
 from scorolink.query.values import SQL_TYPES, from_sql, to_sql
@@ -26,6 +27,7 @@ class QueryFailed(InvalidInput):
     """The local engine refused the statement (a function it lacks, a column of a derived table...)."""
 
 
+@cacheable
 @dataclass
 class Result:
     columns: list[str]

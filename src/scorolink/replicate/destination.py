@@ -23,9 +23,10 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from scorolink.errors import ConfigError
+from scorolink.files import made_private, private_file
 from scorolink.replicate.schema import Column, Table
 
 SCHEMES = ("sqlite", "postgresql", "duckdb")
@@ -169,6 +170,10 @@ class Destination:
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return list(self.execute(sql, params).fetchall())
 
+    def prepare_writes(self) -> None:
+        """Called once the mirror's checks passed, before its first write: a refused destination is
+        left exactly as it was (SQLite is switched to WAL only here)."""
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         self.begin()
@@ -310,6 +315,9 @@ class SQLiteDestination(Destination):
     scheme = "sqlite"
     types = {"integer": "INTEGER", "decimal": "NUMERIC", "string": "TEXT", "time": "TEXT", "boolean": "BOOLEAN",
              "date": "DATE", "datetime": "DATETIME", "json": "TEXT", "binary": "BLOB"}
+
+    def prepare_writes(self) -> None:
+        self.execute("PRAGMA journal_mode=WAL")
 
     def begin(self) -> None:
         self.conn.execute("BEGIN")
@@ -559,7 +567,7 @@ def open_destination(url: str) -> Destination:
     if scheme in ("postgres", "postgresql"):
         return _open_postgres(url)
     if scheme == "sqlite":
-        return _open_sqlite(url, _file_path(url, "sqlite"))
+        return _open_sqlite(url, *_sqlite_target(url))
     if scheme == "duckdb":
         return _open_duckdb(url, _file_path(url, "duckdb"))
     raise ConfigError(f"Destination {url!r} has an unsupported scheme {scheme or '(none)'!r}. Use "
@@ -571,12 +579,18 @@ def _file_path(url: str, scheme: str) -> str:
     if not rest.startswith("/") or rest == "/":
         raise ConfigError(f"Destination {url!r} names no file. Use {scheme}:///relative.db or "
                           f"{scheme}:////absolute/path.db.")
+    if rest[1:] == ":memory:":
+        raise ConfigError(f"Destination {url!r} is a database in memory, gone when the command ends: nothing "
+                          f"would be kept. Give a file, e.g. {scheme}:///scoro.db.")
     return rest[1:]
 
 
+def _sqlite_target(url: str) -> tuple[str, dict[str, str]]:
+    """The file of a SQLite URL and its URI parameters (`?mode=ro`), which are not part of the name."""
+    return _file_path(url.split("?", 1)[0], "sqlite"), dict(parse_qsl(url.partition("?")[2]))
+
+
 def _check_writable_file(url: str, path: str) -> None:
-    if path == ":memory:":
-        return
     p = Path(path)
     parent = p.parent if str(p.parent) else Path(".")
     if not parent.is_dir():
@@ -590,11 +604,15 @@ def _check_writable_file(url: str, path: str) -> None:
 SQLITE_CACHE_KB = -65536  # 64 MB (negative: KiB): index pages of a growing mirror stay in memory
 
 
-def _open_sqlite(url: str, path: str) -> Destination:
+def _open_sqlite(url: str, path: str, params: dict[str, str] | None = None) -> Destination:
+    if (params or {}).get("mode") == "ro":
+        raise ConfigError(f"Destination {url!r} asks for read-only access (?mode=ro): a mirror is written to. "
+                          "Drop ?mode=ro here; `scorolink query --replica` reads a mirror read-only.")
     _check_writable_file(url, path)
+    private_file(path)  # a new mirror is the user's alone (0600); an existing file keeps its mode
     try:
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
+        conn = sqlite3.connect(f"file:{quote(path)}?{urlencode(params)}" if params else path,
+                               isolation_level=None, check_same_thread=False, uri=bool(params))
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute(f"PRAGMA cache_size={SQLITE_CACHE_KB}")
         # temp_store stays FILE: building the relation indexes after a first load sorts every row, and
@@ -656,10 +674,12 @@ def _open_duckdb(url: str, path: str) -> Destination:
     except ImportError as exc:
         raise ConfigError("DuckDB destinations need duckdb: pip install 'scorolink[duckdb]'.") from exc
     _check_writable_file(url, path)
+    existed = os.path.exists(path)
     try:
         conn = duckdb.connect(path)
     except duckdb.Error as exc:
         raise ConfigError(f"Cannot open DuckDB destination {url!r}: {exc}.") from exc
+    made_private(path, existed)
     return DuckDBDestination(url, conn)
 
 

@@ -84,6 +84,8 @@ class ObjectResult:
     reconciled: bool = False
     parents: str | None = None  # per-parent objects: "all", or "changed" when only modified parents were asked
     error: str | None = None
+    cleaned_rows: int = 0  # records with a value changed to fit every database (rows.Cleaning)
+    cleaned: dict[str, int] = field(default_factory=dict)  # values changed, by kind
 
 
 @dataclass
@@ -294,6 +296,8 @@ class _Run:
             if loader.deferred_indexes:  # the read failed part way: leave the mirror indexed
                 with self.lock:
                     loader.restore_indexes()
+            cleaning = loader.builder.cleaning
+            result.cleaned_rows, result.cleaned = cleaning.rows, dict(cleaning.values)
         if failures:
             shown = ", ".join(str(i) for i in list(failures)[:10]) + (" ..." if len(failures) > 10 else "")
             result.error = (f"{len(failures)} parent record(s) could not be read ({shown}): "

@@ -57,6 +57,7 @@ def prepare(dest: Destination, tables: list[Table], options: MirrorOptions) -> t
                           + ". Rename or drop them, or replicate into another database or schema. Nothing was written.")
     changes = SchemaChanges()
     types: dict[str, dict[str, str]] = {}
+    dest.prepare_writes()
     with dest.transaction():
         state.ensure_tables(dest)
         for t in tables:

@@ -5,6 +5,11 @@ Converters are chosen once per column from the column's type as it exists in the
 per table, so the per-record work is a single tuple expression. The row hash covers the main
 row's DB-ready values and every child row; a record whose hash matches the stored one is not
 written again.
+
+Values no database takes alike are made the same on SQLite, PostgreSQL and DuckDB (`Cleaning`),
+counted, and never stop an object: a year-less date (`0000-01-20`, Scoro's birthday without a year)
+keeps its month and day in year YEARLESS_YEAR (`1604-01-20`), another date that is not a date is
+NULL, and NUL characters are removed from text and JSON.
 """
 
 from __future__ import annotations
@@ -12,12 +17,14 @@ from __future__ import annotations
 import hashlib
 import io
 import pickle
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from scorolink.catalog.model import ObjectSpec
-from scorolink.replicate.destination import INLINE, Destination
+from scorolink.replicate.destination import INLINE, Destination, _string
 from scorolink.replicate.schema import (
     CREATED,
     IS_DELETED,
@@ -32,6 +39,85 @@ from scorolink.replicate.schema import (
 )
 
 Converter = Callable[[Any], Any] | None
+
+# A leap year (so 29 February fits), in every database's range, and what address books use for a
+# birthday without a year.
+YEARLESS_YEAR = 1604
+_YEARLESS = re.compile(r"0000-(\d\d)-(\d\d)")
+YEARLESS, BAD_DATE, BAD_DATETIME, NUL = "year-less date", "not a date (NULL)", "not a datetime (NULL)", "NUL removed"
+
+
+class Cleaning:
+    """The values of one object that had to be changed to fit every database, by kind, and the
+    records they were in."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, int] = {}
+        self.rows = 0
+        self._touched = False
+
+    def _note(self, kind: str) -> None:
+        self.values[kind] = self.values.get(kind, 0) + 1
+        self._touched = True
+
+    def row_done(self) -> None:
+        if self._touched:
+            self.rows += 1
+            self._touched = False
+
+    def date(self, value: Any) -> date | None:
+        """A date column's value that is not a date (the connector keeps what does not parse)."""
+        if isinstance(value, datetime):
+            return value.date()
+        text = str(value).strip()
+        yearless = _YEARLESS.fullmatch(text[:10])
+        try:
+            if yearless:
+                day = date(YEARLESS_YEAR, int(yearless[1]), int(yearless[2]))
+                self._note(YEARLESS)
+                return day
+            return date.fromisoformat(text[:10])
+        except ValueError:
+            self._note(BAD_DATE)
+            return None
+
+    def datetime(self, value: Any) -> Any:
+        """A datetime column's value that is not a datetime: ISO text is kept as it is (the database
+        reads it), anything else (`0000-00-00 10:00`, garbage) is NULL."""
+        try:
+            datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            self._note(BAD_DATETIME)
+            return None
+        return value
+
+    def text(self, value: str) -> str:
+        self._note(NUL)
+        return value.replace("\x00", "")
+
+    def json(self, value: Any, conv: Callable[[Any], Any]) -> Any:
+        text = conv(value)
+        if isinstance(text, str) and "\\u0000" in text:
+            self._note(NUL)
+            return conv(_without_nul(value))
+        return text
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Getter:
+    source: str
+    conv: Converter
+    logical: str
 
 
 # The main table's columns in the order the loader writes them: the row's identity and stamps
@@ -48,42 +134,62 @@ class BuiltRecord:
     hash: str
 
 
-def _getters(table: Table, types: dict[str, str], dest: Destination) -> list[tuple[str, Converter]]:
-    return [(c.source, dest.converter(types.get(c.name, c.type))) for c in table.columns if c.source is not None]
+def _getters(table: Table, types: dict[str, str], dest: Destination) -> list[Getter]:
+    out = []
+    for c in table.columns:
+        if c.source is not None:
+            logical = types.get(c.name, c.type)
+            out.append(Getter(c.source, dest.converter(logical), logical))
+    return out
 
 
-def _converted(expr: str, conv: Converter, env: dict[str, Any]) -> str:
+def _converted(expr: str, conv: Converter, env: dict[str, Any], logical: str = "") -> str:
     """`expr` converted for the database: None never reaches a converter, and the common conversions
-    are written out inline (`INLINE`) rather than called."""
+    are written out inline (`INLINE`) rather than called. Dates that are not dates, text with NUL
+    and JSON with NUL go through the object's `Cleaning` (`_clean` in env) on the side path."""
+    clean = env.get("_clean")
     if conv is None:
+        converted = "v"
+    else:
+        name = f"c{len(env)}"
+        env[name] = conv
+        inline = INLINE.get(conv)
+        converted = f"{name}(v)" if inline is None else f"({inline[0].format(v='v', c=name)})"
+        if inline is not None:
+            env.update(inline[1])
+        if clean is not None and conv is _string:
+            converted = f"((v if '\\x00' not in v else _clean.text(v)) if type(v) is str else {name}(v))"
+        elif clean is not None and logical == "json":
+            converted = f"_clean.json(v, {name})"
+    if clean is not None and logical == "date":
+        env["_date"] = date
+        converted = f"({converted} if type(v) is _date else (None if (v := _clean.date(v)) is None else {converted}))"
+    elif clean is not None and logical == "datetime":
+        env["_datetime"] = datetime
+        converted = (f"({converted} if isinstance(v, _datetime) else "
+                     f"(None if (v := _clean.datetime(v)) is None else {converted}))")
+    if converted == "v":
         return expr
-    name = f"c{len(env)}"
-    env[name] = conv
-    inline = INLINE.get(conv)
-    if inline is None:
-        return f"(None if (v := {expr}) is None else {name}(v))"
-    template, names = inline
-    env.update(names)
-    return f"(None if (v := {expr}) is None else {template.format(v='v', c=name)})"
+    return f"(None if (v := {expr}) is None else {converted})"
 
 
-def _value_exprs(getters: list[tuple[str, Converter]], kind: str, item: str, get: str,
-                 env: dict[str, Any]) -> list[str]:
+def _value_exprs(getters: list[Getter], kind: str, item: str, get: str, env: dict[str, Any]) -> list[str]:
     """Python expressions for a table's column values, given the element's name (`item`) and, for
     dict elements, the name bound to its `.get`."""
     parts = []
-    for source, conv in getters:
+    for g in getters:
+        source, conv = g.source, g.conv
         if kind == "mapping":  # the element is a (key, value) pair
             expr = f"{item}[0]" if source == KEY else f"{item}[1]"
         elif kind == "values":  # the element is the value itself
             expr = item
         else:
             expr = f"{get}({source!r})"
-        parts.append(_converted(expr, conv, env))
+        parts.append(_converted(expr, conv, env, g.logical))
     return parts
 
 
-def _compile(getters: list[tuple[str, Converter]], kind: str, lead: tuple[str, ...] = (),
+def _compile(getters: list[Getter], kind: str, lead: tuple[str, ...] = (),
              env: dict[str, Any] | None = None) -> Callable[[Any], tuple[Any, ...]]:
     """One generated function per table turning an element into its column values (after the `lead`
     expressions, written over `env` and the same names): the loader's hot path, where a plain loop
@@ -96,12 +202,12 @@ def _compile(getters: list[tuple[str, Converter]], kind: str, lead: tuple[str, .
     return env["values"]  # type: ignore[no-any-return]
 
 
-def _compile_child(chain: tuple[tuple[str, str], ...], getters: list[tuple[str, Converter]]
+def _compile_child(chain: tuple[tuple[str, str], ...], getters: list[Getter], clean: Cleaning | None = None
                    ) -> Callable[[dict[str, Any], str, str], list[tuple[Any, ...]]]:
     """One generated function per child table: the nested loops from the record down to the table's
     level, yielding (account, parent id, ancestor positions..., position, values...) rows. Elements
     that are not what their kind says (a list where a dict belongs...) unwind to nothing."""
-    env: dict[str, Any] = {}
+    env: dict[str, Any] = {"_clean": clean} if clean is not None else {}
     lines = ["def rows(record, account, rid):", "    out = []", "    append = out.append"]
     container, ind, positions = "record", "    ", []
     for depth, (field, kind) in enumerate(chain):
@@ -172,6 +278,7 @@ class RowBuilder:
                  types: dict[str, dict[str, str]], account: str):
         self.spec = spec
         self.account = account
+        self.cleaning = Cleaning()
         self.main = tables[0]
         self.children = tables[1:]
         self.main_values = self._compile_main(spec, types.get(self.main.name, {}), dest)
@@ -183,7 +290,7 @@ class RowBuilder:
             while node is not None and node.kind != "main":
                 chain.append((node.path[-1], node.kind))
                 node = by_name.get(node.parent) if node.parent else None
-            rows = _compile_child(tuple(reversed(chain)), _getters(t, types.get(t.name, {}), dest))
+            rows = _compile_child(tuple(reversed(chain)), _getters(t, types.get(t.name, {}), dest), self.cleaning)
             self.child_plans.append((t.name, rows))
         self.keys = spec.key_fields
         self.hash = _Hasher()
@@ -192,7 +299,7 @@ class RowBuilder:
                       ) -> Callable[[Any], tuple[Any, ...]]:
         """RECORD_META (Scoro's own timestamps as metadata columns, never widened, and the deleted
         flag), then the field columns: one generated function, so the timestamps convert inline too."""
-        env: dict[str, Any] = {}
+        env: dict[str, Any] = {"_clean": self.cleaning}
         stamp = dest.converter("datetime")
         flag = "bool(get('IsDeleted'))" if spec.field_named("IsDeleted") is not None else "False"
         lead = (_converted("get('CreatedDate')", stamp, env), _converted("get('UpdatedDate')", stamp, env),
@@ -208,4 +315,5 @@ class RowBuilder:
         account = self.account
         for name, rows in self.child_plans:
             children[name] = rows(record, account, rid)
+        self.cleaning.row_done()
         return BuiltRecord(rid, values, children, self.hash((values, children) if children else values))

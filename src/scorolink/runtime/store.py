@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from scorolink.errors import ConfigError
+from scorolink.files import private_file
 from scorolink.runtime.tables import metadata
 
 DEFAULT_STATE_URL = "sqlite:///scorolink-state.db"
@@ -71,6 +72,8 @@ class StateStore:
             if not folder.exists():
                 raise ConfigError(f"State database {url!r}: folder {folder} does not exist; create it or "
                                   "point --state elsewhere.")
+            if create:
+                private_file(target[len("sqlite:///"):].split("?", 1)[0])  # a new state file is 0600
         try:
             self.engine: Engine = _make_engine(target)
         except (ArgumentError, NoSuchModuleError) as exc:

@@ -23,9 +23,9 @@ POSITION = "Position"
 
 class ChildRows:
     def __init__(self, field: str, path: Path, *, encoding: str = "utf-8", delimiter: str | None = None,
-                 link: str | None = None) -> None:
+                 link: str | None = None, unescape: bool | None = None) -> None:
         self.field = field
-        source = CsvSource(path, encoding=encoding, delimiter=delimiter)
+        source = CsvSource(path, encoding=encoding, delimiter=delimiter, unescape=unescape)
         links = [h for h in source.header if h.startswith(PARENT_PREFIX)]
         if link is not None:
             wanted = PARENT_PREFIX + link

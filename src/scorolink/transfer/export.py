@@ -9,7 +9,6 @@ fetched only when named and saved as files beside the CSV, the cell holding the 
 
 from __future__ import annotations
 
-import csv
 import re
 import sys
 import time
@@ -42,15 +41,16 @@ class ExportSummary:
 
 
 class _Csv:
-    def __init__(self, path: Path | None, header: list[str], stream: IO[str] | None = None) -> None:
+    def __init__(self, path: Path | None, header: list[str], stream: IO[str] | None = None,
+                 escape: bool | None = None) -> None:
         self.path = path
         self.file = stream or path.open("w", encoding="utf-8", newline="")  # type: ignore[union-attr]
-        self.writer = csv.writer(self.file, lineterminator="\r\n")
+        self.writer = output.CsvWriter(self.file, escape)
         self.writer.writerow(header)
         self.rows = 0
 
     def write(self, cells: Iterable[Any]) -> None:
-        self.writer.writerow([output.cell(c) for c in cells])
+        self.writer.writerow(cells)
         self.rows += 1
 
     def close(self) -> None:
@@ -61,7 +61,7 @@ class _Csv:
 class Exporter:
     def __init__(self, connector: ScoroConnector, obj: str, out: Path | None, *, where: list[Condition] | None = None,
                  columns: list[str] | None = None, nested: str = "json", include_deleted: bool = False,
-                 limit: int | None = None) -> None:
+                 limit: int | None = None, csv_escape: bool | None = None) -> None:
         if nested not in NESTED_MODES:
             raise ConfigError(f"--nested {nested!r}: use json (nested values as JSON cells) or flatten (one CSV "
                               "per nested field).")
@@ -73,6 +73,7 @@ class Exporter:
         self.nested_mode = nested
         self.include_deleted = include_deleted
         self.limit = limit
+        self.csv_escape = csv_escape
         self.columns = self._columns(columns)
         self.binaries = [c for c in self.columns if (f := self.spec.field_named(c)) and f.type is FieldType.BINARY]
         self.flattened = [n for n in self.spec.nested if n.field in self.columns] if nested == "flatten" else []
@@ -101,8 +102,9 @@ class Exporter:
         summary = ExportSummary(self.spec.name)
         main_columns = [c for c in self.columns if c not in {n.field for n in self.flattened}]
         fetch = list(dict.fromkeys([*self.columns, self.key])) if self.flattened or self.binaries else self.columns
-        main = _Csv(self.out, main_columns, None if self.out else sys.stdout)
-        children = {n.field: _Csv(self._sibling(f"_{n.field}.csv"), _child_header(n, self.key))
+        main = _Csv(self.out, main_columns, None if self.out else sys.stdout, self.csv_escape)
+        children = {n.field: _Csv(self._sibling(f"_{n.field}.csv"), _child_header(n, self.key),
+                                    escape=self.csv_escape)
                     for n in self.flattened}
         files_dir = self._sibling("_files") if self.binaries else None
         if files_dir is not None:

@@ -144,7 +144,8 @@ class Importer:
         self.options = options
         self.on_progress = on_progress
         self.mapping = _with_nested_files(options.mapping, options.nested_files)
-        self.children = {name: ChildRows(name, n.file, encoding=n.encoding, delimiter=n.delimiter, link=n.link)
+        self.children = {name: ChildRows(name, n.file, encoding=n.encoding, delimiter=n.delimiter, link=n.link,
+                                         unescape=getattr(source, "unescape", None))
                          for name, n in self.mapping.nested.items() if n.file is not None}
         self.lookups = Lookups(connector)
         base = source.path.parent if isinstance(source, CsvSource) else Path(".")

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from scorolink import output
+from scorolink.files import private_file
 
 SENDING, DONE, FAILED = "sending", "done", "failed"
 
@@ -57,9 +58,9 @@ def row_digest(record: dict[str, Any], key_value: Any) -> str:
 
 class Journal:
     def __init__(self, path: Path, *, restart: bool = False) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         if restart and path.exists():
             path.unlink()
+        private_file(path, tighten=True)
         self.path = path
         self.db = sqlite3.connect(str(path), isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")

@@ -4,7 +4,6 @@ and the results file (every row with its outcome and the Scoro id it created or 
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import IO, Any
 
@@ -33,9 +32,9 @@ class RowReport:
         if self._writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._file = self.path.open("w", encoding="utf-8", newline="")
-            self._writer = csv.writer(self._file, lineterminator="\r\n")
+            self._writer = output.CsvWriter(self._file)
             self._writer.writerow(self.extra + self.header)
-        self._writer.writerow([output.cell(v) for v in extra] + [output.cell(values.get(h)) for h in self.header])
+        self._writer.writerow([*extra, *(values.get(h) for h in self.header)])
 
     def close(self) -> None:
         if self._file is not None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from scorolink import output
 from scorolink.errors import ConfigError, InvalidInput, UnknownName
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -44,9 +45,14 @@ class Source:
 
 
 class CsvSource(Source):
-    def __init__(self, path: Path, *, encoding: str = "utf-8", delimiter: str | None = None) -> None:
+    """A CSV file. Cells that scorolink's CSV writer escaped against formulas (`'=x`) are read back
+    as they were (`=x`) unless `unescape` is False (`--no-csv-escape`)."""
+
+    def __init__(self, path: Path, *, encoding: str = "utf-8", delimiter: str | None = None,
+                 unescape: bool | None = None) -> None:
         self.path = path
         self.label = str(path)
+        self.unescape = output.csv_escape_default() if unescape is None else unescape
         if not path.is_file():
             raise InvalidInput(f"Cannot read {path}: no such file.")
         self.encoding = _codec(encoding)
@@ -56,7 +62,10 @@ class CsvSource(Source):
             raise InvalidInput(f"{path} is empty; the first line must be a header of field names, e.g. Id,Name.")
         self.delimiter = delimiter or _sniff_delimiter(first)
         header = next(csv.reader([first], delimiter=self.delimiter))
-        self.header = _check_header(header, path, self.delimiter, first)
+        self.header = _check_header(self._cells(header), path, self.delimiter, first)
+
+    def _cells(self, cells: list[str]) -> list[str]:
+        return [output.unescape_cell(c) for c in cells] if self.unescape else cells
 
     def _check_encoding(self) -> None:
         """Decode the whole file once, incrementally, so a bad byte on line 900,000 is found before
@@ -92,7 +101,7 @@ class CsvSource(Source):
                         start = reader.line_num + 1
                         continue  # blank lines are not rows
                     number += 1
-                    values: dict[str, Any] = dict(zip(self.header, cells, strict=False))
+                    values: dict[str, Any] = dict(zip(self.header, self._cells(cells), strict=False))
                     if len(cells) != width:
                         values = {"__shape__": f"has {len(cells)} cells but the header has {width}", **values}
                     yield SourceRow(number, start, values)
@@ -232,7 +241,7 @@ def _redact(url: str) -> str:
 
 
 def open_source(path: str | None, *, from_sql: str | None = None, table: str | None = None,
-                encoding: str = "utf-8", delimiter: str | None = None) -> Source:
+                encoding: str = "utf-8", delimiter: str | None = None, csv_escape: bool | None = None) -> Source:
     if from_sql:
         if not table:
             raise ConfigError("--from-sql needs --table NAME: the table whose rows to import.")
@@ -243,4 +252,5 @@ def open_source(path: str | None, *, from_sql: str | None = None, table: str | N
         raise ConfigError("Name the CSV file to import, or use --from-sql URL --table NAME.")
     if delimiter is not None and len(delimiter.encode("unicode_escape").decode()) > 2 and delimiter != "\\t":
         raise ConfigError(f"--delimiter {delimiter!r} must be one character (use '\\t' for tab).")
-    return CsvSource(Path(path), encoding=encoding, delimiter="\t" if delimiter == "\\t" else delimiter)
+    return CsvSource(Path(path), encoding=encoding, delimiter="\t" if delimiter == "\\t" else delimiter,
+                     unescape=csv_escape)
