@@ -10,6 +10,7 @@ from rich.text import Text
 
 from scorolink import output
 from scorolink.commands.common import emit_json, err
+from scorolink.errors import InvalidInput
 
 app = typer.Typer()
 
@@ -77,8 +78,13 @@ def run_replication(connector: Any, to: str, options: Any, as_json: bool) -> Any
     from scorolink.replicate.engine import replicate
     from scorolink.replicate.progress import RichProgress
 
-    with RichProgress(err, disable=as_json) as progress:
-        return replicate(connector, to, options, progress)
+    progress = RichProgress(err, disable=as_json)
+    try:
+        with progress:
+            return replicate(connector, to, options, progress)
+    except KeyboardInterrupt:
+        err.print(progress.interrupted_report())
+        raise typer.Exit(130) from None
 
 
 def report_replication(summary: Any, as_json: bool) -> None:
@@ -100,6 +106,17 @@ def report_replication(summary: Any, as_json: bool) -> None:
         raise typer.Exit(1)
 
 
+def _mirror_exists(db: str | None) -> None:
+    """Drawing reads a mirror, never makes one: a file database that is not there is a mistake, and opening
+    it would leave an empty file behind."""
+    for prefix in ("sqlite:///", "duckdb:///"):
+        if db and db.startswith(prefix):
+            path = db.removeprefix(prefix)
+            if path not in ("", ":memory:") and not Path(path).exists():
+                raise InvalidInput(f"--db {db}: no such file. Make the mirror first with `scorolink replicate "
+                                   f"--to {db}`, or leave --db out to draw what replicate would create.")
+
+
 @app.command("erd")
 def erd_cmd(
     ctx: typer.Context,
@@ -119,6 +136,7 @@ def erd_cmd(
     if fmt not in ERD_FORMATS:
         raise typer.BadParameter(f"use {', '.join(ERD_FORMATS)}", param_hint="--format")
     names = [o.strip() for o in objects.split(",") if o.strip()] if objects else None
+    _mirror_exists(db)
     tables = mirror_tables(db, names, nested=nested, naming=naming)
     text = render_erd(tables, fmt, columns=columns)
     if out:
