@@ -31,8 +31,8 @@ import shlex
 import shutil
 import socket
 import subprocess
-import tempfile
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
