@@ -313,3 +313,31 @@ def test_the_examples_parse() -> None:
             assert path == " ".join(args[: len(args) - len(rest)]) or path in (args[0],), line
             if "--help" not in rest:
                 command.make_context(command.name or "", list(rest))  # raises on an unknown option
+
+
+# -- 8. a whole account's ERD reads at normal zoom: one diagram per area and an index ----------------------
+
+def test_erd_by_area_lays_out_a_whole_account_without_overlap(cli: Any, tmp_path: Path) -> None:
+    import re
+
+    cli("erd", "--by-area", "--format", "svg", "-o", "erd")
+    folder = tmp_path / "erd"
+    svgs = sorted(folder.glob("*.svg"))
+    index = (folder / "index.html").read_text()
+    assert len(svgs) >= 20 and all(f'href="{p.name}"' in index for p in svgs)
+    seen: list[str] = []
+    for path in svgs:
+        text = path.read_text()
+        width, height = (float(v) for v in re.search(r'<svg [^>]*width="([\d.]+)" height="([\d.]+)"', text).groups())
+        assert width <= 2000 and height <= 2000, (path.name, width, height)  # readable at normal zoom
+        boxes = [(name, *map(float, box)) for name, *box in re.findall(
+            r'<g class="table" id="t-([^"]+)">\s*<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" '
+            r'height="([\d.]+)"', text)]
+        seen += [b[0] for b in boxes]
+        for i, (a, ax, ay, aw, ah) in enumerate(boxes):
+            assert ax + aw <= width and ay + ah <= height, (path.name, a)
+            for b, bx, by, bw, bh in boxes[i + 1:]:
+                apart = ax + aw <= bx or bx + bw <= ax or ay + ah <= by or by + bh <= ay
+                assert apart, (path.name, a, b)
+    assert len(seen) == len(set(seen)) >= 120  # every table of the account, each in one diagram
+    assert "Invoices.RemoteAccount, CompanyId → Companies" in index  # relations between areas are listed

@@ -13,7 +13,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
              "scorolink read Companies --columns Id,Name --format csv -o companies.csv"),
     "replicate": ("scorolink replicate --to sqlite:///scoro.db",
                   "scorolink replicate --to postgresql://me@localhost/scoro --objects Invoices,Companies"),
-    "erd": ("scorolink erd --format svg -o scoro.svg", "scorolink erd --db sqlite:///scoro.db --format dot"),
+    "erd": ("scorolink erd --format svg -o scoro.svg", "scorolink erd --db sqlite:///scoro.db --by-area -o erd/"),
     "export": ("scorolink export Invoices -o invoices.csv",
                "scorolink export Companies --where 'UpdatedDate >= 2024-01-01' -o companies.csv"),
     "import": ("scorolink import Companies companies.csv --dry-run",

@@ -128,9 +128,13 @@ def erd_cmd(
     columns: Annotated[str, typer.Option(help="keys: key and relation columns only; all: every column.")] = "keys",
     nested: Annotated[str, typer.Option(help="separate or json (ignored with --db: the mirror knows).")] = "separate",
     naming: Annotated[str, typer.Option(help="pascal or snake (ignored with --db: the mirror knows).")] = "pascal",
+    by_area: Annotated[bool, typer.Option("--by-area", help="One diagram per Scoro area (invoices, projects, "
+                                          "contacts …) written into the --out folder, with an index.html that "
+                                          "links them and lists the relations between areas: a whole account "
+                                          "stays readable.")] = False,
 ) -> None:
     """Draw the mirror's entity-relationship diagram: tables, keys and the catalog's relations."""
-    from scorolink.replicate.erd import ERD_FORMATS, render_erd
+    from scorolink.replicate.erd import ERD_FORMATS, render_erd, render_erd_by_area
     from scorolink.replicate.introspect import mirror_tables
 
     if fmt not in ERD_FORMATS:
@@ -138,6 +142,15 @@ def erd_cmd(
     names = [o.strip() for o in objects.split(",") if o.strip()] if objects else None
     _mirror_exists(db)
     tables = mirror_tables(db, names, nested=nested, naming=naming)
+    if by_area:
+        if out is None:
+            raise InvalidInput("--by-area writes several files: give a folder with --out, e.g. --out erd/")
+        out.mkdir(parents=True, exist_ok=True)
+        files = render_erd_by_area(tables, fmt, columns=columns)
+        for name, content in files.items():
+            (out / name).write_text(content, encoding="utf-8")
+        err.print(f"Wrote {len(files) - 1} {fmt} diagrams of {len(tables)} tables and index.html to {out}.")
+        return
     text = render_erd(tables, fmt, columns=columns)
     if out:
         out.write_text(text, encoding="utf-8")
