@@ -72,12 +72,16 @@ COMMANDS: dict[str, tuple[str, str | Callable[[Any], typer.Typer], str]] = {
 }
 
 
-def _plain(command: click.Command) -> click.Command:
-    """Help as plain text (brackets kept), for a command and everything under it."""
+def _plain(command: click.Command, path: str) -> click.Command:
+    """Help as plain text (brackets kept) ending with the command's examples, for a command and everything
+    under it."""
+    from scorolink.commands.examples import epilog
+
     if hasattr(command, "rich_markup_mode"):
         command.rich_markup_mode = None
-    for sub in getattr(command, "commands", {}).values():
-        _plain(sub)
+    command.epilog = epilog(path) or command.epilog
+    for name, sub in getattr(command, "commands", {}).items():
+        _plain(sub, f"{path} {name}")
     return command
 
 
@@ -90,7 +94,7 @@ def load_command(name: str) -> click.Command:
     if name in command.commands:  # type: ignore[attr-defined]
         command = command.commands[name]  # type: ignore[attr-defined]  # one of a module's top-level commands
     command.name = name
-    return _plain(command)
+    return _plain(command, name)
 
 
 class LazyGroup(TyperGroup):

@@ -10,6 +10,7 @@ from rich.text import Text
 
 from scorolink import output
 from scorolink.commands.common import emit_json, err
+from scorolink.errors import InvalidInput
 
 app = typer.Typer()
 
@@ -78,8 +79,13 @@ def run_replication(connector: Any, to: str, options: Any, as_json: bool) -> Any
     from scorolink.replicate.engine import replicate
     from scorolink.replicate.progress import RichProgress
 
-    with RichProgress(err, disable=as_json) as progress:
-        return replicate(connector, to, options, progress)
+    progress = RichProgress(err, disable=as_json)
+    try:
+        with progress:
+            return replicate(connector, to, options, progress)
+    except KeyboardInterrupt:
+        err.print(progress.interrupted_report())
+        raise typer.Exit(130) from None
 
 
 def report_replication(summary: Any, as_json: bool) -> None:
@@ -106,6 +112,17 @@ def report_replication(summary: Any, as_json: bool) -> None:
         raise typer.Exit(1)
 
 
+def _mirror_exists(db: str | None) -> None:
+    """Drawing reads a mirror, never makes one: a file database that is not there is a mistake, and opening
+    it would leave an empty file behind."""
+    for prefix in ("sqlite:///", "duckdb:///"):
+        if db and db.startswith(prefix):
+            path = db.removeprefix(prefix)
+            if path not in ("", ":memory:") and not Path(path).exists():
+                raise InvalidInput(f"--db {db}: no such file. Make the mirror first with `scorolink replicate "
+                                   f"--to {db}`, or leave --db out to draw what replicate would create.")
+
+
 @app.command("erd")
 def erd_cmd(
     ctx: typer.Context,
@@ -117,15 +134,29 @@ def erd_cmd(
     columns: Annotated[str, typer.Option(help="keys: key and relation columns only; all: every column.")] = "keys",
     nested: Annotated[str, typer.Option(help="separate or json (ignored with --db: the mirror knows).")] = "separate",
     naming: Annotated[str, typer.Option(help="pascal or snake (ignored with --db: the mirror knows).")] = "pascal",
+    by_area: Annotated[bool, typer.Option("--by-area", help="One diagram per Scoro area (invoices, projects, "
+                                          "contacts …) written into the --out folder, with an index.html that "
+                                          "links them and lists the relations between areas: a whole account "
+                                          "stays readable.")] = False,
 ) -> None:
     """Draw the mirror's entity-relationship diagram: tables, keys and the catalog's relations."""
-    from scorolink.replicate.erd import ERD_FORMATS, render_erd
+    from scorolink.replicate.erd import ERD_FORMATS, render_erd, render_erd_by_area
     from scorolink.replicate.introspect import mirror_tables
 
     if fmt not in ERD_FORMATS:
         raise typer.BadParameter(f"use {', '.join(ERD_FORMATS)}", param_hint="--format")
     names = [o.strip() for o in objects.split(",") if o.strip()] if objects else None
+    _mirror_exists(db)
     tables = mirror_tables(db, names, nested=nested, naming=naming)
+    if by_area:
+        if out is None:
+            raise InvalidInput("--by-area writes several files: give a folder with --out, e.g. --out erd/")
+        out.mkdir(parents=True, exist_ok=True)
+        files = render_erd_by_area(tables, fmt, columns=columns)
+        for name, content in files.items():
+            (out / name).write_text(content, encoding="utf-8")
+        err.print(f"Wrote {len(files) - 1} {fmt} diagrams of {len(tables)} tables and index.html to {out}.")
+        return
     text = render_erd(tables, fmt, columns=columns)
     if out:
         out.write_text(text, encoding="utf-8")

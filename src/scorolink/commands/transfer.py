@@ -139,8 +139,12 @@ def _report(s: ImportSummary) -> None:
         err.print(f"{s.already_done} row(s) were finished by an earlier run of this import (journal {s.journal}); "
                   "pass --restart to send them again.", highlight=False)
     if s.failed:
-        where = f"; details in {s.errors_file}" if s.errors_file else "; add --errors FILE.csv for details"
+        where = f"; details in {s.errors_file}" if s.errors_file else "; --errors FILE.csv writes every one"
         err.print(Text(f"{s.failed} row(s) failed", style="red"), end="")
-        err.print(f"{where}.")
+        err.print(f"{where}:" if s.failures else f"{where}.")
+        for failure in s.failures:
+            err.print(f"  {failure}")
+        if s.failed > len(s.failures):
+            err.print(f"  … and {s.failed - len(s.failures)} more")
     if s.stopped:
         err.print(Text("Stopped early:", style="red"), f"{s.stopped}. Run the same command again to continue.")

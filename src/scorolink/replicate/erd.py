@@ -90,19 +90,39 @@ def _quote(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
+def module_of(table: Table) -> str:
+    """The Scoro area a table belongs to, for grouping a diagram: its object's first module segment
+    (invoices, projects, contacts …); objects the catalog does not know group by their own name."""
+    from scorolink.catalog.scoro import CATALOG
+
+    spec = CATALOG.get(table.object)
+    return (spec.module.split("/")[0] if spec is not None else table.object) or table.object
+
+
 def _dot(tables: list[Table], show_all: bool) -> str:
+    """One cluster per Scoro area (an object's tables, and the objects sharing its module), so a whole
+    account lays out as boxes of related tables; relations between areas run between the clusters."""
     lines = ["digraph erd {",
-             '  graph [rankdir=RL, fontname="Helvetica", nodesep=0.3, ranksep=0.8];',
+             '  graph [rankdir=LR, fontname="Helvetica", nodesep=0.25, ranksep=0.6, newrank=true, '
+             'compound=true, splines=true, concentrate=false];',
              '  node [shape=plaintext, fontname="Helvetica", fontsize=10];',
-             '  edge [fontname="Helvetica", fontsize=8, color="#555555"];']
+             '  edge [fontname="Helvetica", fontsize=8, color="#55555599"];']
+    areas: dict[str, list[Table]] = {}
     for t in tables:
-        head = "#dbe7f5" if t.kind == "main" else "#e6f0da"
-        cells = [f'<tr><td bgcolor="{head}"><b>{escape(t.name)}</b></td></tr>']
-        for col, tags in _rows(t, show_all):
-            text = f"{' '.join(tags)} {col.name} : {_type(col)}".strip()
-            cells.append(f'<tr><td align="left">{escape(text)}</td></tr>')
-        table = '<table border="0" cellborder="1" cellspacing="0" cellpadding="3">' + "".join(cells) + "</table>"
-        lines.append(f"  {_quote(t.name)} [label=<{table}>];")
+        areas.setdefault(module_of(t), []).append(t)
+    for number, (area, members) in enumerate(areas.items()):
+        lines.append(f"  subgraph cluster_{number} {{")
+        lines.append(f'    label={_quote(area)}; style="rounded"; color="#99aabb"; fontsize=12;')
+        for t in members:
+            head = "#dbe7f5" if t.kind == "main" else "#e6f0da"
+            cells = [f'<tr><td bgcolor="{head}"><b>{escape(t.name)}</b></td></tr>']
+            for col, tags in _rows(t, show_all):
+                text = f"{' '.join(tags)} {col.name} : {_type(col)}".strip()
+                cells.append(f'<tr><td align="left">{escape(text)}</td></tr>')
+            table = ('<table border="0" cellborder="1" cellspacing="0" cellpadding="3">' + "".join(cells)
+                     + "</table>")
+            lines.append(f"    {_quote(t.name)} [label=<{table}>];")
+        lines.append("  }")
     for t in tables:
         for fk in t.foreign_keys:
             lines.append(f"  {_quote(t.name)} -> {_quote(fk.table)} [label={_quote(_label(fk))}];")
@@ -287,3 +307,34 @@ def _svg_box(table: Table, box: Box, rows: list[Row]) -> list[str]:
         out.append(f'<text x="{_n(x + w - PAD)}" y="{_n(ty)}" text-anchor="end" fill="#777">'
                    f"{escape(_type(col))}</text>")
     return out + ["</g>"]
+
+
+# -- several diagrams with an index ---------------------------------------------------------------------
+
+SUFFIX = {"mermaid": "mmd", "dot": "dot", "svg": "svg"}
+
+
+def render_erd_by_area(tables: list[Table], fmt: str = "svg", *, columns: str = "keys") -> dict[str, str]:
+    """A whole account as one diagram per Scoro area (see module_of) plus `index.html`: file name -> text.
+    Each area's diagram stays small enough to read at normal zoom; the index links them and lists the
+    relations that cross from one area to another, which no single diagram draws."""
+    areas: dict[str, list[Table]] = {}
+    for t in tables:
+        areas.setdefault(module_of(t), []).append(t)
+    area_of = {t.name: module_of(t) for t in tables}
+    files = {f"{area}.{SUFFIX[fmt]}": render_erd(members, fmt, columns=columns) for area, members in areas.items()}
+    items = []
+    for area, members in areas.items():
+        crossing = sorted({f"{t.name}.{_label(fk)} → {fk.table}"
+                           f" (<a href=\"{escape(area_of[fk.table])}.{SUFFIX[fmt]}\">{escape(area_of[fk.table])}</a>)"
+                           for t in members for fk in t.foreign_keys
+                           if fk.table in area_of and area_of[fk.table] != area})
+        names = ", ".join(escape(t.name) for t in members)
+        rel = "".join(f"<li>{c}</li>" for c in crossing)
+        items.append(f'<li><a href="{escape(area)}.{SUFFIX[fmt]}"><b>{escape(area)}</b></a>: {names}'
+                     + (f"<ul>{rel}</ul>" if rel else "") + "</li>")
+    files["index.html"] = ("<!doctype html>\n<meta charset=\"utf-8\">\n<title>Mirror ERD by area</title>\n"
+                           f"<h1>{len(tables)} tables in {len(areas)} areas</h1>\n"
+                           "<p>One diagram per area; the relations that cross areas are listed under each.</p>\n"
+                           f"<ul>\n{chr(10).join(items)}\n</ul>\n")
+    return files

@@ -72,6 +72,9 @@ class ImportOptions:
     workers: int = 4  # rows written at the same time (within the client's rate limit)
 
 
+FIRST_FAILURES = 10  # kept on the summary so a run without --errors still shows why rows failed
+
+
 @dataclass
 class ImportSummary:
     object: str
@@ -93,6 +96,7 @@ class ImportSummary:
     errors_file: str | None = None
     results_file: str | None = None
     notes: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)  # the first FIRST_FAILURES failed rows: "row N: why"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -400,6 +404,8 @@ class Importer:
         message = "; ".join(f"{p.field}: {p.message}" for p in problems)
         if problems:
             self.summary.failed += 1
+            if len(self.summary.failures) < FIRST_FAILURES:
+                self.summary.failures.append(f"row {row.number}: {message}")
             self.errors.write(row.values, row.number, row.line or "", "; ".join(p.field for p in problems), message)
         self.results.write(row.values, row.number, slot.outcome, slot.scoro_id, message)
         if self.on_progress:
