@@ -20,6 +20,7 @@ from scorolink.commands import (
     read,
     replicate,
     sandbox,
+    state,
     transfer,
     xero,
     xero_sync,
@@ -63,6 +64,7 @@ app.add_typer(jobs.runs_app, name="runs")
 xero.xero_app.add_typer(xero_sync.app)
 app.add_typer(xero.xero_app, name="xero")
 app.add_typer(sandbox.app, name="sandbox")
+app.add_typer(state.app, name="state")
 
 
 # Newer Typer releases carry their own copy of Click, whose exceptions are not click's: catch both.
