@@ -27,7 +27,7 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
@@ -88,7 +88,7 @@ class Pacer(Protocol):
 
     def slot(self) -> AbstractContextManager[Any]: ...
 
-    def observe(self, headers: Mapping[str, str]) -> None: ...
+    def observe(self, headers: httpx.Headers) -> None: ...
 
     def pause(self, seconds: float) -> None: ...
 

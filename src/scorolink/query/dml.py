@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlglot import exp
 
@@ -23,8 +23,24 @@ from scorolink.query.execute import Result, create_table, insert_records, run_lo
 from scorolink.query.parse import DIALECT
 from scorolink.query.plan import Planner, QueryPlan, field_or_nested, literal_value
 
-if TYPE_CHECKING:
-    from scorolink.query.engine import QueryEngine
+
+class QueryEngine(Protocol):
+    """What DML needs of the query engine (query/engine.py), which calls into this module: a protocol
+    rather than an import keeps the dependency one way."""
+
+    connector: Any
+    replica: str | None
+    lookup_limit: int
+
+    @property
+    def tz(self) -> Any: ...
+
+    def spec(self, name: str) -> ObjectSpec: ...
+
+    def plan_select(self, statement: exp.Expression) -> QueryPlan: ...
+
+    def select(self, statement: exp.Expression) -> Result: ...
+
 
 ACTIONS = {exp.Insert: "insert", exp.Update: "update", exp.Delete: "delete"}
 

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from scorolink.clients.redact import redact
 from scorolink.errors import ScorolinkError
 from scorolink.runtime.connections import Connections
-from scorolink.runtime.jobs import ensure_connection
+from scorolink.runtime.jobs import ensure_connection, insert_run
 from scorolink.runtime.operations import Budget, OperationResult, get_operation
 from scorolink.runtime.schedules import Schedule
 from scorolink.runtime.store import Clock, StateStore, SystemClock
@@ -71,20 +71,9 @@ def _create_due_run(store: StateStore, job: Any, now: datetime) -> None:
             if active:
                 return  # the previous run is still going: this due time (and any missed) coalesce into it
             row = c.execute(select(jobs).where(jobs.c.id == job.id)).one()
-            _insert_run(c, row, "scheduled", job.next_run_at, now)
+            insert_run(c, row, "scheduled", job.next_run_at, now)
     except IntegrityError:
         return  # another dispatcher created the run for this due time first
-
-
-def _insert_run(c: Connection, job: Any, trigger: str, due_at: datetime, now: datetime) -> int:
-    ensure_connection(c, job.connection)
-    result = c.execute(insert(runs).values(
-        job_id=job.id, operation=job.operation, connection=job.connection, params=job.params, trigger=trigger,
-        due_at=due_at, state="queued", queued_at=now, attempt=0, slices=0, requests=0))
-    run_id = int(result.inserted_primary_key[0])  # type: ignore[index]
-    c.execute(insert(run_log).values(run_id=run_id, at=now, level="info",
-                                     message=f"queued ({trigger}, due {due_at.isoformat()})"))
-    return run_id
 
 
 def _hand_off(store: StateStore, now: datetime, rehand_seconds: float, limit: int) -> list[int]:

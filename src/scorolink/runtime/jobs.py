@@ -52,6 +52,18 @@ def add_job(store: StateStore, name: str, *, operation: str, connection: str, sc
     return get_job(store, name)
 
 
+def insert_run(c: Connection, job: Any, trigger: str, due_at: datetime, now: datetime) -> int:
+    """Queue a run of `job` (a row with id, operation, connection, params) and log that it was queued."""
+    ensure_connection(c, job.connection)
+    result = c.execute(insert(runs).values(
+        job_id=job.id, operation=job.operation, connection=job.connection, params=job.params, trigger=trigger,
+        due_at=due_at, state="queued", queued_at=now, attempt=0, slices=0, requests=0))
+    run_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+    c.execute(insert(run_log).values(run_id=run_id, at=now, level="info",
+                                     message=f"queued ({trigger}, due {due_at.isoformat()})"))
+    return run_id
+
+
 def get_job(store: StateStore, name: str) -> dict[str, Any]:
     with store.begin() as c:
         row = c.execute(select(jobs).where(jobs.c.name == name)).one_or_none()
@@ -99,8 +111,6 @@ def remove_job(store: StateStore, name: str) -> None:
 
 def run_now(store: StateStore, name: str, now: datetime) -> int:
     """Queue a manual run (the dispatcher hands it to a worker on its next tick)."""
-    from scorolink.runtime.api import _insert_run
-
     job = get_job(store, name)
     with store.begin() as c:
         active = c.execute(select(runs.c.id).where(runs.c.job_id == job["id"], runs.c.state.in_(ACTIVE_STATES))
@@ -109,7 +119,7 @@ def run_now(store: StateStore, name: str, now: datetime) -> int:
             raise JobError(f"Job {name!r} already has run {active} queued or running; see `scorolink runs show "
                            f"{active}`.")
         row = c.execute(select(jobs).where(jobs.c.id == job["id"])).one()
-        return _insert_run(c, row, "manual", now, now)
+        return insert_run(c, row, "manual", now, now)
 
 
 def list_runs(store: StateStore, job: str | None = None, limit: int = 50) -> list[dict[str, Any]]:

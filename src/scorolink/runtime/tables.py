@@ -1,20 +1,17 @@
 """The runtime's state: connections, jobs, runs and their log, as SQLAlchemy Core tables.
 
 The same tables serve SQLite (the single-machine default) and PostgreSQL (Celery workers at scale).
-Datetimes are stored as naive UTC and handed back timezone-aware, so comparisons in SQL mean the same
-on both engines.
+Datetimes are stored as naive UTC and handed back timezone-aware (state/types.py), so comparisons in SQL
+mean the same on both engines. The schema's history is in state/migrations: a change here needs a
+revision there.
 """
 
 from __future__ import annotations
-
-from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
     Column,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -24,23 +21,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.types import TypeDecorator
 
-
-class UTCDateTime(TypeDecorator[datetime]):
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("runtime datetimes must be timezone-aware")
-        return value.astimezone(UTC).replace(tzinfo=None)
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=UTC)
-
+from scorolink.state.types import UTCDateTime
 
 metadata = MetaData()
 

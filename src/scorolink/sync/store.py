@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, insert, select, update
 
-from scorolink.runtime.store import StateStore
+from scorolink.state.store import StateStore
 from scorolink.sync import tables as t
 from scorolink.sync.model import PlannedOp, other, shared_value
 
@@ -61,8 +61,7 @@ class LinkIndex:
 
 class SyncStore:
     def __init__(self, url: str) -> None:
-        self.state = StateStore(url)
-        t.metadata.create_all(self.state.engine)
+        self.state = StateStore(url)  # its migrations create the sync tables
         self.engine = self.state.engine
 
     def close(self) -> None:

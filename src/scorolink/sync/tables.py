@@ -20,7 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from scorolink.runtime.tables import UTCDateTime
+from scorolink.state.types import UTCDateTime
 
 metadata = MetaData()
 

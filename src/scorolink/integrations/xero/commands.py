@@ -79,7 +79,7 @@ def connect_cmd(
                 if not no_browser:
                     webbrowser.open(url)
         tokens = session.oauth.connect(opener, tenant_id=tenant or session.settings.tenant_id, timeout=timeout)
-        result = {"connected": True, "target": session.label, "tenant_id": tokens.tenant_id,
+        result: dict[str, Any] = {"connected": True, "target": session.label, "tenant_id": tokens.tenant_id,
                   "tenants": [{"tenantId": t.get("tenantId"), "tenantName": t.get("tenantName")} for t in tokens.tenants],
                   "token_expires_at": _when(tokens.expires_at), "token_store": str(session.oauth.store.path),
                   "key": "SCOROLINK_SECRET_KEY" if os.environ.get("SCOROLINK_SECRET_KEY")
@@ -101,7 +101,7 @@ def status_cmd(ctx: typer.Context,
         client = session.client
         organisation = client.organisation()
         tokens = session.oauth.tokens()  # read after the call, which may have refreshed them
-        result = {
+        result: dict[str, Any] = {
             "target": session.label, "tenant_id": client.tenant_id,
             "organisation": organisation.get("Name"), "base_currency": organisation.get("BaseCurrency"),
             "token_expires_at": _when(tokens.expires_at), "refresh_token_rotated_at": _when(tokens.rotated_at),

@@ -144,7 +144,7 @@ def task_rules(api: Api, call: Call, row: dict, req: dict, creating: bool) -> No
     if "related_users" in req:
         users = [as_int(u) for u in req["related_users"] or []]
         row["related_users"] = users
-        row["related_users_emails"] = [api.store.get(call.site.name, "users", u)["email"] for u in users]
+        row["related_users_emails"] = [api.store.get(call.site.name, "users", u)["email"] for u in users]  # type: ignore[index, arg-type]
     for name in ("start_datetime", "datetime_due", "datetime_completed"):
         if req.get(name):
             ts = call.site.tf.parse(req[name])
@@ -200,7 +200,7 @@ def contact_rules(api: Api, call: Call, row: dict, req: dict, creating: bool) ->
         raise ApiError(400, "contact_type must be company or person")
     if isinstance(req.get("means_of_contact"), dict):
         stored = api.store.get(call.site.name, "contacts", row["contact_id"]) if not creating else None
-        moc = {k: [] for k in ("mobile", "phone", "email", "email_for_invoice", "website", "skype", "fax")}
+        moc: dict[str, Any] = {k: [] for k in ("mobile", "phone", "email", "email_for_invoice", "website", "skype", "fax")}
         moc.update((stored or {}).get("means_of_contact") or {})
         for k, v in req["means_of_contact"].items():
             moc[k] = v if isinstance(v, list) else [v]
@@ -307,7 +307,7 @@ def pdf(api: Api, call: Call) -> dict:
 def _comment_target(call: Call) -> tuple[str, Any]:
     req = call.request if isinstance(call.request, dict) else {}
     flt = call.body.get("filter") if isinstance(call.body.get("filter"), dict) else {}
-    return req.get("module") or flt.get("module"), req.get("object_id") or flt.get("object_id")
+    return req.get("module") or flt.get("module"), req.get("object_id") or flt.get("object_id")  # type: ignore[return-value, union-attr]
 
 
 def comments_list(api: Api, call: Call) -> dict:
@@ -512,7 +512,7 @@ def labor_cost_modify(api: Api, call: Call) -> dict:
         if not isinstance(item, dict) or not re.match(r"^\d{4}-\d{2}-\d{2}$", str(item.get("date", ""))):
             raise ApiError(400, "labor_cost[].date must be YYYY-mm-dd")
         try:
-            by_date[item["date"]] = {"date": item["date"], "hour_cost": float(item.get("hour_cost"))}
+            by_date[item["date"]] = {"date": item["date"], "hour_cost": float(item.get("hour_cost"))}  # type: ignore[arg-type]
         except (TypeError, ValueError):
             raise ApiError(400, "labor_cost[].hour_cost must be a number") from None
     row["labor_cost"] = [by_date[d] for d in sorted(by_date)]

@@ -108,7 +108,7 @@ class Api:
                 hint = " (the module is read-only)" if call.action in (MODIFY, DELETE) else ""
                 raise ApiError(404, f"Unknown action '{call.action}' for module '{call.module}'{hint}")
             req = call.body.get("request")
-            call.request = req if isinstance(req, (dict, list)) else {}
+            call.request = req if isinstance(req, (dict, list)) else {}  # type: ignore[assignment]
             if call.module != "userAuth":
                 self.authenticate(call)
             self.maybe_purge()
@@ -253,7 +253,7 @@ class Api:
                 {k: v for k, v in p.items() if not k.startswith("_")}
                 for p in self.store.scan(site, "projectPhases", scope=str(out["project_id"]))
             ]
-            out["status_name"] = STATUS_NAME.get(out.get("status"), out.get("status_name"))
+            out["status_name"] = STATUS_NAME.get(out.get("status"), out.get("status_name"))  # type: ignore[arg-type]
         elif module == "tasks":
             out["time_entries"] = [self.render(call, "timeEntries", t, full=False)
                                    for t in self.store.scan(site, "timeEntries", scope=str(out["event_id"]))]
@@ -285,7 +285,7 @@ class Api:
 
     def now_fields(self, module: str, call: Call) -> tuple[float, Callable[[str], str]]:
         now, spec, tf = self.clock.now(), MODULES[module], call.site.tf
-        return now, lambda name: tf.sql(now) if spec.dt_style(name) == "sql" else tf.iso(now)
+        return now, lambda name: tf.sql(now) if spec.dt_style(name) == "sql" else tf.iso(now)  # type: ignore[return-value]
 
     def check_ref(self, call: Call, field_name: str, value: Any, target: str) -> None:
         values = value if isinstance(value, list) else [value]
@@ -472,7 +472,7 @@ def do_list(api: Api, call: Call) -> dict:
     if spec.name in VIRTUAL:
         raise ApiError(404, f"Unknown action 'list' for module '{spec.name}'")
     page, per_page, detailed = api.paging(call)
-    flt = call.body.get("filter") if isinstance(call.body.get("filter"), dict) else {}
+    flt: dict[str, Any] = call.body["filter"] if isinstance(call.body.get("filter"), dict) else {}
     bookmark = call.body.get("bookmark")
     if isinstance(bookmark, dict) and bookmark.get("bookmark_id") not in (None, ""):
         saved = api.get_row(call, "bookmarks", bookmark["bookmark_id"])

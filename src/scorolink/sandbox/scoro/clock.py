@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 
@@ -10,7 +10,7 @@ class TimeFormat:
     """Formats epoch seconds the way Scoro writes them for one site."""
 
     def __init__(self, timezone: str) -> None:
-        self.tz: tzinfo = ZoneInfo(timezone)
+        self.tz = ZoneInfo(timezone)
         self._offsets: dict[int, int] = {}  # hour number -> UTC offset in seconds (generation formats millions)
 
     def _wall(self, ts: float) -> tuple[datetime, int]:

@@ -113,7 +113,7 @@ class Ctx:
         return self.now - rng.uniform(1 * DAY, days * DAY)
 
     def day(self, ts: float) -> str:
-        return self.tf.date(ts)
+        return self.tf.date(ts) or ""
 
     # Names of rows pointed at, recomputed from their ids.
     def contact_name(self, cid: int) -> str:
@@ -694,7 +694,7 @@ def rows_for(ctx: Ctx, module: str, first_id: int, n: int) -> Iterator[tuple[int
             modified = max(modified, deleted)
         stamp(module, row, ctx.tf, created, modified, deleted)
         if cf_defs:
-            day, iso = ctx.day(created), ctx.tf.iso(created)
+            day, iso = ctx.day(created), ctx.tf.iso(created) or ""
             row["_cf"] = {d["id"]: customfields.sample_value(d["type"], rng, rid, day, iso)
                           for d in cf_defs if rng.random() < 0.7}
         yield rid, scope_of(module, row), modified, deleted, row

@@ -127,10 +127,11 @@ class Store:
         return self._q(sql, (site, module))[0][0]
 
     @staticmethod
-    def _where(site: str, module: str, include_deleted: bool, scope: str | None | type[Ellipsis],
+    def _where(site: str, module: str, include_deleted: bool, scope: Any,
                modified: tuple[float | None, float | None] | None, rid: int | None,
                contains: Iterable[str] = (), scope_prefix: str | None = None) -> tuple[str, list]:
-        sql, args = ["site=?", "module=?"], [site, module]
+        sql: list[str] = ["site=?", "module=?"]
+        args: list[Any] = [site, module]
         for text in contains:  # cheap pre-check in C before any row is parsed in Python
             sql.append("instr(lower(data), ?) > 0")
             args.append(text)
