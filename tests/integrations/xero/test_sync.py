@@ -358,10 +358,16 @@ def test_start_dates_are_not_before_the_connection_and_are_locked_after_the_init
                  credit_notes={"enabled": False}, bills={"enabled": False}, receipts={"enabled": False})
     check_start_dates(store, "xero", cfg, connected)
     xero_engine(store, "xero", connector, xc, cfg).run()
-    check_start_dates(store, "xero", cfg, connected)  # the initial sync has run: the date is now fixed
+    # changed right after the initial sync, before any other check: the date that sync used holds
     moved = config(contacts={"start_date": "2026-04-01"})
-    with pytest.raises(ConfigError, match="locked after the initial sync"):
+    with pytest.raises(ConfigError, match=r"locked after the initial sync \(it was 2026-03-01\)"):
         check_start_dates(store, "xero", moved, connected)
+    check_start_dates(store, "xero", cfg, connected)
+    # a category whose initial sync ran without a start date is locked to none
+    assert store.setting("xero", "start_date:tax_rates") == ""
+    with pytest.raises(ConfigError, match="locked after the initial sync"):
+        check_start_dates(store, "xero", config(tax_rates={"start_date": "2026-03-02"}, **{
+            k: {"enabled": False} for k in ("products", "invoices", "credit_notes", "bills", "receipts")}), connected)
 
 
 def test_one_record_by_id_and_the_receipts_of_one_invoice(connector, sandbox, store, xero):
