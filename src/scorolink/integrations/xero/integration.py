@@ -76,6 +76,7 @@ class XeroSyncConfig:
             raise ConfigError(f"[xero_sync]: unknown categor{'ies' if len(unknown) > 1 else 'y'} "
                               f"{', '.join(sorted(unknown))}; use {', '.join(ORDER)}.")
         for name, values in data.items():
+            values = {k: v for k, v in values.items() if k != ADVANCED_OVERRIDE}
             settings = config.categories[name]
             if values.get("bookmark") not in (None, ""):
                 if name not in BOOKMARKABLE:
@@ -87,10 +88,36 @@ class XeroSyncConfig:
                 settings.direction = parse_direction(name, str(values["direction"]))
             if values.get("start_date"):
                 settings.start_date = date.fromisoformat(str(values["start_date"]))
+        follow_invoices(config, data.get("credit_notes", {}))
         # tracking runs once a category is chosen (as in Scoro), unless switched off explicitly
         config.categories["tracking"].enabled = bool(config.tracking_category) and bool(
             data.get("tracking", {}).get("enabled", True))
         return config
+
+
+ADVANCED_OVERRIDE = "advanced_override"
+
+
+def follow_invoices(config: XeroSyncConfig, table: dict[str, Any]) -> None:
+    """Credit notes are part of the invoices sync (as in Scoro): they take the invoices category's
+    enablement, direction, start date and bookmark. `advanced_override = true` under
+    [xero_sync.credit_notes] sets them apart (an advanced setting); without it, a credit_notes table
+    that says otherwise than invoices is refused rather than silently ignored."""
+    invoices, notes = config.categories["invoices"], config.categories["credit_notes"]
+    if table.get(ADVANCED_OVERRIDE):
+        return
+    differs = [k for k in ("enabled", "direction", "start_date")
+               if k in table and getattr(notes, k) != getattr(invoices, k)]
+    if "bookmark" in table and table.get("bookmark") != config.bookmarks.get("invoices"):
+        differs.append("bookmark")
+    if differs:
+        raise ConfigError(f"[xero_sync.credit_notes] {', '.join(differs)}: credit notes follow the invoices category "
+                          "(set them under [xero_sync.invoices]); to set them apart, add advanced_override = true "
+                          "under [xero_sync.credit_notes].")
+    notes.enabled, notes.direction, notes.start_date = invoices.enabled, invoices.direction, invoices.start_date
+    config.bookmarks.pop("credit_notes", None)
+    if "invoices" in config.bookmarks:
+        config.bookmarks["credit_notes"] = config.bookmarks["invoices"]
 
 
 def parse_direction(category: str, text: str) -> str:
