@@ -417,6 +417,50 @@ def test_one_record_by_id_and_the_receipts_of_one_invoice(connector, sandbox, st
         pull_receipts(engine, store, "xero", xc, "999999")
 
 
+def test_manual_pull_works_until_fully_received_and_manual_send_until_a_payment(connector, store, xero):
+    """Seed: receipts can be pulled for an invoice or bill until it is fully received; an invoice or bill
+    can be sent by hand until a payment is attached. Through run_xero_sync, as the CLI and jobs run it."""
+    from scorolink.integrations.xero.run import SyncRequest, run_xero_sync
+
+    xsb, xc = xero
+
+    class Session:  # an open Xero session on the sandbox, as open_xero gives one
+        client, connector, oauth = xc.client, xc, xc.client.oauth
+
+    def run(record):
+        return run_xero_sync(store, connector, Session, config(), SyncRequest(record=record))
+
+    model = next(connector.read("Invoices", [Condition("Status", "=", "paid")], columns=[
+        "Id", "CompanyId", "PersonId", "Currency", "Date", "Lines"]))
+    line = next(line for line in model["Lines"] if line.get("ProductId") != 4)  # product 4 is deleted
+    [made] = list(connector.write("Invoices", [WriteOp("insert", {
+        "DocumentNumber": "M-1", "CompanyId": model["CompanyId"] or model["PersonId"], "Currency": model["Currency"],
+        "Date": model["Date"], "Deadline": model["Date"], "IsSent": True, "Lines": [{
+            "ProductId": line["ProductId"], "Comment": "work", "Amount": 2, "Price": line["Price"],
+            "VatCodeId": line["VatCodeId"], "FinanceAccountId": line["FinanceAccountId"]}]})]))
+    assert made.ok, made.error
+    doc = str(made.record["Id"])
+    assert run(("invoices", "a", doc)).executed["invoices"] == {"created": 1}
+    b_id = store.counterpart("xero", "invoices", "a", doc)
+    list(xc.write("Invoices", [WriteOp("update", {"InvoiceID": b_id, "Status": "AUTHORISED"})]))
+    assert "invoices" in run(("invoices", "a", doc)).plans  # no payment yet: sent again by hand
+    [copy] = xc.read("Invoices", [Condition("InvoiceID", "=", b_id)])
+    part = (Decimal(str(copy["AmountDue"])) / 2).quantize(Decimal("0.01"))
+    [paid] = list(xc.write("Payments", [WriteOp("insert", {"Invoice": {"InvoiceID": b_id}, "Account": {"Code": "090"},
+                                                           "Date": copy["Date"], "Amount": str(part)})]))
+    assert paid.ok, paid.error
+    with pytest.raises(ConfigError, match=f"invoice {doc} has a payment attached \\(in Xero\\): a manual send"):
+        run(("invoices", "a", doc))
+    assert run(("receipts", "a", doc)).executed["receipts"] == {"created": 1}  # partly received: pulled
+    [copy] = xc.read("Invoices", [Condition("InvoiceID", "=", b_id)])
+    [rest] = list(xc.write("Payments", [WriteOp("insert", {"Invoice": {"InvoiceID": b_id}, "Account": {"Code": "090"},
+                                                           "Date": copy["Date"], "Amount": str(copy["AmountDue"])})]))
+    assert rest.ok, rest.error
+    assert run(("receipts", "a", doc)).executed["receipts"] == {"created": 1}  # the rest of it
+    with pytest.raises(ConfigError, match=f"invoice {doc} is fully received"):
+        run(("receipts", "a", doc))
+
+
 def test_one_scoro_account_syncs_with_one_xero_organisation(store):
     from scorolink.integrations.xero.integration import check_pairing
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from scorolink.connectors.base import Condition
@@ -212,17 +213,50 @@ def connection_date(tenants: list[dict[str, Any]], tenant_id: str | None) -> dat
 
 def pull_receipts(engine: SyncEngine, store: SyncStore, job: str, xero: Any, document_id: str, *,
                   dry_run: bool = False) -> Any:
-    """Scoro's manual "pull receipts" for one invoice or bill: the Xero payments on its counterpart,
-    while it is not fully received (a fully paid document has nothing more to pull)."""
+    """Scoro's manual "pull receipts" for one invoice or bill: the Xero payments on its counterpart, and
+    only until the document is fully received (seed): once Xero says nothing is due and every payment
+    on it is in Scoro, the pull is refused."""
+    category, counterpart = _synced_document(store, job, document_id)
+    [document] = xero.read("Invoices", [Condition("InvoiceID", "=", counterpart)], include_archived=True) or [{}]
+    payments = [p for p in document.get("Payments") or [] if p.get("PaymentID")]
+    pulled = all(store.counterpart(job, "receipts", "b", str(p["PaymentID"])) for p in payments)
+    if document and _dec(document.get("AmountDue")) == 0 and pulled:
+        raise ConfigError(f"Scoro {category[:-1]} {document_id} is fully received: its Xero counterpart has nothing "
+                          "due and every payment on it is in Scoro, so there is nothing more to pull.")
+    return engine.run(dry_run=dry_run, records=[("receipts", "b", str(p["PaymentID"])) for p in payments])
+
+
+def check_manual_send(store: SyncStore, job: str, scoro: Any, xero: Any, category: str, document_id: str) -> None:
+    """A manual send of one invoice or bill works only until a payment is attached to it (seed), in
+    Scoro or in Xero."""
+    if category not in ("invoices", "bills"):
+        return
+    obj = "Bills" if category == "bills" else "Invoices"
+    found = list(scoro.read(obj, [Condition("Id", "=", int(document_id))], columns=["Id", "Status"])) \
+        if str(document_id).isdigit() else []
+    paid_in_scoro = bool(found) and str(found[0].get("Status") or "").lower() == "paid"
+    counterpart = store.counterpart(job, category, "a", str(document_id))
+    paid_in_xero = False
+    if counterpart:
+        [document] = xero.read("Invoices", [Condition("InvoiceID", "=", counterpart)], include_archived=True) or [{}]
+        paid_in_xero = (_dec(document.get("AmountPaid")) or 0) > 0 or bool(document.get("Payments"))
+    if paid_in_scoro or paid_in_xero:
+        raise ConfigError(f"Scoro {obj[:-1].lower()} {document_id} has a payment attached "
+                          f"({'in Scoro' if paid_in_scoro else 'in Xero'}): a manual send works only until then. "
+                          f"Pull its receipts instead (--object receipts:{document_id}).")
+
+
+def _synced_document(store: SyncStore, job: str, document_id: str) -> tuple[str, str]:
     for category in ("invoices", "bills"):
         counterpart = store.counterpart(job, category, "a", document_id)
         if counterpart:
-            break
-    else:
-        raise ConfigError(f"Scoro invoice or bill {document_id} is not synced with Xero; sync it first "
-                          f"(--object invoices:{document_id}).")
-    payments = [p for p in xero.read("Payments") if (p.get("Invoice") or {}).get("InvoiceID") == counterpart]
-    return engine.run(dry_run=dry_run, records=[("receipts", "b", str(p["PaymentID"])) for p in payments])
+            return category, counterpart
+    raise ConfigError(f"Scoro invoice or bill {document_id} is not synced with Xero; sync it first "
+                      f"(--object invoices:{document_id}).")
+
+
+def _dec(value: Any) -> Decimal | None:
+    return None if value in (None, "") else Decimal(str(value))
 
 
 def check_pairing(store: SyncStore, job: str, scoro_account: str, xero_tenant: str) -> None:

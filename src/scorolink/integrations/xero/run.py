@@ -18,6 +18,7 @@ from scorolink.integrations.xero.integration import (
     ORDER,
     XeroSyncConfig,
     check_currencies,
+    check_manual_send,
     check_pairing,
     check_start_dates,
     connection_date,
@@ -86,4 +87,6 @@ def _run(store: SyncStore, job: str, scoro: Any, xero: Any, connector: Any, conf
     record = request.record
     if record is not None and record[0] == "receipts" and record[1] == "a":
         return pull_receipts(engine, store, job, connector, record[2], dry_run=request.dry_run)
+    if record is not None and record[1] == "a":
+        check_manual_send(store, job, scoro, connector, record[0], record[2])
     return engine.run(dry_run=request.dry_run, only=request.only or None, record=record)
