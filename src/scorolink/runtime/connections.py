@@ -6,6 +6,14 @@ account (flags / environment / [scoro]) or, with no credentials, the bundled san
     company_account_id = "acme"
     api_key_env = "ACME_SCORO_API_KEY"      # the key is read from this variable (or api_key = "...")
 
+A connection may carry the credentials of the systems its account syncs with, as sub-tables that the
+integration reads (the runtime only passes them on):
+
+    [connections.acme.xero]
+    client_id = "..."
+    client_secret_env = "ACME_XERO_CLIENT_SECRET"   # any `<setting>_env` is read from that variable
+    tenant_id = "..."
+
 Every client is built with a transport that watches for 429 answers, so a run that hits a long
 Retry-After or a spent daily quota can pause its connection (stored) instead of sleeping a worker.
 """
@@ -17,7 +25,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Protocol
 
 import httpx
@@ -73,6 +81,11 @@ class OpenConnection:
     name: str
     connector: ScoroConnector
     watch: RateLimitWatch
+    systems: dict[str, dict[str, Any]] = field(default_factory=dict)  # [connections.NAME.<system>] tables
+
+    def system(self, name: str) -> dict[str, Any]:
+        """The settings of another system this connection names (empty when it names none)."""
+        return dict(self.systems.get(name, {}))
 
     @property
     def client(self) -> ScoroClient:
@@ -84,10 +97,30 @@ class Connections(Protocol):
         ...
 
 
-def _open(name: str, settings: ScoroSettings, inner: httpx.BaseTransport, max_wait: float) -> OpenConnection:
+def _open(name: str, settings: ScoroSettings, inner: httpx.BaseTransport, max_wait: float,
+          systems: dict[str, dict[str, Any]] | None = None) -> OpenConnection:
     watch = RateLimitWatch(inner, max_wait)
     client = ScoroClient(replace(settings, max_retry_wait=max_wait), transport=watch)
-    return OpenConnection(name, ScoroConnector(client), watch)
+    return OpenConnection(name, ScoroConnector(client), watch, systems or {})
+
+
+def system_tables(name: str, table: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The sub-tables of [connections.NAME], with `<setting>_env` values read from the environment."""
+    systems: dict[str, dict[str, Any]] = {}
+    for system, values in table.items():
+        if not isinstance(values, dict):
+            continue
+        resolved: dict[str, Any] = {}
+        for key, value in values.items():
+            if key.endswith("_env"):
+                if not os.environ.get(str(value)):
+                    raise ConfigError(f"Connection {name}: environment variable {value} ([connections.{name}."
+                                      f"{system}] {key}) is not set.")
+                resolved[key[:-len("_env")]] = os.environ[str(value)]
+            else:
+                resolved[key] = value
+        systems[system] = resolved
+    return systems
 
 
 class ConfiguredConnections:
@@ -122,7 +155,8 @@ class ConfiguredConnections:
                               f"(known: {', '.join(self.names())}).")
         from scorolink.saved_connections import decrypt_secrets
 
-        values = decrypt_secrets(dict(table), self.config_file, f"[connections.{name}] in {self.source}")
+        values = {k: v for k, v in table.items() if not isinstance(v, dict)}  # sub-tables: other systems
+        values = decrypt_secrets(values, self.config_file, f"[connections.{name}] in {self.source}")
         env = values.pop("api_key_env", None)
         if env:
             if not os.environ.get(env):
@@ -141,6 +175,7 @@ class ConfiguredConnections:
     @contextmanager
     def open(self, name: str) -> Iterator[OpenConnection]:
         settings = self.settings(name)
+        systems = system_tables(name, self.tables.get(name, {}))
         if settings is None:
             if not self.allow_sandbox:
                 raise ConfigError(f"Connection {name} has no credentials and would use the bundled sandbox's demo "
@@ -151,9 +186,10 @@ class ConfiguredConnections:
                 if ConfiguredConnections._bundled is None:
                     ConfiguredConnections._bundled = start_bundled_sandbox()
             sandbox = ConfiguredConnections._bundled
-            conn = _open(name, sandbox_settings(sandbox), SyncASGITransport(sandbox.app), self.max_retry_wait)
+            conn = _open(name, sandbox_settings(sandbox), SyncASGITransport(sandbox.app), self.max_retry_wait,
+                         systems)
         else:
-            conn = _open(name, settings, httpx.HTTPTransport(), self.max_retry_wait)
+            conn = _open(name, settings, httpx.HTTPTransport(), self.max_retry_wait, systems)
         try:
             yield conn
         finally:
@@ -190,9 +226,11 @@ def refuse_silent_sandbox(service: str, config_file: str | None, allow_sandbox: 
 class SandboxConnections:
     """Connections to the sites of an in-process sandbox, by name → site name (tests, benchmarks)."""
 
-    def __init__(self, sandbox: Any, sites: dict[str, str], max_retry_wait: float = 10.0, **settings: Any) -> None:
+    def __init__(self, sandbox: Any, sites: dict[str, str], max_retry_wait: float = 10.0,
+                 systems: dict[str, dict[str, Any]] | None = None, **settings: Any) -> None:
         self.sandbox = sandbox
         self.sites = sites
+        self.systems = systems or {}  # other systems' settings, as [connections.NAME.<system>] tables give them
         self.max_retry_wait = max_retry_wait
         self.overrides = settings  # ScoroSettings fields, e.g. max_attempts=1
 
@@ -206,7 +244,7 @@ class SandboxConnections:
         settings = replace(sandbox_settings(self.sandbox), base_url=f"http://sandbox.local{site['base_path']}",
                            api_key=site["api_key"], company_account_id=site["company_account_ids"][0],
                            **self.overrides)
-        conn = _open(name, settings, SyncASGITransport(self.sandbox.app), self.max_retry_wait)
+        conn = _open(name, settings, SyncASGITransport(self.sandbox.app), self.max_retry_wait, self.systems)
         try:
             yield conn
         finally:

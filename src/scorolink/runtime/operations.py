@@ -5,12 +5,14 @@
 that does a slice of work: it starts from `checkpoint.state` (None on the first slice), saves
 progress with `checkpoint.save(state)` as it goes (a killed worker's successor resumes from there),
 and stops when `checkpoint.spent()` says the slice budget is used, returning done=False.
-Registered: replicate (sliced by object group), export and import (one slice each; the import's
-journal makes re-runs safe) and xero_sync (one sync run; the sync's own state makes re-runs safe).
+Registered here: replicate (sliced by object group), export and import (one slice each; the import's
+journal makes re-runs safe). Integrations register their own the same way, from the `operation`
+module of their package (scorolink.integrations.<name>.operation), found on first use.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +20,7 @@ from typing import Any, Protocol
 
 from scorolink.errors import ConfigError
 from scorolink.runtime.connections import OpenConnection
+from scorolink.runtime.store import StateStore
 
 
 @dataclass
@@ -30,6 +33,7 @@ class Budget:
 
 class Checkpoint(Protocol):
     state: dict[str, Any] | None
+    store: StateStore  # the runtime's state database (operations may keep their own state there)
 
     def save(self, state: dict[str, Any]) -> None: ...
     def spent(self) -> bool: ...
@@ -61,6 +65,27 @@ def register(kind: str, check: Callable[[dict[str, Any]], Any] | None = None) ->
     return add
 
 
+def load_integrations() -> None:
+    """Import the `operation` module of every integration package, which registers its operations."""
+    import importlib
+    from pathlib import Path
+
+    with _loading:
+        if _loaded:
+            return
+        import scorolink.integrations as integrations
+
+        # every folder of the package (which may be a namespace package, whose folders pkgutil skips)
+        names = {p.parent.name for folder in integrations.__path__ for p in Path(folder).glob("*/operation.py")}
+        for name in sorted(names):
+            importlib.import_module(f"scorolink.integrations.{name}.operation")
+        _loaded.append(True)
+
+
+_loading = threading.Lock()
+_loaded: list[bool] = []
+
+
 def check_params(kind: str, params: dict[str, Any]) -> None:
     get_operation(kind)
     if kind in CHECKS:
@@ -68,6 +93,7 @@ def check_params(kind: str, params: dict[str, Any]) -> None:
 
 
 def get_operation(kind: str) -> Operation:
+    load_integrations()
     if kind not in OPERATIONS:
         raise ConfigError(f"Unknown operation {kind!r}; known: {', '.join(sorted(OPERATIONS))}.")
     return OPERATIONS[kind]
@@ -93,7 +119,7 @@ def replicate_options(params: dict[str, Any]) -> Any:
     per_parent = params.get("per_parent", "all")
     if per_parent not in PER_PARENT_MODES:
         raise ConfigError(f"Replicate: per_parent must be one of {PER_PARENT_MODES}, not {per_parent!r}.")
-    _no_password(params.get("to"))
+    no_password(params.get("to"))
     objects = params.get("objects")
     if isinstance(objects, str):
         objects = [o.strip() for o in objects.split(",") if o.strip()]
@@ -106,7 +132,7 @@ def replicate_options(params: dict[str, Any]) -> Any:
                              foreign_keys=bool(params.get("foreign_keys", False))))
 
 
-def _no_password(url: Any) -> None:
+def no_password(url: Any) -> None:
     """Job settings are stored in the state database: a password in a URL would sit there in plaintext."""
     from urllib.parse import urlsplit
 
@@ -212,7 +238,7 @@ def _import_args(params: dict[str, Any]) -> dict[str, Any]:
     if not params.get("object") or not (params.get("file") or params.get("from_sql")):
         raise ConfigError("An import job needs object (e.g. --param object=Companies) and file (a CSV) or "
                           "from_sql with table.")
-    _no_password(params.get("from_sql"))
+    no_password(params.get("from_sql"))
     return params
 
 
@@ -248,67 +274,3 @@ def import_operation(params: dict[str, Any], connection: OpenConnection, checkpo
                            succeeded=summary.inserted + summary.updated + summary.deleted,
                            pause_seconds=block.retry_after if block and summary.stopped else None,
                            pause_reason=summary.stopped)
-
-
-# -- Scoro <-> Xero sync ------------------------------------------------------------------------------
-
-XERO_SYNC_PARAMS = {"categories", "state", "config"}
-
-
-def _xero_sync_args(params: dict[str, Any]) -> dict[str, Any]:
-    from scorolink.integrations.xero.integration import ORDER
-
-    unknown = sorted(set(params) - XERO_SYNC_PARAMS)
-    if unknown:
-        raise ConfigError(f"Unknown xero_sync setting(s): {', '.join(unknown)}. Known: "
-                          f"{', '.join(sorted(XERO_SYNC_PARAMS))}.")
-    categories = params.get("categories") or []
-    if isinstance(categories, str):
-        categories = [c.strip() for c in categories.split(",") if c.strip()]
-    bad = [c for c in categories if c not in ORDER]
-    if bad:
-        raise ConfigError(f"xero_sync categories {', '.join(bad)}: use {', '.join(ORDER)}.")
-    _no_password(params.get("state"))
-    return {**params, "categories": categories}
-
-
-@register("xero_sync", check=_xero_sync_args)
-def xero_sync_operation(params: dict[str, Any], connection: OpenConnection, checkpoint: Checkpoint) -> OperationResult:
-    """One Scoro ↔ Xero sync run (Scoro's "automatic" type is this job every five minutes). The
-    sync keeps its own links, cursors and outbox, so a re-run after a crash resumes without
-    duplicates; a rate limit past the wait budget pauses the connection."""
-    from scorolink.config import config_path, read_config_file
-    from scorolink.integrations.xero.integration import (
-        XeroSyncConfig,
-        check_currencies,
-        check_pairing,
-        check_start_dates,
-        connection_date,
-        xero_engine,
-    )
-    from scorolink.integrations.xero.session import open_xero
-    from scorolink.sync.store import SyncStore
-
-    args = _xero_sync_args(params)
-    config = XeroSyncConfig.from_dict(read_config_file(config_path(args.get("config"))).get("xero_sync", {}))
-    store = SyncStore(args.get("state") or "sqlite:///.scorolink/state.db")
-    try:
-        with open_xero(None, args.get("config")) as xero:
-            connector = xero.connector
-            check_currencies(connection.connector, connector)
-            check_pairing(store, "xero", str(connection.client.settings.company_account_id), str(xero.client.tenant_id))
-            check_start_dates(store, "xero", config, connection_date(xero.oauth.tokens().tenants, xero.client.tenant_id))
-            result = xero_engine(store, "xero", connection.connector, connector, config).run(
-                only=args["categories"] or None)
-    finally:
-        store.close()
-    counts: dict[str, Any] = {}
-    for done in result.executed.values():
-        for key, n in done.items():
-            counts[key] = counts.get(key, 0) + n
-    checkpoint.log(f"xero sync run {result.run_id}: " + (", ".join(f"{k} {v}" for k, v in counts.items()) or "no changes")
-                   + (f"; stopped: {result.stopped}" if result.stopped else ""))
-    return OperationResult(done=result.stopped is None, state={"run": result.run_id}, counts=counts,
-                           failed=[f"{result.failed} record(s)"] if result.failed else [],
-                           succeeded=sum(counts.get(k, 0) for k in ("created", "updated", "deleted", "linked")),
-                           pause_seconds=result.retry_after if result.stopped else None, pause_reason=result.stopped)

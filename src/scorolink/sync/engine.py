@@ -190,6 +190,9 @@ class SyncEngine:
         if self.store.open_ops(self.job, name):
             return
         if self.store.setting(self.job, f"initial_sync:{name}") is None:  # settings fixed from here on
+            # the start date this initial sync used is the one locked (not whatever a later run is given)
+            used = self.settings[name].start_date
+            self.store.set_setting(self.job, f"start_date:{name}", used.isoformat() if used else "")
             self.store.set_setting(self.job, f"initial_sync:{name}", now().isoformat())
         for side, value in plan.cursor.items():
             if value is not None:

@@ -5,13 +5,20 @@ Every method is one short transaction, so the state on disk always says where a 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
+from scorolink.errors import ScorolinkError
 from scorolink.state.store import StateStore
 from scorolink.sync import tables as t
 from scorolink.sync.model import PlannedOp, other, shared_value
@@ -59,13 +66,72 @@ class LinkIndex:
         return len(self.by["a"])
 
 
+class SyncBusy(ScorolinkError):
+    """Another run of the same sync holds it."""
+
+    exit_code = 1
+
+
 class SyncStore:
-    def __init__(self, url: str) -> None:
-        self.state = StateStore(url)  # its migrations create the sync tables
+    """The sync's tables in a state database: a URL (opened and closed here) or the runtime's open
+    StateStore (shared: the runtime's jobs and the sync's links live in one database). The state
+    database's migrations create the sync tables."""
+
+    def __init__(self, state: str | StateStore) -> None:
+        self.owned = isinstance(state, str)
+        self.state = StateStore(state) if isinstance(state, str) else state
         self.engine = self.state.engine
 
     def close(self) -> None:
-        self.state.dispose()
+        if self.owned:
+            self.state.dispose()
+
+    # -- one run per sync at a time ---------------------------------------------------------------
+    @contextmanager
+    def hold(self, job: str, *, lease: float = 60.0, wait: float = 600.0, poll: float = 0.5) -> Iterator[None]:
+        """Hold `job` for the duration of a run: wait (up to `wait` seconds) while another run holds it,
+        renew the lease every lease/3 seconds from a thread, release at the end. A holder that died
+        stops renewing, and its lease runs out after `lease` seconds."""
+        owner = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+        deadline = time.monotonic() + wait
+        while not self._take(job, owner, lease):
+            if time.monotonic() >= deadline:
+                with self.engine.begin() as conn:
+                    holder = conn.execute(select(t.locks.c.owner).where(t.locks.c.job == job)).scalar()
+                raise SyncBusy(f"Another run of this sync is going ({holder}); it was waited for {wait:.0f} s. "
+                               "Try again when it has finished.")
+            time.sleep(poll)
+        stop = threading.Event()
+
+        def renew() -> None:
+            while not stop.wait(lease / 3):
+                self._take(job, owner, lease)
+
+        keeper = threading.Thread(target=renew, name=f"sync-lease-{job}", daemon=True)
+        keeper.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            keeper.join()
+            with self.engine.begin() as conn:
+                conn.execute(delete(t.locks).where(t.locks.c.job == job, t.locks.c.owner == owner))
+
+    def _take(self, job: str, owner: str, lease: float) -> bool:
+        moment = now()
+        until = moment + timedelta(seconds=lease)
+        try:
+            with self.engine.begin() as conn:
+                taken = conn.execute(update(t.locks).where(t.locks.c.job == job, or_(
+                    t.locks.c.owner == owner, t.locks.c.until < moment)).values(owner=owner, until=until)).rowcount
+                if taken:
+                    return True
+                if conn.execute(select(t.locks.c.job).where(t.locks.c.job == job)).first() is not None:
+                    return False
+                conn.execute(insert(t.locks).values(job=job, owner=owner, until=until))
+                return True
+        except IntegrityError:  # another run inserted the row first
+            return False
 
     # -- runs -------------------------------------------------------------------------------------
     def start_run(self, job: str, dry_run: bool) -> int:
@@ -136,6 +202,15 @@ class SyncStore:
             else:
                 conn.execute(insert(t.cursors).values(job=job, side=side, category=category, value=value,
                                                       updated_at=now()))
+
+    def jobs_with_setting(self, key: str, value: str) -> list[str]:
+        with self.engine.begin() as conn:
+            return list(conn.execute(select(t.settings.c.job).where(
+                and_(t.settings.c.key == key, t.settings.c.value == value))).scalars())
+
+    def jobs_with_key(self, key: str) -> list[str]:
+        with self.engine.begin() as conn:
+            return list(conn.execute(select(t.settings.c.job).where(t.settings.c.key == key)).scalars())
 
     def setting(self, job: str, key: str) -> str | None:
         with self.engine.begin() as conn:

@@ -120,3 +120,12 @@ settings = Table(
     Column("key", String(100), primary_key=True),
     Column("value", Text),
 )
+
+# One run of a sync at a time: the run holds its sync's row (owner, lease renewed while it runs), so
+# two workers asked to sync the same pair at once take turns instead of both creating a record.
+locks = Table(
+    "sync_locks", metadata,
+    Column("job", String(200), primary_key=True),
+    Column("owner", String(200), nullable=False),
+    Column("until", UTCDateTime(), nullable=False),
+)

@@ -19,6 +19,8 @@ from scorolink.integrations.xero.commands import sandbox_settings
 from scorolink.integrations.xero.connector import XeroConnector
 from scorolink.sandbox.xero import RateLimit, XeroSandbox, XeroSandboxConfig
 from scorolink.sync.store import SyncStore
+from tests.runtime.conftest import redis_url  # noqa: F401 - the Celery tests' fixtures, shared
+from tests.runtime.test_celery import cluster, served  # noqa: F401
 
 
 class SandboxSleep:

@@ -296,7 +296,7 @@ def test_a_scoro_credit_invoice_becomes_a_xero_credit_note_allocated_to_its_invo
 def test_edits_in_scoro_to_reference_data_managed_in_xero_are_reported_not_pushed(connector, sandbox, store, xero):
     xsb, xc = xero
     cfg = config(contacts={"enabled": False}, products={"enabled": False}, invoices={"enabled": False},
-                 credit_notes={"enabled": False}, bills={"enabled": False}, receipts={"enabled": False})
+                 bills={"enabled": False}, receipts={"enabled": False})
     xero_engine(store, "xero", connector, xc, cfg).run()
     link = next(iter(store.links("xero", "tax_rates").by["a"].values()))
     list(connector.write("VATCodes", [WriteOp("update", {"Id": int(link.a_id), "VATName": "renamed in Scoro"})]))
@@ -310,8 +310,8 @@ def test_edits_in_scoro_to_reference_data_managed_in_xero_are_reported_not_pushe
 
 def test_a_scoro_bookmark_limits_which_invoices_are_pushed(connector, sandbox, store, xero):
     xsb, xc = xero
-    cfg = config(invoices={"bookmark": "Unpaid invoices"}, credit_notes={"enabled": False}, bills={"enabled": False},
-                 receipts={"enabled": False})
+    cfg = config(invoices={"bookmark": "Unpaid invoices"}, bills={"enabled": False}, receipts={"enabled": False},
+                 credit_notes={"enabled": False, "advanced_override": True})
     sandbox.reset_stats()
     xero_engine(store, "xero", connector, xc, cfg).run()
     # the read of what changed carries the bookmark (reads by id, for references, need not)
@@ -329,8 +329,10 @@ def test_a_scoro_bookmark_limits_which_invoices_are_pushed(connector, sandbox, s
 
 def test_approved_xero_credit_notes_arrive_in_scoro_as_credit_invoices(connector, store, xero):
     xsb, xc = xero
-    cfg = config(invoices={"direction": "to-scoro"}, credit_notes={"direction": "to-scoro"}, bills={"enabled": False},
+    # credit notes follow the invoices category's direction (no credit_notes table needed)
+    cfg = config(invoices={"direction": "to-scoro"}, bills={"enabled": False},
                  receipts={"enabled": False}, contacts={"enabled": False}, products={"enabled": False})
+    assert cfg.categories["credit_notes"].direction == "b_to_a"
     xero_engine(store, "xero", connector, xc, cfg).run()
     notes = {c["CreditNoteID"]: c for c in xc.read("CreditNotes", [Condition("Type", "=", "ACCRECCREDIT")])}
     linked = store.links("xero", "credit_notes")
@@ -345,6 +347,25 @@ def test_approved_xero_credit_notes_arrive_in_scoro_as_credit_invoices(connector
             assert credit["CreditedInvoices"] == [int(store.counterpart("xero", "invoices", "b", allocated[0]))]
 
 
+def test_credit_notes_follow_the_invoices_category_unless_overridden(connector, store, xero):
+    xsb, xc = xero
+    off = config(invoices={"enabled": False}, bills={"enabled": False}, receipts={"enabled": False})
+    assert not off.categories["credit_notes"].enabled
+    result = xero_engine(store, "xero", connector, xc, off).run()
+    assert "credit_notes" not in result.plans and "invoices" not in result.plans
+    assert not store.links("xero", "credit_notes").by["a"] and not store.links("xero", "credit_notes").by["b"]
+    follows = config(invoices={"direction": "to-scoro", "start_date": "2026-01-01", "bookmark": "Unpaid invoices"})
+    notes = follows.categories["credit_notes"]
+    assert (notes.enabled, notes.direction, notes.start_date) == (True, "b_to_a", follows.categories[
+        "invoices"].start_date) and follows.bookmarks["credit_notes"] == "Unpaid invoices"
+    for apart in ({"enabled": False}, {"direction": "to-scoro"}):
+        with pytest.raises(ConfigError, match=r"credit notes follow the invoices category .* advanced_override"):
+            config(credit_notes=apart)
+    advanced = config(credit_notes={"direction": "to-scoro", "advanced_override": True})
+    assert advanced.categories["credit_notes"].direction == "b_to_a"
+    assert advanced.categories["invoices"].direction == "a_to_b"
+
+
 def test_start_dates_are_not_before_the_connection_and_are_locked_after_the_initial_sync(connector, store, xero):
     from datetime import date
 
@@ -355,13 +376,19 @@ def test_start_dates_are_not_before_the_connection_and_are_locked_after_the_init
     with pytest.raises(ConfigError, match="before Xero was connected"):
         check_start_dates(store, "xero", config(contacts={"start_date": "2025-12-31"}), connected)
     cfg = config(contacts={"start_date": "2026-03-01"}, products={"enabled": False}, invoices={"enabled": False},
-                 credit_notes={"enabled": False}, bills={"enabled": False}, receipts={"enabled": False})
+                 bills={"enabled": False}, receipts={"enabled": False})
     check_start_dates(store, "xero", cfg, connected)
     xero_engine(store, "xero", connector, xc, cfg).run()
-    check_start_dates(store, "xero", cfg, connected)  # the initial sync has run: the date is now fixed
+    # changed right after the initial sync, before any other check: the date that sync used holds
     moved = config(contacts={"start_date": "2026-04-01"})
-    with pytest.raises(ConfigError, match="locked after the initial sync"):
+    with pytest.raises(ConfigError, match=r"locked after the initial sync \(it was 2026-03-01\)"):
         check_start_dates(store, "xero", moved, connected)
+    check_start_dates(store, "xero", cfg, connected)
+    # a category whose initial sync ran without a start date is locked to none
+    assert store.setting("xero", "start_date:tax_rates") == ""
+    with pytest.raises(ConfigError, match="locked after the initial sync"):
+        check_start_dates(store, "xero", config(tax_rates={"start_date": "2026-03-02"}, **{
+            k: {"enabled": False} for k in ("products", "invoices", "bills", "receipts")}), connected)
 
 
 def test_one_record_by_id_and_the_receipts_of_one_invoice(connector, sandbox, store, xero):
@@ -388,6 +415,50 @@ def test_one_record_by_id_and_the_receipts_of_one_invoice(connector, sandbox, st
     assert sums == [Decimal("5.00"), Decimal("7.00")]
     with pytest.raises(ConfigError, match="is not synced with Xero"):
         pull_receipts(engine, store, "xero", xc, "999999")
+
+
+def test_manual_pull_works_until_fully_received_and_manual_send_until_a_payment(connector, store, xero):
+    """Seed: receipts can be pulled for an invoice or bill until it is fully received; an invoice or bill
+    can be sent by hand until a payment is attached. Through run_xero_sync, as the CLI and jobs run it."""
+    from scorolink.integrations.xero.run import SyncRequest, run_xero_sync
+
+    xsb, xc = xero
+
+    class Session:  # an open Xero session on the sandbox, as open_xero gives one
+        client, connector, oauth = xc.client, xc, xc.client.oauth
+
+    def run(record):
+        return run_xero_sync(store, connector, Session, config(), SyncRequest(record=record))
+
+    model = next(connector.read("Invoices", [Condition("Status", "=", "paid")], columns=[
+        "Id", "CompanyId", "PersonId", "Currency", "Date", "Lines"]))
+    line = next(line for line in model["Lines"] if line.get("ProductId") != 4)  # product 4 is deleted
+    [made] = list(connector.write("Invoices", [WriteOp("insert", {
+        "DocumentNumber": "M-1", "CompanyId": model["CompanyId"] or model["PersonId"], "Currency": model["Currency"],
+        "Date": model["Date"], "Deadline": model["Date"], "IsSent": True, "Lines": [{
+            "ProductId": line["ProductId"], "Comment": "work", "Amount": 2, "Price": line["Price"],
+            "VatCodeId": line["VatCodeId"], "FinanceAccountId": line["FinanceAccountId"]}]})]))
+    assert made.ok, made.error
+    doc = str(made.record["Id"])
+    assert run(("invoices", "a", doc)).executed["invoices"] == {"created": 1}
+    b_id = store.counterpart("xero", "invoices", "a", doc)
+    list(xc.write("Invoices", [WriteOp("update", {"InvoiceID": b_id, "Status": "AUTHORISED"})]))
+    assert "invoices" in run(("invoices", "a", doc)).plans  # no payment yet: sent again by hand
+    [copy] = xc.read("Invoices", [Condition("InvoiceID", "=", b_id)])
+    part = (Decimal(str(copy["AmountDue"])) / 2).quantize(Decimal("0.01"))
+    [paid] = list(xc.write("Payments", [WriteOp("insert", {"Invoice": {"InvoiceID": b_id}, "Account": {"Code": "090"},
+                                                           "Date": copy["Date"], "Amount": str(part)})]))
+    assert paid.ok, paid.error
+    with pytest.raises(ConfigError, match=f"invoice {doc} has a payment attached \\(in Xero\\): a manual send"):
+        run(("invoices", "a", doc))
+    assert run(("receipts", "a", doc)).executed["receipts"] == {"created": 1}  # partly received: pulled
+    [copy] = xc.read("Invoices", [Condition("InvoiceID", "=", b_id)])
+    [rest] = list(xc.write("Payments", [WriteOp("insert", {"Invoice": {"InvoiceID": b_id}, "Account": {"Code": "090"},
+                                                           "Date": copy["Date"], "Amount": str(copy["AmountDue"])})]))
+    assert rest.ok, rest.error
+    assert run(("receipts", "a", doc)).executed["receipts"] == {"created": 1}  # the rest of it
+    with pytest.raises(ConfigError, match=f"invoice {doc} is fully received"):
+        run(("receipts", "a", doc))
 
 
 def test_one_scoro_account_syncs_with_one_xero_organisation(store):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from scorolink.connectors.base import Condition
@@ -76,6 +77,7 @@ class XeroSyncConfig:
             raise ConfigError(f"[xero_sync]: unknown categor{'ies' if len(unknown) > 1 else 'y'} "
                               f"{', '.join(sorted(unknown))}; use {', '.join(ORDER)}.")
         for name, values in data.items():
+            values = {k: v for k, v in values.items() if k != ADVANCED_OVERRIDE}
             settings = config.categories[name]
             if values.get("bookmark") not in (None, ""):
                 if name not in BOOKMARKABLE:
@@ -87,10 +89,36 @@ class XeroSyncConfig:
                 settings.direction = parse_direction(name, str(values["direction"]))
             if values.get("start_date"):
                 settings.start_date = date.fromisoformat(str(values["start_date"]))
+        follow_invoices(config, data.get("credit_notes", {}))
         # tracking runs once a category is chosen (as in Scoro), unless switched off explicitly
         config.categories["tracking"].enabled = bool(config.tracking_category) and bool(
             data.get("tracking", {}).get("enabled", True))
         return config
+
+
+ADVANCED_OVERRIDE = "advanced_override"
+
+
+def follow_invoices(config: XeroSyncConfig, table: dict[str, Any]) -> None:
+    """Credit notes are part of the invoices sync (as in Scoro): they take the invoices category's
+    enablement, direction, start date and bookmark. `advanced_override = true` under
+    [xero_sync.credit_notes] sets them apart (an advanced setting); without it, a credit_notes table
+    that says otherwise than invoices is refused rather than silently ignored."""
+    invoices, notes = config.categories["invoices"], config.categories["credit_notes"]
+    if table.get(ADVANCED_OVERRIDE):
+        return
+    differs = [k for k in ("enabled", "direction", "start_date")
+               if k in table and getattr(notes, k) != getattr(invoices, k)]
+    if "bookmark" in table and table.get("bookmark") != config.bookmarks.get("invoices"):
+        differs.append("bookmark")
+    if differs:
+        raise ConfigError(f"[xero_sync.credit_notes] {', '.join(differs)}: credit notes follow the invoices category "
+                          "(set them under [xero_sync.invoices]); to set them apart, add advanced_override = true "
+                          "under [xero_sync.credit_notes].")
+    notes.enabled, notes.direction, notes.start_date = invoices.enabled, invoices.direction, invoices.start_date
+    config.bookmarks.pop("credit_notes", None)
+    if "invoices" in config.bookmarks:
+        config.bookmarks["credit_notes"] = config.bookmarks["invoices"]
 
 
 def parse_direction(category: str, text: str) -> str:
@@ -157,7 +185,8 @@ def check_currencies(scoro: Any, xero: Any) -> None:
 
 def check_start_dates(store: SyncStore, job: str, config: XeroSyncConfig, connected: date | None) -> None:
     """As in Scoro: a category's start date is not earlier than the day Xero was connected (older data is
-    a historical migration), and it is locked once the category's initial sync has run."""
+    a historical migration), and it is locked once the category's initial sync has run, at the date that
+    sync used (the engine records it with the initial sync)."""
     for name, settings in config.categories.items():
         if not settings.enabled:
             continue
@@ -165,12 +194,8 @@ def check_start_dates(store: SyncStore, job: str, config: XeroSyncConfig, connec
         if settings.start_date and connected and settings.start_date < connected:
             raise ConfigError(f"[xero_sync.{name}] start_date {wanted} is before Xero was connected ({connected}); "
                               "older records need a historical migration, not the sync.")
-        key = f"start_date:{name}"
-        fixed = store.setting(job, key)
-        if fixed is None:
-            if store.setting(job, f"initial_sync:{name}"):  # the initial sync has run: the date is fixed now
-                store.set_setting(job, key, wanted)
-        elif fixed != wanted:
+        fixed = store.setting(job, f"start_date:{name}")  # written with the initial sync, the date it used
+        if fixed is not None and fixed != wanted:
             raise ConfigError(f"[xero_sync.{name}] start_date is locked after the initial sync (it was "
                               f"{fixed or 'not set'}); set it back, or use a new state database for a new sync.")
 
@@ -188,17 +213,50 @@ def connection_date(tenants: list[dict[str, Any]], tenant_id: str | None) -> dat
 
 def pull_receipts(engine: SyncEngine, store: SyncStore, job: str, xero: Any, document_id: str, *,
                   dry_run: bool = False) -> Any:
-    """Scoro's manual "pull receipts" for one invoice or bill: the Xero payments on its counterpart,
-    while it is not fully received (a fully paid document has nothing more to pull)."""
+    """Scoro's manual "pull receipts" for one invoice or bill: the Xero payments on its counterpart, and
+    only until the document is fully received (seed): once Xero says nothing is due and every payment
+    on it is in Scoro, the pull is refused."""
+    category, counterpart = _synced_document(store, job, document_id)
+    [document] = xero.read("Invoices", [Condition("InvoiceID", "=", counterpart)], include_archived=True) or [{}]
+    payments = [p for p in document.get("Payments") or [] if p.get("PaymentID")]
+    pulled = all(store.counterpart(job, "receipts", "b", str(p["PaymentID"])) for p in payments)
+    if document and _dec(document.get("AmountDue")) == 0 and pulled:
+        raise ConfigError(f"Scoro {category[:-1]} {document_id} is fully received: its Xero counterpart has nothing "
+                          "due and every payment on it is in Scoro, so there is nothing more to pull.")
+    return engine.run(dry_run=dry_run, records=[("receipts", "b", str(p["PaymentID"])) for p in payments])
+
+
+def check_manual_send(store: SyncStore, job: str, scoro: Any, xero: Any, category: str, document_id: str) -> None:
+    """A manual send of one invoice or bill works only until a payment is attached to it (seed), in
+    Scoro or in Xero."""
+    if category not in ("invoices", "bills"):
+        return
+    obj = "Bills" if category == "bills" else "Invoices"
+    found = list(scoro.read(obj, [Condition("Id", "=", int(document_id))], columns=["Id", "Status"])) \
+        if str(document_id).isdigit() else []
+    paid_in_scoro = bool(found) and str(found[0].get("Status") or "").lower() == "paid"
+    counterpart = store.counterpart(job, category, "a", str(document_id))
+    paid_in_xero = False
+    if counterpart:
+        [document] = xero.read("Invoices", [Condition("InvoiceID", "=", counterpart)], include_archived=True) or [{}]
+        paid_in_xero = (_dec(document.get("AmountPaid")) or 0) > 0 or bool(document.get("Payments"))
+    if paid_in_scoro or paid_in_xero:
+        raise ConfigError(f"Scoro {obj[:-1].lower()} {document_id} has a payment attached "
+                          f"({'in Scoro' if paid_in_scoro else 'in Xero'}): a manual send works only until then. "
+                          f"Pull its receipts instead (--object receipts:{document_id}).")
+
+
+def _synced_document(store: SyncStore, job: str, document_id: str) -> tuple[str, str]:
     for category in ("invoices", "bills"):
         counterpart = store.counterpart(job, category, "a", document_id)
         if counterpart:
-            break
-    else:
-        raise ConfigError(f"Scoro invoice or bill {document_id} is not synced with Xero; sync it first "
-                          f"(--object invoices:{document_id}).")
-    payments = [p for p in xero.read("Payments") if (p.get("Invoice") or {}).get("InvoiceID") == counterpart]
-    return engine.run(dry_run=dry_run, records=[("receipts", "b", str(p["PaymentID"])) for p in payments])
+            return category, counterpart
+    raise ConfigError(f"Scoro invoice or bill {document_id} is not synced with Xero; sync it first "
+                      f"(--object invoices:{document_id}).")
+
+
+def _dec(value: Any) -> Decimal | None:
+    return None if value in (None, "") else Decimal(str(value))
 
 
 def check_pairing(store: SyncStore, job: str, scoro_account: str, xero_tenant: str) -> None:

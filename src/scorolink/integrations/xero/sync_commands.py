@@ -23,14 +23,21 @@ from scorolink.integrations.xero.commands import _open
 
 app = typer.Typer()  # merged into `scorolink xero` by the CLI
 
-DEFAULT_STATE = "sqlite:///.scorolink/state.db"
-JOB = "xero"
+EARLIER_STATE = ".scorolink/state.db"  # where the sync kept its state before it moved to the runtime's
 
 
-def _state_url(state: str | None) -> str:
-    url = state or os.environ.get("SCOROLINK_STATE_URL") or DEFAULT_STATE
+def _state_url(ctx: typer.Context, state: str | None) -> str:
+    """The runtime's state database (--state, SCOROLINK_STATE_URL, [runtime] state), which jobs share."""
+    from scorolink.runtime.settings import load_runtime_settings
+
+    url = load_runtime_settings(getattr(ctx.obj, "config", None), state=state)[0].state
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(url[len("sqlite:///"):])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists() and Path(EARLIER_STATE).exists():
+            err.print(f"The sync state is now kept in {url} (the runtime's state database); an earlier "
+                      f"one is in {EARLIER_STATE}: pass --state sqlite:///{EARLIER_STATE} to keep using its links, "
+                      "or move that file.", style="yellow")
     return url
 
 
@@ -51,40 +58,24 @@ def sync_cmd(
                                             "to pull the payments of one Scoro invoice or bill.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan and show creates, updates, links, conflicts "
                                           "and ambiguous matches; write nothing.")] = False,
-    state: Annotated[str | None, typer.Option(help="State database URL (default sqlite:///.scorolink/state.db; "
+    state: Annotated[str | None, typer.Option(help="State database URL (default: the runtime's — [runtime] state, "
+                                              "SCOROLINK_STATE_URL, or sqlite:///scorolink-state.db; "
                                               "postgresql://… at scale).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable result.")] = False,
 ) -> None:
     """Sync Scoro and Xero now: every enabled category in dependency order, one category, or one record."""
-    from scorolink.integrations.xero.integration import (
-        ORDER,
-        check_currencies,
-        check_pairing,
-        check_start_dates,
-        connection_date,
-        pull_receipts,
-        xero_engine,
-    )
+    from scorolink.integrations.xero.run import SyncRequest, run_xero_sync
     from scorolink.sync.store import SyncStore
 
     config = _sync_config(ctx)
-    for name in category or []:
-        if name not in ORDER:
-            raise ConfigError(f"--category {name!r}: use one of {', '.join(ORDER)}.")
-    record = _parse_object(obj) if obj else None
-    store = SyncStore(_state_url(state))
+    try:
+        request = SyncRequest(only=category or None, record=_parse_object(obj) if obj else None, dry_run=dry_run)
+    except ConfigError as exc:
+        raise ConfigError(f"--{exc}") from exc
+    store = SyncStore(_state_url(ctx, state))
     try:
         with ctx.obj.open() as scoro, _open(ctx) as xero:
-            xero_connector = xero.connector
-            check_currencies(scoro.connector, xero_connector)
-            check_pairing(store, JOB, str(scoro.client.settings.company_account_id), str(xero.client.tenant_id))
-            check_start_dates(store, JOB, config,
-                              connection_date(xero.oauth.tokens().tenants, xero.client.tenant_id))
-            engine = xero_engine(store, JOB, scoro.connector, xero_connector, config)
-            if record is not None and record[0] == "receipts" and record[1] == "a":
-                result = pull_receipts(engine, store, JOB, xero_connector, record[2], dry_run=dry_run)
-            else:
-                result = engine.run(dry_run=dry_run, only=category or None, record=record)
+            result = run_xero_sync(store, scoro.connector, xero, config, request)
     finally:
         store.close()
     if as_json:
@@ -132,6 +123,7 @@ def _report(result: Any) -> None:
 
 @app.command("errors")
 def errors_cmd(
+    ctx: typer.Context,
     all_: Annotated[bool, typer.Option("--all", help="Also resolved and dismissed errors.")] = False,
     dismiss: Annotated[int | None, typer.Option(help="Dismiss error ID: stop retrying that record.")] = None,
     state: Annotated[str | None, typer.Option(help="State database URL.")] = None,
@@ -139,16 +131,18 @@ def errors_cmd(
 ) -> None:
     """Records the sync could not carry, with the system's own message; retried on every run until
     fixed or dismissed."""
+    from scorolink.integrations.xero.run import sync_jobs
     from scorolink.sync.store import SyncStore
 
-    store = SyncStore(_state_url(state))
+    store = SyncStore(_state_url(ctx, state))
     try:
+        jobs = sync_jobs(store)
         if dismiss is not None:
-            if not store.dismiss_error(JOB, dismiss):
+            if not any(store.dismiss_error(job, dismiss) for job in jobs):
                 raise ConfigError(f"No error {dismiss} in this sync's state; run `scorolink xero errors` to list them.")
             err.print(f"Dismissed error {dismiss}: that record is no longer retried.")
             return
-        rows = store.errors(JOB, include_resolved=all_)
+        rows = [row for job in jobs for row in store.errors(job, include_resolved=all_)]
     finally:
         store.close()
     if as_json:

@@ -1,0 +1,69 @@
+"""The runtime's `xero_sync` operation (Scoro's "automatic" sync type is this job every five minutes),
+registered like every other operation and found by the runtime in this package.
+
+Its sync state lives in the runtime's state database (unless `state` names another), so every worker
+shares the links and the outbox; the Xero credentials come from the job's connection
+(`[connections.NAME.xero]`), else from [xero] / XERO_* as for the CLI.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scorolink.errors import ConfigError
+from scorolink.integrations.xero import session as xero_session
+from scorolink.runtime.connections import OpenConnection
+from scorolink.runtime.operations import Checkpoint, OperationResult, no_password, register
+
+PARAMS = {"categories", "state", "config", "wait"}
+BUSY_PAUSE = 30.0  # seconds before a run that found its pair's sync busy is tried again
+
+
+def check(params: dict[str, Any]) -> dict[str, Any]:
+    from scorolink.integrations.xero.integration import ORDER
+
+    unknown = sorted(set(params) - PARAMS)
+    if unknown:
+        raise ConfigError(f"Unknown xero_sync setting(s): {', '.join(unknown)}. Known: {', '.join(sorted(PARAMS))}.")
+    categories = params.get("categories") or []
+    if isinstance(categories, str):
+        categories = [c.strip() for c in categories.split(",") if c.strip()]
+    bad = [c for c in categories if c not in ORDER]
+    if bad:
+        raise ConfigError(f"xero_sync categories {', '.join(bad)}: use {', '.join(ORDER)}.")
+    no_password(params.get("state"))
+    return {**params, "categories": categories}
+
+
+@register("xero_sync", check=check)
+def xero_sync_operation(params: dict[str, Any], connection: OpenConnection, checkpoint: Checkpoint) -> OperationResult:
+    """One sync run. The sync's own state makes a re-run after a crash resume without duplicates; a
+    rate limit past the wait budget, or another run of the same pair's sync, pauses the connection."""
+    from scorolink.config import config_path, read_config_file
+    from scorolink.integrations.xero.integration import XeroSyncConfig
+    from scorolink.integrations.xero.run import SyncRequest, run_xero_sync
+    from scorolink.sync.store import SyncBusy, SyncStore
+
+    args = check(params)
+    config = XeroSyncConfig.from_dict(read_config_file(config_path(args.get("config"))).get("xero_sync", {}))
+    store = SyncStore(args["state"] if args.get("state") else checkpoint.store)
+    try:
+        with xero_session.open_xero(connection.system("xero") or None, args.get("config")) as xero:
+            result = run_xero_sync(store, connection.connector, xero, config,
+                                   SyncRequest(only=args["categories"] or None), wait=float(args.get("wait", 120)))
+    except SyncBusy as exc:
+        checkpoint.log(str(exc), "warning")
+        return OperationResult(done=False, state=dict(checkpoint.state or {}), pause_seconds=BUSY_PAUSE,
+                               pause_reason="another run of this sync is going")
+    finally:
+        store.close()
+    counts: dict[str, Any] = {}
+    for done in result.executed.values():
+        for key, n in done.items():
+            counts[key] = counts.get(key, 0) + n
+    checkpoint.log(f"xero sync run {result.run_id}: " + (", ".join(f"{k} {v}" for k, v in counts.items()) or "no changes")
+                   + (f"; stopped: {result.stopped}" if result.stopped else ""))
+    return OperationResult(done=result.stopped is None, state={"run": result.run_id}, counts=counts,
+                           failed=[f"{result.failed} record(s)"] if result.failed else [],
+                           succeeded=sum(counts.get(k, 0) for k in ("created", "updated", "deleted", "linked")),
+                           pause_seconds=result.retry_after if result.stopped else None, pause_reason=result.stopped)
