@@ -312,3 +312,7 @@ def xero_sync_operation(params: dict[str, Any], connection: OpenConnection, chec
                            failed=[f"{result.failed} record(s)"] if result.failed else [],
                            succeeded=sum(counts.get(k, 0) for k in ("created", "updated", "deleted", "linked")),
                            pause_seconds=result.retry_after if result.stopped else None, pause_reason=result.stopped)
+
+
+# -- Scoro <-> database tables: registered by its own module ----------------------------------------
+from scorolink.integrations.database import operation as _dbsync_operation  # noqa: E402,F401

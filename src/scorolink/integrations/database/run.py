@@ -128,13 +128,13 @@ class TableSync:
         name = spec.name
         exists = table.table.lower() in {x.lower() for x in self.db.tables()}
         db_side = DatabaseSide(self.db, table, on_scoro_delete=self.options.on_scoro_delete,
-                               links=lambda: self._linked_rows(name), held=lambda row: self._held(name, row),
+                               links=lambda: self._linked(name, "b"), held=lambda row: self._held(name, row),
                                skip=lambda record: self._skip(name, record))
         if not exists:  # a dry run before the first: plan against an empty table
             db_side.read = lambda _since: iter(())  # type: ignore[method-assign]
         hooks = Hooks(refused=lambda shared: self._remember_refusal(name, shared),
                       written=lambda request, record: self._written(db_side, request, record))
-        scoro_side = ScoroObjectSide(connector, spec, table, hooks)
+        scoro_side = ScoroObjectSide(connector, spec, table, hooks, linked=lambda: self._linked(name, "a"))
         natural = table.natural_key
 
         def keys(shared: dict[str, Any]) -> list[str]:
@@ -150,9 +150,9 @@ class TableSync:
 
         return PairedCategory(name, scoro_side, db_side, keys, batch_size=50, compatible=compatible)
 
-    def _linked_rows(self, category: str) -> set[str]:
+    def _linked(self, category: str, side: str) -> set[str]:
         links = self.store.links(self.job, category)
-        return {b for b, link in links.by["b"].items() if link.state == "active"}
+        return {i for i, link in links.by[side].items() if link.state == "active"}
 
     def _open_refusals(self, category: str) -> dict[str, str]:
         """Rows with a change Scoro refused (open errors on side a): row id → Scoro's message."""

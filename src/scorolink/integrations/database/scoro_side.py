@@ -31,22 +31,33 @@ class Hooks:
 
 
 class ScoroObjectSide:
-    def __init__(self, connector: Any, spec: ObjectSpec, table: TableMap, hooks: Hooks) -> None:
+    def __init__(self, connector: Any, spec: ObjectSpec, table: TableMap, hooks: Hooks,
+                 linked: Callable[[], set[str]] = set) -> None:
         self.connector = connector
         self.spec = spec
         self.table = table
         self.caps = Capabilities.of(spec)
         self.hooks = hooks
+        self.linked = linked  # Scoro ids of the active links
         self.key = table.scoro_key
         self.key_type = table.scoro_id_type
         self.cursor = spec.incremental
 
     def read(self, since: datetime | None) -> Iterator[SideRecord]:
-        incremental = since is not None and self.cursor is not None
+        """Changes since the cursor, deleted records flagged. Objects whose records carry no delete flag
+        (comments, statuses) are read whole instead, and a linked record that is gone counts as deleted."""
+        incremental = since is not None and self.cursor is not None and self.caps.deletes_visible
         where = [Condition(self.cursor, ">=", since)] if incremental and self.cursor else []
-        for record in self.connector.read(self.spec.name, where,
-                                          include_deleted=incremental and self.caps.deletes_visible):
-            yield self.record(record)
+        seen = set()
+        for record in self.connector.read(self.spec.name, where, include_deleted=incremental):
+            found = self.record(record)
+            seen.add(found.id)
+            if incremental or since is None or found.modified is None or found.modified >= since \
+                    or found.id not in self.linked():
+                yield found
+        if since is not None and not incremental:
+            for gone in sorted(self.linked() - seen):
+                yield SideRecord(gone, {}, deleted=True)
 
     def record(self, record: dict[str, Any]) -> SideRecord:
         modified = record.get(self.cursor) if self.cursor else None
