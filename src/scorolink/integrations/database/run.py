@@ -134,7 +134,8 @@ class TableSync:
             db_side.read = lambda _since: iter(())  # type: ignore[method-assign]
         hooks = Hooks(refused=lambda shared: self._remember_refusal(name, shared),
                       written=lambda request, record: self._written(db_side, request, record))
-        scoro_side = ScoroObjectSide(connector, spec, table, hooks, linked=lambda: self._linked(name, "a"))
+        scoro_side = ScoroObjectSide(connector, spec, table, hooks, linked=lambda: self._linked(name, "a"),
+                                     base=lambda scoro_id: self._base(name, scoro_id))
         natural = table.natural_key
 
         def keys(shared: dict[str, Any]) -> list[str]:
@@ -153,6 +154,11 @@ class TableSync:
     def _linked(self, category: str, side: str) -> set[str]:
         links = self.store.links(self.job, category)
         return {i for i, link in links.by[side].items() if link.state == "active"}
+
+    def _base(self, category: str, scoro_id: str) -> dict[str, Any] | None:
+        with self.store.engine.begin() as conn:
+            return conn.execute(select(t.links.c.base).where(and_(  # type: ignore[no-any-return]
+                t.links.c.job == self.job, t.links.c.category == category, t.links.c.a_id == scoro_id))).scalar()
 
     def _open_refusals(self, category: str) -> dict[str, str]:
         """Rows with a change Scoro refused (open errors on side a): row id → Scoro's message."""

@@ -4,6 +4,8 @@ write's own answer (no second request to read it back)."""
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -32,13 +34,15 @@ class Hooks:
 
 class ScoroObjectSide:
     def __init__(self, connector: Any, spec: ObjectSpec, table: TableMap, hooks: Hooks,
-                 linked: Callable[[], set[str]] = set) -> None:
+                 linked: Callable[[], set[str]] = set,
+                 base: Callable[[str], dict[str, Any] | None] = lambda _id: None) -> None:
         self.connector = connector
         self.spec = spec
         self.table = table
         self.caps = Capabilities.of(spec)
         self.hooks = hooks
         self.linked = linked  # Scoro ids of the active links
+        self.base = base  # the values both sides last agreed on, by Scoro id
         self.key = table.scoro_key
         self.key_type = table.scoro_id_type
         self.cursor = spec.incremental
@@ -90,6 +94,10 @@ class ScoroObjectSide:
                 outcomes.append(WriteOutcome(request.ref, False, error=refusal))
                 continue
             record = dict(request.payload)
+            if request.op == "create":
+                record = {k: v for k, v in record.items() if v is not None and v != []}
+            elif request.op == "update":
+                record = self._changed(record, self.base(str(request.target_id)))
             if request.op in ("update", "delete"):
                 record[self.key] = typed(request.target_id, self.key_type)
             action = {"create": "insert"}.get(request.op, request.op)
@@ -111,12 +119,20 @@ class ScoroObjectSide:
             outcomes.append(WriteOutcome(request.ref, True, record=fresh))
         return outcomes
 
+    @staticmethod
+    def _changed(record: dict[str, Any], base: dict[str, Any] | None) -> dict[str, Any]:
+        """Only the fields that changed since both sides last agreed: Scoro refuses some fields on an update
+        even unchanged (a task's parent), and a smaller request leaves the rest alone."""
+        if not base:
+            return record
+        return {k: v for k, v in record.items() if shared_value(v) != shared_value(base.get(k))}
+
     def _refusal(self, result: Any) -> str:
         """Scoro's own words, with the wire names of the fields it blamed turned into the table's fields."""
         text = str(result.error or "refused")
         named = []
         for f in self.spec.fields:
-            if f"{f.api_key}:" in text and f.name not in named:
+            if re.search(rf"(?<![\w.]){re.escape(f.api_key)}:", text) and f.name not in named:
                 named.append(f.name)
         return text + (f" (field {', '.join(named)})" if named else "")
 

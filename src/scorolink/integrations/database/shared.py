@@ -36,14 +36,12 @@ def line_values(child: ChildMap, line: dict[str, Any], *, writable: bool) -> dic
 
 
 def to_scoro(table: TableMap, shared: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
-    """The Scoro record to write: every value on a create; on an update only what differs from Scoro's
-    record now (a smaller request, and fields the row does not change are left alone)."""
+    """The Scoro record to write: every bound value (None clears a field; a create leaves Nones out), or,
+    knowing Scoro's record now (the plan's preview), only what differs from it."""
     record: dict[str, Any] = {}
     now = scoro_shared(table, current) if current is not None else None
     for c in table.writable():
         value = typed(shared.get(c.field), c.type, f"{table.table}.{c.column}")
-        if now is None and value is None:
-            continue
         if now is not None and _same(now.get(c.field), value, c.type):
             continue
         record[c.field] = value
@@ -52,8 +50,7 @@ def to_scoro(table: TableMap, shared: dict[str, Any], current: dict[str, Any] | 
                  for line in shared.get(child.nested) or []]
         if now is not None and _same_lines(child, now.get(child.nested), lines):
             continue
-        if lines or now is not None:
-            record[child.nested] = [{k: v for k, v in line.items() if v is not None} for line in lines]
+        record[child.nested] = [{k: v for k, v in line.items() if v is not None} for line in lines]
     return record
 
 
