@@ -67,6 +67,8 @@ COMMANDS: dict[str, tuple[str, str | Callable[[Any], typer.Typer], str]] = {
     "xero": ("scorolink.integrations.xero.commands", _wire_xero,
              "Connect a Xero organisation, check the connection and sync it with Scoro."),
     "state": ("state", "app", "The state database: schema upgrades and key rotation."),
+    "dbsync": ("scorolink.integrations.database.commands", "app",
+               "Two-way sync between Scoro objects and database tables (SQLite, PostgreSQL, DuckDB)."),
     "web": ("web", "app", "The web dashboard: connections, jobs and runs, the catalog, records and SQL."),
     "sandbox": ("sandbox", "app", "Serve local emulators of the APIs scorolink talks to, or reset the "
                                   "workspace's bundled sandboxes."),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from scorolink.sync.model import SideRecord, shared_value
+from scorolink.sync.model import SideRecord, carried, shared_value
 
 POLICIES = ("a_wins", "b_wins", "newest", "manual")
 
@@ -28,6 +28,9 @@ def three_way(base: dict[str, Any] | None, a: SideRecord, b: SideRecord, policy:
     merged: dict[str, Any] = {}
     conflicts: dict[str, tuple[Any, Any]] = {}
     for key in sorted(set(a.shared) | set(b.shared)):
+        if carried(key):  # not merged: Scoro's copy where it has one
+            merged[key] = a.shared[key] if key in a.shared else b.shared.get(key)
+            continue
         av, bv, was = (shared_value(x.get(key)) for x in (a.shared, b.shared, base))
         if av == bv:
             merged[key] = a.shared.get(key)

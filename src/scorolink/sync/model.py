@@ -47,8 +47,15 @@ def shared_value(value: Any) -> Any:
     return str(value)
 
 
+def carried(key: str) -> bool:
+    """Keys starting with an underscore ride along with the shared values (ids, read-only values a
+    counterpart keeps) but are never compared, hashed or merged."""
+    return key.startswith("_")
+
+
 def digest(shared: dict[str, Any]) -> str:
-    text = json.dumps(shared_value(shared), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    compared = {k: v for k, v in shared.items() if not carried(k)}
+    text = json.dumps(shared_value(compared), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -32,6 +32,7 @@ from scorolink.sync.model import (
     Refused,
     Resolver,
     SideRecord,
+    carried,
     other,
     shared_value,
 )
@@ -273,4 +274,4 @@ class Planner:
 
 def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
     return {k: (before.get(k), after.get(k)) for k in sorted(set(before) | set(after))
-            if shared_value(before.get(k)) != shared_value(after.get(k))}
+            if not carried(k) and shared_value(before.get(k)) != shared_value(after.get(k))}

@@ -8,7 +8,6 @@ under `.scorolink/` so that runs build on each other.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any
 

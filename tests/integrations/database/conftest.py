@@ -1,0 +1,95 @@
+"""dbsync over real components: the Scoro sandbox in-process (small, so 22 objects × 2 databases stay quick),
+real SQLite files and a real PostgreSQL server (tests/services.py), the state in SQLite."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from tests.conftest import endpoint_counts, make_connector
+
+from scorolink.connectors.scoro import ScoroConnector
+from scorolink.integrations.database.run import DbSyncOptions, TableSync
+from scorolink.replicate.destination import open_destination
+from scorolink.sandbox.scoro import SandboxConfig, ScoroSandbox
+from scorolink.sync.engine import SyncResult
+from scorolink.sync.store import SyncStore
+
+SIZE = 20  # records per object in the sandbox: enough for edits, creates and deletes on both sides
+
+
+@pytest.fixture
+def small_sandbox() -> Iterator[ScoroSandbox]:
+    sb = ScoroSandbox(SandboxConfig(seed=3, size=SIZE))
+    yield sb
+    sb.close()
+
+
+@pytest.fixture
+def scoro(small_sandbox: ScoroSandbox) -> Iterator[ScoroConnector]:
+    conn = make_connector(small_sandbox)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/tables.db"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Any) -> str:
+    return f"sqlite:///{tmp_path}/tables.db"
+
+
+@pytest.fixture
+def state_url(tmp_path: Any) -> str:
+    return f"sqlite:///{tmp_path}/state.db"
+
+
+def sync(connector: ScoroConnector, db: str, state: str, objects: list[str], **options: Any) -> SyncResult:
+    with TableSync(connector, DbSyncOptions(db=db, objects=objects, state=state, **options)) as run:
+        return run.run()
+
+
+def query(db: str, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    dest = open_destination(db)
+    try:
+        sql = sql.replace("?", dest.param)
+        with dest.transaction():
+            cur = dest.execute(sql, params or [])
+            names = [d[0] for d in cur.description] if cur.description else []
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()] if names else []
+    finally:
+        dest.close()
+
+
+def execute(db: str, sql: str, params: list[Any] | None = None) -> None:
+    dest = open_destination(db)
+    try:
+        with dest.transaction():
+            dest.execute(sql.replace("?", dest.param), params or [])
+    finally:
+        dest.close()
+
+
+def writes(sandbox: ScoroSandbox) -> dict[str, int]:
+    return {k: v for k, v in endpoint_counts(sandbox).items() if k.endswith(("/modify", "/delete"))}
+
+
+def failures(result: SyncResult, state: str | None = None) -> list[str]:
+    """What went wrong in a run: planning issues, failed writes, and (with the state URL) the open
+    errors with their messages."""
+    out = [f"{name}: {i.kind} {i.message}" for name, plan in result.plans.items() for i in plan.issues]
+    out += [f"{name}: {counts}" for name, counts in result.executed.items()
+            if counts.get("failed") or counts.get("deferred") or counts.get("unknown")]
+    if state is not None:
+        store = SyncStore(state)
+        try:
+            out += [f"{e['category']}: {e['kind']} {e['message']}" for e in store.errors(result.job)]
+        finally:
+            store.close()
+    return out
