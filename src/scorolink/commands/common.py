@@ -51,3 +51,9 @@ CsvEscapeOption = Annotated[bool | None, typer.Option(
     "--csv-escape/--no-csv-escape", show_default=False,
     help="Write cells starting with = + - @ tab or CR with a leading apostrophe so spreadsheets do not run "
          "them as formulas, and strip it on import (default on; SCOROLINK_CSV_ESCAPE=0 turns it off).")]
+
+
+# Options several commands share, defined once.
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+StateOpt = Annotated[str | None, typer.Option("--state", help="State database (default: [runtime] state in "
+                                              "scorolink.toml, SCOROLINK_STATE_URL, or sqlite:///scorolink-state.db).")]

@@ -9,12 +9,11 @@ import typer
 from rich.text import Text
 
 from scorolink import output
-from scorolink.commands.common import emit_json, err
+from scorolink.commands.common import JsonOpt, emit_json, err
 
 app = typer.Typer(help="Check the Scoro connection, list company accounts, add named connections.",
                   no_args_is_help=True)
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
 def _config(ctx: typer.Context) -> str | None:

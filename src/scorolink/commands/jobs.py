@@ -13,7 +13,7 @@ import typer
 from rich.text import Text
 
 from scorolink import output
-from scorolink.commands.common import emit_json, err
+from scorolink.commands.common import JsonOpt, StateOpt, emit_json, err
 from scorolink.errors import ConfigError
 
 jobs_app = typer.Typer(help="Scheduled operations (replicate today; export, import and sync next).",
@@ -21,9 +21,6 @@ jobs_app = typer.Typer(help="Scheduled operations (replicate today; export, impo
 runs_app = typer.Typer(help="Runs of jobs: state, times, counts, requests and log.", invoke_without_command=True)
 app = typer.Typer()  # serve, worker, beat
 
-StateOpt = Annotated[str | None, typer.Option("--state", help="State database (default: [runtime] state in "
-                                              "scorolink.toml, SCOROLINK_STATE_URL, or sqlite:///scorolink-state.db).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 SandboxOpt = Annotated[bool, typer.Option("--sandbox", help="Allow runs on the default connection to use the "
                                           "bundled sandbox's demo data when it has no credentials.")]
 

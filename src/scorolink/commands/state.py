@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
-from scorolink.commands.common import emit_json, err
+from scorolink.commands.common import JsonOpt, StateOpt, emit_json, err
 
 app = typer.Typer(help="The state database: schema upgrades (and, with stored credentials, key rotation).",
                   no_args_is_help=True)
 
-StateOpt = Annotated[str | None, typer.Option("--state", help="State database (default: [runtime] state in "
-                                              "scorolink.toml, SCOROLINK_STATE_URL, or sqlite:///scorolink-state.db).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
 def _url(ctx: typer.Context, state: str | None) -> str:

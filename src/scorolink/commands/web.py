@@ -8,8 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from scorolink.commands.common import err
-from scorolink.commands.jobs import StateOpt
+from scorolink.commands.common import StateOpt, err
 from scorolink.errors import ConfigError
 
 app = typer.Typer(help="The web dashboard: connections, jobs and runs, data.", invoke_without_command=True)
