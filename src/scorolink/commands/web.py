@@ -63,7 +63,7 @@ def announce(app: Any, host: str, port: int) -> None:
     else:
         err.print(f"scorolink web: http://{shown}:{port}/ (sign in as admin)", highlight=False)
     if host not in ("127.0.0.1", "localhost", "::1"):
-        err.print("[yellow]Listening beyond this machine: serve it behind a TLS reverse proxy (README).[/yellow]")
+        err.print("Listening beyond this machine: serve it behind a TLS reverse proxy (README).", style="yellow")
 
 
 @app.callback()
