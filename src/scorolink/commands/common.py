@@ -57,3 +57,18 @@ CsvEscapeOption = Annotated[bool | None, typer.Option(
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 StateOpt = Annotated[str | None, typer.Option("--state", help="State database (default: [runtime] state in "
                                               "scorolink.toml, SCOROLINK_STATE_URL, or sqlite:///scorolink-state.db).")]
+
+
+def open_state(ctx: typer.Context, state: str | None, sync_config: bool = True, **flags: Any) -> tuple[Any, Any]:
+    """The runtime's state database for a command (--state, [runtime] state, SCOROLINK_STATE_URL), with the
+    jobs declared in scorolink.toml brought in; returns (store, runtime settings)."""
+    from scorolink.runtime.jobs import sync_config_jobs
+    from scorolink.runtime.settings import load_runtime_settings
+    from scorolink.runtime.store import StateStore, SystemClock
+
+    config = ctx.find_root().obj.config if ctx.find_root().obj else None
+    settings, declared = load_runtime_settings(config, state=state, **flags)
+    store = StateStore(settings.state)
+    if sync_config and declared:
+        sync_config_jobs(store, declared, SystemClock().now())
+    return store, settings

@@ -9,7 +9,7 @@ import typer
 from rich.text import Text
 
 from scorolink import output
-from scorolink.commands.common import JsonOpt, emit_json, err
+from scorolink.commands.common import JsonOpt, emit_json, err, open_state
 
 app = typer.Typer(help="Check the Scoro connection, list company accounts, add named connections.",
                   no_args_is_help=True)
@@ -122,13 +122,12 @@ def connection_add(
 def _audit(ctx: typer.Context, name: str, shown: dict[str, object]) -> None:
     """Changes are logged with who and when in the state database's audit table, as the dashboard's are."""
     try:
-        from scorolink.commands.jobs import _open
         from scorolink.web.accounts import cli_actor, record
         from scorolink.web.tables import ensure_tables
     except ImportError:  # without the web extra there is no audit table to write to
         return
     from scorolink.runtime.store import SystemClock
 
-    store, _ = _open(ctx, None)
+    store, _ = open_state(ctx, None)
     ensure_tables(store)
     record(store, SystemClock().now(), cli_actor(), "connection added", name, shown)

@@ -13,7 +13,7 @@ import typer
 from rich.text import Text
 
 from scorolink import output
-from scorolink.commands.common import JsonOpt, StateOpt, emit_json, err
+from scorolink.commands.common import JsonOpt, StateOpt, emit_json, err, open_state
 from scorolink.errors import ConfigError
 
 jobs_app = typer.Typer(help="Scheduled operations (replicate today; export, import and sync next).",
@@ -23,19 +23,6 @@ app = typer.Typer()  # serve, worker, beat
 
 SandboxOpt = Annotated[bool, typer.Option("--sandbox", help="Allow runs on the default connection to use the "
                                           "bundled sandbox's demo data when it has no credentials.")]
-
-
-def _open(ctx: typer.Context, state: str | None, sync_config: bool = True, **flags: Any) -> tuple[Any, Any]:
-    from scorolink.runtime.jobs import sync_config_jobs
-    from scorolink.runtime.settings import load_runtime_settings
-    from scorolink.runtime.store import StateStore, SystemClock
-
-    config = ctx.find_root().obj.config if ctx.find_root().obj else None
-    settings, declared = load_runtime_settings(config, state=state, **flags)
-    store = StateStore(settings.state)
-    if sync_config and declared:
-        sync_config_jobs(store, declared, SystemClock().now())
-    return store, settings
 
 
 def _now() -> Any:
@@ -64,19 +51,19 @@ def jobs_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Add a job: an operation on a connection with a schedule."""
-    from scorolink.runtime.jobs import add_job
+    from scorolink.runtime.jobs import add_job, param_value
 
     params: dict[str, Any] = {}
     for item in param or []:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise ConfigError(f"--param {item!r}: use KEY=VALUE, e.g. --param naming=snake.")
-        params[key.strip()] = _value(value.strip())
+        params[key.strip()] = param_value(value.strip())
     if to:
         params["to"] = to
     if objects:
         params["objects"] = [o.strip() for o in objects.split(",") if o.strip()]
-    store, _ = _open(ctx, state)
+    store, _ = open_state(ctx, state)
     job = add_job(store, name, operation=operation, connection=connection, schedule=schedule, params=params,
                   now=_now())
     if as_json:
@@ -86,24 +73,12 @@ def jobs_add(
                   f"{job['next_run_at'] or '(manual: use `scorolink jobs run-now ' + name + '`)'}.")
 
 
-def _value(text: str) -> Any:
-    lowered = text.lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
-
-
 @jobs_app.command("list")
 def jobs_list(ctx: typer.Context, state: StateOpt = None, as_json: JsonOpt = False) -> None:
     """List jobs with their schedule, next run and last run."""
     from scorolink.runtime.jobs import list_jobs
 
-    store, _ = _open(ctx, state)
+    store, _ = open_state(ctx, state)
     rows = list_jobs(store)
     if as_json:
         emit_json(rows)
@@ -120,7 +95,7 @@ def jobs_run_now(ctx: typer.Context, job: Annotated[str, typer.Argument(help="Jo
     """Queue a run of JOB now (a running `scorolink serve` or Celery workers pick it up)."""
     from scorolink.runtime.jobs import run_now
 
-    store, _ = _open(ctx, state)
+    store, _ = open_state(ctx, state)
     run_id = run_now(store, job, _now())
     if as_json:
         emit_json({"run": run_id, "job": job, "state": "queued"})
@@ -132,7 +107,7 @@ def jobs_run_now(ctx: typer.Context, job: Annotated[str, typer.Argument(help="Jo
 def _toggle(ctx: typer.Context, job: str, state: str | None, enabled: bool) -> None:
     from scorolink.runtime.jobs import set_enabled
 
-    store, _ = _open(ctx, state)
+    store, _ = open_state(ctx, state)
     row = set_enabled(store, job, enabled, _now())
     err.print(f"{job}: {'resumed, next run ' + str(row['next_run_at']) if enabled else 'paused'}.")
 
@@ -157,7 +132,7 @@ def jobs_remove(ctx: typer.Context, job: Annotated[str, typer.Argument(help="Job
     """Remove JOB and its run history (jobs declared in scorolink.toml come back: edit the file)."""
     from scorolink.runtime.jobs import get_job, remove_job
 
-    store, _ = _open(ctx, state)
+    store, _ = open_state(ctx, state)
     if get_job(store, job)["source"] == "config":
         raise ConfigError(f"Job {job!r} is declared under [jobs.{job}] in scorolink.toml; remove it there.")
     remove_job(store, job)
@@ -180,7 +155,7 @@ def runs_list(
         return
     from scorolink.runtime.jobs import list_runs
 
-    store, _ = _open(ctx, state)
+    store, _ = open_state(ctx, state)
     rows = list_runs(store, job, limit)
     if as_json:
         emit_json(rows)
@@ -198,7 +173,7 @@ def runs_show(ctx: typer.Context, run: Annotated[int, typer.Argument(help="Run i
     """One run: state, times, counts, requests and its log."""
     from scorolink.runtime.jobs import get_run
 
-    store, _ = _open(ctx, state)
+    store, _ = open_state(ctx, state)
     info = get_run(store, run)
     if as_json:
         emit_json(info)
@@ -234,7 +209,7 @@ def serve_cmd(
 
     config = ctx.find_root().obj.config
     refuse_silent_sandbox("serve", config, sandbox)
-    store, settings = _open(ctx, state, workers=workers, tick_seconds=tick)
+    store, settings = open_state(ctx, state, workers=workers, tick_seconds=tick)
     conns = ConfiguredConnections(config, max_retry_wait=settings.max_retry_wait, allow_sandbox=sandbox)
     runner = LocalRunner(store, conns, workers=settings.workers, budget=settings.budget,
                          lease_seconds=settings.lease_seconds, rehand_seconds=settings.rehand_seconds)
@@ -283,7 +258,7 @@ def _celery_app(ctx: typer.Context, service: str, state: str | None, broker: str
         raise ConfigError("Celery is not installed: pip install 'scorolink[celery]'.") from exc
     config = ctx.find_root().obj.config
     refuse_silent_sandbox(service, config, sandbox)
-    store, settings = _open(ctx, state, broker=broker)
+    store, settings = open_state(ctx, state, broker=broker)
     store.dispose()  # no state-database connections inherited by forked pool processes
     return create_app(settings, config, allow_sandbox=sandbox), settings
 

@@ -118,15 +118,19 @@ def sandbox_quickbooks(
 
       scorolink sandbox quickbooks --realms 3 --fault-rate 0.1 --data qbo.db
     """
-    from scorolink.sandbox.quickbooks.cli import serve_command
+    from scorolink.sandbox.quickbooks.cli import parse_rate_limit, serve_command
 
+    try:
+        limits = parse_rate_limit(rate_limit)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
     if not 0.0 <= fault_rate <= 1.0:
         raise InvalidInput(f"--fault-rate must be between 0 and 1, not {fault_rate}")
     if realms < 1:
         raise InvalidInput("--realms must be at least 1")
     with _port_errors():
         serve_command(host=host, port=port, data=str(data) if data else None, seed=seed, realms=realms,
-                      rate_limit=rate_limit, fault_rate=fault_rate, size=size, start_time=start_time)
+                      rate_limit=limits, fault_rate=fault_rate, size=size, start_time=start_time)
 
 
 @app.command("reset")

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from scorolink.commands.common import StateOpt, err
+from scorolink.commands.common import StateOpt, err, open_state
 from scorolink.errors import ConfigError
 
 app = typer.Typer(help="The web dashboard: connections, jobs and runs, data.", invoke_without_command=True)
@@ -19,10 +19,9 @@ PortOpt = Annotated[int, typer.Option("--port", help="Port to listen on.")]
 
 
 def _store(ctx: typer.Context, state: str | None) -> Any:
-    from scorolink.commands.jobs import _open
     from scorolink.web.tables import ensure_tables
 
-    store, _ = _open(ctx, state)
+    store, _ = open_state(ctx, state)
     ensure_tables(store)
     return store
 

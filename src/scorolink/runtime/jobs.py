@@ -193,3 +193,17 @@ def _run_dict(row: Any) -> dict[str, Any]:
     keys = ("id", "job", "operation", "connection", "trigger", "state", "due_at", "queued_at", "started_at",
             "finished_at", "slices", "attempt", "requests", "counts", "error", "not_before")
     return {k: m[k] for k in keys}
+
+
+def param_value(text: str) -> Any:
+    """A job parameter given as text (`--param KEY=VALUE`, the dashboard's form): true/false, a number,
+    or the text itself."""
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text

@@ -160,7 +160,7 @@ def listen(host: str, port: int) -> socket.socket:
         sock.close()
         reason = "it is already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
         raise PortBusy(exc.errno, f"cannot listen on {host}:{port}: {reason}. Stop what holds it or pick "
-                                  "another with --port (0 picks a free one).") from None
+                                  "another with --port (--port 0 picks a free one).") from None
     sock.set_inheritable(True)
     return sock
 

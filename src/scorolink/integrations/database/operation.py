@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from scorolink.runtime.connections import OpenConnection
-from scorolink.runtime.operations import Checkpoint, OperationResult, _no_password, register
+from scorolink.runtime.operations import Checkpoint, OperationResult, no_password, register
 
 PARAMS = {"db", "objects", "conflict", "map", "keys", "on_scoro_delete", "state", "overlap", "config"}
 
@@ -26,8 +26,8 @@ def _options(params: dict[str, Any]) -> Any:
                            where="dbsync job")
     options.check()
     resolve(options.objects)
-    _no_password(options.db)
-    _no_password(options.state)
+    no_password(options.db)
+    no_password(options.state)
     return options
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ...errors import ScorolinkError
+from ..common import PortBusy
 from .cli import serve_command
 
 
@@ -26,9 +26,9 @@ def main(argv: list[str] | None = None) -> int:
         serve_command(host=args.host, port=args.port, data=args.data, seed=args.seed, realms=args.realms,
                       rate_limit=args.rate_limit, fault_rate=args.fault_rate, size=args.size,
                       start_time=args.start_time)
-    except ScorolinkError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+    except (PortBusy, ValueError) as exc:  # a taken port, a bad --rate-limit: exit code 2, nothing printed
+        print(f"error: {exc.strerror if isinstance(exc, PortBusy) else exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-from ...errors import ConfigError
 from ..common import listen, serve_until_interrupted
 from .config import Faults, QuickBooksSandboxConfig, RateLimit
 from .sandbox import QuickBooksSandbox
@@ -54,7 +53,7 @@ def parse_rate_limit(spec: str | None) -> RateLimit:
         key, sep, value = part.partition("=")
         key = key.strip().lower()
         if not sep or key not in names:
-            raise ConfigError(f"--rate-limit: {part.strip()!r} is not NAME=VALUE with NAME one of {sorted(names)} "
+            raise ValueError(f"--rate-limit: {part.strip()!r} is not NAME=VALUE with NAME one of {sorted(names)} "
                               "(or 'off')")
         value = value.strip().lower()
         if value in ("off", "none"):
@@ -63,5 +62,5 @@ def parse_rate_limit(spec: str | None) -> RateLimit:
             try:
                 values[names[key]] = int(value)
             except ValueError:
-                raise ConfigError(f"--rate-limit: {key} must be a whole number or 'off', not {value!r}") from None
+                raise ValueError(f"--rate-limit: {key} must be a whole number or 'off', not {value!r}") from None
     return RateLimit(**values)

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from ..xero.store import Store
+from ..records import Store
 from . import query as q
 from .config import QuickBooksSandboxConfig
 from .entities import (

@@ -16,7 +16,7 @@ from urllib.parse import urlencode, urlsplit
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from ..xero.store import Store
+from ..records import Store
 from .config import QuickBooksSandboxConfig
 
 ACCOUNTING = "com.intuit.quickbooks.accounting"

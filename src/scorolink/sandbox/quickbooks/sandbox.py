@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..common import Clock, FaultPlan, RequestLog, parse_utc, serve, serve_in_thread
-from ..xero.store import Store
+from ..records import Store
 from .api import Api, Call, Reply
 from .app import build_app
 from .company import Company

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from .config import XeroSandboxConfig
-from .store import Store
+from ..records import Store
 from .wire import Invalid, is_guid, money, parse_date, to_decimal
 
 LINE_AMOUNT_TYPES = ("Exclusive", "Inclusive", "NoTax")

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from .config import XeroSandboxConfig
-from .store import Store
+from ..records import Store
 
 # Old scopes and the 2026 granular ones that open each collection (A1). ".read" variants allow GETs.
 SCOPES_FOR = {

@@ -20,7 +20,7 @@ from .config import FAULT_KINDS, XeroSandboxConfig
 from .generate import populate, tenant_profiles
 from .identity import SCOPES_FOR, Identity
 from .ratelimit import RateLimiter
-from .store import Store
+from ..records import Store
 from .webhooks import Webhooks
 from .wire import problem, validation_error
 

@@ -11,7 +11,7 @@ from starlette.routing import Route
 from scorolink.errors import ScorolinkError
 from scorolink.runtime.jobs import JobError, connection_state
 from scorolink.saved_connections import add_connection, check_connection, list_connections
-from scorolink.web.app import web_of
+from scorolink.web.context import web_of
 
 FORM_FIELDS = ("name", "address", "company_account_id", "auth", "username", "timezone")
 

@@ -17,7 +17,7 @@ from scorolink.connectors.base import parse_condition
 from scorolink.errors import ScorolinkError, UnknownName
 from scorolink.runtime import jobs as runtime_jobs
 from scorolink.saved_connections import list_connections
-from scorolink.web.app import web_of
+from scorolink.web.context import web_of
 from scorolink.web.pages.jobs import DEFAULT_MIRROR, mirrors
 
 BROWSE_LIMIT = 100

@@ -15,14 +15,14 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from scorolink import output
-from scorolink.commands.jobs import _value as param_value  # the CLI's --param KEY=VALUE reading
 from scorolink.errors import ConfigError, ScorolinkError
 from scorolink.replicate.introspect import mirror_tables
 from scorolink.runtime import jobs as runtime_jobs
+from scorolink.runtime.jobs import param_value  # the CLI's --param KEY=VALUE reading
 from scorolink.runtime.operations import OPERATIONS
 from scorolink.runtime.tables import FINAL_STATES
 from scorolink.saved_connections import list_connections
-from scorolink.web.app import web_of
+from scorolink.web.context import web_of
 
 DEFAULT_MIRROR = "sqlite:///scoro.db"
 EVENT_POLL_SECONDS = 0.5  # how often the event stream looks at the run in the state database

@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from scorolink.errors import ConfigError
 from scorolink.web import accounts
-from scorolink.web.app import web_of
+from scorolink.web.context import web_of
 
 
 def _client(request: Request) -> str:

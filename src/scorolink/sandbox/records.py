@@ -1,4 +1,5 @@
-"""Records per (tenant, collection), in memory, optionally mirrored to SQLite so state survives restarts.
+"""The Xero and QuickBooks sandboxes' record store: records per (tenant, collection), in memory,
+optionally mirrored to SQLite so state survives restarts.
 
 Each record is a dict in wire vocabulary (dates as ``YYYY-MM-DD``, ``UpdatedDateUTC`` as epoch seconds, keys
 starting with ``_`` private). Insertion order is kept: it is the default list order."""

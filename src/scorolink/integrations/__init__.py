@@ -1,0 +1,1 @@
+"""One package per counterpart system (xero, database, …): siblings that never import each other."""
