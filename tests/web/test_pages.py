@@ -47,10 +47,11 @@ def test_add_a_scoro_account_with_an_api_key_test_it_and_never_show_the_key(clie
     assert "OK:" in tested.text
     for account in sb.default["company_account_ids"]:
         assert account in tested.text  # the company accounts
-    assert "not told by Scoro" in tested.text  # API-key access: the site time zone is not offered
+    assert f"{sb.default['timezone']} (users list)" in tested.text  # API-key access: learnt from the users
     assert "Requests per 2-second window</dt><dd>40" in tested.text  # the rate-limit budget seen
     assert "Left today</dt><dd>49" in tested.text
-    assert sb.stats()["requests"]["total"] - before == 2  # companyAccount/list and the custom fields
+    # companyAccount/list, the custom fields, and users/list for the site's time zone (learnt once per site)
+    assert sb.stats()["requests"]["total"] - before == 3
     # the secret appears in no page and in no audit row
     pages = [tested.text] + [client.get(p).text for p in GET_PAGES]
     pages.append(client.get("/data/records", params={"connection": "acme", "object": "Projects", "limit": "3"}).text)
