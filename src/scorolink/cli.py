@@ -88,37 +88,38 @@ def _plain(command: click.Command, path: str) -> click.Command:
     return command
 
 
-def load_command(name: str) -> click.Command:
+def load_command(name: str) -> Any:
     """The Click command `name` of COMMANDS, importing its module now."""
     module_name, attribute, _ = COMMANDS[name]
     module = importlib.import_module(module_name if "." in module_name else f"scorolink.commands.{module_name}")
     typer_app = attribute(module) if callable(attribute) else getattr(module, attribute)
-    command: click.Command = typer.main.get_group(typer_app)
-    if name in command.commands:  # type: ignore[attr-defined]
-        command = command.commands[name]  # type: ignore[attr-defined]  # one of a module's top-level commands
+    command: Any = typer.main.get_group(typer_app)
+    if name in command.commands:
+        command = command.commands[name]  # one of a module's top-level commands
     command.name = name
     return _plain(command, name)
 
 
 class LazyGroup(TyperGroup):
-    """The root group: lists COMMANDS from their registered summaries and loads one only to run it."""
+    """The root group: lists COMMANDS from their registered summaries and loads one only to run it.
+    (Contexts and formatters are typed Any: Typer carries its own copy of Click's classes.)"""
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: Any) -> list[str]:
         return list(COMMANDS)
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name not in COMMANDS:
             return None
         if cmd_name not in self.commands:
             self.commands[cmd_name] = load_command(cmd_name)
         return self.commands[cmd_name]
 
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
         rows = [(name, summary) for name, (_, _, summary) in COMMANDS.items()]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
-    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         name = args[0] if args else ""
         if name and name not in COMMANDS and not name.startswith("-"):
             import difflib
