@@ -45,13 +45,14 @@ def test_an_unchanged_second_run_costs_at_most_one_request_per_object(tmp_path, 
         assert parents == ({"module"} if by_module else {"changed"})
 
 
-@pytest.mark.parametrize("by_module", [True, False], ids=["comments-by-module", "comments-per-parent"])
+@pytest.mark.parametrize(("by_module", "per_parent"), [(True, "changed"), (False, "all"), (False, "changed")],
+                         ids=["comments-by-module", "per-parent-all", "per-parent-changed"])
 def test_deleted_comments_and_comments_of_deleted_records_are_flagged_on_the_next_incremental_run(tmp_path,
-                                                                                                 by_module):
+                                                                                                 by_module, per_parent):
     with site(comments_by_module=by_module) as (sb, connect):
         mirror = f"sqlite:///{tmp_path / 'mirror.db'}"
         options = ReplicateOptions(objects=["Projects", "ProjectComments", "Invoices", "InvoiceComments"],
-                                   per_parent="all")
+                                   per_parent=per_parent)
         replicate(connect(), mirror, options)
         live = rows(mirror, "SELECT Id, ObjectId FROM ProjectComments WHERE IsDeleted = 0 ORDER BY Id")
         comment_id = live[0][0]
@@ -66,12 +67,19 @@ def test_deleted_comments_and_comments_of_deleted_records_are_flagged_on_the_nex
         summary = replicate(connect(), mirror, options)
         assert summary.objects["ProjectComments"].mode == "incremental"
         assert summary.objects["InvoiceComments"].mode == "incremental"
-        assert rows(mirror, "SELECT IsDeleted FROM ProjectComments WHERE Id = ?", (comment_id,)) == [(1,)]
+        # asking only changed parents, a comment deleted on an unchanged project waits for the sweep
+        waits = not by_module and per_parent == "changed"
+        assert rows(mirror, "SELECT IsDeleted FROM ProjectComments WHERE Id = ?", (comment_id,)) == [(0 if waits else 1,)]
         flagged = {r[0] for r in rows(mirror, "SELECT Id FROM InvoiceComments WHERE IsDeleted = 1")}
         assert flagged == deleted_before | doomed
         assert rows(mirror, "SELECT IsDeleted FROM Invoices WHERE Id = ?", (invoice_id,)) == [(1,)]
         # the others are untouched
-        assert rows(mirror, "SELECT COUNT(*) FROM ProjectComments WHERE IsDeleted = 1") == [(project_deleted_before + 1,)]
+        assert rows(mirror, "SELECT COUNT(*) FROM ProjectComments WHERE IsDeleted = 1") == [
+            (project_deleted_before + (0 if waits else 1),)]
+        if waits:
+            swept = replicate(connect(), mirror, ReplicateOptions(objects=options.objects, sweep_days=0))
+            assert swept.objects["ProjectComments"].parents == "all"
+            assert rows(mirror, "SELECT IsDeleted FROM ProjectComments WHERE Id = ?", (comment_id,)) == [(1,)]
 
 
 @pytest.mark.parametrize("honoured", [True, False], ids=["filter-honoured", "filter-ignored"])

@@ -212,7 +212,8 @@ def test_one_active_run_per_connection(store, clock, sandbox, tmp_path):
 
 
 def test_rate_limited_connection_pauses_and_resumes(store, clock, tmp_path):
-    sandbox = ScoroSandbox(SandboxConfig(seed=1, size=300, rate_limit=RateLimit(daily=6)))
+    # three requests a day, fewer than the six objects need even when the site's facts are known
+    sandbox = ScoroSandbox(SandboxConfig(seed=1, size=300, rate_limit=RateLimit(daily=3)))
     mirror = f"sqlite:///{tmp_path / 'mirror.db'}"
     add_job(store, "limited", operation="replicate", connection="acme", schedule="manual",
             params={"to": mirror, "objects": OBJECTS, "group": 1}, now=clock.now())
@@ -229,7 +230,7 @@ def test_rate_limited_connection_pauses_and_resumes(store, clock, tmp_path):
     clock.set(run["not_before"] - timedelta(seconds=1))
     assert runner.tick() == []  # still paused
     sandbox.advance_clock(86400)  # Scoro's day rolls over
-    for _ in range(10):  # six requests a day: a few days of quota
+    for _ in range(10):  # three requests a day: a few days of quota
         clock.set(get_run(store, run_id)["not_before"] or clock.now())
         runner.run_until_idle()
         if get_run(store, run_id)["state"] != "queued":

@@ -324,7 +324,9 @@ class _Run:
         key = parent.key_fields[0]
         found = _Parents(sweep=sweep, cursor=None if sweep else since)
         seen: list[tuple[str, datetime]] = []
-        for record in self.connector.read(parent.name, where, columns=[key, cursor]):
+        # deleted parents too (within Scoro's 30 days), so their comments are asked and come back deleted
+        with_deleted = spec.has_delete_flag and parent.has_delete_flag
+        for record in self.connector.read(parent.name, where, columns=[key, cursor], include_deleted=with_deleted):
             value = record.get(cursor)
             stamp = value.isoformat() if isinstance(value, datetime) else None
             if sweep or stamp is None or previous.recent_parents.get(str(record[key])) != stamp:

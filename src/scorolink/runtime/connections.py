@@ -34,6 +34,7 @@ from scorolink.clients.asgi_bridge import SyncASGITransport
 from scorolink.clients.scoro import ScoroClient, _rate_limited
 from scorolink.config import ScoroSettings, config_path, load_scoro_settings, read_config_file
 from scorolink.connectors.scoro import ScoroConnector
+from scorolink.connectors.site_facts import SiteFacts
 from scorolink.errors import ConfigError
 
 DEFAULT_CONNECTION = "default"
@@ -101,7 +102,8 @@ def _open(name: str, settings: ScoroSettings, inner: httpx.BaseTransport, max_wa
           systems: dict[str, dict[str, Any]] | None = None) -> OpenConnection:
     watch = RateLimitWatch(inner, max_wait)
     client = ScoroClient(replace(settings, max_retry_wait=max_wait), transport=watch)
-    return OpenConnection(name, ScoroConnector(client), watch, systems or {})
+    # runs of one account share what was learnt about its site (time zone, capabilities, custom fields)
+    return OpenConnection(name, ScoroConnector(client, facts=SiteFacts.for_site(settings)), watch, systems or {})
 
 
 def system_tables(name: str, table: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -116,7 +116,7 @@ def replicate_options(params: dict[str, Any]) -> Any:
     nested, naming = params.get("nested", "separate"), params.get("naming", "pascal")
     if nested not in NESTED_MODES or naming not in NAMINGS:
         raise ConfigError(f"Replicate: nested must be one of {NESTED_MODES} and naming one of {NAMINGS}.")
-    per_parent = params.get("per_parent", "all")
+    per_parent = params.get("per_parent", ReplicateOptions().per_parent)
     if per_parent not in PER_PARENT_MODES:
         raise ConfigError(f"Replicate: per_parent must be one of {PER_PARENT_MODES}, not {per_parent!r}.")
     no_password(params.get("to"))
