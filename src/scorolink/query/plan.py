@@ -386,7 +386,7 @@ def _name_outputs(statement: exp.Expression) -> None:
             e.replace(exp.alias_(e.copy(), e.sql(dialect="sqlite"), quoted=True))
 
 
-def _cte_columns(node: exp.Expression) -> dict[str, set[str]]:
+def _cte_columns(node: Any) -> dict[str, set[str]]:
     """Column names of the CTEs around `node`, by CTE name (`WITH RECURSIVE c(x) AS ...` names x),
     and under "" those of the CTE `node` itself defines, if any."""
     out: dict[str, set[str]] = {}
