@@ -143,3 +143,19 @@ def test_a_cell_over_128_kib_is_read_and_one_over_the_limit_rejects_its_row_only
     [error] = read_csv(tmp_path / "errors.csv")
     assert error["scorolink_row"] == "2" and f"over the limit of {CELL_LIMIT:,}" in error["scorolink_error"]
     assert "column Comments" in error["scorolink_error"]
+
+
+def test_an_integer_too_large_for_any_database_is_refused_locally_naming_the_field(connector, sandbox, do_import,
+                                                                                     tmp_path):
+    from scorolink.errors import InvalidValue
+    from scorolink.query.engine import QueryEngine
+
+    path = write_csv(tmp_path / "big.csv", ["Name", "ManagerId"], [["Big Co", "1e23"], ["Fine Co", "1"]])
+    sandbox.reset_stats()
+    summary = do_import("Companies", path)
+    assert (summary.inserted, summary.failed) == (1, 1)
+    [error] = read_csv(tmp_path / "errors.csv")
+    assert error["scorolink_field"] == "ManagerId" and "integer (whole, from" in error["scorolink_error"]
+    assert endpoint_counts(sandbox).get("contacts/modify") == 1  # the bad row never reached Scoro
+    with pytest.raises(InvalidValue, match="ManagerId"):
+        QueryEngine(connector).execute("UPDATE Companies SET ManagerId = 100000000000000000000000 WHERE Id = 1")
