@@ -70,3 +70,13 @@ def test_replica(tmp_path, env, connector):
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == [{"n": len(list(connector.read("Projects", columns=["Id"])))}]
     assert "0 request(s)" in result.stderr
+
+
+def test_a_costly_id_in_is_announced_with_its_cost_before_sending(env):
+    ids = ", ".join(str(i) for i in range(1, 400))
+    result = run("query", f"SELECT Id FROM Projects WHERE Id IN ({ids})", "--format", "json", env=env)
+    assert result.returncode == 0, result.stderr
+    warning, _, summary = result.stderr.partition("row(s)")
+    assert "needs at least 399 requests" in warning and "one per IN value" in warning
+    cheap = run("query", "SELECT Id FROM Projects WHERE Id IN (1, 2, 3)", "--format", "json", env=env)
+    assert "needs at least" not in cheap.stderr

@@ -98,3 +98,17 @@ def test_is_null_on_the_outer_side_of_a_left_join_stays_local(engine):
                           "WHERE i.Id IS NULL")
     companies, invoices = sorted(info["objects"], key=lambda o: o["ref"])
     assert invoices["pushed"] == [] and companies["join_lookup"] is None
+
+
+def test_recursive_ctes_are_accepted_and_a_runaway_one_stops_with_a_clear_error(engine, monkeypatch):
+    from scorolink.query.execute import QueryFailed
+
+    counted = engine.execute("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 5) "
+                             "SELECT x FROM c")
+    assert [r[0] for r in counted.rows] == [1, 2, 3, 4, 5] and counted.requests == 0
+    monkeypatch.setenv("SCOROLINK_SQL_MAX_ROWS", "1000")
+    with pytest.raises(QueryFailed, match="more than 1,000 rows"):
+        engine.execute("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c")
+    monkeypatch.setenv("SCOROLINK_SQL_TIMEOUT", "0.5")
+    with pytest.raises(QueryFailed, match="longer than 0.5 s"):
+        engine.execute("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c")

@@ -132,3 +132,30 @@ def test_a_large_file_streams_in_constant_memory(do_import, tmp_path):
     tracemalloc.stop()
     assert (summary.rows, summary.inserted, summary.failed) == (30_000, 30_000, 0)
     assert peak < 15 * 2**20  # the file is about 0.9 MB; holding its rows as dicts would take far more
+
+
+def test_a_cell_over_128_kib_is_read_and_one_over_the_limit_rejects_its_row_only(do_import, tmp_path):
+    from scorolink.transfer.sources import CELL_LIMIT
+
+    rows = [["Long Co ok", "x" * 200_000], ["Long Co too long", "y" * (CELL_LIMIT + 1)], ["Long Co after", "z"]]
+    summary = do_import("Companies", write_csv(tmp_path / "long.csv", ["Name", "Comments"], rows))
+    assert (summary.inserted, summary.failed) == (2, 1)
+    [error] = read_csv(tmp_path / "errors.csv")
+    assert error["scorolink_row"] == "2" and f"over the limit of {CELL_LIMIT:,}" in error["scorolink_error"]
+    assert "column Comments" in error["scorolink_error"]
+
+
+def test_an_integer_too_large_for_any_database_is_refused_locally_naming_the_field(connector, sandbox, do_import,
+                                                                                     tmp_path):
+    from scorolink.errors import InvalidValue
+    from scorolink.query.engine import QueryEngine
+
+    path = write_csv(tmp_path / "big.csv", ["Name", "ManagerId"], [["Big Co", "1e23"], ["Fine Co", "1"]])
+    sandbox.reset_stats()
+    summary = do_import("Companies", path)
+    assert (summary.inserted, summary.failed) == (1, 1)
+    [error] = read_csv(tmp_path / "errors.csv")
+    assert error["scorolink_field"] == "ManagerId" and "integer (whole, from" in error["scorolink_error"]
+    assert endpoint_counts(sandbox).get("contacts/modify") == 1  # the bad row never reached Scoro
+    with pytest.raises(InvalidValue, match="ManagerId"):
+        QueryEngine(connector).execute("UPDATE Companies SET ManagerId = 100000000000000000000000 WHERE Id = 1")

@@ -65,10 +65,10 @@ def test_a_create_answered_after_the_client_gave_up_is_looked_up_not_sent_again(
     """Slow answers: Scoro finishes the create after the client's timeout. The row waits for
     server_timeout, finds the record and adopts it: one create request per row, one record."""
     rows = [[f"Slow Co {i}", "x"] for i in range(3)]
-    with served(Faults(slow_seconds=0.8), timeout=0.3, server_timeout=1.2) as (sandbox, connector):
+    with served(Faults(slow_seconds=1.0), timeout=0.5, server_timeout=2.0) as (sandbox, connector):
         do(connector, write_csv(tmp_path / "warm.csv", ["Name"], [["Slow Co warm-up"]]), tmp_path)
         sandbox.reset_stats()
-        sandbox.inject("slow")  # the next request, the first create, is carried out 0.8 s late
+        sandbox.inject("slow")  # the next request, the first create, is carried out 1 s late
         summary = do(connector, write_csv(tmp_path / "c.csv", ["Name", "Comments"], rows), tmp_path)
         assert (summary.inserted, summary.failed, summary.unknown) == (3, 0, 0)
         assert sandbox.stats()["faults_injected"] == {"slow": 1}
@@ -80,7 +80,7 @@ def test_a_create_answered_after_the_client_gave_up_is_looked_up_not_sent_again(
 def test_a_create_whose_answer_is_lost_ends_as_one_record(tmp_path, lost):
     """lost_ack and timeout carry the create out, drop and 502 do not: either way, one record."""
     rows = [[f"Lost Co {i}", "x"] for i in range(4)]
-    with served(Faults(timeout_seconds=0.5), timeout=0.25, server_timeout=0.8) as (sandbox, connector):
+    with served(Faults(timeout_seconds=1.0), timeout=0.5, server_timeout=2.0) as (sandbox, connector):
         do(connector, write_csv(tmp_path / "warm.csv", ["Name"], [["Lost Co warm-up"]]), tmp_path)
         sandbox.reset_stats()
         sandbox.inject(lost)
@@ -155,7 +155,7 @@ def test_soak_500_rows_at_a_30_percent_fault_rate_end_as_one_record_each(tmp_pat
     rows = [[f"Soak Co {i:04d}", f"row {i}"] for i in range(500)]
     path = write_csv(tmp_path / "c.csv", ["Name", "Comments"], rows)
     faults = Faults(rate=0.3, kinds=ALL_KINDS, seed=11, timeout_seconds=0.6, slow_seconds=0.6)
-    with served(faults, timeout=0.3, server_timeout=1.5, max_attempts=6) as (sandbox, connector):
+    with served(faults, timeout=0.3, server_timeout=2.5, max_attempts=6) as (sandbox, connector):
         summaries = []
         for _ in range(8):
             summaries.append(do(connector, path, tmp_path, workers=4))

@@ -80,6 +80,24 @@ def query_cmd(
         _run(engine, sql, fmt, explain, yes, no_cache, csv_escape)
 
 
+WARN_REQUESTS = 100  # a statement expected to cost more requests is announced before it is sent
+
+
+def _warn_cost(engine: Any, sql: str) -> None:
+    """Say before sending when a statement costs many requests (`Id IN` with 399 values: one request
+    per value, as Scoro filters one value at a time), with what makes them up."""
+    if engine.replica is not None:
+        return
+    try:
+        info = engine.explain(sql)
+    except Exception:  # noqa: BLE001 - the statement's own error comes from execute, with its message
+        return
+    if info.get("minimum_requests", 0) > WARN_REQUESTS:
+        why = "; ".join(f"{o['ref']}: {o['expected_requests']}" for o in info["objects"])
+        err.print(f"[yellow]This statement needs at least {info['minimum_requests']} requests[/yellow] ({why}). "
+                  "A scan of the object may cost fewer; see --explain.", highlight=False)
+
+
 def _run(engine: Any, sql: str, fmt: str, explain: bool, yes: bool, no_cache: bool,
          csv_escape: bool | None = None) -> None:
     from scorolink.query.explain import render
@@ -91,6 +109,7 @@ def _run(engine: Any, sql: str, fmt: str, explain: bool, yes: bool, no_cache: bo
         else:
             typer.echo(render(info))
         return
+    _warn_cost(engine, sql)
     result = engine.execute(sql, confirm=yes, use_cache=not no_cache)
     if result.columns:
         _print(result.columns, result.rows, fmt, csv_escape)

@@ -17,6 +17,9 @@ from typing import Any
 from scorolink.catalog.model import DatetimeStyle, Field, FieldType, Nested, ObjectSpec
 from scorolink.errors import InvalidValue, UnknownName
 
+# Integers Scoro and every mirror database hold (signed 64-bit): a larger one is refused here,
+# naming its field, instead of being sent.
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 ZERO_DATES = ("0000-00-00", "0000-00-00 00:00:00", "0000-00-00T00:00:00")
 _TIME = re.compile(r"^\d{1,3}:\d{2}(:\d{2})?$")
 _TRUE = {"1", "true", "yes", "y", "t"}
@@ -112,10 +115,8 @@ def coerce(value: Any, f: Field, tz: tzinfo = UTC) -> Any:
         if t is FieldType.INTEGER:
             if isinstance(value, bool):
                 raise ValueError
-            if isinstance(value, int):
-                return value
-            number = Decimal(str(value).strip())
-            if number != number.to_integral_value():
+            number = Decimal(value) if isinstance(value, int) else Decimal(str(value).strip())
+            if number != number.to_integral_value() or not INT_MIN <= number <= INT_MAX:
                 raise ValueError
             return int(number)
         if t is FieldType.DECIMAL:
@@ -151,7 +152,8 @@ def coerce(value: Any, f: Field, tz: tzinfo = UTC) -> Any:
     except (ValueError, InvalidOperation, TypeError) as exc:
         expected = {FieldType.DATE: "date (YYYY-MM-DD)", FieldType.DATETIME: "datetime (YYYY-MM-DD HH:MM:SS, "
                     "with an offset or in the site time zone)", FieldType.TIME: "duration (HH:MM:SS)",
-                    FieldType.BOOLEAN: "boolean (1/0, true/false)"}.get(t, t.value)
+                    FieldType.BOOLEAN: "boolean (1/0, true/false)",
+                    FieldType.INTEGER: f"integer (whole, from {INT_MIN} to {INT_MAX})"}.get(t, t.value)
         raise InvalidValue(f.name, value, expected) from exc
 
 

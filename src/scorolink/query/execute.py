@@ -7,7 +7,9 @@ reads a mirror made by `scorolink replicate`. The statement runs the same way ov
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -258,14 +260,38 @@ class ReplicaSource:
             engine.dispose()
 
 
+def local_limits() -> tuple[float, int]:
+    """Seconds and rows the local part of a statement may take: SCOROLINK_SQL_TIMEOUT (default 60)
+    and SCOROLINK_SQL_MAX_ROWS (default 1,000,000), so a recursive CTE with no end stops."""
+    try:
+        return (float(os.environ.get("SCOROLINK_SQL_TIMEOUT") or 60),
+                int(os.environ.get("SCOROLINK_SQL_MAX_ROWS") or 1_000_000))
+    except ValueError as exc:
+        raise InvalidInput(f"SCOROLINK_SQL_TIMEOUT / SCOROLINK_SQL_MAX_ROWS must be numbers: {exc}.") from None
+
+
 def run_local(db: sqlite3.Connection, plan: QueryPlan) -> tuple[list[str], list[tuple[Any, ...]]]:
     sql = plan.statement.sql(dialect=DIALECT)
+    seconds, max_rows = local_limits()
+    deadline = time.monotonic() + seconds
+    db.set_progress_handler(lambda: time.monotonic() > deadline, 10_000)  # a true result interrupts
     try:
         cursor = db.execute(sql)
+        columns = [d[0] for d in cursor.description or ()]
+        rows = cursor.fetchmany(max_rows + 1)
+    except sqlite3.OperationalError as exc:
+        if time.monotonic() > deadline:
+            raise QueryFailed(f"The statement ran longer than {seconds:g} s locally and was stopped (a recursive "
+                              "CTE without an end?). Add a LIMIT or an end condition, or raise "
+                              "SCOROLINK_SQL_TIMEOUT.") from None
+        raise QueryFailed(f"The local SQL engine refused the statement: {exc}.") from None
     except sqlite3.Error as exc:
         raise QueryFailed(f"The local SQL engine refused the statement: {exc}.") from None
-    columns = [d[0] for d in cursor.description or ()]
-    rows = cursor.fetchall()
+    finally:
+        db.set_progress_handler(None, 0)
+    if len(rows) > max_rows:
+        raise QueryFailed(f"The statement returns more than {max_rows:,} rows and was stopped (a recursive CTE "
+                          "without an end?). Add a LIMIT, or raise SCOROLINK_SQL_MAX_ROWS.")
     types = plan.output_types
     if types is None or len(types) != len(columns):
         types = _types_by_name(plan, columns)

@@ -172,9 +172,12 @@ class Planner:
                             hits.append((ref, name))
                     elif isinstance(source, Scope):
                         selects = getattr(source.expression, "named_selects", [])
-                        other = other or col.name.lower() in {s.lower() for s in selects}
+                        names = {s.lower() for s in selects} | _cte_columns(source.expression).get("", set())
+                        other = other or col.name.lower() in names
                     elif isinstance(source, exp.Table):
-                        other = other or col.name.lower() in JSON_TABLE_COLUMNS
+                        ctes = _cte_columns(source)
+                        other = other or col.name.lower() in JSON_TABLE_COLUMNS \
+                            or col.name.lower() in ctes.get(source.name.lower(), set())
                 if len(hits) > 1:
                     raise AmbiguousColumn(f"Column {col.name!r} is ambiguous: "
                                           f"{' and '.join(h[0].alias for h in hits)} both have it; qualify it "
@@ -381,6 +384,20 @@ def _name_outputs(statement: exp.Expression) -> None:
     for e in list(select.expressions):
         if not isinstance(e, (exp.Column, exp.Alias, exp.Star)):
             e.replace(exp.alias_(e.copy(), e.sql(dialect="sqlite"), quoted=True))
+
+
+def _cte_columns(node: Any) -> dict[str, set[str]]:
+    """Column names of the CTEs around `node`, by CTE name (`WITH RECURSIVE c(x) AS ...` names x),
+    and under "" those of the CTE `node` itself defines, if any."""
+    out: dict[str, set[str]] = {}
+    for cte in node.root().find_all(exp.CTE):
+        alias = cte.args.get("alias")
+        names = {c.name.lower() for c in alias.columns} if alias is not None and alias.columns else set()
+        names |= {s.lower() for s in getattr(cte.this, "named_selects", [])}
+        out[cte.alias_or_name.lower()] = names
+        if cte.this is node:
+            out[""] = names
+    return out
 
 
 def _chain(scope: Scope | None) -> list[Scope]:

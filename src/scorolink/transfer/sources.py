@@ -19,6 +19,11 @@ from scorolink import output
 from scorolink.errors import ConfigError, InvalidInput, UnknownName
 
 DELIMITERS = (",", ";", "\t", "|")
+# Python's csv module stops a whole file at a 128 KiB cell. Cells up to PARSE_LIMIT are read; a
+# row with a cell over CELL_LIMIT is rejected alone, naming the column, its size and the limit.
+CELL_LIMIT = 10 * 1024 * 1024
+PARSE_LIMIT = 64 * 1024 * 1024
+csv.field_size_limit(max(csv.field_size_limit(), PARSE_LIMIT))
 # Columns a report adds (errors and results files); ignored on import so a fixed errors file can
 # be imported again as it is.
 REPORT_PREFIX = "scorolink_"
@@ -104,9 +109,18 @@ class CsvSource(Source):
                     values: dict[str, Any] = dict(zip(self.header, self._cells(cells), strict=False))
                     if len(cells) != width:
                         values = {"__shape__": f"has {len(cells)} cells but the header has {width}", **values}
+                    long = [(h, len(v)) for h, v in values.items() if isinstance(v, str) and len(v) > CELL_LIMIT]
+                    if long:
+                        column, size = long[0]
+                        values = {"__shape__": f"has a cell of {size:,} characters in column {column}, over the "
+                                               f"limit of {CELL_LIMIT:,} per cell", **{k: "" for k in values}}
                     yield SourceRow(number, start, values)
                     start = reader.line_num + 1
             except csv.Error as exc:
+                if "field limit" in str(exc):
+                    raise InvalidInput(f"{self.path} line {reader.line_num}: a cell is over {PARSE_LIMIT:,} "
+                                       "characters, more than a CSV cell can hold here (cells over "
+                                       f"{CELL_LIMIT:,} reject their row only); split or shorten it.") from exc
                 raise InvalidInput(f"{self.path} line {reader.line_num}: {exc}. Check the quoting of that line "
                                    "(a quote inside a cell is written twice: \"\").") from exc
 
