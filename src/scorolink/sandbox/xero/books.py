@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from .config import XeroSandboxConfig
 from ..records import Store
+from .config import XeroSandboxConfig
 from .wire import Invalid, is_guid, money, parse_date, to_decimal
 
 LINE_AMOUNT_TYPES = ("Exclusive", "Inclusive", "NoTax")

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from .config import XeroSandboxConfig
 from ..records import Store
+from .config import XeroSandboxConfig
 
 # Old scopes and the 2026 granular ones that open each collection (A1). ".read" variants allow GETs.
 SCOPES_FOR = {

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from ..common import Clock, FaultPlan, RequestLog, parse_utc, serve, serve_in_thread
+from ..records import Store
 from .api import Api, Call, Reply
 from .app import build_app, fingerprint, reply_from_cache
 from .books import Books
@@ -20,7 +21,6 @@ from .config import FAULT_KINDS, XeroSandboxConfig
 from .generate import populate, tenant_profiles
 from .identity import SCOPES_FOR, Identity
 from .ratelimit import RateLimiter
-from ..records import Store
 from .webhooks import Webhooks
 from .wire import problem, validation_error
 
