@@ -35,8 +35,8 @@ def test_connect_status_tenants_on_the_bundled_sandbox(workdir):
     assert "bundled Xero sandbox" in connect.stderr
     result = json.loads(connect.stdout)
     assert result["connected"] and len(result["tenants"]) == 2 and result["tenant_id"] == result["tenants"][0]["tenantId"]
-    store = workdir / ".scorolink" / "xero-sandbox-tokens.enc"
-    assert Path(result["token_store"]).resolve() == store.resolve()
+    assert result["token_store"].startswith("sqlite:///scorolink-state.db (credentials xero-sandbox/")
+    assert not (workdir / ".scorolink" / "xero-sandbox-tokens.enc").exists()  # tokens live in the state database
     assert stat.S_IMODE((workdir / ".scorolink" / "secret.key").stat().st_mode) == 0o600
     # Another process: the sandbox state and the tokens were kept on disk.
     status = runner.invoke(app, ["xero", "status", "--json"])

@@ -25,7 +25,6 @@ import json
 import logging
 import os
 import secrets
-import stat
 import tempfile
 import threading
 import time
@@ -33,13 +32,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
 from scorolink.clients.errors import ApiError, AuthenticationFailed, Unavailable
 from scorolink.errors import ConfigError, ScorolinkError
+from scorolink.state.secrets import SECRET_KEY_ENV, load_fernet_key
 
 try:  # fcntl is POSIX-only; on other systems the in-process lock still serialises refreshes
     import fcntl
@@ -55,7 +55,6 @@ CONNECTIONS_URL = "https://api.xero.com/connections"
 # Granular scopes are required for apps created from 2 March 2026 (A1); older apps set `scopes`.
 DEFAULT_SCOPES = ("offline_access accounting.invoices accounting.payments accounting.contacts "
                   "accounting.settings accounting.attachments")
-SECRET_KEY_ENV = "SCOROLINK_SECRET_KEY"
 REFRESH_GRACE_SECONDS = 30 * 60
 EXPIRY_MARGIN_SECONDS = 60  # refresh this long before the access token expires
 RECONNECT_HINT = "Reconnect with `scorolink xero connect`"
@@ -120,35 +119,19 @@ class TokenSet:
 
 
 # -- secrets at rest -----------------------------------------------------------------------
-def load_fernet_key(key_file: Path) -> bytes:
-    """SCOROLINK_SECRET_KEY when set, else the key file (created with 0600 permissions on first use)."""
-    from cryptography.fernet import Fernet
+class TokenStorage(Protocol):
+    """Where a token set lives: a file (TokenStore), the state database (DatabaseTokenStore), memory."""
 
-    env = os.environ.get(SECRET_KEY_ENV)
-    if env:
-        key = env.strip().encode()
-        try:
-            Fernet(key)
-        except (ValueError, TypeError) as exc:
-            raise ConfigError(
-                f"{SECRET_KEY_ENV} is not a Fernet key (32 url-safe base64-encoded bytes). Make one with "
-                "`python -c \"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())\"`."
-            ) from exc
-        return key
-    if key_file.exists():
-        mode = stat.S_IMODE(key_file.stat().st_mode)
-        if mode & 0o077:
-            raise ConfigError(f"Key file {key_file} is readable by others (mode {mode:o}); run `chmod 600 {key_file}`.")
-        return key_file.read_bytes().strip()
-    key_file.parent.mkdir(parents=True, exist_ok=True)
-    key = Fernet.generate_key()
-    try:
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first: use theirs
-        return key_file.read_bytes().strip()
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(key)
-    return key
+    path: Any
+    key_file: Any
+
+    def load(self) -> TokenSet | None: ...
+
+    def save(self, tokens: TokenSet) -> None: ...
+
+    def clear(self) -> None: ...
+
+    def locked(self) -> contextlib.AbstractContextManager[None]: ...
 
 
 class TokenStore:
@@ -231,6 +214,55 @@ class TokenStore:
                     yield
                 finally:
                     fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+class DatabaseTokenStore:
+    """The token set of one (integration, tenant) in the state database (state/credentials.py), encrypted,
+    so every worker reaching that database uses — and rotates — the same tokens. A token file written by
+    earlier versions (`legacy_file`) is moved in on first use and then removed."""
+
+    def __init__(self, credentials: Any, integration: str, tenant: str = "",
+                 legacy_file: str | os.PathLike[str] | None = None) -> None:
+        self.credentials = credentials  # a scorolink.state.credentials.CredentialStore
+        self.integration = integration
+        self.tenant = tenant
+        self.key_file = credentials.key_file
+        self.legacy_file = Path(legacy_file) if legacy_file else None
+        self.path = f"{credentials.store.url} (credentials {integration}/{tenant or 'default'})"
+
+    def load(self) -> TokenSet | None:
+        data = self.credentials.get(self.integration, self.tenant)
+        if data is None:
+            return self._migrate_legacy_file()
+        known = set(TokenSet.__dataclass_fields__)
+        return TokenSet(**{k: v for k, v in data.items() if k in known})
+
+    def _migrate_legacy_file(self) -> TokenSet | None:
+        if self.legacy_file is None or not self.legacy_file.exists():
+            return None
+        with self.locked():
+            data = self.credentials.get(self.integration, self.tenant)  # another process may have done it
+            if data is not None:
+                return self.load()
+            tokens = TokenStore(self.legacy_file, self.key_file).load()
+            if tokens is None:
+                return None
+            self.save(tokens)
+        self.legacy_file.unlink(missing_ok=True)
+        log.info("moved the tokens of %s into the state database", self.legacy_file)
+        return tokens
+
+    def save(self, tokens: TokenSet) -> None:
+        self.credentials.put(self.integration, self.tenant, asdict(tokens))
+
+    def clear(self) -> None:
+        self.credentials.delete(self.integration, self.tenant)
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Serialise refreshes across threads, processes and workers sharing the state database."""
+        with self.credentials.locked(self.integration, self.tenant):
+            yield
 
 
 class MemoryTokenStore(TokenStore):
@@ -343,7 +375,7 @@ class XeroOAuth:
     def __init__(
         self,
         app: XeroApp,
-        store: TokenStore,
+        store: TokenStorage,
         *,
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], float] = time.time,
