@@ -11,9 +11,10 @@ from typing import Any
 import httpx
 
 from scorolink.clients.asgi_bridge import SyncASGITransport
-from scorolink.clients.oauth import DatabaseTokenStore, XeroOAuth
+from scorolink.clients.oauth import DatabaseTokenStore
 from scorolink.clients.xero import XeroClient, XeroSettings, load_xero_settings
 from scorolink.connectors.xero import XeroConnector
+from scorolink.integrations.xero.oauth import XeroOAuth
 
 SANDBOX_ORIGIN = "http://xero.sandbox"
 SANDBOX_DATA_ENV = "SCOROLINK_XERO_SANDBOX_DATA"

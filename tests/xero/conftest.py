@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 
 from scorolink.clients.asgi_bridge import SyncASGITransport
-from scorolink.clients.oauth import MemoryTokenStore, TokenSet, XeroOAuth
+from scorolink.clients.oauth import MemoryTokenStore, TokenSet
 from scorolink.clients.xero import XeroClient, XeroSettings
 from scorolink.commands.xero import sandbox_settings
 from scorolink.connectors.xero import XeroConnector
+from scorolink.integrations.xero.oauth import XeroOAuth
 from scorolink.sandbox.xero import RateLimit, XeroSandbox, XeroSandboxConfig
 
 

@@ -11,12 +11,13 @@ import pytest
 from typer.testing import CliRunner
 
 from scorolink.cli import app
-from scorolink.clients.oauth import TokenStore, XeroOAuth
+from scorolink.clients.oauth import TokenStore
 from scorolink.clients.xero import XeroClient, load_xero_settings
 from scorolink.commands.xero import XeroSession, open_xero, sandbox_browser, sandbox_settings, xero_app
 from scorolink.connectors.base import Condition, WriteOp
 from scorolink.connectors.xero import XeroConnector
 from scorolink.errors import ConfigError
+from scorolink.integrations.xero.oauth import XeroOAuth
 from tests.xero.conftest import make_sandbox
 
 
