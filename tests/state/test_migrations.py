@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from scorolink.cli import app
 from scorolink.runtime import tables as runtime_tables
 from scorolink.runtime.jobs import add_job, get_run, list_jobs, list_runs, run_now
+from scorolink.state import credentials as credential_tables
 from scorolink.state.migrate import current, head
 from scorolink.state.store import StateStore
 from scorolink.sync import tables as sync_tables
@@ -63,7 +64,7 @@ def test_a_database_from_before_migrations_upgrades_and_keeps_its_rows(tmp_path)
 def test_a_fresh_database_has_exactly_the_schema_the_tables_declare(tmp_path):
     store = StateStore(f"sqlite:///{tmp_path / 'fresh.db'}")
     declared = sa.MetaData()
-    for source in (runtime_tables.metadata, sync_tables.metadata):
+    for source in (runtime_tables.metadata, sync_tables.metadata, credential_tables.metadata):
         for table in source.tables.values():
             table.to_metadata(declared)
     with store.engine.connect() as conn:

@@ -1,18 +1,16 @@
-"""Xero OAuth 2.0: the authorization-code flow, token refresh with rotation, and tokens at rest.
+"""OAuth 2.0, generic: the authorization-code flow with PKCE and a one-shot local callback, refresh with
+rotation and a grace period, revocation, the client-credentials grant, and token sets at rest.
 
-Wire facts (accounting-apis.md A1):
-- authorize at login.xero.com with `response_type=code`, `client_id`, `redirect_uri`, `scope`, `state`
-  (PKCE S256 supported); exchange and refresh at identity.xero.com/connect/token, form-encoded, the
-  client authenticated with HTTP Basic;
-- access tokens live 30 minutes; every refresh returns a new refresh token (store it, drop the old);
-  when a refresh answer is lost, the old refresh token still works for a 30-minute grace period;
-- a dead refresh token gives 400 `{"error":"invalid_grant"}`: the user has to connect again;
-- tokens belong to a user and an app, not to a tenant: `GET /connections` lists the tenants.
+An integration brings only its endpoints and quirks (integrations/<system>/oauth.py: Xero's tenants,
+for example) as an OAuthApp and, where it needs to, a subclass of OAuthClient. Facts the core relies on
+are the RFC's: the token endpoint is form-encoded with the client in HTTP Basic; a refresh may return a
+new refresh token (rotation: store it, drop the old); when a refresh answer is lost, the old refresh
+token stays usable for the provider's grace period (`grace_seconds`); a dead refresh token answers 400
+`{"error": "invalid_grant"}`.
 
-Tokens are stored encrypted (Fernet) in one file, replaced atomically (write a temporary file,
-fsync, rename), so a crash leaves either the old or the new token set, never half of one. The key
-comes from SCOROLINK_SECRET_KEY or, when that is unset, from a key file created with 0600
-permissions next to the token file (`.scorolink/secret.key` by default).
+Token sets are stored encrypted: in the state database per (integration, tenant) (DatabaseTokenStore,
+state/credentials.py), or in a file replaced atomically (TokenStore, the format of earlier versions).
+The key comes from SCOROLINK_SECRET_KEY or a 0600 key file (state/secrets.py).
 """
 
 from __future__ import annotations
@@ -25,7 +23,6 @@ import json
 import logging
 import os
 import secrets
-import stat
 import tempfile
 import threading
 import time
@@ -33,13 +30,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Protocol
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
 from scorolink.clients.errors import ApiError, AuthenticationFailed, Unavailable
 from scorolink.errors import ConfigError, ScorolinkError
+from scorolink.state.secrets import SECRET_KEY_ENV, load_fernet_key
 
 try:  # fcntl is POSIX-only; on other systems the in-process lock still serialises refreshes
     import fcntl
@@ -48,17 +46,8 @@ except ImportError:  # pragma: no cover
 
 log = logging.getLogger(__name__)
 
-AUTHORIZE_URL = "https://login.xero.com/identity/connect/authorize"
-TOKEN_URL = "https://identity.xero.com/connect/token"
-REVOCATION_URL = "https://identity.xero.com/connect/revocation"
-CONNECTIONS_URL = "https://api.xero.com/connections"
-# Granular scopes are required for apps created from 2 March 2026 (A1); older apps set `scopes`.
-DEFAULT_SCOPES = ("offline_access accounting.invoices accounting.payments accounting.contacts "
-                  "accounting.settings accounting.attachments")
-SECRET_KEY_ENV = "SCOROLINK_SECRET_KEY"
 REFRESH_GRACE_SECONDS = 30 * 60
 EXPIRY_MARGIN_SECONDS = 60  # refresh this long before the access token expires
-RECONNECT_HINT = "Reconnect with `scorolink xero connect`"
 
 
 class ReconnectRequired(AuthenticationFailed):
@@ -66,17 +55,26 @@ class ReconnectRequired(AuthenticationFailed):
 
 
 @dataclass(frozen=True)
-class XeroApp:
-    """The app's OAuth registration and the identity endpoints (real Xero unless overridden)."""
+class OAuthApp:
+    """An app's OAuth registration and the provider's endpoints. The class attributes name the provider
+    in messages and say how to connect again; an integration sets them on its subclass."""
 
     client_id: str
     client_secret: str = field(repr=False)
     redirect_uri: str = "http://localhost:8721/callback"
-    scopes: str = DEFAULT_SCOPES
-    authorize_url: str = AUTHORIZE_URL
-    token_url: str = TOKEN_URL
-    revocation_url: str = REVOCATION_URL
-    connections_url: str = CONNECTIONS_URL
+    scopes: str = ""
+    authorize_url: str = ""
+    token_url: str = ""
+    revocation_url: str = ""
+
+    provider: ClassVar[str] = "the provider"
+    connect_command: ClassVar[str] = "scorolink connect"  # the command that connects again
+    redirect_setting: ClassVar[str] = "redirect_uri"  # where the redirect URI is configured
+    credentials_setting: ClassVar[str] = "the client id and secret"
+
+    @property
+    def reconnect_hint(self) -> str:
+        return f"Reconnect with `{self.connect_command}`"
 
 
 @dataclass
@@ -120,35 +118,19 @@ class TokenSet:
 
 
 # -- secrets at rest -----------------------------------------------------------------------
-def load_fernet_key(key_file: Path) -> bytes:
-    """SCOROLINK_SECRET_KEY when set, else the key file (created with 0600 permissions on first use)."""
-    from cryptography.fernet import Fernet
+class TokenStorage(Protocol):
+    """Where a token set lives: a file (TokenStore), the state database (DatabaseTokenStore), memory."""
 
-    env = os.environ.get(SECRET_KEY_ENV)
-    if env:
-        key = env.strip().encode()
-        try:
-            Fernet(key)
-        except (ValueError, TypeError) as exc:
-            raise ConfigError(
-                f"{SECRET_KEY_ENV} is not a Fernet key (32 url-safe base64-encoded bytes). Make one with "
-                "`python -c \"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())\"`."
-            ) from exc
-        return key
-    if key_file.exists():
-        mode = stat.S_IMODE(key_file.stat().st_mode)
-        if mode & 0o077:
-            raise ConfigError(f"Key file {key_file} is readable by others (mode {mode:o}); run `chmod 600 {key_file}`.")
-        return key_file.read_bytes().strip()
-    key_file.parent.mkdir(parents=True, exist_ok=True)
-    key = Fernet.generate_key()
-    try:
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first: use theirs
-        return key_file.read_bytes().strip()
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(key)
-    return key
+    path: Any
+    key_file: Any
+
+    def load(self) -> TokenSet | None: ...
+
+    def save(self, tokens: TokenSet) -> None: ...
+
+    def clear(self) -> None: ...
+
+    def locked(self) -> contextlib.AbstractContextManager[None]: ...
 
 
 class TokenStore:
@@ -182,7 +164,7 @@ class TokenStore:
         except InvalidToken as exc:
             raise ConfigError(
                 f"Cannot decrypt {self.path} with the current key ({SECRET_KEY_ENV} or {self.key_file}); the key "
-                f"changed or the file is damaged. {RECONNECT_HINT}."
+                "changed or the file is damaged; connect the integration again."
             ) from exc
         data = json.loads(plain)
         known = set(TokenSet.__dataclass_fields__)
@@ -233,6 +215,55 @@ class TokenStore:
                     fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
+class DatabaseTokenStore:
+    """The token set of one (integration, tenant) in the state database (state/credentials.py), encrypted,
+    so every worker reaching that database uses — and rotates — the same tokens. A token file written by
+    earlier versions (`legacy_file`) is moved in on first use and then removed."""
+
+    def __init__(self, credentials: Any, integration: str, tenant: str = "",
+                 legacy_file: str | os.PathLike[str] | None = None) -> None:
+        self.credentials = credentials  # a scorolink.state.credentials.CredentialStore
+        self.integration = integration
+        self.tenant = tenant
+        self.key_file = credentials.key_file
+        self.legacy_file = Path(legacy_file) if legacy_file else None
+        self.path = f"{credentials.store.url} (credentials {integration}/{tenant or 'default'})"
+
+    def load(self) -> TokenSet | None:
+        data = self.credentials.get(self.integration, self.tenant)
+        if data is None:
+            return self._migrate_legacy_file()
+        known = set(TokenSet.__dataclass_fields__)
+        return TokenSet(**{k: v for k, v in data.items() if k in known})
+
+    def _migrate_legacy_file(self) -> TokenSet | None:
+        if self.legacy_file is None or not self.legacy_file.exists():
+            return None
+        with self.locked():
+            data = self.credentials.get(self.integration, self.tenant)  # another process may have done it
+            if data is not None:
+                return self.load()
+            tokens = TokenStore(self.legacy_file, self.key_file).load()
+            if tokens is None:
+                return None
+            self.save(tokens)
+        self.legacy_file.unlink(missing_ok=True)
+        log.info("moved the tokens of %s into the state database", self.legacy_file)
+        return tokens
+
+    def save(self, tokens: TokenSet) -> None:
+        self.credentials.put(self.integration, self.tenant, asdict(tokens))
+
+    def clear(self) -> None:
+        self.credentials.delete(self.integration, self.tenant)
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Serialise refreshes across threads, processes and workers sharing the state database."""
+        with self.credentials.locked(self.integration, self.tenant):
+            yield
+
+
 class MemoryTokenStore(TokenStore):
     """Tokens kept in memory only (the bundled sandbox, tests)."""
 
@@ -267,11 +298,14 @@ def pkce_pair() -> tuple[str, str]:
 class CallbackServer:
     """A one-shot HTTP server on the redirect URI's host and port that receives `?code=&state=`."""
 
-    def __init__(self, redirect_uri: str, expected_state: str) -> None:
+    def __init__(self, redirect_uri: str, expected_state: str, app: OAuthApp | None = None) -> None:
         parts = urlsplit(redirect_uri)
+        self.provider = app.provider if app else "the provider"
+        self.command = app.connect_command if app else "scorolink connect"
         if parts.scheme != "http" or not parts.hostname:
-            raise ConfigError(f"XERO_REDIRECT_URI {redirect_uri!r} must be a local http:// address such as "
-                              "http://localhost:8721/callback (registered for the app at developer.xero.com).")
+            setting = app.redirect_setting if app else "The redirect URI"
+            raise ConfigError(f"{setting} {redirect_uri!r} must be a local http:// address such as "
+                              f"http://localhost:8721/callback (registered for the app with {self.provider}).")
         self.path = parts.path or "/"
         self.expected_state = expected_state
         self.result: dict[str, str] | None = None
@@ -287,13 +321,13 @@ class CallbackServer:
                 query = {k: v[0] for k, v in parse_qs(url.query).items()}
                 if query.get("state") != outer.expected_state:
                     outer.result = {"error": "state_mismatch"}
-                    message, status = "The state did not match this sign-in; run `scorolink xero connect` again.", 400
+                    message, status = f"The state did not match this sign-in; run `{outer.command}` again.", 400
                 elif "error" in query:
                     outer.result = query
-                    message, status = f"Xero refused: {query.get('error')}", 400
+                    message, status = f"{outer.provider} refused: {query.get('error')}", 400
                 else:
                     outer.result = query
-                    message, status = "scorolink is connected to Xero. You can close this tab.", 200
+                    message, status = f"scorolink is connected to {outer.provider}. You can close this tab.", 200
                 body = f"<!doctype html><title>scorolink</title><p>{html.escape(message)}</p>".encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -309,7 +343,7 @@ class CallbackServer:
         self.port = self._server.server_address[1]
         scheme_host = f"http://{parts.hostname}:{self.port}"
         self.redirect_uri = scheme_host + self.path
-        self._thread = threading.Thread(target=self._server.serve_forever, name="xero-oauth-callback", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="oauth-callback", daemon=True)
 
     def __enter__(self) -> CallbackServer:
         self._thread.start()
@@ -321,29 +355,29 @@ class CallbackServer:
 
     def wait(self, timeout: float) -> str:
         if not self._done.wait(timeout):
-            raise AuthenticationFailed(f"no answer from Xero's sign-in page within {timeout:.0f}s",
-                                       hint="Run `scorolink xero connect` again and finish the sign-in in the browser")
+            raise AuthenticationFailed(f"no answer from {self.provider}'s sign-in page within {timeout:.0f}s",
+                                       hint=f"Run `{self.command}` again and finish the sign-in in the browser")
         result = self.result or {}
         if result.get("error") == "state_mismatch":
             raise AuthenticationFailed("the callback's state did not match this sign-in (a stale or forged redirect)",
-                                       hint="Run `scorolink xero connect` again")
+                                       hint=f"Run `{self.command}` again")
         if "error" in result:
-            raise AuthenticationFailed(f"Xero refused the connection: {result['error']}",
+            raise AuthenticationFailed(f"{self.provider} refused the connection: {result['error']}",
                                        messages=[result.get("error_description", "")] if result.get(
-                                           "error_description") else [], hint="Run `scorolink xero connect` again")
+                                           "error_description") else [], hint=f"Run `{self.command}` again")
         if not result.get("code"):
-            raise AuthenticationFailed("the callback carried no authorization code", hint=RECONNECT_HINT)
+            raise AuthenticationFailed("the callback carried no authorization code", hint=f"Run `{self.command}` again")
         return result["code"]
 
 
 # -- the identity client -------------------------------------------------------------------
-class XeroOAuth:
-    """Token exchange, refresh with rotation and grace, connections; thread-safe."""
+class OAuthClient:
+    """Token exchange, refresh with rotation and grace, revocation, client credentials; thread-safe."""
 
     def __init__(
         self,
-        app: XeroApp,
-        store: TokenStore,
+        app: OAuthApp,
+        store: TokenStorage,
         *,
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], float] = time.time,
@@ -370,17 +404,27 @@ class XeroOAuth:
             params.update(code_challenge=code_challenge, code_challenge_method="S256")
         return f"{self.app.authorize_url}?{urlencode(params)}"
 
-    def connect(self, open_browser: Callable[[str], Any], *, tenant_id: str | None = None, timeout: float = 300.0,
-                pkce: bool = True) -> TokenSet:
-        """Run the whole flow: local callback server, browser, code exchange, tenants; store the tokens."""
+    def connect(self, open_browser: Callable[[str], Any], *, timeout: float = 300.0, pkce: bool = True,
+                complete: Callable[[TokenSet], None] | None = None) -> TokenSet:
+        """Run the whole flow: local callback server, browser, code exchange; `complete` adds what the
+        provider needs (Xero: its tenants) before the tokens are stored."""
         state = secrets.token_urlsafe(24)
         verifier, challenge = pkce_pair() if pkce else (None, None)
-        with CallbackServer(self.app.redirect_uri, state) as callback:
+        with CallbackServer(self.app.redirect_uri, state, self.app) as callback:
             open_browser(self.authorization_url(state, redirect_uri=callback.redirect_uri, code_challenge=challenge))
             code = callback.wait(timeout)
         tokens = self.exchange_code(code, redirect_uri=callback.redirect_uri, code_verifier=verifier)
-        tokens.tenants = self.connections(tokens.access_token)
-        tokens.tenant_id = choose_tenant(tokens.tenants, tenant_id)
+        if complete is not None:
+            complete(tokens)
+        self.store.save(tokens)
+        return tokens
+
+    def client_credentials(self, scope: str | None = None) -> TokenSet:
+        """The client-credentials grant (machine-to-machine apps): a token for the app itself, stored."""
+        form = {"grant_type": "client_credentials"}
+        if scope or self.app.scopes:
+            form["scope"] = scope or self.app.scopes
+        tokens = TokenSet.from_reply(self._token_call(form, retry=True), self._clock())
         self.store.save(tokens)
         return tokens
 
@@ -395,7 +439,8 @@ class XeroOAuth:
     def tokens(self) -> TokenSet:
         tokens = self.store.load()
         if tokens is None:
-            raise ReconnectRequired("not connected to Xero (no stored token)", hint=RECONNECT_HINT)
+            raise ReconnectRequired(f"not connected to {self.app.provider} (no stored token)",
+                                    hint=self.app.reconnect_hint)
         return tokens
 
     def access_token(self) -> str:
@@ -418,8 +463,8 @@ class XeroOAuth:
                     EXPIRY_MARGIN_SECONDS, now):
                 return tokens
             if not tokens.refresh_token:
-                raise ReconnectRequired("the stored Xero token has no refresh token (offline_access not granted)",
-                                        hint=RECONNECT_HINT)
+                raise ReconnectRequired(f"the stored {self.app.provider} token has no refresh token (offline_access "
+                                        "not granted)", hint=self.app.reconnect_hint)
             form = {"grant_type": "refresh_token", "refresh_token": tokens.refresh_token}
             try:
                 reply = self._token_call(form, retry=True, on_lost=lambda: self._mark_pending(tokens))
@@ -430,7 +475,7 @@ class XeroOAuth:
             return fresh
 
     def _mark_pending(self, tokens: TokenSet) -> None:
-        """A refresh answer was lost: Xero may have rotated already. Remember when, so the old refresh
+        """A refresh answer was lost: the provider may have rotated already. Remember when, so the old refresh
         token is known to be usable only until the grace period ends."""
         if tokens.refresh_pending_since is None:
             tokens.refresh_pending_since = self._clock()
@@ -445,8 +490,8 @@ class XeroOAuth:
                 response = self.http.post(self.app.token_url, data=form,
                                           auth=(self.app.client_id, self.app.client_secret))
             except httpx.TransportError as exc:
-                # The answer may be lost after Xero rotated the token: the old one still works for 30 minutes,
-                # so sending it again is safe within the grace period.
+                # The answer may be lost after the provider rotated the token: the old one still works for the
+                # grace period, so sending it again is safe within it.
                 if on_lost:
                     on_lost()
                 error: ApiError = Unavailable(f"{type(exc).__name__}: {exc or 'no answer'}", endpoint="connect/token")
@@ -461,41 +506,17 @@ class XeroOAuth:
                         return reply
                     raise Unavailable("token endpoint answered with an unexpected body", endpoint="connect/token")
                 if response.status_code < 500:
-                    raise _token_error(response)
+                    raise _token_error(response, self.app)
                 if on_lost:
                     on_lost()
                 error = Unavailable(f"HTTP {response.status_code}", status=response.status_code,
                                     endpoint="connect/token")
             if not retry or attempt >= self.max_attempts:
                 raise Unavailable(f"token request failed after {attempt} attempt(s): {error}", endpoint="connect/token",
-                                  hint="Xero's identity service may be down; try again within 30 minutes to keep the "
+                                  hint=f"{self.app.provider}'s identity service may be down; try again within "
+                                       f"{REFRESH_GRACE_SECONDS // 60} minutes to keep the "
                                        "current refresh token usable")
             self._sleep(min(8.0, 0.5 * 2 ** (attempt - 1)))
-
-    # -- tenants -----------------------------------------------------------------------------
-    def connections(self, access_token: str | None = None) -> list[dict[str, Any]]:
-        """The tenants this user connected to the app: a bare JSON array (A1)."""
-        token = access_token or self.access_token()
-        response = self.http.get(self.app.connections_url, headers={"Authorization": f"Bearer {token}"})
-        if response.status_code == 401 and access_token is None:
-            token = self.refresh(stale=token).access_token
-            response = self.http.get(self.app.connections_url, headers={"Authorization": f"Bearer {token}"})
-        if response.status_code >= 400:
-            raise AuthenticationFailed(f"listing connections failed (HTTP {response.status_code})",
-                                       status=response.status_code, endpoint="connections", hint=RECONNECT_HINT)
-        rows = response.json()
-        return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
-
-    def refresh_tenants(self) -> TokenSet:
-        """List the connections again and keep them (and a still-connected default tenant) in the store."""
-        tenants = self.connections()
-        with self.store.locked():
-            tokens = self.tokens()
-            tokens.tenants = tenants
-            if tokens.tenant_id not in {t.get("tenantId") for t in tenants}:
-                tokens.tenant_id = choose_tenant(tenants, None) if tenants else None
-            self.store.save(tokens)
-        return tokens
 
     def revoke(self) -> None:
         """Revoke the refresh token (and with it the access tokens) and forget the stored set."""
@@ -506,18 +527,7 @@ class XeroOAuth:
         self.store.clear()
 
 
-def choose_tenant(tenants: list[dict[str, Any]], wanted: str | None) -> str | None:
-    ids = [str(t.get("tenantId")) for t in tenants if t.get("tenantId")]
-    if wanted:
-        if wanted not in ids:
-            names = ", ".join(f"{t.get('tenantName')} ({t.get('tenantId')})" for t in tenants) or "none"
-            raise ConfigError(f"XERO_TENANT_ID {wanted} is not among the connected organisations: {names}. "
-                              "Pick one of those, or connect that organisation with `scorolink xero connect`.")
-        return wanted
-    return ids[0] if ids else None
-
-
-def _token_error(response: httpx.Response) -> ScorolinkError:
+def _token_error(response: httpx.Response, app: OAuthApp) -> ScorolinkError:
     try:
         body = response.json()
     except ValueError:
@@ -526,12 +536,13 @@ def _token_error(response: httpx.Response) -> ScorolinkError:
     detail = str(body.get("error_description") or "") if isinstance(body, dict) else ""
     messages = [m for m in (code, detail) if m]
     if code == "invalid_grant":
-        return ReconnectRequired("Xero no longer accepts the stored refresh token (expired, revoked or already used)",
+        return ReconnectRequired(f"{app.provider} no longer accepts the stored refresh token (expired, revoked or "
+                                 "already used)",
                                  status=response.status_code, messages=messages, endpoint="connect/token",
-                                 hint=RECONNECT_HINT)
+                                 hint=app.reconnect_hint)
     if code in ("invalid_client", "unauthorized_client"):
-        return AuthenticationFailed("Xero refused the app's credentials", status=response.status_code,
+        return AuthenticationFailed(f"{app.provider} refused the app's credentials", status=response.status_code,
                                     messages=messages, endpoint="connect/token",
-                                    hint="Check XERO_CLIENT_ID and XERO_CLIENT_SECRET (developer.xero.com → My Apps)")
+                                    hint=f"Check {app.credentials_setting}")
     return AuthenticationFailed("token request refused", status=response.status_code, messages=messages,
-                                endpoint="connect/token", hint=RECONNECT_HINT)
+                                endpoint="connect/token", hint=app.reconnect_hint)

@@ -140,9 +140,9 @@ def sandbox_reset(
     """Start the workspace's bundled sandboxes afresh: remove the Scoro sandbox's state file
     (.scorolink/scoro-sandbox.db, or SCOROLINK_SANDBOX_DATA), the Xero sandbox's (.scorolink/xero-sandbox.db,
     or SCOROLINK_XERO_SANDBOX_DATA) and the tokens it issued. The next command builds them again from the seed."""
+    from scorolink.integrations.xero.session import sandbox_data_path as xero_data_path
+    from scorolink.integrations.xero.session import sandbox_token_store
     from scorolink.session import sandbox_data_path
-    from scorolink.xero_session import sandbox_data_path as xero_data_path
-    from scorolink.xero_session import sandbox_token_store
 
     removed = []
     for base in (sandbox_data_path(), xero_data_path(), sandbox_token_store()):
@@ -152,6 +152,7 @@ def sandbox_reset(
             if path.exists():
                 path.unlink()
                 removed.append(str(path))
+    removed += _forget_sandbox_tokens()
     if as_json:
         emit_json({"removed": removed})
     elif removed:
@@ -159,3 +160,26 @@ def sandbox_reset(
                   markup=False, highlight=False)
     else:
         err.print("Nothing to reset: the bundled sandboxes have no saved state in this workspace.")
+
+
+def _forget_sandbox_tokens() -> list[str]:
+    """The tokens the bundled Xero sandbox issued, kept in the state database: a fresh sandbox knows none
+    of them. Only an existing state database is opened (a reset creates nothing)."""
+    from scorolink.state.store import state_url
+
+    url = state_url(None)
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):].split("?", 1)[0]).exists():
+        return []
+    from scorolink.state.credentials import CredentialStore
+    from scorolink.state.store import StateStore
+
+    store = StateStore(url)
+    try:
+        credentials = CredentialStore(store)
+        gone = [(i, t) for i, t in credentials.keys() if i == "xero-sandbox"]
+        for integration, tenant in gone:
+            credentials.delete(integration, tenant)
+    finally:
+        store.dispose()
+    return [f"{url}: Xero sandbox tokens ({len(gone)})"] if gone else []
+

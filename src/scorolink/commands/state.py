@@ -59,6 +59,57 @@ def current_cmd(ctx: typer.Context, state: StateOpt = None, as_json: JsonOpt = F
         typer.echo(f"{at or 'none (before migrations)'} (newest: {head()})")
 
 
+NEW_KEY_ENV = "SCOROLINK_NEW_SECRET_KEY"
+
+
+@app.command("rotate-key")
+def rotate_key_cmd(
+    ctx: typer.Context,
+    new_key_file: Annotated[str | None, typer.Option(help="File holding the new Fernet key (or set "
+                                                     f"{NEW_KEY_ENV}).")] = None,
+    key_file: Annotated[str, typer.Option(help="The current key file, when SCOROLINK_SECRET_KEY is not set; it "
+                                          "is rewritten with the new key.")] = ".scorolink/secret.key",
+    state: StateOpt = None,
+) -> None:
+    """Re-encrypt every stored credential with a new key, in one transaction. With SCOROLINK_SECRET_KEY,
+    set it to the new key afterwards; with a key file, the file is rewritten with the new key."""
+    import os
+    from pathlib import Path
+
+    from scorolink.errors import ConfigError
+    from scorolink.state.credentials import rotate_key
+    from scorolink.state.secrets import SECRET_KEY_ENV, check_fernet_key, load_fernet_key
+    from scorolink.state.store import StateStore
+
+    if new_key_file:
+        new = check_fernet_key(Path(new_key_file).read_bytes().strip(), new_key_file)
+    elif os.environ.get(NEW_KEY_ENV):
+        new = check_fernet_key(os.environ[NEW_KEY_ENV].strip().encode(), NEW_KEY_ENV)
+    else:
+        raise ConfigError(f"Give the new key: --new-key-file FILE or {NEW_KEY_ENV}. Make one with `python -c "
+                          "\"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())\"`.")
+    from_env = bool(os.environ.get(SECRET_KEY_ENV))
+    if not from_env and not Path(key_file).exists():
+        raise ConfigError(f"No current key: {SECRET_KEY_ENV} is not set and {key_file} does not exist.")
+    old = load_fernet_key(Path(key_file))
+    url = _url(ctx, state)
+    store = StateStore(url)
+    try:
+        count = rotate_key(store, old, new)
+    finally:
+        store.dispose()
+    if from_env:
+        err.print(f"Re-encrypted {count} credential(s) in {_safe(url)}. Now set {SECRET_KEY_ENV} to the new key "
+                  "everywhere scorolink runs (workers included) and restart them.")
+    else:
+        tmp = Path(key_file).with_suffix(".new")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(new)
+        os.replace(tmp, key_file)
+        err.print(f"Re-encrypted {count} credential(s) in {_safe(url)} and wrote the new key to {key_file}.")
+
+
 def _safe(url: str) -> str:
     """A URL without its password, for messages."""
     from sqlalchemy.engine import make_url

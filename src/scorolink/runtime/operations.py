@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from scorolink.errors import ConfigError
 from scorolink.runtime.connections import OpenConnection
+from scorolink.runtime.params import ExportParams, ImportParams, ReplicateParams
 from scorolink.runtime.store import StateStore
 
 
@@ -101,35 +102,10 @@ def get_operation(kind: str) -> Operation:
 
 # -- replicate --------------------------------------------------------------------------------------
 
-REPLICATE_PARAMS = {"to", "objects", "full", "nested", "naming", "include_binary", "foreign_keys", "reconcile",
-                    "reconcile_days", "overlap", "workers", "account", "group", "per_parent", "sweep_days"}
-
-
 def replicate_options(params: dict[str, Any]) -> Any:
-    from scorolink.replicate.engine import PER_PARENT_MODES, ReplicateOptions
-    from scorolink.replicate.schema import NAMINGS, NESTED_MODES, MirrorOptions
-
-    unknown = sorted(set(params) - REPLICATE_PARAMS)
-    if unknown:
-        raise ConfigError(f"Unknown replicate setting(s): {', '.join(unknown)}. Known: "
-                          f"{', '.join(sorted(REPLICATE_PARAMS))}.")
-    nested, naming = params.get("nested", "separate"), params.get("naming", "pascal")
-    if nested not in NESTED_MODES or naming not in NAMINGS:
-        raise ConfigError(f"Replicate: nested must be one of {NESTED_MODES} and naming one of {NAMINGS}.")
-    per_parent = params.get("per_parent", ReplicateOptions().per_parent)
-    if per_parent not in PER_PARENT_MODES:
-        raise ConfigError(f"Replicate: per_parent must be one of {PER_PARENT_MODES}, not {per_parent!r}.")
-    no_password(params.get("to"))
-    objects = params.get("objects")
-    if isinstance(objects, str):
-        objects = [o.strip() for o in objects.split(",") if o.strip()]
-    return ReplicateOptions(
-        objects=objects or None, full=bool(params.get("full", False)), reconcile=bool(params.get("reconcile", False)),
-        reconcile_days=float(params.get("reconcile_days", 25)), overlap_seconds=float(params.get("overlap", 3600)),
-        workers=int(params.get("workers", 4)), account=params.get("account"),
-        per_parent=per_parent, sweep_days=float(params.get("sweep_days", 7)),
-        mirror=MirrorOptions(nested=nested, naming=naming, include_binary=bool(params.get("include_binary", False)),
-                             foreign_keys=bool(params.get("foreign_keys", False))))
+    parsed = ReplicateParams.parse(params)
+    no_password(parsed.to)
+    return parsed.options()
 
 
 def no_password(url: Any) -> None:
@@ -155,7 +131,7 @@ def replicate_operation(params: dict[str, Any], connection: OpenConnection,
     if "remaining" not in state:
         names = options.objects or default_objects(connection.connector.catalog)
         state = {"remaining": [connection.connector.spec(n, with_custom=False).name for n in names], "done": {}}
-    group = max(1, int(params.get("group", options.workers)))
+    group = max(1, ReplicateParams.parse(params).group or options.workers)
     pause: tuple[float, str] | None = None
     while state["remaining"] and not checkpoint.spent():
         batch = state["remaining"][:group]
@@ -191,23 +167,15 @@ def replicate_operation(params: dict[str, Any], connection: OpenConnection,
 
 # -- export -----------------------------------------------------------------------------------------
 
-EXPORT_PARAMS = {"object", "to", "where", "columns", "nested", "include_deleted"}
-
-
 def _export_args(params: dict[str, Any]) -> dict[str, Any]:
     from scorolink.connectors.base import parse_condition
 
-    unknown = sorted(set(params) - EXPORT_PARAMS)
-    if unknown:
-        raise ConfigError(f"Unknown export setting(s): {', '.join(unknown)}. Known: {', '.join(sorted(EXPORT_PARAMS))}.")
     if not params.get("object") or not params.get("to"):
         raise ConfigError("An export job needs object (e.g. --param object=Invoices) and to (the CSV file, "
                           "e.g. --to invoices.csv).")
-    where = params.get("where") or []
-    columns = params.get("columns")
-    return {"where": [parse_condition(w) for w in ([where] if isinstance(where, str) else where)],
-            "columns": [c.strip() for c in columns.split(",")] if isinstance(columns, str) else columns,
-            "nested": params.get("nested", "json"), "include_deleted": bool(params.get("include_deleted", False))}
+    parsed = ExportParams.parse(params)
+    return {"where": [parse_condition(w) for w in parsed.where], "columns": parsed.columns, "nested": parsed.nested,
+            "include_deleted": parsed.include_deleted, "limit": parsed.limit}
 
 
 @register("export", check=_export_args)
@@ -227,19 +195,13 @@ def export_operation(params: dict[str, Any], connection: OpenConnection, checkpo
 
 # -- import -----------------------------------------------------------------------------------------
 
-IMPORT_PARAMS = {"object", "file", "from_sql", "table", "mode", "key", "map", "errors", "results", "journal_dir",
-                 "empty", "skip_unknown_columns", "workers", "delimiter", "encoding"}
-
-
-def _import_args(params: dict[str, Any]) -> dict[str, Any]:
-    unknown = sorted(set(params) - IMPORT_PARAMS)
-    if unknown:
-        raise ConfigError(f"Unknown import setting(s): {', '.join(unknown)}. Known: {', '.join(sorted(IMPORT_PARAMS))}.")
+def _import_args(params: dict[str, Any]) -> Any:
     if not params.get("object") or not (params.get("file") or params.get("from_sql")):
         raise ConfigError("An import job needs object (e.g. --param object=Companies) and file (a CSV) or "
                           "from_sql with table.")
-    no_password(params.get("from_sql"))
-    return params
+    parsed = ImportParams.parse(params)
+    no_password(parsed.from_sql)
+    return parsed
 
 
 @register("import", check=_import_args)
@@ -253,18 +215,16 @@ def import_operation(params: dict[str, Any], connection: OpenConnection, checkpo
     from scorolink.transfer.mapping import load_mapping
     from scorolink.transfer.sources import open_source
 
-    _import_args(params)
+    p = _import_args(params)
     options = ImportOptions(
-        mode=params.get("mode", "insert"), key=params.get("key"), mapping=load_mapping(params.get("map")),
-        errors_path=Path(params["errors"]) if params.get("errors") else None,
-        results_path=Path(params["results"]) if params.get("results") else None,
-        journal_dir=Path(params["journal_dir"]) if params.get("journal_dir") else default_journal_dir(),
-        empty=params.get("empty", "skip"), skip_unknown=bool(params.get("skip_unknown_columns", False)),
-        workers=int(params.get("workers", 4)))
-    source = open_source(params.get("file"), from_sql=params.get("from_sql"), table=params.get("table"),
-                         encoding=params.get("encoding", "utf-8"), delimiter=params.get("delimiter"))
+        mode=p.mode, key=p.key, mapping=load_mapping(p.map), nested_files={k: Path(v) for k, v in p.nested.items()},
+        dry_run=p.dry_run, errors_path=Path(p.errors) if p.errors else None,
+        results_path=Path(p.results) if p.results else None,
+        journal_dir=Path(p.journal_dir) if p.journal_dir else default_journal_dir(),
+        empty=p.empty, skip_unknown=p.skip_unknown_columns, workers=p.workers)
+    source = open_source(p.file, from_sql=p.from_sql, table=p.table, encoding=p.encoding, delimiter=p.delimiter)
     mark = time.monotonic()
-    summary = run_import(connection.connector, params["object"], source, options)
+    summary = run_import(connection.connector, p.object, source, options)
     counts = {k: getattr(summary, k) for k in ("rows", "inserted", "updated", "deleted", "failed", "already_done")}
     checkpoint.log(f"{summary.object} {summary.mode}: " + ", ".join(f"{k} {v}" for k, v in counts.items())
                    + (f"; stopped: {summary.stopped}" if summary.stopped else ""))

@@ -18,6 +18,19 @@ from scorolink.errors import ConfigError
 from scorolink.files import private_file
 
 DEFAULT_STATE_URL = "sqlite:///scorolink-state.db"
+STATE_URL_ENV = "SCOROLINK_STATE_URL"
+
+
+def state_url(config_file: str | None = None) -> str:
+    """The state database of this setup: SCOROLINK_STATE_URL, else `state` under [runtime] in
+    scorolink.toml, else sqlite:///scorolink-state.db (the runtime's own settings resolve it the same way)."""
+    import os
+
+    from scorolink.config import config_path, read_config_file
+
+    if os.environ.get(STATE_URL_ENV):
+        return os.environ[STATE_URL_ENV]
+    return str(read_config_file(config_path(config_file)).get("runtime", {}).get("state") or DEFAULT_STATE_URL)
 
 
 def normalize_url(url: str) -> str:

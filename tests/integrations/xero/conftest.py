@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 
 from scorolink.clients.asgi_bridge import SyncASGITransport
-from scorolink.clients.oauth import MemoryTokenStore, TokenSet, XeroOAuth
+from scorolink.clients.oauth import MemoryTokenStore, TokenSet
 from scorolink.integrations.xero.client import XeroClient, XeroSettings
 from scorolink.integrations.xero.commands import sandbox_settings
 from scorolink.integrations.xero.connector import XeroConnector
+from scorolink.integrations.xero.oauth import XeroOAuth
 from scorolink.sandbox.xero import RateLimit, XeroSandbox, XeroSandboxConfig
 from scorolink.sync.store import SyncStore
 from tests.runtime.conftest import redis_url  # noqa: F401 - the Celery tests' fixtures, shared

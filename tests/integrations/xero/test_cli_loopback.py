@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from scorolink.cli import app
-from scorolink.clients.oauth import TokenStore, XeroOAuth
+from scorolink.clients.oauth import TokenStore
 from scorolink.connectors.base import Condition, WriteOp
 from scorolink.errors import ConfigError
 from scorolink.integrations.xero.client import XeroClient, load_xero_settings
@@ -23,6 +23,7 @@ from scorolink.integrations.xero.commands import (
     xero_app,
 )
 from scorolink.integrations.xero.connector import XeroConnector
+from scorolink.integrations.xero.oauth import XeroOAuth
 from tests.integrations.xero.conftest import make_sandbox
 
 
@@ -41,8 +42,8 @@ def test_connect_status_tenants_on_the_bundled_sandbox(workdir):
     assert "bundled Xero sandbox" in connect.stderr
     result = json.loads(connect.stdout)
     assert result["connected"] and len(result["tenants"]) == 2 and result["tenant_id"] == result["tenants"][0]["tenantId"]
-    store = workdir / ".scorolink" / "xero-sandbox-tokens.enc"
-    assert Path(result["token_store"]).resolve() == store.resolve()
+    assert result["token_store"].startswith("sqlite:///scorolink-state.db (credentials xero-sandbox/")
+    assert not (workdir / ".scorolink" / "xero-sandbox-tokens.enc").exists()  # tokens live in the state database
     assert stat.S_IMODE((workdir / ".scorolink" / "secret.key").stat().st_mode) == 0o600
     # Another process: the sandbox state and the tokens were kept on disk.
     status = runner.invoke(app, ["xero", "status", "--json"])

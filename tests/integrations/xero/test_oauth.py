@@ -18,12 +18,12 @@ from scorolink.clients.oauth import (
     ReconnectRequired,
     TokenSet,
     TokenStore,
-    XeroOAuth,
     load_fernet_key,
 )
 from scorolink.errors import ConfigError
 from scorolink.integrations.xero.client import XeroClient
 from scorolink.integrations.xero.commands import XeroSession, sandbox_browser
+from scorolink.integrations.xero.oauth import XeroOAuth
 from tests.integrations.xero.conftest import SandboxSleep, endpoint_counts, make_sandbox, xero_settings
 
 

@@ -45,7 +45,9 @@ from scorolink.clients.errors import (
     ValidationFailed,
 )
 from scorolink.clients.http import HttpLayer, RequestStats, Resend, RetryPolicy
-from scorolink.clients.oauth import (
+from scorolink.config import config_path, read_config_file
+from scorolink.errors import ConfigError
+from scorolink.integrations.xero.oauth import (
     AUTHORIZE_URL,
     CONNECTIONS_URL,
     DEFAULT_SCOPES,
@@ -55,8 +57,6 @@ from scorolink.clients.oauth import (
     XeroApp,
     XeroOAuth,
 )
-from scorolink.config import config_path, read_config_file
-from scorolink.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

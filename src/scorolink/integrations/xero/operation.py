@@ -15,24 +15,20 @@ from scorolink.integrations.xero import session as xero_session
 from scorolink.runtime.connections import OpenConnection
 from scorolink.runtime.operations import Checkpoint, OperationResult, no_password, register
 
-PARAMS = {"categories", "state", "config", "wait"}
 BUSY_PAUSE = 30.0  # seconds before a run that found its pair's sync busy is tried again
 
 
 def check(params: dict[str, Any]) -> dict[str, Any]:
+    """The job's settings, checked by the operation's parameter model (runtime.params.XeroSyncParams)."""
     from scorolink.integrations.xero.integration import ORDER
+    from scorolink.runtime.params import XeroSyncParams
 
-    unknown = sorted(set(params) - PARAMS)
-    if unknown:
-        raise ConfigError(f"Unknown xero_sync setting(s): {', '.join(unknown)}. Known: {', '.join(sorted(PARAMS))}.")
-    categories = params.get("categories") or []
-    if isinstance(categories, str):
-        categories = [c.strip() for c in categories.split(",") if c.strip()]
-    bad = [c for c in categories if c not in ORDER]
+    parsed = XeroSyncParams.parse(params)
+    bad = [c for c in parsed.categories if c not in ORDER]
     if bad:
         raise ConfigError(f"xero_sync categories {', '.join(bad)}: use {', '.join(ORDER)}.")
-    no_password(params.get("state"))
-    return {**params, "categories": categories}
+    no_password(parsed.state)
+    return parsed.model_dump()
 
 
 @register("xero_sync", check=check)
@@ -50,7 +46,7 @@ def xero_sync_operation(params: dict[str, Any], connection: OpenConnection, chec
     try:
         with xero_session.open_xero(connection.system("xero") or None, args.get("config")) as xero:
             result = run_xero_sync(store, connection.connector, xero, config,
-                                   SyncRequest(only=args["categories"] or None), wait=float(args.get("wait", 120)))
+                                   SyncRequest(only=args["categories"] or None), wait=float(args["wait"]))
     except SyncBusy as exc:
         checkpoint.log(str(exc), "warning")
         return OperationResult(done=False, state=dict(checkpoint.state or {}), pause_seconds=BUSY_PAUSE,

@@ -11,9 +11,10 @@ from typing import Any
 import httpx
 
 from scorolink.clients.asgi_bridge import SyncASGITransport
-from scorolink.clients.oauth import TokenStore, XeroOAuth
+from scorolink.clients.oauth import DatabaseTokenStore
 from scorolink.integrations.xero.client import XeroClient, XeroSettings, load_xero_settings
 from scorolink.integrations.xero.connector import XeroConnector
+from scorolink.integrations.xero.oauth import XeroOAuth
 
 SANDBOX_ORIGIN = "http://xero.sandbox"
 SANDBOX_DATA_ENV = "SCOROLINK_XERO_SANDBOX_DATA"
@@ -90,6 +91,16 @@ def start_bundled_sandbox(data: str | None = None) -> Any:
     return XeroSandbox(XeroSandboxConfig(data=path))
 
 
+def token_store(settings: XeroSettings, config_file: str | None, integration: str) -> DatabaseTokenStore:
+    """Tokens in the state database, per (integration, tenant); a token file of earlier versions moves in."""
+    from scorolink.state.credentials import CredentialStore
+    from scorolink.state.store import StateStore, state_url
+
+    key_file = settings.key_file or Path(settings.token_store).parent / "secret.key"
+    credentials = CredentialStore(StateStore(state_url(config_file)), key_file)
+    return DatabaseTokenStore(credentials, integration, settings.tenant_id or "", legacy_file=settings.token_store)
+
+
 def open_xero(flags: dict[str, Any] | None = None, config_file: str | None = None, *,
               transport: httpx.BaseTransport | None = None) -> XeroSession:
     """The configured Xero app, or the bundled sandbox when none is configured."""
@@ -98,8 +109,8 @@ def open_xero(flags: dict[str, Any] | None = None, config_file: str | None = Non
         sandbox = start_bundled_sandbox()
         settings = sandbox_settings(sandbox, settings)
         bridge = SyncASGITransport(sandbox.app)
-        oauth = XeroOAuth(settings.app(), TokenStore(settings.token_store, settings.key_file), transport=bridge)
+        oauth = XeroOAuth(settings.app(), token_store(settings, config_file, "xero-sandbox"), transport=bridge)
         return XeroSession(settings, oauth, bridge, sandbox)
     settings.validate()
-    oauth = XeroOAuth(settings.app(), TokenStore(settings.token_store, settings.key_file), transport=transport)
+    oauth = XeroOAuth(settings.app(), token_store(settings, config_file, "xero"), transport=transport)
     return XeroSession(settings, oauth, transport)

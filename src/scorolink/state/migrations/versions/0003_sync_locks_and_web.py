@@ -2,8 +2,8 @@
 tables (web_users, web_settings, web_audit). Each is created only when missing, so a database whose
 dashboard tables were made before this revision keeps them with their rows.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
