@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from scorolink.commands.common import JsonOpt, StateOpt, emit_json, err
 
 app = typer.Typer(help="The state database: schema upgrades (and, with stored credentials, key rotation).",
                   no_args_is_help=True)
-
 
 
 def _url(ctx: typer.Context, state: str | None) -> str:
