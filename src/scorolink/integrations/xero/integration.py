@@ -108,7 +108,7 @@ def follow_invoices(config: XeroSyncConfig, table: dict[str, Any]) -> None:
     invoices, notes = config.categories["invoices"], config.categories["credit_notes"]
     if table.get(ADVANCED_OVERRIDE):
         return
-    differs = [k for k in ("enabled", "direction", "start_date")
+    differs: list[str] = [k for k in ("enabled", "direction", "start_date")
                if k in table and getattr(notes, k) != getattr(invoices, k)]
     if "bookmark" in table and table.get("bookmark") != config.bookmarks.get("invoices"):
         differs.append("bookmark")

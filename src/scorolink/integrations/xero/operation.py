@@ -59,8 +59,8 @@ def xero_sync_operation(params: dict[str, Any], connection: OpenConnection, chec
     finally:
         store.close()
     counts: dict[str, Any] = {}
-    for done in result.executed.values():
-        for key, n in done.items():
+    for executed in result.executed.values():
+        for key, n in executed.items():
             counts[key] = counts.get(key, 0) + n
     done = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items())
     checkpoint.log(f"xero sync run {result.run_id}: " + (done or ("nothing written" if open_errors else "no changes"))
