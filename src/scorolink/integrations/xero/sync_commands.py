@@ -192,8 +192,8 @@ def errors_cmd(
     state: Annotated[str | None, typer.Option(help="State database URL.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Records the sync could not carry, with the system's own message; retried on every run until
-    fixed or dismissed."""
+    """Records the sync could not carry, with the system's own message; retried (at once when changed,
+    else at growing intervals from 5 minutes to a day) until fixed or dismissed."""
     from scorolink.integrations.xero.run import sync_jobs
     from scorolink.sync.store import SyncStore
 
