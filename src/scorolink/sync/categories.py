@@ -46,6 +46,11 @@ class PairedCategory:
     def fetch(self, side: str, ids: list[str]) -> list[SideRecord]:
         return self._side(side).fetch(ids) if ids else []
 
+    def candidates(self, side: str) -> Iterable[SideRecord]:
+        adapter = self._side(side)
+        reader = getattr(adapter, "candidates", None)
+        return reader() if reader is not None else adapter.read(None)
+
     def build(self, target: str, shared: dict[str, Any], resolver: Resolver,
               current: SideRecord | None) -> dict[str, Any]:
         return self._side(target).build(shared, resolver, current)
@@ -116,7 +121,21 @@ def receipt_keys(shared: dict[str, Any]) -> list[str]:
 
 
 def document_keys(shared: dict[str, Any]) -> list[str]:
-    """Documents match by number and contact."""
-    if not shared.get("number") or not shared.get("contact"):
-        return []
-    return [f"doc:{norm(shared['number'])}|{shared['contact']}"]
+    """Documents match by number; whether the contact is the same one is the category's `compatible`
+    check, which does not need the contacts to be linked first (see documents_compatible)."""
+    return [f"doc:{norm(shared['number'])}"] if shared.get("number") else []
+
+
+def documents_compatible(same_contact: Callable[[str, str], bool]) -> Callable[[dict[str, Any], dict[str, Any]], bool]:
+    """A document with the same number is the same one when its contact is: the same reference, or —
+    one side's contact not linked yet (`b:<id>`) — contacts that would match (`same_contact`)."""
+
+    def compatible(source: dict[str, Any], candidate: dict[str, Any]) -> bool:
+        mine, theirs = str(source.get("contact") or ""), str(candidate.get("contact") or "")
+        if mine == theirs:
+            return True
+        if not mine or not theirs or mine.startswith("b:") == theirs.startswith("b:"):
+            return False  # both Scoro ids (or both other-side ids), and different
+        return same_contact(*((mine, theirs[2:]) if theirs.startswith("b:") else (theirs, mine[2:])))
+
+    return compatible

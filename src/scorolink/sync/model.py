@@ -134,6 +134,11 @@ class Category(Protocol):
         """Current records by id (gone ones omitted)."""
         ...
 
+    def candidates(self, side: str) -> Iterable[SideRecord]:
+        """Every record of the side that could be the counterpart of a record of the other side, whatever
+        its status (a draft counts), for first-sync matching."""
+        ...
+
     def build(self, target: str, shared: dict[str, Any], resolver: Resolver, current: SideRecord | None) -> dict[str, Any]:
         """The target-side record to write; raises Deferred or Refused."""
         ...

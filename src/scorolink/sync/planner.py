@@ -197,7 +197,7 @@ class Planner:
         cache = self._indexes
         if (category.name, target) not in cache:
             index: dict[str, list[SideRecord]] = {}
-            for candidate in category.read(target, None):
+            for candidate in category.candidates(target):
                 if candidate.deleted:
                     continue
                 for key in category.match_keys(candidate.shared):

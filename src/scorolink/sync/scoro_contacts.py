@@ -43,6 +43,13 @@ class ScoroContacts:
                 continue
             yield self._side_record(record)
 
+    def candidates(self) -> Iterator[SideRecord]:
+        """Every contact, on a list or not: a Xero contact pulled in must match a Scoro company that is not
+        a client or supplier rather than make a second one."""
+        for record in self.connector.read("Contacts", [], columns=COLUMNS):
+            if not record.get("IsDeleted") and (self.people or record.get("ContactType") != "person"):
+                yield self._side_record(record)
+
     def fetch(self, ids: list[str]) -> list[SideRecord]:
         wanted = [int(i) for i in ids if str(i).isdigit()]
         if not wanted:

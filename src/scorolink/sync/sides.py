@@ -88,6 +88,9 @@ class Mapping:
     to_shared: Callable[[Record, Refs], dict[str, Any]]
     from_shared: Callable[[dict[str, Any], Refs, Record | None], Record]  # raises Deferred / Refused
     in_scope: Callable[[Record], bool] = lambda _r: True
+    # which records may be a first-sync match (default: those in scope); wider than in_scope where the
+    # scope is a status (a Xero draft is not carried, but is the same document and must not be re-created)
+    candidate: Callable[[Record], bool] | None = None
     gate: Callable[[Record], str | None] = lambda _r: None
     find_by: tuple[str, str] | None = None  # (field on this side, shared key): lookup before re-create
     deleted: Callable[[Record], bool] = lambda r: bool(r.get("IsDeleted"))
@@ -135,6 +138,12 @@ class ScoroSide:
         for record in self.connector.read(self.object, where, columns=self.columns, include_deleted=incremental,
                                           bookmark=bookmark):
             if self.mapping.in_scope(record) or self.mapping.deleted(record):
+                yield self.side_record(record)
+
+    def candidates(self) -> Iterator[SideRecord]:
+        keep = self.mapping.candidate or self.mapping.in_scope
+        for record in self.connector.read(self.object, [], columns=self.columns):
+            if keep(record) and not self.mapping.deleted(record):
                 yield self.side_record(record)
 
     def fetch(self, ids: list[str]) -> list[SideRecord]:

@@ -79,7 +79,6 @@ def test_two_workers_sync_the_same_organisation_at_once_and_create_nothing_twice
     first, second = sorted((get_run(store, r) for r in runs), key=lambda r: r["finished_at"])
     sync = SyncStore(store)
     errors = [(e["category"], e["source_id"], e["message"]) for e in sync.errors("xero")]
-    print(errors)
     # the sandbox's own data has records Xero refuses (reported, retried); none is refused as a duplicate
     assert not any("unique" in m or "already" in m for _c, _s, m in errors), errors
     assert {first["state"], second["state"]} <= {"succeeded", "partially_failed"}, (first["log"], second["log"])

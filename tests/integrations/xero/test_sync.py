@@ -470,3 +470,46 @@ def test_one_scoro_account_syncs_with_one_xero_organisation(store):
         check_pairing(store, "xero", "demo", "tenant-2")
     with pytest.raises(ConfigError, match="pairs scoro account demo, not other"):
         check_pairing(store, "xero", "other", "tenant-1")
+
+
+def _holdings(connector, xc) -> Counter:
+    """How many records of each synced kind each side holds."""
+    held: Counter = Counter()
+    for obj in ("Contacts", "Items", "Invoices", "CreditNotes", "Payments"):
+        for r in xc.read(obj, [], include_archived=False):
+            held[f"xero {obj} {r.get('Type') or ''}"] += 1
+    for obj in ("VATCodes", "FinanceAccounts", "Contacts", "Products", "Invoices", "Bills", "ReceiptGroups"):
+        held[f"scoro {obj}"] = sum(1 for _r in connector.read(obj, columns=["Id"]))
+    return held
+
+
+@pytest.mark.parametrize("only", [None, *[[name] for name in (
+    "tax_rates", "accounts", "contacts", "products", "invoices", "credit_notes", "bills", "receipts")]])
+def test_a_first_sync_from_a_fresh_state_creates_nothing_the_other_side_holds(connector, sandbox, xero, tmp_path,
+                                                                               only):
+    """Issue 14 #1: one state syncs everything; then, past Xero's Idempotency-Key replay window (so a
+    repeated create would make a second record), a fresh state database syncs one category alone, or all
+    together. Every record it meets is already on the other side — Xero drafts and submitted documents
+    too, and documents whose contacts no run has linked in this state: it links them and creates none."""
+    xsb, xc = xero
+    first = SyncStore(f"sqlite:///{tmp_path}/first.db")
+    xero_engine(first, "xero", connector, xc, config()).run()
+    first.close()
+    [draft] = [r for r in xc.read("Invoices", [Condition("Type", "=", "ACCREC")]) if r["Status"] == "DRAFT"][:1] or [None]
+    if draft is not None:  # one of them submitted for approval: a status the sync does not carry either
+        list(xc.write("Invoices", [WriteOp("update", {"InvoiceID": draft["InvoiceID"], "Status": "SUBMITTED"})]))
+    statuses = Counter(r["Status"] for r in xc.read("Invoices", [Condition("Type", "=", "ACCREC")]))
+    assert statuses["DRAFT"] + statuses["SUBMITTED"] > 0  # the case the issue names is present
+    before = _holdings(connector, xc)
+    xsb.advance_clock(xsb.config.idempotency_ttl_seconds + 60)
+    sandbox.advance_clock(60)
+    fresh = SyncStore(f"sqlite:///{tmp_path}/fresh.db")
+    result = xero_engine(fresh, "xero", connector, xc, config()).run(only=only)
+    created = {name: done.get("created", 0) for name, done in result.executed.items()}
+    assert not any(created.values()), (created, [e["message"] for e in fresh.errors("xero")][:5])
+    assert _holdings(connector, xc) == before
+    unique = [e["message"] for e in fresh.errors("xero") if "unique" in e["message"].lower()]
+    assert not unique, unique
+    linked = sum(len(fresh.links("xero", name).by["a"]) for name in (only or result.plans))
+    assert linked > 0 or only in (["credit_notes"], ["receipts"])
+    fresh.close()

@@ -41,10 +41,35 @@ def test_connect_configure_sync_and_errors(tmp_path):
     assert errors and all("no Scoro product" in e["message"] for e in errors)
     dismissed = run("xero", "errors", "--dismiss", str(errors[0]["id"]), cwd=tmp_path)
     assert dismissed.returncode == 0, dismissed.stderr
-    again = json.loads(run("xero", "sync", "--json", cwd=tmp_path).stdout)
+    second = run("xero", "sync", "--json", cwd=tmp_path)
+    again = json.loads(second.stdout)
     assert all(not c["executed"].get("created") for c in again["categories"].values())
     left = json.loads(run("xero", "errors", "--json", cwd=tmp_path).stdout)
     assert len(left) == len(errors) - 1
+    # one exit-code rule: 1 while record errors stay open, on the run that found them and every run after
+    assert second.returncode == 1 and again["open_errors"] == len(left)
+    for e in left:
+        run("xero", "errors", "--dismiss", str(e["id"]), cwd=tmp_path)
+    assert run("xero", "sync", cwd=tmp_path).returncode == 0
+
+
+def test_the_report_reads_as_sentences_with_reasons_and_counts(tmp_path):
+    assert run("xero", "connect", cwd=tmp_path).returncode == 0
+    run("xero", "configure", "--default-sales-account", "200", "--default-expense-account", "400",
+        "--tax-map", "VAT22=OUTPUT", "--tax-map", "VAT9=OUTPUT2", "--tax-map", "VAT0=NONE", cwd=tmp_path)
+    preview = run("xero", "sync", "--dry-run", cwd=tmp_path)
+    assert preview.returncode == 0, preview.stderr
+    text = preview.stdout + preview.stderr
+    assert "create_a" not in text and "create_b" not in text and "validation" not in text
+    assert "create in Xero" in text and "create in Scoro" in text
+    assert "from 1" not in text and ": Scoro record " in text  # "contacts: create in Xero: Scoro record 4"
+    assert "… and " in text  # the list of planned writes is longer than it shows, and says so
+    assert "scorolink xero errors" not in text  # a dry run records no errors: no pointer to an empty list
+    real = run("xero", "sync", cwd=tmp_path)
+    text = real.stdout + real.stderr
+    # every reason once, with its records: "invoices: refused (4: 1, 2, 5, 6): line item 'P-00004' is no Scoro product"
+    assert real.returncode == 1 and "invoices: refused (" in text and "is no Scoro product" in text, text
+    assert "record(s) need attention: `scorolink xero errors`" in text
 
 
 def test_bad_configuration_is_refused_with_the_fix(tmp_path):

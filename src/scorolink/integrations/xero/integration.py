@@ -24,6 +24,7 @@ from scorolink.sync.categories import (
     contact_keys,
     contacts_compatible,
     document_keys,
+    documents_compatible,
     receipt_keys,
     tracking_keys,
 )
@@ -107,7 +108,7 @@ def follow_invoices(config: XeroSyncConfig, table: dict[str, Any]) -> None:
     invoices, notes = config.categories["invoices"], config.categories["credit_notes"]
     if table.get(ADVANCED_OVERRIDE):
         return
-    differs = [k for k in ("enabled", "direction", "start_date")
+    differs: list[str] = [k for k in ("enabled", "direction", "start_date")
                if k in table and getattr(notes, k) != getattr(invoices, k)]
     if "bookmark" in table and table.get("bookmark") != config.bookmarks.get("invoices"):
         differs.append("bookmark")
@@ -157,9 +158,37 @@ def xero_categories(scoro: Any, connector: Any, refs: Refs, config: XeroSyncConf
     keys = {"tax_rates": code_keys, "accounts": code_keys, "tracking": tracking_keys, "contacts": contact_keys,
             "products": code_keys, "invoices": document_keys, "credit_notes": document_keys,
             "bills": document_keys, "receipts": receipt_keys}
+    same_document = documents_compatible(SameContact(scoro, connector))
+    compatible = {"contacts": contacts_compatible, "invoices": same_document, "credit_notes": same_document,
+                  "bills": same_document}
     return [PairedCategory(name, a[name], b[name], keys[name],
-                           compatible=contacts_compatible if name == "contacts" else lambda _a, _b: True)
-            for name in ORDER]
+                           compatible=compatible.get(name, lambda _a, _b: True)) for name in ORDER]
+
+
+class SameContact:
+    """Whether Scoro contact `scoro_id` and Xero contact `xero_id` are the same one, as the contacts
+    category would match them (name plus VAT number or email): so a document can be matched on a first
+    sync whichever categories run and in whatever order. Each side's contacts are read once, in pages,
+    the first time the question comes up."""
+
+    def __init__(self, scoro: Any, xero: Any) -> None:
+        self.scoro, self.xero = scoro, xero
+        self._a: dict[str, dict[str, Any]] | None = None
+        self._b: dict[str, dict[str, Any]] | None = None
+
+    def __call__(self, scoro_id: str, xero_id: str) -> bool:
+        from scorolink.integrations.xero.contacts import to_shared as xero_shared
+        from scorolink.sync.scoro_contacts import COLUMNS
+        from scorolink.sync.scoro_contacts import to_shared as scoro_shared
+
+        if self._a is None:
+            self._a = {str(r["Id"]): scoro_shared(r) for r in self.scoro.read("Contacts", columns=COLUMNS)}
+        if self._b is None:
+            self._b = {str(r["ContactID"]): xero_shared(r) for r in self.xero.read("Contacts", [])}
+        a, b = self._a.get(str(scoro_id)), self._b.get(str(xero_id))
+        if a is None or b is None:
+            return False
+        return bool(set(contact_keys(a)) & set(contact_keys(b))) and contacts_compatible(a, b)
 
 
 def xero_engine(store: SyncStore, job: str, scoro: Any, xero: Any, config: XeroSyncConfig | None = None) -> SyncEngine:

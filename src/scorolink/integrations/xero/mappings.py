@@ -226,6 +226,7 @@ def documents(kind: str, codes: ScoroCodes, xero_ref: XeroReference,
     return Mapping(
         to_shared=xero_in, from_shared=xero_out, find_by=("InvoiceNumber", "number"),
         in_scope=lambda r: str(r.get("Status") or "").upper() in ("AUTHORISED", "PAID"),
+        candidate=lambda _r: True,  # a DRAFT or SUBMITTED document is the same one: linked, never re-created
         deleted=lambda r: str(r.get("Status") or "").upper() in ("DELETED", "VOIDED"),
         gate=lambda r: f"{r.get('Status')} in Xero with payments: not changed from Scoro" if (
             str(r.get("Status") or "").upper() in PAID_OR_CLOSED or (dec(r.get("AmountPaid")) or 0) > 0) else None)
@@ -265,6 +266,7 @@ def credit_notes(codes: ScoroCodes, xero_ref: XeroReference, xero_connector: Any
     return Mapping(to_shared=xero_in, from_shared=xero_out, find_by=("CreditNoteNumber", "number"),
                    # Xero → Scoro carries approved credit notes only, as for invoices
                    in_scope=lambda r: str(r.get("Status") or "").upper() in ("AUTHORISED", "PAID"),
+                   candidate=lambda _r: True,  # drafts too, as for invoices
                    deleted=lambda r: str(r.get("Status") or "").upper() in ("DELETED", "VOIDED"),
                    gate=lambda r: f"{r.get('Status')} in Xero: not changed from Scoro" if str(
                        r.get("Status") or "").upper() in PAID_OR_CLOSED else None, after_create=allocate)

@@ -47,6 +47,7 @@ def xero_sync_operation(params: dict[str, Any], connection: OpenConnection, chec
         with xero_session.open_xero(connection.system("xero") or None, args.get("config")) as xero:
             result = run_xero_sync(store, connection.connector, xero, config,
                                    SyncRequest(only=args["categories"] or None), wait=float(args["wait"]))
+        open_errors = len(store.errors(result.job))
     except SyncBusy as exc:
         checkpoint.log(str(exc), "warning")
         return OperationResult(done=False, state=dict(checkpoint.state or {}), pause_seconds=BUSY_PAUSE,
@@ -54,11 +55,14 @@ def xero_sync_operation(params: dict[str, Any], connection: OpenConnection, chec
     finally:
         store.close()
     counts: dict[str, Any] = {}
-    for done in result.executed.values():
-        for key, n in done.items():
+    for executed in result.executed.values():
+        for key, n in executed.items():
             counts[key] = counts.get(key, 0) + n
-    checkpoint.log(f"xero sync run {result.run_id}: " + (", ".join(f"{k} {v}" for k, v in counts.items()) or "no changes")
-                   + (f"; stopped: {result.stopped}" if result.stopped else ""))
+    done = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items())
+    checkpoint.log(f"xero sync run {result.run_id}: " + (done or ("nothing written" if open_errors else "no changes"))
+                   + (f"; {open_errors} record error(s) open (`scorolink xero errors`)" if open_errors else "")
+                   + (f"; stopped: {result.stopped}" if result.stopped else ""),
+                   "warning" if open_errors or result.stopped else "info")
     return OperationResult(done=result.stopped is None, state={"run": result.run_id}, counts=counts,
                            failed=[f"{result.failed} record(s)"] if result.failed else [],
                            succeeded=sum(counts.get(k, 0) for k in ("created", "updated", "deleted", "linked")),

@@ -32,6 +32,12 @@ class XeroSide:
             if self.mapping.in_scope(record) or self.mapping.deleted(record):
                 yield self.side_record(record)
 
+    def candidates(self) -> Iterator[SideRecord]:
+        keep = self.mapping.candidate or self.mapping.in_scope
+        for record in self.connector.read(self.object, self.where):
+            if keep(record) and not self.mapping.deleted(record):
+                yield self.side_record(record)
+
     def fetch(self, ids: list[str]) -> list[SideRecord]:
         if not ids:
             return []

@@ -75,13 +75,17 @@ def sync_cmd(
     try:
         with ctx.obj.open() as scoro, _open(ctx) as xero:
             result = run_xero_sync(store, scoro.connector, xero, config, request)
+        open_rows = store.errors(result.job)
     finally:
         store.close()
+    open_errors = len(open_rows)
     if as_json:
-        emit_json(result.as_dict())
+        emit_json({**result.as_dict(), "open_errors": open_errors})
     else:
-        _report(result)
-    if result.stopped or result.failed:
+        _report(result, open_rows)
+    # One rule: exit 1 while the sync needs a person (a stop, or record errors open after this run,
+    # whichever run they came from); 0 when everything went through. A dry run exits 0.
+    if not result.dry_run and (result.stopped or open_errors):
         raise typer.Exit(1)
 
 
@@ -94,30 +98,74 @@ def _parse_object(text: str) -> tuple[str, str, str]:
     raise ConfigError(f"--object {text!r}: write CATEGORY:ID (a Scoro id, e.g. invoices:42) or CATEGORY:xero:ID.")
 
 
-def _report(result: Any) -> None:
+SIDES = {"a": "Scoro", "b": "Xero"}
+SHOWN = 20  # lines of each list printed; the rest are counted ("and N more")
+WORDS = {"create": "create in {side}", "update": "update in {side}", "delete": "delete in {side}",
+         "link": "link to {side}", "tombstone": "mark deleted in {side}"}
+KINDS = {"validation": "refused", "deferred": "waiting for another record", "ambiguous": "several matches",
+         "conflict": "changed on both sides", "gated": "not changed (paid or approved)", "missing": "gone",
+         "managed_elsewhere": "edited where it is not managed", "out_of_scope": "outside what is synced",
+         "unchanged": "unchanged"}
+
+
+def planned_words(counts: dict[str, int]) -> str:
+    """Planned counts in words: `create_b 3` reads `create in Xero 3`."""
+    parts = []
+    for key, n in counts.items():
+        if not n or key == "unchanged":
+            continue
+        op, _, side = key.rpartition("_")
+        if op in WORDS and side in SIDES:
+            parts.append(f"{WORDS[op].format(side=SIDES[side])} {n}")
+        else:
+            parts.append(f"{KINDS.get(key, key.replace('_', ' '))} {n}")
+    return ", ".join(parts) or "-"
+
+
+def _more(total: int) -> None:
+    if total > SHOWN:
+        err.print(f"  … and {total - SHOWN} more")
+
+
+def _report(result: Any, open_rows: list[dict[str, Any]]) -> None:
     rows = []
     for name, plan in result.plans.items():
         planned = plan.counts()
         done = result.executed.get(name, {})
-        rows.append({"category": name, "read": f"{plan.read['a']} scoro / {plan.read['b']} xero",
-                     "planned": ", ".join(f"{k} {v}" for k, v in planned.items() if v and k != "unchanged") or "-",
-                     "unchanged": planned.get("unchanged", 0),
-                     "done": ", ".join(f"{k} {v}" for k, v in done.items()) or "-"})
+        rows.append({"category": name, "read": f"{plan.read['a']} from Scoro, {plan.read['b']} from Xero",
+                     "planned": planned_words(planned), "unchanged": planned.get("unchanged", 0),
+                     "done": ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in done.items()) or "-"})
     title = "Dry run (nothing written)" if result.dry_run else f"Sync run {result.run_id}"
     output.print_table(rows, title=f"{title} in {result.seconds:.1f} s")
     if result.dry_run:
-        for name, plan in result.plans.items():
-            for op in plan.ops[:20]:
-                diff = "; ".join(f"{k}: {a!r} → {b!r}" for k, (a, b) in list(op.diff.items())[:4])
-                err.print(f"  {name}: {op.op} on {'Xero' if op.target == 'b' else 'Scoro'} "
-                          f"{op.target_id or ''} from {op.source_id} {diff}")
+        ops = [(name, op) for name, plan in result.plans.items() for op in plan.ops]
+        for name, op in ops[:SHOWN]:
+            source = SIDES["a" if op.target == "b" else "b"]
+            what = WORDS.get(op.op, op.op).format(side=SIDES[op.target])
+            onto = f" (as {op.target_id})" if op.target_id else ""
+            diff = "; ".join(f"{k}: {a!r} → {b!r}" for k, (a, b) in list(op.diff.items())[:4])
+            err.print(f"  {name}: {what}{onto}: {source} record {op.source_id}" + (f" — {diff}" if diff else ""))
+        _more(len(ops))
     issues = [i for p in result.plans.values() for i in p.issues]
-    for issue in issues[:20]:
-        err.print(Text(f"{issue.category} {issue.source_id}: {issue.kind}", style="yellow"), issue.message)
+    open_errors = len(open_rows)
+    reasons: dict[tuple[str, str, str], list[str]] = {}
+    found = [(i.category, i.kind, i.message, i.source_id) for i in issues] if result.dry_run else [
+        (r["category"], r["kind"], r["message"], r["source_id"]) for r in open_rows]
+    for category, kind, message, source_id in found:  # the same reason once, with the records it holds back
+        ids = reasons.setdefault((category, kind, message), [])
+        if str(source_id) not in ids:
+            ids.append(str(source_id))
+    for (category, kind, message), ids in list(reasons.items())[:SHOWN]:
+        shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+        err.print(Text(f"{category}: {KINDS.get(kind, kind)}", style="yellow"), f"({len(ids)}: {shown}): {message}")
+    _more(len(reasons))
     if result.stopped:
         err.print(Text("Stopped:", style="red"), f"{result.stopped}. The rest stays queued for the next run.")
-    if issues or result.failed:
-        err.print("See `scorolink xero errors` for every record that needs attention.")
+    if open_errors:
+        err.print(f"{open_errors} record(s) need attention: `scorolink xero errors` lists them with the "
+                  "systems' own words; each is retried until it goes through or is dismissed.")
+    elif issues and result.dry_run:
+        err.print(f"A real run would hold back the {len(issues)} record(s) above; nothing was written.")
 
 
 @app.command("errors")
@@ -128,8 +176,8 @@ def errors_cmd(
     state: Annotated[str | None, typer.Option(help="State database URL.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Records the sync could not carry, with the system's own message; retried on every run until
-    fixed or dismissed."""
+    """Records the sync could not carry, with the system's own message; retried (at once when changed,
+    else at growing intervals from 5 minutes to a day) until fixed or dismissed."""
     from scorolink.integrations.xero.run import sync_jobs
     from scorolink.sync.store import SyncStore
 
@@ -216,7 +264,7 @@ def configure_cmd(
         output.print_table([{"category": k, **v} for k, v in effective.items()], title="Scoro ↔ Xero sync")
         err.print(f"default sales account: {config.default_sales_account or '-'}; default expense account: "
                   f"{config.default_expense_account or '-'}; tax map: "
-                  f"{', '.join(f'{k}={v}' for k, v in config.tax_map.items()) or '-'}", highlight=False)
+                  f"{', '.join(f'{k}={v}' for k, v in config.tax_map.items()) or '-'}")
 
 
 def _write_section(path: Path, data: dict[str, Any]) -> None:
