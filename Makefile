@@ -21,4 +21,4 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
-	$(BIN)/mypy --ignore-missing-imports src/scorolink/catalog src/scorolink/clients src/scorolink/connectors src/scorolink/replicate src/scorolink/transfer src/scorolink/sync src/scorolink/query src/scorolink/dbapi.py src/scorolink/sandbox/xero src/scorolink/runtime
+	$(BIN)/mypy --ignore-missing-imports src/scorolink/catalog src/scorolink/clients src/scorolink/connectors src/scorolink/replicate src/scorolink/transfer src/scorolink/sync src/scorolink/query src/scorolink/dbapi.py src/scorolink/sandbox/xero src/scorolink/runtime src/scorolink/web src/scorolink/saved_connections.py

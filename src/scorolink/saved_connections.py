@@ -71,7 +71,7 @@ def add_connection(config_file: str | None, name: str, *, base_url: str | None =
     if name in existing:
         raise ConfigError(f"Connection {name!r} exists already under [connections.{name}] in {path}; "
                           "remove it there first or pick another name.")
-    clear = {k: v.strip() if isinstance(v, str) else v for k, v in dict(
+    clear: dict[str, Any] = {k: v.strip() if isinstance(v, str) else v for k, v in dict(
         base_url=base_url, subdomain=subdomain, company_account_id=company_account_id, api_key=api_key,
         username=username, password=password, timezone=timezone).items() if v not in (None, "")}
     try:

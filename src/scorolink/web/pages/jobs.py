@@ -34,7 +34,7 @@ def mirrors(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for job in jobs:
         if job["operation"] == "replicate":
             found.setdefault(str(job["params"].get("to") or DEFAULT_MIRROR), []).append(job["name"])
-    rows = []
+    rows: list[dict[str, Any]] = []
     for url, names in sorted(found.items()):
         if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).exists():
             rows.append({"url": url, "jobs": names, "tables": "not created yet"})
