@@ -43,8 +43,8 @@ def connection_test(ctx: typer.Context, as_json: JsonOpt = False,
         return
     limit = result["rate_limit"]
     output.stdout_console().print(
-        f"[green]OK[/green] {target}: {len(result['company_accounts'])} company account(s) "
-        f"({', '.join(str(a['id']) for a in result['company_accounts'])}), {result['custom_fields']} custom field(s), "
+        f"[green]OK[/green] {target}: {result['company_accounts']} company account(s) "
+        f"({', '.join(str(a['id']) for a in result['accounts'])}), {result['custom_fields']} custom field(s), "
         f"site time zone {result['site_timezone'] or 'not told (configured ' + result['configured_timezone'] + ')'}, "
         f"rate limit {limit['per_window'] or '?'} per window, {limit['daily_remaining'] if limit['daily_remaining'] is not None else '?'} "
         f"left today, {result['requests']} requests", highlight=False)
