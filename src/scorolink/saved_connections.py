@@ -146,8 +146,9 @@ def check_connection(client: Any, connector: Any) -> dict[str, Any]:
     now = time.monotonic()
     return {
         "ok": True, "target": client.settings.url, "company_account_id": client.settings.company_account_id,
-        "company_accounts": [{"id": a.get("id"), "name": a.get("company_name") or a.get("alternative_name") or ""}
-                             for a in accounts],
+        "company_accounts": len(accounts),  # a count, as `connection test --json` has always printed
+        "accounts": [{"id": a.get("id"), "name": a.get("company_name") or a.get("alternative_name") or ""}
+                     for a in accounts],
         "timezone": zone["timezone"], "timezone_source": zone["source"],
         "custom_fields": len(custom),
         "rate_limit": {"per_window": limiter.limit, "window_remaining": limiter.remaining,

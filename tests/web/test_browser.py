@@ -50,10 +50,20 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
 def _until(check: Any, what: str, timeout: float = WAIT) -> Any:
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
     deadline = time.monotonic() + timeout
     while True:
-        value = check()
+        try:
+            value = check()
+        except (NoSuchElementException, StaleElementReferenceException):
+            value = None  # the page is being replaced: look again
         if value:
             return value
         if time.monotonic() > deadline:
@@ -94,6 +104,7 @@ def dashboard(tmp_path: Path, served: Any) -> Iterator[dict[str, Any]]:
                             stderr=subprocess.STDOUT, start_new_session=True)
     try:
         setup = _until(lambda: re.search(r"http://\S+/setup\?token=\S+", log.read_text()), "the setup address")
+        _until(lambda: _listening(port), "the dashboard to listen")
         yield {"url": f"http://127.0.0.1:{port}", "setup": setup.group(0), "sandbox": sb, "origin": origin,
                "home": tmp_path, "log": log}
     finally:
@@ -189,6 +200,7 @@ def test_sign_in_add_an_account_watch_a_run_live_and_query(browser: Any, dashboa
         return d.find_element(By.ID, "run-state").text == "succeeded"
 
     _until(finished, "the run to succeed on the live page", timeout=120)
+    seen.add(d.find_element(By.ID, "run-objects").text)
     assert d.execute_script("return window.sameDocument === true;")
     assert "4 of 4" in seen and len(seen) >= 3, seen  # progress arrived step by step (e.g. 0, 1, … of 4)
     assert "Finished: succeeded" in d.find_element(By.ID, "live-status").text

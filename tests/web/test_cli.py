@@ -45,7 +45,8 @@ def test_connection_add_list_and_test_a_named_connection(home, served, monkeypat
     tested = runner.invoke(app, ["--config", config, "connection", "test", "--connection", "acme", "--json"])
     assert tested.exit_code == 0, tested.output
     result = json.loads(tested.stdout)
-    assert [a["id"] for a in result["company_accounts"]] == site["company_account_ids"]
+    assert [a["id"] for a in result["accounts"]] == site["company_account_ids"]
+    assert result["company_accounts"] == len(site["company_account_ids"])
     assert result["rate_limit"]["per_window"] == 40 and result["timezone"] == site["timezone"]
     assert site["api_key"] not in tested.stdout
     store = StateStore(f"sqlite:///{home / 'state.db'}")

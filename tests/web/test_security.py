@@ -38,6 +38,9 @@ def test_every_route_is_refused_without_a_session(app, anonymous):
             assert page.status_code in (401, 403), (method, path, page.status_code)
         other = anonymous.request(method, path, headers={"Accept": "application/json"})
         assert other.status_code in (401, 403), (method, path)
+    # public means exactly these paths, not every path that starts like them
+    assert anonymous.get("/setup-elsewhere", headers={"Accept": "text/html"}).status_code == 303
+    assert anonymous.get("/login/../jobs", headers={"Accept": "application/json"}).status_code in (401, 404)
     # an event stream or any non-page request is a plain 401
     assert anonymous.get("/runs/1/events", headers={"Accept": "text/event-stream"}).status_code == 401
     # the only routes reachable without a session: sign-in, first run, static files

@@ -43,8 +43,8 @@ def connection_test(ctx: typer.Context, as_json: JsonOpt = False,
         return
     limit = result["rate_limit"]
     output.stdout_console().print(Text("OK", style="green"), Text(
-        f"{target}: {len(result['company_accounts'])} company account(s) "
-        f"({', '.join(str(a['id']) for a in result['company_accounts'])}), {result['custom_fields']} custom field(s), "
+        f"{target}: {result['company_accounts']} company account(s) "
+        f"({', '.join(str(a['id']) for a in result['accounts'])}), {result['custom_fields']} custom field(s), "
         f"time zone {result['timezone']} ({result['timezone_source']}), "
         f"rate limit {limit['per_window'] or '?'} per window, {limit['daily_remaining'] if limit['daily_remaining'] is not None else '?'} "
         f"left today, {result['requests']} requests"))

@@ -227,8 +227,8 @@ def serve_cmd(
         from scorolink.commands import web as web_command
 
         dashboard = web_command.web_app(ctx, store)
-        web_command.announce(dashboard, web_host, web_port)
         server, _ = web_command.start_server(dashboard, web_host, web_port)
+        web_command.announce(dashboard, web_host, web_port)
     runner.start(settings.tick_seconds)
     try:
         while not stop.wait(1.0):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from typing import Annotated, Any
 
 import typer
@@ -40,6 +41,11 @@ def start_server(app: Any, host: str, port: int) -> tuple[Any, threading.Thread]
     server = _server(app, host, port)
     thread = threading.Thread(target=server.run, name="scorolink-web", daemon=True)
     thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not server.started:
+        raise ConfigError(f"The dashboard could not listen on {host}:{port} (in use? try --web-port).")
     return server, thread
 
 

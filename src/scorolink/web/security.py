@@ -29,7 +29,8 @@ from scorolink.web import accounts
 COOKIE = "scorolink_session"
 MAX_AGE = 12 * 3600
 MAX_FORM_BYTES = 1_000_000
-PUBLIC = ("/login", "/setup", "/static/")
+PUBLIC_PATHS = frozenset({"/login", "/setup"})  # exact paths: a later /setup-xero page is not public
+PUBLIC_PREFIX = "/static/"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 Scope = dict[str, Any]
@@ -62,7 +63,8 @@ class Security:
                 message = {**message, "headers": headers}
             await send(message)
 
-        if not path.startswith(PUBLIC) and not self._signed_in(session):
+        public = path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIX)
+        if not public and not self._signed_in(session):
             await self._refuse_anonymous(scope, send_with_cookie)
             return
         if scope["method"] not in SAFE_METHODS:
