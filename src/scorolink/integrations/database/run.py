@@ -135,7 +135,7 @@ class TableSync:
         hooks = Hooks(refused=lambda shared: self._remember_refusal(name, shared),
                       written=lambda request, record: self._written(db_side, request, record))
         scoro_side = ScoroObjectSide(connector, spec, table, hooks, linked=lambda: self._linked(name, "a"),
-                                     base=lambda scoro_id: self._base(name, scoro_id))
+                                     planned=self._planned)
         natural = table.natural_key
 
         def keys(shared: dict[str, Any]) -> list[str]:
@@ -155,10 +155,10 @@ class TableSync:
         links = self.store.links(self.job, category)
         return {i for i, link in links.by[side].items() if link.state == "active"}
 
-    def _base(self, category: str, scoro_id: str) -> dict[str, Any] | None:
+    def _planned(self, ref: int) -> dict[str, Any] | None:
         with self.store.engine.begin() as conn:
-            return conn.execute(select(t.links.c.base).where(and_(  # type: ignore[no-any-return]
-                t.links.c.job == self.job, t.links.c.category == category, t.links.c.a_id == scoro_id))).scalar()
+            return conn.execute(select(t.outbox.c.payload).where(  # type: ignore[no-any-return]
+                t.outbox.c.id == ref)).scalar()
 
     def _open_refusals(self, category: str) -> dict[str, str]:
         """Rows with a change Scoro refused (open errors on side a): row id → Scoro's message."""

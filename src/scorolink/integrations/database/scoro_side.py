@@ -5,7 +5,6 @@ write's own answer (no second request to read it back)."""
 from __future__ import annotations
 
 import re
-
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,14 +34,14 @@ class Hooks:
 class ScoroObjectSide:
     def __init__(self, connector: Any, spec: ObjectSpec, table: TableMap, hooks: Hooks,
                  linked: Callable[[], set[str]] = set,
-                 base: Callable[[str], dict[str, Any] | None] = lambda _id: None) -> None:
+                 planned: Callable[[int], dict[str, Any] | None] = lambda _ref: None) -> None:
         self.connector = connector
         self.spec = spec
         self.table = table
         self.caps = Capabilities.of(spec)
         self.hooks = hooks
         self.linked = linked  # Scoro ids of the active links
-        self.base = base  # the values both sides last agreed on, by Scoro id
+        self.planned = planned  # the payload planned for an outbox row: what differed from Scoro then
         self.key = table.scoro_key
         self.key_type = table.scoro_id_type
         self.cursor = spec.incremental
@@ -97,7 +96,7 @@ class ScoroObjectSide:
             if request.op == "create":
                 record = {k: v for k, v in record.items() if v is not None and v != []}
             elif request.op == "update":
-                record = self._changed(record, self.base(str(request.target_id)))
+                record = self._changed(record, self.planned(request.ref))
             if request.op in ("update", "delete"):
                 record[self.key] = typed(request.target_id, self.key_type)
             action = {"create": "insert"}.get(request.op, request.op)
@@ -120,12 +119,12 @@ class ScoroObjectSide:
         return outcomes
 
     @staticmethod
-    def _changed(record: dict[str, Any], base: dict[str, Any] | None) -> dict[str, Any]:
-        """Only the fields that changed since both sides last agreed: Scoro refuses some fields on an update
-        even unchanged (a task's parent), and a smaller request leaves the rest alone."""
-        if not base:
+    def _changed(record: dict[str, Any], planned: dict[str, Any] | None) -> dict[str, Any]:
+        """Only the fields the plan found different from Scoro's record: Scoro refuses some fields on an
+        update even unchanged (a task's parent), and a smaller request leaves the rest alone."""
+        if planned is None:
             return record
-        return {k: v for k, v in record.items() if shared_value(v) != shared_value(base.get(k))}
+        return {k: v for k, v in record.items() if k in planned}
 
     def _refusal(self, result: Any) -> str:
         """Scoro's own words, with the wire names of the fields it blamed turned into the table's fields."""
