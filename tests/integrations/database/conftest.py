@@ -68,10 +68,13 @@ def query(db: str, sql: str, params: list[Any] | None = None) -> list[dict[str, 
 
 
 def execute(db: str, sql: str, params: list[Any] | None = None) -> None:
+    """A statement as a person's tool would run it (JSON values as the database takes JSON)."""
     dest = open_destination(db)
     try:
+        values = [dest.converter("json")(v) if isinstance(v, dict | list) else v  # type: ignore[misc]
+                  for v in params or []]
         with dest.transaction():
-            dest.execute(sql.replace("?", dest.param), params or [])
+            dest.execute(sql.replace("?", dest.param), values)
     finally:
         dest.close()
 
