@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from tests.conftest import endpoint_counts, make_connector
+from tests.runtime.conftest import clock, store  # noqa: F401  (the runtime's fixtures, for the job test)
 
 from scorolink.connectors.scoro import ScoroConnector
 from scorolink.integrations.database.run import DbSyncOptions, TableSync

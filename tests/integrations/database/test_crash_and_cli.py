@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from tests.conftest import make_connector
 from tests.integrations.database.conftest import execute, query
-from tests.runtime.conftest import clock, store  # noqa: F401  (the runtime's fixtures)
 
 from scorolink.connectors.base import WriteOp
 from scorolink.errors import ConfigError

@@ -19,6 +19,7 @@ from scorolink.integrations.database.table import TableMap
 from scorolink.integrations.database.values import typed
 from scorolink.sync.model import Refused, Resolver, SideRecord, WriteOutcome, WriteRequest, shared_value
 
+FETCH_ONE_BY_ONE = 10  # ids read with one request each; more are picked from the object's list pages
 LOST_CREATE_WINDOW = timedelta(days=1)  # a create whose answer was lost is looked for among this day's changes
 
 
@@ -73,6 +74,9 @@ class ScoroObjectSide:
         wanted = tuple(typed(i, self.key_type) for i in ids if i not in (None, ""))
         if not wanted:
             return []
+        if len(wanted) > FETCH_ONE_BY_ONE:  # Scoro filters ids one at a time: past a few, list pages are cheaper
+            keep = {str(i) for i in wanted}
+            return [self.record(r) for r in self.connector.read(self.spec.name) if str(r.get(self.key)) in keep]
         return [self.record(r) for r in self.connector.read(self.spec.name, [Condition(self.key, "in", wanted)])]
 
     def build(self, shared: dict[str, Any], resolver: Resolver, current: SideRecord | None) -> dict[str, Any]:
