@@ -94,7 +94,14 @@ class TableSync:
         self.job = job_name(options.db)
         _state_folder(options.state)
         self.store = SyncStore(options.state)
-        self.db: Destination = open_destination(options.db)
+        try:
+            self.db: Destination = open_destination(options.db)
+        except ConfigError as exc:
+            self.store.close()
+            if options.db.startswith("duckdb") and "lock" in str(exc).lower():
+                raise ConfigError(f"{exc} DuckDB allows one writing process per file: close the program holding "
+                                  "it (or let the other dbsync run finish) and run again.") from exc
+            raise
         self.made: list[str] = []
         try:
             for table in self.maps:
