@@ -26,8 +26,10 @@ EDIT = {
 NEW_VALUE = {"ReceiptGroups": "USD"}
 
 
-def test_the_list_is_the_seeds():
-    assert sorted(sync_objects()) == sorted(EDIT)
+def test_the_list_is_the_catalogs_and_the_seeds():
+    from tests.catalog.seed_tables import tables
+
+    assert sorted(sync_objects()) == sorted(EDIT) == sorted(tables().sync)
 
 
 def scoro_ids(connector, obj: str) -> set[str]:

@@ -138,7 +138,7 @@ class TableSync:
                                links=lambda: self._linked(name, "b"), held=lambda row: self._held(name, row),
                                skip=lambda record: self._skip(name, record))
         if not exists:  # a dry run before the first: plan against an empty table
-            db_side.read = lambda _since: iter(())  # type: ignore[method-assign]
+            db_side.read = lambda since: iter(())  # type: ignore[method-assign,assignment]
         hooks = Hooks(refused=lambda shared: self._remember_refusal(name, shared),
                       written=lambda request, record: self._written(db_side, request, record))
         scoro_side = ScoroObjectSide(connector, spec, table, hooks, linked=lambda: self._linked(name, "a"),

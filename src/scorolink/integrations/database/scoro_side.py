@@ -115,8 +115,12 @@ class ScoroObjectSide:
                 outcomes.append(WriteOutcome(request.ref, True))
                 continue
             saved = result.record or {}
-            fresh = self.record(saved) if saved.get(self.key) not in (None, "") and saved.get(self.cursor or "Id") \
-                else (self.fetch([str(saved.get(self.key, request.target_id))]) or [None])[0]
+            fresh: SideRecord | None
+            if saved.get(self.key) not in (None, "") and saved.get(self.cursor or self.key):
+                fresh = self.record(saved)
+            else:  # the answer lacked the record: read it back
+                found = self.fetch([str(saved.get(self.key, request.target_id))])
+                fresh = found[0] if found else None
             if fresh is not None:
                 self.hooks.written(request, fresh)
             outcomes.append(WriteOutcome(request.ref, True, record=fresh))
