@@ -7,8 +7,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from tests.conftest import endpoint_counts, make_connector
-from tests.runtime.conftest import clock, store  # noqa: F401  (the runtime's fixtures, for the job test)
 
 from scorolink.connectors.scoro import ScoroConnector
 from scorolink.integrations.database.run import DbSyncOptions, TableSync
@@ -16,6 +14,8 @@ from scorolink.replicate.destination import open_destination
 from scorolink.sandbox.scoro import SandboxConfig, ScoroSandbox
 from scorolink.sync.engine import SyncResult
 from scorolink.sync.store import SyncStore
+from tests.conftest import endpoint_counts, make_connector
+from tests.runtime.conftest import clock, store  # noqa: F401  (the runtime's fixtures, for the job test)
 
 SIZE = 20  # records per object in the sandbox: enough for edits, creates and deletes on both sides
 

@@ -8,12 +8,12 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import update
-from tests.integrations.database.conftest import execute, failures, query, sync, writes
 
 from scorolink.connectors.base import Condition, WriteOp
 from scorolink.integrations.database.run import DbSyncOptions, TableSync, job_name
 from scorolink.sync import tables as t
 from scorolink.sync.store import SyncStore
+from tests.integrations.database.conftest import execute, failures, query, sync, writes
 
 OBJ = "Companies"
 

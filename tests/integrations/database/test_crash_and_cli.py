@@ -15,13 +15,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from tests.conftest import make_connector
-from tests.integrations.database.conftest import execute, query
 
 from scorolink.connectors.base import WriteOp
 from scorolink.errors import ConfigError
 from scorolink.integrations.database.objects import resolve
 from scorolink.session import start_bundled_sandbox
+from tests.conftest import make_connector
+from tests.integrations.database.conftest import execute, query
 
 CLI = [sys.executable, "-c", "from scorolink.cli import main; main()"]
 
@@ -131,9 +131,8 @@ def test_a_run_killed_at_random_points_reruns_to_the_same_end_state(tmp_path, sa
 
 
 def test_dbsync_is_a_runtime_job(store, clock, sandbox, tmp_path):
-    from tests.runtime.test_local import runner_for
-
     from scorolink.runtime.jobs import add_job, list_runs, run_now
+    from tests.runtime.test_local import runner_for
 
     db = f"sqlite:///{tmp_path}/tables.db"
     params = {"db": db, "objects": "Companies,Products", "state": f"sqlite:///{tmp_path}/state.db"}

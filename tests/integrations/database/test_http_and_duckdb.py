@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from tests.integrations.database.conftest import execute, failures, query, sync, writes
 
 from scorolink.clients.scoro import ScoroClient
 from scorolink.connectors.base import Condition, WriteOp
 from scorolink.connectors.scoro import ScoroConnector
 from scorolink.errors import ConfigError
 from scorolink.session import sandbox_settings
+from tests.integrations.database.conftest import execute, failures, query, sync, writes
 
 
 @pytest.mark.loopback

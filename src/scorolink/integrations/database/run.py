@@ -20,6 +20,7 @@ from scorolink.integrations.database.mapping import load_mapping, mapped_table
 from scorolink.integrations.database.objects import DEFAULT_KEYS, resolve
 from scorolink.integrations.database.scoro_side import Hooks, ScoroObjectSide
 from scorolink.integrations.database.table import TableMap, default_map, ensure_tables
+from scorolink.integrations.database.values import typed
 from scorolink.replicate.destination import Destination, _redact, open_destination
 from scorolink.sync import tables as t
 from scorolink.sync.categories import PairedCategory, norm
@@ -128,7 +129,28 @@ class TableSync:
         self.close()
 
     def run(self, *, dry_run: bool = False) -> SyncResult:
-        return self.engine.run(dry_run=dry_run)
+        result = self.engine.run(dry_run=dry_run)
+        if not dry_run:
+            for category, table in zip(self.categories, self.maps, strict=True):
+                self._fill_ids(category.name, table)
+        return result
+
+    def _fill_ids(self, category: str, table: TableMap) -> None:
+        """Rows linked by a match (no write) get their Scoro id too."""
+        q, p = self.db.q, self.db.param
+        with self.db.transaction():
+            empty = [str(r[0]) for r in self.db.query(
+                f"SELECT {q(table.key)} FROM {q(table.table)} WHERE {q(table.scoro_id)} IS NULL")]
+        if not empty:
+            return
+        links = self.store.links(self.job, category)
+        found = [(link.a_id, row) for row in empty if (link := links.get("b", row)) is not None
+                 and link.state == "active" and link.a_id]
+        with self.db.transaction():
+            for scoro_id, row in found:
+                value = typed(scoro_id, table.scoro_id_type)
+                self.db.execute(f"UPDATE {q(table.table)} SET {q(table.scoro_id)} = {p} WHERE {q(table.key)} = {p}",
+                                [value, typed(row, "integer")])
 
     # -- one object ----------------------------------------------------------------------------------
     def _category(self, connector: Any, spec: ObjectSpec, table: TableMap) -> PairedCategory:
