@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from tests.conftest import endpoint_counts, make_connector
 
 from scorolink.connectors.scoro import ScoroConnector
 from scorolink.integrations.database.run import DbSyncOptions, TableSync
@@ -15,6 +14,8 @@ from scorolink.replicate.destination import open_destination
 from scorolink.sandbox.scoro import SandboxConfig, ScoroSandbox
 from scorolink.sync.engine import SyncResult
 from scorolink.sync.store import SyncStore
+from tests.conftest import endpoint_counts, make_connector
+from tests.runtime.conftest import clock, store  # noqa: F401  (the runtime's fixtures, for the job test)
 
 SIZE = 20  # records per object in the sandbox: enough for edits, creates and deletes on both sides
 
@@ -68,10 +69,13 @@ def query(db: str, sql: str, params: list[Any] | None = None) -> list[dict[str, 
 
 
 def execute(db: str, sql: str, params: list[Any] | None = None) -> None:
+    """A statement as a person's tool would run it (JSON values as the database takes JSON)."""
     dest = open_destination(db)
     try:
+        values = [dest.converter("json")(v) if isinstance(v, dict | list) else v  # type: ignore[misc]
+                  for v in params or []]
         with dest.transaction():
-            dest.execute(sql.replace("?", dest.param), params or [])
+            dest.execute(sql.replace("?", dest.param), values)
     finally:
         dest.close()
 

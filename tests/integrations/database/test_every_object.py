@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.integrations.database.conftest import execute, failures, query, sync, writes
 
 from scorolink.catalog.scoro import CATALOG
 from scorolink.connectors.base import Condition, WriteOp
 from scorolink.integrations.database.objects import Capabilities, sync_objects
 from scorolink.integrations.database.shared import scoro_shared, to_scoro
 from scorolink.integrations.database.table import default_map
+from tests.integrations.database.conftest import execute, failures, query, sync, writes
 
 # A text field of each object that Scoro lets a client change freely.
 EDIT = {
@@ -26,8 +26,10 @@ EDIT = {
 NEW_VALUE = {"ReceiptGroups": "USD"}
 
 
-def test_the_list_is_the_seeds():
-    assert sorted(sync_objects()) == sorted(EDIT)
+def test_the_list_is_the_catalogs_and_the_seeds():
+    from tests.catalog.seed_tables import tables
+
+    assert sorted(sync_objects()) == sorted(EDIT) == sorted(tables().sync)
 
 
 def scoro_ids(connector, obj: str) -> set[str]:

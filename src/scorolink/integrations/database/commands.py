@@ -27,7 +27,7 @@ SIDE_NAMES = {"a": "Scoro", "b": "table"}
 @app.command("dbsync")
 def dbsync_cmd(
     ctx: typer.Context,
-    args: Annotated[list[str] | None, typer.Argument(help="Objects to sync (comma- or space-separated), or "
+    args: Annotated[list[str] | None, typer.Argument(metavar="OBJECTS | conflicts | errors | resolve ID", help="Objects to sync (comma- or space-separated), or "
                                                      "conflicts | errors | resolve ID.", show_default=False)] = None,
     db: Annotated[str | None, typer.Option("--db", help="The database: sqlite:///file.db, postgresql://user@host/db "
                                            "or duckdb:///file.duckdb (DuckDB allows one writing process at a "

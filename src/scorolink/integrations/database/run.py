@@ -20,6 +20,7 @@ from scorolink.integrations.database.mapping import load_mapping, mapped_table
 from scorolink.integrations.database.objects import DEFAULT_KEYS, resolve
 from scorolink.integrations.database.scoro_side import Hooks, ScoroObjectSide
 from scorolink.integrations.database.table import TableMap, default_map, ensure_tables
+from scorolink.integrations.database.values import typed
 from scorolink.replicate.destination import Destination, _redact, open_destination
 from scorolink.sync import tables as t
 from scorolink.sync.categories import PairedCategory, norm
@@ -94,7 +95,14 @@ class TableSync:
         self.job = job_name(options.db)
         _state_folder(options.state)
         self.store = SyncStore(options.state)
-        self.db: Destination = open_destination(options.db)
+        try:
+            self.db: Destination = open_destination(options.db)
+        except ConfigError as exc:
+            self.store.close()
+            if options.db.startswith("duckdb") and "lock" in str(exc).lower():
+                raise ConfigError(f"{exc} DuckDB allows one writing process per file: close the program holding "
+                                  "it (or let the other dbsync run finish) and run again.") from exc
+            raise
         self.made: list[str] = []
         try:
             for table in self.maps:
@@ -121,7 +129,28 @@ class TableSync:
         self.close()
 
     def run(self, *, dry_run: bool = False) -> SyncResult:
-        return self.engine.run(dry_run=dry_run)
+        result = self.engine.run(dry_run=dry_run)
+        if not dry_run:
+            for category, table in zip(self.categories, self.maps, strict=True):
+                self._fill_ids(category.name, table)
+        return result
+
+    def _fill_ids(self, category: str, table: TableMap) -> None:
+        """Rows linked by a match (no write) get their Scoro id too."""
+        q, p = self.db.q, self.db.param
+        with self.db.transaction():
+            empty = [str(r[0]) for r in self.db.query(
+                f"SELECT {q(table.key)} FROM {q(table.table)} WHERE {q(table.scoro_id)} IS NULL")]
+        if not empty:
+            return
+        links = self.store.links(self.job, category)
+        found = [(link.a_id, row) for row in empty if (link := links.get("b", row)) is not None
+                 and link.state == "active" and link.a_id]
+        with self.db.transaction():
+            for scoro_id, row in found:
+                value = typed(scoro_id, table.scoro_id_type)
+                self.db.execute(f"UPDATE {q(table.table)} SET {q(table.scoro_id)} = {p} WHERE {q(table.key)} = {p}",
+                                [value, typed(row, "integer")])
 
     # -- one object ----------------------------------------------------------------------------------
     def _category(self, connector: Any, spec: ObjectSpec, table: TableMap) -> PairedCategory:
@@ -131,11 +160,11 @@ class TableSync:
                                links=lambda: self._linked(name, "b"), held=lambda row: self._held(name, row),
                                skip=lambda record: self._skip(name, record))
         if not exists:  # a dry run before the first: plan against an empty table
-            db_side.read = lambda _since: iter(())  # type: ignore[method-assign]
+            db_side.read = lambda since: iter(())  # type: ignore[method-assign,assignment]
         hooks = Hooks(refused=lambda shared: self._remember_refusal(name, shared),
                       written=lambda request, record: self._written(db_side, request, record))
         scoro_side = ScoroObjectSide(connector, spec, table, hooks, linked=lambda: self._linked(name, "a"),
-                                     base=lambda scoro_id: self._base(name, scoro_id))
+                                     planned=self._planned)
         natural = table.natural_key
 
         def keys(shared: dict[str, Any]) -> list[str]:
@@ -155,10 +184,10 @@ class TableSync:
         links = self.store.links(self.job, category)
         return {i for i, link in links.by[side].items() if link.state == "active"}
 
-    def _base(self, category: str, scoro_id: str) -> dict[str, Any] | None:
+    def _planned(self, ref: int) -> dict[str, Any] | None:
         with self.store.engine.begin() as conn:
-            return conn.execute(select(t.links.c.base).where(and_(  # type: ignore[no-any-return]
-                t.links.c.job == self.job, t.links.c.category == category, t.links.c.a_id == scoro_id))).scalar()
+            return conn.execute(select(t.outbox.c.payload).where(  # type: ignore[no-any-return]
+                t.outbox.c.id == ref)).scalar()
 
     def _open_refusals(self, category: str) -> dict[str, str]:
         """Rows with a change Scoro refused (open errors on side a): row id → Scoro's message."""

@@ -19,6 +19,7 @@ from scorolink.integrations.database.table import TableMap
 from scorolink.integrations.database.values import typed
 from scorolink.sync.model import Refused, Resolver, SideRecord, WriteOutcome, WriteRequest, shared_value
 
+FETCH_ONE_BY_ONE = 10  # ids read with one request each; more are picked from the object's list pages
 LOST_CREATE_WINDOW = timedelta(days=1)  # a create whose answer was lost is looked for among this day's changes
 
 
@@ -34,14 +35,14 @@ class Hooks:
 class ScoroObjectSide:
     def __init__(self, connector: Any, spec: ObjectSpec, table: TableMap, hooks: Hooks,
                  linked: Callable[[], set[str]] = set,
-                 base: Callable[[str], dict[str, Any] | None] = lambda _id: None) -> None:
+                 planned: Callable[[int], dict[str, Any] | None] = lambda _ref: None) -> None:
         self.connector = connector
         self.spec = spec
         self.table = table
         self.caps = Capabilities.of(spec)
         self.hooks = hooks
         self.linked = linked  # Scoro ids of the active links
-        self.base = base  # the values both sides last agreed on, by Scoro id
+        self.planned = planned  # the payload planned for an outbox row: what differed from Scoro then
         self.key = table.scoro_key
         self.key_type = table.scoro_id_type
         self.cursor = spec.incremental
@@ -73,6 +74,9 @@ class ScoroObjectSide:
         wanted = tuple(typed(i, self.key_type) for i in ids if i not in (None, ""))
         if not wanted:
             return []
+        if len(wanted) > FETCH_ONE_BY_ONE:  # Scoro filters ids one at a time: past a few, list pages are cheaper
+            keep = {str(i) for i in wanted}
+            return [self.record(r) for r in self.connector.read(self.spec.name) if str(r.get(self.key)) in keep]
         return [self.record(r) for r in self.connector.read(self.spec.name, [Condition(self.key, "in", wanted)])]
 
     def build(self, shared: dict[str, Any], resolver: Resolver, current: SideRecord | None) -> dict[str, Any]:
@@ -96,7 +100,7 @@ class ScoroObjectSide:
             if request.op == "create":
                 record = {k: v for k, v in record.items() if v is not None and v != []}
             elif request.op == "update":
-                record = self._changed(record, self.base(str(request.target_id)))
+                record = self._changed(record, self.planned(request.ref))
             if request.op in ("update", "delete"):
                 record[self.key] = typed(request.target_id, self.key_type)
             action = {"create": "insert"}.get(request.op, request.op)
@@ -111,20 +115,24 @@ class ScoroObjectSide:
                 outcomes.append(WriteOutcome(request.ref, True))
                 continue
             saved = result.record or {}
-            fresh = self.record(saved) if saved.get(self.key) not in (None, "") and saved.get(self.cursor or "Id") \
-                else (self.fetch([str(saved.get(self.key, request.target_id))]) or [None])[0]
+            fresh: SideRecord | None
+            if saved.get(self.key) not in (None, "") and saved.get(self.cursor or self.key):
+                fresh = self.record(saved)
+            else:  # the answer lacked the record: read it back
+                found = self.fetch([str(saved.get(self.key, request.target_id))])
+                fresh = found[0] if found else None
             if fresh is not None:
                 self.hooks.written(request, fresh)
             outcomes.append(WriteOutcome(request.ref, True, record=fresh))
         return outcomes
 
     @staticmethod
-    def _changed(record: dict[str, Any], base: dict[str, Any] | None) -> dict[str, Any]:
-        """Only the fields that changed since both sides last agreed: Scoro refuses some fields on an update
-        even unchanged (a task's parent), and a smaller request leaves the rest alone."""
-        if not base:
+    def _changed(record: dict[str, Any], planned: dict[str, Any] | None) -> dict[str, Any]:
+        """Only the fields the plan found different from Scoro's record: Scoro refuses some fields on an
+        update even unchanged (a task's parent), and a smaller request leaves the rest alone."""
+        if planned is None:
             return record
-        return {k: v for k, v in record.items() if shared_value(v) != shared_value(base.get(k))}
+        return {k: v for k, v in record.items() if k in planned}
 
     def _refusal(self, result: Any) -> str:
         """Scoro's own words, with the wire names of the fields it blamed turned into the table's fields."""
