@@ -90,7 +90,7 @@ def test_workspace_sandbox_remembers_writes_until_reset(cli: Any, monkeypatch: p
 
 
 def test_xero_sync_uses_the_same_workspace_sandbox() -> None:
-    source = (TESTS.parent / "src" / "scorolink" / "commands" / "xero_sync.py").read_text()
+    source = (TESTS.parent / "src" / "scorolink" / "integrations" / "xero" / "sync_commands.py").read_text()
     assert "SCOROLINK_SANDBOX_DATA" not in source and "ctx.obj.open()" in source
 
 

@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from tests.xero.conftest import make_sandbox, xero_settings
+from tests.integrations.xero.conftest import make_sandbox, xero_settings
 
 from scorolink.clients.asgi_bridge import SyncASGITransport
 from scorolink.clients.oauth import DatabaseTokenStore, OAuthApp, OAuthClient, ReconnectRequired, TokenSet

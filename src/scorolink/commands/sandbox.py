@@ -140,12 +140,11 @@ def sandbox_reset(
     """Start the workspace's bundled sandboxes afresh: remove the Scoro sandbox's state file
     (.scorolink/scoro-sandbox.db, or SCOROLINK_SANDBOX_DATA), the Xero sandbox's (.scorolink/xero-sandbox.db,
     or SCOROLINK_XERO_SANDBOX_DATA) and the tokens it issued. The next command builds them again from the seed."""
-    from scorolink.integrations.xero.session import sandbox_data_path as xero_data_path
-    from scorolink.integrations.xero.session import sandbox_token_store
+    from scorolink.sandbox.xero.config import workspace_data_path as xero_data_path
     from scorolink.session import sandbox_data_path
 
     removed = []
-    for base in (sandbox_data_path(), xero_data_path(), sandbox_token_store()):
+    for base in (sandbox_data_path(), xero_data_path()):
         if not base:
             continue
         for path in (Path(base), Path(f"{base}-wal"), Path(f"{base}-shm"), Path(f"{base}-journal")):

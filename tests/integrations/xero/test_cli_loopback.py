@@ -89,7 +89,7 @@ def test_configured_app_without_secret_is_a_clear_error(workdir, monkeypatch):
 def test_group_is_importable_for_more_commands():
     from scorolink.cli import COMMANDS, load_command
 
-    assert COMMANDS["xero"][0] == "xero" and {"connect", "sync"} <= set(load_command("xero").commands)
+    assert COMMANDS["xero"][0] == "scorolink.integrations.xero.commands" and {"connect", "sync"} <= set(load_command("xero").commands)
     assert any(g.typer_instance is not None for g in xero_app.registered_groups)
     assert open_xero is not None
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -15,10 +14,11 @@ from scorolink.clients.oauth import DatabaseTokenStore
 from scorolink.integrations.xero.client import XeroClient, XeroSettings, load_xero_settings
 from scorolink.integrations.xero.connector import XeroConnector
 from scorolink.integrations.xero.oauth import XeroOAuth
+from scorolink.sandbox.xero.config import WORKSPACE_DATA, WORKSPACE_DATA_ENV, workspace_data_path
 
 SANDBOX_ORIGIN = "http://xero.sandbox"
-SANDBOX_DATA_ENV = "SCOROLINK_XERO_SANDBOX_DATA"
-DEFAULT_SANDBOX_DATA = ".scorolink/xero-sandbox.db"
+SANDBOX_DATA_ENV = WORKSPACE_DATA_ENV
+DEFAULT_SANDBOX_DATA = WORKSPACE_DATA
 
 
 @dataclass
@@ -72,7 +72,7 @@ def sandbox_settings(sandbox: Any, base: XeroSettings | None = None, origin: str
 
 def sandbox_data_path() -> str:
     """The bundled Xero sandbox's state file in this workspace."""
-    return os.environ.get(SANDBOX_DATA_ENV) or DEFAULT_SANDBOX_DATA
+    return workspace_data_path()
 
 
 def sandbox_token_store(base: XeroSettings | None = None) -> str:

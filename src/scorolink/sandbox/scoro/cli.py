@@ -12,9 +12,9 @@ from .sandbox import ScoroSandbox
 
 def serve_command(host: str = "127.0.0.1", port: int = 8000, data: str | None = None, seed: int = 1,
                   size: int = 300, sites: int = 2, rate_per_window: int | None = None,
-                  daily_quota: int | None = None, fault_rate: float = 0.0, fault_kinds: str | None = None,
-                  timeout_seconds: float = 30.0, slow_seconds: float = 8.0, expose_secrets: bool = False,
-                  show_users: bool = False) -> None:
+                  daily_quota: int | None = None, fault_rate: float = 0.0, show_users: bool = False,
+                  fault_kinds: str | None = None, timeout_seconds: float = 30.0, slow_seconds: float = 8.0,
+                  expose_secrets: bool = False) -> None:
     kinds = tuple(k.strip() for k in fault_kinds.split(",") if k.strip()) if fault_kinds else Faults.kinds
     try:
         faults = Faults(rate=fault_rate, seed=seed, kinds=kinds, timeout_seconds=timeout_seconds,

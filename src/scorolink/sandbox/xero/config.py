@@ -5,6 +5,7 @@ reading as its default, so a client that works against the sandbox also works ag
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from ..common import FAULT_KINDS, Faults
@@ -86,3 +87,13 @@ class XeroSandboxConfig:
             raise ValueError("XeroSandboxConfig.size must be >= 0")
         if self.webhook_delivery not in ("manual", "auto"):
             raise ValueError("XeroSandboxConfig.webhook_delivery must be 'manual' or 'auto'")
+
+
+# The bundled sandbox a workspace's commands share (scorolink xero … without credentials), and the
+# variable that moves it.
+WORKSPACE_DATA_ENV = "SCOROLINK_XERO_SANDBOX_DATA"
+WORKSPACE_DATA = ".scorolink/xero-sandbox.db"
+
+
+def workspace_data_path() -> str:
+    return os.environ.get(WORKSPACE_DATA_ENV) or WORKSPACE_DATA
