@@ -64,6 +64,7 @@ def test_a_create_that_loses_its_answer_is_reported_not_repeated():
     with sb.run_in_thread() as base_url:
         connector = _connector(sb, base_url)
         before = sum(1 for _ in connector.read("Products", columns=["Id"]))
+        connector.custom_fields()  # discovered now, so the injected fault meets the create itself
         sb.inject("lost_ack")
         [result] = list(connector.write("Products", [WriteOp("insert", {"Name": "Lost answer", "Code": "LA-1"})]))
         after = sum(1 for _ in connector.read("Products", columns=["Id"]))
