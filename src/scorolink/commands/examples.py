@@ -28,6 +28,20 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "connection test": ("scorolink connection test", "scorolink --base-url https://acme.scoro.com/api/v2 "
                                                      "--company-account-id acme connection test --json"),
     "connection accounts": ("scorolink connection accounts", "scorolink connection accounts --json"),
+    "connection refresh": ("scorolink connection refresh", "scorolink connection refresh --json"),
+    "connection list": ("scorolink connection list", "scorolink connection list --json"),
+    "connection add": ("scorolink connection add acme --subdomain acme --company-account-id acme",
+                       "scorolink connection add ops --base-url https://ops.scoro.com/api/v2 --company-account-id ops "
+                       "--username me@ops.example"),
+    "state": ("scorolink state upgrade", "scorolink state current --json"),
+    "state upgrade": ("scorolink state upgrade", "scorolink state upgrade --state postgresql://me@db/scorolink"),
+    "state current": ("scorolink state current", "scorolink state current --json"),
+    "state rotate-key": ("scorolink state rotate-key --new-key-file new.key",),
+    "dbsync": ("scorolink dbsync Companies,Projects --db sqlite:///ops.db --dry-run",
+               "scorolink dbsync Invoices --db postgresql://me@localhost/ops --conflict manual",
+               "scorolink dbsync conflicts --db sqlite:///ops.db"),
+    "web": ("scorolink web", "scorolink web --port 9000 --state postgresql://me@db/scorolink"),
+    "web set-password": ("scorolink web set-password", "scorolink web set-password --password-stdin"),
     "jobs": ("scorolink jobs add mirror --schedule 'every 15m' --to sqlite:///scoro.db", "scorolink jobs list"),
     "jobs add": ("scorolink jobs add mirror --schedule 'every 15m' --to sqlite:///scoro.db",
                  "scorolink jobs add nightly --schedule '0 2 * * *' --to postgresql://me@localhost/scoro"),
@@ -50,6 +64,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
                       "scorolink sandbox scoro --port 0 --data scoro-sandbox.db --show-users"),
     "sandbox xero": ("scorolink sandbox xero --port 8766", "scorolink sandbox xero --port 0 --rate-limit off"),
     "sandbox reset": ("scorolink sandbox reset",),
+    "sandbox quickbooks": ("scorolink sandbox quickbooks --port 0",
+                           "scorolink sandbox quickbooks --realms 3 --fault-rate 0.1 --data qbo.db"),
 }
 
 

@@ -110,14 +110,7 @@ def sandbox_quickbooks(
 ) -> None:
     """Serve the QuickBooks Online Accounting API emulator (Intuit OAuth2, realms, query language, CDC, batch,
     uploads, throttles). Once the port is bound, prints one JSON line with base_url, authorize_url, token_url,
-    discovery_url, client_id, client_secret and realm_ids, then serves until Ctrl+C.
-
-    Examples:
-
-      scorolink sandbox quickbooks --port 0
-
-      scorolink sandbox quickbooks --realms 3 --fault-rate 0.1 --data qbo.db
-    """
+    discovery_url, client_id, client_secret and realm_ids, then serves until Ctrl+C."""
     from scorolink.sandbox.quickbooks.cli import parse_rate_limit, serve_command
 
     try:
