@@ -7,8 +7,8 @@ import pytest
 import typer.main
 
 from scorolink.commands import query, replicate, transfer
-from scorolink.integrations.xero import sync_commands as xero_sync
 from scorolink.errors import ConfigError
+from scorolink.integrations.xero import sync_commands as xero_sync
 from scorolink.runtime.jobs import add_job, get_job
 from scorolink.runtime.operations import check_params
 from scorolink.runtime.params import (

@@ -175,7 +175,7 @@ def _export_args(params: dict[str, Any]) -> dict[str, Any]:
                           "e.g. --to invoices.csv).")
     parsed = ExportParams.parse(params)
     return {"where": [parse_condition(w) for w in parsed.where], "columns": parsed.columns, "nested": parsed.nested,
-            "include_deleted": parsed.include_deleted, "limit": parsed.limit}
+            "include_deleted": parsed.include_deleted, "limit": parsed.limit, "csv_escape": parsed.csv_escape}
 
 
 @register("export", check=_export_args)
@@ -222,7 +222,8 @@ def import_operation(params: dict[str, Any], connection: OpenConnection, checkpo
         results_path=Path(p.results) if p.results else None,
         journal_dir=Path(p.journal_dir) if p.journal_dir else default_journal_dir(),
         empty=p.empty, skip_unknown=p.skip_unknown_columns, workers=p.workers)
-    source = open_source(p.file, from_sql=p.from_sql, table=p.table, encoding=p.encoding, delimiter=p.delimiter)
+    source = open_source(p.file, from_sql=p.from_sql, table=p.table, encoding=p.encoding, delimiter=p.delimiter,
+                         csv_escape=p.csv_escape)
     mark = time.monotonic()
     summary = run_import(connection.connector, p.object, source, options)
     counts = {k: getattr(summary, k) for k in ("rows", "inserted", "updated", "deleted", "failed", "already_done")}

@@ -87,6 +87,8 @@ class ExportParams(OperationParams):
     operation: ClassVar[str] = "export"
     cli_names: ClassVar[dict[str, str]] = {"obj": "object", "out": "to"}
 
+    csv_escape: bool | None = None  # None: SCOROLINK_CSV_ESCAPE (default on); see output.CsvWriter
+
     object: str
     to: str
     where: list[str] = []
@@ -107,6 +109,8 @@ class ImportParams(OperationParams):
     operation: ClassVar[str] = "import"
     cli_only: ClassVar[frozenset[str]] = frozenset({"as_json", "restart"})  # a scheduled restart resends all
     cli_names: ClassVar[dict[str, str]] = {"obj": "object", "mapping": "map"}
+
+    csv_escape: bool | None = None  # None: SCOROLINK_CSV_ESCAPE (default on); see output.CsvWriter
 
     object: str
     file: str | None = None
@@ -143,8 +147,10 @@ class ImportParams(OperationParams):
 
 class QueryParams(OperationParams):
     operation: ClassVar[str] = "query"
-    cli_only: ClassVar[frozenset[str]] = frozenset({"install_completion", "show_completion"})
+    cli_only: ClassVar[frozenset[str]] = frozenset({"install_completion", "show_completion", "as_json"})
     cli_names: ClassVar[dict[str, str]] = {"fmt": "format"}
+
+    csv_escape: bool | None = None  # None: SCOROLINK_CSV_ESCAPE (default on); see output.CsvWriter
 
     sql: str
     format: Literal["table", "csv", "json"] = "table"
