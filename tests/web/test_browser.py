@@ -99,7 +99,7 @@ def dashboard(tmp_path: Path, served: Any) -> Iterator[dict[str, Any]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SCORO_", "SCOROLINK_"))}
     env["SCOROLINK_CACHE_DIR"] = str(tmp_path / "cache")
     log = tmp_path / "serve.log"
-    proc = subprocess.Popen([SCOROLINK, "--config", str(config), "serve", "--web", "--web-port", str(port),
+    proc = subprocess.Popen([SCOROLINK, "--config", str(config), "serve", "--sandbox", "--web", "--web-port", str(port),
                              "--workers", "1"], cwd=tmp_path, env=env, stdout=log.open("wb"),
                             stderr=subprocess.STDOUT, start_new_session=True)
     try:

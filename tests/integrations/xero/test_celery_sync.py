@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from scorolink.clients.oauth import TokenStore, XeroOAuth
+from scorolink.clients.oauth import TokenStore
 from scorolink.integrations.xero.commands import XeroSession, sandbox_browser, sandbox_settings
+from scorolink.integrations.xero.oauth import XeroOAuth
 from scorolink.runtime.jobs import add_job, get_run, run_now
 from scorolink.runtime.store import StateStore
 from scorolink.sync.store import SyncStore
