@@ -367,9 +367,14 @@ def render_erd_by_area(tables: list[Table], fmt: str = "svg", *, columns: str = 
     return files
 
 
+HUB_AREAS = 10  # an area referenced by this many others is shown as shared, without its incoming arrows
+
+
 def _overview(areas: dict[str, list[Table]], area_of: dict[str, str], suffix: str) -> str:
     """The whole account at normal zoom, as Graphviz DOT: one node per area (its table count), one edge
-    per pair of areas that relations join, labelled with how many; each node links to the area's diagram."""
+    per pair of areas that relations join, labelled with how many; each node links to the area's diagram.
+    Areas nearly everything refers to (users, projects, contacts …) would pull arrows from all over the
+    picture: they are drawn as shared areas, saying how many areas use them, without those arrows."""
     counts: dict[tuple[str, str], int] = {}
     for area, members in areas.items():
         for t in members:
@@ -377,14 +382,22 @@ def _overview(areas: dict[str, list[Table]], area_of: dict[str, str], suffix: st
                 if fk.table in area_of and area_of[fk.table] != area:
                     pair = (area, area_of[fk.table])
                     counts[pair] = counts.get(pair, 0) + 1
+    users: dict[str, int] = {}
+    for _, dst in counts:
+        users[dst] = users.get(dst, 0) + 1
     lines = ["digraph overview {",
-             '  graph [rankdir=TB, fontname="Helvetica", nodesep=0.1, ranksep=0.5, splines=true];',
+             '  graph [rankdir=TB, fontname="Helvetica", nodesep=0.05, ranksep=0.6, splines=true];',
              '  node [shape=box, style="rounded,filled", fillcolor="#dbe7f5", fontname="Helvetica", fontsize=11];',
              '  edge [fontname="Helvetica", fontsize=9, color="#55555599"];']
     for area, members in areas.items():
-        label = _quote(f"{area}\n{len(members)} tables")
-        lines.append(f"  {_quote(area)} [label={label}, URL={_quote(area + '.' + suffix)}];")
+        text = f"{area}\n{len(members)} table{'s' if len(members) > 1 else ''}"
+        shared = users.get(area, 0) >= HUB_AREAS
+        if shared:
+            text += f"\nused by {users[area]} areas"
+        extra = ', fillcolor="#f5ecd0"' if shared else ""
+        lines.append(f"  {_quote(area)} [label={_quote(text)}, URL={_quote(area + '.' + suffix)}{extra}];")
     for (src, dst), n in sorted(counts.items()):
-        lines.append(f"  {_quote(src)} -> {_quote(dst)} [label=\"{n}\", penwidth={min(1 + n / 4, 4):.1f}];")
+        if users[dst] < HUB_AREAS:
+            lines.append(f"  {_quote(src)} -> {_quote(dst)} [label=\"{n}\", penwidth={min(1 + n / 4, 4):.1f}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
