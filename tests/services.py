@@ -381,6 +381,8 @@ def _missing() -> dict[str, str]:
         missing["Chromium"] = "chromium"
     if not (shutil.which("chromedriver") or os.access("/usr/bin/chromedriver", os.X_OK)):
         missing["chromium-driver"] = "chromium-driver"
+    if not shutil.which("dot"):  # the ERD tests render each diagram to PNG with Graphviz
+        missing["Graphviz"] = "graphviz"
     return missing
 
 

@@ -155,7 +155,8 @@ def erd_cmd(
         files = render_erd_by_area(tables, fmt, columns=columns)
         for name, content in files.items():
             (out / name).write_text(content, encoding="utf-8")
-        err.print(f"Wrote {len(files) - 1} {fmt} diagrams of {len(tables)} tables and index.html to {out}.")
+        err.print(f"Wrote {len(files) - 2} {fmt} diagrams of {len(tables)} tables, overview.dot and index.html "
+                  f"to {out}.")
         return
     text = render_erd(tables, fmt, columns=columns)
     if out:

@@ -99,6 +99,9 @@ def module_of(table: Table) -> str:
     return (spec.module.split("/")[0] if spec is not None else table.object) or table.object
 
 
+FAN_COLUMNS = 3
+
+
 def _dot(tables: list[Table], show_all: bool) -> str:
     """One cluster per Scoro area (an object's tables, and the objects sharing its module), so a whole
     account lays out as boxes of related tables; relations between areas run between the clusters."""
@@ -123,9 +126,29 @@ def _dot(tables: list[Table], show_all: bool) -> str:
                      + "</table>")
             lines.append(f"    {_quote(t.name)} [label=<{table}>];")
         lines.append("  }")
+    present = {t.name for t in tables}
+    outside = sorted({fk.table for t in tables for fk in t.foreign_keys} - present)
+    for name in outside:  # tables of other areas that this one references: named, dashed, no columns
+        lines.append(f'  {_quote(name)} [shape=box, style="dashed,rounded", color="#99aabb", fontsize=9];')
+    fan_in: dict[str, int] = {}
     for t in tables:
         for fk in t.foreign_keys:
-            lines.append(f"  {_quote(t.name)} -> {_quote(fk.table)} [label={_quote(_label(fk))}];")
+            # many tables pointing at one (a main table's child tables) would stack into one tall column:
+            # spread them over FAN_COLUMNS columns, as Graphviz's `unflatten -l` does
+            fan_in[fk.table] = fan_in.get(fk.table, -1) + 1
+            columns = 1 + fan_in[fk.table] % FAN_COLUMNS if fk.table in present else 1
+            spread = f", minlen={columns}" if columns > 1 else ""
+            # a child table's link to its parent is its primary key: a tooltip, not a label on the picture
+            text = "tooltip" if fk.table == t.parent and fk.table != t.name else "label"
+            lines.append(f"  {_quote(t.name)} -> {_quote(fk.table)} [{text}={_quote(_label(fk))}{spread}];")
+    # tables joined to no other table of the area would stack in one column too: chain them, invisibly,
+    # FAN_COLUMNS to a row
+    joined = {t.name for t in tables for fk in t.foreign_keys if fk.table in present and fk.table != t.name}
+    joined |= {fk.table for t in tables for fk in t.foreign_keys if fk.table != t.name}
+    alone = [t.name for t in tables if t.name not in joined]
+    for i in range(1, len(alone)):
+        if i % FAN_COLUMNS:
+            lines.append(f"  {_quote(alone[i - 1])} -> {_quote(alone[i])} [style=invis];")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -333,8 +356,48 @@ def render_erd_by_area(tables: list[Table], fmt: str = "svg", *, columns: str = 
         rel = "".join(f"<li>{c}</li>" for c in crossing)
         items.append(f'<li><a href="{escape(area)}.{SUFFIX[fmt]}"><b>{escape(area)}</b></a>: {names}'
                      + (f"<ul>{rel}</ul>" if rel else "") + "</li>")
+    files["overview.dot"] = _overview(areas, area_of, SUFFIX[fmt])
     files["index.html"] = ("<!doctype html>\n<meta charset=\"utf-8\">\n<title>Mirror ERD by area</title>\n"
                            f"<h1>{len(tables)} tables in {len(areas)} areas</h1>\n"
-                           "<p>One diagram per area; the relations that cross areas are listed under each.</p>\n"
+                           "<p>One diagram per area; the relations that cross areas are listed under each. "
+                           "<code>overview.dot</code> draws the whole account as one node per area and "
+                           "the number of relations between areas "
+                           "(<code>dot -Tsvg overview.dot -o overview.svg</code>).</p>\n"
                            f"<ul>\n{chr(10).join(items)}\n</ul>\n")
     return files
+
+
+HUB_AREAS = 10  # an area referenced by this many others is shown as shared, without its incoming arrows
+
+
+def _overview(areas: dict[str, list[Table]], area_of: dict[str, str], suffix: str) -> str:
+    """The whole account at normal zoom, as Graphviz DOT: one node per area (its table count), one edge
+    per pair of areas that relations join, labelled with how many; each node links to the area's diagram.
+    Areas nearly everything refers to (users, projects, contacts …) would pull arrows from all over the
+    picture: they are drawn as shared areas, saying how many areas use them, without those arrows."""
+    counts: dict[tuple[str, str], int] = {}
+    for area, members in areas.items():
+        for t in members:
+            for fk in t.foreign_keys:
+                if fk.table in area_of and area_of[fk.table] != area:
+                    pair = (area, area_of[fk.table])
+                    counts[pair] = counts.get(pair, 0) + 1
+    users: dict[str, int] = {}
+    for _, dst in counts:
+        users[dst] = users.get(dst, 0) + 1
+    lines = ["digraph overview {",
+             '  graph [rankdir=TB, fontname="Helvetica", nodesep=0.05, ranksep=0.6, splines=true];',
+             '  node [shape=box, style="rounded,filled", fillcolor="#dbe7f5", fontname="Helvetica", fontsize=11];',
+             '  edge [fontname="Helvetica", fontsize=9, color="#55555599"];']
+    for area, members in areas.items():
+        text = f"{area}\n{len(members)} table{'s' if len(members) > 1 else ''}"
+        shared = users.get(area, 0) >= HUB_AREAS
+        if shared:
+            text += f"\nused by {users[area]} areas"
+        extra = ', fillcolor="#f5ecd0"' if shared else ""
+        lines.append(f"  {_quote(area)} [label={_quote(text)}, URL={_quote(area + '.' + suffix)}{extra}];")
+    for (src, dst), n in sorted(counts.items()):
+        if users[dst] < HUB_AREAS:
+            lines.append(f"  {_quote(src)} -> {_quote(dst)} [label=\"{n}\", penwidth={min(1 + n / 4, 4):.1f}];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
