@@ -276,3 +276,27 @@ class RequestLog:
     def recent(self, n: int = 50) -> list[dict]:
         with self.lock:
             return [dict(e) for e in list(self._log)[-n:]] if n > 0 else []
+
+
+def parse_limit_spec(spec: str, names: dict[str, str], text_keys: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The `--rate-limit NAME=VALUE,...` option of the sandbox commands: {field: value} for the names given
+    (a whole number, 'off'/'none' for no limit, or text for `text_keys`). Raises ValueError naming the part."""
+    values: dict[str, Any] = {}
+    for part in spec.split(","):
+        key, sep, value = part.partition("=")
+        key = key.strip().lower()
+        if not sep or key not in names:
+            raise ValueError(f"--rate-limit: {part.strip()!r} is not NAME=VALUE with NAME one of {sorted(names)} "
+                             "(or 'off')")
+        value = value.strip()
+        if key in text_keys:
+            values[names[key]] = value
+        elif value.lower() in ("off", "none"):
+            values[names[key]] = None
+        else:
+            try:
+                values[names[key]] = int(value)
+            except ValueError:
+                raise ValueError(f"--rate-limit: {key} must be a whole number or 'off', not {value!r}") from None
+    return values
+

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from ..common import listen, serve_until_interrupted
+from ..common import listen, parse_limit_spec, serve_until_interrupted
 from .config import Faults, QuickBooksSandboxConfig, RateLimit
 from .sandbox import QuickBooksSandbox
 
@@ -48,19 +48,4 @@ def parse_rate_limit(spec: str | None) -> RateLimit:
         return RateLimit.off()
     names = {"minute": "per_minute", "second": "per_second", "concurrent": "concurrent",
              "batch": "batch_per_minute"}
-    values: dict = {}
-    for part in spec.split(","):
-        key, sep, value = part.partition("=")
-        key = key.strip().lower()
-        if not sep or key not in names:
-            raise ValueError(f"--rate-limit: {part.strip()!r} is not NAME=VALUE with NAME one of {sorted(names)} "
-                              "(or 'off')")
-        value = value.strip().lower()
-        if value in ("off", "none"):
-            values[names[key]] = None
-        else:
-            try:
-                values[names[key]] = int(value)
-            except ValueError:
-                raise ValueError(f"--rate-limit: {key} must be a whole number or 'off', not {value!r}") from None
-    return RateLimit(**values)
+    return RateLimit(**parse_limit_spec(spec, names))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sys
 
-from ..common import listen, serve_until_interrupted
+from ..common import listen, parse_limit_spec, serve_until_interrupted
 from .config import Faults, RateLimit, XeroSandboxConfig
 from .sandbox import XeroSandbox
 
@@ -51,21 +51,4 @@ def parse_rate_limit(spec: str | None) -> RateLimit:
         return RateLimit.off()
     names = {"minute": "per_minute", "concurrent": "concurrent", "day": "daily", "app": "app_per_minute",
              "window": "daily_window"}
-    values: dict = {}
-    for part in spec.split(","):
-        key, sep, value = part.partition("=")
-        key = key.strip().lower()
-        if not sep or key not in names:
-            raise ValueError(f"--rate-limit: {part.strip()!r} is not NAME=VALUE with NAME one of {sorted(names)} "
-                             "(or 'off')")
-        value = value.strip()
-        if key == "window":
-            values[names[key]] = value
-        elif value.lower() in ("off", "none"):
-            values[names[key]] = None
-        else:
-            try:
-                values[names[key]] = int(value)
-            except ValueError:
-                raise ValueError(f"--rate-limit: {key} must be a whole number or 'off', not {value!r}") from None
-    return RateLimit(**values)
+    return RateLimit(**parse_limit_spec(spec, names, text_keys=("window",)))
