@@ -219,3 +219,38 @@ def test_failed_records_are_retried_at_growing_intervals(store, monkeypatch):
     moment[0] += timedelta(minutes=5)
     assert store.retry_ids("test-job", "contacts", "a") == ["7"]  # 10 minutes after the second failure
     assert store_module.retry_interval(20) == timedelta(days=1)
+
+
+def test_a_run_killed_on_this_machine_does_not_hold_its_sync_for_the_lease(store, tmp_path):
+    """The killed run's lock row stays behind; the next run takes it at once, not after the 60 s lease."""
+    import multiprocessing
+    import os
+    import signal
+    import time
+
+    import pytest
+
+    from scorolink.sync.store import SyncBusy
+
+    url = f"sqlite:///{tmp_path}/state.db"
+    ready = multiprocessing.Event()
+    child = multiprocessing.get_context("fork").Process(target=_hold_forever, args=(url, ready))
+    child.start()
+    assert ready.wait(30)
+    with pytest.raises(SyncBusy):  # alive: the row is respected
+        with store.hold("job-x", wait=0.2, poll=0.1):
+            pass
+    os.kill(child.pid, signal.SIGKILL)
+    child.join()
+    started = time.monotonic()
+    with store.hold("job-x", wait=5, poll=0.1):
+        assert time.monotonic() - started < 5  # taken on the first try, not waited out
+
+
+def _hold_forever(url: str, ready) -> None:
+    import time
+
+    held = SyncStore(url)
+    with held.hold("job-x"):
+        ready.set()
+        time.sleep(600)

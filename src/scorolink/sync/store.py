@@ -72,6 +72,21 @@ class SyncBusy(ScorolinkError):
     exit_code = 1
 
 
+def _died_here(owner: str) -> bool:
+    """Whether a lock's owner ("host:pid:thread") was a process of this host that no longer runs."""
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, owned by another user
+        return False
+    return False
+
+
 class SyncStore:
     """The sync's tables in a state database: a URL (opened and closed here) or the runtime's open
     StateStore (shared: the runtime's jobs and the sync's links live in one database). The state
@@ -126,7 +141,12 @@ class SyncStore:
                     t.locks.c.owner == owner, t.locks.c.until < moment)).values(owner=owner, until=until)).rowcount
                 if taken:
                     return True
-                if conn.execute(select(t.locks.c.job).where(t.locks.c.job == job)).first() is not None:
+                holder = conn.execute(select(t.locks.c.owner).where(t.locks.c.job == job)).scalar()
+                if holder is not None and _died_here(holder):
+                    # A run killed on this machine cannot renew; take its row now rather than after the lease.
+                    return bool(conn.execute(update(t.locks).where(t.locks.c.job == job, t.locks.c.owner == holder)
+                                             .values(owner=owner, until=until)).rowcount)
+                if holder is not None:
                     return False
                 conn.execute(insert(t.locks).values(job=job, owner=owner, until=until))
                 return True
