@@ -8,7 +8,7 @@ from scorolink.catalog.scoro import CATALOG
 from scorolink.errors import ConfigError, UnknownName
 from scorolink.replicate import state
 from scorolink.replicate.destination import open_destination
-from scorolink.replicate.engine import default_objects
+from scorolink.replicate.engine import build_mirror_tables, default_objects
 from scorolink.replicate.schema import Column, MirrorOptions, Namer, Table, build_tables
 
 
@@ -33,11 +33,14 @@ def mirror_tables(url: str | None, objects: list[str] | None = None, *, nested: 
                               "`scorolink replicate --to URL` first.")
         settings = state.read_settings(dest)
         options = MirrorOptions(nested=settings.get("nested", nested), naming=settings.get("naming", naming),
-                                foreign_keys=True)
+                                foreign_keys=True, schema=settings.get("schema", "skyvia"))
         namer = Namer(options.naming)
-        mirrored = [CATALOG.get(n) for n in names if namer(n) in present]
+        if options.schema == "skyvia":
+            mirrored = [CATALOG.get(n) for n in names if namer(n) in present]
+        else:  # SyncHub's table names are not the objects': what is not there is left out below
+            mirrored = [CATALOG.get(n) for n in (objects or default_objects(CATALOG, options.schema))]
         tables = []
-        for t in build_tables(mirrored, options):  # type: ignore[arg-type]
+        for t in build_mirror_tables(mirrored, options):  # type: ignore[arg-type]
             if t.name not in present:
                 continue
             actual = dest.columns(t.name)

@@ -1,0 +1,180 @@
+"""`scorolink replicate --schema synchub` against the sandbox over HTTP, into SQLite and PostgreSQL.
+
+The expectations come from parsing the seed's copy shipped with the tests
+(`data/synchub-scoro-data-model.txt`): every table it documents, with every column and type, and
+every foreign key its "Relates to" column names, must be in the mirror.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scorolink.connectors.base import WriteOp
+from scorolink.replicate.destination import open_destination
+from scorolink.replicate.engine import ReplicateOptions, replicate
+from scorolink.replicate.schema import MirrorOptions
+from tests.replicate.test_replicate import count, rows
+from tests.replicate.test_timezone import http_connector, http_sandbox
+
+SEED = Path(__file__).parent / "data" / "synchub-scoro-data-model.txt"
+
+# The seed gives no table names: each block's name, in the seed's order, is the one its "Relates to"
+# column uses for it (Invoice, VATCode …) or, for child tables, the parent its `<Parent>RemoteID`
+# names plus what the rows are (the endpoint's lines, the custom field values).
+TABLES = [
+    ("Category", "Categories"), ("ClientProfile", "ClientProfiles"), ("Contact", "Contacts"),
+    ("CustomField", "CustomFields"), ("FinanceAccount", "FinanceAccounts"), ("Invoice", "Invoices"),
+    ("Order", "Orders"), ("Prepayment", "Prepayments"), ("Product", "Products"), ("Project", "Projects"),
+    ("PurchaseOrder", "PurchaseOrders"), ("Quote", "Quotes"), ("User", "Users"), ("UserGroup", "UserGroups"),
+    ("UserRole", "PermissionSets"), ("VATCode", "VATCodes"), ("ContactCustomField", None),
+    ("CustomFieldModule", None), ("InvoiceLine", None), ("InvoiceCustomField", None), ("OrderLine", None),
+    ("OrderCustomField", None), ("PrepaymentLine", None), ("ProjectPhase", None), ("ProjectCustomField", None),
+    ("PurchaseOrderLine", None), ("PurchaseOrderCustomField", None), ("QuoteLine", None), ("QuoteCustomField", None),
+]
+OBJECTS = [obj for _, obj in TABLES if obj]
+
+# SyncHub's types as each database declares them.
+DECLARED = {
+    "sqlite": {"string": "TEXT", "long": "INTEGER", "int": "INT", "decimal": "NUMERIC", "boolean": "BOOLEAN",
+               "datetime": "DATETIME"},
+    "postgresql": {"string": "text", "long": "bigint", "int": "integer", "decimal": "numeric", "boolean": "boolean",
+                   "datetime": "timestamp with time zone"},
+}
+
+
+@dataclass(frozen=True)
+class SeedColumn:
+    name: str
+    type: str
+    relates: tuple[str, str] | None
+
+
+def parse_seed() -> list[list[SeedColumn]]:
+    """The seed's tables in order: the rows under each `Column Type Relates to Notes` header, up to
+    the blank line; a `Notes` bullet line (`• 14 Feb 2024 …`) belongs to the row above."""
+    tables: list[list[SeedColumn]] = []
+    current: list[SeedColumn] | None = None
+    row = re.compile(r"(\w+) (string|long|int|decimal|boolean|datetime) (?:(\w+) → (\w+)|-)(?: .*)?$")
+    for line in SEED.read_text(encoding="utf-8").splitlines():
+        if line.startswith("Column Type Relates to Notes"):
+            current = []
+            tables.append(current)
+        elif not line.strip():
+            current = None
+        elif current is not None and not line.lstrip().startswith("•"):
+            m = row.match(line.strip())
+            assert m, f"unreadable seed row {line!r}"
+            name, typ, table, column = m.groups()
+            current.append(SeedColumn(name, typ, (table, column) if table else None))
+    return tables
+
+
+def test_the_seed_documents_29_tables_of_22_endpoints():
+    tables = parse_seed()
+    assert len(tables) == len(TABLES) == 29
+    assert SEED.read_text(encoding="utf-8").count("Documentation: https://api.scoro.com") == 22
+    # Every table a "Relates to" names is one of the named tables.
+    names = {n for n, _ in TABLES}
+    assert {c.relates[0] for t in tables for c in t if c.relates} <= names
+    # and every child table's <Parent>RemoteID names its parent.
+    for (name, obj), cols in zip(TABLES, tables, strict=True):
+        if obj is None:
+            assert cols[1].name.endswith("RemoteID") and name.startswith(cols[1].relates[0]), name
+
+
+def declared_columns(url: str, table: str) -> dict[str, str]:
+    dest = open_destination(url)
+    try:
+        return dest.columns(table)
+    finally:
+        dest.close()
+
+
+def foreign_keys(url: str, table: str) -> set[tuple[str, str, str]]:
+    """(column, referenced table, referenced column) of each declared constraint, RemoteAccount aside."""
+    if url.startswith("sqlite"):
+        found = rows(url, f"SELECT \"table\", \"from\", \"to\" FROM pragma_foreign_key_list('{table}')")
+        return {(col, target, ref) for target, col, ref in found if col != "RemoteAccount"}
+    found = rows(url, "SELECT a.attname, c.confrelid::regclass::text, b.attname FROM pg_constraint c "
+                      "CROSS JOIN LATERAL unnest(c.conkey, c.confkey) AS k(col, ref) "
+                      "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.col "
+                      "JOIN pg_attribute b ON b.attrelid = c.confrelid AND b.attnum = k.ref "
+                      "WHERE c.contype = 'f' AND c.conrelid = to_regclass(?)", (f'"{table}"',))
+    return {(col, target.strip('"'), ref) for col, target, ref in found if col != "RemoteAccount"}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, tmp_path: Any) -> tuple[str, str]:
+    if request.param == "sqlite":
+        return "sqlite", f"sqlite:///{tmp_path / 'synchub.db'}"
+    return "postgresql", request.getfixturevalue("postgres_url")
+
+
+def synchub(**kw: Any) -> ReplicateOptions:
+    return ReplicateOptions(objects=OBJECTS, workers=2, mirror=MirrorOptions(schema="synchub"), **kw)
+
+
+def test_every_documented_table_column_type_and_foreign_key_is_in_the_mirror(backend):
+    dialect, url = backend
+    with http_sandbox(size=60) as (sb, base):
+        connector = http_connector(sb, base)
+        summary = replicate(connector, url, synchub())
+        assert summary.failed == []
+        invoices = list(connector.read("Invoices", include_deleted=True))
+        connector.close()
+    for (name, _), documented in zip(TABLES, parse_seed(), strict=True):
+        have = declared_columns(url, name)
+        assert have, f"table {name} missing"
+        for col in documented:
+            assert col.name in have, f"{name}.{col.name} missing"
+            assert have[col.name] == DECLARED[dialect][col.type], (name, col.name, have[col.name], col.type)
+        fks = foreign_keys(url, name)
+        for col in documented:
+            if col.relates:
+                assert (col.name, *col.relates) in fks, f"{name}.{col.name} → {col.relates} not declared"
+    # The rows are there, under SyncHub's names, child rows linked to their record.
+    assert count(url, "Invoice") == len(invoices)
+    assert count(url, "InvoiceLine") == sum(len(i["Lines"] or []) for i in invoices)
+    inv = next(i for i in invoices if i["Lines"])
+    got = rows(url, 'SELECT "RemoteID", "ID", "ProductID", "VatCodeID" FROM "InvoiceLine" WHERE "InvoiceRemoteID" = ? '
+               'ORDER BY "Position"', (str(inv["Id"]),))
+    assert [tuple(r) for r in got] == [(f"{inv['Id']}|{line['Id']}", line["Id"], line["ProductId"], line["VatCodeId"])
+                                       for line in inv["Lines"]]
+    (head,) = rows(url, 'SELECT "ID", "VatCodeID", "CompanyID", "MirrorRemoteID" FROM "Invoice" WHERE "RemoteID" = ?',
+                   (str(inv["Id"]),))
+    assert tuple(head) == (inv["Id"], inv["VatCodeId"], inv["CompanyId"], 1)
+    assert rows(url, 'SELECT DISTINCT "MirrorRemoteID" FROM "InvoiceLine"') == [(1,)]
+    # Custom field values are rows, as SyncHub keeps them.
+    custom = [(str(i["Id"]), k) for i in invoices for k, v in i.items() if k.startswith("fk_") and v is not None]
+    assert count(url, "InvoiceCustomField") == len(custom) > 0
+
+
+def test_incremental_reruns_and_deletes_under_the_synchub_schema(backend):
+    _, url = backend
+    with http_sandbox(size=60) as (sb, base):
+        connector = http_connector(sb, base)
+        assert replicate(connector, url, synchub()).failed == []
+        unchanged = replicate(connector, url, synchub())
+        assert {r.mode for r in unchanged.objects.values()} >= {"incremental"}
+        assert sum(r.rows for r in unchanged.objects.values()) == 0, "an unchanged rerun writes nothing"
+        live = [i for i in connector.read("Invoices") if i["Lines"]]
+        edited, gone = live[0], live[1]
+        [ok] = connector.write("Invoices", [WriteOp("update", {"Id": edited["Id"], "Description": "edited"})])
+        assert ok.ok, ok.error
+        [ok] = connector.write("Invoices", [WriteOp("delete", {"Id": gone["Id"]})])
+        assert ok.ok, ok.error
+        rerun = replicate(connector, url, synchub())
+        connector.close()
+    result = rerun.objects["Invoices"]
+    assert result.mode == "incremental" and result.rows == 2
+    assert rows(url, 'SELECT "Description", "IsDeleted" FROM "Invoice" WHERE "RemoteID" = ?',
+                (str(edited["Id"]),)) == [("edited", False)]
+    assert rows(url, 'SELECT "IsDeleted" FROM "Invoice" WHERE "RemoteID" = ?', (str(gone["Id"]),)) == [(True,)]
+    flags = rows(url, 'SELECT DISTINCT "IsDeleted" FROM "InvoiceLine" WHERE "InvoiceRemoteID" = ?', (str(gone["Id"]),))
+    assert flags == [(True,)], "a deleted record's lines are flagged with it"
+    assert count(url, "InvoiceLine", 'WHERE "InvoiceRemoteID" = ?', (str(edited["Id"]),)) == len(edited["Lines"])
