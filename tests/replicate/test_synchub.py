@@ -250,6 +250,29 @@ def test_values_wider_than_synchubs_types_are_converted():
     assert _coercion("integer", "decimal") is None and _coercion("decimal", "string") is None
 
 
+def test_a_value_synchubs_type_cannot_hold_is_null_and_counted(connector, tmp_path):
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    invoice = next(iter(connector.read("Invoices")))
+    assert all(r.ok for r in connector.write("Invoices", [WriteOp("update", {"Id": invoice["Id"],
+                                                                             "DocumentNumber": "INV-7"})]))
+    summary = replicate(connector, url, ReplicateOptions(objects=["Invoices"], mirror=MirrorOptions(schema="synchub")))
+    assert summary.objects["Invoices"].cleaned == {"not an integer (NULL)": 1}
+    assert rows(url, 'SELECT "No" FROM "Invoice" WHERE "RemoteID" = ?', (str(invoice["Id"]),)) == [(None,)]
+    assert rows(url, 'SELECT count(*) FROM "Invoice" WHERE "No" IS NULL') == [(1,)]
+
+
+def test_year_less_birthdays_fit_synchubs_datetime_column(connector, backend):
+    from scorolink.replicate.rows import BAD_DATETIME, YEARLESS
+    from tests.replicate.test_awkward_values import person
+
+    _, url = backend
+    leap, bad = person(connector, "Leap", "0000-02-29"), person(connector, "Bad", "0000-13-45")
+    summary = replicate(connector, url, ReplicateOptions(objects=["Contacts"], mirror=MirrorOptions(schema="synchub")))
+    assert summary.failed == [] and summary.objects["Contacts"].cleaned == {YEARLESS: 1, BAD_DATETIME: 1}
+    got = dict(rows(url, 'SELECT "ID", "Birthday" FROM "Contact" WHERE "ID" IN (?, ?)', (leap, bad)))
+    assert str(got[leap])[:19] in ("1604-02-29 00:00:00", "1604-02-29T00:00:00") and got[bad] is None
+
+
 def test_the_cli_refuses_synchub_with_snake_names(tmp_path):
     from typer.testing import CliRunner
 

@@ -20,7 +20,7 @@ import pickle
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from scorolink.catalog.model import ObjectSpec
@@ -82,13 +82,31 @@ class Cleaning:
 
     def datetime(self, value: Any) -> Any:
         """A datetime column's value that is not a datetime: ISO text is kept as it is (the database
-        reads it), anything else (`0000-00-00 10:00`, garbage) is NULL."""
+        reads it), a year-less date alone (a birthday in SyncHub's datetime `Contact.Birthday`) is
+        midnight UTC in YEARLESS_YEAR, anything else (`0000-00-00 10:00`, garbage) is NULL."""
+        text = str(value).strip()
+        yearless = _YEARLESS.fullmatch(text)
         try:
-            datetime.fromisoformat(str(value).strip())
+            if yearless:
+                moment = datetime(YEARLESS_YEAR, int(yearless[1]), int(yearless[2]), tzinfo=UTC)
+                self._note(YEARLESS)
+                return moment
+            datetime.fromisoformat(text)
         except ValueError:
             self._note(BAD_DATETIME)
             return None
         return value
+
+    def coerced(self, coerce: Callable[[Any], Any], logical: str) -> Callable[[Any], Any]:
+        """`coerce`, noting the values it cannot convert (NULL instead)."""
+        kind = f"not {'an' if logical[0] in 'aeiou' else 'a'} {logical} (NULL)"
+
+        def convert(value: Any) -> Any:
+            out = coerce(value)
+            if out is None:
+                self._note(kind)
+            return out
+        return convert
 
     def text(self, value: str) -> str:
         self._note(NUL)
@@ -129,15 +147,15 @@ class BuiltRecord:
     hash: str
 
 
-def _getters(table: Table, types: dict[str, str], dest: Destination) -> list[Getter]:
-    return [_getter(c, types, dest) for c in sourced(table)]
+def _getters(table: Table, types: dict[str, str], dest: Destination, clean: Cleaning | None = None) -> list[Getter]:
+    return [_getter(c, types, dest, clean) for c in sourced(table)]
 
 
-def _getter(c: Column, types: dict[str, str], dest: Destination) -> Getter:
+def _getter(c: Column, types: dict[str, str], dest: Destination, clean: Cleaning | None = None) -> Getter:
     logical = types.get(c.name, c.type)
     conv = dest.converter(logical)
-    if c.coerce is not None:
-        coerce = c.coerce
+    if c.coerce is not None:  # a column narrower than Scoro's value (`--schema synchub`)
+        coerce = c.coerce if clean is None else clean.coerced(c.coerce, c.type)
         conv = coerce if conv is None else (lambda v, _c=conv: _c(coerce(v)))  # type: ignore[misc]
     return Getter(c.source or "", conv, logical)
 
@@ -311,7 +329,8 @@ class RowBuilder:
                 node = by_name.get(node.parent) if node.parent else None
             t_types = types.get(t.name, {})
             roles = tuple((c, _getter(c, t_types, dest)) for c in t.columns if c.role in BUILT_ROLES)
-            rows = _compile_child(tuple(reversed(chain)), _getters(t, t_types, dest), self.cleaning, roles)
+            rows = _compile_child(tuple(reversed(chain)), _getters(t, t_types, dest, self.cleaning), self.cleaning,
+                                  roles)
             self.child_plans.append((t.name, rows))
         self.keys = spec.key_fields
         self.hash = _Hasher()
@@ -325,7 +344,7 @@ class RowBuilder:
         flag = "bool(get('IsDeleted'))" if spec.field_named("IsDeleted") is not None else "False"
         lead = (_converted("get('CreatedDate')", stamp, env), _converted("get('UpdatedDate')", stamp, env),
                 _converted(flag, dest.converter("boolean"), env))
-        return _compile(_getters(self.main, types, dest), "objects", lead, env)
+        return _compile(_getters(self.main, types, dest, self.cleaning), "objects", lead, env)
 
     def build(self, record: dict[str, Any]) -> BuiltRecord:
         if self.custom_fields is not None:
