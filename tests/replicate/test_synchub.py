@@ -225,6 +225,13 @@ def test_objects_synchub_does_not_document_get_the_closest_equivalent(connector,
     assert count(url, "BillLine") == sum(len(b["Lines"] or []) for b in bills)
     for table in ("TimeEntry", "Task", "TaskRelatedUser", "InvoiceLineDate"):
         assert declared_columns(url, table), table
+    # `scorolink erd --db` reads such a mirror, and without --db draws what --schema synchub makes.
+    from scorolink.replicate.introspect import mirror_tables
+
+    drawn = {t.name: t for t in mirror_tables(url)}
+    assert {"Invoice", "InvoiceLine", "Bill", "BillLine", "Contact"} <= set(drawn)
+    assert ("RemoteAccount", "VatCodeID") in [fk.columns for fk in drawn["Invoice"].foreign_keys]
+    assert {t.name for t in mirror_tables(None, ["Invoices"], schema="synchub")} >= {"Invoice", "InvoiceLine"}
     # A second account in the same database gets the next MirrorRemoteID.
     replicate(connector, url, ReplicateOptions(objects=["VATCodes"], account="second",
                                                mirror=MirrorOptions(schema="synchub")))

@@ -144,6 +144,7 @@ def erd_cmd(
     columns: Annotated[str, typer.Option(help="keys: key and relation columns only; all: every column.")] = "keys",
     nested: Annotated[str, typer.Option(help="separate or json (ignored with --db: the mirror knows).")] = "separate",
     naming: Annotated[str, typer.Option(help="pascal or snake (ignored with --db: the mirror knows).")] = "pascal",
+    schema: Annotated[str, typer.Option(help="skyvia or synchub (ignored with --db: the mirror knows).")] = "skyvia",
     by_area: Annotated[bool, typer.Option("--by-area", help="One diagram per Scoro area (invoices, projects, "
                                           "contacts …) written into the --out folder, with an index.html that "
                                           "links them and lists the relations between areas: a whole account "
@@ -152,12 +153,15 @@ def erd_cmd(
     """Draw the mirror's entity-relationship diagram: tables, keys and the catalog's relations."""
     from scorolink.replicate.erd import ERD_FORMATS, render_erd, render_erd_by_area
     from scorolink.replicate.introspect import mirror_tables
+    from scorolink.replicate.schema import SCHEMAS
 
     if fmt not in ERD_FORMATS:
         raise typer.BadParameter(f"use {', '.join(ERD_FORMATS)}", param_hint="--format")
+    if schema not in SCHEMAS:
+        raise typer.BadParameter(f"use {' or '.join(SCHEMAS)}", param_hint="--schema")
     names = [o.strip() for o in objects.split(",") if o.strip()] if objects else None
     _mirror_exists(db)
-    tables = mirror_tables(db, names, nested=nested, naming=naming)
+    tables = mirror_tables(db, names, nested=nested, naming=naming, schema=schema)
     if by_area:
         if out is None:
             raise InvalidInput("--by-area writes several files: give a folder with --out, e.g. --out erd/")

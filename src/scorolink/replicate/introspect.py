@@ -9,22 +9,22 @@ from scorolink.errors import ConfigError, UnknownName
 from scorolink.replicate import state
 from scorolink.replicate.destination import open_destination
 from scorolink.replicate.engine import build_mirror_tables, default_objects
-from scorolink.replicate.schema import Column, MirrorOptions, Namer, Table, build_tables
+from scorolink.replicate.schema import Column, MirrorOptions, Namer, Table
 
 
 def mirror_tables(url: str | None, objects: list[str] | None = None, *, nested: str = "separate",
-                  naming: str = "pascal") -> list[Table]:
+                  naming: str = "pascal", schema: str = "skyvia") -> list[Table]:
     """Tables of the mirror at `url` (relations drawn whether or not constraints were declared),
     or, without a URL, the tables `replicate` would create."""
     names = []
-    for name in objects or default_objects(CATALOG):
+    for name in objects or default_objects(CATALOG, schema):
         spec = CATALOG.get(name)
         if spec is None:
             raise UnknownName("object", name, CATALOG.names())
         names.append(spec.name)
     if url is None:
-        return build_tables([CATALOG.get(n) for n in names], MirrorOptions(nested=nested, naming=naming,  # type: ignore[misc]
-                                                                          foreign_keys=True))
+        return build_mirror_tables([CATALOG.get(n) for n in names],  # type: ignore[misc]
+                                   MirrorOptions(nested=nested, naming=naming, foreign_keys=True, schema=schema))
     dest = open_destination(url)
     try:
         present = dest.tables()
