@@ -48,10 +48,10 @@ BUILT_ROLES = (CHILD_ID, DELETED, PARENT_KEY)
 STAMP = "stamp"  # WhenUpsertedIntoDataStore of a child row
 MIRROR = "mirror"  # MirrorRemoteID
 LOAD_ROLES = (STAMP, MIRROR)
-# The nested path under which rows.py hands a record's custom fields to their child table.
-CUSTOM_FIELDS = "@CustomFields"
 # ... or never written (always NULL: a documented column Scoro gives no value for).
 NULL = "null"
+# The nested path under which rows.py hands a record's custom fields to their child table.
+CUSTOM_FIELDS = "@CustomFields"
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,8 +72,7 @@ TYPES = {"string": TEXT, "long": FieldType.INTEGER.value, "int": INT32, "decimal
 # (Contact holds People and Companies, ProjectPhase the projects' phases). `Contacts` is.
 COVERED = ("People", "Companies", "ProjectPhases")
 
-_IRREGULAR = {"People": "Person", "RolesWithPrices": "RoleWithPrices", "TriggersAndActions": "TriggerAndAction",
-              "Mobile": "Mobile", "Fax": "Fax", "Address": "Address", "Users": "User"}
+_IRREGULAR = {"People": "Person", "RolesWithPrices": "RoleWithPrices", "TriggersAndActions": "TriggerAndAction"}
 
 
 @dataclass(frozen=True, slots=True)
