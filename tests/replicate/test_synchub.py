@@ -280,6 +280,23 @@ def test_year_less_birthdays_fit_synchubs_datetime_column(connector, backend):
     assert str(got[leap])[:19] in ("1604-02-29 00:00:00", "1604-02-29T00:00:00") and got[bad] is None
 
 
+def test_replicate_schema_synchub_from_the_cli_and_its_erd(tmp_path):
+    import json
+
+    from tests.test_cli import run
+
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    result = run("replicate", "--to", url, "--schema", "synchub", "--objects", "Invoices,Contacts,VATCodes", "--json")
+    assert result.returncode == 0, result.stderr
+    created = set(json.loads(result.stdout)["schema"]["created"])
+    assert {"Invoice", "InvoiceLine", "InvoiceCustomField", "VATCode", "Contact", "ContactCustomField"} <= created
+    mermaid = run("erd", "--db", url)
+    assert mermaid.returncode == 0, mermaid.stderr
+    assert "Invoice ||--o{ InvoiceLine" in mermaid.stdout and "VATCode ||--o{ Invoice " in mermaid.stdout
+    again = run("replicate", "--to", url, "--objects", "VATCodes")  # the default schema on this mirror: refused
+    assert again.returncode != 0 and "--schema synchub" in again.stderr
+
+
 def test_the_cli_refuses_synchub_with_snake_names(tmp_path):
     from typer.testing import CliRunner
 
