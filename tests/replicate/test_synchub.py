@@ -297,6 +297,33 @@ def test_replicate_schema_synchub_from_the_cli_and_its_erd(tmp_path):
     assert again.returncode != 0 and "--schema synchub" in again.stderr
 
 
+def test_a_new_custom_field_arrives_as_a_column_and_as_rows(connector, backend, monkeypatch):
+    _, url = backend
+    options = ReplicateOptions(objects=["Contacts"], mirror=MirrorOptions(schema="synchub"))
+    real = connector.custom_fields()
+    monkeypatch.setattr(connector, "_custom", {m: tuple(f for f in fs if f.name != "fk_money")
+                                               for m, fs in real.items()})
+    replicate(connector, url, options)
+    assert count(url, "ContactCustomField", 'WHERE "ID" = ?', ("fk_money",)) == 0
+    monkeypatch.setattr(connector, "_custom", real)
+    summary = replicate(connector, url, options)
+    assert "Contact.fk_money" in summary.schema.added and summary.objects["Contacts"].mode == "full"
+    having = [c for c in connector.read("Contacts", include_deleted=True) if c.get("fk_money") is not None]
+    assert count(url, "ContactCustomField", 'WHERE "ID" = ?', ("fk_money",)) == len(having) > 0
+    (value,) = rows(url, 'SELECT "Value" FROM "ContactCustomField" WHERE "ContactRemoteID" = ? AND "ID" = ?',
+                    (str(having[0]["Id"]), "fk_money"))[0]
+    assert value == str(having[0]["fk_money"])
+    assert replicate(connector, url, options).objects["Contacts"].rows == 0
+
+
+def test_the_job_parameter_is_table_schema():
+    from scorolink.runtime.params import ReplicateParams
+
+    assert ReplicateParams.parse({"table_schema": "synchub"}).options().mirror.schema == "synchub"
+    with pytest.raises(ConfigError, match="table_schema"):
+        ReplicateParams.parse({"table_schema": "dlt"})
+
+
 def test_the_cli_refuses_synchub_with_snake_names(tmp_path):
     from typer.testing import CliRunner
 
