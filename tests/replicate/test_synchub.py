@@ -91,6 +91,17 @@ def test_the_seed_documents_29_tables_of_22_endpoints():
             assert cols[1].name.endswith("RemoteID") and name.startswith(cols[1].relates[0]), name
 
 
+def test_the_shipped_model_is_the_seed_table_for_table():
+    from scorolink.replicate.synchub import model
+
+    shipped = model()
+    assert [(t.name, t.object if not t.path else None) for t in shipped] == [
+        (name, obj if obj else None) for name, obj in TABLES]
+    for table, documented in zip(shipped, parse_seed(), strict=True):
+        assert [(c.name, c.type, c.relates) for c in table.columns] == \
+            [(c.name, c.type, c.relates) for c in documented], table.name
+
+
 def declared_columns(url: str, table: str) -> dict[str, str]:
     dest = open_destination(url)
     try:

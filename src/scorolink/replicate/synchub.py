@@ -46,6 +46,7 @@ from scorolink.replicate.schema import (
     MODIFIED,
     NULL,
     PARENT_KEY,
+    POSITION,
     REMOTE_ACCOUNT,
     REMOTE_ID,
     ROW_HASH,
@@ -334,9 +335,9 @@ def _custom_table(spec: ObjectSpec, main: str, doc: ModelTable | None) -> Table:
         cols += [Column("ID", TEXT, source="ID"), Column(f"{main}ID", "integer", role=PARENT_KEY,
                                                            source=spec.key_fields[0]),
                  Column("Value", TEXT, source="Value")]
-    cols += [Column(REMOTE_ACCOUNT, TEXT, nullable=False), Column("Position", "integer", nullable=False)]
+    cols += [Column(REMOTE_ACCOUNT, TEXT, nullable=False), Column(POSITION, "integer", nullable=False)]
     return Table(name=f"{main}CustomField" if doc is None else doc.name, object=spec.name, columns=tuple(cols),
-                 primary_key=(REMOTE_ACCOUNT, parent_column, "Position"), path=(CUSTOM_FIELDS,), kind="objects",
+                 primary_key=(REMOTE_ACCOUNT, parent_column, POSITION), path=(CUSTOM_FIELDS,), kind="objects",
                  parent=main)
 
 
