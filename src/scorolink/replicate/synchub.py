@@ -24,6 +24,7 @@ first account replicated into it, 2 for the next `--account` ...), kept in the m
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -194,7 +195,8 @@ def _coercion(have: str, want: str) -> Any:
 
 
 # -- tables ----------------------------------------------------------------------------------------------------
-def build_tables(specs: Any, options: MirrorOptions) -> list[Table]:
+def build_tables(specs: Iterable[ObjectSpec], options: MirrorOptions) -> list[Table]:
+    """The mirror's tables under SyncHub's schema (module doc), for objects whose custom fields are merged."""
     if options.naming != "pascal" or options.nested != "separate":
         raise ConfigError("--schema synchub keeps SyncHub's names and child tables: use it without --naming snake "
                          "and --nested json")
