@@ -11,8 +11,8 @@ import pytest
 
 from scorolink.catalog.scoro import CATALOG
 from scorolink.replicate.destination import _utc_text, open_destination
-from scorolink.replicate.rows import RECORD_META, RowBuilder
-from scorolink.replicate.schema import build_tables
+from scorolink.replicate.rows import RowBuilder
+from scorolink.replicate.schema import RECORD_META, build_tables
 
 
 def builder(obj: str, tmp_path) -> RowBuilder:

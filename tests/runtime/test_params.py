@@ -43,7 +43,7 @@ def test_the_cli_and_the_model_name_the_same_settings(app, name, model: type[Ope
 
 def test_the_check_catches_a_drift():
     forgot = set(ReplicateParams.model_fields) - {"sweep_days"}  # a model that forgot an option ...
-    cli = cli_options(replicate.app, "replicate") - ReplicateParams.cli_only
+    cli = {ReplicateParams.cli_names.get(o, o) for o in cli_options(replicate.app, "replicate")} - ReplicateParams.cli_only
     assert cli - forgot == {"sweep_days"}  # ... is seen
 
 

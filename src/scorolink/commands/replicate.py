@@ -31,6 +31,10 @@ def replicate_cmd(
                                         "json: kept as JSON columns.")] = "separate",
     naming: Annotated[str, typer.Option(help="pascal (RemoteID, Invoices_Lines) or snake (remote_id, "
                                         "invoices_lines).")] = "pascal",
+    schema: Annotated[str, typer.Option(help="skyvia: tables named after the Skyvia connector's objects "
+                                        "(Invoices, Invoices_Lines). synchub: SyncHub's tables, columns, types "
+                                        "and foreign keys (Invoice, InvoiceLine, VatCodeID, MirrorRemoteID), the "
+                                        "closest equivalent for objects it does not document.")] = "skyvia",
     include_binary: Annotated[bool, typer.Option("--include-binary", help="Also fetch binary fields (file "
                                                  "content, pictures): one extra request per record.")] = False,
     foreign_keys: Annotated[bool, typer.Option("--foreign-keys", help="Declare foreign-key constraints "
@@ -56,19 +60,25 @@ def replicate_cmd(
     """Replicate Scoro into a SQL database: full the first time, incremental afterwards, nested
     values as child tables, deletes kept as IsDeleted, SyncHub's metadata columns on every row."""
     from scorolink.replicate.engine import PER_PARENT_MODES, ReplicateOptions
-    from scorolink.replicate.schema import NAMINGS, NESTED_MODES, MirrorOptions
+    from scorolink.replicate.schema import NAMINGS, NESTED_MODES, SCHEMAS, MirrorOptions
 
     if nested not in NESTED_MODES:
         raise typer.BadParameter(f"use {' or '.join(NESTED_MODES)}", param_hint="--nested")
     if naming not in NAMINGS:
         raise typer.BadParameter(f"use {' or '.join(NAMINGS)}", param_hint="--naming")
+    if schema not in SCHEMAS:
+        raise typer.BadParameter(f"use {' or '.join(SCHEMAS)}", param_hint="--schema")
+    if schema == "synchub" and (naming != "pascal" or nested != "separate"):
+        raise typer.BadParameter("SyncHub's schema has its own names and child tables: leave out --naming "
+                                 "and --nested", param_hint="--schema synchub")
     if per_parent not in PER_PARENT_MODES:
         raise typer.BadParameter(f"use {' or '.join(PER_PARENT_MODES)}", param_hint="--per-parent")
     options = ReplicateOptions(
         objects=[o.strip() for o in objects.split(",") if o.strip()] if objects else None,
         full=full, reconcile=reconcile, reconcile_days=reconcile_days, overlap_seconds=overlap,
         workers=workers, account=account, per_parent=per_parent, sweep_days=sweep_days,
-        mirror=MirrorOptions(nested=nested, naming=naming, include_binary=include_binary, foreign_keys=foreign_keys),
+        mirror=MirrorOptions(nested=nested, naming=naming, include_binary=include_binary, foreign_keys=foreign_keys,
+                             schema=schema),
     )
     with ctx.obj.open() as session:
         summary = run_replication(session.connector, to, options, as_json)
@@ -134,6 +144,7 @@ def erd_cmd(
     columns: Annotated[str, typer.Option(help="keys: key and relation columns only; all: every column.")] = "keys",
     nested: Annotated[str, typer.Option(help="separate or json (ignored with --db: the mirror knows).")] = "separate",
     naming: Annotated[str, typer.Option(help="pascal or snake (ignored with --db: the mirror knows).")] = "pascal",
+    schema: Annotated[str, typer.Option(help="skyvia or synchub (ignored with --db: the mirror knows).")] = "skyvia",
     by_area: Annotated[bool, typer.Option("--by-area", help="One diagram per Scoro area (invoices, projects, "
                                           "contacts …) written into the --out folder, with an index.html that "
                                           "links them and lists the relations between areas: a whole account "
@@ -142,12 +153,15 @@ def erd_cmd(
     """Draw the mirror's entity-relationship diagram: tables, keys and the catalog's relations."""
     from scorolink.replicate.erd import ERD_FORMATS, render_erd, render_erd_by_area
     from scorolink.replicate.introspect import mirror_tables
+    from scorolink.replicate.schema import SCHEMAS
 
     if fmt not in ERD_FORMATS:
         raise typer.BadParameter(f"use {', '.join(ERD_FORMATS)}", param_hint="--format")
+    if schema not in SCHEMAS:
+        raise typer.BadParameter(f"use {' or '.join(SCHEMAS)}", param_hint="--schema")
     names = [o.strip() for o in objects.split(",") if o.strip()] if objects else None
     _mirror_exists(db)
-    tables = mirror_tables(db, names, nested=nested, naming=naming)
+    tables = mirror_tables(db, names, nested=nested, naming=naming, schema=schema)
     if by_area:
         if out is None:
             raise InvalidInput("--by-area writes several files: give a folder with --out, e.g. --out erd/")

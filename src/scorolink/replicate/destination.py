@@ -32,7 +32,7 @@ from scorolink.replicate.schema import Column, Table
 SCHEMES = ("sqlite", "postgresql", "duckdb")
 
 # Narrow to wide: a column only ever moves right (or to string), so no value is lost.
-_NUMERIC_RANK = {"boolean": 0, "integer": 1, "decimal": 2}
+_NUMERIC_RANK = {"boolean": 0, "int": 1, "integer": 2, "decimal": 3}
 _TEMPORAL_RANK = {"date": 0, "datetime": 1}
 
 
@@ -313,7 +313,7 @@ def index_name(table: str, cols: Sequence[str], prefix: str) -> str:
 
 class SQLiteDestination(Destination):
     scheme = "sqlite"
-    types = {"integer": "INTEGER", "decimal": "NUMERIC", "string": "TEXT", "time": "TEXT", "boolean": "BOOLEAN",
+    types = {"integer": "INTEGER", "int": "INT", "decimal": "NUMERIC", "string": "TEXT", "time": "TEXT", "boolean": "BOOLEAN",
              "date": "DATE", "datetime": "DATETIME", "json": "TEXT", "binary": "BLOB"}
 
     def prepare_writes(self) -> None:
@@ -411,9 +411,9 @@ class SQLiteDestination(Destination):
 class PostgresDestination(Destination):
     scheme = "postgresql"
     param = "%s"
-    types = {"integer": "BIGINT", "decimal": "NUMERIC", "string": "TEXT", "time": "TEXT", "boolean": "BOOLEAN",
+    types = {"integer": "BIGINT", "int": "INTEGER", "decimal": "NUMERIC", "string": "TEXT", "time": "TEXT", "boolean": "BOOLEAN",
              "date": "DATE", "datetime": "TIMESTAMPTZ", "json": "JSONB", "binary": "BYTEA"}
-    _declared = {"bigint": "integer", "integer": "integer", "numeric": "decimal", "text": "string",
+    _declared = {"bigint": "integer", "integer": "int", "numeric": "decimal", "text": "string",
                  "boolean": "boolean", "date": "date", "timestamp with time zone": "datetime", "jsonb": "json",
                  "bytea": "binary", "character varying": "string"}
     inline_foreign_keys = False  # added NOT VALID after each load: mirror.finish()
@@ -492,7 +492,7 @@ _duckdb_json = json.JSONEncoder(default=_duckdb_default, ensure_ascii=False, sep
 
 class DuckDBDestination(Destination):
     scheme = "duckdb"
-    types = {"integer": "BIGINT", "decimal": "DECIMAL(38,10)", "string": "VARCHAR", "time": "VARCHAR",
+    types = {"integer": "BIGINT", "int": "INTEGER", "decimal": "DECIMAL(38,10)", "string": "VARCHAR", "time": "VARCHAR",
              "boolean": "BOOLEAN", "date": "DATE", "datetime": "TIMESTAMP WITH TIME ZONE", "json": "JSON",
              "binary": "BLOB"}
     supports_foreign_keys = False  # DuckDB cannot update a row another table references
@@ -512,7 +512,7 @@ class DuckDBDestination(Destination):
             return "decimal"
         if d.startswith("TIMESTAMP"):
             return "datetime"
-        return {"BIGINT": "integer", "INTEGER": "integer", "VARCHAR": "string", "BOOLEAN": "boolean",
+        return {"BIGINT": "integer", "INTEGER": "int", "VARCHAR": "string", "BOOLEAN": "boolean",
                 "DATE": "date", "JSON": "json", "BLOB": "binary"}.get(d, "string")
 
     def widen_column(self, table: str, column: str, logical: str) -> bool:

@@ -33,7 +33,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -43,7 +43,7 @@ from scorolink.clients.http import RequestStats
 from scorolink.connectors.base import Condition
 from scorolink.connectors.scoro import ScoroConnector
 from scorolink.errors import ScorolinkError
-from scorolink.replicate import mirror, state
+from scorolink.replicate import mirror, state, synchub
 from scorolink.replicate.destination import Destination, open_destination
 from scorolink.replicate.loader import ObjectLoader
 from scorolink.replicate.rows import RowBuilder
@@ -127,8 +127,16 @@ class _NoProgress:
         pass
 
 
-def default_objects(catalog: Catalog) -> list[str]:
-    return [s.name for s in catalog if s.allows("select") and s.name not in SKIPPED_BY_DEFAULT]
+def default_objects(catalog: Catalog, schema: str = "skyvia") -> list[str]:
+    names = [s.name for s in catalog if s.allows("select") and s.name not in SKIPPED_BY_DEFAULT]
+    return synchub.default_objects(names) if schema == synchub.NAME else names
+
+
+def build_mirror_tables(specs: list[ObjectSpec], options: MirrorOptions) -> list[Table]:
+    """The mirror's tables under the schema the options name."""
+    if options.schema == synchub.NAME:
+        return synchub.build_tables(specs, options)
+    return build_tables(specs, options)
 
 
 def replicate(connector: ScoroConnector, to: str | Destination, options: ReplicateOptions | None = None,
@@ -140,11 +148,15 @@ def replicate(connector: ScoroConnector, to: str | Destination, options: Replica
         connector.tz.resolve()
     except ScorolinkError as exc:  # objects that meet a datetime without an offset fail with this
         log.warning("%s", exc)
-    names = [connector.spec(n, with_custom=False).name for n in (options.objects or default_objects(connector.catalog))]
+    names = [connector.spec(n, with_custom=False).name
+             for n in (options.objects or default_objects(connector.catalog, options.mirror.schema))]
     specs = [connector.spec(n) for n in dict.fromkeys(names)]
-    tables = build_tables(specs, options.mirror)
     dest = open_destination(to) if isinstance(to, str) else to
     try:
+        if options.mirror.schema == synchub.NAME and dest.supports_foreign_keys and not options.mirror.foreign_keys:
+            # SyncHub's model is its foreign keys: declared wherever the database can (not DuckDB)
+            options = replace(options, mirror=replace(options.mirror, foreign_keys=True))
+        tables = build_mirror_tables(specs, options.mirror)
         types, changes = mirror.prepare(dest, tables, options.mirror)
         run = _Run(connector, dest, specs, tables, types, options, progress or _NoProgress())
         # An object whose tables gained columns is read in full once, so old rows get the new values.
@@ -175,6 +187,8 @@ class _Run:
         self.account = options.account or str(connector.client.settings.company_account_id)
         self.lock = threading.RLock()
         self.reread: set[str] = set()
+        self.mirror_id = (synchub.mirror_remote_id(dest, self.account) if options.mirror.schema == synchub.NAME
+                          else None)
 
     def all(self) -> dict[str, ObjectResult]:
         workers = max(1, min(self.options.workers, len(self.specs)))
@@ -207,7 +221,8 @@ class _Run:
     def _replicate(self, spec: ObjectSpec, result: ObjectResult, requests: Any) -> None:
         with self.lock:  # the loader prepares statements against the destination
             loader = ObjectLoader(self.dest, RowBuilder(spec, self.tables[spec.name], self.dest, self.types,
-                                                        self.account), self.tables[spec.name], self.namer, self.account)
+                                                        self.account), self.tables[spec.name], self.namer, self.account,
+                                  self.mirror_id)
             previous = state.read_state(self.dest, self.account, spec.name)
         # Asked once per site, on the first run already, so the next one can use the answer:
         # does Scoro honour a modified_date filter its docs do not list (TimeEntries)?

@@ -8,23 +8,23 @@ from scorolink.catalog.scoro import CATALOG
 from scorolink.errors import ConfigError, UnknownName
 from scorolink.replicate import state
 from scorolink.replicate.destination import open_destination
-from scorolink.replicate.engine import default_objects
-from scorolink.replicate.schema import Column, MirrorOptions, Namer, Table, build_tables
+from scorolink.replicate.engine import build_mirror_tables, default_objects
+from scorolink.replicate.schema import Column, MirrorOptions, Namer, Table
 
 
 def mirror_tables(url: str | None, objects: list[str] | None = None, *, nested: str = "separate",
-                  naming: str = "pascal") -> list[Table]:
+                  naming: str = "pascal", schema: str = "skyvia") -> list[Table]:
     """Tables of the mirror at `url` (relations drawn whether or not constraints were declared),
     or, without a URL, the tables `replicate` would create."""
     names = []
-    for name in objects or default_objects(CATALOG):
+    for name in objects or default_objects(CATALOG, schema):
         spec = CATALOG.get(name)
         if spec is None:
             raise UnknownName("object", name, CATALOG.names())
         names.append(spec.name)
     if url is None:
-        return build_tables([CATALOG.get(n) for n in names], MirrorOptions(nested=nested, naming=naming,  # type: ignore[misc]
-                                                                          foreign_keys=True))
+        return build_mirror_tables([CATALOG.get(n) for n in names],  # type: ignore[misc]
+                                   MirrorOptions(nested=nested, naming=naming, foreign_keys=True, schema=schema))
     dest = open_destination(url)
     try:
         present = dest.tables()
@@ -33,11 +33,14 @@ def mirror_tables(url: str | None, objects: list[str] | None = None, *, nested: 
                               "`scorolink replicate --to URL` first.")
         settings = state.read_settings(dest)
         options = MirrorOptions(nested=settings.get("nested", nested), naming=settings.get("naming", naming),
-                                foreign_keys=True)
+                                foreign_keys=True, schema=settings.get("schema", "skyvia"))
         namer = Namer(options.naming)
-        mirrored = [CATALOG.get(n) for n in names if namer(n) in present]
+        if options.schema == "skyvia":
+            mirrored = [CATALOG.get(n) for n in names if namer(n) in present]
+        else:  # SyncHub's table names are not the objects': what is not there is left out below
+            mirrored = [CATALOG.get(n) for n in (objects or default_objects(CATALOG, options.schema))]
         tables = []
-        for t in build_tables(mirrored, options):  # type: ignore[arg-type]
+        for t in build_mirror_tables(mirrored, options):  # type: ignore[arg-type]
             if t.name not in present:
                 continue
             actual = dest.columns(t.name)

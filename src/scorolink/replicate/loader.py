@@ -28,16 +28,22 @@ from typing import Any
 
 from scorolink.replicate import state
 from scorolink.replicate.destination import Destination
-from scorolink.replicate.rows import IDENTITY, RECORD_META, BuiltRecord, RowBuilder
+from scorolink.replicate.rows import BuiltRecord, RowBuilder
 from scorolink.replicate.schema import (
+    DELETED,
     IS_DELETED,
-    PARENT_ID,
+    LOAD_ROLES,
+    MIRROR,
+    NULL,
     REMOTE_ACCOUNT,
     REMOTE_ID,
     ROW_HASH,
+    STAMP,
     UPSERTED,
     Namer,
     Table,
+    child_write_columns,
+    main_write_columns,
 )
 
 log = logging.getLogger(__name__)
@@ -54,7 +60,8 @@ def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
 
 
 class ObjectLoader:
-    def __init__(self, dest: Destination, builder: RowBuilder, tables: list[Table], namer: Namer, account: str):
+    def __init__(self, dest: Destination, builder: RowBuilder, tables: list[Table], namer: Namer, account: str,
+                 mirror_id: int | None = None):
         self.dest = dest
         self.builder = builder
         self.account = account
@@ -65,19 +72,26 @@ class ObjectLoader:
         self.n = namer
         self.batches = 0
         self._stamp = dest.converter("datetime")
-        columns = (*map(namer, IDENTITY + RECORD_META), *(c.name for c in self.main.columns if c.source is not None))
-        assert sorted(columns) == sorted(self.main.column_names), (columns, self.main.column_names)
+        columns = main_write_columns(self.main, namer)
+        written = [c.name for c in self.main.columns if c.role != NULL]
+        assert sorted(columns) == sorted(written), (columns, written)
+        # MirrorRemoteID (`--schema synchub`): the same value on every row this account writes.
+        self._mirror: tuple[Any, ...] = (mirror_id,) if any(c.role == MIRROR for c in self.main.columns) else ()
         self.main_sql = dest.upsert_sql(self.main.name, columns, self.main.primary_key)
         self.main_insert_sql = dest.insert_sql(self.main.name, columns)
         self.fresh = False  # a full read into tables without rows of this account: see the module doc
         self.deferred_indexes: list[Table] = []  # dropped for the load, built again with the last batch
         # Child rows of a changed record are deleted and inserted again (plain INSERT: an upsert of a
         # key deleted in the same transaction is lost on DuckDB).
-        self.child_sql = {t.name: dest.insert_sql(t.name, t.column_names) for t in self.children}
+        self.child_sql = {t.name: dest.insert_sql(t.name, child_write_columns(t)) for t in self.children}
+        # the loader's stamps at the end of a child row (`schema.LOAD_ROLES`), in the table's order
+        self._child_tail = {t.name: tuple(c.role for c in t.columns if c.role in LOAD_ROLES) for t in self.children}
+        self.mirror_id = mirror_id
         ra, rid = q(namer(REMOTE_ACCOUNT)), q(namer(REMOTE_ID))
         self._hash_sql = (f"SELECT {rid}, {q(namer(ROW_HASH))} FROM {q(self.main.name)} "
                           f"WHERE {ra} = {p} AND {rid} IN ")
-        self._child_delete = {t.name: f"DELETE FROM {q(t.name)} WHERE {ra} = {p} AND {q(namer(PARENT_ID))} IN "
+        # A child table's second key column holds the owning record's RemoteID (ParentRemoteID, InvoiceRemoteID).
+        self._child_delete = {t.name: f"DELETE FROM {q(t.name)} WHERE {ra} = {p} AND {q(t.primary_key[1])} IN "
                               for t in self.children}
 
     def stored_hashes(self, ids: Sequence[str]) -> dict[str, str]:
@@ -128,7 +142,8 @@ class ObjectLoader:
         new_rows: list[tuple[Any, ...]] = []
         old_rows: list[tuple[Any, ...]] = []
         for b in changed:
-            (old_rows if b.remote_id in stored else new_rows).append((account, b.remote_id, when, b.hash) + b.values)
+            (old_rows if b.remote_id in stored else new_rows).append(
+                (account, b.remote_id, when, b.hash, *self._mirror) + b.values)
         with self.dest.transaction():
             self.dest.upsert(self.main_insert_sql, new_rows)
             self.dest.upsert(self.main_sql, old_rows)
@@ -140,6 +155,10 @@ class ObjectLoader:
                         sql, params = self.dest.in_list(chunk)
                         self.dest.execute(self._child_delete[t.name] + sql, (self.account, *params))
                     rows = [row for b in changed for row in b.children.get(t.name, ())]
+                    tail = self._child_tail[t.name]
+                    if tail:
+                        stamps = tuple(when if role != MIRROR else self.mirror_id for role in tail)
+                        rows = [row + stamps for row in rows]
                     self.dest.upsert(self.child_sql[t.name], rows)
             if note_seen and not self.fresh:
                 state.add_seen(self.dest, self.account, self.obj, ids)
@@ -172,5 +191,21 @@ class ObjectLoader:
         if count:
             self.dest.execute(f"UPDATE {q(self.main.name)} SET {q(n(IS_DELETED))} = {p}, {q(n(UPSERTED))} = {p}, "
                               f"{q(n(ROW_HASH))} = NULL WHERE {where}", (True, when, *params))
+            self._flag_children_deleted(when)
         state.clear_seen(self.dest, self.account, self.obj)
         return count
+
+    def _flag_children_deleted(self, when: Any) -> None:
+        """Child tables with their own IsDeleted (`--schema synchub`) follow their record's."""
+        q, p, n = self.dest.q, self.dest.param, self.n
+        ra, rid, deleted = q(n(REMOTE_ACCOUNT)), q(n(REMOTE_ID)), q(n(IS_DELETED))
+        for t in self.children:
+            flag = next((c.name for c in t.columns if c.role == DELETED), None)
+            if flag is None:
+                continue
+            stamp = next((c.name for c in t.columns if c.role == STAMP), None)
+            sets = f"{q(flag)} = {p}" + (f", {q(stamp)} = {p}" if stamp else "")
+            self.dest.execute(
+                f"UPDATE {q(t.name)} SET {sets} WHERE {ra} = {p} AND {q(flag)} = {p} AND {q(t.primary_key[1])} IN "
+                f"(SELECT {rid} FROM {q(self.main.name)} WHERE {ra} = {p} AND {deleted} = {p})",
+                (True, *((when,) if stamp else ()), self.account, False, self.account, True))

@@ -16,7 +16,7 @@ from scorolink.replicate.destination import Destination, widest
 from scorolink.replicate.schema import MirrorOptions, Table
 
 # Settings that change table shapes: a mirror keeps the ones it was made with.
-_SHAPING = ("naming", "nested")
+_SHAPING = ("naming", "nested", "schema")
 
 
 @dataclass
@@ -37,7 +37,7 @@ def prepare(dest: Destination, tables: list[Table], options: MirrorOptions) -> t
                           "there and `scorolink erd` still draws them.")
     existing_tables = dest.tables()
     stored = state.read_settings(dest) if state.SETTINGS in existing_tables else {}
-    wanted = {"naming": options.naming, "nested": options.nested}
+    wanted = {"naming": options.naming, "nested": options.nested, "schema": options.schema}
     clashes = [f"--{k} {stored[k]} (this run asks for {wanted[k]})" for k in _SHAPING
                if k in stored and stored[k] != wanted[k]]
     if clashes:

@@ -20,22 +20,21 @@ import pickle
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from scorolink.catalog.model import ObjectSpec
 from scorolink.replicate.destination import INLINE, Destination, _string
 from scorolink.replicate.schema import (
-    CREATED,
-    IS_DELETED,
+    BUILT_ROLES,
+    CHILD_ID,
+    CUSTOM_FIELDS,
+    DELETED,
     KEY,
-    MODIFIED,
-    REMOTE_ACCOUNT,
-    REMOTE_ID,
-    ROW_HASH,
-    UPSERTED,
+    Column,
     Table,
     remote_id,
+    sourced,
 )
 
 Converter = Callable[[Any], Any] | None
@@ -83,13 +82,31 @@ class Cleaning:
 
     def datetime(self, value: Any) -> Any:
         """A datetime column's value that is not a datetime: ISO text is kept as it is (the database
-        reads it), anything else (`0000-00-00 10:00`, garbage) is NULL."""
+        reads it), a year-less date alone (a birthday in SyncHub's datetime `Contact.Birthday`) is
+        midnight UTC in YEARLESS_YEAR, anything else (`0000-00-00 10:00`, garbage) is NULL."""
+        text = str(value).strip()
+        yearless = _YEARLESS.fullmatch(text)
         try:
-            datetime.fromisoformat(str(value).strip())
+            if yearless:
+                moment = datetime(YEARLESS_YEAR, int(yearless[1]), int(yearless[2]), tzinfo=UTC)
+                self._note(YEARLESS)
+                return moment
+            datetime.fromisoformat(text)
         except ValueError:
             self._note(BAD_DATETIME)
             return None
         return value
+
+    def coerced(self, coerce: Callable[[Any], Any], logical: str) -> Callable[[Any], Any]:
+        """`coerce`, noting the values it cannot convert (NULL instead)."""
+        kind = f"not {'an' if logical[0] in 'aeiou' else 'a'} {logical} (NULL)"
+
+        def convert(value: Any) -> Any:
+            out = coerce(value)
+            if out is None:
+                self._note(kind)
+            return out
+        return convert
 
     def text(self, value: str) -> str:
         self._note(NUL)
@@ -120,27 +137,27 @@ class Getter:
     logical: str
 
 
-# The main table's columns in the order the loader writes them: the row's identity and stamps
-# first, then what `RowBuilder.main_values` returns (the record's own metadata, then its fields).
-IDENTITY = (REMOTE_ACCOUNT, REMOTE_ID, UPSERTED, ROW_HASH)
-RECORD_META = (CREATED, MODIFIED, IS_DELETED)
 
 
 @dataclass(slots=True)
 class BuiltRecord:
     remote_id: str
-    values: tuple[Any, ...]  # RECORD_META then the main table's field columns, DB-ready
+    values: tuple[Any, ...]  # schema.RECORD_META then the main table's field columns, DB-ready
     children: dict[str, list[tuple[Any, ...]]]  # child table → rows (account and positions included)
     hash: str
 
 
-def _getters(table: Table, types: dict[str, str], dest: Destination) -> list[Getter]:
-    out = []
-    for c in table.columns:
-        if c.source is not None:
-            logical = types.get(c.name, c.type)
-            out.append(Getter(c.source, dest.converter(logical), logical))
-    return out
+def _getters(table: Table, types: dict[str, str], dest: Destination, clean: Cleaning | None = None) -> list[Getter]:
+    return [_getter(c, types, dest, clean) for c in sourced(table)]
+
+
+def _getter(c: Column, types: dict[str, str], dest: Destination, clean: Cleaning | None = None) -> Getter:
+    logical = types.get(c.name, c.type)
+    conv = dest.converter(logical)
+    if c.coerce is not None:  # a column narrower than Scoro's value (`--schema synchub`)
+        coerce = c.coerce if clean is None else clean.coerced(c.coerce, c.type)
+        conv = coerce if conv is None else (lambda v, _c=conv: _c(coerce(v)))  # type: ignore[misc]
+    return Getter(c.source or "", conv, logical)
 
 
 def _converted(expr: str, conv: Converter, env: dict[str, Any], logical: str = "") -> str:
@@ -202,11 +219,13 @@ def _compile(getters: list[Getter], kind: str, lead: tuple[str, ...] = (),
     return env["values"]  # type: ignore[no-any-return]
 
 
-def _compile_child(chain: tuple[tuple[str, str], ...], getters: list[Getter], clean: Cleaning | None = None
+def _compile_child(chain: tuple[tuple[str, str], ...], getters: list[Getter], clean: Cleaning | None = None,
+                   roles: tuple[tuple[Column, Getter], ...] = ()
                    ) -> Callable[[dict[str, Any], str, str], list[tuple[Any, ...]]]:
     """One generated function per child table: the nested loops from the record down to the table's
-    level, yielding (account, parent id, ancestor positions..., position, values...) rows. Elements
-    that are not what their kind says (a list where a dict belongs...) unwind to nothing."""
+    level, yielding (account, parent id, ancestor positions..., position, values..., roles...) rows
+    (roles: the values of `schema.BUILT_ROLES` columns). Elements that are not what their kind says
+    (a list where a dict belongs...) unwind to nothing."""
     env: dict[str, Any] = {"_clean": clean} if clean is not None else {}
     lines = ["def rows(record, account, rid):", "    out = []", "    append = out.append"]
     container, ind, positions = "record", "    ", []
@@ -238,10 +257,24 @@ def _compile_child(chain: tuple[tuple[str, str], ...], getters: list[Getter], cl
         elif kind in ("objects", "object"):
             lines.append(f"{ind}get = {item}.get")
         parts = _value_exprs(getters, kind, item, "get", env)
+        parts += [_role_expr(col, g, kind, positions, env) for col, g in roles]
         lines.append(f"{ind}append((account, rid, {', '.join(positions + parts)}))")
     lines.append("    return out")
     exec("\n".join(lines) + "\n", env)  # noqa: S102 - field names quoted with repr()
     return env["rows"]  # type: ignore[no-any-return]
+
+
+def _role_expr(col: Column, g: Getter, kind: str, positions: list[str], env: dict[str, Any]) -> str:
+    """A built role's value inside the generated child loop (see `_compile_child`)."""
+    if col.role == CHILD_ID:  # the element's own id where it has one, else its positions
+        by_position = " + '|' + ".join(f"str({p})" for p in positions)
+        if col.source and kind in ("objects", "object"):
+            key = col.source
+            return f"(rid + '|' + (str(get({key!r})) if get({key!r}) is not None else {by_position}))"
+        return f"(rid + '|' + {by_position})"
+    if col.role == DELETED:
+        return _converted("bool(record.get('IsDeleted'))", g.conv, env)
+    return _converted(f"record.get({col.source!r})", g.conv, env, g.logical)  # PARENT_KEY
 
 
 class _Hasher:
@@ -283,6 +316,10 @@ class RowBuilder:
         self.children = tables[1:]
         self.main_values = self._compile_main(spec, types.get(self.main.name, {}), dest)
         by_name = {t.name: t for t in tables}
+        # `--schema synchub` keeps custom field values as rows too: they are given to the child loop
+        # as a list under CUSTOM_FIELDS.
+        custom = any(t.path == (CUSTOM_FIELDS,) for t in self.children)
+        self.custom_fields = tuple(f.name for f in spec.fields if f.custom) if custom else None
         self.child_plans = []
         for t in self.children:
             chain = []  # (nested field, kind) from the record down to this table
@@ -290,23 +327,29 @@ class RowBuilder:
             while node is not None and node.kind != "main":
                 chain.append((node.path[-1], node.kind))
                 node = by_name.get(node.parent) if node.parent else None
-            rows = _compile_child(tuple(reversed(chain)), _getters(t, types.get(t.name, {}), dest), self.cleaning)
+            t_types = types.get(t.name, {})
+            roles = tuple((c, _getter(c, t_types, dest)) for c in t.columns if c.role in BUILT_ROLES)
+            rows = _compile_child(tuple(reversed(chain)), _getters(t, t_types, dest, self.cleaning), self.cleaning,
+                                  roles)
             self.child_plans.append((t.name, rows))
         self.keys = spec.key_fields
         self.hash = _Hasher()
 
     def _compile_main(self, spec: ObjectSpec, types: dict[str, str], dest: Destination
                       ) -> Callable[[Any], tuple[Any, ...]]:
-        """RECORD_META (Scoro's own timestamps as metadata columns, never widened, and the deleted
+        """schema.RECORD_META (Scoro's own timestamps as metadata columns, never widened, and the deleted
         flag), then the field columns: one generated function, so the timestamps convert inline too."""
         env: dict[str, Any] = {"_clean": self.cleaning}
         stamp = dest.converter("datetime")
         flag = "bool(get('IsDeleted'))" if spec.field_named("IsDeleted") is not None else "False"
         lead = (_converted("get('CreatedDate')", stamp, env), _converted("get('UpdatedDate')", stamp, env),
                 _converted(flag, dest.converter("boolean"), env))
-        return _compile(_getters(self.main, types, dest), "objects", lead, env)
+        return _compile(_getters(self.main, types, dest, self.cleaning), "objects", lead, env)
 
     def build(self, record: dict[str, Any]) -> BuiltRecord:
+        if self.custom_fields is not None:
+            record = {**record, CUSTOM_FIELDS: [{"ID": name, "Value": record[name]} for name in self.custom_fields
+                                                if record.get(name) is not None]}
         values = self.main_values(record)
         children: dict[str, list[tuple[Any, ...]]] = {}
         keys = self.keys

@@ -11,13 +11,15 @@ Several Scoro accounts can share one mirror: `RemoteAccount` leads every primary
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from scorolink.catalog.model import FieldType, Nested, ObjectSpec
 
 NESTED_MODES = ("separate", "json")
 NAMINGS = ("pascal", "snake")
+SCHEMAS = ("skyvia", "synchub")  # synchub: SyncHub's tables, names and types (replicate/synchub.py)
 
 # Metadata columns (SyncHub's names) on every main table, in this order.
 REMOTE_ACCOUNT = "RemoteAccount"
@@ -34,6 +36,22 @@ KEY = "Key"
 
 # Logical column types beyond FieldType's.
 TEXT = FieldType.STRING.value
+INT32 = "int"  # SyncHub's `int` (its `long` is "integer")
+
+# Roles of columns whose value is not a field of the record (only `--schema synchub` makes them):
+# built with the row (and hashed with it) ...
+CHILD_ID = "child_id"  # a child row's own RemoteID: the record's RemoteID and the child's id or positions
+DELETED = "deleted"  # the owning record's deleted flag
+PARENT_KEY = "parent_key"  # the owning record's key (ProjectPhase.ProjectID)
+BUILT_ROLES = (CHILD_ID, DELETED, PARENT_KEY)
+# ... or stamped by the loader when the row is written (never hashed) ...
+STAMP = "stamp"  # WhenUpsertedIntoDataStore of a child row
+MIRROR = "mirror"  # MirrorRemoteID
+LOAD_ROLES = (STAMP, MIRROR)
+# ... or never written (always NULL: a documented column Scoro gives no value for).
+NULL = "null"
+# The nested path under which rows.py hands a record's custom fields to their child table.
+CUSTOM_FIELDS = "@CustomFields"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +60,9 @@ class Column:
     type: str  # a FieldType value
     nullable: bool = True
     source: str | None = None  # canonical field the value comes from (None: metadata or position)
+    role: str = ""  # see the roles above; "" for metadata, positions and fields
+    # a value of the record's type into the column's (SyncHub declares some columns narrower than Scoro)
+    coerce: Callable[[Any], Any] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +100,7 @@ class MirrorOptions:
     naming: str = "pascal"
     include_binary: bool = False
     foreign_keys: bool = False
+    schema: str = "skyvia"
 
 
 class Namer:
@@ -117,6 +139,9 @@ def build_tables(specs: Iterable[ObjectSpec], options: MirrorOptions = MirrorOpt
     """Tables for the given objects (with their custom fields already merged into `fields`)."""
     if options.nested not in NESTED_MODES:
         raise ValueError(f"nested must be one of {', '.join(NESTED_MODES)}, not {options.nested!r}")
+    if options.schema != "skyvia":  # replicate/synchub.py maps these tables onto SyncHub's
+        raise ValueError(f"build_tables makes the skyvia tables, not {options.schema!r}: use "
+                         "engine.build_mirror_tables")
     specs = list(specs)
     namer = Namer(options.naming)
     present = {s.name for s in specs}
@@ -127,6 +152,31 @@ def build_tables(specs: Iterable[ObjectSpec], options: MirrorOptions = MirrorOpt
         by_name = {t.name: t for t in tables}
         tables = [_with_relation_fks(t, by_name, specs, namer, present) for t in tables]
     return tables
+
+
+def sourced(table: Table) -> list[Column]:
+    """The columns whose value is a field of the record (or of the nested element)."""
+    return [c for c in table.columns if c.source is not None and not c.role]
+
+
+# The main table's columns in the order the loader writes them: the row's identity and stamps
+# first (then MirrorRemoteID where the table has it), then what `RowBuilder.main_values` returns
+# (the record's own metadata, then its fields).
+IDENTITY = (REMOTE_ACCOUNT, REMOTE_ID, UPSERTED, ROW_HASH)
+RECORD_META = (CREATED, MODIFIED, IS_DELETED)
+
+
+def main_write_columns(table: Table, namer: Namer) -> tuple[str, ...]:
+    mirror = tuple(c.name for c in table.columns if c.role == MIRROR)
+    return (*map(namer, IDENTITY), *mirror, *map(namer, RECORD_META), *(c.name for c in sourced(table)))
+
+
+def child_write_columns(table: Table) -> tuple[str, ...]:
+    """A child table's columns in the order rows.py builds them and the loader writes them: the key
+    (account, parent, positions), the fields, the built roles, then the loader's stamps."""
+    return (*table.primary_key, *(c.name for c in sourced(table)),
+            *(c.name for c in table.columns if c.role in BUILT_ROLES),
+            *(c.name for c in table.columns if c.role in LOAD_ROLES))
 
 
 def _object_tables(spec: ObjectSpec, namer: Namer, options: MirrorOptions, present: set[str]) -> list[Table]:

@@ -129,7 +129,7 @@ def replicate_operation(params: dict[str, Any], connection: OpenConnection,
     to = params.get("to") or "sqlite:///scoro.db"
     state = dict(checkpoint.state or {})
     if "remaining" not in state:
-        names = options.objects or default_objects(connection.connector.catalog)
+        names = options.objects or default_objects(connection.connector.catalog, options.mirror.schema)
         state = {"remaining": [connection.connector.spec(n, with_custom=False).name for n in names], "done": {}}
     group = max(1, ReplicateParams.parse(params).group or options.workers)
     pause: tuple[float, str] | None = None

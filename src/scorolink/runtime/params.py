@@ -52,12 +52,14 @@ class OperationParams(BaseModel):
 class ReplicateParams(OperationParams):
     operation: ClassVar[str] = "replicate"
     job_only: ClassVar[frozenset[str]] = frozenset({"group"})
+    cli_names: ClassVar[dict[str, str]] = {"schema": "table_schema"}
 
     to: str = "sqlite:///scoro.db"
     objects: list[str] | None = None
     full: bool = False
     nested: Literal["separate", "json"] = "separate"
     naming: Literal["pascal", "snake"] = "pascal"
+    table_schema: Literal["skyvia", "synchub"] = "skyvia"  # --schema (`schema` is taken by pydantic)
     include_binary: bool = False
     foreign_keys: bool = False
     reconcile: bool = False
@@ -80,7 +82,7 @@ class ReplicateParams(OperationParams):
             reconcile_days=self.reconcile_days, overlap_seconds=self.overlap, workers=self.workers,
             account=self.account, per_parent=self.per_parent, sweep_days=self.sweep_days,
             mirror=MirrorOptions(nested=self.nested, naming=self.naming, include_binary=self.include_binary,
-                                 foreign_keys=self.foreign_keys))
+                                 foreign_keys=self.foreign_keys, schema=self.table_schema))
 
 
 class ExportParams(OperationParams):
