@@ -12,6 +12,7 @@ from scorolink.connectors.base import Condition, WriteOp
 from scorolink.integrations.database.objects import Capabilities, sync_objects
 from scorolink.integrations.database.shared import scoro_shared, to_scoro
 from scorolink.integrations.database.table import default_map
+from tests.conftest import endpoint_counts
 from tests.integrations.database.conftest import execute, failures, query, sync, writes
 
 # A text field of each object that Scoro lets a client change freely.
@@ -88,12 +89,14 @@ def test_every_object_both_ways(obj, scoro, small_sandbox, db_url, state_url):
     rows = table_rows(db_url, obj)
     assert {str(r[key]) for r in rows} == scoro_ids(scoro, obj) and len(rows) == len(scoro_ids(scoro, obj))
 
-    # unchanged: nothing written on either side
+    # unchanged: nothing written on either side, and Scoro asked once (the cursor window's one list page;
+    # TaskComments: one module-wide comments list, the site answering it)
     small_sandbox.reset_stats()
     before = snapshot(db_url, obj)
     idle = sync(scoro, db_url, state_url, [obj])
     assert writes(small_sandbox) == {} and idle.executed.get(obj, {}) == {}
     assert snapshot(db_url, obj) == before
+    assert sum(endpoint_counts(small_sandbox).values()) == 1, endpoint_counts(small_sandbox)
 
     # the table side: an edit, a create (a copy of a row without its id) and a delete
     good = [r for r in rows if str(r[key]) in usable]
@@ -156,3 +159,15 @@ def test_every_object_both_ways(obj, scoro, small_sandbox, db_url, state_url):
     sync(scoro, db_url, state_url, [obj])
     assert writes(small_sandbox) == {}
     assert snapshot(db_url, obj) == before
+
+
+def test_comments_listed_only_per_task_cost_a_request_per_task(scoro, small_sandbox, sqlite_url, state_url):
+    """A site that does not answer a module-wide comments list: an unchanged run reads the tasks, then the
+    comments of each (comments carry no delete flag, so they are read whole to see deletes)."""
+    scoro.facts.put("comments_by_module", False)
+    assert failures(sync(scoro, sqlite_url, state_url, ["TaskComments"])) == []
+    tasks = len(scoro_ids(scoro, "Tasks"))
+    small_sandbox.reset_stats()
+    sync(scoro, sqlite_url, state_url, ["TaskComments"])
+    assert writes(small_sandbox) == {}
+    assert endpoint_counts(small_sandbox) == {"tasks/list": 1, "comments/list": tasks}
