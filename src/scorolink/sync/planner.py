@@ -178,7 +178,7 @@ class Planner:
             return
         if candidates:
             match = candidates[0]
-            handled.add((target, match.id))
+            handled.update({(target, match.id), (side, record.id)})
             plan.ops.append(PlannedOp(plan.category, target, "link", record.id, match.id, record.shared,
                                       record.version, record.hash, diff=_diff(match.shared, record.shared),
                                       target_version=match.version, target_hash=match.hash))
