@@ -12,7 +12,8 @@ cursor and are recognised as no change). The edited run also reads the records i
 values now, for the field-level diff), from the list pages once more than 10 ids are asked for. The bound is the
 minimum at `--rate` requests per 2 seconds (Scoro's short window; 40 for Pro plans by Scoro's own text,
 reference §7.1): `(ceil(k / rate) - 1) * 2` seconds for k requests. The sync sends one request at a
-time, so the unlimited wall time shows how much of the bound is spent on our side.
+time, so the unlimited wall time shows how much of the bound is spent on our side; the time spent inside
+Scoro requests (here the in-process sandbox answering them) is measured apart, and the rest is ours.
 
 Part 2: every one of the 22 objects synced once (sandbox size 20), then a run with nothing changed:
 its requests per object (reads only; no writes on either side).

@@ -260,30 +260,39 @@ class SyncStore:
     # -- outbox -----------------------------------------------------------------------------------
     def add_ops(self, run_id: int, job: str, ops: list[PlannedOp]) -> int:
         """Queue planned writes; an op whose idempotency key is already queued (planned by a run
-        that crashed) is not queued twice."""
+        that crashed) is not queued twice. The keys are looked up, and the new ops inserted, in bulk."""
         added = 0
+        keyed = [(op.idem_key(job), op) for op in ops]
         with self.tx() as conn:
             seq = conn.execute(select(func.coalesce(func.max(t.outbox.c.seq), 0)).where(
                 t.outbox.c.job == job)).scalar() or 0
-            for op in ops:
-                key = op.idem_key(job)
+            known: dict[str, tuple[int | None, str]] = {}
+            keys = [key for key, _op in keyed]
+            for start in range(0, len(keys), 500):
+                for row in conn.execute(select(t.outbox.c.idem_key, t.outbox.c.id, t.outbox.c.state).where(
+                        t.outbox.c.idem_key.in_(keys[start:start + 500]))):
+                    known[row.idem_key] = (row.id, row.state)
+            new: list[dict[str, Any]] = []
+            for key, op in keyed:
                 seq += 1
                 payload = shared_value(op.payload) if op.op != "link" else {"target_version": op.target_version,
                                                                             "target_hash": op.target_hash}
-                existing = conn.execute(select(t.outbox.c.id, t.outbox.c.state).where(
-                    t.outbox.c.idem_key == key)).first()
-                if existing is not None:
-                    if existing.state in ("failed", "deferred"):  # retried until fixed or dismissed
-                        conn.execute(update(t.outbox).where(t.outbox.c.id == existing.id).values(
+                if key in known:
+                    op_id, state = known[key]
+                    if state in ("failed", "deferred"):  # retried until fixed or dismissed
+                        conn.execute(update(t.outbox).where(t.outbox.c.id == op_id).values(
                             state="pending", seq=seq, run_id=run_id, payload=payload, updated_at=now()))
+                        known[key] = (op_id, "pending")
                         added += 1
-                    continue  # queued already (a crashed run planned it) or done
-                conn.execute(insert(t.outbox).values(
-                    run_id=run_id, job=job, category=op.category, seq=seq, target=op.target, op=op.op,
-                    source_id=op.source_id, target_id=op.target_id, idem_key=key, payload=payload,
-                    shared=op.shared, source_version=op.source_version, source_hash=op.source_hash,
-                    state="pending", attempts=0, updated_at=now()))
+                    continue  # queued already (a crashed run planned it, or this plan twice) or done
+                new.append(dict(run_id=run_id, job=job, category=op.category, seq=seq, target=op.target, op=op.op,
+                                source_id=op.source_id, target_id=op.target_id, idem_key=key, payload=payload,
+                                shared=op.shared, source_version=op.source_version, source_hash=op.source_hash,
+                                state="pending", attempts=0, updated_at=now()))
+                known[key] = (None, "pending")
                 added += 1
+            if new:
+                conn.execute(insert(t.outbox), new)
         return added
 
     def open_ops(self, job: str, category: str) -> list[dict[str, Any]]:
