@@ -51,11 +51,13 @@ class Executor:
         self.run_id = run_id
         self.categories = categories
         self.resolver = resolver
+        self._recovering = False
 
     def run_category(self, name: str) -> Executed:
         category = self.categories[name]
         done = Executed()
         ops = self.store.open_ops(self.job, name)
+        self._recovering = any(op["state"] == "inflight" for op in ops)  # a crashed run's writes to settle
         i = 0
         while i < len(ops):
             op = ops[i]
@@ -103,6 +105,12 @@ class Executor:
             self._send(category, target, ready, done)
 
     def _request(self, category: Category, target: str, op: dict[str, Any], done: Executed) -> WriteRequest | None:
+        if op["op"] == "create" and op["state"] == "pending" and self._recovering and \
+                self.resolver.counterpart(category.name, other(target), op["source_id"]) is not None:
+            # linked since it was planned (an inflight op of a crashed run adopted the record it had
+            # made, which this run then read as new): creating it again would duplicate it
+            self.store.set_ops([op["id"]], "done")
+            return None
         if op["op"] == "create" and op["state"] == "inflight":
             found = category.find(target, op["shared"])
             if found is not None:  # a lost answer had created it: adopt, do not create twice

@@ -164,7 +164,7 @@ class TableSync:
         hooks = Hooks(refused=lambda shared: self._remember_refusal(name, shared),
                       written=lambda written: self._written(db_side, written))
         scoro_side = ScoroObjectSide(connector, spec, table, hooks, linked=lambda: self._linked(name, "a"),
-                                     planned=self._planned)
+                                     planned=self._planned, seen=lambda: self.store.cursor(self.job, "a", name))
         natural = table.natural_key
 
         def keys(shared: dict[str, Any]) -> list[str]:

@@ -21,7 +21,7 @@ from scorolink.integrations.database.values import typed
 from scorolink.sync.model import Refused, Resolver, SideRecord, WriteOutcome, WriteRequest, shared_value
 
 FETCH_ONE_BY_ONE = 10  # ids read with one request each; more are picked from the object's list pages
-LOST_CREATE_WINDOW = timedelta(days=1)  # a create whose answer was lost is looked for among this day's changes
+LOST_CREATE_WINDOW = timedelta(days=1)  # a lost create is looked for among changes since a day before the cursor
 
 
 @dataclass
@@ -36,7 +36,8 @@ class Hooks:
 class ScoroObjectSide:
     def __init__(self, connector: Any, spec: ObjectSpec, table: TableMap, hooks: Hooks,
                  linked: Callable[[], set[str]] = set,
-                 planned: Callable[[list[int]], dict[int, Any]] = lambda _refs: {}) -> None:
+                 planned: Callable[[list[int]], dict[int, Any]] = lambda _refs: {},
+                 seen: Callable[[], datetime | None] = lambda: None) -> None:
         self.connector = connector
         self.spec = spec
         self.table = table
@@ -44,6 +45,7 @@ class ScoroObjectSide:
         self.hooks = hooks
         self.linked = linked  # Scoro ids of the active links
         self.planned = planned  # the payloads planned for outbox rows: what differed from Scoro then
+        self.seen = seen  # the newest Scoro change time the sync has recorded (its cursor), if any
         self.key = table.scoro_key
         self.key_type = table.scoro_id_type
         self.cursor = spec.incremental
@@ -161,15 +163,16 @@ class ScoroObjectSide:
 
     def find(self, shared: dict[str, Any]) -> SideRecord | None:
         """The record a create whose answer was lost made: by the natural key where there is one, else
-        by content among the records changed in the last day."""
+        by content among the records changed since a day before the cursor. The cursor is Scoro's own
+        time (the newest change the sync has seen), so this holds whatever the two clocks say; before a
+        first cursor, every record is looked through."""
         keys = [k for k in self.table.natural_key if shared.get(k) not in (None, "")]
         column = {c.field: c for c in self.table.columns}
+        where: list[Condition] = []
         if keys:
             where = [Condition(k, "=", typed(shared[k], column[k].type if k in column else "string")) for k in keys]
-        elif self.cursor:
-            where = [Condition(self.cursor, ">=", datetime.now(UTC) - LOST_CREATE_WINDOW)]
-        else:
-            return None
+        elif self.cursor and (seen := self.seen()) is not None:
+            where = [Condition(self.cursor, ">=", seen - LOST_CREATE_WINDOW)]
         wanted = {k: shared_value(v) for k, v in shared.items()
                   if not k.startswith("_") and v is not None and not isinstance(v, list)}
         found = [r for r in (self.record(x) for x in self.connector.read(self.spec.name, where))
