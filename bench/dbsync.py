@@ -12,7 +12,8 @@ cursor and are recognised as no change). The edited run also reads the records i
 values now, for the field-level diff), from the list pages once more than 10 ids are asked for. The bound is the
 minimum at `--rate` requests per 2 seconds (Scoro's short window; 40 for Pro plans by Scoro's own text,
 reference §7.1): `(ceil(k / rate) - 1) * 2` seconds for k requests. The sync sends one request at a
-time, so the unlimited wall time shows how much of the bound is spent on our side.
+time, so the unlimited wall time shows how much of the bound is spent on our side; the time spent inside
+Scoro requests (here the in-process sandbox answering them) is measured apart, and the rest is ours.
 
 Part 2: every one of the 22 objects synced once (sandbox size 20), then a run with nothing changed:
 its requests per object (reads only; no writes on either side).
@@ -44,17 +45,40 @@ def requests(sandbox: ScoroSandbox) -> Counter[str]:
     return Counter(sandbox.stats()["requests"]["by_endpoint"])
 
 
-def timed_run(sandbox: ScoroSandbox, connector: Any, options: DbSyncOptions) -> dict[str, Any]:
+class ScoroTime:
+    """Seconds spent inside Scoro requests (here the in-process sandbox answering them), so that the wall
+    time can be split into Scoro's part and ours."""
+
+    def __init__(self, connector: Any) -> None:
+        self.seconds = 0.0
+        call = connector.client.call
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return call(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - started
+
+        connector.client.call = timed
+
+
+def timed_run(sandbox: ScoroSandbox, connector: Any, options: DbSyncOptions, clock: ScoroTime,
+              label: str) -> dict[str, Any]:
     sandbox.reset_stats()
+    in_scoro = clock.seconds
     started = time.perf_counter()
     with TableSync(connector, options) as sync:
         result = sync.run()
     seconds = time.perf_counter() - started
+    in_scoro = clock.seconds - in_scoro
     counts = requests(sandbox)
     counts.pop("customFields/list", None)  # once per connection, not per run
     writes = sum(v for k, v in counts.items() if k.endswith(("/modify", "/delete")))
+    print(f"  {label}: {sum(counts.values())} requests, {seconds:.1f} s", file=sys.stderr, flush=True)
     return {"executed": {k: v for k, v in result.executed.items() if v}, "requests": sum(counts.values()),
-            "writes": writes, "reads": sum(counts.values()) - writes, "seconds": round(seconds, 2)}
+            "writes": writes, "reads": sum(counts.values()) - writes, "seconds": round(seconds, 2),
+            "scoro_seconds": round(in_scoro, 2), "our_seconds": round(seconds - in_scoro, 2)}
 
 
 def bound(k: int, rate: int) -> float:
@@ -66,17 +90,18 @@ def changed_rows(rows: int, rate: int, folder: Path) -> dict[str, Any]:
     connector = make_connector(sandbox)
     options = DbSyncOptions(db=f"sqlite:///{folder}/tables.db", objects=["Products"],
                             state=f"sqlite:///{folder}/state.db")
-    first_sync = timed_run(sandbox, connector, options)  # the sandbox's own products into the table
+    clock = ScoroTime(connector)
+    first_sync = timed_run(sandbox, connector, options, clock, "first sync")  # the sandbox's own products into the table
     db = open_destination(options.db)
     with db.transaction():
         db.executemany('INSERT INTO "Products" ("Code", "Name", "Price") VALUES (?, ?, ?)',
                        [(f"B{i:05d}", f"Bench product {i}", f"{i % 97}.50") for i in range(rows)])
-    created = timed_run(sandbox, connector, options)
+    created = timed_run(sandbox, connector, options, clock, "created")
     with db.transaction():
         db.execute('UPDATE "Products" SET "Name" = "Name" || \' v2\', "Price" = "Price" + 1 WHERE "Code" LIKE \'B%\'')
     db.close()
-    edited = timed_run(sandbox, connector, options)
-    idle = timed_run(sandbox, connector, options)
+    edited = timed_run(sandbox, connector, options, clock, "edited")
+    idle = timed_run(sandbox, connector, options, clock, "unchanged")
     out: dict[str, Any] = {"rows": rows, "rate": rate, "initial": first_sync}
     spec = connector.spec("Products")
     page = 25 if connector.needs_detail(spec, connector.selected(spec, None)) else 100
@@ -132,7 +157,8 @@ def main() -> None:
     for name in ("created", "edited"):
         run = changed[name]
         print(f"  {name}: requests {run['requests']} (writes {run['writes']}, reads {run['reads']}), minimum "
-              f"{run['minimum']}, ratio {run['ratio']}; wall {run['seconds']} s unlimited, bound {run['bound_seconds']} s")
+              f"{run['minimum']}, ratio {run['ratio']}; wall {run['seconds']} s unlimited (in Scoro "
+              f"{run['scoro_seconds']} s, ours {run['our_seconds']} s), bound {run['bound_seconds']} s")
     print(f"  unchanged: requests {changed['unchanged']['requests']}, writes {changed['unchanged']['writes']}")
     print("unchanged run, requests per object:", report["unchanged_per_object"])
 

@@ -472,6 +472,9 @@ class ScoroConnector:
         if not saved:
             # Some modules do not echo the saved object (ContactRelations): return what was sent.
             return dict(op.record)
+        if spec.module == "comments":  # the answer does not say which record the comment is on: as sent
+            saved = {**saved, **{k: request[k] for k in ("module", "object_id")
+                                 if saved.get(k) in (None, "") and request.get(k) not in (None, "")}}
         return record_from_wire(spec, saved, self.tz)
 
     def _write_labor_cost(self, spec: ObjectSpec, action: str, record: Record) -> Record:

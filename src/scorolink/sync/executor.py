@@ -1,7 +1,7 @@
 """Executing the outbox: write each planned op, then record the result with the link.
 
-Per batch: ops are marked `inflight` (committed) before the request, and each result is written
-with its link in one transaction. After a crash, an `inflight` create is looked up on the target
+Per batch: ops are marked `inflight` (committed) before the first request, and once every request
+of the batch is answered, the results are written with their links in one transaction. After a crash, an `inflight` create is looked up on the target
 before it is sent again (the answer may have been lost after the record was made); updates and
 deletes are safe to repeat and carry the same idempotency key.
 """
@@ -23,6 +23,8 @@ from scorolink.sync.model import (
     other,
 )
 from scorolink.sync.store import SyncStore
+
+BOOKKEEPING_BATCH = 500  # link and tombstone ops recorded per commit
 
 
 class Stopped(Exception):
@@ -49,17 +51,24 @@ class Executor:
         self.run_id = run_id
         self.categories = categories
         self.resolver = resolver
+        self._recovering = False
 
     def run_category(self, name: str) -> Executed:
         category = self.categories[name]
         done = Executed()
         ops = self.store.open_ops(self.job, name)
+        self._recovering = any(op["state"] == "inflight" for op in ops)  # a crashed run's writes to settle
         i = 0
         while i < len(ops):
             op = ops[i]
-            if op["op"] in ("link", "tombstone"):
-                self._bookkeeping(name, op, done)
-                i += 1
+            if op["op"] in ("link", "tombstone"):  # no remote write: a run of them is one commit
+                end = i
+                while end < len(ops) and end - i < BOOKKEEPING_BATCH and ops[end]["op"] in ("link", "tombstone"):
+                    end += 1
+                with self.store.batch():
+                    for each in ops[i:end]:
+                        self._bookkeeping(name, each, done)
+                i = end
                 continue
             run = [op]  # consecutive ops of one kind to one side: built, then sent in full batches
             while i + len(run) < len(ops) and ops[i + len(run)]["op"] == op["op"] \
@@ -96,6 +105,12 @@ class Executor:
             self._send(category, target, ready, done)
 
     def _request(self, category: Category, target: str, op: dict[str, Any], done: Executed) -> WriteRequest | None:
+        if op["op"] == "create" and op["state"] == "pending" and self._recovering and \
+                self.resolver.counterpart(category.name, other(target), op["source_id"]) is not None:
+            # linked since it was planned (an inflight op of a crashed run adopted the record it had
+            # made, which this run then read as new): creating it again would duplicate it
+            self.store.set_ops([op["id"]], "done")
+            return None
         if op["op"] == "create" and op["state"] == "inflight":
             found = category.find(target, op["shared"])
             if found is not None:  # a lost answer had created it: adopt, do not create twice
@@ -123,8 +138,9 @@ class Executor:
         except RateLimited as exc:
             self.store.set_ops(refs, "pending", str(exc))
             raise Stopped(f"{category.name}: {exc}", exc.retry_after) from exc
-        for outcome in outcomes:
-            self._settle(category.name, by_ref[outcome.ref], outcome, done)
+        with self.store.batch():  # every request of the batch is answered: their records in one commit
+            for outcome in outcomes:
+                self._settle(category.name, by_ref[outcome.ref], outcome, done)
 
     def _settle(self, name: str, op: dict[str, Any], outcome: WriteOutcome, done: Executed) -> None:
         if outcome.ok:

@@ -93,7 +93,7 @@ class Planner:
                     plan.unchanged += 1
                     continue
                 if link is None:
-                    self._unlinked(plan, category, side, record, links)
+                    self._unlinked(plan, category, side, record, links, handled)
                     continue
                 theirs = changes.get(target, {}).get(link.id_on(target) or "")
                 if theirs is not None and not theirs.deleted and link.hash_on(target) != theirs.hash:
@@ -164,9 +164,12 @@ class Planner:
                                       record.version, record.hash))
 
     def _unlinked(self, plan: CategoryPlan, category: Category, side: str, record: SideRecord,
-                  links: LinkIndex) -> None:
+                  links: LinkIndex, handled: set[tuple[str, str]]) -> None:
+        """`handled`: records this plan has settled already; a match joins them, so a pair read on both
+        sides (a first run both ways) is linked, and counted, once."""
         target = other(side)
-        candidates = [c for c in self._candidates(category, target, record) if links.get(target, c.id) is None]
+        candidates = [c for c in self._candidates(category, target, record)
+                      if links.get(target, c.id) is None and (target, c.id) not in handled]
         if len(candidates) > 1:
             ids = ", ".join(c.id for c in candidates[:5])
             plan.issues.append(Issue(plan.category, target, record.id, "ambiguous",
@@ -175,6 +178,7 @@ class Planner:
             return
         if candidates:
             match = candidates[0]
+            handled.update({(target, match.id), (side, record.id)})
             plan.ops.append(PlannedOp(plan.category, target, "link", record.id, match.id, record.shared,
                                       record.version, record.hash, diff=_diff(match.shared, record.shared),
                                       target_version=match.version, target_hash=match.hash))

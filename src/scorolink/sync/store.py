@@ -1,6 +1,7 @@
 """Reading and writing the sync state: links, cursors, the outbox, runs and record errors.
 
-Every method is one short transaction, so the state on disk always says where a run stopped.
+Every method is one short transaction, so the state on disk always says where a run stopped; inside
+`batch()` the methods share one transaction instead (the executor settles a batch of writes so).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from scorolink.errors import ScorolinkError
@@ -96,10 +97,41 @@ class SyncStore:
         self.owned = isinstance(state, str)
         self.state = StateStore(state) if isinstance(state, str) else state
         self.engine = self.state.engine
+        self._batch = threading.local()  # the connection of an open batch(), per thread
 
     def close(self) -> None:
         if self.owned:
             self.state.dispose()
+
+    # -- transactions -----------------------------------------------------------------------------
+    @contextmanager
+    def tx(self) -> Iterator[Connection]:
+        """The open batch's transaction on this thread, else a short one of its own."""
+        conn = getattr(self._batch, "conn", None)
+        if conn is not None:
+            yield conn
+            return
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """One transaction, hence one durable commit, for every store write made inside on this thread
+        (nested: the outer one). The executor settles a batch of remote writes inside one, once they
+        have all been sent: the ops were committed `inflight` before the first request, so a crash before
+        this commit leaves the state a crash between any request and its record leaves (the next run
+        looks inflight creates up before sending them again, and repeats updates and deletes, which are
+        idempotent); only the commits per record are saved. Nothing else may write the store from this
+        thread meanwhile, which is why the store's own methods all go through `tx()`."""
+        if getattr(self._batch, "conn", None) is not None:
+            yield
+            return
+        with self.engine.begin() as conn:
+            self._batch.conn = conn
+            try:
+                yield
+            finally:
+                self._batch.conn = None
 
     # -- one run per sync at a time ---------------------------------------------------------------
     @contextmanager
@@ -155,31 +187,31 @@ class SyncStore:
 
     # -- runs -------------------------------------------------------------------------------------
     def start_run(self, job: str, dry_run: bool) -> int:
-        with self.engine.begin() as conn:
+        with self.tx() as conn:
             key = conn.execute(insert(t.runs).values(job=job, dry_run=dry_run, state="planning",
                                                      started_at=now())).inserted_primary_key
             assert key is not None
             return int(key[0])
 
     def set_run(self, run_id: int, **values: Any) -> None:
-        with self.engine.begin() as conn:
+        with self.tx() as conn:
             conn.execute(update(t.runs).where(t.runs.c.id == run_id).values(**values))
 
     def runs(self, job: str, limit: int = 20) -> list[dict[str, Any]]:
-        with self.engine.begin() as conn:
+        with self.tx() as conn:
             rows = conn.execute(select(t.runs).where(t.runs.c.job == job).order_by(t.runs.c.id.desc()).limit(limit))
             return [dict(r._mapping) for r in rows]
 
     # -- links ------------------------------------------------------------------------------------
     def links(self, job: str, category: str) -> LinkIndex:
-        with self.engine.begin() as conn:
+        with self.tx() as conn:
             rows = conn.execute(select(t.links).where(and_(t.links.c.job == job, t.links.c.category == category)))
             return LinkIndex(_link(r._mapping) for r in rows)
 
     def counterpart(self, job: str, category: str, side: str, record_id: str) -> str | None:
         column = t.links.c.a_id if side == "a" else t.links.c.b_id
         wanted = t.links.c.b_id if side == "a" else t.links.c.a_id
-        with self.engine.begin() as conn:
+        with self.tx() as conn:
             return conn.execute(select(wanted).where(and_(t.links.c.job == job, t.links.c.category == category,
                                                           column == str(record_id)))).scalar()
 
@@ -190,7 +222,7 @@ class SyncStore:
         the remote write and our record of it can never disagree after a crash."""
         values = dict(a_id=a_id, b_id=b_id, a_version=a_version, b_version=b_version, a_hash=a_hash, b_hash=b_hash,
                       base=base, state="active", last_synced_at=now(), last_run_id=run_id)
-        with self.engine.begin() as conn:
+        with self.tx() as conn:
             existing = conn.execute(select(t.links.c.id).where(and_(
                 t.links.c.job == job, t.links.c.category == category,
                 (t.links.c.a_id == a_id) | (t.links.c.b_id == b_id)))).scalars().all()
@@ -204,18 +236,18 @@ class SyncStore:
 
     def mark_deleted(self, job: str, category: str, side: str, record_id: str) -> None:
         column = t.links.c.a_id if side == "a" else t.links.c.b_id
-        with self.engine.begin() as conn:
+        with self.tx() as conn:
             conn.execute(update(t.links).where(and_(t.links.c.job == job, t.links.c.category == category,
                                                     column == record_id)).values(state=f"deleted_{side}"))
 
     # -- cursors ----------------------------------------------------------------------------------
     def cursor(self, job: str, side: str, category: str) -> datetime | None:
-        with self.engine.begin() as conn:
+        with self.tx() as conn:
             return conn.execute(select(t.cursors.c.value).where(and_(
                 t.cursors.c.job == job, t.cursors.c.side == side, t.cursors.c.category == category))).scalar()
 
     def set_cursor(self, job: str, side: str, category: str, value: datetime) -> None:
-        with self.engine.begin() as conn:
+        with self.tx() as conn:
             where = and_(t.cursors.c.job == job, t.cursors.c.side == side, t.cursors.c.category == category)
             if conn.execute(select(func.count()).select_from(t.cursors).where(where)).scalar():
                 conn.execute(update(t.cursors).where(where).values(value=value, updated_at=now()))
@@ -224,21 +256,21 @@ class SyncStore:
                                                       updated_at=now()))
 
     def jobs_with_setting(self, key: str, value: str) -> list[str]:
-        with self.engine.begin() as conn:
+        with self.tx() as conn:
             return list(conn.execute(select(t.settings.c.job).where(
                 and_(t.settings.c.key == key, t.settings.c.value == value))).scalars())
 
     def jobs_with_key(self, key: str) -> list[str]:
-        with self.engine.begin() as conn:
+        with self.tx() as conn:
             return list(conn.execute(select(t.settings.c.job).where(t.settings.c.key == key)).scalars())
 
     def setting(self, job: str, key: str) -> str | None:
-        with self.engine.begin() as conn:
+        with self.tx() as conn:
             return conn.execute(select(t.settings.c.value).where(and_(
                 t.settings.c.job == job, t.settings.c.key == key))).scalar()
 
     def set_setting(self, job: str, key: str, value: str) -> None:
-        with self.engine.begin() as conn:
+        with self.tx() as conn:
             where = and_(t.settings.c.job == job, t.settings.c.key == key)
             if conn.execute(select(func.count()).select_from(t.settings).where(where)).scalar():
                 conn.execute(update(t.settings).where(where).values(value=value))
@@ -248,34 +280,43 @@ class SyncStore:
     # -- outbox -----------------------------------------------------------------------------------
     def add_ops(self, run_id: int, job: str, ops: list[PlannedOp]) -> int:
         """Queue planned writes; an op whose idempotency key is already queued (planned by a run
-        that crashed) is not queued twice."""
+        that crashed) is not queued twice. The keys are looked up, and the new ops inserted, in bulk."""
         added = 0
-        with self.engine.begin() as conn:
+        keyed = [(op.idem_key(job), op) for op in ops]
+        with self.tx() as conn:
             seq = conn.execute(select(func.coalesce(func.max(t.outbox.c.seq), 0)).where(
                 t.outbox.c.job == job)).scalar() or 0
-            for op in ops:
-                key = op.idem_key(job)
+            known: dict[str, tuple[int | None, str]] = {}
+            keys = [key for key, _op in keyed]
+            for start in range(0, len(keys), 500):
+                for row in conn.execute(select(t.outbox.c.idem_key, t.outbox.c.id, t.outbox.c.state).where(
+                        t.outbox.c.idem_key.in_(keys[start:start + 500]))):
+                    known[row.idem_key] = (row.id, row.state)
+            new: list[dict[str, Any]] = []
+            for key, op in keyed:
                 seq += 1
                 payload = shared_value(op.payload) if op.op != "link" else {"target_version": op.target_version,
                                                                             "target_hash": op.target_hash}
-                existing = conn.execute(select(t.outbox.c.id, t.outbox.c.state).where(
-                    t.outbox.c.idem_key == key)).first()
-                if existing is not None:
-                    if existing.state in ("failed", "deferred"):  # retried until fixed or dismissed
-                        conn.execute(update(t.outbox).where(t.outbox.c.id == existing.id).values(
+                if key in known:
+                    op_id, state = known[key]
+                    if state in ("failed", "deferred"):  # retried until fixed or dismissed
+                        conn.execute(update(t.outbox).where(t.outbox.c.id == op_id).values(
                             state="pending", seq=seq, run_id=run_id, payload=payload, updated_at=now()))
+                        known[key] = (op_id, "pending")
                         added += 1
-                    continue  # queued already (a crashed run planned it) or done
-                conn.execute(insert(t.outbox).values(
-                    run_id=run_id, job=job, category=op.category, seq=seq, target=op.target, op=op.op,
-                    source_id=op.source_id, target_id=op.target_id, idem_key=key, payload=payload,
-                    shared=op.shared, source_version=op.source_version, source_hash=op.source_hash,
-                    state="pending", attempts=0, updated_at=now()))
+                    continue  # queued already (a crashed run planned it, or this plan twice) or done
+                new.append(dict(run_id=run_id, job=job, category=op.category, seq=seq, target=op.target, op=op.op,
+                                source_id=op.source_id, target_id=op.target_id, idem_key=key, payload=payload,
+                                shared=op.shared, source_version=op.source_version, source_hash=op.source_hash,
+                                state="pending", attempts=0, updated_at=now()))
+                known[key] = (None, "pending")
                 added += 1
+            if new:
+                conn.execute(insert(t.outbox), new)
         return added
 
     def open_ops(self, job: str, category: str) -> list[dict[str, Any]]:
-        with self.engine.begin() as conn:
+        with self.tx() as conn:
             rows = conn.execute(select(t.outbox).where(and_(
                 t.outbox.c.job == job, t.outbox.c.category == category,
                 t.outbox.c.state.in_(("pending", "inflight")))).order_by(t.outbox.c.seq))
@@ -289,7 +330,7 @@ class SyncStore:
             values["last_error"] = error
         if attempt:
             values["attempts"] = t.outbox.c.attempts + 1
-        with self.engine.begin() as conn:
+        with self.tx() as conn:
             conn.execute(update(t.outbox).where(t.outbox.c.id.in_(ids)).values(**values))
 
     # -- record errors ----------------------------------------------------------------------------
@@ -297,7 +338,7 @@ class SyncStore:
                      op: str | None = None, target_id: str | None = None, payload: Any = None) -> None:
         where = and_(t.errors.c.job == job, t.errors.c.category == category, t.errors.c.side == side,
                      t.errors.c.source_id == source_id, t.errors.c.op == op)
-        with self.engine.begin() as conn:
+        with self.tx() as conn:
             existing = conn.execute(select(t.errors.c.id, t.errors.c.resolution).where(where)).first()
             if existing is None:
                 conn.execute(insert(t.errors).values(
@@ -311,7 +352,7 @@ class SyncStore:
 
     def resolve_errors(self, job: str, category: str, source_side: str, source_id: str) -> None:
         """A record that went through: its earlier errors are fixed."""
-        with self.engine.begin() as conn:
+        with self.tx() as conn:
             conn.execute(update(t.errors).where(and_(
                 t.errors.c.job == job, t.errors.c.category == category, t.errors.c.source_id == source_id,
                 t.errors.c.side == other(source_side), t.errors.c.resolved_at.is_(None))).values(
@@ -323,7 +364,7 @@ class SyncStore:
         keeps failing the same way does not cost a read on every five-minute run. A record that
         changes comes back at once with the changes."""
         moment = now()
-        with self.engine.begin() as conn:
+        with self.tx() as conn:
             rows = conn.execute(select(t.errors.c.source_id, t.errors.c.attempts, t.errors.c.last_seen).where(and_(
                 t.errors.c.job == job, t.errors.c.category == category, t.errors.c.side == other(source_side),
                 t.errors.c.resolved_at.is_(None), t.errors.c.source_id.is_not(None))))
@@ -335,11 +376,11 @@ class SyncStore:
         query = select(t.errors).where(t.errors.c.job == job)
         if not include_resolved:
             query = query.where(t.errors.c.resolved_at.is_(None))
-        with self.engine.begin() as conn:
+        with self.tx() as conn:
             return [dict(r._mapping) for r in conn.execute(query.order_by(t.errors.c.id))]
 
     def dismiss_error(self, job: str, error_id: int) -> bool:
-        with self.engine.begin() as conn:
+        with self.tx() as conn:
             result = conn.execute(update(t.errors).where(and_(t.errors.c.job == job, t.errors.c.id == error_id))
                                   .values(resolved_at=now(), resolution="dismissed"))
             return bool(result.rowcount)

@@ -9,11 +9,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
+from scorolink.catalog.scoro import CATALOG
 from scorolink.connectors.base import Condition, WriteOp
+from scorolink.integrations.database.objects import Capabilities
 from scorolink.integrations.database.run import DbSyncOptions, TableSync, job_name
 from scorolink.sync import tables as t
 from scorolink.sync.store import SyncStore
 from tests.integrations.database.conftest import execute, failures, query, sync, writes
+from tests.integrations.database.test_every_object import EDIT, usable_ids
 
 OBJ = "Companies"
 
@@ -133,3 +136,38 @@ def test_a_refused_edit_is_never_overwritten_by_the_scoro_value(scoro, sqlite_ur
     sync(scoro, db, state_url, ["Invoices"], conflict="scoro")
     after = query(db, 'SELECT * FROM "Invoices" WHERE _row_id = ?', [row["_row_id"]])[0]
     assert after["CompanyId"] == 999999  # the table's value stays until the row is fixed
+
+
+CURRENCY_PAIRS = [("SEK", "NOK"), ("USD", "GBP"), ("DKK", "CHF"), ("PLN", "JPY"), ("CAD", "AUD")]
+WITH_UPDATE = sorted(o for o in EDIT if Capabilities.of(CATALOG.get(o)).update)
+
+
+@pytest.mark.parametrize("obj", WITH_UPDATE)
+def test_each_policy_on_every_object(obj, scoro, small_sandbox, db_url, state_url):
+    """The same field edited on both sides of one record, for each policy in turn: scoro, db, newest (each
+    side the newer once), then manual, which parks it (nothing written) with both values shown."""
+    key, field = CATALOG.get(obj).key_fields[0], EDIT[obj]
+    assert failures(sync(scoro, db_url, state_url, [obj])) == []
+    usable = usable_ids(scoro, obj)
+    row = next(r for r in query(db_url, f'SELECT * FROM "{obj}" ORDER BY _row_id') if str(r[key]) in usable)
+    cases = [("scoro", None, "a"), ("db", None, "b"), ("newest", "2000-01-01 00:00:00+00:00", "a"),
+             ("newest", "2100-01-01 00:00:00+00:00", "b"), ("manual", None, None)]
+    for n, (policy, modified, winner) in enumerate(cases):
+        # values never repeated: the same values at the same second would be the same change to the engine
+        in_scoro, in_table = (CURRENCY_PAIRS[n] if obj == "ReceiptGroups"
+                              else (f"{policy} {n} from Scoro", f"{policy} {n} from the table"))
+        stamp = ', "_modified_at" = ?' if modified else ""
+        execute(db_url, f'UPDATE "{obj}" SET "{field}" = ?{stamp} WHERE _row_id = ?',
+                [in_table, *([modified] if modified else []), row["_row_id"]])
+        assert list(scoro.write(obj, [WriteOp("update", {key: row[key], field: in_scoro})]))[0].ok
+        small_sandbox.reset_stats()
+        result = sync(scoro, db_url, state_url, [obj], conflict=policy)
+        [now] = scoro.read(obj, [Condition(key, "=", row[key])], columns=[key, field])
+        table = query(db_url, f'SELECT * FROM "{obj}" WHERE _row_id = ?', [row["_row_id"]])[0]
+        if winner is None:  # parked: neither side written, both values shown
+            assert writes(small_sandbox) == {} and (now[field], table[field]) == (in_scoro, in_table)
+            [issue] = result.plans[obj].issues
+            assert issue.kind == "conflict" and in_scoro in issue.message and in_table in issue.message
+        else:
+            assert failures(result) == [], policy
+            assert now[field] == table[field] == (in_scoro if winner == "a" else in_table), (policy, modified)

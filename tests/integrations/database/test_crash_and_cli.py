@@ -19,8 +19,9 @@ import pytest
 from scorolink.connectors.base import WriteOp
 from scorolink.errors import ConfigError
 from scorolink.integrations.database.objects import resolve
+from scorolink.integrations.database.run import DbSyncOptions, TableSync
 from scorolink.session import start_bundled_sandbox
-from tests.conftest import make_connector
+from tests.conftest import endpoint_counts, make_connector
 from tests.integrations.database.conftest import execute, query
 
 CLI = [sys.executable, "-c", "from scorolink.cli import main; main()"]
@@ -152,3 +153,31 @@ def test_dbsync_is_a_runtime_job(store, clock, sandbox, tmp_path):
     assert second["state"] == "succeeded" and second["counts"] == {}
     assert len(query(db, 'SELECT * FROM "Companies"')) == first["counts"]["created"] - len(
         query(db, 'SELECT * FROM "Products"'))
+
+
+def test_a_rate_limit_in_the_middle_of_a_batch_duplicates_nothing(scoro, small_sandbox, sqlite_url, state_url):
+    """Scoro's daily quota runs out after some of a batch's creates: those are settled, the rest wait and
+    go with the next run, and no record is created twice."""
+    from scorolink.sandbox.scoro.config import RateLimit
+    from tests.integrations.database.conftest import failures, sync
+
+    assert failures(sync(scoro, sqlite_url, state_url, ["Products"])) == []
+    before = len(list(scoro.read("Products", columns=["Id"])))
+    for n in range(5):
+        execute(sqlite_url, 'INSERT INTO "Products" ("Code", "Name", "Price") VALUES (?, ?, ?)',
+                [f"Q{n}", f"Quota row {n}", "1.00"])
+    small_sandbox.reset_stats()
+    with TableSync(scoro, DbSyncOptions(db=sqlite_url, objects=["Products"], state=state_url)) as planned:
+        planned.run(dry_run=True)
+    reads = sum(endpoint_counts(small_sandbox).values())  # what the run reads before it writes
+    small_sandbox.limiter.reset()
+    small_sandbox.limiter.limits = RateLimit(daily=reads + 3)  # three creates, then the quota is out
+    limited = sync(scoro, sqlite_url, state_url, ["Products"])
+    assert limited.executed["Products"] == {"created": 3, "retry_later": 2}, limited.executed
+    small_sandbox.limiter.limits = RateLimit()
+    assert failures(sync(scoro, sqlite_url, state_url, ["Products"])) == []
+    names = Counter(r["Name"] for r in scoro.read("Products", columns=["Name"]))
+    assert len(list(scoro.read("Products", columns=["Id"]))) == before + 5
+    assert all(names[f"Quota row {n}"] == 1 for n in range(5))
+    rows = query(sqlite_url, 'SELECT "Id" FROM "Products" WHERE "Code" LIKE ?', ["Q%"])
+    assert len(rows) == 5 and all(r["Id"] is not None for r in rows)

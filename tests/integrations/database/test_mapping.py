@@ -34,7 +34,10 @@ def test_a_mapped_existing_table_syncs_without_duplicates(scoro, small_sandbox, 
     mapping.write_text(MAP)
     result = sync(scoro, sqlite_url, state_url, ["Companies"], mapping=str(mapping))
     assert failures(result) == []
-    assert result.executed["Companies"]["linked"] >= 1, result.executed
+    # the one row matching by name is linked, and counted, once (read on both sides, planned once)
+    assert result.executed["Companies"]["linked"] == 1, result.executed
+    planned = result.plans["Companies"].counts()
+    assert planned.get("link_a", 0) + planned.get("link_b", 0) == 1, planned
     rows = query(sqlite_url, "SELECT * FROM crm_accounts")
     in_scoro = Counter(r["Name"] for r in scoro.read("Companies", columns=["Name"]))
     assert Counter(r["account_name"] for r in rows) == in_scoro  # the same companies, none twice

@@ -107,21 +107,27 @@ class DatabaseSide:
         return {k: v for k, v in shared.items() if k != "_ro"}
 
     def write(self, requests: list[WriteRequest]) -> list[WriteOutcome]:
-        outcomes = []
-        for request in requests:
-            if request.op == "update" and (reason := self.held(str(request.target_id))):
-                outcomes.append(WriteOutcome(request.ref, False, error=f"held: the row has a change Scoro refused "
-                                             f"({reason}); fix the row and the next run carries both ways"))
-                continue
-            with self.db.transaction():
+        """The batch's rows in one transaction, then read back in one query."""
+        outcomes: dict[int, WriteOutcome] = {}
+        rows: dict[int, Any] = {}
+        with self.db.transaction():
+            for request in requests:
+                if request.op == "update" and (reason := self.held(str(request.target_id))):
+                    outcomes[request.ref] = WriteOutcome(request.ref, False, error=(
+                        f"held: the row has a change Scoro refused ({reason}); fix the row and the next run "
+                        "carries both ways"))
+                    continue
                 row_id = self._write(request)
-            if request.op == "delete":
-                outcomes.append(WriteOutcome(request.ref, True))
-                continue
-            found = self.fetch([str(row_id)])
-            outcomes.append(WriteOutcome(request.ref, bool(found), record=found[0] if found else None,
-                                         error=None if found else f"row {row_id} vanished while it was written"))
-        return outcomes
+                if request.op == "delete":
+                    outcomes[request.ref] = WriteOutcome(request.ref, True)
+                else:
+                    rows[request.ref] = row_id
+        found = {r.id: r for r in self.fetch([str(i) for i in rows.values()])}
+        for ref, row_id in rows.items():
+            record = found.get(str(row_id))
+            outcomes[ref] = WriteOutcome(ref, record is not None, record=record,
+                                         error=None if record else f"row {row_id} vanished while it was written")
+        return [outcomes[request.ref] for request in requests]
 
     def _write(self, request: WriteRequest) -> Any:
         t = self.table
@@ -180,27 +186,32 @@ class DatabaseSide:
             self.db.execute(f"INSERT INTO {self.q(child.table)} ({', '.join(map(self.q, cols))}) VALUES "
                             f"({', '.join([self.db.param] * len(cols))})", list(values.values()))
 
-    def write_back(self, row_id: str, record: SideRecord) -> None:
-        """After a row went to Scoro: the Scoro id and read-only values into the row (and each line's id
-        and read-only values, by position). None of them is a shared value, so this is no change."""
+    def write_back(self, written: list[tuple[str, SideRecord]]) -> None:
+        """After rows went to Scoro (row id, the record Scoro saved), in one transaction: the Scoro id and
+        read-only values into each row (and each line's id and read-only values, by position). None of
+        them is a shared value, so this is no change."""
+        with self.db.transaction():
+            for row_id, record in written:
+                self._write_back(row_id, record)
+
+    def _write_back(self, row_id: str, record: SideRecord) -> None:
         t = self.table
         ro = record.shared.get("_ro") or {}
         values = self._readonly(ro)
         values[t.scoro_id] = self._bind(record.shared.get("_id"), t.scoro_id_type)
-        with self.db.transaction():
-            self._update(t.table, t.key, int(row_id), values)
-            for child in t.children:
-                ro_lines = ro.get(child.nested) or []
-                rows = self.db.query(f"SELECT {self.q(child.key)} FROM {self.q(child.table)} WHERE "
-                                     f"{self.q(child.parent)} = {self.db.param} ORDER BY {self.q(child.position)}",
-                                     [int(row_id)])
-                for (line_key,), line_ro in zip(rows, ro_lines, strict=False):
-                    line_values = {c.column: self._bind(line_ro.get(c.field), c.type) for c in child.columns
-                                   if c.read_only}
-                    if child.scoro_id:
-                        line_values[child.scoro_id] = line_ro.get("_id")
-                    if line_values:
-                        self._update(child.table, child.key, line_key, line_values)
+        self._update(t.table, t.key, int(row_id), values)
+        for child in t.children:
+            ro_lines = ro.get(child.nested) or []
+            rows = self.db.query(f"SELECT {self.q(child.key)} FROM {self.q(child.table)} WHERE "
+                                 f"{self.q(child.parent)} = {self.db.param} ORDER BY {self.q(child.position)}",
+                                 [int(row_id)])
+            for (line_key,), line_ro in zip(rows, ro_lines, strict=False):
+                line_values = {c.column: self._bind(line_ro.get(c.field), c.type) for c in child.columns
+                               if c.read_only}
+                if child.scoro_id:
+                    line_values[child.scoro_id] = line_ro.get("_id")
+                if line_values:
+                    self._update(child.table, child.key, line_key, line_values)
 
     def _bind(self, value: Any, kind: str) -> Any:
         value = typed(value, kind)

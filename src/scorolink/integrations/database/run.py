@@ -162,9 +162,9 @@ class TableSync:
         if not exists:  # a dry run before the first: plan against an empty table
             db_side.read = lambda since: iter(())  # type: ignore[method-assign,assignment]
         hooks = Hooks(refused=lambda shared: self._remember_refusal(name, shared),
-                      written=lambda request, record: self._written(db_side, request, record))
+                      written=lambda written: self._written(db_side, written))
         scoro_side = ScoroObjectSide(connector, spec, table, hooks, linked=lambda: self._linked(name, "a"),
-                                     planned=self._planned)
+                                     planned=self._planned, seen=lambda: self.store.cursor(self.job, "a", name))
         natural = table.natural_key
 
         def keys(shared: dict[str, Any]) -> list[str]:
@@ -184,14 +184,16 @@ class TableSync:
         links = self.store.links(self.job, category)
         return {i for i, link in links.by[side].items() if link.state == "active"}
 
-    def _planned(self, ref: int) -> dict[str, Any] | None:
-        with self.store.engine.begin() as conn:
-            return conn.execute(select(t.outbox.c.payload).where(  # type: ignore[no-any-return]
-                t.outbox.c.id == ref)).scalar()
+    def _planned(self, refs: list[int]) -> dict[int, Any]:
+        if not refs:
+            return {}
+        with self.store.tx() as conn:
+            return {r.id: r.payload for r in conn.execute(select(t.outbox.c.id, t.outbox.c.payload).where(
+                t.outbox.c.id.in_(refs)))}
 
     def _open_refusals(self, category: str) -> dict[str, str]:
         """Rows with a change Scoro refused (open errors on side a): row id → Scoro's message."""
-        with self.store.engine.begin() as conn:
+        with self.store.tx() as conn:
             rows = conn.execute(select(t.errors.c.source_id, t.errors.c.message).where(and_(
                 t.errors.c.job == self.job, t.errors.c.category == category, t.errors.c.side == "a",
                 t.errors.c.kind == "validation", t.errors.c.resolved_at.is_(None))))
@@ -215,11 +217,12 @@ class TableSync:
             return False
         return self.store.setting(self.job, f"refused:{category}:{record.hash}") is not None
 
-    def _written(self, db_side: DatabaseSide, request: WriteRequest, record: SideRecord) -> None:
-        with self.store.engine.begin() as conn:
-            row = conn.execute(select(t.outbox.c.source_id).where(t.outbox.c.id == request.ref)).scalar()
-        if row is not None:
-            db_side.write_back(str(row), record)
+    def _written(self, db_side: DatabaseSide, written: list[tuple[WriteRequest, SideRecord]]) -> None:
+        with self.store.tx() as conn:
+            rows = {r.id: r.source_id for r in conn.execute(select(t.outbox.c.id, t.outbox.c.source_id).where(
+                t.outbox.c.id.in_([request.ref for request, _ in written])))}
+        db_side.write_back([(str(rows[request.ref]), record) for request, record in written
+                            if rows.get(request.ref) is not None])
 
 
 def _state_folder(url: str) -> None:

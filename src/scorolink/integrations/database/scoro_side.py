@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scorolink.catalog.model import ObjectSpec
+from scorolink.clients.errors import RateLimited
 from scorolink.connectors.base import Condition, WriteOp
 from scorolink.errors import InvalidInput
 from scorolink.integrations.database.objects import Capabilities
@@ -20,29 +21,31 @@ from scorolink.integrations.database.values import typed
 from scorolink.sync.model import Refused, Resolver, SideRecord, WriteOutcome, WriteRequest, shared_value
 
 FETCH_ONE_BY_ONE = 10  # ids read with one request each; more are picked from the object's list pages
-LOST_CREATE_WINDOW = timedelta(days=1)  # a create whose answer was lost is looked for among this day's changes
+LOST_CREATE_WINDOW = timedelta(days=1)  # a lost create is looked for among changes since a day before the cursor
 
 
 @dataclass
 class Hooks:
-    """What the Scoro side tells the table side: a row Scoro refused (by its shared values), and a
-    record written for a row (its id and read-only values go back into the row)."""
+    """What the Scoro side tells the table side: a row Scoro refused (by its shared values), and the
+    records written for rows (their ids and read-only values go back into the rows)."""
 
     refused: Callable[[dict[str, Any]], None]
-    written: Callable[[WriteRequest, SideRecord], None]
+    written: Callable[[list[tuple[WriteRequest, SideRecord]]], None]
 
 
 class ScoroObjectSide:
     def __init__(self, connector: Any, spec: ObjectSpec, table: TableMap, hooks: Hooks,
                  linked: Callable[[], set[str]] = set,
-                 planned: Callable[[int], dict[str, Any] | None] = lambda _ref: None) -> None:
+                 planned: Callable[[list[int]], dict[int, Any]] = lambda _refs: {},
+                 seen: Callable[[], datetime | None] = lambda: None) -> None:
         self.connector = connector
         self.spec = spec
         self.table = table
         self.caps = Capabilities.of(spec)
         self.hooks = hooks
         self.linked = linked  # Scoro ids of the active links
-        self.planned = planned  # the payload planned for an outbox row: what differed from Scoro then
+        self.planned = planned  # the payloads planned for outbox rows: what differed from Scoro then
+        self.seen = seen  # the newest Scoro change time the sync has recorded (its cursor), if any
         self.key = table.scoro_key
         self.key_type = table.scoro_id_type
         self.cursor = spec.incremental
@@ -90,41 +93,56 @@ class ScoroObjectSide:
             raise Refused(str(exc)) from exc
 
     def write(self, requests: list[WriteRequest]) -> list[WriteOutcome]:
-        outcomes = []
-        for request in requests:
-            refusal = self.caps.refusal(self.spec, request.op)
-            if refusal:
-                outcomes.append(WriteOutcome(request.ref, False, error=refusal))
-                continue
-            record = dict(request.payload)
-            if request.op == "create":
-                record = {k: v for k, v in record.items() if v is not None and v != []}
-            elif request.op == "update":
-                record = self._changed(record, self.planned(request.ref))
-            if request.op in ("update", "delete"):
-                record[self.key] = typed(request.target_id, self.key_type)
-            action = {"create": "insert"}.get(request.op, request.op)
-            [result] = list(self.connector.write(self.spec.name, [WriteOp(action, record)]))
-            if not result.ok:
-                kind = "unknown_outcome" if result.outcome_unknown else "validation"
-                if kind == "validation":
-                    self.hooks.refused(request.shared)
-                outcomes.append(WriteOutcome(request.ref, False, error=self._refusal(result), kind=kind))
-                continue
-            if request.op == "delete":
-                outcomes.append(WriteOutcome(request.ref, True))
-                continue
-            saved = result.record or {}
-            fresh: SideRecord | None
-            if saved.get(self.key) not in (None, "") and saved.get(self.cursor or self.key):
-                fresh = self.record(saved)
-            else:  # the answer lacked the record: read it back
-                found = self.fetch([str(saved.get(self.key, request.target_id))])
-                fresh = found[0] if found else None
-            if fresh is not None:
-                self.hooks.written(request, fresh)
-            outcomes.append(WriteOutcome(request.ref, True, record=fresh))
+        """One request per record; the records written go back to their rows in one go at the end."""
+        outcomes: list[WriteOutcome] = []
+        written: list[tuple[WriteRequest, SideRecord]] = []
+        planned = self.planned([r.ref for r in requests if r.op == "update"])
+        try:
+            for i, request in enumerate(requests):
+                try:
+                    outcomes.append(self._write_one(request, planned.get(request.ref), written))
+                except RateLimited as exc:
+                    if not outcomes:  # nothing of the batch sent: the run stops, every op stays queued
+                        raise
+                    # the records before were written and are settled; the rest waits (refused, not processed)
+                    outcomes += [WriteOutcome(r.ref, False, error=str(exc), kind="transient") for r in requests[i:]]
+                    break
+        finally:
+            if written:
+                self.hooks.written(written)
         return outcomes
+
+    def _write_one(self, request: WriteRequest, planned: dict[str, Any] | None,
+                   written: list[tuple[WriteRequest, SideRecord]]) -> WriteOutcome:
+        refusal = self.caps.refusal(self.spec, request.op)
+        if refusal:
+            return WriteOutcome(request.ref, False, error=refusal)
+        record = dict(request.payload)
+        if request.op == "create":
+            record = {k: v for k, v in record.items() if v is not None and v != []}
+        elif request.op == "update":
+            record = self._changed(record, planned)
+        if request.op in ("update", "delete"):
+            record[self.key] = typed(request.target_id, self.key_type)
+        action = {"create": "insert"}.get(request.op, request.op)
+        [result] = list(self.connector.write(self.spec.name, [WriteOp(action, record)]))
+        if not result.ok:
+            kind = "unknown_outcome" if result.outcome_unknown else "validation"
+            if kind == "validation":
+                self.hooks.refused(request.shared)
+            return WriteOutcome(request.ref, False, error=self._refusal(result), kind=kind)
+        if request.op == "delete":
+            return WriteOutcome(request.ref, True)
+        saved = result.record or {}
+        fresh: SideRecord | None
+        if saved.get(self.key) not in (None, "") and saved.get(self.cursor or self.key):
+            fresh = self.record(saved)
+        else:  # the answer lacked the record: read it back
+            found = self.fetch([str(saved.get(self.key, request.target_id))])
+            fresh = found[0] if found else None
+        if fresh is not None:
+            written.append((request, fresh))
+        return WriteOutcome(request.ref, True, record=fresh)
 
     @staticmethod
     def _changed(record: dict[str, Any], planned: dict[str, Any] | None) -> dict[str, Any]:
@@ -145,15 +163,16 @@ class ScoroObjectSide:
 
     def find(self, shared: dict[str, Any]) -> SideRecord | None:
         """The record a create whose answer was lost made: by the natural key where there is one, else
-        by content among the records changed in the last day."""
+        by content among the records changed since a day before the cursor. The cursor is Scoro's own
+        time (the newest change the sync has seen), so this holds whatever the two clocks say; before a
+        first cursor, every record is looked through."""
         keys = [k for k in self.table.natural_key if shared.get(k) not in (None, "")]
         column = {c.field: c for c in self.table.columns}
+        where: list[Condition] = []
         if keys:
             where = [Condition(k, "=", typed(shared[k], column[k].type if k in column else "string")) for k in keys]
-        elif self.cursor:
-            where = [Condition(self.cursor, ">=", datetime.now(UTC) - LOST_CREATE_WINDOW)]
-        else:
-            return None
+        elif self.cursor and (seen := self.seen()) is not None:
+            where = [Condition(self.cursor, ">=", seen - LOST_CREATE_WINDOW)]
         wanted = {k: shared_value(v) for k, v in shared.items()
                   if not k.startswith("_") and v is not None and not isinstance(v, list)}
         found = [r for r in (self.record(x) for x in self.connector.read(self.spec.name, where))
