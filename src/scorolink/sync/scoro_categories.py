@@ -46,12 +46,13 @@ def dec(value: Any) -> Decimal | None:
 
 class Tables:
     """Lookup tables read on first use; a missing key re-reads its table once (the record may have
-    been created since), and a write to the table's object drops it."""
+    been created since) — once per table, not per key, until a write to the table's object drops it:
+    a run with many codes the other side lacks reads each table a bounded number of times."""
 
     def __init__(self, loaders: dict[str, Callable[[], dict[Any, Any]]]) -> None:
         self.loaders = loaders
         self._cache: dict[str, dict[Any, Any]] = {}
-        self._missed: set[tuple[str, Any]] = set()
+        self._missed: set[str] = set()  # tables re-read for a missing key since their last write
 
     def table(self, name: str) -> dict[Any, Any]:
         if name not in self._cache:
@@ -60,8 +61,8 @@ class Tables:
 
     def get(self, name: str, key: Any) -> Any:
         found = self.table(name).get(key)
-        if found is None and (name, key) not in self._missed:
-            self._missed.add((name, key))
+        if found is None and name not in self._missed:
+            self._missed.add(name)
             self._cache.pop(name, None)
             found = self.table(name).get(key)
         return found
@@ -69,7 +70,7 @@ class Tables:
     def forget(self, *names: str) -> None:
         for name in names:
             self._cache.pop(name, None)
-        self._missed = {m for m in self._missed if m[0] not in names}
+        self._missed -= set(names)
 
 
 class ScoroCodes:

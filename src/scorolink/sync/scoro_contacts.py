@@ -16,6 +16,7 @@ from scorolink.connectors.base import Condition, WriteOp
 from scorolink.connectors.scoro import ScoroConnector
 from scorolink.sync.categories import contacts_compatible, norm
 from scorolink.sync.model import Refused, Resolver, SideRecord, WriteOutcome, WriteRequest
+from scorolink.sync.sides import scoro_ids
 
 COLUMNS = ["Id", "ContactType", "Name", "LastName", "VATNumber", "IsClient", "IsSupplier", "Email", "Phone",
            "Address", "UpdatedDate", "IsDeleted"]
@@ -51,7 +52,7 @@ class ScoroContacts:
                 yield self._side_record(record)
 
     def fetch(self, ids: list[str]) -> list[SideRecord]:
-        wanted = [int(i) for i in ids if str(i).isdigit()]
+        wanted = scoro_ids(ids)
         if not wanted:
             return []
         found = self.connector.read("Contacts", [Condition("Id", "in", tuple(wanted))], columns=COLUMNS)

@@ -107,6 +107,11 @@ def side_record(mapping: Mapping, refs: Refs, record: Record, key: str, cursor: 
                       deleted=mapping.deleted(record), gate=mapping.gate(record), native=record)
 
 
+def scoro_ids(ids: list[str]) -> list[int]:
+    """Scoro ids among `ids` (whole numbers; a dry run's planned records have negative ones)."""
+    return [int(i) for i in ids if str(i).lstrip("-").isdigit()]
+
+
 def failure(ref: int, result: Any) -> WriteOutcome:
     kind = "unknown_outcome" if result.outcome_unknown else "validation"
     return WriteOutcome(ref, False, error=result.error, kind=kind)
@@ -147,7 +152,7 @@ class ScoroSide:
                 yield self.side_record(record)
 
     def fetch(self, ids: list[str]) -> list[SideRecord]:
-        wanted = tuple(int(i) for i in ids if str(i).isdigit())
+        wanted = tuple(scoro_ids(ids))
         if not wanted:
             return []
         return [self.side_record(r) for r in self.connector.read(

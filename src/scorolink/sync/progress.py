@@ -1,0 +1,76 @@
+"""Sync progress on stderr, through replicate's display (replicate.progress.RichProgress): in a terminal a
+live line per category being read, planned or written (records read, written, requests) under a
+summary line; outside a terminal plain lines, one per finished category and a summary every 10 s."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from scorolink.clients.http import RequestStats
+
+TICK = 100  # records read between updates of the display
+
+
+class SyncProgress:
+    """Told by the engine what each category reads and writes; counts the requests of the run."""
+
+    def __init__(self, display: Any, *, dry_run: bool = False) -> None:
+        self.display = display  # replicate.progress.RichProgress
+        self.dry_run = dry_run
+        self.requests: Counter[str] = Counter()
+        self._state: dict[str, dict[str, Any]] = {}
+
+    @contextmanager
+    def run(self) -> Iterator[None]:
+        """Around a run: every request sent inside it (either side's client) is counted."""
+        with RequestStats.scope() as counter:
+            self.requests = counter
+            yield
+
+    def _total(self) -> int:
+        return sum(self.requests.values())
+
+    def start(self, name: str, mode: str) -> None:
+        state = self._state.get(name)
+        if state is None:
+            self._state[name] = {"read": 0, "written": 0, "requests": self._total(), "started": time.monotonic(),
+                                 "mode": mode}
+            self.display.start(name, "dry run" if self.dry_run and mode == "writing" else mode)
+        elif state["mode"] != mode:
+            state["mode"] = mode
+            self._advance(name)
+
+    def read(self, name: str, n: int) -> None:
+        state = self._state.get(name)
+        if state is not None:
+            state["read"] += n
+            self._advance(name)
+
+    def written(self, name: str, n: int) -> None:
+        state = self._state.get(name)
+        if state is not None:
+            state["written"] += n
+            self._advance(name)
+
+    def _advance(self, name: str) -> None:
+        state = self._state[name]
+        self.display.advance(name, state["read"], state["written"], self._total() - state["requests"])
+
+    def done(self, name: str) -> None:
+        from scorolink.replicate.engine import ObjectResult
+
+        state = self._state.pop(name, None)
+        if state is None:
+            return
+        mode = "dry run" if self.dry_run else "synced"
+        self.display.done(name, ObjectResult(name, mode, read=state["read"], rows=state["written"],
+                                             requests=self._total() - state["requests"],
+                                             seconds=time.monotonic() - state["started"]))
+
+    def done_all(self) -> None:
+        for name in list(self._state):
+            self.done(name)
