@@ -6,8 +6,8 @@ and wall time under Xero's 60-calls-per-minute limit against the bound that limi
 
 With --scoro-size: a dry run, then a real first sync on the same fresh state, against a Scoro sandbox
 of that many records (seed 1, as generated) and the same Xero sandbox: requests on each side against
-the minimum (Xero: as below; Scoro: each module listed once in pages of 100, plus one request per
-record written), sandbox-clock time against the Xero bound, and whether the dry run planned exactly
+the minimum (Xero: as below; Scoro: each module listed once in pages — 25 rows where the sync needs
+lines, else 100 — plus one request per record written), sandbox-clock time against the Xero bound, and whether the dry run planned exactly
 what the first sync did.
 
 Each size runs in its own process (so its peak RSS is its own) with a fresh Scoro sandbox (seed 1,
@@ -55,6 +55,8 @@ from scorolink.integrations.xero.integration import XeroSyncConfig, xero_engine 
 from scorolink.sandbox.scoro import SandboxConfig, ScoroSandbox  # noqa: E402
 from scorolink.sandbox.xero import RateLimit  # noqa: E402
 from scorolink.session import sandbox_settings  # noqa: E402
+from scorolink.sync.scoro_categories import DOCUMENT_COLUMNS, SALES_COLUMNS  # noqa: E402
+from scorolink.sync.scoro_contacts import COLUMNS  # noqa: E402
 from scorolink.sync.store import SyncStore  # noqa: E402
 
 SETTINGS = {"default_sales_account": "200", "default_expense_account": "400",
@@ -168,20 +170,27 @@ def one_size(n: int, rate: int) -> dict[str, Any]:
 
 
 # -- a dry run and a first sync against a whole Scoro account ---------------------------------------------
-SCORO_PAGE = 100  # rows per Scoro list page (the client's default)
-SCORO_OBJECTS = {"vatCodes": "VATCodes", "financeAccounts": "FinanceAccounts", "contacts": "Contacts",
-                 "products": "Products", "invoices": "Invoices", "bills": "Bills"}
-LISTS_ONCE = ("companyAccount/list", "customFields/list", "users/list")  # small settings lists
+SCORO_OBJECTS = {  # module -> (object, the columns the sync reads it with)
+    "vatCodes": ("VATCodes", None), "financeAccounts": ("FinanceAccounts", None), "contacts": ("Contacts", COLUMNS),
+    "products": ("Products", None), "invoices": ("Invoices", SALES_COLUMNS), "bills": ("Bills", DOCUMENT_COLUMNS)}
 
 
-def scoro_minimum(by_endpoint: dict[str, int], rows: dict[str, int], scoro_writes: int) -> dict[str, int]:
-    """Each Scoro module the run lists, read once in pages of 100, plus one request per record written
+def scoro_pages(sc: ScoroConnector, obj: str, columns: list[str] | None) -> int:
+    """Rows per page of the list the sync reads `obj` with: 25 when it needs detail fields (lines), else 100."""
+    spec = sc.spec(obj)
+    detailed = sc.needs_detail(spec, sc.selected(spec, columns)) and spec.detailed_list
+    return sc.client.settings.detailed_page_size if detailed else sc.client.settings.page_size
+
+
+def scoro_minimum(by_endpoint: dict[str, int], rows: dict[str, int], pages: dict[str, int],
+                  scoro_writes: int) -> dict[str, int]:
+    """Each Scoro module the run lists, read once in pages, plus one request per record written
     (Scoro has no batch write)."""
     out = {}
     for endpoint in by_endpoint:
         module, _, action = endpoint.partition("/")
         if action == "list":
-            out[endpoint] = max(1, math.ceil(rows.get(module, 0) / SCORO_PAGE))
+            out[endpoint] = max(1, math.ceil(rows.get(module, 0) / pages.get(module, 100)))
     out["writes"] = scoro_writes
     return out
 
@@ -198,7 +207,8 @@ def one_account(size: int, rate: int) -> dict[str, Any]:
     xc = XeroConnector(client)
     sc = ScoroConnector(ScoroClient(sandbox_settings(scoro), transport=SyncASGITransport(scoro.app),
                                     sleep=lambda _s: None))
-    rows = {module: sum(1 for _ in sc.read(obj, columns=["Id"])) for module, obj in SCORO_OBJECTS.items()}
+    rows = {module: sum(1 for _ in sc.read(obj, columns=["Id"])) for module, (obj, _c) in SCORO_OBJECTS.items()}
+    pages = {module: scoro_pages(sc, obj, columns) for module, (obj, columns) in SCORO_OBJECTS.items()}
     start_counts = {obj: sum(1 for _ in xc.read(obj)) for obj, _ in XERO_OBJECTS.values()}
     build_seconds = time.perf_counter() - build_started
 
@@ -225,7 +235,7 @@ def one_account(size: int, rate: int) -> dict[str, Any]:
                            for c, (o, p) in XERO_OBJECTS.items()}
             x_total, x_min = sum(calls.values()), sum(minimum.values())
             scoro_written = sum(v for k, v in scoro_by.items() if k.endswith(("/modify", "/delete")))
-            s_min = scoro_minimum(scoro_by, rows, scoro_written)
+            s_min = scoro_minimum(scoro_by, rows, pages, scoro_written)
             clock = xsb.clock.now() - clock0
             runs[label] = {
                 "planned": {c: {k: v for k, v in p.counts().items() if v} for c, p in result.plans.items()},
@@ -242,7 +252,8 @@ def one_account(size: int, rate: int) -> dict[str, Any]:
         dry_run, first = runs["dry_run"], runs["first_sync"]
         same = all(dry_run["planned"].get(c) == first["planned"].get(c) for c in first["planned"]) and \
             dry_run["executed"] == first["executed"]
-        return {"scoro_size": size, "rate_per_minute": rate, "scoro_rows": rows, "xero_at_start": start_counts,
+        return {"scoro_size": size, "rate_per_minute": rate, "scoro_rows": rows, "scoro_page_rows": pages,
+                "xero_at_start": start_counts,
                 "dry_run_plans_the_first_sync": same, **runs, "build_seconds": round(build_seconds, 1),
                 "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
     finally:

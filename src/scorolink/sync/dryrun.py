@@ -15,6 +15,7 @@ import itertools
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -50,23 +51,50 @@ def shadow_store(store: SyncStore, job: str) -> Iterator[SyncStore]:
             shadow.close()
 
 
+@dataclass(frozen=True)
+class Unique:
+    """A value the system keeps unique (Xero: a contact's name, an item's code), refused as it refuses it."""
+
+    field: str
+    message: str  # the system's own words; {value} is the value
+    applies: Callable[[Record], bool] = lambda _r: True
+    fold: bool = False  # compared ignoring case and outer spaces
+
+    def key(self, record: Record) -> str | None:
+        value = record.get(self.field)
+        if value in (None, "") or not self.applies(record):
+            return None
+        return str(value).strip().lower() if self.fold else str(value)
+
+
 class DryConnector:
     """A connector whose writes are kept, not sent; reads are the real ones plus what was kept.
 
     `key` names an object's id field; `aliases` maps a written object to the one it is read as (Scoro
     writes Companies and People, reads Contacts), with the fields that tell them apart there;
-    `new_id` makes the id of a created record; `stamp` is the change-time field set on kept records."""
+    `new_id` makes the id of a created record; `stamp` is the change-time field set on kept records;
+    `unique` holds the system's uniqueness rules, checked against every record this run has read or
+    kept (first-sync matching reads the whole target, so no request is added for them)."""
 
     def __init__(self, real: Any, *, key: Callable[[str], str], new_id: Callable[[int], Any],
-                 stamp: str | None, aliases: dict[str, tuple[str, dict[str, Any]]] | None = None) -> None:
+                 stamp: str | None, aliases: dict[str, tuple[str, dict[str, Any]]] | None = None,
+                 unique: dict[str, Unique] | None = None) -> None:
         self.real = real
         self.key = key
         self.new_id = new_id
         self.stamp = stamp
         self.aliases = aliases or {}
+        self.unique = unique or {}
         self.kept: dict[str, dict[str, Record]] = {}  # object read -> id -> record as it now reads
         self.writes: dict[str, int] = {}  # "<object> <action>" -> records kept
+        self._taken: dict[str, dict[str, str]] = {}  # object -> unique value -> id holding it
         self._ids = itertools.count(1)
+
+    def _seen(self, obj: str, record: Record, key: str) -> None:
+        rule = self.unique.get(obj)
+        value = rule.key(record) if rule is not None else None
+        if value is not None:
+            self._taken.setdefault(obj, {}).setdefault(value, str(record.get(key)))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.real, name)
@@ -85,6 +113,7 @@ class DryConnector:
                 record = {**record, **kept[rid]}
                 if record.get("_deleted"):
                     continue
+            self._seen(obj, record, key)
             yield _select(record, columns)
         for rid, record in kept.items():
             if rid not in seen and not record.get("_deleted") and "_created" in record \
@@ -107,9 +136,22 @@ class DryConnector:
                 record[self.stamp] = datetime.now(UTC)
             if action in ("delete", "void"):
                 record["_deleted"] = True
+            refused = self._refused(read_as, {**kept.get(str(rid), {}), **record}, str(rid))
+            if refused is not None:
+                yield WriteResult(op, False, error=refused, field_errors=[refused])
+                continue
             kept[str(rid)] = {**kept.get(str(rid), {}), **record}
             self.writes[f"{obj} {action}"] = self.writes.get(f"{obj} {action}", 0) + 1
             yield WriteResult(op, True, record={k: v for k, v in kept[str(rid)].items() if not k.startswith("_")})
+
+
+    def _refused(self, obj: str, record: Record, rid: str) -> str | None:
+        rule = self.unique.get(obj)
+        value = rule.key(record) if rule is not None and not record.get("_deleted") else None
+        if rule is None or value is None:
+            return None
+        holder = self._taken.setdefault(obj, {}).setdefault(value, rid)
+        return None if holder == rid else rule.message.format(value=record.get(rule.field))
 
 
 def _matches(record: Record, cond: Condition) -> bool:

@@ -34,15 +34,11 @@ class SyncProgress:
     def _total(self) -> int:
         return sum(self.requests.values())
 
-    def start(self, name: str, mode: str) -> None:
-        state = self._state.get(name)
-        if state is None:
-            self._state[name] = {"read": 0, "written": 0, "requests": self._total(), "started": time.monotonic(),
-                                 "mode": mode}
-            self.display.start(name, "dry run" if self.dry_run and mode == "writing" else mode)
-        elif state["mode"] != mode:
-            state["mode"] = mode
-            self._advance(name)
+    def start(self, name: str, phase: str) -> None:
+        """A category starts a phase (reading, writing); its line runs from the first to `done`."""
+        if name not in self._state:
+            self._state[name] = {"read": 0, "written": 0, "requests": self._total(), "started": time.monotonic()}
+            self.display.start(name, "dry run" if self.dry_run else "sync")
 
     def read(self, name: str, n: int) -> None:
         state = self._state.get(name)

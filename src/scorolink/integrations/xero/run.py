@@ -25,7 +25,7 @@ from scorolink.integrations.xero.integration import (
     pull_receipts,
     xero_engine,
 )
-from scorolink.sync.dryrun import DryConnector, scoro_dry, shadow_store
+from scorolink.sync.dryrun import DryConnector, Unique, scoro_dry, shadow_store
 from scorolink.sync.engine import SyncResult
 from scorolink.sync.store import SyncStore
 
@@ -81,10 +81,26 @@ def run_xero_sync(store: SyncStore, scoro: Any, xero: Any, config: XeroSyncConfi
         return _run(store, job, scoro, xero, connector, config, request, account, tenant, progress)
 
 
+# What Xero keeps unique, refused in its own words (accounting-apis.md A4, A7: PUT only creates).
+XERO_UNIQUE = {
+    "Contacts": Unique("Name", "The contact name {value} is already assigned to another contact. The contact name "
+                       "must be unique across all active contacts.",
+                       lambda r: str(r.get("ContactStatus") or "ACTIVE").upper() == "ACTIVE", fold=True),
+    "Items": Unique("Code", "Price List Item with Code '{value}' already exists"),
+    "Invoices": Unique("InvoiceNumber", "Invoice # must be unique.", lambda r: str(r.get("Type")) == "ACCREC"
+                       and str(r.get("Status") or "").upper() != "DELETED"),
+    "CreditNotes": Unique("CreditNoteNumber", "Credit Note Number must be unique.",
+                          lambda r: str(r.get("Type")) == "ACCRECCREDIT" and str(r.get("Status") or "").upper()
+                          != "DELETED"),
+}
+
+
 def xero_dry(connector: Any) -> DryConnector:
-    """Xero's connector in a dry run: new ids are GUIDs (so `IDs=` lists take them) no organisation has."""
+    """Xero's connector in a dry run: new ids are GUIDs (so `IDs=` lists take them) no organisation has,
+    and Xero's uniqueness rules refuse what Xero would."""
     return DryConnector(connector, key=lambda obj: connector.spec(obj).key,
-                        new_id=lambda n: f"00000000-0000-4000-8000-{n:012x}", stamp="UpdatedDateUTC")
+                        new_id=lambda n: f"00000000-0000-4000-8000-{n:012x}", stamp="UpdatedDateUTC",
+                        unique=XERO_UNIQUE)
 
 
 def _run(store: SyncStore, job: str, scoro: Any, xero: Any, connector: Any, config: XeroSyncConfig,
