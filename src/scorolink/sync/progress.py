@@ -1,6 +1,7 @@
-"""Sync progress on stderr, through replicate's display (replicate.progress.RichProgress): in a terminal a
-live line per category being read, planned or written (records read, written, requests) under a
-summary line; outside a terminal plain lines, one per finished category and a summary every 10 s."""
+"""Sync progress on stderr, through replicate's display (replicate.progress.RichProgress, handed in by
+the command): in a terminal a live line per category being read, planned or written (records read,
+written, requests) under a summary line; outside a terminal plain lines, one per finished category
+and a summary every 10 s."""
 
 from __future__ import annotations
 
@@ -8,11 +9,25 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from scorolink.clients.http import RequestStats
 
 TICK = 100  # records read between updates of the display
+
+
+@dataclass
+class CategoryDone:
+    """A finished category as the display shows a finished object (replicate's ObjectResult fields)."""
+
+    name: str
+    mode: str
+    read: int = 0
+    rows: int = 0  # written (or, in a dry run, that would be)
+    requests: int = 0
+    seconds: float = 0.0
+    error: str | None = None
 
 
 class SyncProgress:
@@ -57,13 +72,11 @@ class SyncProgress:
         self.display.advance(name, state["read"], state["written"], self._total() - state["requests"])
 
     def done(self, name: str) -> None:
-        from scorolink.replicate.engine import ObjectResult
-
         state = self._state.pop(name, None)
         if state is None:
             return
         mode = "dry run" if self.dry_run else "synced"
-        self.display.done(name, ObjectResult(name, mode, read=state["read"], rows=state["written"],
+        self.display.done(name, CategoryDone(name, mode, read=state["read"], rows=state["written"],
                                              requests=self._total() - state["requests"],
                                              seconds=time.monotonic() - state["started"]))
 
