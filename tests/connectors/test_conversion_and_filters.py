@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from scorolink.catalog.model import DatetimeStyle, Field, FieldType
 from scorolink.connectors.base import Condition, matches, parse_condition
 from scorolink.connectors.scoro_convert import coerce, from_wire, to_wire
-from scorolink.connectors.scoro_filters import FAN_OUT_MAX, plan_filters
+from scorolink.connectors.scoro_filters import plan_filters
 from scorolink.errors import InvalidValue, ScorolinkError
 
 TALLINN = ZoneInfo("Europe/Tallinn")
@@ -117,9 +117,6 @@ def test_datetime_ranges_widen_by_a_day_and_in_lists_fan_out():
     # 23:30 UTC is already May 11 in Tallinn; one day of slack below it
     assert plan.filter == {"modified_date": {"from_date": "2024-05-10"}}
     assert [f["id"] for f in plan.filters()] == [1, 2, 3]
-    # a long IN list is one paged listing filtered locally, not one request per value
-    many = plan_filters([(Condition("Id", "in", tuple(range(FAN_OUT_MAX + 1))), ident)], TALLINN)
-    assert many.filters() == [{}] and len(many.local) == 1 and many.pushed == []
 
 
 def test_local_matching_follows_sql_null_semantics():

@@ -18,9 +18,6 @@ from scorolink.connectors.base import Condition
 from scorolink.connectors.scoro_convert import set_path, to_wire
 
 RANGE_OPS = ("<", "<=", ">", ">=")
-# An IN list goes out as one request per value (whether Scoro takes arrays is unknown). Longer lists read
-# the module once, in pages, and keep the listed values locally: requests bounded by pages, not by values.
-FAN_OUT_MAX = 20
 
 
 @dataclass
@@ -66,8 +63,8 @@ def plan_filters(conditions: list[tuple[Condition, Field]], tz: tzinfo) -> Filte
         if not pushable(f, cond.op) or cond.value is None:
             continue
         if cond.op == "in":
-            if plan.fan_out or f.type in (FieldType.DATE, FieldType.DATETIME) or len(cond.value) > FAN_OUT_MAX:
-                continue  # one short fan-out per read; the rest is filtered locally
+            if plan.fan_out or f.type in (FieldType.DATE, FieldType.DATETIME):
+                continue  # one fan-out per read; the rest is filtered locally
             plan.fan_out.append((f, tuple(to_wire(v, f, tz) for v in cond.value)))
         elif f.type in (FieldType.DATE, FieldType.DATETIME):
             _merge_range(plan.filter, f, cond.op, cond.value, tz)
