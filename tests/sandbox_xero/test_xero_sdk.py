@@ -16,6 +16,7 @@ from scorolink.sandbox.xero import RateLimit, XeroSandbox, XeroSandboxConfig
 xero_python = pytest.importorskip("xero_python", reason="the test extra installs xero-python==15.2.0")
 
 from xero_python.accounting import (  # noqa: E402
+    Account,
     AccountingApi,
     Contact,
     Contacts,
@@ -24,9 +25,12 @@ from xero_python.accounting import (  # noqa: E402
     Item,
     Items,
     LineItem,
+    Payment,
+    Payments,
 )
 from xero_python.api_client import ApiClient, Configuration  # noqa: E402
 from xero_python.api_client.oauth2 import OAuth2Token  # noqa: E402
+from xero_python.identity import IdentityApi  # noqa: E402
 
 pytestmark = pytest.mark.loopback
 
@@ -54,6 +58,16 @@ def test_sdk_reads_and_writes_parse(sdk):
     assert contact.contact_id and contact.name == "SDK Customer Ltd"
     item = api.create_items(tenant, Items(items=[Item(code="SDK-1", name="SDK item")])).items[0]
     assert item.item_id and item.code == "SDK-1"
+    due = api.get_invoices(tenant, where='Type=="ACCREC" AND Status=="AUTHORISED"', page=1).invoices
+    invoice = next(i for i in due if i.amount_due)
+    payment = api.create_payments(tenant, Payments(payments=[Payment(
+        invoice=Invoice(invoice_id=invoice.invoice_id), account=Account(code="090"), amount=1.0,
+        date=invoice.date)])).payments[0]
+    assert payment.payment_id and payment.status == "AUTHORISED"
+    [again] = api.get_invoices(tenant, i_ds=[invoice.invoice_id]).invoices  # the IDs list parameter
+    assert again.amount_paid == (invoice.amount_paid or 0) + 1
+    connections = IdentityApi(api.api_client, base_url=api.base_url.rsplit("/api.xro", 1)[0]).get_connections()
+    assert tenant in {c.tenant_id for c in connections}
 
 
 def test_if_modified_since_with_real_time_finds_new_records(sdk):
