@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from scorolink.connectors.base import Condition, WriteOp
 from scorolink.integrations.xero.run import SyncRequest, run_xero_sync
+from scorolink.sync.store import SyncStore
 from tests.conftest import endpoint_counts as scoro_counts
 from tests.integrations.xero.conftest import endpoint_counts as xero_counts
 from tests.integrations.xero.test_sync import config
@@ -143,3 +144,22 @@ def test_cli_dry_run_shows_progress_outside_a_terminal(tmp_path):
     quiet = cli("xero", "sync", "--dry-run", "--json")  # --json: the result alone, no progress lines
     assert json.loads(quiet.stdout)["dry_run"] and not any(line.startswith("done ") for line in
                                                            quiet.stderr.splitlines())
+
+
+def test_dry_run_over_state_in_postgresql(connector, xero, postgres_url):
+    """The dry run's copy of the state comes from PostgreSQL as well (links, cursors, errors), and the
+    PostgreSQL state is left as it was."""
+    xsb, xc = xero
+    store = SyncStore(postgres_url)
+    try:
+        real = run_xero_sync(store, connector, session(xc), config(), SyncRequest(only=["contacts", "products"]))
+        links = {name: len(store.links("xero", name)) for name in ("contacts", "products")}
+        assert links["contacts"] == real.executed["contacts"]["created"] > 0
+        errors = len(store.errors("xero"))
+        again = run_xero_sync(store, connector, session(xc), config(), SyncRequest(only=["contacts", "products"],
+                                                                                     dry_run=True))
+        assert again.dry_run and all(not plan.ops for plan in again.plans.values())  # the links came along
+        assert {name: len(store.links("xero", name)) for name in links} == links
+        assert len(store.errors("xero")) == errors
+    finally:
+        store.close()
