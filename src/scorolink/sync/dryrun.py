@@ -95,7 +95,6 @@ class DryConnector:
         self.aliases = aliases or {}
         self.unique = unique or {}
         self.kept: dict[str, dict[str, Record]] = {}  # object read -> id -> record as it now reads
-        self.writes: dict[str, int] = {}  # "<object> <action>" -> records kept
         self._taken: dict[str, dict[str, str]] = {}  # object -> unique value -> id holding it
         self._ids = itertools.count(1)
 
@@ -150,9 +149,7 @@ class DryConnector:
                 yield WriteResult(op, False, error=refused, field_errors=[refused])
                 continue
             kept[str(rid)] = {**kept.get(str(rid), {}), **record}
-            self.writes[f"{obj} {action}"] = self.writes.get(f"{obj} {action}", 0) + 1
             yield WriteResult(op, True, record={k: v for k, v in kept[str(rid)].items() if not k.startswith("_")})
-
 
     def _refused(self, obj: str, record: Record, rid: str) -> str | None:
         rule = self.unique.get(obj)

@@ -115,7 +115,7 @@ class SyncEngine:
             state = "planned"
         else:
             state = "stopped" if result.stopped else "partial" if result.failed or result.issues else "succeeded"
-        self.store.set_run(run_id, state=state, finished_at=now(), stats=_stats(result), message=result.stopped)
+        self.store.set_run(run_id, state=state, finished_at=now(), stats=run_stats(result), message=result.stopped)
         return result
 
     def _run(self, result: SyncResult, planner: Planner, executor: Executor | None, only: list[str] | None,
@@ -225,7 +225,7 @@ class SyncEngine:
                 self.store.set_cursor(self.job, side, name, value)
 
 
-def _stats(result: SyncResult) -> dict[str, Any]:
+def run_stats(result: SyncResult) -> dict[str, Any]:
     return {name: {"planned": plan.counts(), "executed": result.executed.get(name, {})}
             for name, plan in result.plans.items()}
 

@@ -26,8 +26,8 @@ from scorolink.integrations.xero.integration import (
     xero_engine,
 )
 from scorolink.sync.dryrun import DryConnector, Unique, scoro_dry, shadow_store
-from scorolink.sync.engine import SyncResult
-from scorolink.sync.store import SyncStore
+from scorolink.sync.engine import SyncResult, run_stats
+from scorolink.sync.store import SyncStore, now
 
 LEGACY_JOB = "xero"  # the key of the first pair in a state database (and of every state written before keys)
 
@@ -75,7 +75,8 @@ def run_xero_sync(store: SyncStore, scoro: Any, xero: Any, config: XeroSyncConfi
         with shadow_store(store, job) as shadow:
             result = _run(shadow, job, scoro_dry(scoro), xero, xero_dry(connector), config, request, account,
                           tenant, progress)
-        result.dry_run = True
+        result.dry_run, result.run_id = True, store.start_run(job, True)  # the run history lists it, as before
+        store.set_run(result.run_id, state="planned", finished_at=now(), stats=run_stats(result))
         return result
     with store.hold(job, wait=wait):
         return _run(store, job, scoro, xero, connector, config, request, account, tenant, progress)
