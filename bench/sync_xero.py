@@ -2,6 +2,13 @@
 and wall time under Xero's 60-calls-per-minute limit against the bound that limit sets.
 
     .venv/bin/python bench/sync_xero.py [--sizes 1000,10000] [--rate 60] [--json]
+    .venv/bin/python bench/sync_xero.py --scoro-size 20000 [--rate 60] [--json]
+
+With --scoro-size: a dry run, then a real first sync on the same fresh state, against a Scoro sandbox
+of that many records (seed 1, as generated) and the same Xero sandbox: requests on each side against
+the minimum (Xero: as below; Scoro: each module listed once in pages — 25 rows where the sync needs
+lines, else 100 — plus one request per record written), sandbox-clock time against the Xero bound, and whether the dry run planned exactly
+what the first sync did.
 
 Each size runs in its own process (so its peak RSS is its own) with a fresh Scoro sandbox (seed 1,
 size 300) whose Invoices module holds exactly n fresh invoices, a fresh Xero sandbox (seed 1, size
@@ -48,6 +55,8 @@ from scorolink.integrations.xero.integration import XeroSyncConfig, xero_engine 
 from scorolink.sandbox.scoro import SandboxConfig, ScoroSandbox  # noqa: E402
 from scorolink.sandbox.xero import RateLimit  # noqa: E402
 from scorolink.session import sandbox_settings  # noqa: E402
+from scorolink.sync.scoro_categories import DOCUMENT_COLUMNS, SALES_COLUMNS  # noqa: E402
+from scorolink.sync.scoro_contacts import COLUMNS  # noqa: E402
 from scorolink.sync.store import SyncStore  # noqa: E402
 
 SETTINGS = {"default_sales_account": "200", "default_expense_account": "400",
@@ -160,8 +169,103 @@ def one_size(n: int, rate: int) -> dict[str, Any]:
         scoro.close()
 
 
-def run_child(n: int, rate: int) -> dict[str, Any]:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(n), "--rate", str(rate)]
+# -- a dry run and a first sync against a whole Scoro account ---------------------------------------------
+SCORO_OBJECTS = {  # module -> (object, the columns the sync reads it with)
+    "vatCodes": ("VATCodes", None), "financeAccounts": ("FinanceAccounts", None), "contacts": ("Contacts", COLUMNS),
+    "products": ("Products", None), "invoices": ("Invoices", SALES_COLUMNS), "bills": ("Bills", DOCUMENT_COLUMNS)}
+
+
+def scoro_pages(sc: ScoroConnector, obj: str, columns: list[str] | None) -> int:
+    """Rows per page of the list the sync reads `obj` with: 25 when it needs detail fields (lines), else 100."""
+    spec = sc.spec(obj)
+    detailed = sc.needs_detail(spec, sc.selected(spec, columns)) and spec.detailed_list
+    return sc.client.settings.detailed_page_size if detailed else sc.client.settings.page_size
+
+
+def scoro_minimum(by_endpoint: dict[str, int], rows: dict[str, int], pages: dict[str, int],
+                  scoro_writes: int) -> dict[str, int]:
+    """Each Scoro module the run lists, read once in pages, plus one request per record written
+    (Scoro has no batch write)."""
+    out = {}
+    for endpoint in by_endpoint:
+        module, _, action = endpoint.partition("/")
+        if action == "list":
+            out[endpoint] = max(1, math.ceil(rows.get(module, 0) / pages.get(module, 100)))
+    out["writes"] = scoro_writes
+    return out
+
+
+def one_account(size: int, rate: int) -> dict[str, Any]:
+    """A dry run, then a real first sync on fresh state, against a Scoro sandbox of `size` records."""
+    from scorolink.integrations.xero.run import SyncRequest, run_xero_sync
+
+    build_started = time.perf_counter()
+    scoro = ScoroSandbox(SandboxConfig(seed=1, size=size))
+    xsb = make_sandbox(rate_limit=RateLimit(per_minute=rate))
+    sleep = SandboxSleep(xsb)
+    client = make_client(xsb, sleep=sleep)
+    xc = XeroConnector(client)
+    sc = ScoroConnector(ScoroClient(sandbox_settings(scoro), transport=SyncASGITransport(scoro.app),
+                                    sleep=lambda _s: None))
+    rows = {module: sum(1 for _ in sc.read(obj, columns=["Id"])) for module, (obj, _c) in SCORO_OBJECTS.items()}
+    pages = {module: scoro_pages(sc, obj, columns) for module, (obj, columns) in SCORO_OBJECTS.items()}
+    start_counts = {obj: sum(1 for _ in xc.read(obj)) for obj, _ in XERO_OBJECTS.values()}
+    build_seconds = time.perf_counter() - build_started
+
+    class Session:  # an open Xero session, as `scorolink xero sync` has one
+        client, connector, oauth = xc.client, xc, xc.client.oauth
+
+    tmp = tempfile.TemporaryDirectory(prefix="bench-sync-xero-")
+    store = SyncStore(f"sqlite:///{Path(tmp.name) / 'state.db'}")
+    config = XeroSyncConfig.from_dict(SETTINGS)
+    runs: dict[str, Any] = {}
+    try:
+        for label, dry in (("dry_run", True), ("first_sync", False)):
+            xsb.reset_stats()
+            scoro.reset_stats()
+            clock0, waited0 = xsb.clock.now(), sleep.elapsed
+            started = time.perf_counter()
+            result = run_xero_sync(store, sc, Session, config, SyncRequest(dry_run=dry))
+            real = time.perf_counter() - started
+            calls = xero_calls(xsb)
+            scoro_by = dict(scoro.stats()["requests"]["by_endpoint"])
+            minimum = minimum_calls(result, start_counts)
+            if dry:  # a dry run sends no write: its minimum is the reads
+                minimum = {c: max(1, math.ceil(start_counts[o] / PAGE)) if p else 1
+                           for c, (o, p) in XERO_OBJECTS.items()}
+            x_total, x_min = sum(calls.values()), sum(minimum.values())
+            scoro_written = sum(v for k, v in scoro_by.items() if k.endswith(("/modify", "/delete")))
+            s_min = scoro_minimum(scoro_by, rows, pages, scoro_written)
+            clock = xsb.clock.now() - clock0
+            runs[label] = {
+                "planned": {c: {k: v for k, v in p.counts().items() if v} for c, p in result.plans.items()},
+                "executed": result.executed, "stopped": result.stopped,
+                "xero_calls": x_total, "xero_minimum": x_min, "xero_over_minimum": round(x_total / x_min, 2),
+                "xero_by_endpoint": calls, "xero_minimum_by_category": minimum,
+                "scoro_requests": sum(scoro_by.values()), "scoro_minimum": sum(s_min.values()),
+                "scoro_over_minimum": round(sum(scoro_by.values()) / sum(s_min.values()), 2),
+                "scoro_by_endpoint": scoro_by, "scoro_minimum_by_endpoint": s_min,
+                "sandbox_clock_seconds": round(clock, 1), "simulated_wait_seconds": round(sleep.elapsed - waited0, 1),
+                "bound_seconds": round(x_min * 60 / rate, 1), "clock_over_bound": round(clock / (x_min * 60 / rate), 2),
+                "rate_limited_429": sum(xsb.stats()["rate_limited"].values()), "real_seconds": round(real, 1),
+            }
+        dry_run, first = runs["dry_run"], runs["first_sync"]
+        same = all(dry_run["planned"].get(c) == first["planned"].get(c) for c in first["planned"]) and \
+            dry_run["executed"] == first["executed"]
+        return {"scoro_size": size, "rate_per_minute": rate, "scoro_rows": rows, "scoro_page_rows": pages,
+                "xero_at_start": start_counts,
+                "dry_run_plans_the_first_sync": same, **runs, "build_seconds": round(build_seconds, 1),
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+    finally:
+        store.close()
+        tmp.cleanup()
+        client.close()
+        xsb.close()
+        scoro.close()
+
+
+def run_child(n: int, rate: int, flag: str = "--child") -> dict[str, Any]:
+    cmd = [sys.executable, str(Path(__file__).resolve()), flag, str(n), "--rate", str(rate)]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"size {n} failed:\n{done.stderr[-3000:]}")
@@ -172,11 +276,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000", help="invoice counts, comma-separated")
     parser.add_argument("--rate", type=int, default=60, help="Xero calls per minute the sandbox allows")
+    parser.add_argument("--scoro-size", type=int, default=None,
+                        help="instead: a dry run and a first sync against a Scoro sandbox of this many records")
     parser.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--child-account", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.child is not None:
         print(json.dumps(one_size(args.child, args.rate), default=str))
+        return
+    if args.child_account is not None:
+        print(json.dumps(one_account(args.child_account, args.rate), default=str))
+        return
+    if args.scoro_size is not None:
+        account = run_child(args.scoro_size, args.rate, "--child-account")
+        if args.json:
+            print(json.dumps(account, indent=2))
+        else:
+            print_account(account)
         return
     results = [run_child(int(n), args.rate) for n in args.sizes.split(",")]
     if args.json:
@@ -200,6 +317,25 @@ def main() -> None:
         print(f"  second run: {second['xero_calls']} Xero calls ({second['xero_writes']} writes), "
               f"{second['scoro_requests']} Scoro requests ({second['scoro_writes']} writes), "
               f"executed {second['executed']}, {second['real_seconds']} s")
+
+
+def print_account(r: dict[str, Any]) -> None:
+    table = Table(title=f"Scoro sandbox of {r['scoro_size']:,} records → Xero, Xero limited to {r['rate_per_minute']} "
+                        "calls a minute (clock: sandbox clock, waits simulated)")
+    shown = ["xero_calls", "xero_minimum", "xero_over_minimum", "scoro_requests", "scoro_minimum",
+             "scoro_over_minimum", "sandbox_clock_seconds", "simulated_wait_seconds", "bound_seconds",
+             "clock_over_bound", "rate_limited_429", "real_seconds"]
+    table.add_column("run")
+    for column in shown:
+        table.add_column(column.replace("_seconds", " s").replace("_", " "))
+    for label in ("dry_run", "first_sync"):
+        table.add_row(label.replace("_", " "), *(str(r[label][c]) for c in shown))
+    Console(width=220).print(table)
+    print(f"Scoro rows: {r['scoro_rows']}; dry run plans the first sync: {r['dry_run_plans_the_first_sync']}")
+    for label in ("dry_run", "first_sync"):
+        print(f"{label}: planned {r[label]['planned']}")
+        print(f"  Xero {r[label]['xero_by_endpoint']}")
+        print(f"  Scoro {r[label]['scoro_by_endpoint']}")
 
 
 if __name__ == "__main__":

@@ -180,10 +180,13 @@ def test_cli_command_serves_and_rejects_bad_options():
     port = free_port()
     exe = [sys.executable, "-c", "from scorolink.cli import main; main()"]
     proc = subprocess.Popen([*exe, "sandbox", "xero", "--port", str(port), "--tenants", "3", "--size", "5",
-                             "--rate-limit", "minute=40,day=off"], stdout=subprocess.PIPE, text=True)
+                             "--rate-limit", "minute=40,day=off", "--start-time", "2026-03-02T09:00:00+00:00"],
+                            stdout=subprocess.PIPE, text=True)
     try:
         info = json.loads(proc.stdout.readline())
         assert len(info["tenant_ids"]) == 3 and info["base_url"].endswith(f":{port}/api.xro/2.0")
+        clock = httpx.get(info["sandbox_url"] + "/stats").json()["clock"]  # fixed: not the wall clock
+        assert 1772442000 <= clock < 1772442000 + 3600
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -191,6 +194,8 @@ def test_cli_command_serves_and_rejects_bad_options():
     assert bad.returncode == 2 and "--rate-limit: minute must be a whole number or 'off'" in bad.stderr
     bad = subprocess.run([*exe, "sandbox", "xero", "--fault-rate", "3"], capture_output=True, text=True)
     assert bad.returncode == 2 and "--fault-rate must be between 0 and 1" in bad.stderr
+    bad = subprocess.run([*exe, "sandbox", "xero", "--start-time", "yesterday"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "--start-time 'yesterday' is not an ISO instant" in bad.stderr
 
 
 def test_serve_command_subscribes_a_webhook_url():

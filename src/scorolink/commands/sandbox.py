@@ -74,6 +74,8 @@ def sandbox_xero(
     fault_rate: Annotated[float, typer.Option(help="Share of API calls that fail (0..1), seeded.")] = 0.0,
     webhook_url: Annotated[str | None, typer.Option(
         help="Deliver signed webhooks here (after the intent-to-receive round).")] = None,
+    start_time: Annotated[str | None, typer.Option(
+        help="Fix the sandbox clock at this ISO instant (default: real time).")] = None,
 ) -> None:
     """Serve the Xero Accounting API emulator (OAuth2, connections, tenants, rate limits, webhooks). Once the
     port is bound, prints one JSON line with base_url, token_url, client_id, client_secret and tenant_ids, then
@@ -90,7 +92,8 @@ def sandbox_xero(
         raise InvalidInput("--tenants must be at least 1")
     with _port_errors():
         serve_command(host=host, port=port, data=str(data) if data else None, seed=seed, size=size,
-                      tenants=tenants, rate_limit=limits, fault_rate=fault_rate, webhook_url=webhook_url)
+                      tenants=tenants, rate_limit=limits, fault_rate=fault_rate, webhook_url=webhook_url,
+                      start_time=_instant(start_time))
 
 
 @app.command("quickbooks")
@@ -123,7 +126,20 @@ def sandbox_quickbooks(
         raise InvalidInput("--realms must be at least 1")
     with _port_errors():
         serve_command(host=host, port=port, data=str(data) if data else None, seed=seed, realms=realms,
-                      rate_limit=limits, fault_rate=fault_rate, size=size, start_time=start_time)
+                      rate_limit=limits, fault_rate=fault_rate, size=size, start_time=_instant(start_time))
+
+
+def _instant(text: str | None) -> str | None:
+    """--start-time checked here, so a mistyped instant is a clear error rather than a traceback."""
+    if text is None:
+        return None
+    from scorolink.sandbox.common import parse_utc
+
+    try:
+        parse_utc(text)
+    except ValueError:
+        raise InvalidInput(f"--start-time {text!r} is not an ISO instant; use e.g. 2026-03-02T09:00:00+00:00") from None
+    return text
 
 
 @app.command("reset")

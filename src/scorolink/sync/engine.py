@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,8 @@ from scorolink.sync.executor import Executor, Stopped
 from scorolink.sync.model import Category, CategoryPlan
 from scorolink.sync.planner import CategorySettings, Planner
 from scorolink.sync.store import SyncStore, now
+
+WRITTEN = ("created", "updated", "deleted", "linked", "adopted", "tombstoned")  # executed counts that are writes
 
 
 class StoreResolver:
@@ -84,6 +87,7 @@ class SyncEngine:
         self.order = [c.name for c in categories]
         self.categories = {c.name: c for c in categories}
         self.settings = {name: settings.get(name, CategorySettings(enabled=False)) for name in self.order}
+        self.progress: Any = None  # sync.progress: told what is read, planned and written
 
     def run(self, *, dry_run: bool = False, only: list[str] | None = None,
             record: tuple[str, str, str] | None = None,
@@ -93,15 +97,31 @@ class SyncEngine:
         Category by category in dependency order: plan, bring over what the plan needs from other
         categories (an invoice's contact and products, even with their categories off, as Scoro's
         integration does), then execute, so each category is planned against the records the ones
-        before it have just written. A dry run plans every category and writes nothing."""
-        started = time.monotonic()
+        before it have just written. A dry run plans every category and writes nothing (the
+        integrations' dry runs instead run this against a copy of the state: sync.dryrun)."""
         run_id = self.store.start_run(self.job, dry_run)
         result = SyncResult(self.job, run_id, dry_run)
         resolver = self.resolver
         self._wanted: dict[str, dict[str, list[str]]] = {}
         self._planned: dict[str, dict[str, set[str]]] = {}
         planner = Planner(self.store, self.job, self.categories, self.settings, resolver, self._need)
+        progress = self.progress
+        if progress is not None:
+            planner.on_read = progress.read
         executor = None if dry_run else Executor(self.store, self.job, run_id, self.categories, resolver)
+        with progress.run() if progress is not None else nullcontext():
+            self._run(result, planner, executor, only, record, records)
+        if dry_run:
+            state = "planned"
+        else:
+            state = "stopped" if result.stopped else "partial" if result.failed or result.issues else "succeeded"
+        self.store.set_run(run_id, state=state, finished_at=now(), stats=run_stats(result), message=result.stopped)
+        return result
+
+    def _run(self, result: SyncResult, planner: Planner, executor: Executor | None, only: list[str] | None,
+             record: tuple[str, str, str] | None, records: list[tuple[str, str, str]] | None) -> None:
+        started = time.monotonic()
+        progress = self.progress
         try:
             chosen = ([record] if record is not None else []) + list(records or [])
             if chosen or records is not None:
@@ -111,22 +131,22 @@ class SyncEngine:
             for name in self.order if not chosen and records is None else []:
                 if not (self.settings[name].enabled and (only is None or name in only)):
                     continue
+                if progress is not None:
+                    progress.start(name, "reading")
                 plan = planner.plan(name)
                 self._merge(result, plan)
                 self._settle_needs(planner, executor, result)
                 if executor is not None:
                     self._execute(executor, result, name)
                     self._checkpoint(name, plan)
+                if progress is not None:
+                    progress.done(name)
         except Stopped as exc:
             result.stopped, result.retry_after = str(exc), exc.retry_after
         finally:
             result.seconds = time.monotonic() - started
-        if dry_run:
-            state = "planned"
-        else:
-            state = "stopped" if result.stopped else "partial" if result.failed or result.issues else "succeeded"
-        self.store.set_run(run_id, state=state, finished_at=now(), stats=_stats(result), message=result.stopped)
-        return result
+            if progress is not None:
+                progress.done_all()  # categories planned only as another one's dependencies
 
     def _need(self, category: str, side: str, record_id: str) -> bool:
         """Bring a record another one needs, if this category may carry it that way: categories that
@@ -153,6 +173,8 @@ class SyncEngine:
                 if name in pending:
                     for side, ids in pending[name].items():
                         self._planned.setdefault(name, {}).setdefault(side, set()).update(ids)
+                    if self.progress is not None:
+                        self.progress.start(name, "reading")
                     self._merge(result, planner.plan(name, only=pending[name]))
                     touched.add(name)
         # everything asked for is planned: execute in dependency order (contacts before documents)
@@ -180,7 +202,11 @@ class SyncEngine:
 
     def _execute(self, executor: Executor, result: SyncResult, name: str) -> None:
         self.store.set_run(result.run_id, state="executing")
+        if self.progress is not None:
+            self.progress.start(name, "writing")
         counts = executor.run_category(name).counts
+        if self.progress is not None:
+            self.progress.written(name, sum(n for key, n in counts.items() if key in WRITTEN))
         total = result.executed.setdefault(name, {})
         for key, n in counts.items():
             total[key] = total.get(key, 0) + n
@@ -199,7 +225,7 @@ class SyncEngine:
                 self.store.set_cursor(self.job, side, name, value)
 
 
-def _stats(result: SyncResult) -> dict[str, Any]:
+def run_stats(result: SyncResult) -> dict[str, Any]:
     return {name: {"planned": plan.counts(), "executed": result.executed.get(name, {})}
             for name, plan in result.plans.items()}
 

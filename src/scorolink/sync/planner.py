@@ -17,7 +17,7 @@ Decisions per changed source record:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -37,6 +37,8 @@ from scorolink.sync.model import (
     shared_value,
 )
 from scorolink.sync.store import Link, LinkIndex, SyncStore
+
+READ_TICK = 100  # records read between progress updates
 
 
 @dataclass
@@ -67,6 +69,17 @@ class Planner:
         self.resolver = resolver
         self.request_dependency = request_dependency  # (category, side, id): bring this record over first
         self._indexes: dict[tuple[str, str], dict[str, list[SideRecord]]] = {}  # natural key → target records
+        self.on_read: Callable[[str, int], None] | None = None  # (category, records read): progress
+
+    def _counted(self, name: str, records: Iterable[SideRecord]) -> list[SideRecord]:
+        out: list[SideRecord] = []
+        for record in records:
+            out.append(record)
+            if self.on_read is not None and len(out) % READ_TICK == 0:
+                self.on_read(name, READ_TICK)
+        if self.on_read is not None and len(out) % READ_TICK:
+            self.on_read(name, len(out) % READ_TICK)
+        return out
 
     def plan(self, name: str, only: dict[str, list[str]] | None = None) -> CategoryPlan:
         """Plan one category; `only` limits it to given source ids per side (manual sync of one
@@ -123,7 +136,7 @@ class Planner:
                  only: dict[str, list[str]] | None) -> dict[str, SideRecord]:
         if only is not None:
             wanted = only.get(side, [])
-            records = category.fetch(side, wanted)
+            records = self._counted(category.name, category.fetch(side, wanted))
             found = {r.id for r in records}
             for missing in (i for i in wanted if i not in found):  # asked for by another record, gone since
                 plan.issues.append(Issue(plan.category, other(side), missing, "missing",
@@ -139,13 +152,13 @@ class Planner:
                 since = datetime(cfg.start_date.year, cfg.start_date.month, cfg.start_date.day, tzinfo=UTC)
             else:
                 since = None
-            records = list(category.read(side, since))
+            records = self._counted(category.name, category.read(side, since))
             newest = max((r.modified for r in records if r.modified is not None), default=None)
             plan.cursor[side] = max(newest, cursor) if newest and cursor else newest or cursor
             seen = {r.id for r in records}
             retry = [i for i in self.store.retry_ids(self.job, category.name, side) if i not in seen]
             if retry:  # records that failed before are tried again until fixed or dismissed
-                records += category.fetch(side, retry)
+                records += self._counted(category.name, category.fetch(side, retry))
         plan.read[side] += len(records)
         return {r.id: r for r in records}
 
@@ -201,7 +214,7 @@ class Planner:
         cache = self._indexes
         if (category.name, target) not in cache:
             index: dict[str, list[SideRecord]] = {}
-            for candidate in category.candidates(target):
+            for candidate in self._counted(category.name, category.candidates(target)):
                 if candidate.deleted:
                     continue
                 for key in category.match_keys(candidate.shared):

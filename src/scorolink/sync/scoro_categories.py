@@ -46,12 +46,13 @@ def dec(value: Any) -> Decimal | None:
 
 class Tables:
     """Lookup tables read on first use; a missing key re-reads its table once (the record may have
-    been created since), and a write to the table's object drops it."""
+    been created since) — once per table, not per key, until a write to the table's object drops it:
+    a run with many codes the other side lacks reads each table a bounded number of times."""
 
     def __init__(self, loaders: dict[str, Callable[[], dict[Any, Any]]]) -> None:
         self.loaders = loaders
         self._cache: dict[str, dict[Any, Any]] = {}
-        self._missed: set[tuple[str, Any]] = set()
+        self._missed: set[str] = set()  # tables re-read for a missing key since their last write
 
     def table(self, name: str) -> dict[Any, Any]:
         if name not in self._cache:
@@ -60,8 +61,8 @@ class Tables:
 
     def get(self, name: str, key: Any) -> Any:
         found = self.table(name).get(key)
-        if found is None and (name, key) not in self._missed:
-            self._missed.add((name, key))
+        if found is None and name not in self._missed:
+            self._missed.add(name)
             self._cache.pop(name, None)
             found = self.table(name).get(key)
         return found
@@ -69,7 +70,7 @@ class Tables:
     def forget(self, *names: str) -> None:
         for name in names:
             self._cache.pop(name, None)
-        self._missed = {m for m in self._missed if m[0] not in names}
+        self._missed -= set(names)
 
 
 class ScoroCodes:
@@ -81,24 +82,26 @@ class ScoroCodes:
 
     def __init__(self, connector: Any) -> None:
         self.connector = connector
-        loaders: dict[str, Callable[[], dict[Any, Any]]] = {}
-        for obj in self.OBJECTS:
-            loaders[f"{obj}:ids"] = self._loader(obj, by_code=True)
-            loaders[f"{obj}:codes"] = self._loader(obj, by_code=False)
+        loaders: dict[str, Callable[[], dict[Any, Any]]] = {obj: self._loader(obj) for obj in self.OBJECTS}
         loaders["percents"] = lambda: {norm(r["VATCode"]): dec(r.get("Percent")) for r in self.connector.read(
             "VATCodes", columns=["VATCode", "Percent"]) if r.get("VATCode")}
         self.tables = Tables(loaders)
 
-    def _loader(self, obj: str, *, by_code: bool) -> Callable[[], dict[Any, Any]]:
+    def _loader(self, obj: str) -> Callable[[], dict[Any, Any]]:
+        """Both directions from one listing: ("id", code) -> id and ("code", id) -> code."""
         code = self.OBJECTS[obj]
 
         def load() -> dict[Any, Any]:
-            rows = [r for r in self.connector.read(obj, columns=["Id", code]) if r.get(code)]
-            return {norm(r[code]): r["Id"] for r in rows} if by_code else {r["Id"]: r[code] for r in rows}
+            table: dict[Any, Any] = {}
+            for r in self.connector.read(obj, columns=["Id", code]):
+                if r.get(code):
+                    table[("id", norm(r[code]))] = r["Id"]
+                    table[("code", r["Id"])] = r[code]
+            return table
         return load
 
     def find_id(self, obj: str, code: Any) -> int | None:
-        return None if code in (None, "") else self.tables.get(f"{obj}:ids", norm(code))
+        return None if code in (None, "") else self.tables.get(obj, ("id", norm(code)))
 
     def id_of(self, obj: str, code: Any, what: str) -> int | None:
         found = self.find_id(obj, code)
@@ -108,14 +111,14 @@ class ScoroCodes:
 
     def code_of(self, obj: str, record_id: Any) -> str | None:
         """The code as Scoro spells it (not the normalised key)."""
-        return None if record_id in (None, "", 0) else self.tables.get(f"{obj}:codes", record_id)
+        return None if record_id in (None, "", 0) else self.tables.get(obj, ("code", record_id))
 
     def vat_percent(self, code: Any) -> Decimal | None:
         return None if code in (None, "") else self.tables.table("percents").get(norm(code))
 
     def forget(self, system: str, obj: str) -> None:
         if system == "scoro" and obj in self.OBJECTS:
-            self.tables.forget(f"{obj}:ids", f"{obj}:codes", *(["percents"] if obj == "VATCodes" else []))
+            self.tables.forget(obj, *(["percents"] if obj == "VATCodes" else []))
 
 
 # -- tax rates, accounts, tracking ----------------------------------------------------------------

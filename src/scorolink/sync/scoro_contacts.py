@@ -16,6 +16,7 @@ from scorolink.connectors.base import Condition, WriteOp
 from scorolink.connectors.scoro import ScoroConnector
 from scorolink.sync.categories import contacts_compatible, norm
 from scorolink.sync.model import Refused, Resolver, SideRecord, WriteOutcome, WriteRequest
+from scorolink.sync.sides import read_by_ids
 
 COLUMNS = ["Id", "ContactType", "Name", "LastName", "VATNumber", "IsClient", "IsSupplier", "Email", "Phone",
            "Address", "UpdatedDate", "IsDeleted"]
@@ -51,11 +52,7 @@ class ScoroContacts:
                 yield self._side_record(record)
 
     def fetch(self, ids: list[str]) -> list[SideRecord]:
-        wanted = [int(i) for i in ids if str(i).isdigit()]
-        if not wanted:
-            return []
-        found = self.connector.read("Contacts", [Condition("Id", "in", tuple(wanted))], columns=COLUMNS)
-        return [self._side_record(r) for r in found]
+        return [self._side_record(r) for r in read_by_ids(self.connector, "Contacts", ids, COLUMNS)]
 
     def _side_record(self, record: dict[str, Any]) -> SideRecord:
         key = str(record["Id"])

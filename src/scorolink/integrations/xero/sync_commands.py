@@ -64,6 +64,8 @@ def sync_cmd(
 ) -> None:
     """Sync Scoro and Xero now: every enabled category in dependency order, one category, or one record."""
     from scorolink.integrations.xero.run import SyncRequest, run_xero_sync
+    from scorolink.replicate.progress import RichProgress
+    from scorolink.sync.progress import SyncProgress
     from scorolink.sync.store import SyncStore
 
     config = _sync_config(ctx)
@@ -73,8 +75,9 @@ def sync_cmd(
         raise ConfigError(f"--{exc}") from exc
     store = SyncStore(_state_url(ctx, state))
     try:
-        with ctx.obj.open() as scoro, _open(ctx) as xero:
-            result = run_xero_sync(store, scoro.connector, xero, config, request)
+        with ctx.obj.open() as scoro, _open(ctx) as xero, RichProgress(err, disable=as_json) as display:
+            progress = SyncProgress(display, dry_run=dry_run)  # what is read, planned and written, on stderr
+            result = run_xero_sync(store, scoro.connector, xero, config, request, progress=progress)
         open_rows = store.errors(result.job)
     finally:
         store.close()

@@ -13,12 +13,13 @@ from .sandbox import XeroSandbox
 
 def serve_command(host: str = "127.0.0.1", port: int = 8766, data: str | None = None, seed: int = 1, size: int = 60,
                   tenants: int = 2, rate_limit: RateLimit | None = None, fault_rate: float = 0.0,
-                  webhook_url: str | None = None) -> None:
+                  webhook_url: str | None = None, start_time: str | None = None) -> None:
     sock = listen(host, port)  # first: a busy port fails here, before anything is printed
     try:
         sb = XeroSandbox(XeroSandboxConfig(seed=seed, size=size, tenants=tenants, data=data,
                                            rate_limit=rate_limit or RateLimit(),
-                                           faults=Faults(rate=fault_rate, seed=seed), webhook_delivery="auto"))
+                                           faults=Faults(rate=fault_rate, seed=seed), webhook_delivery="auto",
+                                           start_time=start_time))
     except BaseException:
         sock.close()
         raise

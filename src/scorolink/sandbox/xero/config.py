@@ -48,8 +48,10 @@ class XeroSandboxConfig:
     webhook_key: str | None = None
     rate_limit: RateLimit = field(default_factory=RateLimit)
     faults: Faults = field(default_factory=Faults)
-    # The clock starts here (then follows real time plus advance_clock), so generated data is stable.
-    start_time: str = "2026-03-02T09:00:00+00:00"
+    # None: the clock is the wall clock (HTTP Date, UpdatedDateUTC, If-Modified-Since), as Xero's is, so a
+    # client's If-Modified-Since of "now minus a little" finds what it just wrote. An ISO instant fixes the
+    # start instead (the clock then runs in real time plus advance_clock): stable generated data for tests.
+    start_time: str | None = None
     access_token_seconds: int = 1800
     refresh_token_idle_days: int = 60
     refresh_grace_seconds: int = 1800

@@ -33,8 +33,10 @@ class XeroSandbox:
     def __init__(self, config: XeroSandboxConfig | None = None) -> None:
         self.config = cfg = config or XeroSandboxConfig()
         self.store = Store(cfg.data)
-        saved_clock = self.store.meta_get("clock")
-        self.clock = Clock(max(parse_utc(cfg.start_time), float(saved_clock or 0)))
+        self.clock = Clock(parse_utc(cfg.start_time)) if cfg.start_time else Clock.realtime()
+        saved_clock = float(self.store.meta_get("clock") or 0)
+        if saved_clock > self.clock.now():  # a reopened sandbox's time never runs backwards
+            self.clock.advance(saved_clock - self.clock.now())
         self.profiles = tenant_profiles(cfg.seed, cfg.tenants)
         self._generating = False
         self._lock = threading.RLock()  # also serialises API calls (execute)
