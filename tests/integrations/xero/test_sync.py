@@ -308,23 +308,50 @@ def test_edits_in_scoro_to_reference_data_managed_in_xero_are_reported_not_pushe
     assert xero_writes(xsb) == 0
 
 
-def test_a_scoro_bookmark_limits_which_invoices_are_pushed(connector, sandbox, store, xero):
+def test_a_bookmark_limits_what_is_pushed_but_not_by_user_or_invoice_status(connector, sandbox, store, xero, tmp_path):
+    """Seed: with a bookmark, its Users filter is ignored ('All users') and so is its invoice Status filter
+    ('All receipt statuses'); its other filters limit what is pushed."""
     xsb, xc = xero
-    cfg = config(invoices={"bookmark": "Unpaid invoices"}, bills={"enabled": False}, receipts={"enabled": False},
-                 credit_notes={"enabled": False, "advanced_override": True})
+    sandbox.set_count(sandbox.default_site.name, "bookmarks", 4)  # 4: owner 6, unpaid, EUR
+    only_invoices = {"bills": {"enabled": False}, "receipts": {"enabled": False},
+                     "credit_notes": {"enabled": False, "advanced_override": True}}
+    cfg = config(invoices={"bookmark": "My unpaid EUR invoices"}, **only_invoices)
     sandbox.reset_stats()
     xero_engine(store, "xero", connector, xc, cfg).run()
-    # the read of what changed carries the bookmark (reads by id, for references, need not)
+    rows = [r for r in connector.read("Invoices", columns=["Id", "Currency", "Status", "OwnerId", "CreditedInvoices"])
+            if not r["CreditedInvoices"]]
+    euro = {str(r["Id"]) for r in rows if r["Currency"] == "EUR"}
+    as_saved = {str(r["Id"]) for r in rows if r["Currency"] == "EUR" and r["Status"] == "unpaid" and r["OwnerId"] == 6}
+    assert as_saved < euro < {str(r["Id"]) for r in rows}  # the sandbox has invoices each filter leaves out
+
+    def carried(state: SyncStore) -> set[str]:
+        refused = {e["source_id"] for e in state.errors("xero") if e["category"] == "invoices"}
+        return set(state.links("xero", "invoices").by["a"]) | refused
+
+    assert carried(store) == euro  # paid ones and other users' too; the other currency not
+    # every list read of what changed carries the bookmark, with an owner and a receipt status beside it
     lists = [r["body"] for r in sandbox.recent_requests(500) if r["path"].endswith("/invoices/list")
-             and "filter" not in r["body"]]
-    unpaid = {str(i["Id"]) for i in connector.read("Invoices", [Condition("Status", "=", "unpaid")], columns=["Id"])}
-    everything = {str(i["Id"]) for i in connector.read("Invoices", columns=["Id"])}
-    pushed = set(store.links("xero", "invoices").by["a"])
-    refused = {e["source_id"] for e in store.errors("xero") if e["category"] == "invoices"}
-    assert pushed | refused == unpaid != everything  # only the bookmark's invoices were pushed
-    assert lists and all(body.get("bookmark") == {"bookmark_id": "3"} for body in lists)
-    with pytest.raises(ConfigError, match="bookmark 'Open deals' is unknown; bookmarks of invoices: 3 'Unpaid"):
+             and "bookmark" in r["body"]]
+    assert lists and all(body["bookmark"] == {"bookmark_id": "4"} for body in lists)
+    assert {(b["filter"]["owner_id"], b["filter"]["status"]) for b in lists} == {
+        (r["OwnerId"], r["Status"]) for r in rows + [r for r in connector.read(
+            "Invoices", columns=["Id", "OwnerId", "Status", "CreditedInvoices"]) if r["CreditedInvoices"]]}
+    # bookmark_filters = "as_saved": the bookmark exactly as saved
+    other_xero = make_sandbox()
+    other = XeroConnector(make_client(other_xero))
+    saved_store = SyncStore(f"sqlite:///{tmp_path}/as-saved.db")
+    try:
+        xero_engine(saved_store, "xero", connector, other, XeroSyncConfig.from_dict({
+            **SETTINGS, "bookmark_filters": "as_saved", "invoices": {"bookmark": "4"}, **only_invoices})).run()
+        assert carried(saved_store) == as_saved
+    finally:
+        saved_store.close()
+        other.close()
+        other_xero.close()
+    with pytest.raises(ConfigError, match="bookmark 'Open deals' is unknown; bookmarks of invoices: 4 'My unpaid EUR invoices'"):
         xero_engine(store, "xero", connector, xc, config(invoices={"bookmark": "Open deals"})).run()
+    with pytest.raises(ConfigError, match="bookmark_filters 'all': use seed"):
+        XeroSyncConfig.from_dict({"bookmark_filters": "all"})
 
 
 def test_approved_xero_credit_notes_arrive_in_scoro_as_credit_invoices(connector, store, xero):

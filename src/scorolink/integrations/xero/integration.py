@@ -30,7 +30,7 @@ from scorolink.sync.categories import (
 )
 from scorolink.sync.engine import StoreResolver, SyncEngine
 from scorolink.sync.planner import CategorySettings
-from scorolink.sync.scoro_categories import BOOKMARKABLE, ScoroCategories
+from scorolink.sync.scoro_categories import BOOKMARK_FILTERS, BOOKMARKABLE, ScoroCategories
 from scorolink.sync.sides import Refs
 from scorolink.sync.store import SyncStore
 
@@ -60,6 +60,7 @@ class XeroSyncConfig:
     tax_map: dict[str, str] = field(default_factory=dict)  # Scoro VAT code -> Xero tax type
     tracking_category: str | None = None  # the one Xero tracking category whose options become accounting objects
     bookmarks: dict[str, str] = field(default_factory=dict)  # category -> Scoro bookmark (id or name) limiting pushes
+    bookmark_filters: str = "seed"  # seed: a bookmark's user and status filters are not used (as in Scoro); as_saved
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> XeroSyncConfig:
@@ -69,6 +70,10 @@ class XeroSyncConfig:
         config.default_sales_account = data.pop("default_sales_account", None)
         config.default_expense_account = data.pop("default_expense_account", None)
         config.tracking_category = data.pop("tracking_category", None)
+        config.bookmark_filters = str(data.pop("bookmark_filters", "seed")).replace("-", "_")
+        if config.bookmark_filters not in BOOKMARK_FILTERS:
+            raise ConfigError(f"[xero_sync] bookmark_filters {config.bookmark_filters!r}: use seed (a bookmark's user "
+                              "and invoice status filters are not used, as in Scoro) or as_saved.")
         tax_map = data.pop("tax_map", {})
         if not isinstance(tax_map, dict):
             raise ConfigError("[xero_sync.tax_map] must be a table of Scoro VAT code = \"Xero tax type\".")
@@ -137,6 +142,7 @@ def xero_categories(scoro: Any, connector: Any, refs: Refs, config: XeroSyncConf
     refs.listeners.append(xero_ref.forget)
     scoro_side = ScoroCategories(scoro, refs, counterpart_item=xero_ref.item_id,
                                  tracking_category=config.tracking_category, bookmarks=config.bookmarks,
+                                 bookmark_filters=config.bookmark_filters,
                                  config_table="xero_sync")
     a, codes, tracking = scoro_side.sides(), scoro_side.codes, config.tracking_category
     b = {

@@ -210,6 +210,9 @@ def configure_cmd(
     start_date: Annotated[str | None, typer.Option(help="First sync: records changed on or after YYYY-MM-DD.")] = None,
     bookmark: Annotated[str | None, typer.Option(help="A Scoro bookmark (id or name) limiting what is pushed "
                                                  "(contacts, invoices, credit_notes, bills).")] = None,
+    bookmark_filters: Annotated[str | None, typer.Option(help="seed (default): a bookmark's Users and invoice Status "
+                                                         "filters are not used, as in Scoro; as_saved: the bookmark "
+                                                         "exactly as saved.")] = None,
     default_sales_account: Annotated[str | None, typer.Option(help="Xero account code for invoice lines whose "
                                                               "account Xero lacks.")] = None,
     default_expense_account: Annotated[str | None, typer.Option(help="The same for bill lines.")] = None,
@@ -237,7 +240,8 @@ def configure_cmd(
     elif direction or enable is not None or start_date or bookmark:
         raise ConfigError("--direction, --enable/--disable, --start-date and --bookmark need --category.")
     for key, value in (("default_sales_account", default_sales_account),
-                       ("default_expense_account", default_expense_account), ("tracking_category", tracking_category)):
+                       ("default_expense_account", default_expense_account), ("tracking_category", tracking_category),
+                       ("bookmark_filters", bookmark_filters)):
         if value:
             data[key] = value
             changed = True
@@ -257,7 +261,8 @@ def configure_cmd(
                  for name, s in config.categories.items()}
     summary = {"categories": effective, "default_sales_account": config.default_sales_account,
                "default_expense_account": config.default_expense_account,
-               "tracking_category": config.tracking_category, "tax_map": config.tax_map}
+               "tracking_category": config.tracking_category, "tax_map": config.tax_map,
+               "bookmark_filters": config.bookmark_filters}
     if as_json:
         emit_json(summary)
     else:
