@@ -25,7 +25,7 @@ from typing import Any
 
 from scorolink.connectors.base import Condition
 from scorolink.errors import ConfigError
-from scorolink.sync.categories import SideAdapter, norm
+from scorolink.sync.categories import SideAdapter, document_total, norm
 from scorolink.sync.model import Refused
 from scorolink.sync.scoro_contacts import ScoroContacts
 from scorolink.sync.sides import Mapping, Record, Refs, ScoroSide
@@ -182,6 +182,11 @@ def documents(kind: str, codes: ScoroCodes, counterpart_item: Callable[[Any], st
     of an item code, so a line whose product Scoro lacks brings it along (even with products off)."""
 
     def scoro_in(r: Record, refs: Refs) -> dict[str, Any]:
+        shared = read(r, refs)
+        shared["_total"] = document_total(shared["lines"], codes.vat_percent)  # compared after a write, not synced
+        return shared
+
+    def read(r: Record, refs: Refs) -> dict[str, Any]:
         contact = r.get("CompanyId") or r.get("PersonId")
         approved = bool(r.get("IsSent")) or kind == "purchase"
         return {
@@ -244,6 +249,7 @@ def credit_notes(codes: ScoroCodes, counterpart_item: Callable[[Any], str | None
         if (dec(r.get("Sum")) or 0) < 0:  # Scoro writes a credit invoice with negative quantities
             for line in shared["lines"]:
                 line["quantity"] = -line["quantity"] if line.get("quantity") is not None else None
+            shared["_total"] = -shared["_total"]
         credited = r.get("CreditedInvoices") or []
         shared["credits"] = refs.shared("invoices", "a", credited[0]) if credited else None
         return shared

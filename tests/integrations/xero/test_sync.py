@@ -10,7 +10,7 @@ import pytest
 from scorolink.connectors.base import Condition, WriteOp
 from scorolink.errors import ConfigError
 from scorolink.integrations.xero.connector import XeroConnector
-from scorolink.integrations.xero.integration import XeroSyncConfig, xero_engine
+from scorolink.integrations.xero.integration import XeroSyncConfig, check_tax_map, xero_engine
 from scorolink.sandbox.xero import Faults, RateLimit
 from scorolink.sync.store import SyncStore
 from tests.conftest import endpoint_counts as scoro_counts
@@ -18,7 +18,7 @@ from tests.integrations.xero.conftest import endpoint_counts as xero_counts
 from tests.integrations.xero.conftest import make_client, make_sandbox
 
 SETTINGS = {"default_sales_account": "200", "default_expense_account": "400",
-            "tax_map": {"VAT22": "OUTPUT", "VAT9": "OUTPUT2", "VAT0": "NONE"}}
+            "tax_map": {"VAT22": "TAX001", "VAT9": "OUTPUT2", "VAT0": "NONE"}}
 
 
 def config(**categories) -> XeroSyncConfig:
@@ -540,3 +540,34 @@ def test_a_first_sync_from_a_fresh_state_creates_nothing_the_other_side_holds(co
     linked = sum(len(fresh.links("xero", name).by["a"]) for name in (only or result.plans))
     assert linked > 0 or only in (["credit_notes"], ["receipts"])
     fresh.close()
+
+
+def test_a_tax_map_across_rates_is_refused_or_accepted_with_each_documents_difference_reported(connector, store, xero):
+    """VAT22 (22 %) mapped to Xero's OUTPUT (24 %): refused, naming both rates and the same-rate choice;
+    accepted with allow_different_tax_rates, with a warning, and every document whose totals then differ
+    says so on its own record."""
+    xsb, xc = xero
+    across = XeroSyncConfig.from_dict({**SETTINGS, "tax_map": {**SETTINGS["tax_map"], "VAT22": "OUTPUT"}})
+    with pytest.raises(ConfigError, match=r"VAT22 \(22 %\) → Xero OUTPUT 'Tax on Sales 24%' \(24 %\).*\(VAT22: TAX001\)"):
+        check_tax_map(connector, xc, across)
+    with pytest.raises(ConfigError, match="Xero has no active tax rate 'OUTPUT9'"):
+        check_tax_map(connector, xc, config(tax_map={"VAT22": "OUTPUT9"}))
+    assert check_tax_map(connector, xc, config()) == []  # the same rates: nothing to say
+    accepted = XeroSyncConfig.from_dict({**SETTINGS, "tax_map": {**SETTINGS["tax_map"], "VAT22": "OUTPUT"},
+                                         "allow_different_tax_rates": True})
+    [warning] = check_tax_map(connector, xc, accepted)
+    assert "VAT22 (22 %)" in warning and "OUTPUT 'Tax on Sales 24%' (24 %)" in warning
+    xero_engine(store, "xero", connector, xc, accepted).run()
+    differ = {(e["category"], e["source_id"]): e["message"] for e in store.errors("xero") if e["kind"] == "totals_differ"}
+    checked = 0
+    for category, obj in (("invoices", "Invoices"), ("bills", "Bills")):
+        for a_id, link in store.links("xero", category).by["a"].items():
+            [doc] = connector.read(obj, [Condition("Id", "=", int(a_id))], columns=["Id", "Lines"])
+            [xdoc] = xc.read("Invoices", [Condition("InvoiceID", "=", link.b_id)])
+            assert ((category, a_id) in differ) == any(line["VatCodeId"] == 1 for line in doc["Lines"])
+            if (category, a_id) in differ:
+                assert "in Xero" in differ[(category, a_id)] and str(xdoc["Total"]) in differ[(category, a_id)]
+                checked += 1
+    assert checked
+    with pytest.raises(ConfigError, match="allow_different_tax_rates"):
+        XeroSyncConfig.from_dict({"allow_different_tax_rates": "yes"})

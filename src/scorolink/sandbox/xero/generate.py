@@ -14,7 +14,9 @@ TENANTS = [
     {"tenantName": "Scoro Demo OÜ", "BaseCurrency": "EUR", "CountryCode": "EE", "Version": "GLOBAL",
      "Timezone": "FLESTANDARDTIME", "extra": ["USD", "GBP", "SEK"],
      "taxes": [("OUTPUT", "Tax on Sales 24%", 24.0, "OUTPUT"), ("INPUT", "Tax on Purchases 24%", 24.0, "INPUT"),
-               ("OUTPUT2", "Reduced Rate 9%", 9.0, "OUTPUT"), ("NONE", "No Tax", 0.0, "NONE")]},
+               ("OUTPUT2", "Reduced Rate 9%", 9.0, "OUTPUT"), ("NONE", "No Tax", 0.0, "NONE")],
+     # rates the organisation added itself (TAX001…): Estonia's 22 % standard rate before July 2025
+     "own_taxes": [("Standard 22%", 22.0)]},
     {"tenantName": "Demo Company (UK)", "BaseCurrency": "GBP", "CountryCode": "GB", "Version": "UK",
      "Timezone": "GMTSTANDARDTIME", "extra": ["EUR", "USD"],
      "taxes": [("OUTPUT2", "20% (VAT on Income)", 20.0, "OUTPUT"), ("INPUT2", "20% (VAT on Expenses)", 20.0, "INPUT"),
@@ -103,6 +105,8 @@ def _populate(b: Books, p: dict, rng: random.Random, size: int, start_ts: float,
         b.store.delete(b.tenant, "TaxRates", rec["TaxType"])
         rec.update(TaxType=tax_type, ReportTaxType=report, _system=True)
         b.store.put(b.tenant, "TaxRates", tax_type, rec)
+    for name, rate in p.get("own_taxes", []):
+        b.upsert_tax_rate({"Name": name, "TaxComponents": [{"Name": "VAT", "Rate": rate}]}, create_only=True)
     sales_tax, purchase_tax = p["taxes"][0][0], p["taxes"][1][0]
     org["_sales_tax"], org["_purchase_tax"] = sales_tax, purchase_tax
     b.store.put(b.tenant, "Organisation", b.tenant, org)
