@@ -87,6 +87,12 @@ def populate(b: Books, profile: dict, seed: int, size: int, start_ts: float) -> 
 
 
 def _populate(b: Books, p: dict, rng: random.Random, size: int, start_ts: float, t: list[float]) -> None:
+    _books(b, p, rng, size, start_ts, t)
+    for name, rate in p.get("own_taxes", []):  # last, so the records made before keep their seeded values
+        b.upsert_tax_rate({"Name": name, "TaxComponents": [{"Name": "VAT", "Rate": rate}]}, create_only=True)
+
+
+def _books(b: Books, p: dict, rng: random.Random, size: int, start_ts: float, t: list[float]) -> None:
     org = {"OrganisationID": b.tenant, "APIKey": "", "Name": p["tenantName"], "LegalName": p["tenantName"],
            "PaysTax": True, "Version": p["Version"], "OrganisationType": "COMPANY", "BaseCurrency": p["BaseCurrency"],
            "CountryCode": p["CountryCode"], "IsDemoCompany": False, "OrganisationStatus": "ACTIVE",
@@ -105,8 +111,6 @@ def _populate(b: Books, p: dict, rng: random.Random, size: int, start_ts: float,
         b.store.delete(b.tenant, "TaxRates", rec["TaxType"])
         rec.update(TaxType=tax_type, ReportTaxType=report, _system=True)
         b.store.put(b.tenant, "TaxRates", tax_type, rec)
-    for name, rate in p.get("own_taxes", []):
-        b.upsert_tax_rate({"Name": name, "TaxComponents": [{"Name": "VAT", "Rate": rate}]}, create_only=True)
     sales_tax, purchase_tax = p["taxes"][0][0], p["taxes"][1][0]
     org["_sales_tax"], org["_purchase_tax"] = sales_tax, purchase_tax
     b.store.put(b.tenant, "Organisation", b.tenant, org)
