@@ -101,6 +101,15 @@ def totals_message(target: str, source_total: Any, target_total: Any, other: str
             "a tax rate differs between the systems (see the tax map); correct the document or dismiss this")
 
 
+def scope_lines(result: Any, names: Names) -> list[str]:
+    """The records a run leaves alone because they refer to what the sync does not carry — counted in
+    the table, said here with the reason."""
+    return [f"{name}: {kind_words('out_of_scope')} ({plan.out_of_scope}): they refer to records this sync does "
+            f"not carry between Scoro and {names.other} (e.g. a payment on a document that is not synced); "
+            "nothing to do unless that record should be synced" for name, plan in result.plans.items()
+            if plan.out_of_scope]
+
+
 def closing_lines(result: Any, open_errors: int, errors_command: str) -> list[str]:
     """What a run ends with: why it stopped, and where the open record errors are listed (only when
     there are some), or what a dry run would hold back."""

@@ -130,6 +130,7 @@ def test_the_report_names_reasons_tries_and_keeps_one_exit_rule(tmp_path):
     first = run("xero", "sync", cwd=tmp_path)
     assert first.returncode == 1 and "next try" in first.stderr and "validation" not in first.stderr
     assert "invoices: refused (" in first.stderr  # "invoices: refused (4: 1, 2, 5, 6): line item 'P-00004' ..."
+    assert "receipts: outside what is synced (" in first.stderr  # a count in the table comes with its reason
     assert all(r["attempts"] == 1 for r in json.loads(run("xero", "errors", "--json", cwd=tmp_path).stdout))
     second = run("xero", "sync", cwd=tmp_path)
     assert second.returncode == 1  # the same open errors: the same exit code

@@ -32,6 +32,7 @@ from scorolink.sync.report import (
     planned_words,
     reason_line,
     reasons,
+    scope_lines,
 )
 
 app = typer.Typer()  # merged into `scorolink xero` by the CLI
@@ -142,6 +143,8 @@ def _report(result: Any, open_rows: list[dict[str, Any]]) -> None:
         heading, rest = reason_line(category, kind, message, ids)
         err.print(Text(heading, style="yellow"), rest)
     _more(len(grouped))
+    for line in scope_lines(result, NAMES):
+        err.print(line)
     for line in closing_lines(result, len(open_rows), "scorolink xero errors"):
         err.print(Text(line, style="red") if line.startswith("Stopped") else line)
 
