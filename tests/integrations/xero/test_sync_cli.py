@@ -188,3 +188,24 @@ def test_the_job_log_counts_open_errors_instead_of_no_changes(connector, tmp_pat
     finally:
         client.close()
         xsb.close()
+
+
+def test_a_bookmarks_status_filter_does_not_hold_paid_invoices_back(tmp_path):
+    """The bundled sandbox's 'Unpaid invoices' bookmark narrows by receipt status only: as in Scoro, that
+    filter is not used, so paid invoices go too; `--bookmark-filters as_saved` keeps it."""
+    assert run("xero", "connect", cwd=tmp_path).returncode == 0
+    run("xero", "configure", "--default-sales-account", "200", "--default-expense-account", "400",
+        "--category", "invoices", "--bookmark", "Unpaid invoices", cwd=tmp_path)
+
+    def planned() -> set[str]:
+        preview = run("xero", "sync", "--dry-run", "--category", "invoices", "--json", cwd=tmp_path)
+        assert preview.returncode == 0, preview.stderr
+        return {op["source_id"] for op in json.loads(preview.stdout)["categories"]["invoices"]["ops"]}
+
+    seed_rule = planned()
+    configured = run("xero", "configure", "--bookmark-filters", "as_saved", "--json", cwd=tmp_path)
+    assert json.loads(configured.stdout)["bookmark_filters"] == "as_saved"
+    as_saved = planned()
+    assert as_saved and as_saved < seed_rule  # the paid ones only under the seed's rule
+    bad = run("xero", "configure", "--bookmark-filters", "some", cwd=tmp_path)
+    assert bad.returncode == 2 and "use seed" in bad.stderr
