@@ -95,7 +95,7 @@ def test_sigkills_at_random_points_of_replicate_and_import_lose_and_duplicate_no
 
 XERO_SIZE = "1000"  # the bundled Scoro sandbox's size: about 170 records go to Xero, 16 come to Scoro
 CONFIGURE = ["xero", "configure", "--default-sales-account", "200", "--default-expense-account", "400",
-             "--tax-map", "VAT22=OUTPUT", "--tax-map", "VAT9=OUTPUT2", "--tax-map", "VAT0=NONE"]
+             "--tax-map", "VAT22=TAX001", "--tax-map", "VAT9=OUTPUT2", "--tax-map", "VAT0=NONE"]
 
 
 def both_sides(workspace: Path) -> dict[str, Counter]:

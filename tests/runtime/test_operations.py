@@ -61,7 +61,7 @@ def test_the_xero_sync_is_a_job(store, clock, sandbox, tmp_path, monkeypatch):
     monkeypatch.setattr(xero_session, "open_xero", lambda *_a, **_k: Session(client))
     config = tmp_path / "scorolink.toml"
     config.write_text('[xero_sync]\ndefault_sales_account = "200"\ndefault_expense_account = "400"\n'
-                      '[xero_sync.tax_map]\nVAT22 = "OUTPUT"\nVAT9 = "OUTPUT2"\nVAT0 = "NONE"\n', encoding="utf-8")
+                      '[xero_sync.tax_map]\nVAT22 = "TAX001"\nVAT9 = "OUTPUT2"\nVAT0 = "NONE"\n', encoding="utf-8")
     params = {"state": f"sqlite:///{tmp_path}/sync.db", "config": str(config), "categories": "contacts,products"}
     add_job(store, "xero", operation="xero_sync", connection="acme", schedule="every 5m", params=params,
             now=clock.now())

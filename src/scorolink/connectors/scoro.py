@@ -181,8 +181,11 @@ class ScoroConnector:
 
     def read(self, name: str, where: Iterable[Condition] = (), *, columns: Iterable[str] | None = None,
              include_deleted: bool = False, limit: int | None = None, bookmark: Any = None,
+             beside: dict[str, Any] | None = None,
              parent_failures: dict[Any, str] | None = None) -> Iterator[Record]:
-        """`bookmark`: the id of a saved Scoro view (bookmark) of this module, applied by Scoro.
+        """`bookmark`: the id of a saved Scoro view (bookmark) of this module, applied by Scoro;
+        `beside`: wire filter keys sent with it, meant to take the place of the bookmark's own filter
+        on those fields (not checked locally: what they do to a bookmark is Scoro's to say).
         `parent_failures`: for objects read per parent record, collect the parents whose list
         failed every attempt (id → error) and go on with the others, instead of raising."""
         where = list(where)
@@ -192,7 +195,7 @@ class ScoroConnector:
         if not spec.allows("select"):
             raise OperationNotAllowed(spec.name, "select", spec.operations)
         plan = self.plan(name, where, include_deleted=include_deleted, spec=spec)
-        plan.bookmark = bookmark
+        plan.bookmark, plan.beside = bookmark, dict(beside or {})
         plan.parent_failures = parent_failures
         wanted = self.selected(spec, columns)
         needed = wanted | {c.field for c in plan.local} | set(spec.key_fields)
@@ -238,6 +241,7 @@ class ScoroConnector:
         key_api = key_field.api_key if key_field else None
         for filter_ in plan.filters():
             previous: set[Any] = set()
+            filter_ = {**filter_, **plan.beside} if plan.beside else filter_
             for page in self.client.iter_pages(spec.module, filter=filter_ or None, request=request,
                                                detailed=use_detailed, include_deleted=plan.include_deleted,
                                                bookmark=plan.bookmark):

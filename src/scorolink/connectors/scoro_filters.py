@@ -30,6 +30,7 @@ class FilterPlan:
     local: list[Condition] = field(default_factory=list)
     include_deleted: bool = False
     bookmark: Any = None  # a saved Scoro view applied by the list call (`bookmark.bookmark_id`)
+    beside: dict[str, Any] = field(default_factory=dict)  # wire filter keys sent as they are, beside the bookmark
     # Per-parent reads: when a dict, a parent whose list fails every attempt is recorded here
     # (parent id → error) and the read goes on with the others; when None, the failure is raised.
     parent_failures: dict[Any, str] | None = None

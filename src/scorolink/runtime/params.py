@@ -172,6 +172,7 @@ class XeroSyncParams(OperationParams):
     categories: list[str] = []
     record: str | None = None  # one Scoro or Xero record id to sync alone
     dry_run: bool = False
+    allow_different_tax_rates: bool = False  # or [xero_sync] allow_different_tax_rates: a tax map across rates
     state: str | None = None
     config: str | None = None  # the scorolink.toml whose [xero_sync] table applies
     wait: float = 120  # a job's seconds to wait for another run of the same pair's sync before pausing

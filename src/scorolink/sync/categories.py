@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Protocol
 
 from scorolink.sync.model import Resolver, SideRecord, WriteOutcome, WriteRequest
@@ -139,3 +140,28 @@ def documents_compatible(same_contact: Callable[[str, str], bool]) -> Callable[[
         return same_contact(*((mine, theirs[2:]) if theirs.startswith("b:") else (theirs, mine[2:])))
 
     return compatible
+
+
+CENT = Decimal("0.01")
+
+
+def document_total(lines: list[dict[str, Any]], percent: Callable[[Any], Decimal | None]) -> Decimal:
+    """A document's total with tax from its shared lines, each line's tax rounded to the cent (as Xero
+    does); `percent(tax_code)` is the rate of a line's code on the side that reads it."""
+    total = Decimal(0)
+    for line in lines:
+        net = (Decimal(str(line.get("quantity") or 0)) * Decimal(str(line.get("unit_price") or 0))
+               * (1 - Decimal(str(line.get("discount") or 0)) / 100)).quantize(CENT, ROUND_HALF_UP)
+        rate = percent(line.get("tax_code")) or Decimal(0)
+        total += net + (net * rate / 100).quantize(CENT, ROUND_HALF_UP)
+    return total
+
+
+def totals_difference(source: dict[str, Any], target: dict[str, Any]) -> tuple[Decimal, Decimal] | None:
+    """(source total, target total) of a written document when they differ by more than rounding (a
+    cent per line), else None; documents carry their total as `_total`."""
+    if source.get("_total") in (None, "") or target.get("_total") in (None, ""):
+        return None
+    mine, theirs = Decimal(str(source["_total"])), Decimal(str(target["_total"]))
+    slack = CENT * max(len(source.get("lines") or []), 1)
+    return (mine, theirs) if abs(mine - theirs) > slack else None

@@ -53,6 +53,7 @@ class SyncResult:
     stopped: str | None = None
     retry_after: float | None = None
     seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)  # what a person should know though nothing failed
 
     @property
     def issues(self) -> int:
@@ -65,7 +66,7 @@ class SyncResult:
     def as_dict(self) -> dict[str, Any]:
         return {
             "job": self.job, "run": self.run_id, "dry_run": self.dry_run, "stopped": self.stopped,
-            "seconds": round(self.seconds, 3),
+            "seconds": round(self.seconds, 3), "warnings": self.warnings,
             "categories": {name: {"planned": plan.counts(), "read": plan.read,
                                   "executed": self.executed.get(name, {}),
                                   "issues": [vars(i) for i in plan.issues],
@@ -80,7 +81,9 @@ class SyncEngine:
     payments); `settings` says which are enabled and in which direction."""
 
     def __init__(self, store: SyncStore, job: str, categories: Sequence[Category],
-                 settings: dict[str, CategorySettings], resolver: StoreResolver | None = None) -> None:
+                 settings: dict[str, CategorySettings], resolver: StoreResolver | None = None,
+                 counterpart: str = "the other system") -> None:
+        self.counterpart = counterpart  # side b's name in what people read (side a is Scoro)
         self.store = store
         self.job = job
         self.resolver = resolver or StoreResolver(store, job)  # categories' own references can share it
@@ -108,7 +111,8 @@ class SyncEngine:
         progress = self.progress
         if progress is not None:
             planner.on_read = progress.read
-        executor = None if dry_run else Executor(self.store, self.job, run_id, self.categories, resolver)
+        executor = None if dry_run else Executor(self.store, self.job, run_id, self.categories, resolver,
+                                                 self.counterpart)
         with progress.run() if progress is not None else nullcontext():
             self._run(result, planner, executor, only, record, records)
         if dry_run:
@@ -187,7 +191,10 @@ class SyncEngine:
             known = result.plans[plan.category]
             seen = {(o.target, o.source_id) for o in known.ops}
             known.ops += [o for o in plan.ops if (o.target, o.source_id) not in seen]
-            known.issues += plan.issues
+            held = {(i.side, i.source_id, i.kind, i.op) for i in known.issues}
+            fresh = [i for i in plan.issues if (i.side, i.source_id, i.kind, i.op) not in held]
+            plan.issues = fresh  # a record planned again as another's dependency: counted, and tried, once
+            known.issues += fresh
             known.unchanged += plan.unchanged
             known.out_of_scope += plan.out_of_scope
             for side, n in plan.read.items():

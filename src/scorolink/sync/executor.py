@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scorolink.clients.errors import RateLimited
+from scorolink.sync.categories import totals_difference
 from scorolink.sync.model import (
     Category,
     Deferred,
@@ -22,6 +23,7 @@ from scorolink.sync.model import (
     WriteRequest,
     other,
 )
+from scorolink.sync.report import totals_message
 from scorolink.sync.store import SyncStore
 
 BOOKKEEPING_BATCH = 500  # link and tombstone ops recorded per commit
@@ -45,7 +47,8 @@ class Executed:
 
 class Executor:
     def __init__(self, store: SyncStore, job: str, run_id: int, categories: dict[str, Category],
-                 resolver: Resolver) -> None:
+                 resolver: Resolver, counterpart: str = "the other system") -> None:
+        self.counterpart = counterpart  # side b's name in what people read
         self.store = store
         self.job = job
         self.run_id = run_id
@@ -153,6 +156,11 @@ class Executor:
                 if outcome.error:  # written, but a second step failed: linked, and shown to people
                     self.store.record_error(self.job, name, op["target"], op["source_id"], "follow_up", outcome.error,
                                             op="follow_up", target_id=saved.id)
+                differ = totals_difference(op["shared"] or {}, saved.shared)
+                if differ:  # written, but the two systems total it differently: said on the record
+                    self.store.record_error(self.job, name, op["target"], op["source_id"], "totals_differ",
+                                            totals_message(op["target"], *differ, self.counterpart),
+                                            op="totals", target_id=saved.id)
             done.add({"create": "created", "update": "updated", "delete": "deleted"}[op["op"]])
         elif outcome.kind == "unknown_outcome":
             done.add("unknown")  # stays inflight: the next run looks it up before creating again

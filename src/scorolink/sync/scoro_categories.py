@@ -18,14 +18,14 @@ a Scoro mapping needs to know of the counterpart is passed in as a function (`co
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from scorolink.connectors.base import Condition
 from scorolink.errors import ConfigError
-from scorolink.sync.categories import SideAdapter, norm
+from scorolink.sync.categories import SideAdapter, document_total, norm
 from scorolink.sync.model import Refused
 from scorolink.sync.scoro_contacts import ScoroContacts
 from scorolink.sync.sides import Mapping, Record, Refs, ScoroSide
@@ -185,6 +185,11 @@ def documents(kind: str, codes: ScoroCodes, counterpart_item: Callable[[Any], st
     of an item code, so a line whose product Scoro lacks brings it along (even with products off)."""
 
     def scoro_in(r: Record, refs: Refs) -> dict[str, Any]:
+        shared = read(r, refs)
+        shared["_total"] = document_total(shared["lines"], codes.vat_percent)  # compared after a write, not synced
+        return shared
+
+    def read(r: Record, refs: Refs) -> dict[str, Any]:
         contact = r.get("CompanyId") or r.get("PersonId")
         approved = bool(r.get("IsSent")) or kind == "purchase"
         return {
@@ -247,6 +252,7 @@ def credit_notes(codes: ScoroCodes, counterpart_item: Callable[[Any], str | None
         if (dec(r.get("Sum")) or 0) < 0:  # Scoro writes a credit invoice with negative quantities
             for line in shared["lines"]:
                 line["quantity"] = -line["quantity"] if line.get("quantity") is not None else None
+            shared["_total"] = -shared["_total"]
         credited = r.get("CreditedInvoices") or []
         shared["credits"] = refs.shared("invoices", "a", credited[0]) if credited else None
         return shared
@@ -296,10 +302,49 @@ def receipts(scoro_connector: Any) -> Mapping:
 
 
 # -- bookmarks ------------------------------------------------------------------------------------
-def bookmark_of(scoro: Any, category: str, value: str | None, table: str = "sync") -> Callable[[], Any] | None:
-    """The bookmark's id, found by id or name among the bookmarks of the category's module (resolved
-    on first use). Scoro applies the saved view as it is: its user and status filters cannot be seen
-    through the API, so unlike Scoro's own integration they are not dropped — use bookmarks without them."""
+# The filters of a bookmark Scoro's integration does not use (seed: "Users - ... 'All users' will be
+# used"; "'Status' for invoices - ... 'All receipt statuses' will be used"), per category: (column, wire key).
+NOT_USED = {"contacts": (("ManagerId", "manager_id"),), "invoices": (("OwnerId", "owner_id"), ("Status", "status")),
+            "credit_notes": (("OwnerId", "owner_id"), ("Status", "status")), "bills": (("OwnerId", "owner_id"),)}
+BOOKMARK_FILTERS = ("seed", "as_saved")  # how a bookmark is applied: as Scoro's integration does, or as saved
+
+
+@dataclass
+class Bookmark:
+    """A Scoro bookmark limiting what a category pushes. Its definition cannot be read through the API
+    (bookmarks/list gives id, name and module), so its user and status filters cannot simply be left
+    out. With `as_saved` off (the seed's rule), the bookmark is read once per owner (or manager) and
+    receipt status found among the records of the window, with that value sent beside the bookmark,
+    which takes the place of the bookmark's own filter on the field; should Scoro narrow by both
+    instead, this gives the bookmark as saved."""
+
+    resolve: Callable[[], Any]  # the bookmark's id, looked up on first use
+    not_used: tuple[tuple[str, str], ...] = ()
+    as_saved: bool = False
+
+    def read(self, connector: Any, obj: str, where: list[Condition], *, columns: list[str] | None,
+             include_deleted: bool) -> Iterator[Record]:
+        mark = self.resolve()
+        if self.as_saved or not self.not_used:
+            yield from connector.read(obj, where, columns=columns, include_deleted=include_deleted, bookmark=mark)
+            return
+        names = [column for column, _ in self.not_used]
+        found = connector.read(obj, where, columns=["Id", *names], include_deleted=include_deleted)
+        values = {tuple(r.get(n) for n in names) for r in found}
+        seen: set[Any] = set()
+        for combination in sorted(values, key=str):
+            beside = {key: value for (_, key), value in zip(self.not_used, combination, strict=True)
+                      if value not in (None, "")}
+            for record in connector.read(obj, where, columns=columns, include_deleted=include_deleted,
+                                         bookmark=mark, beside=beside):
+                if record.get("Id") not in seen:
+                    seen.add(record.get("Id"))
+                    yield record
+
+
+def bookmark_of(scoro: Any, category: str, value: str | None, table: str = "sync", *,
+                as_saved: bool = False) -> Bookmark | None:
+    """The bookmark, found by id or name among the bookmarks of the category's module (on first use)."""
     if not value:
         return None
     found: dict[str, Any] = {}
@@ -316,7 +361,7 @@ def bookmark_of(scoro: Any, category: str, value: str | None, table: str = "sync
             found["id"] = match[0]["Id"]
         return found["id"]
 
-    return resolve
+    return Bookmark(resolve, NOT_USED.get(category, ()), as_saved)
 
 
 # -- the adapters -----------------------------------------------------------------------------------
@@ -330,6 +375,7 @@ class ScoroCategories:
     counterpart_item: Callable[[Any], str | None] = lambda _code: None
     tracking_category: str | None = None  # set when the counterpart's tracking options are synced
     bookmarks: dict[str, str] = field(default_factory=dict)  # category -> bookmark (id or name)
+    bookmark_filters: str = "seed"  # seed: without their user and status filters, as Scoro's integration; as_saved
     config_table: str = "sync"  # where the settings above come from, named in errors (e.g. xero_sync)
 
     def __post_init__(self) -> None:
@@ -338,7 +384,8 @@ class ScoroCategories:
 
     def sides(self) -> dict[str, SideAdapter]:
         scoro, refs, codes, item = self.connector, self.refs, self.codes, self.counterpart_item
-        marks = {name: bookmark_of(scoro, name, self.bookmarks.get(name), self.config_table) for name in BOOKMARKABLE}
+        marks = {name: bookmark_of(scoro, name, self.bookmarks.get(name), self.config_table,
+                                   as_saved=self.bookmark_filters == "as_saved") for name in BOOKMARKABLE}
         return {
             "tax_rates": ScoroSide(scoro, "VATCodes", tax_rates(codes), refs),
             "accounts": ScoroSide(scoro, "FinanceAccounts", accounts(), refs),

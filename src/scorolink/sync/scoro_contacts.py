@@ -8,7 +8,7 @@ refers to is fetched by id whatever its lists.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +24,7 @@ COLUMNS = ["Id", "ContactType", "Name", "LastName", "VATNumber", "IsClient", "Is
 
 class ScoroContacts:
     def __init__(self, connector: ScoroConnector, *, people: bool = True, only_listed: bool = True,
-                 bookmark: Callable[[], Any] | None = None) -> None:
+                 bookmark: Any = None) -> None:
         self.connector = connector
         self.bookmark = bookmark  # a saved Scoro view that limits what is pushed
         self.people = people
@@ -34,9 +34,10 @@ class ScoroContacts:
     # -- reading ---------------------------------------------------------------------------------
     def read(self, since: datetime | None) -> Iterator[SideRecord]:
         where = [Condition("UpdatedDate", ">=", since)] if since is not None else []
-        bookmark = self.bookmark() if self.bookmark else None
-        for record in self.connector.read("Contacts", where, columns=COLUMNS, include_deleted=since is not None,
-                                          bookmark=bookmark):
+        deleted = since is not None
+        found = self.bookmark.read(self.connector, "Contacts", where, columns=COLUMNS, include_deleted=deleted) \
+            if self.bookmark else self.connector.read("Contacts", where, columns=COLUMNS, include_deleted=deleted)
+        for record in found:
             if record.get("ContactType") == "person" and not self.people:
                 continue
             if self.only_listed and not (record.get("IsClient") or record.get("IsSupplier")) \

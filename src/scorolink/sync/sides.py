@@ -142,6 +142,10 @@ def lookup_value(mapping: Mapping, shared: dict[str, Any]) -> tuple[str, Any] | 
     return None if shared.get(key) in (None, "") else (field_name, shared[key])
 
 
+def _plain_read(connector: Any, obj: str, where: list[Condition], **kw: Any) -> Iterator[Record]:
+    return connector.read(obj, where, **kw)  # type: ignore[no-any-return]
+
+
 @dataclass
 class ScoroSide:
     connector: Any  # ScoroConnector
@@ -151,14 +155,13 @@ class ScoroSide:
     columns: list[str] | None = None
     key: str = "Id"
     cursor: str | None = "UpdatedDate"  # None: the object has no change time; read in full and diffed
-    bookmark: Callable[[], Any] | None = None  # a saved Scoro view that limits what is read (and so pushed)
+    bookmark: Any = None  # a saved Scoro view that limits what is read (and so pushed): scoro_categories.Bookmark
 
     def read(self, since: datetime | None) -> Iterator[SideRecord]:
         incremental = since is not None and self.cursor is not None
         where = [Condition(self.cursor, ">=", since)] if incremental and self.cursor else []
-        bookmark = self.bookmark() if self.bookmark else None
-        for record in self.connector.read(self.object, where, columns=self.columns, include_deleted=incremental,
-                                          bookmark=bookmark):
+        reader = self.bookmark.read if self.bookmark else _plain_read
+        for record in reader(self.connector, self.object, where, columns=self.columns, include_deleted=incremental):
             if self.mapping.in_scope(record) or self.mapping.deleted(record):
                 yield self.side_record(record)
 

@@ -61,7 +61,7 @@ def test_two_workers_sync_the_same_organisation_at_once_and_create_nothing_twice
         lines += [f"[connections.{name}]", scoro, "", f"[connections.{name}.xero]"]
         lines += [f'{k} = "{v}"' for k, v in xero.items()] + [""]
     lines += ["[xero_sync]", 'default_sales_account = "200"', 'default_expense_account = "400"',
-              "[xero_sync.tax_map]", 'VAT22 = "OUTPUT"', 'VAT9 = "OUTPUT2"', 'VAT0 = "NONE"', ""]
+              "[xero_sync.tax_map]", 'VAT22 = "TAX001"', 'VAT9 = "OUTPUT2"', 'VAT0 = "NONE"', ""]
     c.config.write_text("\n".join(lines))
     store = StateStore(c.settings.state)
     now = datetime.now(UTC)

@@ -10,7 +10,7 @@ import pytest
 from scorolink.connectors.base import Condition, WriteOp
 from scorolink.errors import ConfigError
 from scorolink.integrations.xero.connector import XeroConnector
-from scorolink.integrations.xero.integration import XeroSyncConfig, xero_engine
+from scorolink.integrations.xero.integration import XeroSyncConfig, check_tax_map, xero_engine
 from scorolink.sandbox.xero import Faults, RateLimit
 from scorolink.sync.store import SyncStore
 from tests.conftest import endpoint_counts as scoro_counts
@@ -18,7 +18,7 @@ from tests.integrations.xero.conftest import endpoint_counts as xero_counts
 from tests.integrations.xero.conftest import make_client, make_sandbox
 
 SETTINGS = {"default_sales_account": "200", "default_expense_account": "400",
-            "tax_map": {"VAT22": "OUTPUT", "VAT9": "OUTPUT2", "VAT0": "NONE"}}
+            "tax_map": {"VAT22": "TAX001", "VAT9": "OUTPUT2", "VAT0": "NONE"}}
 
 
 def config(**categories) -> XeroSyncConfig:
@@ -308,23 +308,50 @@ def test_edits_in_scoro_to_reference_data_managed_in_xero_are_reported_not_pushe
     assert xero_writes(xsb) == 0
 
 
-def test_a_scoro_bookmark_limits_which_invoices_are_pushed(connector, sandbox, store, xero):
+def test_a_bookmark_limits_what_is_pushed_but_not_by_user_or_invoice_status(connector, sandbox, store, xero, tmp_path):
+    """Seed: with a bookmark, its Users filter is ignored ('All users') and so is its invoice Status filter
+    ('All receipt statuses'); its other filters limit what is pushed."""
     xsb, xc = xero
-    cfg = config(invoices={"bookmark": "Unpaid invoices"}, bills={"enabled": False}, receipts={"enabled": False},
-                 credit_notes={"enabled": False, "advanced_override": True})
+    sandbox.set_count(sandbox.default_site.name, "bookmarks", 4)  # 4: owner 6, unpaid, EUR
+    only_invoices = {"bills": {"enabled": False}, "receipts": {"enabled": False},
+                     "credit_notes": {"enabled": False, "advanced_override": True}}
+    cfg = config(invoices={"bookmark": "My unpaid EUR invoices"}, **only_invoices)
     sandbox.reset_stats()
     xero_engine(store, "xero", connector, xc, cfg).run()
-    # the read of what changed carries the bookmark (reads by id, for references, need not)
+    rows = [r for r in connector.read("Invoices", columns=["Id", "Currency", "Status", "OwnerId", "CreditedInvoices"])
+            if not r["CreditedInvoices"]]
+    euro = {str(r["Id"]) for r in rows if r["Currency"] == "EUR"}
+    as_saved = {str(r["Id"]) for r in rows if r["Currency"] == "EUR" and r["Status"] == "unpaid" and r["OwnerId"] == 6}
+    assert as_saved < euro < {str(r["Id"]) for r in rows}  # the sandbox has invoices each filter leaves out
+
+    def carried(state: SyncStore) -> set[str]:
+        refused = {e["source_id"] for e in state.errors("xero") if e["category"] == "invoices"}
+        return set(state.links("xero", "invoices").by["a"]) | refused
+
+    assert carried(store) == euro  # paid ones and other users' too; the other currency not
+    # every list read of what changed carries the bookmark, with an owner and a receipt status beside it
     lists = [r["body"] for r in sandbox.recent_requests(500) if r["path"].endswith("/invoices/list")
-             and "filter" not in r["body"]]
-    unpaid = {str(i["Id"]) for i in connector.read("Invoices", [Condition("Status", "=", "unpaid")], columns=["Id"])}
-    everything = {str(i["Id"]) for i in connector.read("Invoices", columns=["Id"])}
-    pushed = set(store.links("xero", "invoices").by["a"])
-    refused = {e["source_id"] for e in store.errors("xero") if e["category"] == "invoices"}
-    assert pushed | refused == unpaid != everything  # only the bookmark's invoices were pushed
-    assert lists and all(body.get("bookmark") == {"bookmark_id": "3"} for body in lists)
-    with pytest.raises(ConfigError, match="bookmark 'Open deals' is unknown; bookmarks of invoices: 3 'Unpaid"):
+             and "bookmark" in r["body"]]
+    assert lists and all(body["bookmark"] == {"bookmark_id": "4"} for body in lists)
+    assert {(b["filter"]["owner_id"], b["filter"]["status"]) for b in lists} == {
+        (r["OwnerId"], r["Status"]) for r in rows + [r for r in connector.read(
+            "Invoices", columns=["Id", "OwnerId", "Status", "CreditedInvoices"]) if r["CreditedInvoices"]]}
+    # bookmark_filters = "as_saved": the bookmark exactly as saved
+    other_xero = make_sandbox()
+    other = XeroConnector(make_client(other_xero))
+    saved_store = SyncStore(f"sqlite:///{tmp_path}/as-saved.db")
+    try:
+        xero_engine(saved_store, "xero", connector, other, XeroSyncConfig.from_dict({
+            **SETTINGS, "bookmark_filters": "as_saved", "invoices": {"bookmark": "4"}, **only_invoices})).run()
+        assert carried(saved_store) == as_saved
+    finally:
+        saved_store.close()
+        other.close()
+        other_xero.close()
+    with pytest.raises(ConfigError, match="bookmark 'Open deals' is unknown; bookmarks of invoices: 4 'My unpaid EUR invoices'"):
         xero_engine(store, "xero", connector, xc, config(invoices={"bookmark": "Open deals"})).run()
+    with pytest.raises(ConfigError, match="bookmark_filters 'all': use seed"):
+        XeroSyncConfig.from_dict({"bookmark_filters": "all"})
 
 
 def test_approved_xero_credit_notes_arrive_in_scoro_as_credit_invoices(connector, store, xero):
@@ -513,3 +540,34 @@ def test_a_first_sync_from_a_fresh_state_creates_nothing_the_other_side_holds(co
     linked = sum(len(fresh.links("xero", name).by["a"]) for name in (only or result.plans))
     assert linked > 0 or only in (["credit_notes"], ["receipts"])
     fresh.close()
+
+
+def test_a_tax_map_across_rates_is_refused_or_accepted_with_each_documents_difference_reported(connector, store, xero):
+    """VAT22 (22 %) mapped to Xero's OUTPUT (24 %): refused, naming both rates and the same-rate choice;
+    accepted with allow_different_tax_rates, with a warning, and every document whose totals then differ
+    says so on its own record."""
+    xsb, xc = xero
+    across = XeroSyncConfig.from_dict({**SETTINGS, "tax_map": {**SETTINGS["tax_map"], "VAT22": "OUTPUT"}})
+    with pytest.raises(ConfigError, match=r"VAT22 \(22 %\) → Xero OUTPUT 'Tax on Sales 24%' \(24 %\).*\(VAT22: TAX001\)"):
+        check_tax_map(connector, xc, across)
+    with pytest.raises(ConfigError, match="Xero has no active tax rate 'OUTPUT9'"):
+        check_tax_map(connector, xc, config(tax_map={"VAT22": "OUTPUT9"}))
+    assert check_tax_map(connector, xc, config()) == []  # the same rates: nothing to say
+    accepted = XeroSyncConfig.from_dict({**SETTINGS, "tax_map": {**SETTINGS["tax_map"], "VAT22": "OUTPUT"},
+                                         "allow_different_tax_rates": True})
+    [warning] = check_tax_map(connector, xc, accepted)
+    assert "VAT22 (22 %)" in warning and "OUTPUT 'Tax on Sales 24%' (24 %)" in warning
+    xero_engine(store, "xero", connector, xc, accepted).run()
+    differ = {(e["category"], e["source_id"]): e["message"] for e in store.errors("xero") if e["kind"] == "totals_differ"}
+    checked = 0
+    for category, obj in (("invoices", "Invoices"), ("bills", "Bills")):
+        for a_id, link in store.links("xero", category).by["a"].items():
+            [doc] = connector.read(obj, [Condition("Id", "=", int(a_id))], columns=["Id", "Lines"])
+            [xdoc] = xc.read("Invoices", [Condition("InvoiceID", "=", link.b_id)])
+            assert ((category, a_id) in differ) == any(line["VatCodeId"] == 1 for line in doc["Lines"])
+            if (category, a_id) in differ:
+                assert "in Xero" in differ[(category, a_id)] and str(xdoc["Total"]) in differ[(category, a_id)]
+                checked += 1
+    assert checked
+    with pytest.raises(ConfigError, match="allow_different_tax_rates"):
+        XeroSyncConfig.from_dict({"allow_different_tax_rates": "yes"})

@@ -23,7 +23,7 @@ def run(*args: str, cwd) -> subprocess.CompletedProcess:
 def test_connect_configure_sync_and_errors(tmp_path):
     assert run("xero", "connect", cwd=tmp_path).returncode == 0
     configured = run("xero", "configure", "--default-sales-account", "200", "--default-expense-account", "400",
-                     "--tax-map", "VAT22=OUTPUT",
+                     "--tax-map", "VAT22=TAX001",
                      "--tax-map", "VAT9=OUTPUT2", "--tax-map", "VAT0=NONE", "--category", "products",
                      "--disable", "--json", cwd=tmp_path)
     assert configured.returncode == 0, configured.stderr
@@ -56,7 +56,7 @@ def test_connect_configure_sync_and_errors(tmp_path):
 def test_the_report_reads_as_sentences_with_reasons_and_counts(tmp_path):
     assert run("xero", "connect", cwd=tmp_path).returncode == 0
     run("xero", "configure", "--default-sales-account", "200", "--default-expense-account", "400",
-        "--tax-map", "VAT22=OUTPUT", "--tax-map", "VAT9=OUTPUT2", "--tax-map", "VAT0=NONE", cwd=tmp_path)
+        "--tax-map", "VAT22=TAX001", "--tax-map", "VAT9=OUTPUT2", "--tax-map", "VAT0=NONE", cwd=tmp_path)
     preview = run("xero", "sync", "--dry-run", cwd=tmp_path)
     assert preview.returncode == 0, preview.stderr
     text = preview.stdout + preview.stderr
@@ -95,3 +95,117 @@ def test_a_currency_xero_uses_must_be_active_in_scoro(connector):
     finally:
         xc.close()
         xsb.close()
+
+
+def test_a_tax_map_across_rates_needs_the_flag_and_then_says_so(tmp_path):
+    assert run("xero", "connect", cwd=tmp_path).returncode == 0
+    run("xero", "configure", "--default-sales-account", "200", "--default-expense-account", "400",
+        "--tax-map", "VAT22=OUTPUT", "--tax-map", "VAT9=OUTPUT2", "--tax-map", "VAT0=NONE", cwd=tmp_path)
+    refused = run("xero", "sync", "--dry-run", cwd=tmp_path)
+    assert refused.returncode == 2, refused.stderr
+    assert "VAT22 (22 %) → Xero OUTPUT 'Tax on Sales 24%' (24 %)" in refused.stderr and "(VAT22: TAX001)" in refused.stderr
+    once = run("xero", "sync", "--dry-run", "--allow-different-tax-rates", cwd=tmp_path)  # this run only
+    assert once.returncode == 0 and "Warning: tax map: Scoro VAT code VAT22 (22 %)" in once.stderr, once.stderr
+    assert run("xero", "sync", "--dry-run", cwd=tmp_path).returncode == 2  # not kept
+    saved = run("xero", "configure", "--allow-different-tax-rates", "--json", cwd=tmp_path)
+    assert json.loads(saved.stdout)["allow_different_tax_rates"] is True
+    assert "allow_different_tax_rates = true" in (tmp_path / "scorolink.toml").read_text()
+    real = run("xero", "sync", cwd=tmp_path)
+    assert real.returncode == 1 and "Warning: tax map: Scoro VAT code VAT22 (22 %)" in real.stderr
+    assert "totals differ (" in real.stderr and "in Scoro" in real.stderr and "in Xero (difference +" in real.stderr
+    errors = json.loads(run("xero", "errors", "--json", cwd=tmp_path).stdout)
+    assert any(e["kind"] == "totals_differ" and "a tax rate differs" in e["message"] for e in errors)
+
+
+def test_the_report_names_reasons_tries_and_keeps_one_exit_rule(tmp_path):
+    """Reports a person can act on: counts in words with their reasons, each record counted once, every
+    list cut with '… and N more', when a failed record is tried next, and the same exit code while
+    errors stay open."""
+    assert run("xero", "connect", cwd=tmp_path).returncode == 0
+    run("xero", "configure", "--default-sales-account", "200", "--default-expense-account", "400", cwd=tmp_path)
+    preview = run("xero", "sync", "--dry-run", "--json", cwd=tmp_path)
+    plan = json.loads(preview.stdout)["categories"]
+    held = [(i["side"], i["source_id"], i["kind"]) for c in plan.values() for i in c["issues"]]
+    assert len(held) == len(set(held))  # a record another one needs is not counted twice
+    first = run("xero", "sync", cwd=tmp_path)
+    assert first.returncode == 1 and "next try" in first.stderr and "validation" not in first.stderr
+    assert "invoices: refused (" in first.stderr  # "invoices: refused (4: 1, 2, 5, 6): line item 'P-00004' ..."
+    assert "receipts: outside what is synced (" in first.stderr  # a count in the table comes with its reason
+    assert all(r["attempts"] == 1 for r in json.loads(run("xero", "errors", "--json", cwd=tmp_path).stdout))
+    second = run("xero", "sync", cwd=tmp_path)
+    assert second.returncode == 1  # the same open errors: the same exit code
+    assert "next try" in run("xero", "errors", cwd=tmp_path).stdout
+    rows = json.loads(run("xero", "errors", "--json", cwd=tmp_path).stdout)
+    assert rows and all(r["attempts"] >= 1 for r in rows)  # tries, not runs; the next one is said:
+    assert all(r["next_try"].startswith("after ") and r["next_try"].endswith(" UTC") for r in rows)
+
+
+def test_the_job_log_counts_open_errors_instead_of_no_changes(connector, tmp_path, monkeypatch):
+    from scorolink.integrations.xero import session as xero_session
+    from scorolink.integrations.xero.connector import XeroConnector
+    from scorolink.integrations.xero.operation import xero_sync_operation
+    from tests.integrations.xero.conftest import make_client, make_sandbox
+
+    xsb = make_sandbox()
+    client = make_client(xsb)
+
+    class Session:  # an open Xero session on the sandbox, as open_xero gives one
+        def __init__(self):
+            self.client, self.oauth, self.connector = client, client.oauth, XeroConnector(client)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return None
+
+    class Connection:  # the job's connection: the Scoro sandbox, no Xero table
+        def __init__(self):
+            self.connector = connector
+
+        def system(self, _name):
+            return None
+
+    class Log:  # the job's checkpoint, keeping the log lines
+        state: dict = {}
+        store = f"sqlite:///{tmp_path}/state.db"
+
+        def __init__(self):
+            self.lines: list[tuple[str, str]] = []
+
+        def log(self, message, level="info"):
+            self.lines.append((level, message))
+
+    monkeypatch.setattr(xero_session, "open_xero", lambda *_a, **_k: Session())
+    config = tmp_path / "scorolink.toml"
+    config.write_text('[xero_sync]\ndefault_sales_account = "200"\ndefault_expense_account = "400"\n', encoding="utf-8")
+    try:
+        for _ in range(2):
+            log = Log()
+            xero_sync_operation({"config": str(config)}, Connection(), log)
+        [(level, line)] = log.lines
+        assert level == "warning" and "no changes" not in line and "record error(s) open" in line, line
+    finally:
+        client.close()
+        xsb.close()
+
+
+def test_a_bookmarks_status_filter_does_not_hold_paid_invoices_back(tmp_path):
+    """The bundled sandbox's 'Unpaid invoices' bookmark narrows by receipt status only: as in Scoro, that
+    filter is not used, so paid invoices go too; `--bookmark-filters as_saved` keeps it."""
+    assert run("xero", "connect", cwd=tmp_path).returncode == 0
+    run("xero", "configure", "--default-sales-account", "200", "--default-expense-account", "400",
+        "--category", "invoices", "--bookmark", "Unpaid invoices", cwd=tmp_path)
+
+    def planned() -> set[str]:
+        preview = run("xero", "sync", "--dry-run", "--category", "invoices", "--json", cwd=tmp_path)
+        assert preview.returncode == 0, preview.stderr
+        return {op["source_id"] for op in json.loads(preview.stdout)["categories"]["invoices"]["ops"]}
+
+    seed_rule = planned()
+    configured = run("xero", "configure", "--bookmark-filters", "as_saved", "--json", cwd=tmp_path)
+    assert json.loads(configured.stdout)["bookmark_filters"] == "as_saved"
+    as_saved = planned()
+    assert as_saved and as_saved < seed_rule  # the paid ones only under the seed's rule
+    bad = run("xero", "configure", "--bookmark-filters", "some", cwd=tmp_path)
+    assert bad.returncode == 2 and "use seed" in bad.stderr

@@ -25,12 +25,13 @@ from scorolink.sync.categories import (
     contacts_compatible,
     document_keys,
     documents_compatible,
+    norm,
     receipt_keys,
     tracking_keys,
 )
 from scorolink.sync.engine import StoreResolver, SyncEngine
 from scorolink.sync.planner import CategorySettings
-from scorolink.sync.scoro_categories import BOOKMARKABLE, ScoroCategories
+from scorolink.sync.scoro_categories import BOOKMARK_FILTERS, BOOKMARKABLE, ScoroCategories
 from scorolink.sync.sides import Refs
 from scorolink.sync.store import SyncStore
 
@@ -58,8 +59,10 @@ class XeroSyncConfig:
     default_sales_account: str | None = None  # Xero account code for lines whose Scoro account Xero lacks
     default_expense_account: str | None = None  # the same for bills
     tax_map: dict[str, str] = field(default_factory=dict)  # Scoro VAT code -> Xero tax type
+    allow_different_tax_rates: bool = False  # may the tax map pair rates of different percentages (warned)
     tracking_category: str | None = None  # the one Xero tracking category whose options become accounting objects
     bookmarks: dict[str, str] = field(default_factory=dict)  # category -> Scoro bookmark (id or name) limiting pushes
+    bookmark_filters: str = "seed"  # seed: a bookmark's user and status filters are not used (as in Scoro); as_saved
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> XeroSyncConfig:
@@ -69,10 +72,18 @@ class XeroSyncConfig:
         config.default_sales_account = data.pop("default_sales_account", None)
         config.default_expense_account = data.pop("default_expense_account", None)
         config.tracking_category = data.pop("tracking_category", None)
+        config.bookmark_filters = str(data.pop("bookmark_filters", "seed")).replace("-", "_")
+        if config.bookmark_filters not in BOOKMARK_FILTERS:
+            raise ConfigError(f"[xero_sync] bookmark_filters {config.bookmark_filters!r}: use seed (a bookmark's user "
+                              "and invoice status filters are not used, as in Scoro) or as_saved.")
         tax_map = data.pop("tax_map", {})
         if not isinstance(tax_map, dict):
             raise ConfigError("[xero_sync.tax_map] must be a table of Scoro VAT code = \"Xero tax type\".")
         config.tax_map = {str(k): str(v) for k, v in tax_map.items()}
+        allow = data.pop("allow_different_tax_rates", False)
+        if not isinstance(allow, bool):
+            raise ConfigError(f"[xero_sync] allow_different_tax_rates {allow!r}: use true or false.")
+        config.allow_different_tax_rates = allow
         unknown = set(data) - set(ORDER)
         if unknown:
             raise ConfigError(f"[xero_sync]: unknown categor{'ies' if len(unknown) > 1 else 'y'} "
@@ -137,6 +148,7 @@ def xero_categories(scoro: Any, connector: Any, refs: Refs, config: XeroSyncConf
     refs.listeners.append(xero_ref.forget)
     scoro_side = ScoroCategories(scoro, refs, counterpart_item=xero_ref.item_id,
                                  tracking_category=config.tracking_category, bookmarks=config.bookmarks,
+                                 bookmark_filters=config.bookmark_filters,
                                  config_table="xero_sync")
     a, codes, tracking = scoro_side.sides(), scoro_side.codes, config.tracking_category
     b = {
@@ -195,7 +207,8 @@ def xero_engine(store: SyncStore, job: str, scoro: Any, xero: Any, config: XeroS
     refs = Refs()
     refs.resolver = resolver = StoreResolver(store, job)  # one resolver (and one cache of links) for the run
     config = config or XeroSyncConfig()
-    return SyncEngine(store, job, xero_categories(scoro, xero, refs, config), config.categories, resolver)
+    return SyncEngine(store, job, xero_categories(scoro, xero, refs, config), config.categories, resolver,
+                      counterpart="Xero")
 
 
 def check_currencies(scoro: Any, xero: Any) -> None:
@@ -210,6 +223,41 @@ def check_currencies(scoro: Any, xero: Any) -> None:
     if missing:
         raise ConfigError(f"Xero uses {', '.join(missing)}, not active in Scoro (active: {', '.join(sorted(active))}). "
                           "Activate them in Scoro (Settings → Site settings → Currencies) before syncing.")
+
+
+def check_tax_map(scoro: Any, xero: Any, config: XeroSyncConfig) -> list[str]:
+    """A Scoro VAT code mapped to a Xero tax rate of another percentage makes every document using it
+    total differently in the two systems: refused, unless `allow_different_tax_rates` accepts it — then
+    one warning per such pair, naming both rates (each document's difference is reported on it)."""
+    if not config.tax_map:
+        return []
+    percents = {norm(r["VATCode"]): _dec(r.get("Percent")) for r in scoro.read("VATCodes", columns=["VATCode", "Percent"])
+                if r.get("VATCode")}
+    rates = {norm(r["TaxType"]): (str(r["TaxType"]), _dec(r.get("EffectiveRate")), r.get("Name"))
+             for r in xero.read("TaxRates") if r.get("TaxType") and str(r.get("Status") or "ACTIVE").upper() == "ACTIVE"}
+    pairs = []
+    for code, tax in config.tax_map.items():
+        if norm(tax) not in rates:
+            raise ConfigError(f"[xero_sync.tax_map] {code} = {tax!r}: Xero has no active tax rate {tax!r}; it has "
+                              f"{', '.join(f'{t} ({_pct(p)})' for t, p, _n in rates.values()) or 'none'}.")
+        tax_type, rate, name = rates[norm(tax)]
+        percent = percents.get(norm(code))
+        if percent is not None and rate is not None and percent != rate:
+            pairs.append(f"Scoro VAT code {code} ({_pct(percent)}) → Xero {tax_type} {name!r} ({_pct(rate)})")
+    if pairs and not config.allow_different_tax_rates:
+        same = {code: [t for t, r, _n in rates.values() if r == percents.get(norm(code))] for code in config.tax_map}
+        hints = "; ".join(f"{code}: {', '.join(ts)}" for code, ts in same.items() if ts and config.tax_map[code] not in ts)
+        raise ConfigError("[xero_sync.tax_map] maps tax rates of different percentages: " + "; ".join(pairs)
+                          + ". Document totals would differ between Scoro and Xero. Map each code to a Xero tax rate "
+                          "with the same percentage" + (f" ({hints})" if hints else "") + ", or accept the "
+                          "difference with allow_different_tax_rates = true (`scorolink xero configure "
+                          "--allow-different-tax-rates`).")
+    return [f"tax map: {pair}: the totals of documents using it differ between Scoro and Xero (reported on each)"
+            for pair in pairs]
+
+
+def _pct(value: Decimal | None) -> str:
+    return "?" if value is None else f"{value.normalize():f} %"
 
 
 def check_start_dates(store: SyncStore, job: str, config: XeroSyncConfig, connected: date | None) -> None:

@@ -178,7 +178,7 @@ def documents(kind: str, codes: ScoroCodes, xero_ref: XeroReference,
             "number": r.get("InvoiceNumber"), "contact": refs.shared("contacts", "b", contact),
             "date": r.get("Date"), "due_date": r.get("DueDate"), "currency": r.get("CurrencyCode"),
             "status": "draft" if status in ("DRAFT", "SUBMITTED") else "authorised",
-            "reference": r.get("Reference") or None,
+            "reference": r.get("Reference") or None, "_total": dec(r.get("Total")),  # compared after a write
             "lines": [{"description": line.get("Description") or "", "quantity": dec(line.get("Quantity")),
                        "unit_price": dec(line.get("UnitAmount")), "discount": dec(line.get("DiscountRate")) or None,
                        "item_code": line.get("ItemCode") or None, "account_code": line.get("AccountCode") or None,

@@ -14,6 +14,7 @@ from scorolink.errors import ConfigError
 from scorolink.integrations.xero import session as xero_session
 from scorolink.runtime.connections import OpenConnection
 from scorolink.runtime.operations import Checkpoint, OperationResult, no_password, register
+from scorolink.sync.report import job_line
 
 BUSY_PAUSE = 30.0  # seconds before a run that found its pair's sync busy is tried again
 
@@ -46,7 +47,9 @@ def xero_sync_operation(params: dict[str, Any], connection: OpenConnection, chec
     try:
         with xero_session.open_xero(connection.system("xero") or None, args.get("config")) as xero:
             result = run_xero_sync(store, connection.connector, xero, config,
-                                   SyncRequest(only=args["categories"] or None), wait=float(args["wait"]))
+                                   SyncRequest(only=args["categories"] or None,
+                                               allow_different_tax_rates=bool(args["allow_different_tax_rates"])),
+                                   wait=float(args["wait"]))
         open_errors = len(store.errors(result.job))
     except SyncBusy as exc:
         checkpoint.log(str(exc), "warning")
@@ -58,11 +61,8 @@ def xero_sync_operation(params: dict[str, Any], connection: OpenConnection, chec
     for executed in result.executed.values():
         for key, n in executed.items():
             counts[key] = counts.get(key, 0) + n
-    done = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items())
-    checkpoint.log(f"xero sync run {result.run_id}: " + (done or ("nothing written" if open_errors else "no changes"))
-                   + (f"; {open_errors} record error(s) open (`scorolink xero errors`)" if open_errors else "")
-                   + (f"; stopped: {result.stopped}" if result.stopped else ""),
-                   "warning" if open_errors or result.stopped else "info")
+    checkpoint.log(job_line("xero sync", result, open_errors, "scorolink xero errors"),
+                   "warning" if open_errors or result.stopped or result.warnings else "info")
     return OperationResult(done=result.stopped is None, state={"run": result.run_id}, counts=counts,
                            failed=[f"{result.failed} record(s)"] if result.failed else [],
                            succeeded=sum(counts.get(k, 0) for k in ("created", "updated", "deleted", "linked")),

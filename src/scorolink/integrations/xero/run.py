@@ -10,7 +10,7 @@ links. The state of one pair is kept under its own sync key, so one database ser
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from scorolink.errors import ConfigError
@@ -21,6 +21,7 @@ from scorolink.integrations.xero.integration import (
     check_manual_send,
     check_pairing,
     check_start_dates,
+    check_tax_map,
     connection_date,
     pull_receipts,
     xero_engine,
@@ -39,6 +40,7 @@ class SyncRequest:
     only: list[str] | None = None
     record: tuple[str, str, str] | None = None
     dry_run: bool = False
+    allow_different_tax_rates: bool = False  # for this run, as `allow_different_tax_rates` in [xero_sync]
 
     def __post_init__(self) -> None:
         for name in self.only or []:
@@ -71,15 +73,20 @@ def run_xero_sync(store: SyncStore, scoro: Any, xero: Any, config: XeroSyncConfi
     job = sync_job(store, account)
     connector = xero.connector
     check_currencies(scoro, connector)
+    if request.allow_different_tax_rates:
+        config = replace(config, allow_different_tax_rates=True)
+    warnings = check_tax_map(scoro, connector, config)
     if request.dry_run:  # the real run on a copy of the state, its writes kept instead of sent (sync.dryrun)
         with shadow_store(store, job) as shadow:
             result = _run(shadow, job, scoro_dry(scoro), xero, xero_dry(connector), config, request, account,
                           tenant, progress)
         result.dry_run, result.run_id = True, store.start_run(job, True)  # the run history lists it, as before
         store.set_run(result.run_id, state="planned", finished_at=now(), stats=run_stats(result))
-        return result
-    with store.hold(job, wait=wait):
-        return _run(store, job, scoro, xero, connector, config, request, account, tenant, progress)
+    else:
+        with store.hold(job, wait=wait):
+            result = _run(store, job, scoro, xero, connector, config, request, account, tenant, progress)
+    result.warnings[:0] = warnings
+    return result
 
 
 # What Xero keeps unique, refused in its own words (accounting-apis.md A4, A7: PUT only creates).

@@ -19,6 +19,21 @@ from scorolink.commands.common import emit_json, err
 from scorolink.config import config_path, read_config_file
 from scorolink.errors import ConfigError
 from scorolink.integrations.xero.commands import _open
+from scorolink.sync.report import (
+    SHOWN,
+    Names,
+    closing_lines,
+    done_words,
+    exit_code,
+    kind_words,
+    more,
+    next_try,
+    op_line,
+    planned_words,
+    reason_line,
+    reasons,
+    scope_lines,
+)
 
 app = typer.Typer()  # merged into `scorolink xero` by the CLI
 
@@ -60,6 +75,9 @@ def sync_cmd(
     state: Annotated[str | None, typer.Option(help="State database URL (default: the runtime's — [runtime] state, "
                                               "SCOROLINK_STATE_URL, or sqlite:///scorolink-state.db; "
                                               "postgresql://… at scale).")] = None,
+    allow_different_tax_rates: Annotated[bool, typer.Option(
+        "--allow-different-tax-rates", help="Accept, for this run, a tax map pairing rates of different "
+        "percentages (warned; each document's totals difference is reported on it).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable result.")] = False,
 ) -> None:
     """Sync Scoro and Xero now: every enabled category in dependency order, one category, or one record."""
@@ -70,7 +88,8 @@ def sync_cmd(
 
     config = _sync_config(ctx)
     try:
-        request = SyncRequest(only=category or None, record=_parse_object(obj) if obj else None, dry_run=dry_run)
+        request = SyncRequest(only=category or None, record=_parse_object(obj) if obj else None, dry_run=dry_run,
+                              allow_different_tax_rates=allow_different_tax_rates)
     except ConfigError as exc:
         raise ConfigError(f"--{exc}") from exc
     store = SyncStore(_state_url(ctx, state))
@@ -86,10 +105,9 @@ def sync_cmd(
         emit_json({**result.as_dict(), "open_errors": open_errors})
     else:
         _report(result, open_rows)
-    # One rule: exit 1 while the sync needs a person (a stop, or record errors open after this run,
-    # whichever run they came from); 0 when everything went through. A dry run exits 0.
-    if not result.dry_run and (result.stopped or open_errors):
-        raise typer.Exit(1)
+    code = exit_code(result, open_errors)
+    if code:
+        raise typer.Exit(code)
 
 
 def _parse_object(text: str) -> tuple[str, str, str]:
@@ -101,74 +119,43 @@ def _parse_object(text: str) -> tuple[str, str, str]:
     raise ConfigError(f"--object {text!r}: write CATEGORY:ID (a Scoro id, e.g. invoices:42) or CATEGORY:xero:ID.")
 
 
-SIDES = {"a": "Scoro", "b": "Xero"}
-SHOWN = 20  # lines of each list printed; the rest are counted ("and N more")
-WORDS = {"create": "create in {side}", "update": "update in {side}", "delete": "delete in {side}",
-         "link": "link to {side}", "tombstone": "mark deleted in {side}"}
-KINDS = {"validation": "refused", "deferred": "waiting for another record", "ambiguous": "several matches",
-         "conflict": "changed on both sides", "gated": "not changed (paid or approved)", "missing": "gone",
-         "managed_elsewhere": "edited where it is not managed", "out_of_scope": "outside what is synced",
-         "unchanged": "unchanged"}
-
-
-def planned_words(counts: dict[str, int]) -> str:
-    """Planned counts in words: `create_b 3` reads `create in Xero 3`."""
-    parts = []
-    for key, n in counts.items():
-        if not n or key == "unchanged":
-            continue
-        op, _, side = key.rpartition("_")
-        if op in WORDS and side in SIDES:
-            parts.append(f"{WORDS[op].format(side=SIDES[side])} {n}")
-        else:
-            parts.append(f"{KINDS.get(key, key.replace('_', ' '))} {n}")
-    return ", ".join(parts) or "-"
-
-
-def _more(total: int) -> None:
-    if total > SHOWN:
-        err.print(f"  … and {total - SHOWN} more")
+NAMES = Names("Xero")
 
 
 def _report(result: Any, open_rows: list[dict[str, Any]]) -> None:
     rows = []
     for name, plan in result.plans.items():
         planned = plan.counts()
-        done = result.executed.get(name, {})
         rows.append({"category": name, "read": f"{plan.read['a']} from Scoro, {plan.read['b']} from Xero",
-                     "planned": planned_words(planned), "unchanged": planned.get("unchanged", 0),
-                     "done": ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in done.items()) or "-"})
+                     "planned": planned_words(planned, NAMES), "unchanged": planned.get("unchanged", 0),
+                     "done": done_words(result.executed.get(name, {}))})
     title = "Dry run (nothing written)" if result.dry_run else f"Sync run {result.run_id}"
     output.print_table(rows, title=f"{title} in {result.seconds:.1f} s")
+    for warning in result.warnings:
+        err.print(Text("Warning:", style="yellow"), warning)
     if result.dry_run:
         ops = [(name, op) for name, plan in result.plans.items() for op in plan.ops]
         for name, op in ops[:SHOWN]:
-            source = SIDES["a" if op.target == "b" else "b"]
-            what = WORDS.get(op.op, op.op).format(side=SIDES[op.target])
-            onto = f" (as {op.target_id})" if op.target_id else ""
-            diff = "; ".join(f"{k}: {a!r} → {b!r}" for k, (a, b) in list(op.diff.items())[:4])
-            err.print(f"  {name}: {what}{onto}: {source} record {op.source_id}" + (f" — {diff}" if diff else ""))
+            err.print("  " + op_line(name, op, NAMES))
         _more(len(ops))
     issues = [i for p in result.plans.values() for i in p.issues]
-    open_errors = len(open_rows)
-    reasons: dict[tuple[str, str, str], list[str]] = {}
     found = [(i.category, i.kind, i.message, i.source_id) for i in issues] if result.dry_run else [
         (r["category"], r["kind"], r["message"], r["source_id"]) for r in open_rows]
-    for category, kind, message, source_id in found:  # the same reason once, with the records it holds back
-        ids = reasons.setdefault((category, kind, message), [])
-        if str(source_id) not in ids:
-            ids.append(str(source_id))
-    for (category, kind, message), ids in list(reasons.items())[:SHOWN]:
-        shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
-        err.print(Text(f"{category}: {KINDS.get(kind, kind)}", style="yellow"), f"({len(ids)}: {shown}): {message}")
-    _more(len(reasons))
-    if result.stopped:
-        err.print(Text("Stopped:", style="red"), f"{result.stopped}. The rest stays queued for the next run.")
-    if open_errors:
-        err.print(f"{open_errors} record(s) need attention: `scorolink xero errors` lists them with the "
-                  "systems' own words; each is retried until it goes through or is dismissed.")
-    elif issues and result.dry_run:
-        err.print(f"A real run would hold back the {len(issues)} record(s) above; nothing was written.")
+    grouped = reasons(found)
+    for category, kind, message, ids in grouped[:SHOWN]:
+        heading, rest = reason_line(category, kind, message, ids)
+        err.print(Text(heading, style="yellow"), rest)
+    _more(len(grouped))
+    for line in scope_lines(result, NAMES):
+        err.print(line)
+    for line in closing_lines(result, len(open_rows), "scorolink xero errors"):
+        err.print(Text(line, style="red") if line.startswith("Stopped") else line)
+
+
+def _more(total: int) -> None:
+    line = more(total)
+    if line:
+        err.print("  " + line)
 
 
 @app.command("errors")
@@ -195,12 +182,14 @@ def errors_cmd(
         rows = [row for job in jobs for row in store.errors(job, include_resolved=all_)]
     finally:
         store.close()
+    for row in rows:
+        row["next_try"] = next_try(row)
     if as_json:
         emit_json(rows)
         return
-    output.print_table([{"id": r["id"], "category": r["category"], "record": r["source_id"], "refused by":
-                         "Xero" if r["side"] == "b" else "Scoro", "kind": r["kind"], "message": r["message"],
-                         "attempts": r["attempts"], "resolution": r["resolution"] or ""} for r in rows],
+    output.print_table([{"id": r["id"], "category": r["category"], "record": r["source_id"], "attempts": r["attempts"],
+                         "next try": r["next_try"], "message": r["message"], "kind": kind_words(r["kind"]),
+                         "going to": NAMES.side(r["side"]), "resolution": r["resolution"] or ""} for r in rows],
                        title=f"{len(rows)} record error(s)", max_width=80)
 
 
@@ -213,12 +202,19 @@ def configure_cmd(
     start_date: Annotated[str | None, typer.Option(help="First sync: records changed on or after YYYY-MM-DD.")] = None,
     bookmark: Annotated[str | None, typer.Option(help="A Scoro bookmark (id or name) limiting what is pushed "
                                                  "(contacts, invoices, credit_notes, bills).")] = None,
+    bookmark_filters: Annotated[str | None, typer.Option(help="seed (default): a bookmark's Users and invoice Status "
+                                                         "filters are not used, as in Scoro; as_saved: the bookmark "
+                                                         "exactly as saved.")] = None,
     default_sales_account: Annotated[str | None, typer.Option(help="Xero account code for invoice lines whose "
                                                               "account Xero lacks.")] = None,
     default_expense_account: Annotated[str | None, typer.Option(help="The same for bill lines.")] = None,
     tracking_category: Annotated[str | None, typer.Option(help="The Xero tracking category whose options are "
                                                           "Scoro's accounting objects.")] = None,
-    tax_map: Annotated[list[str] | None, typer.Option(help="SCORO_VAT_CODE=XERO_TAX_TYPE (repeatable).")] = None,
+    tax_map: Annotated[list[str] | None, typer.Option(help="SCORO_VAT_CODE=XERO_TAX_TYPE (repeatable); both "
+                                                      "rates must have the same percentage.")] = None,
+    allow_different_tax_rates: Annotated[bool | None, typer.Option(
+        "--allow-different-tax-rates/--same-tax-rates-only", help="Whether the tax map may pair rates of different "
+        "percentages (warned on every run; each document's totals difference is reported on it).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the effective configuration as JSON.")] = False,
 ) -> None:
     """Show or change the integration's configuration (the [xero_sync] table of scorolink.toml)."""
@@ -240,14 +236,18 @@ def configure_cmd(
     elif direction or enable is not None or start_date or bookmark:
         raise ConfigError("--direction, --enable/--disable, --start-date and --bookmark need --category.")
     for key, value in (("default_sales_account", default_sales_account),
-                       ("default_expense_account", default_expense_account), ("tracking_category", tracking_category)):
+                       ("default_expense_account", default_expense_account), ("tracking_category", tracking_category),
+                       ("bookmark_filters", bookmark_filters)):
         if value:
             data[key] = value
             changed = True
+    if allow_different_tax_rates is not None:
+        data["allow_different_tax_rates"] = allow_different_tax_rates
+        changed = True
     for item in tax_map or []:
         code, sep, tax = item.partition("=")
         if not sep or not code.strip() or not tax.strip():
-            raise ConfigError(f"--tax-map {item!r}: write SCORO_VAT_CODE=XERO_TAX_TYPE, e.g. VAT22=OUTPUT.")
+            raise ConfigError(f"--tax-map {item!r}: write SCORO_VAT_CODE=XERO_TAX_TYPE, e.g. VAT9=OUTPUT2.")
         data.setdefault("tax_map", {})[code.strip()] = tax.strip()
         changed = True
     config = XeroSyncConfig.from_dict(data)  # refuses bad values before anything is written
@@ -260,7 +260,9 @@ def configure_cmd(
                  for name, s in config.categories.items()}
     summary = {"categories": effective, "default_sales_account": config.default_sales_account,
                "default_expense_account": config.default_expense_account,
-               "tracking_category": config.tracking_category, "tax_map": config.tax_map}
+               "tracking_category": config.tracking_category, "tax_map": config.tax_map,
+               "allow_different_tax_rates": config.allow_different_tax_rates,
+               "bookmark_filters": config.bookmark_filters}
     if as_json:
         emit_json(summary)
     else:

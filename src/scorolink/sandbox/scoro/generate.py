@@ -11,6 +11,7 @@ import hashlib
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import customfields, names
 from .clock import TimeFormat
@@ -49,6 +50,9 @@ CATEGORIES = ["A - Key client", "B - Client", "C - Prospect", "S - Supplier", "P
 TAGS = ["vip", "newsletter", "partner", "prospect", "eu", "retainer", "urgent", "internal"]
 VAT = [(1, "VAT22", 22.0, "Standard 22%"), (2, "VAT9", 9.0, "Reduced 9%"), (3, "VAT0", 0.0, "Zero rated"),
        (4, "EU", 0.0, "Reverse charge")]
+BOOKMARKS: list[tuple[str, str, dict[str, Any]]] = [("My open tasks", "tasks", {"is_completed": 0}), ("Active projects", "projects", {"status": "inprogress"}),
+             ("Unpaid invoices", "invoices", {"status": "unpaid"}),
+             ("My unpaid EUR invoices", "invoices", {"owner_id": 6, "status": "unpaid", "currency": "EUR"})]
 RELATION_TYPES = [("partner", "Partner", "Partner", "contacts"), ("parent", "Parent company", "Subsidiary", "contacts"),
                   ("reseller", "Reseller", "Customer", "contacts")]
 DOC_MODULES = ("invoices", "quotes", "orders", "prepayments", "scheduledInvoices", "purchaseOrders", "bills", "expenses")
@@ -613,9 +617,9 @@ GENERATORS: dict[str, Callable[[Ctx, random.Random, int, float], dict]] = {
                                          "parent_module_id": 0, "primary_custom_field_name": "c_name", "modified_date": None, "modified_user": 1,
                                          "created_date": None, "created_user": 1, "use_permissions": 0, "use_statuses": 1, "use_board_view": 0,
                                          "status": "active", "status_name": "Active"},
-    "bookmarks": _simple(lambda c, r, i: {"id": i, "name": ["My open tasks", "Active projects", "Unpaid invoices"][(i - 1) % 3],
-                                          "module": ["tasks", "projects", "invoices"][(i - 1) % 3], "user_id": 1, "is_shared": 1,
-                                          "_filter": [{"is_completed": 0}, {"status": "inprogress"}, {"status": "unpaid"}][(i - 1) % 3]}),
+    # a fourth (set_count) narrows by user, receipt status and currency at once
+    "bookmarks": _simple(lambda c, r, i: {"id": i, "name": BOOKMARKS[(i - 1) % 4][0], "module": BOOKMARKS[(i - 1) % 4][1],
+                                          "user_id": 1, "is_shared": 1, "_filter": dict(BOOKMARKS[(i - 1) % 4][2])}),
     "usersLaborCost": _simple(lambda c, r, i: {"user_id": i, "labor_cost": [{"date": c.day(c.now - 365 * DAY), "hour_cost": float(20 + i % 15)}]}),
     # Fixed catalogues (set_count past their length repeats them).
     "statuses": lambda c, r, i, t: (lambda s: {"status_id": s[1] + _lap(i, len(STATUSES)), "status_name": s[2], "color": s[3], "module": s[0],

@@ -14,7 +14,9 @@ TENANTS = [
     {"tenantName": "Scoro Demo OÜ", "BaseCurrency": "EUR", "CountryCode": "EE", "Version": "GLOBAL",
      "Timezone": "FLESTANDARDTIME", "extra": ["USD", "GBP", "SEK"],
      "taxes": [("OUTPUT", "Tax on Sales 24%", 24.0, "OUTPUT"), ("INPUT", "Tax on Purchases 24%", 24.0, "INPUT"),
-               ("OUTPUT2", "Reduced Rate 9%", 9.0, "OUTPUT"), ("NONE", "No Tax", 0.0, "NONE")]},
+               ("OUTPUT2", "Reduced Rate 9%", 9.0, "OUTPUT"), ("NONE", "No Tax", 0.0, "NONE")],
+     # rates the organisation added itself (TAX001…): Estonia's 22 % standard rate before July 2025
+     "own_taxes": [("Standard 22%", 22.0)]},
     {"tenantName": "Demo Company (UK)", "BaseCurrency": "GBP", "CountryCode": "GB", "Version": "UK",
      "Timezone": "GMTSTANDARDTIME", "extra": ["EUR", "USD"],
      "taxes": [("OUTPUT2", "20% (VAT on Income)", 20.0, "OUTPUT"), ("INPUT2", "20% (VAT on Expenses)", 20.0, "INPUT"),
@@ -85,6 +87,12 @@ def populate(b: Books, profile: dict, seed: int, size: int, start_ts: float) -> 
 
 
 def _populate(b: Books, p: dict, rng: random.Random, size: int, start_ts: float, t: list[float]) -> None:
+    _books(b, p, rng, size, start_ts, t)
+    for name, rate in p.get("own_taxes", []):  # last, so the records made before keep their seeded values
+        b.upsert_tax_rate({"Name": name, "TaxComponents": [{"Name": "VAT", "Rate": rate}]}, create_only=True)
+
+
+def _books(b: Books, p: dict, rng: random.Random, size: int, start_ts: float, t: list[float]) -> None:
     org = {"OrganisationID": b.tenant, "APIKey": "", "Name": p["tenantName"], "LegalName": p["tenantName"],
            "PaysTax": True, "Version": p["Version"], "OrganisationType": "COMPANY", "BaseCurrency": p["BaseCurrency"],
            "CountryCode": p["CountryCode"], "IsDemoCompany": False, "OrganisationStatus": "ACTIVE",
