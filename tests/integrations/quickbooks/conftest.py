@@ -101,3 +101,11 @@ def qclient(qsb: QuickBooksSandbox) -> Iterator[QuickBooksClient]:
 @pytest.fixture
 def qconn(qclient: QuickBooksClient) -> QuickBooksConnector:
     return make_connector(qclient)
+
+
+def make_session(sandbox: QuickBooksSandbox, realm_index: int = EURO, **settings: Any) -> Any:
+    """An open QuickBooksSession over `make_client` (what the CLI and the runtime hand the sync)."""
+    from scorolink.integrations.quickbooks.session import QuickBooksSession
+
+    client = make_client(sandbox, realm_index, **settings)
+    return QuickBooksSession(client.settings, client.oauth, _client=client, _connector=make_connector(client))
