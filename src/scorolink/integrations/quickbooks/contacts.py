@@ -159,6 +159,20 @@ class QuickBooksContacts:
                 return self._group(found[0], entity)
         return None
 
+    def cached(self, side_id: str) -> SideRecord | None:
+        """A contact by side id from the name index (read again once when the id is new to it): documents ask
+        this for every record, so it must not cost a call each."""
+        for attempt in range(2):
+            self._load()
+            assert self._customers is not None and self._vendors is not None
+            table = self._customers if side_id.startswith("c") else self._vendors
+            found = table.get(side_id[1:])
+            if found is not None:
+                return self._group(found, "Customer" if side_id.startswith("c") else "Vendor")
+            if attempt == 0:
+                self._customers = self._vendors = None
+        return None
+
     def vendor_for(self, customer_side_id: str) -> str:
         """The vendor side of a customer a bill names: its " (v)" companion, created when missing (contacts on a
         bill always sync, as a vendor)."""

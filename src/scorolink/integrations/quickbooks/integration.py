@@ -236,8 +236,8 @@ def quickbooks_categories(scoro: Any, connector: Any, refs: Refs, config: QuickB
     refs.listeners.append(contacts.forget)
 
     def contact_currency(side_id: str) -> str | None:
-        found = contacts.fetch([side_id])
-        return found[0].shared.get("_currency") if found else None
+        found = contacts.cached(side_id)
+        return found.shared.get("_currency") if found else None
 
     def bank_account() -> str | None:
         banks = [r for r in connector.read("Account") if r.get("AccountType") == "Bank"]
@@ -288,11 +288,11 @@ class SameContact:
 
         if self._a is None:
             self._a = {str(r["Id"]): scoro_shared(r) for r in self.scoro.read("Contacts", columns=COLUMNS)}
-        theirs = self.contacts.fetch([qb_id])
+        theirs = self.contacts.cached(qb_id)
         a = self._a.get(str(scoro_id))
-        if a is None or not theirs:
+        if a is None or theirs is None:
             return False
-        b = theirs[0].shared
+        b = theirs.shared
         return bool(set(contact_keys(a)) & set(contact_keys(b))) and contacts_compatible(a, b)
 
 
