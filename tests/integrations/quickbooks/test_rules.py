@@ -10,6 +10,7 @@ import pytest
 from scorolink.clients.oauth import TokenSet
 from scorolink.connectors.base import Condition, WriteOp
 from scorolink.errors import ConfigError
+from scorolink.integrations.quickbooks.integration import QuickBooksSyncConfig
 from tests.integrations.quickbooks.test_sync import SETUP, errors, only, qb, run, scoro, store  # noqa: F401
 
 INVOICE_COLUMNS = ["Id", "DocumentNumber", "CompanyId", "PersonId", "Date", "Deadline", "Currency", "Lines"]
@@ -114,3 +115,36 @@ def test_the_runtime_operation_runs_the_sync(scoro, qb, store, tmp_path, monkeyp
     assert "quickbooks sync run" in checkpoint.logged[-1]
     with pytest.raises(ConfigError, match="categories"):
         operation.check({"categories": ["nothing"]})
+
+
+def test_attachments_go_with_their_document_once(scoro, qb, store):  # noqa: F811
+    _ssb, sc = scoro
+    qsb, session = qb
+    result = run(store, sc, session)
+    related = [(f["Id"], i) for f in sc.read("Files", columns=["Id", "Relations"])
+               for i in (f.get("Relations") or {}).get("invoices", [])
+               if store.counterpart("quickbooks", "invoices", "a", str(i))]
+    assert related and result.executed["attachments"]["uploaded"] == len(related)
+    for _file, invoice in related:
+        target = store.counterpart("quickbooks", "invoices", "a", str(invoice))
+        found = session.client.query("SELECT * FROM Attachable WHERE AttachableRef.EntityRef.Type = 'Invoice' "
+                                     f"AND AttachableRef.EntityRef.Value = '{target}'").get("Attachable", [])
+        assert len(found) == 1 and found[0]["Size"] > 0
+    again = run(store, sc, session)
+    assert again.executed["attachments"]["uploaded"] == 0
+
+
+def test_attachments_can_be_sent_by_hand(scoro, qb, store):  # noqa: F811
+    _ssb, sc = scoro
+    _qsb, session = qb
+    manual = QuickBooksSyncConfig.from_dict({**SETUP, "attachments": "manual", "invoices": {}, "tax_rates": {}})
+    run(store, sc, session, manual)
+    invoice = next(i for f in sc.read("Files", columns=["Relations"]) for i in (f.get("Relations") or {}).get(
+        "invoices", []) if store.counterpart("quickbooks", "invoices", "a", str(i)))
+    target = store.counterpart("quickbooks", "invoices", "a", str(invoice))
+    statement = ("SELECT * FROM Attachable WHERE AttachableRef.EntityRef.Type = 'Invoice' AND "
+                 f"AttachableRef.EntityRef.Value = '{target}'")
+    assert not session.client.query(statement).get("Attachable")
+    sent = run(store, sc, session, manual, record=("attachments", "a", str(invoice)))
+    assert sent.executed["attachments"]["uploaded"] >= 1
+    assert len(session.client.query(statement).get("Attachable", [])) >= 1

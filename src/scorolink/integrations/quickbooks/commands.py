@@ -208,8 +208,8 @@ def sync_cmd(
                                              "accounts and classes.")] = False,
     obj: Annotated[str | None, typer.Option("--object", help="One record: CATEGORY:ID for a Scoro id (e.g. "
                                             "invoices:42, contacts:7), CATEGORY:quickbooks:ID for a QuickBooks id, "
-                                            "or receipts:INVOICE_ID to pull the payments of one Scoro invoice or "
-                                            "bill.")] = None,
+                                            "receipts:INVOICE_ID to pull the payments of one Scoro invoice or "
+                                            "bill, or attachments:INVOICE_ID to send its files.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan and show creates, updates, links and refusals; "
                                           "write nothing.")] = False,
     state: Annotated[str | None, typer.Option(help="State database URL (default: the runtime's).")] = None,

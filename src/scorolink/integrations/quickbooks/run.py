@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from scorolink.errors import ConfigError
+from scorolink.integrations.quickbooks.attachments import sync_attachments
 from scorolink.integrations.quickbooks.integration import (
     BACKGROUND,
     ORDER,
@@ -89,8 +90,27 @@ def _run(store: SyncStore, job: str, scoro: Any, session: Any, config: QuickBook
     check_class_tracking(store, job, config, company)
     engine = quickbooks_engine(store, job, scoro, session.connector, config, company)
     record = request.record
+    if record is not None and record[0] == "attachments":
+        return _attachments(engine, store, job, scoro, session, record[2], request.dry_run)
     if record is not None and record[0] == "receipts" and record[1] == "a":
         return pull_receipts(engine, store, job, session.connector, record[2], dry_run=request.dry_run)
     if record is not None and record[1] == "a":
         check_manual_send(store, job, scoro, session.connector, record[0], record[2])
-    return engine.run(dry_run=request.dry_run, only=request.only or None, record=record)
+    result = engine.run(dry_run=request.dry_run, only=request.only or None, record=record)
+    documents_pushed = any(config.categories[c].enabled and config.categories[c].direction == "a_to_b"
+                           for c in ("invoices", "bills"))
+    if config.attachments == "automatic" and documents_pushed and not request.background and not result.stopped:
+        result.executed["attachments"] = sync_attachments(store, job, scoro, session, dry_run=request.dry_run,
+                                                          document=record[2] if record else None)
+    return result
+
+
+def _attachments(engine: Any, store: SyncStore, job: str, scoro: Any, session: Any, document: str,
+                 dry_run: bool) -> SyncResult:
+    """`--object attachments:ID`: the files of one synced Scoro invoice or bill, sent now (manual file sync)."""
+    if not any(store.counterpart(job, c, "a", document) for c in ("invoices", "bills")):
+        raise ConfigError(f"Scoro invoice or bill {document} is not synced with QuickBooks; send it first "
+                          f"(--object invoices:{document}).")
+    result = engine.run(dry_run=dry_run, records=[])
+    result.executed["attachments"] = sync_attachments(store, job, scoro, session, document=document, dry_run=dry_run)
+    return result
