@@ -148,3 +148,34 @@ def test_attachments_can_be_sent_by_hand(scoro, qb, store):  # noqa: F811
     sent = run(store, sc, session, manual, record=("attachments", "a", str(invoice)))
     assert sent.executed["attachments"]["uploaded"] >= 1
     assert len(session.client.query(statement).get("Attachable", [])) >= 1
+
+
+def test_edits_in_scoro_to_tax_rates_are_reported_not_pushed(scoro, qb, store):  # noqa: F811
+    ssb, sc = scoro
+    qsb, session = qb
+    chosen = only(tax_rates={}, accounts={})
+    run(store, sc, session, chosen)
+    link = next(iter(store.links("quickbooks", "tax_rates").by["a"].values()))
+    list(sc.write("VATCodes", [WriteOp("update", {"Id": int(link.a_id), "VATName": "renamed in Scoro"})]))
+    ssb.advance_clock(5)
+    qsb.reset_stats()
+    result = run(store, sc, session, chosen)
+    [issue] = [i for i in result.plans["tax_rates"].issues if i.kind == "managed_elsewhere"]
+    assert issue.source_id == link.a_id and "not carried" in issue.message
+    assert not qsb.stats()["writes"]
+
+
+def test_a_scoro_bookmark_limits_which_invoices_are_pushed(scoro, qb, store):  # noqa: F811
+    ssb, sc = scoro
+    _qsb, session = qb
+    ssb.reset_stats()
+    run(store, sc, session, only(invoices={"bookmark": "Unpaid invoices"}, tax_rates={}))
+    lists = [r["body"] for r in ssb.recent_requests(500) if r["path"].endswith("/invoices/list")
+             and "filter" not in r["body"]]
+    unpaid = {str(i["Id"]) for i in sc.read("Invoices", [Condition("Status", "=", "unpaid")], columns=["Id"])}
+    pushed = set(store.links("quickbooks", "invoices").by["a"])
+    refused = {e["source_id"] for e in errors(store, "invoices")}
+    assert pushed | refused and pushed | refused <= unpaid  # only the bookmark's invoices were pushed
+    assert lists and all(body.get("bookmark") == {"bookmark_id": "3"} for body in lists)
+    with pytest.raises(ConfigError, match="bookmark 'Open deals' is unknown"):
+        run(store, sc, session, only(invoices={"bookmark": "Open deals"}))
