@@ -16,7 +16,7 @@ from tests.integrations.quickbooks.test_sync import SETUP, errors, only, qb, run
 INVOICE_COLUMNS = ["Id", "DocumentNumber", "CompanyId", "PersonId", "Date", "Deadline", "Currency", "Lines"]
 
 
-def copy_invoice(sc, number: str, projects: list[int]) -> int:
+def copy_invoice(sc, number: str, projects: list[int], company: int | None = None) -> int:
     """A new Scoro invoice like the first one in euros, its lines in the given projects."""
     source = next(i for i in sc.read("Invoices", columns=INVOICE_COLUMNS) if i["Currency"] == "EUR")
     lines = [{k: v for k, v in line.items() if k in ("ProductId", "Amount", "Price", "VatCodeId", "Comment",
@@ -25,7 +25,7 @@ def copy_invoice(sc, number: str, projects: list[int]) -> int:
         lines.append(dict(lines[0]))
     for line, project in zip(lines, projects, strict=False):
         line["ProjectId"] = project
-    record = {"DocumentNumber": number, "CompanyId": source["CompanyId"], "Date": source["Date"],
+    record = {"DocumentNumber": number, "CompanyId": company or source["CompanyId"], "Date": source["Date"],
               "Deadline": source["Deadline"], "Currency": "EUR", "Lines": lines}
     [made] = list(sc.write("Invoices", [WriteOp("insert", {k: v for k, v in record.items() if v is not None})]))
     assert made.ok, made.error
@@ -179,3 +179,28 @@ def test_a_scoro_bookmark_limits_which_invoices_are_pushed(scoro, qb, store):  #
     assert lists and all(body.get("bookmark") == {"bookmark_id": "3"} for body in lists)
     with pytest.raises(ConfigError, match="bookmark 'Open deals' is unknown"):
         run(store, sc, session, only(invoices={"bookmark": "Open deals"}))
+
+
+def test_a_supplier_named_on_an_invoice_becomes_a_customer_too(scoro, qb, store):  # noqa: F811
+    ssb, sc = scoro
+    qsb, session = qb
+    [supplier] = list(sc.write("Companies", [WriteOp("insert", {"Name": "Supplier Only OÜ", "IsSupplier": True})]))
+    run(store, sc, session, only(contacts={}))
+    [vendor] = [v for v in session.connector.read("Vendor") if v["DisplayName"] == "Supplier Only OÜ"]
+    link = store.links("quickbooks", "contacts").get("a", str(supplier.record["Id"]))
+    assert link.b_id == f"v{vendor['Id']}"
+    invoice = copy_invoice(sc, "QB-SUPPLIER-1", [], company=int(supplier.record["Id"]))
+    run(store, sc, session, only(invoices={}, tax_rates={}), record=("invoices", "a", str(invoice)))
+    [renamed] = session.connector.fetch("Vendor", [vendor["Id"]])
+    assert renamed["DisplayName"] == "Supplier Only OÜ (v)"
+    [customer] = [c for c in session.connector.read("Customer") if c["DisplayName"] == "Supplier Only OÜ"]
+    [sent] = session.connector.fetch("Invoice", [store.counterpart("quickbooks", "invoices", "a", str(invoice))])
+    assert sent["CustomerRef"]["value"] == customer["Id"]
+    # the contact keeps its link (a pair is known by its older half) and nothing is written again
+    everything = only(contacts={}, invoices={}, tax_rates={})
+    run(store, sc, session, everything)  # the other invoices
+    qsb.reset_stats()
+    ssb.reset_stats()
+    again = run(store, sc, session, everything)
+    assert store.links("quickbooks", "contacts").get("a", str(supplier.record["Id"])).b_id == f"v{vendor['Id']}"
+    assert not qsb.stats()["writes"], again.executed

@@ -23,6 +23,10 @@ from scorolink.sync.sides import Record
 VENDOR_MARK = " (v)"
 
 
+def _created(record: Record) -> str:
+    return str((record.get("MetaData") or {}).get("CreateTime") or "")
+
+
 def to_shared(customer: Record | None, vendor: Record | None) -> dict[str, Any]:
     main = customer or vendor or {}
     name = str(main.get("DisplayName") or "")
@@ -105,6 +109,8 @@ class QuickBooksContacts:
         times: list[datetime] = [r["LastUpdatedTime"] for r in (customer, vendor) if r and r.get("LastUpdatedTime")]
         modified = max(times) if times else None
         side_id = f"c{customer['Id']}" if customer else f"v{(vendor or {}).get('Id')}"
+        if customer and vendor and _created(vendor) < _created(customer):
+            side_id = f"v{vendor['Id']}"  # a pair is known by its older half: a vendor given a customer keeps its id
         active = all(r.get("Active", True) is not False for r in (customer, vendor) if r)
         return SideRecord(side_id, to_shared(customer, vendor), version=modified.isoformat() if modified else None,
                           modified=modified, deleted=not active,
@@ -172,6 +178,40 @@ class QuickBooksContacts:
             if attempt == 0:
                 self._customers = self._vendors = None
         return None
+
+    def canonical(self, side_id: str) -> str:
+        """The id a contact is known by (its pair's older half), for references read from documents."""
+        found = self.cached(side_id)
+        return found.id if found is not None else side_id
+
+    def customer_for(self, vendor_side_id: str) -> str:
+        """The customer side of a contact an invoice names: its customer, or — a supplier only so far — a new
+        customer under its name, the vendor renamed with " (v)" (contacts on an invoice always sync, as a
+        customer; display names are unique across customers and vendors)."""
+        [vendor] = self.connector.fetch("Vendor", [vendor_side_id[1:]]) or [None]
+        if vendor is None:
+            raise Refused(f"QuickBooks vendor {vendor_side_id[1:]} is gone")
+        owner = self._owner(vendor)
+        if owner is not None:
+            return f"c{owner['Id']}"
+        name = str(vendor.get("DisplayName") or "")
+        if not name.endswith(VENDOR_MARK):  # (a run stopped after the rename does not rename twice)
+            [renamed] = list(self.connector.write("Vendor", [WriteOp("update", {
+                "Id": vendor["Id"], "DisplayName": name + VENDOR_MARK})], request_id=lambda label, _b: request_key(
+                    label, "vendor-mark", str(vendor["Id"]))))
+            if not renamed.ok:
+                raise Refused(f"the invoice's contact could not be made a QuickBooks customer: {renamed.error}")
+        else:
+            name = name[: -len(VENDOR_MARK)]
+        body = {k: v for k, v in vendor.items() if k in ("CompanyName", "GivenName", "FamilyName", "PrimaryEmailAddr",
+                                                         "PrimaryPhone", "BillAddr", "CurrencyRef")}
+        body["DisplayName"] = name
+        [result] = list(self.connector.write("Customer", [WriteOp("insert", body)], request_id=lambda label, _b:
+                                             request_key(label, "companion-customer", str(vendor["Id"]))))
+        self.forget("quickbooks", "Customer")
+        if not result.ok:
+            raise Refused(f"the invoice's contact could not be made a QuickBooks customer: {result.error}")
+        return f"c{result.record['Id']}"
 
     def vendor_for(self, customer_side_id: str) -> str:
         """The vendor side of a customer a bill names: its " (v)" companion, created when missing (contacts on a

@@ -245,7 +245,8 @@ def quickbooks_categories(scoro: Any, connector: Any, refs: Refs, config: QuickB
 
     def doc(category: str) -> qbm.Mapping:
         return qbm.documents(category, codes, qb, contact_currency, without_tax=config.sync_without_tax,
-                             track_classes=track, vendor_for=contacts.vendor_for)
+                             track_classes=track, vendor_for=contacts.vendor_for,
+                             customer_for=contacts.customer_for, canonical=contacts.canonical)
 
     payment, bill_payment = qbm.receipts(connector, bank_account)
     b: dict[str, Any] = {
@@ -253,7 +254,7 @@ def quickbooks_categories(scoro: Any, connector: Any, refs: Refs, config: QuickB
         "accounts": QuickBooksSide(connector, [Part("Account", qbm.accounts())], refs),
         "classes": QuickBooksSide(connector, [Part("Class", qbm.classes())], refs),
         "contacts": contacts,
-        "projects": QuickBooksSide(connector, [Part("Customer", qbm.projects(), keep=lambda r: bool(
+        "projects": QuickBooksSide(connector, [Part("Customer", qbm.projects(contacts.canonical), keep=lambda r: bool(
             r.get("IsProject")))], refs),
         "products": QuickBooksSide(connector, [Part("Item", qbm.products(codes, qb))], refs),
         "invoices": QuickBooksSide(connector, [Part("Invoice", doc("invoices"))], refs),

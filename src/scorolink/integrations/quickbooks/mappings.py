@@ -175,11 +175,11 @@ def classes() -> Mapping:
                    deleted=lambda r: not _active(r))
 
 
-def projects() -> Mapping:
+def projects(canonical: Callable[[str], str] = lambda side_id: side_id) -> Mapping:
     """QuickBooks projects (customers with IsProject, under their client) → Scoro projects."""
     return Mapping(
         to_shared=lambda r, refs: {"name": r.get("DisplayName"),
-                                   "client": refs.shared("contacts", "b", f"c{_ref_id(r, 'ParentRef')}")
+                                   "client": refs.shared("contacts", "b", canonical(f"c{_ref_id(r, 'ParentRef')}"))
                                    if _ref_id(r, "ParentRef") else None},
         from_shared=_managed_in_quickbooks("projects"), in_scope=_active, deleted=lambda r: not _active(r))
 
@@ -227,7 +227,8 @@ DOCUMENTS = {"invoices": ("Invoice", "CustomerRef", "c"), "credit_notes": ("Cred
 
 def documents(category: str, codes: ScoroCodes, qb: QuickBooksReference, contact_currency: Callable[[str], str | None],
               *, without_tax: bool = False, track_classes: bool = False,
-              vendor_for: Callable[[str], str] | None = None) -> Mapping:
+              vendor_for: Callable[[str], str] | None = None, customer_for: Callable[[str], str] | None = None,
+              canonical: Callable[[str], str] = lambda side_id: side_id) -> Mapping:
     """Invoices, credit memos (sales) and bills (purchase). QuickBooks has no drafts: a document sent there is
     open (awaiting payment). A line's product is its item; a bill line without one books to the line's account,
     else the default expense account. Projects: one per invoice (`ProjectRef`), one per line on bills."""
@@ -256,7 +257,8 @@ def documents(category: str, codes: ScoroCodes, qb: QuickBooksReference, contact
         contact = _ref_id(r, contact_key)
         lines = [x for x in (line_in(line) for line in r.get("Line") or []) if x is not None]
         shared: dict[str, Any] = {
-            "number": r.get("DocNumber") or None, "contact": refs.shared("contacts", "b", f"{prefix}{contact}"),
+            "number": r.get("DocNumber") or None,
+            "contact": refs.shared("contacts", "b", canonical(f"{prefix}{contact}")) if contact else None,
             "date": r.get("TxnDate"), "due_date": r.get("DueDate") or None,
             "currency": _ref_id(r, "CurrencyRef") or qb.home_currency(), "status": "authorised",
             "reference": r.get("PrivateNote") or None, "lines": lines}
@@ -270,6 +272,8 @@ def documents(category: str, codes: ScoroCodes, qb: QuickBooksReference, contact
         contact = refs.on("contacts", "b", s.get("contact"))
         if contact is not None and purchase and contact.startswith("c") and vendor_for is not None:
             contact = vendor_for(contact)  # a bill's contact syncs as a vendor too (its " (v)" companion)
+        if contact is not None and not purchase and contact.startswith("v") and customer_for is not None:
+            contact = customer_for(contact)  # an invoice's contact syncs as a customer too
         if contact is not None and not contact.startswith(prefix):
             raise Refused(f"the contact is a {'vendor' if prefix == 'c' else 'customer'} only in QuickBooks; mark it "
                           f"a {'client' if prefix == 'c' else 'supplier'} in Scoro so it syncs as a "
