@@ -165,19 +165,21 @@ class QuickBooksContacts:
                 return self._group(found[0], entity)
         return None
 
-    def cached(self, side_id: str) -> SideRecord | None:
-        """A contact by side id from the name index (read again once when the id is new to it): documents ask
-        this for every record, so it must not cost a call each."""
+    def _get(self, side_id: str) -> Record | None:
+        """A customer (`c…`) or vendor (`v…`) from the name index, read again once when the id is new to it:
+        documents ask for their contact one by one, so that must not cost a call each."""
         for attempt in range(2):
             self._load()
             assert self._customers is not None and self._vendors is not None
-            table = self._customers if side_id.startswith("c") else self._vendors
-            found = table.get(side_id[1:])
-            if found is not None:
-                return self._group(found, "Customer" if side_id.startswith("c") else "Vendor")
-            if attempt == 0:
-                self._customers = self._vendors = None
+            found = (self._customers if side_id.startswith("c") else self._vendors).get(side_id[1:])
+            if found is not None or attempt:
+                return found
+            self._customers = self._vendors = None
         return None
+
+    def cached(self, side_id: str) -> SideRecord | None:
+        found = self._get(side_id)
+        return self._group(found, "Customer" if side_id.startswith("c") else "Vendor") if found else None
 
     def canonical(self, side_id: str) -> str:
         """The id a contact is known by (its pair's older half), for references read from documents."""
@@ -188,7 +190,7 @@ class QuickBooksContacts:
         """The customer side of a contact an invoice names: its customer, or — a supplier only so far — a new
         customer under its name, the vendor renamed with " (v)" (contacts on an invoice always sync, as a
         customer; display names are unique across customers and vendors)."""
-        [vendor] = self.connector.fetch("Vendor", [vendor_side_id[1:]]) or [None]
+        vendor = self._get(vendor_side_id)
         if vendor is None:
             raise Refused(f"QuickBooks vendor {vendor_side_id[1:]} is gone")
         owner = self._owner(vendor)
@@ -208,7 +210,7 @@ class QuickBooksContacts:
         body["DisplayName"] = name
         [result] = list(self.connector.write("Customer", [WriteOp("insert", body)], request_id=lambda label, _b:
                                              request_key(label, "companion-customer", str(vendor["Id"]))))
-        self.forget("quickbooks", "Customer")
+        self.forget("quickbooks", "Customer")  # the index sees the renamed vendor and its customer next time
         if not result.ok:
             raise Refused(f"the invoice's contact could not be made a QuickBooks customer: {result.error}")
         return f"c{result.record['Id']}"
@@ -216,7 +218,7 @@ class QuickBooksContacts:
     def vendor_for(self, customer_side_id: str) -> str:
         """The vendor side of a customer a bill names: its " (v)" companion, created when missing (contacts on a
         bill always sync, as a vendor)."""
-        [customer] = self.connector.fetch("Customer", [customer_side_id[1:]]) or [None]
+        customer = self._get(customer_side_id)
         if customer is None:
             raise Refused(f"QuickBooks customer {customer_side_id[1:]} is gone")
         vendor = self._companion(customer)
