@@ -66,6 +66,8 @@ COMMANDS: dict[str, tuple[str, str | Callable[[Any], typer.Typer], str]] = {
     "runs": ("jobs", "runs_app", "Runs of jobs: state, times, counts, requests and log."),
     "xero": ("scorolink.integrations.xero.commands", _wire_xero,
              "Connect a Xero organisation, check the connection and sync it with Scoro."),
+    "quickbooks": ("scorolink.integrations.quickbooks.commands", "quickbooks_app",
+                   "Connect a QuickBooks Online company, check the connection and sync it with Scoro."),
     "state": ("state", "app", "The state database: schema upgrades and key rotation."),
     "dbsync": ("scorolink.integrations.database.commands", "app",
                "Two-way sync between Scoro objects and database tables (SQLite, PostgreSQL, DuckDB)."),

@@ -163,3 +163,23 @@ def _number(name: str, value: Any, kind: type) -> Any:
         return kind(value)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"Setting {name} must be a number, got {value!r}.") from exc
+
+
+def load_table_settings(cls: Any, table: str, env: dict[str, str], flags: dict[str, Any] | None = None,
+                        config_file: str | os.PathLike[str] | None = None) -> Any:
+    """A settings dataclass from flags over environment (`env`: field → variable) over the [`table`] table of
+    scorolink.toml; unknown keys are refused by name, and fields annotated int or float are coerced."""
+    merged: dict[str, Any] = dict(read_config_file(config_path(config_file)).get(table, {}))
+    for key, name in env.items():
+        if os.environ.get(name):
+            merged[key] = os.environ[name]
+    merged.update({k: v for k, v in (flags or {}).items() if v is not None})
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(merged) - set(known))
+    if unknown:
+        raise ConfigError(f"Unknown setting(s) under [{table}]: {', '.join(unknown)}. Known: {', '.join(known)}.")
+    for name, value in list(merged.items()):
+        kind = str(known[name].type)
+        if value is not None and kind.split(" ")[0] in ("int", "float"):
+            merged[name] = _number(name, value, int if kind.startswith("int") else float)
+    return cls(**merged)

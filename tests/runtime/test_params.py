@@ -8,6 +8,7 @@ import typer.main
 
 from scorolink.commands import query, replicate, transfer
 from scorolink.errors import ConfigError
+from scorolink.integrations.quickbooks import commands as quickbooks_commands
 from scorolink.integrations.xero import sync_commands as xero_sync
 from scorolink.runtime.jobs import add_job, get_job
 from scorolink.runtime.operations import check_params
@@ -17,6 +18,7 @@ from scorolink.runtime.params import (
     ImportParams,
     OperationParams,
     QueryParams,
+    QuickBooksSyncParams,
     ReplicateParams,
     XeroSyncParams,
 )
@@ -24,7 +26,7 @@ from scorolink.runtime.store import StateStore
 
 COMMANDS = [(replicate.app, "replicate", ReplicateParams), (transfer.app, "export", ExportParams),
             (transfer.app, "import", ImportParams), (query.app, "query", QueryParams),
-            (xero_sync.app, "sync", XeroSyncParams)]
+            (xero_sync.app, "sync", XeroSyncParams), (quickbooks_commands.quickbooks_app, "sync", QuickBooksSyncParams)]
 
 
 def cli_options(app: typer.Typer, name: str) -> set[str]:
@@ -48,7 +50,7 @@ def test_the_check_catches_a_drift():
 
 
 def test_every_job_operation_has_its_model():
-    assert set(MODELS) >= {"replicate", "export", "import", "xero_sync"}
+    assert set(MODELS) >= {"replicate", "export", "import", "xero_sync", "quickbooks_sync"}
 
 
 def test_job_params_go_through_the_model(tmp_path):

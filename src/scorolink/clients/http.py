@@ -182,3 +182,15 @@ class HttpLayer:
             delay = self.backoff_delay(attempt)
             log.info("%s failed (%s); retry %d in %.2fs", endpoint, redact(str(error)), attempt, delay)
             self.sleep(delay)
+
+
+def json_numbers(value: Any) -> Any:
+    """`json.dumps` default for money: Decimals go as JSON numbers. Money has at most 4 places (Xero `unitdp`,
+    QuickBooks amounts), which a float's shortest repr keeps exactly; a value it would not keep is sent as text
+    rather than silently rounded."""
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        as_float = float(value)
+        return as_float if Decimal(repr(as_float)) == value else format(value, "f")
+    raise TypeError(f"cannot send {type(value).__name__} as JSON")

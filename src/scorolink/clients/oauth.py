@@ -392,6 +392,7 @@ class OAuthClient:
         self._sleep = sleep
         self.max_attempts = max_attempts
         self.token_requests = 0  # token endpoint calls, for tests and status
+        self.callback_params: dict[str, str] = {}  # the last sign-in's callback query (code, state, …)
 
     def close(self) -> None:
         self.http.close()
@@ -413,6 +414,7 @@ class OAuthClient:
         with CallbackServer(self.app.redirect_uri, state, self.app) as callback:
             open_browser(self.authorization_url(state, redirect_uri=callback.redirect_uri, code_challenge=challenge))
             code = callback.wait(timeout)
+        self.callback_params = dict(callback.result or {})  # what else the provider said (QuickBooks: realmId)
         tokens = self.exchange_code(code, redirect_uri=callback.redirect_uri, code_verifier=verifier)
         if complete is not None:
             complete(tokens)

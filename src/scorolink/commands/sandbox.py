@@ -148,12 +148,14 @@ def sandbox_reset(
 ) -> None:
     """Start the workspace's bundled sandboxes afresh: remove the Scoro sandbox's state file
     (.scorolink/scoro-sandbox.db, or SCOROLINK_SANDBOX_DATA), the Xero sandbox's (.scorolink/xero-sandbox.db,
-    or SCOROLINK_XERO_SANDBOX_DATA) and the tokens it issued. The next command builds them again from the seed."""
+    or SCOROLINK_XERO_SANDBOX_DATA), the QuickBooks sandbox's (.scorolink/quickbooks-sandbox.db, or
+    SCOROLINK_QUICKBOOKS_SANDBOX_DATA) and the tokens they issued. The next command builds them again from the seed."""
+    from scorolink.sandbox.quickbooks.config import workspace_data_path as quickbooks_data_path
     from scorolink.sandbox.xero.config import workspace_data_path as xero_data_path
     from scorolink.session import sandbox_data_path
 
     removed = []
-    for base in (sandbox_data_path(), xero_data_path()):
+    for base in (sandbox_data_path(), xero_data_path(), quickbooks_data_path()):
         if not base:
             continue
         for path in (Path(base), Path(f"{base}-wal"), Path(f"{base}-shm"), Path(f"{base}-journal")):
@@ -184,10 +186,10 @@ def _forget_sandbox_tokens() -> list[str]:
     store = StateStore(url)
     try:
         credentials = CredentialStore(store)
-        gone = [(i, t) for i, t in credentials.keys() if i == "xero-sandbox"]
+        gone = [(i, t) for i, t in credentials.keys() if i in ("xero-sandbox", "quickbooks-sandbox")]
         for integration, tenant in gone:
             credentials.delete(integration, tenant)
     finally:
         store.dispose()
-    return [f"{url}: Xero sandbox tokens ({len(gone)})"] if gone else []
+    return [f"{url}: bundled sandbox tokens ({len(gone)})"] if gone else []
 

@@ -180,5 +180,21 @@ class XeroSyncParams(OperationParams):
     _categories = field_validator("categories", mode="before")(_listed)
 
 
+class QuickBooksSyncParams(OperationParams):
+    operation: ClassVar[str] = "quickbooks_sync"
+    job_only: ClassVar[frozenset[str]] = frozenset({"config", "wait"})
+    cli_names: ClassVar[dict[str, str]] = {"category": "categories", "obj": "record"}
+
+    categories: list[str] = []
+    background: bool = False  # the background items only (tax rates, accounts, classes)
+    record: str | None = None  # one record, as `scorolink quickbooks sync --object` takes it
+    dry_run: bool = False
+    state: str | None = None
+    config: str | None = None  # the scorolink.toml whose [quickbooks_sync] table applies
+    wait: float = 120  # a job's seconds to wait for another run of the same pair's sync before pausing
+
+    _categories = field_validator("categories", mode="before")(_listed)
+
+
 MODELS: dict[str, type[OperationParams]] = {m.operation: m for m in (
-    ReplicateParams, ExportParams, ImportParams, QueryParams, XeroSyncParams)}
+    ReplicateParams, ExportParams, ImportParams, QueryParams, XeroSyncParams, QuickBooksSyncParams)}

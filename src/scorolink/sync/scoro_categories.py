@@ -10,7 +10,8 @@ Shared models (plain values; references as in sides.Refs; accounts and tax rates
 - invoices, credit_notes and bills: number, contact, date, due_date, currency, status (draft |
   authorised), reference, lines [description, quantity, unit_price, discount, item_code,
   account_code, tax_code, tracking]; a credit note also `credits` (the invoice it credits);
-- receipts: date, amount, reference, kind (invoices | bills), document.
+- receipts: date, amount, reference, kind (invoices | bills), document;
+- projects: name, client.
 
 A counterpart pairs these adapters with its own (integrations/<name>/) and never changes them; what
 a Scoro mapping needs to know of the counterpart is passed in as a function (`counterpart_item`).
@@ -33,7 +34,7 @@ from scorolink.sync.sides import Mapping, Record, Refs, ScoroSide
 # Scoro's object of each document kind.
 DOCUMENT_OBJECTS = {"sales": "Invoices", "purchase": "Bills"}
 DOCUMENT_COLUMNS = ["Id", "DocumentNumber", "CompanyId", "PersonId", "Date", "Deadline", "Currency", "IsSent",
-                    "Status", "Description", "Lines", "UpdatedDate", "IsDeleted"]
+                    "Status", "Description", "Lines", "ProjectId", "UpdatedDate", "IsDeleted"]
 SALES_COLUMNS = [*DOCUMENT_COLUMNS, "Sum", "CreditedInvoices"]  # credit invoices travel as credit notes
 # A Scoro bookmark (saved view) can limit what is pushed for these (Scoro's "advanced filtering").
 BOOKMARKABLE = {"contacts": ("contacts", "companies", "people"), "invoices": ("invoices",), "bills": ("bills",),
@@ -207,10 +208,17 @@ def documents(kind: str, codes: ScoroCodes, counterpart_item: Callable[[Any], st
                        "tracking": codes.code_of("AccountingObjects", line.get("FinanceObjectId"))
                        if tracking_category else None}
                       for line in r.get("Lines") or []],
+            # carried (not compared): the projects the document and each line name, for counterparts that
+            # take them (QuickBooks: one per invoice, one per bill line)
+            "_projects": sorted({str(p) for p in [r.get("ProjectId"), *(line.get("ProjectId") for line in
+                                                                         r.get("Lines") or [])] if p}),
+            "_line_projects": [str(line.get("ProjectId")) if line.get("ProjectId") else None
+                               for line in r.get("Lines") or []],
         }
 
     def scoro_out(s: dict[str, Any], refs: Refs, current: Record | None) -> Record:
         contact = refs.on("contacts", "a", s.get("contact"))
+        projects = [refs.on("projects", "a", p, required=False) for p in s.get("_projects") or []]
         lines = []
         for line in s.get("lines") or []:
             code = line.get("item_code")
@@ -233,6 +241,8 @@ def documents(kind: str, codes: ScoroCodes, counterpart_item: Callable[[Any], st
                           "Currency": s.get("currency"), "Description": s.get("reference") or "",
                           "IsSent": s.get("status") == "authorised",
                           "Lines": [{k: v for k, v in line.items() if v is not None} for line in lines]}
+        if len(projects) == 1 and projects[0]:
+            record["ProjectId"] = int(projects[0])
         return {k: v for k, v in record.items() if v is not None}
 
     return Mapping(to_shared=scoro_in, from_shared=scoro_out, find_by=("DocumentNumber", "number"),
@@ -269,6 +279,20 @@ def credit_notes(codes: ScoroCodes, counterpart_item: Callable[[Any], str | None
 
     return Mapping(to_shared=scoro_in, from_shared=scoro_out,
                    in_scope=lambda r: bool(r.get("CreditedInvoices")), find_by=("DocumentNumber", "number"))
+
+
+# -- projects -------------------------------------------------------------------------------------
+def projects() -> Mapping:
+    """Scoro projects by name and client (the counterpart's projects come in; Scoro's are matched to them)."""
+
+    def scoro_out(s: dict[str, Any], refs: Refs, _current: Record | None) -> Record:
+        client = refs.on("contacts", "a", s.get("client")) if s.get("client") else None
+        record: Record = {"ProjectName": s.get("name") or "", "CompanyId": int(client) if client else None}
+        return {k: v for k, v in record.items() if v is not None}
+
+    return Mapping(to_shared=lambda r, refs: {"name": r.get("ProjectName"),
+                                              "client": refs.shared("contacts", "a", r.get("CompanyId"))},
+                   from_shared=scoro_out, find_by=("ProjectName", "name"))
 
 
 # -- receipts -------------------------------------------------------------------------------------
@@ -399,4 +423,5 @@ class ScoroCategories:
             "bills": ScoroSide(scoro, "Bills", documents("purchase", codes, item, self.tracking_category), refs,
                                columns=DOCUMENT_COLUMNS, bookmark=marks["bills"]),
             "receipts": ScoroSide(scoro, "ReceiptGroups", receipts(scoro), refs),
+            "projects": ScoroSide(scoro, "Projects", projects(), refs),
         }

@@ -19,7 +19,7 @@ from scorolink.sync.model import Refused, Resolver, SideRecord, WriteOutcome, Wr
 from scorolink.sync.sides import read_by_ids
 
 COLUMNS = ["Id", "ContactType", "Name", "LastName", "VATNumber", "IsClient", "IsSupplier", "Email", "Phone",
-           "Address", "UpdatedDate", "IsDeleted"]
+           "Address", "ClientProfileId", "UpdatedDate", "IsDeleted"]
 
 
 class ScoroContacts:
@@ -67,7 +67,8 @@ class ScoroContacts:
         if not shared.get("name"):
             raise Refused("a contact without a name cannot be saved in Scoro")
         native = current.native if current else {}
-        person = (native.get("ContactType") or "company") == "person"
+        # a new contact is a person when the other side says so (`_kind`, carried: QuickBooks individuals)
+        person = (native.get("ContactType") or shared.get("_kind") or "company") == "person"
         record: dict[str, Any] = {"IsClient": bool(shared.get("is_customer")),
                                   "IsSupplier": bool(shared.get("is_supplier")),
                                   "VATNumber": shared.get("vat_number") or ""}
@@ -87,7 +88,8 @@ class ScoroContacts:
     def write(self, requests: list[WriteRequest]) -> list[WriteOutcome]:
         outcomes = []
         for request in requests:  # Scoro has no batch write: one request each
-            obj = "People" if self.kinds.get(str(request.target_id)) == "person" else "Companies"
+            kind = self.kinds.get(str(request.target_id)) if request.target_id else request.shared.get("_kind")
+            obj = "People" if kind == "person" else "Companies"
             record = dict(request.payload)
             if request.op in ("update", "delete"):
                 record["Id"] = int(str(request.target_id))
@@ -129,6 +131,8 @@ def to_shared(record: dict[str, Any]) -> dict[str, Any]:
         "vat_number": record.get("VATNumber") or None,
         "is_customer": bool(record.get("IsClient")),
         "is_supplier": bool(record.get("IsSupplier")),
+        # carried (not compared): what a counterpart may need to create the contact
+        "_kind": "person" if person else "company", "_client_profile": record.get("ClientProfileId") or None,
         "address": {"street": address.get("Street") or None, "city": address.get("City") or None,
                     "postal_code": address.get("ZipCode") or None, "country": address.get("Country") or None}
         if address and any(address.get(k) for k in ("Street", "City", "ZipCode", "Country")) else None,

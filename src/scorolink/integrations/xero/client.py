@@ -18,18 +18,14 @@ accounting-apis.md PART A:
 
 from __future__ import annotations
 
-import collections
 import json
 import logging
 import os
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
@@ -45,6 +41,8 @@ from scorolink.clients.errors import (
     ValidationFailed,
 )
 from scorolink.clients.http import HttpLayer, RequestStats, Resend, RetryPolicy
+from scorolink.clients.http import json_numbers as json_default
+from scorolink.clients.pacing import RollingLimiter
 from scorolink.config import config_path, read_config_file
 from scorolink.errors import ConfigError
 from scorolink.integrations.xero.oauth import (
@@ -166,51 +164,14 @@ class RateBudget:
                 "retry_after": self.retry_after}
 
 
-class XeroLimiter:
+class XeroLimiter(RollingLimiter):
     """At most `concurrent` calls in flight and `per_minute` sends in any rolling minute, per tenant."""
 
     def __init__(self, *, per_minute: int | None = 60, concurrent: int = 5,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
+        super().__init__({60.0: per_minute}, concurrent=concurrent, clock=clock, sleep=sleep)
         self.per_minute = per_minute
-        self._slots = threading.BoundedSemaphore(max(1, concurrent))
-        self._sent: collections.deque[list[float]] = collections.deque()
-        self._paused_until = 0.0
-        self._lock = threading.Lock()
-        self._clock = clock
-        self._sleep = sleep
-        self.waited = 0.0
         self.budget = RateBudget()
-
-    def _wait_turn(self) -> list[float]:
-        while True:
-            with self._lock:
-                now = self._clock()
-                while self._sent and now - self._sent[0][0] >= 60.0:
-                    self._sent.popleft()
-                wait = max(0.0, self._paused_until - now)
-                if not wait and self.per_minute and len(self._sent) >= self.per_minute:
-                    wait = 60.0 - (now - self._sent[0][0])
-                if wait <= 0:
-                    stamp = [now]
-                    self._sent.append(stamp)
-                    return stamp
-            self.waited += wait
-            self._sleep(wait)
-
-    @contextmanager
-    def slot(self) -> Iterator[None]:
-        stamp = self._wait_turn()
-        try:
-            with self._slots:
-                yield
-        finally:
-            # Xero counted the call somewhere between sending and answering: the answer's time is the
-            # one that never lets a rolling minute hold more than the limit on the server's side.
-            stamp[0] = self._clock()
-
-    def pause(self, seconds: float) -> None:
-        with self._lock:
-            self._paused_until = max(self._paused_until, self._clock() + seconds)
 
     def observe(self, headers: httpx.Headers) -> None:
         b = self.budget
@@ -441,15 +402,6 @@ def modified_since_header(value: datetime) -> str:
     a record changed within the same second is read again rather than missed)."""
     moment = value if value.tzinfo else value.replace(tzinfo=UTC)
     return moment.astimezone(UTC).replace(microsecond=0).isoformat()
-
-
-def json_default(value: Any) -> Any:
-    """Decimals go as JSON numbers. Money has at most 4 places (A2 `unitdp`), which a float's shortest repr
-    keeps exactly; a value it would not keep is sent as text rather than silently rounded."""
-    if isinstance(value, Decimal):
-        as_float = float(value)
-        return as_float if Decimal(repr(as_float)) == value else format(value, "f")
-    raise TypeError(f"cannot send {type(value).__name__} to Xero")
 
 
 def _param(value: Any) -> str:

@@ -262,19 +262,10 @@ def _pct(value: Decimal | None) -> str:
 
 def check_start_dates(store: SyncStore, job: str, config: XeroSyncConfig, connected: date | None) -> None:
     """As in Scoro: a category's start date is not earlier than the day Xero was connected (older data is
-    a historical migration), and it is locked once the category's initial sync has run, at the date that
-    sync used (the engine records it with the initial sync)."""
-    for name, settings in config.categories.items():
-        if not settings.enabled:
-            continue
-        wanted = settings.start_date.isoformat() if settings.start_date else ""
-        if settings.start_date and connected and settings.start_date < connected:
-            raise ConfigError(f"[xero_sync.{name}] start_date {wanted} is before Xero was connected ({connected}); "
-                              "older records need a historical migration, not the sync.")
-        fixed = store.setting(job, f"start_date:{name}")  # written with the initial sync, the date it used
-        if fixed is not None and fixed != wanted:
-            raise ConfigError(f"[xero_sync.{name}] start_date is locked after the initial sync (it was "
-                              f"{fixed or 'not set'}); set it back, or use a new state database for a new sync.")
+    a historical migration), and it is locked once the category's initial sync has run (sync.rules)."""
+    from scorolink.sync.rules import check_start_dates as check
+
+    check(store, job, config.categories, connected, table="xero_sync", system="Xero")
 
 
 def connection_date(tenants: list[dict[str, Any]], tenant_id: str | None) -> date | None:

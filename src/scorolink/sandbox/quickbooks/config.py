@@ -5,6 +5,7 @@ reading as its default, so a client that works against the sandbox also works ag
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from ..common import FAULT_KINDS, Faults
@@ -88,3 +89,14 @@ class QuickBooksSandboxConfig:
     def rate(self, home: str, foreign: str) -> float:
         """Home-currency units per one unit of ``foreign`` (via USD)."""
         return round(self.exchange_rates.get(foreign, 1.0) / self.exchange_rates.get(home, 1.0), 6)
+
+
+# Where the workspace's bundled QuickBooks sandbox keeps its state (the CLI uses it without an app configured).
+WORKSPACE_DATA_ENV = "SCOROLINK_QUICKBOOKS_SANDBOX_DATA"
+WORKSPACE_DATA = ".scorolink/quickbooks-sandbox.db"
+WORKSPACE_REALMS = 4  # the fourth company keeps its books in euros, as Scoro's European sites do
+WORKSPACE_SIZE = 30
+
+
+def workspace_data_path() -> str:
+    return os.environ.get(WORKSPACE_DATA_ENV) or WORKSPACE_DATA

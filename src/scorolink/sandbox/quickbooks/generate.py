@@ -32,6 +32,12 @@ PROFILES: list[dict[str, Any]] = [
      "ClassTrackingPerTxnLine": True, "UsingSalesTax": True, "CustomTxnNumbers": True,
      "CompanyAddr": {"Line1": "200 George St", "City": "Sydney", "CountrySubDivisionCode": "NSW",
                      "PostalCode": "2000", "Country": "AU"}, "foreign": ["USD"]},
+    # The fourth (and after): a euro company, as Scoro's European sites would pair with.
+    {"CompanyName": "Scorolink Sandbox IE Ltd", "Country": "IE", "tz": "Europe/Dublin",
+     "HomeCurrency": "EUR", "MultiCurrencyEnabled": True, "ClassTrackingPerTxn": False,
+     "ClassTrackingPerTxnLine": True, "UsingSalesTax": True, "CustomTxnNumbers": False,
+     "CompanyAddr": {"Line1": "1 Grand Canal Square", "City": "Dublin", "PostalCode": "D02 P820", "Country": "IE"},
+     "foreign": ["USD", "GBP"]},
 ]
 
 ACCOUNTS = [  # key, Name, AccountType, AccountSubType, AcctNum
@@ -61,6 +67,9 @@ TAXES: dict[str, dict[str, Any]] = {  # rates: (Name, RateValue, purchase?); cod
            "codes": [("20.0% S", ["20.0% S"], ["20.0% S"]), ("5.0% R", ["5.0% R"], ["5.0% R"]),
                      ("0.0% Z", ["0.0% Z"], ["0.0% Z"]), ("Exempt", [], []), ("No VAT", [], []),
                      ("20.0% ECG", [], ["20.0% ECG"])]},
+    "IE": {"rates": [("23% S", 23.0), ("13.5% R", 13.5), ("0% Z", 0.0)],
+           "codes": [("23% S", ["23% S"], ["23% S"]), ("13.5% R", ["13.5% R"], ["13.5% R"]),
+                     ("0% Z", ["0% Z"], ["0% Z"]), ("Exempt", [], [])]},
     "AU": {"rates": [("GST (sales)", 10.0), ("GST (purchases)", 10.0), ("GST free", 0.0)],
            "codes": [("GST", ["GST (sales)"], ["GST (purchases)"]), ("FRE", ["GST free"], ["GST free"]),
                      ("N-T", [], [])]},
@@ -70,7 +79,7 @@ COMPANY_WORDS = ["Amber", "Birch", "Cobalt", "Delta", "Ember", "Fjord", "Granite
                  "Kestrel", "Lumen", "Meadow", "Nimbus", "Orchid", "Pioneer", "Quartz", "Riverside", "Summit",
                  "Tidal", "Umber", "Vertex", "Willow", "Zephyr"]
 COMPANY_KINDS = ["Design", "Logistics", "Consulting", "Foods", "Media", "Labs", "Builders", "Studio", "Partners"]
-SUFFIXES = {"US": "LLC", "GB": "Ltd", "AU": "Pty Ltd"}
+SUFFIXES = {"US": "LLC", "GB": "Ltd", "AU": "Pty Ltd", "IE": "Ltd"}
 GIVEN = ["Ava", "Ben", "Chloe", "Daniel", "Emma", "Finn", "Grace", "Henry", "Isla", "Jack", "Kate", "Liam"]
 FAMILY = ["Anderson", "Brooks", "Carter", "Dawson", "Ellis", "Fraser", "Gibson", "Hughes", "Irving", "Jensen"]
 PROJECTS = ["Website redesign", "Brand refresh", "Warehouse fit-out", "Annual audit", "Mobile app"]
@@ -320,4 +329,6 @@ def _default_codes(co: Company) -> tuple[str | None, str | None]:
     by_name = {r["Name"]: r["Id"] for r in co.all("TaxCode")}
     if co.profile["Country"] == "AU":
         return by_name.get("GST"), by_name.get("GST")
+    if co.profile["Country"] == "IE":
+        return by_name.get("23% S"), by_name.get("23% S")
     return by_name.get("20.0% S"), by_name.get("20.0% S")

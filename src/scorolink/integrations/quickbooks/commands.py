@@ -1,0 +1,390 @@
+"""`scorolink quickbooks connect | configure | sync | status | errors`: the Scoro ↔ QuickBooks Online
+integration from the command line.
+
+The configuration is the `[quickbooks_sync]` table of scorolink.toml (`configure` writes it; automatic mode
+also keeps the runtime's jobs `quickbooks-sync` and `quickbooks-background` on their schedules); the sync
+state lives in the runtime's state database (`--state`). Without QUICKBOOKS_CLIENT_ID and
+QUICKBOOKS_CLIENT_SECRET the commands use a bundled QuickBooks sandbox (`.scorolink/quickbooks-sandbox.db`,
+four companies; the fourth keeps its books in euros), and say so on stderr. Exit codes as `scorolink xero`:
+0 done, 1 the sync needs a person (stopped, or record errors open), 2 bad settings.
+"""
+
+from __future__ import annotations
+
+import os
+import webbrowser
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+from rich.text import Text
+
+from scorolink import output
+from scorolink.clients.errors import AuthenticationFailed
+from scorolink.commands.common import emit_json, err
+from scorolink.commands.sync_report import error_rows, report, write_section
+from scorolink.config import config_path, read_config_file
+from scorolink.errors import ConfigError
+from scorolink.integrations.quickbooks.session import (
+    DEFAULT_SANDBOX_DATA,
+    SANDBOX_DATA_ENV,
+    QuickBooksSession,
+    open_quickbooks,
+)
+
+TABLE = "quickbooks_sync"
+JOBS = {"quickbooks-sync": False, "quickbooks-background": True}  # job name → background items only
+quickbooks_app = typer.Typer(help="Connect a QuickBooks Online company and sync it with Scoro. Without "
+                                  "QUICKBOOKS_CLIENT_ID and QUICKBOOKS_CLIENT_SECRET the commands use a bundled "
+                                  "QuickBooks sandbox.", no_args_is_help=True)
+
+
+def _open(ctx: typer.Context) -> QuickBooksSession:
+    session = open_quickbooks(None, getattr(ctx.obj, "config", None))
+    if session.sandbox is not None:
+        err.print("No QuickBooks app configured (QUICKBOOKS_CLIENT_ID and QUICKBOOKS_CLIENT_SECRET): using the "
+                  f"bundled QuickBooks sandbox ({os.environ.get(SANDBOX_DATA_ENV) or DEFAULT_SANDBOX_DATA}).",
+                  style="dim")
+    return session
+
+
+def _when(epoch: float | None) -> str | None:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds") if epoch else None
+
+
+def _state_url(ctx: typer.Context, state: str | None) -> str:
+    """The runtime's state database (--state, SCOROLINK_STATE_URL, [runtime] state), which jobs share."""
+    from scorolink.runtime.settings import load_runtime_settings
+
+    url: str = load_runtime_settings(getattr(ctx.obj, "config", None), state=state)[0].state
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    return url
+
+
+def _table(ctx: typer.Context) -> dict[str, Any]:
+    data: dict[str, Any] = read_config_file(config_path(getattr(ctx.obj, "config", None))).get(TABLE, {})
+    return data
+
+
+def sandbox_browser(session: QuickBooksSession, realm: str | None) -> Any:
+    """Stands in for the person at the browser: the sandbox's consent page picks `realm` and redirects to our
+    loopback callback."""
+
+    def visit(url: str) -> None:
+        answer = session.oauth.http.get(url + (f"&realmId={realm}" if realm else ""), follow_redirects=False)
+        location = answer.headers.get("location")
+        if answer.status_code not in (302, 303) or not location:
+            raise AuthenticationFailed(f"the sandbox's authorize page answered HTTP {answer.status_code}",
+                                       messages=[answer.text[:200]] if answer.text else [])
+        httpx.get(location, timeout=10)
+
+    return visit
+
+
+def _sandbox_realm(session: QuickBooksSession, currency: str | None) -> str | None:
+    """The bundled sandbox's company keeping its books in Scoro's currency (the person would pick it)."""
+    realms = session.sandbox.describe()["realms"] if session.sandbox is not None else []
+    return next((r["realmId"] for r in realms if r["HomeCurrency"] == currency), None)
+
+
+@quickbooks_app.command("connect")
+def connect_cmd(
+    ctx: typer.Context,
+    realm: Annotated[str | None, typer.Option(help="With the bundled sandbox: the company (realm id) to pick "
+                                                   "(default: the one in Scoro's currency).")] = None,
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Print the sign-in URL instead of opening "
+                                                                  "a browser.")] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the sign-in to finish.")] = 300.0,
+    state: Annotated[str | None, typer.Option(help="State database URL (default: the runtime's).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Connect one QuickBooks company to the Scoro company account: sign in through the browser (the company
+    is picked there), refuse when the home currencies differ, store the tokens encrypted in the state database
+    (per company), then pull the chart of accounts and the tax rates."""
+    from scorolink.integrations.quickbooks.integration import (
+        Company,
+        QuickBooksSyncConfig,
+        check_currency,
+        quickbooks_engine,
+        scoro_currency,
+    )
+    from scorolink.integrations.quickbooks.run import sync_job
+    from scorolink.sync.store import SyncStore
+
+    with ctx.obj.open() as scoro, _open(ctx) as session:
+        if session.sandbox is not None:
+            opener = sandbox_browser(session, realm or _sandbox_realm(session, scoro_currency(scoro.connector)))
+        else:
+            def opener(url: str) -> None:
+                err.print(f"Open this address to connect QuickBooks:\n{url}")
+                if not no_browser:
+                    webbrowser.open(url)
+        tokens = session.oauth.connect(opener, timeout=timeout)
+        company = Company(session.client)
+        try:
+            check_currency(scoro.connector, company)
+        except ConfigError:
+            session.oauth.revoke()  # not activated: the tokens are not kept
+            raise
+        info = session.client.company_info()
+        store = SyncStore(_state_url(ctx, state))
+        try:
+            config = QuickBooksSyncConfig.from_dict({"tax_rates": {}, "accounts": {}})
+            job = sync_job(store, str(scoro.connector.client.settings.company_account_id))
+            with store.hold(job, wait=60):
+                pulled = quickbooks_engine(store, job, scoro.connector, session.connector, config, company).run()
+        finally:
+            store.close()
+        result: dict[str, Any] = {
+            "connected": True, "target": session.label, "realm_id": tokens.tenant_id,
+            "company": info.get("CompanyName"), "home_currency": company.home_currency,
+            "pulled": {k: v for k, v in pulled.executed.items()}, "token_expires_at": _when(tokens.expires_at),
+            "token_store": str(session.oauth.store.path)}
+    if as_json:
+        emit_json(result)
+        return
+    counts = ", ".join(f"{k.replace('_', ' ')}: {sum(v.values())}" for k, v in result["pulled"].items()) or "none new"
+    output.stdout_console().print(
+        Text("Connected", style="green"), f"to {result['company']} ({result['realm_id']}, {result['home_currency']}); "
+        f"pulled {counts}. Tokens encrypted in {result['token_store']}. Next: `scorolink quickbooks configure`.")
+
+
+@quickbooks_app.command("status")
+def status_cmd(ctx: typer.Context, state: Annotated[str | None, typer.Option(help="State database URL.")] = None,
+               as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
+    """Show the connected company, its home currency, the token's expiry, the setup and the last sync run."""
+    from scorolink.integrations.quickbooks.integration import Company, QuickBooksSyncConfig
+    from scorolink.integrations.quickbooks.run import sync_jobs
+    from scorolink.sync.store import SyncStore
+
+    config = QuickBooksSyncConfig.from_dict(_table(ctx))
+    with _open(ctx) as session:
+        info = session.client.company_info()
+        company = Company(session.client)
+        tokens = session.oauth.tokens()
+        result: dict[str, Any] = {
+            "target": session.label, "realm_id": session.client.realm_id, "company": info.get("CompanyName"),
+            "home_currency": company.home_currency, "multicurrency": company.multicurrency,
+            "class_tracking": company.class_tracking, "token_expires_at": _when(tokens.expires_at),
+            "refresh_token_rotated_at": _when(tokens.rotated_at), "minorversion": session.settings.minorversion,
+            "mode": config.mode, "schedule": config.schedule if config.mode == "automatic" else None,
+            "categories": [n for n, s in config.categories.items() if s.enabled],
+            "requests": session.client.stats.total}
+    store = SyncStore(_state_url(ctx, state))
+    try:
+        result["open_errors"] = sum(len(store.errors(job)) for job in sync_jobs(store))
+    finally:
+        store.close()
+    if as_json:
+        emit_json(result)
+        return
+    output.stdout_console().print(
+        Text("OK", style="green"), f"{result['company']} ({result['realm_id']}, {result['home_currency']}) via "
+        f"{result['target']}\n  access token expires {result['token_expires_at']}\n  mode: {result['mode'] or 'not set'}"
+        f"{' (' + str(result['schedule']) + ')' if result['schedule'] else ''}; categories: "
+        f"{', '.join(result['categories']) or 'none'}; open record errors: {result['open_errors']}")
+
+
+def _parse_object(text: str) -> tuple[str, str, str]:
+    parts = text.split(":")
+    if len(parts) == 2:
+        return parts[0], "a", parts[1]
+    if len(parts) == 3 and parts[1].lower() == "quickbooks":
+        return parts[0], "b", parts[2]
+    raise ConfigError(f"--object {text!r}: write CATEGORY:ID (a Scoro id, e.g. invoices:42) or "
+                      "CATEGORY:quickbooks:ID.")
+
+
+@quickbooks_app.command("sync")
+def sync_cmd(
+    ctx: typer.Context,
+    category: Annotated[list[str] | None, typer.Option("--category", "-c", help="Only this category (repeatable): "
+                        "tax_rates, accounts, classes, contacts, projects, products, invoices, credit_notes, bills, "
+                        "receipts.")] = None,
+    background: Annotated[bool, typer.Option("--background", help="Only the background items: tax rates, "
+                                             "accounts and classes.")] = False,
+    obj: Annotated[str | None, typer.Option("--object", help="One record: CATEGORY:ID for a Scoro id (e.g. "
+                                            "invoices:42, contacts:7), CATEGORY:quickbooks:ID for a QuickBooks id, "
+                                            "receipts:INVOICE_ID to pull the payments of one Scoro invoice or "
+                                            "bill, or attachments:INVOICE_ID to send its files.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan and show creates, updates, links and refusals; "
+                                          "write nothing.")] = False,
+    state: Annotated[str | None, typer.Option(help="State database URL (default: the runtime's).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable result.")] = False,
+) -> None:
+    """Sync Scoro and QuickBooks now: everything enabled in dependency order, one category, the background
+    items, or one record."""
+    from scorolink.integrations.quickbooks.integration import QuickBooksSyncConfig
+    from scorolink.integrations.quickbooks.run import SyncRequest, run_quickbooks_sync
+    from scorolink.sync.store import SyncStore
+
+    config = QuickBooksSyncConfig.from_dict(_table(ctx))
+    try:
+        request = SyncRequest(only=category or None, record=_parse_object(obj) if obj else None, dry_run=dry_run,
+                              background=background)
+    except ConfigError as exc:
+        raise ConfigError(f"--{exc}") from exc
+    store = SyncStore(_state_url(ctx, state))
+    try:
+        with ctx.obj.open() as scoro, _open(ctx) as session:
+            result = run_quickbooks_sync(store, scoro.connector, session, config, request)
+        open_rows = store.errors(result.job)
+    finally:
+        store.close()
+    if as_json:
+        emit_json({**result.as_dict(), "open_errors": len(open_rows)})
+    else:
+        report(result, open_rows, "QuickBooks", "scorolink quickbooks errors")
+    if not result.dry_run and (result.stopped or open_rows):
+        raise typer.Exit(1)
+
+
+@quickbooks_app.command("errors")
+def errors_cmd(
+    ctx: typer.Context,
+    all_: Annotated[bool, typer.Option("--all", help="Also resolved and dismissed errors.")] = False,
+    dismiss: Annotated[int | None, typer.Option(help="Dismiss error ID: stop retrying that record.")] = None,
+    state: Annotated[str | None, typer.Option(help="State database URL.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Records the sync could not carry (held documents among them), with the system's own message; retried
+    (at once when changed, else at growing intervals) until fixed or dismissed."""
+    from scorolink.integrations.quickbooks.run import sync_jobs
+    from scorolink.sync.store import SyncStore
+
+    store = SyncStore(_state_url(ctx, state))
+    try:
+        jobs = sync_jobs(store)
+        if dismiss is not None:
+            if not any(store.dismiss_error(job, dismiss) for job in jobs):
+                raise ConfigError(f"No error {dismiss} in this sync's state; run `scorolink quickbooks errors` to "
+                                  "list them.")
+            err.print(f"Dismissed error {dismiss}: that record is no longer retried.")
+            return
+        rows = [row for job in jobs for row in store.errors(job, include_resolved=all_)]
+    finally:
+        store.close()
+    if as_json:
+        emit_json(rows)
+        return
+    output.print_table(error_rows(rows, "QuickBooks"), title=f"{len(rows)} record error(s)", max_width=80)
+
+
+@quickbooks_app.command("configure")
+def configure_cmd(
+    ctx: typer.Context,
+    category: Annotated[str | None, typer.Option(help="The category the options below set.")] = None,
+    direction: Annotated[str | None, typer.Option(help="to-quickbooks or to-scoro (one way at a time).")] = None,
+    enable: Annotated[bool | None, typer.Option("--enable/--disable", help="Include the category.")] = None,
+    start_date: Annotated[str | None, typer.Option(help="First sync: records changed on or after YYYY-MM-DD (not "
+                                                        "before the connection; locked after the first sync).")] = None,
+    bookmark: Annotated[str | None, typer.Option(help="A Scoro bookmark (id or name) limiting what is pushed "
+                                                 "(contacts, invoices, bills).")] = None,
+    mode: Annotated[str | None, typer.Option(help="automatic (runtime jobs on --schedule) or manual.")] = None,
+    schedule: Annotated[str | None, typer.Option(help="Automatic sync: hourly, daily or weekly.")] = None,
+    background_schedule: Annotated[str | None, typer.Option(help="Background items (tax rates, accounts, "
+                                                                 "classes): hourly, daily or weekly.")] = None,
+    default_income_account: Annotated[str | None, typer.Option(help="QuickBooks income account (number or name) "
+                                                                    "for new products.")] = None,
+    default_expense_account: Annotated[str | None, typer.Option(help="QuickBooks expense account for bill lines "
+                                                                     "without a product.")] = None,
+    tax_map: Annotated[list[str] | None, typer.Option(help="SCORO_VAT_CODE=QUICKBOOKS_TAX_CODE (repeatable).")] = None,
+    without_tax: Annotated[bool | None, typer.Option("--without-tax/--with-tax", help="Documents from QuickBooks "
+                                                     "carry only the subtotal (no tax details).")] = None,
+    attachments: Annotated[str | None, typer.Option(help="automatic (with their invoice or bill) or manual.")] = None,
+    accounts: Annotated[bool, typer.Option("--accounts", help="List QuickBooks' income and expense accounts to "
+                                                              "choose the defaults from.")] = False,
+    state: Annotated[str | None, typer.Option(help="State database URL (the runtime's, for automatic mode's "
+                                              "jobs).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the effective configuration as JSON.")] = False,
+) -> None:
+    """Show or change the integration's configuration (the [quickbooks_sync] table of scorolink.toml)."""
+    from scorolink.integrations.quickbooks.integration import NAMES, ORDER, QuickBooksSyncConfig
+
+    if accounts:
+        with _open(ctx) as session:
+            rows = [{"number": r.get("AcctNum") or "", "name": r.get("Name"), "type": r.get("AccountType"),
+                     "classification": r.get("Classification")} for r in session.connector.read("Account")
+                    if r.get("Classification") in ("Revenue", "Expense")]
+        emit_json(rows) if as_json else output.print_table(rows, title="QuickBooks income and expense accounts")
+        return
+    path = config_path(getattr(ctx.obj, "config", None)) or Path("scorolink.toml")
+    data = read_config_file(path if path.exists() else None).get(TABLE, {})
+    changed = False
+    if category is not None:
+        if category not in ORDER:
+            raise ConfigError(f"--category {category!r}: use one of {', '.join(ORDER)}.")
+        table = dict(data.get(category, {}))
+        for key, value in (("direction", direction), ("enabled", enable), ("start_date", start_date),
+                           ("bookmark", bookmark)):
+            if value is not None:
+                table[key] = value
+        data[category] = table
+        changed = True
+    elif direction or enable is not None or start_date or bookmark:
+        raise ConfigError("--direction, --enable/--disable, --start-date and --bookmark need --category.")
+    for key, value in (("mode", mode), ("schedule", schedule), ("background_schedule", background_schedule),
+                       ("default_income_account", default_income_account),
+                       ("default_expense_account", default_expense_account), ("attachments", attachments),
+                       ("sync_without_tax", without_tax)):
+        if value is not None:
+            data[key] = value
+            changed = True
+    for item in tax_map or []:
+        code, sep, tax = item.partition("=")
+        if not sep or not code.strip() or not tax.strip():
+            raise ConfigError(f"--tax-map {item!r}: write SCORO_VAT_CODE=QUICKBOOKS_TAX_CODE, e.g. VAT22=\"23% S\".")
+        data.setdefault("tax_map", {})[code.strip()] = tax.strip()
+        changed = True
+    config = QuickBooksSyncConfig.from_dict(data)  # refuses bad values before anything is written
+    if changed:
+        write_section(path, TABLE, data)
+        err.print(f"Saved [{TABLE}] in {path}.")
+        if mode is not None or schedule is not None or background_schedule is not None:
+            _schedule_jobs(ctx, config, state)
+    effective = {name: {"enabled": s.enabled, "direction": NAMES.get(s.direction, s.direction),
+                        "start_date": s.start_date.isoformat() if s.start_date else None,
+                        "bookmark": config.bookmarks.get(name)} for name, s in config.categories.items()}
+    summary = {"categories": effective, "mode": config.mode, "schedule": config.schedule,
+               "background_schedule": config.background_schedule,
+               "default_income_account": config.default_income_account,
+               "default_expense_account": config.default_expense_account, "sync_without_tax": config.sync_without_tax,
+               "attachments": config.attachments, "tax_map": config.tax_map}
+    if as_json:
+        emit_json(summary)
+        return
+    output.print_table([{"category": k, **v} for k, v in effective.items()], title="Scoro ↔ QuickBooks sync")
+    err.print(f"mode: {config.mode or 'not set'}" + (f" ({config.schedule}; background items {config.background_schedule})"
+              if config.mode == "automatic" else "") + f"; default income account: "
+              f"{config.default_income_account or '-'}; default expense account: {config.default_expense_account or '-'}"
+              f"; tax map: {', '.join(f'{k}={v}' for k, v in config.tax_map.items()) or '-'}")
+
+
+def _schedule_jobs(ctx: typer.Context, config: Any, state: str | None) -> None:
+    """Automatic mode: the runtime's jobs run the sync and the background items on their schedules (`scorolink
+    serve` or a Celery worker executes them); manual mode removes them."""
+    from scorolink.integrations.quickbooks.integration import SCHEDULES
+    from scorolink.runtime.jobs import JobError, add_job, remove_job
+    from scorolink.state.store import StateStore
+
+    store = StateStore(_state_url(ctx, state))
+    now = datetime.now(UTC)
+    try:
+        for name, background in JOBS.items():
+            if config.mode == "automatic":
+                when = config.background_schedule if background else config.schedule
+                add_job(store, name, operation="quickbooks_sync", connection="default", schedule=SCHEDULES[when],
+                        params={"background": background}, now=now, source="quickbooks", replace=True)
+            else:
+                try:
+                    remove_job(store, name)
+                except JobError:
+                    pass
+    finally:
+        store.dispose()
+    if config.mode == "automatic":
+        err.print(f"Jobs quickbooks-sync ({config.schedule}) and quickbooks-background ({config.background_schedule}) "
+                  "are scheduled; `scorolink serve` runs them.")
