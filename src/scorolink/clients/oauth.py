@@ -413,7 +413,13 @@ class OAuthClient:
         with CallbackServer(self.app.redirect_uri, state, self.app) as callback:
             open_browser(self.authorization_url(state, redirect_uri=callback.redirect_uri, code_challenge=challenge))
             code = callback.wait(timeout)
-        tokens = self.exchange_code(code, redirect_uri=callback.redirect_uri, code_verifier=verifier)
+        return self.finish_sign_in(code, redirect_uri=callback.redirect_uri, code_verifier=verifier, complete=complete)
+
+    def finish_sign_in(self, code: str, *, redirect_uri: str, code_verifier: str | None = None,
+                       complete: Callable[[TokenSet], None] | None = None) -> TokenSet:
+        """The end of a sign-in whose callback came here or elsewhere (the dashboard's callback page):
+        exchange the code, let `complete` add what the provider needs, store the tokens."""
+        tokens = self.exchange_code(code, redirect_uri=redirect_uri, code_verifier=code_verifier)
         if complete is not None:
             complete(tokens)
         self.store.save(tokens)
