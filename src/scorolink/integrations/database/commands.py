@@ -115,7 +115,8 @@ def _side_words(key: str) -> str:
     return f"{op} in {SIDE_NAMES[side]}" if side in SIDE_NAMES and op else key
 
 
-def _list(options: Any, verb: str, as_json: bool) -> None:
+def parked(options: Any, verb: str) -> list[dict[str, Any]]:
+    """The parked conflicts (verb `conflicts`) or refused rows (`errors`) of one database's sync."""
     from scorolink.integrations.database.run import job_name
     from scorolink.sync.store import SyncStore
 
@@ -124,11 +125,15 @@ def _list(options: Any, verb: str, as_json: bool) -> None:
         rows = [e for e in store.errors(job_name(options.db)) if (e["kind"] == "conflict") == (verb == "conflicts")]
     finally:
         store.close()
-    out = [{"id": e["id"], "object": e["category"], "kind": e["kind"],
-            "scoro_id": e["source_id"] if e["side"] == "b" else e["target_id"],
-            "row": e["target_id"] if e["side"] == "b" else e["source_id"],
-            "refused_by": SIDE_NAMES.get(e["side"], e["side"]), "message": e["message"], "attempts": e["attempts"],
-            "last_seen": e["last_seen"]} for e in rows]
+    return [{"id": e["id"], "object": e["category"], "kind": e["kind"],
+             "scoro_id": e["source_id"] if e["side"] == "b" else e["target_id"],
+             "row": e["target_id"] if e["side"] == "b" else e["source_id"],
+             "refused_by": SIDE_NAMES.get(e["side"], e["side"]), "message": e["message"], "attempts": e["attempts"],
+             "last_seen": e["last_seen"]} for e in rows]
+
+
+def _list(options: Any, verb: str, as_json: bool) -> None:
+    out = parked(options, verb)
     if as_json:
         emit_json(out)
         return
@@ -143,7 +148,19 @@ def _list(options: Any, verb: str, as_json: bool) -> None:
 
 
 def _resolve(connector: Any, options: Any, error_id: int, take: str, as_json: bool) -> None:
+    result = resolve(connector, options, error_id, take)
+    if as_json:
+        emit_json({"resolved": error_id, "took": take, **result.as_dict()})
+    else:
+        typer.echo(f"Conflict {error_id} settled with the {'Scoro' if take == 'scoro' else 'table'} values.")
+
+
+def resolve(connector: Any, options: Any, error_id: int, take: str) -> Any:
+    """Settle one parked conflict with Scoro's values (`take` scoro) or the table's (db)."""
     from scorolink.integrations.database.run import TableSync, job_name
+
+    if take not in ("scoro", "db"):
+        raise ConfigError(f"Conflict {error_id}: take scoro or db, not {take!r}.")
 
     job = job_name(options.db)
     with TableSync(connector, _with_object(options, job, error_id)) as sync:
@@ -157,10 +174,7 @@ def _resolve(connector: Any, options: Any, error_id: int, take: str, as_json: bo
             raise ConfigError(f"Conflict {error_id} was not settled: {result.stopped or 'the write failed'}; "
                               "`scorolink dbsync errors` says why.")
         sync.store.dismiss_error(job, error_id)
-    if as_json:
-        emit_json({"resolved": error_id, "took": take, **result.as_dict()})
-    else:
-        typer.echo(f"Conflict {error_id} settled with the {'Scoro' if take == 'scoro' else 'table'} values.")
+    return result
 
 
 def _with_object(options: Any, job: str, error_id: int) -> Any:

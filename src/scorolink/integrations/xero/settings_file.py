@@ -48,7 +48,7 @@ def configure(path: Path, categories: dict[str, dict[str, Any]] | None = None, *
         table = dict(data.get(category, {}))
         for key in CATEGORY_KEYS:
             value = values.get(key)
-            if value is None or table.get(key) == value:
+            if value is None or table.get(key) == value or (value == "" and key not in table):
                 continue
             if key == "start_date" and locked is not None and category in locked and value != locked[category]:
                 raise ConfigError(f"[xero_sync.{category}] start_date is locked after the initial sync (it used "

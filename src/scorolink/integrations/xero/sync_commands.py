@@ -68,7 +68,7 @@ def sync_cmd(
 
     config = _sync_config(ctx)
     try:
-        request = SyncRequest(only=category or None, record=_parse_object(obj) if obj else None, dry_run=dry_run)
+        request = SyncRequest(only=category or None, record=parse_object(obj) if obj else None, dry_run=dry_run)
     except ConfigError as exc:
         raise ConfigError(f"--{exc}") from exc
     store = SyncStore(_state_url(ctx, state))
@@ -89,7 +89,7 @@ def sync_cmd(
         raise typer.Exit(1)
 
 
-def _parse_object(text: str) -> tuple[str, str, str]:
+def parse_object(text: str) -> tuple[str, str, str]:
     parts = text.split(":")
     if len(parts) == 2:
         return parts[0], "a", parts[1]

@@ -1,0 +1,143 @@
+"""The integration pages against the bundled Scoro and Xero sandboxes: connect through the OAuth
+redirect and callback, configure categories (and the start-date lock after the first sync), preview,
+sync, see and retry or dismiss the record errors; automatic or manual mode as a runtime job."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from scorolink.integrations.xero.panel import PANEL
+from scorolink.runtime import jobs as runtime_jobs
+from scorolink.web import accounts
+from tests.web.conftest import post
+
+PAGE = "/integrations/xero"
+
+
+@pytest.fixture(autouse=True)
+def no_xero_app(monkeypatch):
+    for name in ("XERO_CLIENT_ID", "XERO_CLIENT_SECRET", "XERO_TENANT_ID", "XERO_REDIRECT_URI"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def connect(client):
+    started = post(client, f"{PAGE}/connect", {"connection": "default"}, page=PAGE)
+    assert started.status_code == 303
+    back = urlsplit(started.headers["location"])
+    assert back.path == f"{PAGE}/callback"  # the sandbox's consent sent the browser to our callback
+    query = parse_qs(back.query)
+    assert query["code"] and query["state"]
+    done = client.get(started.headers["location"])
+    assert done.status_code == 303 and done.headers["location"] == PAGE
+    return client.get(PAGE)
+
+
+def stored_secrets(home):
+    with PANEL.open(str(home / "scorolink.toml"), None) as session:
+        tokens = session.oauth.tokens()
+        return [tokens.access_token, tokens.refresh_token, session.settings.client_secret]
+
+
+def test_connect_configure_preview_sync_and_errors(client, home, store):
+    page = client.get(PAGE)
+    assert page.status_code == 200 and "Not connected" in page.text
+    page = connect(client)
+    assert "Connected Xero" in page.text
+    health = re.search(r'<dl id="token-health">(.*?)</dl>', page.text, re.S).group(1)
+    assert "Access token expires" in health and "Refresh token" in health and "Present" in health
+    assert "Currency check:" in page.text and "passed" in page.text
+    secrets = stored_secrets(home)
+    assert all(s and s not in page.text for s in secrets)
+
+    # configure: the same writes as `xero configure`
+    saved = post(client, f"{PAGE}/settings", {
+        "connection": "default", "default_sales_account": "200", "default_expense_account": "400",
+        "tax_map": "VAT22=OUTPUT\nVAT9=OUTPUT2\nVAT0=NONE", "products.enabled": "", "contacts.enabled": "on",
+        "invoices.enabled": "on", "bills.enabled": "on", "receipts.enabled": "on", "tax_rates.enabled": "on",
+        "accounts.enabled": "on", "contacts.direction": "to-xero"}, page=PAGE)
+    assert saved.status_code == 303
+    toml = (home / "scorolink.toml").read_text()
+    assert 'default_sales_account = "200"' in toml and 'VAT22 = "OUTPUT"' in toml
+    assert "[xero_sync.products]\nenabled = false" in toml
+    bad = post(client, f"{PAGE}/settings", {"connection": "default", "bills.direction": "sideways"}, page=PAGE)
+    assert bad.status_code == 400 and "one way at a time" in bad.text
+    assert (home / "scorolink.toml").read_text() == toml  # refused before anything was written
+
+    # a dry-run preview writes nothing
+    preview = post(client, f"{PAGE}/sync", {"connection": "default", "dry_run": "1"}, page=PAGE)
+    assert preview.status_code == 200 and "Dry run: nothing was written" in preview.text
+    assert "create in Xero" in preview.text
+    assert "Locked:" not in client.get(PAGE).text
+
+    # a real sync (as `xero sync`): records it cannot carry become errors
+    ran = post(client, f"{PAGE}/sync", {"connection": "default"}, page=PAGE)
+    assert ran.status_code == 200 and "Sync run" in ran.text
+    page = client.get(PAGE)
+    assert page.text.count("Locked: the initial sync used") >= 4
+    assert 'id="contacts-start"' in page.text and 'name="contacts.start_date"' not in page.text
+    locked = post(client, f"{PAGE}/settings", {"connection": "default", "contacts.enabled": "on",
+                                               "contacts.start_date": "2030-01-01"}, page=PAGE)
+    assert locked.status_code == 400 and "locked after the initial sync" in locked.text
+
+    errors = client.get(f"{PAGE}/errors")
+    ids = re.findall(r'<tr id="error-(\d+)">', errors.text)
+    assert ids and "is no Scoro product" in errors.text and "Next retry" in errors.text
+    retried = post(client, f"{PAGE}/errors/{ids[0]}/retry", {}, page=f"{PAGE}/errors")
+    assert retried.status_code == 303
+    dismissed = post(client, f"{PAGE}/errors/{ids[0]}/dismiss", {}, page=f"{PAGE}/errors")
+    assert dismissed.status_code == 303
+    left = re.findall(r'<tr id="error-(\d+)">', client.get(f"{PAGE}/errors").text)
+    assert ids[0] not in left and len(left) == len(ids) - 1
+    assert post(client, f"{PAGE}/errors/999999/dismiss", {}, page=f"{PAGE}/errors").status_code == 400
+
+    # one record by id, and a category's arrow
+    one = post(client, f"{PAGE}/sync", {"connection": "default", "record": "contacts:1", "dry_run": "1"}, page=PAGE)
+    assert one.status_code == 200 and "record contacts:1" in one.text
+    wrong = post(client, f"{PAGE}/sync", {"connection": "default", "record": "contacts"}, page=PAGE)
+    assert wrong.status_code == 400 and "CATEGORY:ID" in wrong.text
+    arrow = post(client, f"{PAGE}/sync", {"connection": "default", "category": "contacts"}, page=PAGE)
+    assert arrow.status_code == 200 and "sync of contacts" in arrow.text
+
+    # manual mode: "Synchronize now" queues a run of the integration's job; automatic: every 5 minutes
+    now = post(client, f"{PAGE}/sync-now", {"connection": "default"}, page=PAGE)
+    assert now.status_code == 303 and re.match(r"/runs/\d+$", now.headers["location"])
+    job = runtime_jobs.get_job(store, "xero-sync")
+    assert job["operation"] == "xero_sync" and job["schedule_kind"] == "manual"
+    auto = post(client, f"{PAGE}/schedule", {"connection": "default", "mode": "automatic", "schedule": "every 5m"},
+                page=PAGE)
+    assert auto.status_code == 303
+    job = runtime_jobs.get_job(store, "xero-sync")
+    assert job["schedule_kind"] == "interval" and float(job["schedule_expr"]) == 300
+    assert post(client, f"{PAGE}/schedule", {"mode": "automatic", "schedule": "every 1m"}, page=PAGE).status_code == 400
+
+    # every change is in the audit log; no page shows a secret
+    actions = {r["action"] for r in accounts.audit_log(store)}
+    assert {"integration connected", "integration configured", "integration error dismiss",
+            "integration error retry", "integration schedule set", "integration sync now"} <= actions
+    for path in (PAGE, f"{PAGE}/errors", "/integrations", "/audit", "/jobs", "/dbsync"):
+        html = client.get(path).text
+        assert all(s not in html for s in stored_secrets(home)), path
+
+
+def test_a_callback_this_session_did_not_start_is_refused(client, anonymous):
+    forged = client.get(f"{PAGE}/callback?code=abc&state=made-up")
+    assert forged.status_code == 400 and "not one this session started" in forged.text
+    started = post(client, f"{PAGE}/connect", {"connection": "default"}, page=PAGE)
+    # another browser (no session) cannot land the code; this session's stays usable once
+    assert anonymous.get(started.headers["location"], headers={"Accept": "text/html"}).status_code == 303
+    refused = client.get(started.headers["location"].replace("state=", "state=x"))
+    assert refused.status_code == 400
+    done = client.get(started.headers["location"])
+    assert done.status_code == 303
+    assert client.get(started.headers["location"]).status_code == 400  # a state is used once
+
+
+def test_the_index_lists_every_known_integration(client):
+    page = client.get("/integrations")
+    assert page.status_code == 200
+    assert 'href="/integrations/xero"' in page.text and "QuickBooks" in page.text
+    unknown = client.get("/integrations/nosuch")
+    assert unknown.status_code == 400 and "No integration &#39;nosuch&#39;" in unknown.text
