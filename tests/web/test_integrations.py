@@ -106,12 +106,16 @@ def test_connect_configure_preview_sync_and_errors(client, home, store):
     assert now.status_code == 303 and re.match(r"/runs/\d+$", now.headers["location"])
     job = runtime_jobs.get_job(store, "xero-sync")
     assert job["operation"] == "xero_sync" and job["schedule_kind"] == "manual"
-    auto = post(client, f"{PAGE}/schedule", {"connection": "default", "mode": "automatic", "schedule": "every 5m"},
-                page=PAGE)
+    auto = post(client, f"{PAGE}/schedule", {"connection": "default", "sync.mode": "automatic",
+                                              "sync.schedule": "every 5m"}, page=PAGE)
     assert auto.status_code == 303
     job = runtime_jobs.get_job(store, "xero-sync")
     assert job["schedule_kind"] == "interval" and float(job["schedule_expr"]) == 300
-    assert post(client, f"{PAGE}/schedule", {"mode": "automatic", "schedule": "every 1m"}, page=PAGE).status_code == 400
+    assert "automatic, every 5m" in client.get(PAGE).text
+    assert post(client, f"{PAGE}/schedule", {"sync.mode": "automatic", "sync.schedule": "every 1m"},
+                page=PAGE).status_code == 400
+    manual = post(client, f"{PAGE}/schedule", {"sync.mode": "manual"}, page=PAGE)
+    assert manual.status_code == 303 and runtime_jobs.get_job(store, "xero-sync")["schedule_kind"] == "manual"
 
     # every change is in the audit log; no page shows a secret
     actions = {r["action"] for r in accounts.audit_log(store)}
@@ -141,3 +145,36 @@ def test_the_index_lists_every_known_integration(client):
     assert 'href="/integrations/xero"' in page.text and "QuickBooks" in page.text
     unknown = client.get("/integrations/nosuch")
     assert unknown.status_code == 400 and "No integration &#39;nosuch&#39;" in unknown.text
+
+
+def test_the_page_is_drawn_from_the_description(client, store, monkeypatch):
+    """An integration with background items on their own schedule, several automatic schedules and a
+    flag (QuickBooks' shape), described over Xero's operations: the page offers what it describes."""
+    from dataclasses import replace
+
+    from scorolink.integrations.panel import Schedules, Setting
+    from scorolink.web.pages import integrations
+
+    choices = ("hourly", "daily 02:00", "weekly mon 02:00")
+    background = {"tax_rates", "accounts", "tracking"}
+    described = replace(PANEL, schedules=Schedules(automatic=choices, background=choices),
+                        categories=tuple(replace(c, background=c.name in background) for c in PANEL.categories),
+                        settings=(*PANEL.settings, Setting("sync_without_tax", "Sync documents without tax details",
+                                                           flag=True)))
+    monkeypatch.setattr(integrations, "panel_of", lambda name: described)
+    page = client.get(PAGE).text
+    assert 'id="mode-background"' in page and "Sync background items only" in page
+    assert page.count('<option value="weekly mon 02:00"') == 2  # the sync's choices and the background items'
+    assert 'type="checkbox" id="set-sync_without_tax"' in page
+    assert page.count("Background item.") == 3
+    saved = post(client, f"{PAGE}/schedule", {"sync.mode": "automatic", "sync.schedule": "daily 02:00",
+                                              "background.mode": "automatic", "background.schedule": "hourly"},
+                 page=PAGE)
+    assert saved.status_code == 303
+    sync, items = runtime_jobs.get_job(store, "xero-sync"), runtime_jobs.get_job(store, "xero-sync-background")
+    assert (sync["schedule_kind"], items["schedule_kind"]) == ("daily", "hourly")
+    assert set(items["params"]["categories"]) == background and "categories" not in sync["params"]
+    page = client.get(PAGE).text
+    assert "automatic, daily 02:00" in page and "automatic, hourly" in page
+    refused = post(client, f"{PAGE}/schedule", {"sync.mode": "automatic", "sync.schedule": "every 5m"}, page=PAGE)
+    assert refused.status_code == 400 and "hourly or daily 02:00 or weekly mon 02:00" in refused.text

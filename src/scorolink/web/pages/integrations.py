@@ -22,10 +22,12 @@ from scorolink.runtime import jobs as runtime_jobs
 from scorolink.runtime.connections import DEFAULT_CONNECTION, ConfiguredConnections, system_tables
 from scorolink.runtime.jobs import JobError
 from scorolink.runtime.params import MODELS
+from scorolink.runtime.schedules import parse_schedule
 from scorolink.web.context import Web, web_of
 
 SIGN_IN_SECONDS = 600  # how long a started sign-in waits for its callback
 MANUAL = "manual"
+SYNC, BACKGROUND = "sync", "background"  # the parts of an integration with a schedule of their own
 
 
 def _panel(request: Request) -> Panel:
@@ -48,11 +50,32 @@ def _page_url(panel: Panel, connection: str, anchor: str = "") -> str:
     return f"/integrations/{panel.name}{query}{anchor}"
 
 
-def _job(web: Web, panel: Panel, connection: str) -> dict[str, Any] | None:
+def _parts(panel: Panel) -> list[tuple[str, str, tuple[str, ...]]]:
+    """What has a schedule of its own: the sync, and background items where the integration has them."""
+    parts = [(SYNC, "Synchronization", panel.schedules.automatic)]
+    if panel.schedules.background:
+        parts.append((BACKGROUND, "Background items", panel.schedules.background))
+    return parts
+
+
+def _job_name(panel: Panel, connection: str, part: str) -> str:
+    return panel.job_name(connection) + ("" if part == SYNC else "-background")
+
+
+def _job(web: Web, panel: Panel, connection: str, part: str = "sync") -> dict[str, Any] | None:
     try:
-        return runtime_jobs.get_job(web.store, panel.job_name(connection))
+        return runtime_jobs.get_job(web.store, _job_name(panel, connection, part))
     except JobError:
         return None
+
+
+def _schedule_text(job: dict[str, Any], choices: tuple[str, ...]) -> str:
+    """The choice a job's schedule was made from (as the page offers them), else the runtime's words."""
+    for choice in choices:
+        parsed = parse_schedule(choice)
+        if (parsed.kind, parsed.expr) == (job["schedule_kind"], job["schedule_expr"]):
+            return choice
+    return str(job["schedule"])
 
 
 def _context(request: Request, panel: Panel, connection: str) -> dict[str, Any]:
@@ -66,11 +89,16 @@ def _context(request: Request, panel: Panel, connection: str) -> dict[str, Any]:
         state = status()
     except ScorolinkError as exc:
         state = {"connected": False, "problem": str(exc)}
-    job = _job(web, panel, connection)
-    mode = MANUAL if job is None or job["schedule_kind"] == MANUAL or not job["enabled"] else "automatic"
-    return {"panel": panel, "connection": connection, "connections": ConfiguredConnections(web.config_file).names(),
+    parts = []
+    for part, label, choices in _parts(panel):
+        job = _job(web, panel, connection, part)
+        if job is not None:
+            job["schedule_text"] = _schedule_text(job, choices)
+        mode = MANUAL if job is None or job["schedule_kind"] == MANUAL or not job["enabled"] else "automatic"
+        parts.append((part, label, choices, mode, job))
+    return {"parts": parts, "background": [c.name for c in panel.categories if c.background],"panel": panel, "connection": connection, "connections": ConfiguredConnections(web.config_file).names(),
             "state": state, "current": panel.current(web.config_file), "locked": panel.locked(web.store),
-            "job": job, "mode": mode, "check": request.scope["session"].pop("check", None),
+            "check": request.scope["session"].pop("check", None),
             "errors_open": len(panel.errors(web.store)), "page_url": _page_url(panel, connection)}
 
 
@@ -197,7 +225,8 @@ async def save_settings(request: Request) -> Response:
         if category.bookmark:
             values["bookmark"] = str(form.get(f"{name}.bookmark") or "").strip()
         categories[name] = values
-    settings = {s.name: str(form.get(s.name) or "").strip() or None for s in panel.settings}
+    settings = {s.name: form.get(s.name) == "on" if s.flag else str(form.get(s.name) or "").strip() or None
+                for s in panel.settings}
     tax_map = [line.strip() for line in str(form.get("tax_map") or "").splitlines() if line.strip()]
     try:
         changed = panel.save(web.config_file, categories, settings, tax_map, panel.locked(web.store))
@@ -212,29 +241,39 @@ async def save_settings(request: Request) -> Response:
 
 async def save_schedule(request: Request) -> Response:
     """Automatic mode is the integration's sync job on one of its schedules; manual mode keeps the job
-    (for "Synchronize now") with the `manual` schedule — `scorolink jobs add … --replace`."""
+    (for "Synchronize now") with the `manual` schedule — `scorolink jobs add … --replace`. Background
+    items, where the integration has them, are a second job on their own schedule."""
     web, panel = web_of(request), _panel(request)
     form = await _form(request)
     connection = _connection(request, form)
-    mode = str(form.get("mode") or MANUAL)
-    schedule = str(form.get("schedule") or panel.schedules.automatic[0]) if mode == "automatic" else MANUAL
-    if mode == "automatic" and schedule not in panel.schedules.automatic:
-        raise ConfigError(f"Schedule {schedule!r}: {panel.title} syncs automatically "
-                          f"{' or '.join(panel.schedules.automatic)}.")
-    job = _ensure_job(web, panel, connection, schedule)
-    web.audit(request, "integration schedule set", job["name"], {"schedule": schedule})
-    return web.redirect(request, _page_url(panel, connection, "#mode"),
-                        f"{panel.title} sync: {'automatic, ' + schedule if mode == 'automatic' else 'manual'}.")
+    said = []
+    for part, label, choices in _parts(panel):
+        if f"{part}.mode" not in form:
+            continue
+        mode = str(form.get(f"{part}.mode"))
+        schedule = str(form.get(f"{part}.schedule") or choices[0]) if mode == "automatic" else MANUAL
+        if mode == "automatic" and schedule not in choices:
+            raise ConfigError(f"{label} schedule {schedule!r}: {panel.title} runs automatically "
+                              f"{' or '.join(choices)}.")
+        job = _ensure_job(web, panel, connection, part, schedule)
+        web.audit(request, "integration schedule set", job["name"], {"schedule": schedule})
+        said.append(f"{label.lower()} {'automatic, ' + schedule if mode == 'automatic' else 'manual'}")
+    if not said:
+        raise ConfigError("Choose automatic or manual mode.")
+    return web.redirect(request, _page_url(panel, connection, "#mode"), f"{panel.title}: {'; '.join(said)}.")
 
 
-def _ensure_job(web: Web, panel: Panel, connection: str, schedule: str | None) -> dict[str, Any]:
-    """The integration's sync job for this connection (its parameters checked by the operation's
-    model); `schedule` None keeps the job's schedule, or makes a manual job."""
-    existing = _job(web, panel, connection)
+def _ensure_job(web: Web, panel: Panel, connection: str, part: str, schedule: str | None) -> dict[str, Any]:
+    """The integration's sync job (or background-items job) for this connection, its parameters checked
+    by the operation's model; `schedule` None keeps the job's schedule, or makes a manual job."""
+    existing = _job(web, panel, connection, part)
     if existing is not None and schedule is None:
         return existing
-    params = MODELS[panel.operation].parse({"config": web.config_file} if web.config_file else {})
-    return runtime_jobs.add_job(web.store, panel.job_name(connection), operation=panel.operation,
+    values: dict[str, Any] = {"config": web.config_file} if web.config_file else {}
+    if part == BACKGROUND:
+        values["categories"] = [c.name for c in panel.categories if c.background]
+    params = MODELS[panel.operation].parse(values)
+    return runtime_jobs.add_job(web.store, _job_name(panel, connection, part), operation=panel.operation,
                                 connection=connection, schedule=schedule or MANUAL,
                                 params=params.model_dump(exclude_defaults=True), now=web.now(), source="web",
                                 replace=True)
@@ -245,7 +284,7 @@ async def sync_now(request: Request) -> Response:
     """Every enabled category, as a run of the integration's job: the run page follows it live."""
     web, panel = web_of(request), _panel(request)
     connection = _connection(request, await _form(request))
-    job = _ensure_job(web, panel, connection, None)
+    job = _ensure_job(web, panel, connection, SYNC, None)
     run_id = runtime_jobs.run_now(web.store, job["name"], web.now())
     web.audit(request, "integration sync now", job["name"], {"run": run_id})
     return web.redirect(request, f"/runs/{run_id}", f"Queued run {run_id}: synchronizing {panel.title} now.")
