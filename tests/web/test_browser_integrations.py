@@ -75,7 +75,8 @@ def dashboard(tmp_path: Path, xero_served: tuple[XeroSandbox, str]) -> Iterator[
             proc.wait()
 
 
-def test_connect_xero_configure_preview_sync_now_and_dismiss_an_error(browser: Any, dashboard: dict[str, Any]) -> None:
+def test_connect_xero_configure_preview_sync_now_and_dismiss_an_error(
+        browser: Any, dashboard: dict[str, Any]) -> None:  # noqa: F811 (the imported fixture)
     from selenium.webdriver.common.by import By
 
     d, base, xsb = browser, dashboard["url"], dashboard["xero"]

@@ -178,3 +178,42 @@ def test_the_page_is_drawn_from_the_description(client, store, monkeypatch):
     assert "automatic, daily 02:00" in page and "automatic, hourly" in page
     refused = post(client, f"{PAGE}/schedule", {"sync.mode": "automatic", "sync.schedule": "every 5m"}, page=PAGE)
     assert refused.status_code == 400 and "hourly or daily 02:00 or weekly mon 02:00" in refused.text
+
+
+def test_no_page_shows_a_secret(client, app, home, store):
+    """Every page (each GET route, with its sample parameters) after Xero is connected, a sync ran, and
+    a Scoro account with an API key and a second one with a password were added."""
+    import re as regex
+
+    from sqlalchemy import text
+    from starlette.routing import Route
+
+    from scorolink.saved_connections import add_connection
+
+    config = str(home / "scorolink.toml")
+    add_connection(config, "acme", subdomain="acme", company_account_id="acme", api_key="scoro-api-key-0123456789")
+    add_connection(config, "beta", subdomain="beta", company_account_id="beta", username="ann",
+                   password="a-scoro-password-987")
+    connect(client)
+    post(client, f"{PAGE}/settings", {"connection": "default", "default_sales_account": "200",
+                                      "default_expense_account": "400", "tax_map": "VAT22=OUTPUT"}, page=PAGE)
+    post(client, f"{PAGE}/sync", {"connection": "default", "category": "contacts"}, page=PAGE)
+    run = post(client, f"{PAGE}/sync-now", {"connection": "default"}, page=PAGE).headers["location"].rsplit("/", 1)[1]
+    with store.begin() as c:
+        stored = [c.execute(text("SELECT value FROM web_settings WHERE name = 'session_key'")).scalar(),
+                  c.execute(text("SELECT password_hash FROM web_users")).scalar()]
+    secrets = [*stored_secrets(home), *stored, "scoro-api-key-0123456789", "a-scoro-password-987"]
+    assert all(secrets)
+    sample = {"name": "xero", "run": run, "id": "1"}
+    pages = {"/data/objects/Invoices", f"{PAGE}/errors", "/integrations/quickbooks"}
+    for route in app.routes:
+        if isinstance(route, Route) and "GET" in route.methods and not route.path.endswith("/events"):
+            pages.add(regex.sub(r"{(\w+)(:\w+)?}", lambda m: sample[m.group(1)], route.path))
+    pages -= {f"{PAGE}/callback", "/data/objects/xero"}  # a sign-in's landing page; not an object
+    assert len(pages) >= 15
+    for path in sorted(pages):
+        answer = client.get(path)
+        assert answer.status_code in ((400,) if "quickbooks" in path else (200, 303)), (path, answer.status_code)
+        html = answer.text
+        leaked = [s[:6] + "…" for s in secrets if s in html]
+        assert not leaked, (path, leaked)
