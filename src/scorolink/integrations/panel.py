@@ -85,6 +85,15 @@ class Panel:
     def open(self, config_file: str | None, flags: dict[str, Any] | None) -> AbstractContextManager[Any]:
         raise NotImplementedError
 
+    def authorize(self, session: Any, *, state: str, redirect_uri: str, code_challenge: str) -> str:
+        """Where to send the browser to sign in (its answer comes back to `redirect_uri`)."""
+        raise NotImplementedError
+
+    def finish_sign_in(self, session: Any, *, code: str, redirect_uri: str, code_verifier: str,
+                       tenant: str | None) -> None:
+        """Exchange the callback's code and store the tokens (and the organisation or company in use)."""
+        raise NotImplementedError
+
     def status(self, session: Any) -> dict[str, Any]:
         raise NotImplementedError
 

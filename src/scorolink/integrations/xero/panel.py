@@ -56,6 +56,24 @@ class XeroPanel(Panel):
 
         return open_xero(flags or None, config_file)
 
+    def authorize(self, session: Any, *, state: str, redirect_uri: str, code_challenge: str) -> str:
+        """Xero's authorize page; the bundled (in-process) sandbox has none a browser can reach, so its
+        consent step is taken here and the browser goes straight to the callback, as `xero connect`
+        does with it."""
+        url = session.oauth.authorization_url(state, redirect_uri=redirect_uri, code_challenge=code_challenge)
+        if session.sandbox is None:
+            return str(url)
+        answer = session.oauth.http.get(url, follow_redirects=False)
+        if answer.status_code not in (302, 303) or not answer.headers.get("location"):
+            raise ConfigError(f"The bundled Xero sandbox's authorize page answered HTTP {answer.status_code}.")
+        return str(answer.headers["location"])
+
+    def finish_sign_in(self, session: Any, *, code: str, redirect_uri: str, code_verifier: str,
+                       tenant: str | None) -> None:
+        """As `xero connect --tenant`: the code exchanged, the organisations listed, one chosen, stored."""
+        session.oauth.finish_sign_in(code, redirect_uri=redirect_uri, code_verifier=code_verifier,
+                                     complete=session.oauth.tenants_of(tenant or session.settings.tenant_id))
+
     def status(self, session: Any) -> dict[str, Any]:
         """What is stored about the connection, without calling Xero: never a token itself."""
         from scorolink.clients.oauth import ReconnectRequired

@@ -123,8 +123,7 @@ async def _form(request: Request) -> Any:
 # -- connecting: the OAuth redirect and its callback ----------------------------------------
 async def connect(request: Request) -> Response:
     """Start a sign-in: the browser goes to the provider's authorize page and comes back to the
-    callback with a code. The bundled (in-process) sandbox has no page a browser can reach, so the
-    server plays the consent step and sends the browser straight to the callback."""
+    callback with a code (PKCE; the state is kept here, bound to this session, for ten minutes)."""
     web, panel = web_of(request), _panel(request)
     form = await _form(request)
     connection, tenant = _connection(request, form), str(form.get("tenant") or "").strip() or None
@@ -134,14 +133,7 @@ async def connect(request: Request) -> Response:
 
     def start() -> str:
         with panel.open(web.config_file, _flags(web, panel, connection)) as session:
-            url = session.oauth.authorization_url(state, redirect_uri=redirect_uri, code_challenge=challenge)
-            if session.sandbox is None:
-                return str(url)
-            answer = session.oauth.http.get(url, follow_redirects=False)
-            if answer.status_code not in (302, 303) or not answer.headers.get("location"):
-                raise ConfigError(f"The bundled {panel.title} sandbox's authorize page answered "
-                                  f"HTTP {answer.status_code}.")
-            return str(answer.headers["location"])
+            return panel.authorize(session, state=state, redirect_uri=redirect_uri, code_challenge=challenge)
 
     target = await run_in_threadpool(start)
     now = time.monotonic()
@@ -172,8 +164,8 @@ async def callback(request: Request) -> Response:
 
     def finish() -> dict[str, Any]:
         with web.connections().open(connection) as scoro, panel.open(web.config_file, scoro.system(panel.name)) as s:
-            s.oauth.finish_sign_in(str(q.get("code") or ""), redirect_uri=pending["redirect_uri"],
-                                   code_verifier=pending["verifier"], complete=s.oauth.tenants_of(pending["tenant"]))
+            panel.finish_sign_in(s, code=str(q.get("code") or ""), redirect_uri=pending["redirect_uri"],
+                                 code_verifier=pending["verifier"], tenant=pending["tenant"])
             return {"status": panel.status(s), "check": panel.check(s, scoro.connector)}
 
     done = await run_in_threadpool(finish)
