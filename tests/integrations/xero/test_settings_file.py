@@ -59,3 +59,30 @@ def test_an_error_retried_by_hand_is_due_at_once(tmp_path):
         assert next_retry(state.errors("xero", include_resolved=True)[0]) is None
     finally:
         state.close()
+
+
+def test_the_cli_refuses_a_locked_start_date(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from scorolink.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SCOROLINK_STATE_URL", raising=False)
+    config = tmp_path / "scorolink.toml"
+    config.write_text(f'[runtime]\nstate = "sqlite:///{tmp_path / "state.db"}"\n')
+    state = SyncStore(f"sqlite:///{tmp_path / 'state.db'}")
+    try:
+        state.set_setting("xero", "scoro_account", "acme")
+        state.set_setting("xero", "start_date:bills", "")  # the initial sync ran without a start date
+    finally:
+        state.close()
+    runner = CliRunner()
+    refused = runner.invoke(app, ["--config", str(config), "xero", "configure", "--category", "bills",
+                                  "--start-date", "2026-05-01"])
+    assert isinstance(refused.exception, ConfigError)  # main() prints it and exits 2
+    assert "locked after the initial sync (it used no start date)" in str(refused.exception)
+    assert "xero_sync" not in config.read_text()
+    fine = runner.invoke(app, ["--config", str(config), "xero", "configure", "--category", "invoices",
+                               "--start-date", "2026-05-01", "--json"])
+    assert fine.exit_code == 0, fine.output
+    assert '"start_date": "2026-05-01"' in fine.stdout
