@@ -41,6 +41,49 @@ def xero_served() -> Iterator[tuple[XeroSandbox, str]]:
     sb.close()
 
 
+def _env(home: Path) -> dict[str, str]:
+    """The subprocesses' environment: the bundled Scoro sandbox kept in `home`, nothing from outside."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SCORO_", "SCOROLINK_", "XERO_"))}
+    env.update(SCOROLINK_CACHE_DIR=str(home / "cache"), SCOROLINK_SANDBOX_DATA=str(home / "scoro.db"),
+               SCOROLINK_SANDBOX_SIZE="20")
+    return env
+
+
+@pytest.fixture
+def parked_conflict(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Before the dashboard starts: `scorolink dbsync Companies` (the manual conflict policy) into a
+    SQLite table, then one company renamed on both sides, then a run that parks the conflict."""
+    from scorolink.connectors.base import WriteOp
+    from scorolink.session import start_bundled_sandbox
+    from tests.conftest import make_connector
+    from tests.integrations.database.conftest import execute, query
+
+    db = f"sqlite:///{tmp_path / 'tables.db'}"
+    config = tmp_path / "scorolink.toml"
+    config.write_text(f'[dbsync]\ndb = "{db}"\nconflict = "manual"\n[dbsync.keys]\nCompanies = ["Name"]\n')
+
+    def dbsync() -> None:
+        done = subprocess.run([SCOROLINK, "--config", str(config), "dbsync", "Companies"], cwd=tmp_path,
+                              env=_env(tmp_path), capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+
+    dbsync()
+    row = query(db, 'SELECT * FROM "Companies" ORDER BY _row_id')[0]
+    execute(db, 'UPDATE "Companies" SET "Name" = ? WHERE _row_id = ?', ["Renamed in the table", row["_row_id"]])
+    for key, value in _env(tmp_path).items():
+        if key.startswith("SCOROLINK_"):
+            monkeypatch.setenv(key, value)
+    sandbox = start_bundled_sandbox()
+    try:
+        scoro = make_connector(sandbox)
+        assert list(scoro.write("Companies", [WriteOp("update", {"Id": row["Id"], "Name": "Renamed in Scoro"})]))[0].ok
+        scoro.close()
+    finally:
+        sandbox.close()
+    dbsync()
+    return {"db": db, "row": row}
+
+
 @pytest.fixture
 def dashboard(tmp_path: Path, xero_served: tuple[XeroSandbox, str]) -> Iterator[dict[str, Any]]:
     """`scorolink serve --sandbox --web`: the bundled Scoro sandbox as the default account, and a Xero
@@ -53,10 +96,10 @@ def dashboard(tmp_path: Path, xero_served: tuple[XeroSandbox, str]) -> Iterator[
         f'[xero]\nclient_id = "{xsb.client_id}"\nclient_secret = "{xsb.client_secret}"\n'
         f'api_url = "{origin}/api.xro/2.0"\nauthorize_url = "{origin}/identity/connect/authorize"\n'
         f'token_url = "{origin}/connect/token"\nrevocation_url = "{origin}/connect/revocation"\n'
-        f'connections_url = "{origin}/connections"\nper_minute = 0\n')
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SCORO_", "SCOROLINK_", "XERO_"))}
-    env.update(SCOROLINK_CACHE_DIR=str(tmp_path / "cache"), SCOROLINK_SANDBOX_DATA=str(tmp_path / "scoro.db"),
-               SCOROLINK_SANDBOX_SIZE="20")
+        f'connections_url = "{origin}/connections"\nper_minute = 0\n\n'
+        f'[dbsync]\ndb = "sqlite:///{tmp_path / "tables.db"}"\nconflict = "manual"\nobjects = ["Companies"]\n'
+        '[dbsync.keys]\nCompanies = ["Name"]\n')
+    env = _env(tmp_path)
     log = tmp_path / "serve.log"
     proc = subprocess.Popen([SCOROLINK, "--config", str(config), "serve", "--sandbox", "--web", "--web-port",
                              str(port), "--workers", "1"], cwd=tmp_path, env=env, stdout=log.open("wb"),
@@ -150,3 +193,32 @@ def test_connect_xero_configure_preview_sync_now_and_dismiss_an_error(
     assert not d.find_elements(By.ID, f"error-{first}")
     assert len(d.find_elements(By.CSS_SELECTOR, "#errors tbody tr[id^=error-]")) == len(rows) - 1
     assert xsb.client_secret not in d.page_source
+
+
+def test_a_database_sync_conflict_settled_from_the_page(browser: Any, parked_conflict: dict[str, Any],  # noqa: F811
+                                                        dashboard: dict[str, Any]) -> None:
+    from selenium.webdriver.common.by import By
+
+    from tests.integrations.database.conftest import query
+
+    d, base = browser, dashboard["url"]
+    text = lambda: d.find_element(By.TAG_NAME, "main").text  # noqa: E731
+    d.get(dashboard["setup"])
+    _fill(d, {"password": PASSWORD, "password2": PASSWORD})
+    _submit(d, "Set password")
+    _until(lambda: "Admin password set" in text(), "the first-run confirmation")
+
+    d.get(base + "/dbsync")
+    assert "manual" in d.find_element(By.ID, "dbsync-config").text
+    assert "No run yet" not in d.find_element(By.ID, "dbsync-runs").text
+    [row] = d.find_elements(By.CSS_SELECTOR, "#conflict-list tbody tr[id^=conflict-]")
+    conflict = row.get_attribute("id").removeprefix("conflict-")
+    assert "Renamed in Scoro" in row.text and "Renamed in the table" in row.text
+    _shot(d, "dbsync")
+    row.find_element(By.XPATH, ".//label[normalize-space()=\"The table's\"]/input").click()
+    _submit(d, f"Settle conflict {conflict}")
+    _until(lambda: f"Conflict {conflict} settled with the table values" in text(), "the settled conflict")
+    assert "No parked conflict." in d.find_element(By.ID, "conflict-list").text
+    stored = query(parked_conflict["db"], 'SELECT "Name" FROM "Companies" WHERE _row_id = ?',
+                   [parked_conflict["row"]["_row_id"]])
+    assert stored[0]["Name"] == "Renamed in the table"

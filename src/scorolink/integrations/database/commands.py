@@ -96,7 +96,7 @@ def report(result: Any, made: list[str], as_json: bool) -> None:
     for table in made:
         note(f"created table {table}")
     for name, plan in result.plans.items():
-        counts = {_side_words(k): v for k, v in plan.counts().items() if v}
+        counts = {side_words(k): v for k, v in plan.counts().items() if v}
         done = result.executed.get(name, {})
         line = ", ".join(f"{k} {v}" for k, v in counts.items()) or "nothing to do"
         extra = ", ".join(f"{k} {v}" for k, v in done.items() if v)
@@ -110,7 +110,7 @@ def report(result: Any, made: list[str], as_json: bool) -> None:
         err.print(f"{result.failed} record(s) failed; `scorolink dbsync errors` lists them with Scoro's messages.")
 
 
-def _side_words(key: str) -> str:
+def side_words(key: str) -> str:
     op, _, side = key.rpartition("_")
     return f"{op} in {SIDE_NAMES[side]}" if side in SIDE_NAMES and op else key
 

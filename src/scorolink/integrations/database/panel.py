@@ -8,7 +8,7 @@ import os
 from typing import Any
 
 from scorolink.config import config_path, read_config_file
-from scorolink.integrations.database.commands import parked, resolve
+from scorolink.integrations.database.commands import parked, resolve, side_words
 from scorolink.integrations.database.config import options_from
 from scorolink.integrations.database.run import DbSyncOptions, job_name
 from scorolink.sync.store import SyncStore
@@ -30,7 +30,7 @@ def overview(config_file: str | None, db: str | None) -> dict[str, Any]:
         return out
     store = SyncStore(found.state)
     try:
-        out["runs"] = store.runs(job_name(found.db), 20)
+        out["runs"] = [{**run, "counts": _counts(run.get("stats"))} for run in store.runs(job_name(found.db), 20)]
     finally:
         store.close()
     out["conflicts"] = parked(found, "conflicts")
@@ -43,3 +43,18 @@ def settle(connector: Any, config_file: str | None, db: str | None, error_id: in
     found = options(config_file, db)
     resolve(connector, found, error_id, take)
     return job_name(found.db).removeprefix("dbsync:")
+
+
+def _counts(stats: Any) -> str:
+    """A run's stats as words: `Companies: planned conflict 1, unchanged 4; done created 3`."""
+    if not isinstance(stats, dict):
+        return ""
+    parts = []
+    for name, value in stats.items():
+        if not isinstance(value, dict):
+            continue
+        planned = ", ".join(f"{side_words(k).replace('_', ' ')} {n}" for k, n in (value.get("planned") or {}).items()
+                            if n)
+        done = ", ".join(f"{k.replace('_', ' ')} {n}" for k, n in (value.get("executed") or {}).items() if n)
+        parts.append(f"{name}: planned {planned or 'nothing'}; done {done or 'nothing'}")
+    return " · ".join(parts)
