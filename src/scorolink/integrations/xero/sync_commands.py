@@ -18,7 +18,7 @@ from scorolink import output
 from scorolink.commands.common import emit_json, err
 from scorolink.config import config_path, read_config_file
 from scorolink.errors import ConfigError
-from scorolink.integrations.xero.commands import _open
+from scorolink.integrations.xero.commands import ConnectionOpt, _open
 
 app = typer.Typer()  # merged into `scorolink xero` by the CLI
 
@@ -61,6 +61,7 @@ def sync_cmd(
                                               "SCOROLINK_STATE_URL, or sqlite:///scorolink-state.db; "
                                               "postgresql://… at scale).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable result.")] = False,
+    connection: ConnectionOpt = None,
 ) -> None:
     """Sync Scoro and Xero now: every enabled category in dependency order, one category, or one record."""
     from scorolink.integrations.xero.run import SyncRequest, run_xero_sync
@@ -73,7 +74,7 @@ def sync_cmd(
         raise ConfigError(f"--{exc}") from exc
     store = SyncStore(_state_url(ctx, state))
     try:
-        with ctx.obj.open() as scoro, _open(ctx) as xero:
+        with _scoro(ctx, connection) as scoro, _open(ctx, connection) as xero:
             result = run_xero_sync(store, scoro.connector, xero, config, request)
         open_rows = store.errors(result.job)
     finally:
@@ -87,6 +88,15 @@ def sync_cmd(
     # whichever run they came from); 0 when everything went through. A dry run exits 0.
     if not result.dry_run and (result.stopped or open_errors):
         raise typer.Exit(1)
+
+
+def _scoro(ctx: typer.Context, connection: str | None) -> Any:
+    """The ordinary Scoro account, or a named connection's (both carry `.connector`)."""
+    if not connection or connection == "default":
+        return ctx.obj.open()
+    from scorolink.runtime.connections import ConfiguredConnections
+
+    return ConfiguredConnections(getattr(ctx.obj, "config", None)).open(connection)
 
 
 def parse_object(text: str) -> tuple[str, str, str]:

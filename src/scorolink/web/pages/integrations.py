@@ -97,9 +97,9 @@ def _context(request: Request, panel: Panel, connection: str) -> dict[str, Any]:
         mode = MANUAL if job is None or job["schedule_kind"] == MANUAL or not job["enabled"] else "automatic"
         parts.append((part, label, choices, mode, job))
     flags = _flags(web, panel, connection)
-    return {"parts": parts, "background": [c.name for c in panel.categories if c.background],
-            "shared_tokens": connection != DEFAULT_CONNECTION and not flags.get("tenant_id"),"panel": panel, "connection": connection, "connections": ConfiguredConnections(web.config_file).names(),
-            "state": state, "current": panel.current(web.config_file), "locked": panel.locked(web.store),
+    return {"panel": panel, "connection": connection, "connections": ConfiguredConnections(web.config_file).names(),
+            "parts": parts, "background": [c.name for c in panel.categories if c.background],
+            "shared_tokens": connection != DEFAULT_CONNECTION and not flags.get("tenant_id"), "state": state, "current": panel.current(web.config_file), "locked": panel.locked(web.store),
             "check": request.scope["session"].pop("check", None), "now": web.now(),
             "errors_open": len(panel.errors(web.store)), "page_url": _page_url(panel, connection)}
 
