@@ -172,6 +172,8 @@ def test_connect_xero_configure_preview_sync_now_and_dismiss_an_error(
     _until(lambda: d.find_element(By.ID, "run-state").text in ("succeeded", "partially_failed", "failed"),
            "the sync run to finish", timeout=180)
     assert "xero sync run" in d.find_element(By.ID, "run-log").text
+    _until(lambda: "contacts" in d.find_element(By.ID, "run-done").text, "each category's line on the run page")
+    assert "invoices" in d.find_element(By.ID, "run-done").text
     _shot(d, "integration-run")
 
     # after the initial sync the start dates are locked, with the reason on the page
