@@ -21,6 +21,7 @@ from scorolink.sandbox.xero import RateLimit, XeroSandbox, XeroSandboxConfig
 from tests.web.test_browser import (  # noqa: F401  (the browser fixture)
     PASSWORD,
     SCOROLINK,
+    SHOTS,
     _fill,
     _free_port,
     _listening,
@@ -181,6 +182,8 @@ def test_connect_xero_configure_preview_sync_now_and_dismiss_an_error(
     lock = d.find_element(By.ID, "contacts-lock").text
     assert "Locked: the initial sync used" in lock
     assert not d.find_element(By.ID, "contacts-start").is_enabled()
+    d.execute_script("document.getElementById('h-categories').scrollIntoView();")
+    d.save_screenshot(str(SHOTS / "integration-categories.png"))
 
     # the records it could not carry, in Xero's or Scoro's words; dismiss one
     d.find_element(By.ID, "errors-link").click()
