@@ -9,7 +9,7 @@ import pytest
 
 from scorolink.connectors.base import Condition
 from scorolink.errors import ConfigError
-from scorolink.runtime.jobs import add_job, list_runs
+from scorolink.runtime.jobs import add_job, get_run, list_runs
 from tests.conftest import make_connector
 from tests.runtime.conftest import START
 from tests.runtime.test_local import runner_for
@@ -74,6 +74,8 @@ def test_the_xero_sync_is_a_job(store, clock, sandbox, tmp_path, monkeypatch):
     first, second = sorted(list_runs(store), key=lambda r: r["id"])
     assert first["state"] == "succeeded" and first["counts"].get("created", 0) > 0
     assert second["state"] == "succeeded" and not second["counts"].get("created")
+    done = get_run(store, first["id"])["checkpoint"]["done"]  # each category's line on the run's page
+    assert set(done) == {"contacts", "products"} and done["contacts"]["rows"] > 0 and done["contacts"]["read"] > 0
     with pytest.raises(ConfigError, match="xero_sync categories invoice"):
         add_job(store, "bad", operation="xero_sync", connection="acme", schedule="manual",
                 params={"categories": "invoice"}, now=clock.now())

@@ -183,8 +183,11 @@ def test_sign_in_add_an_account_watch_a_run_live_and_query(browser: Any, dashboa
     # add a replication job and run it now: the run page follows it live, without reloading
     mirror = f"sqlite:///{dashboard['home'] / 'mirror.db'}"
     d.get(base + "/jobs")
-    _fill(d, {"name": "nightly", "schedule": "daily 02:00", "to": mirror,
-              "objects": "Projects, Tasks, Companies, People", "params": "group=1"})
+    d.find_element(By.XPATH, "//select[@id='operation']/option[@value='replicate']").click()
+    assert not d.find_element(By.ID, "params-replicate").get_attribute("hidden")
+    assert d.find_element(By.ID, "params-export").get_attribute("hidden")  # only the chosen operation's settings
+    _fill(d, {"name": "nightly", "schedule": "daily 02:00", "replicate-to": mirror,
+              "replicate-objects": "Projects, Tasks, Companies, People", "params": "group=1"})
     d.find_element(By.XPATH, "//select[@id='connection']/option[@value='acme']").click()
     _submit(d, "Add job")
     _until(lambda: "Added job nightly" in text(), "the added job")

@@ -94,8 +94,8 @@ def test_jobs_add_pause_resume_run_now_and_the_run_history(client, served, home,
     sb, origin = served()
     _add_account(client, sb, origin)
     mirror = f"sqlite:///{home / 'mirror.db'}"
-    form = {"name": "mirror", "operation": "replicate", "connection": "acme", "schedule": "manual", "to": mirror,
-            "objects": "Projects, Tasks", "params": "group=1\nnaming=pascal"}
+    form = {"name": "mirror", "operation": "replicate", "connection": "acme", "schedule": "manual",
+            "p.replicate.to": mirror, "p.replicate.objects": "Projects, Tasks", "params": "group=1\nnaming=pascal"}
     assert post(client, "/jobs", form, page="/jobs").status_code == 303
     page = client.get("/jobs").text
     assert "mirror" in page and "manual" in page and mirror in page and "not created yet" in page
@@ -189,3 +189,27 @@ def test_the_sql_console_runs_live_with_the_plan_and_on_a_mirror(client, served,
     offline = post(client, "/data/sql", {"sql": sql, "source": "mirror", "mirror": mirror}, page="/data/sql")
     assert offline.status_code == 200 and "2 row(s)" in offline.text
     assert sb.stats()["requests"]["total"] == before
+
+
+def test_the_add_job_form_is_drawn_from_the_parameter_models(client, store):
+    from scorolink.runtime import jobs as runtime_jobs
+    from scorolink.runtime.params import ExportParams, ReplicateParams
+
+    page = client.get("/jobs").text
+    for op, model in (("replicate", ReplicateParams), ("export", ExportParams)):
+        assert f'id="params-{op}"' in page
+        assert all(f'name="p.{op}.{name}"' in page for name in model.model_fields)
+    assert '<option value="snake">' in page and 'placeholder="sqlite:///scoro.db"' in page  # choices, defaults
+    form = {"name": "csv", "operation": "export", "connection": "default", "schedule": "daily 03:00",
+            "p.export.object": "Projects", "p.export.to": "projects.csv", "p.export.nested": "flatten",
+            "p.export.include_deleted": "true", "p.export.limit": "50",
+            "p.replicate.naming": "snake"}  # another operation's fields are not read
+    assert post(client, "/jobs", form, page="/jobs").status_code == 303
+    params = runtime_jobs.get_job(store, "csv")["params"]
+    assert params == {"object": "Projects", "to": "projects.csv", "nested": "flatten", "include_deleted": True,
+                      "limit": 50}
+    bad = post(client, "/jobs", {**form, "name": "csv2", "p.export.nested": "sideways"}, page="/jobs")
+    assert bad.status_code == 400 and "nested must be one of" in bad.text
+    missing = post(client, "/jobs", {**form, "name": "csv3", "p.export.object": ""}, page="/jobs")
+    assert missing.status_code == 400 and "object" in missing.text
+    assert 'value="projects.csv"' in missing.text  # what was filled in is kept

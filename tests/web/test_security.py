@@ -15,7 +15,7 @@ from scorolink.web.security import COOKIE
 from tests.web.conftest import PASSWORD, csrf_of, post, sign_in
 
 PUBLIC = {"/login", "/setup"}
-SAMPLE = {"name": "default", "action": "pause", "run": "1"}
+SAMPLE = {"name": "default", "action": "pause", "run": "1", "id": "1"}
 
 
 def _routes(app):
@@ -155,3 +155,13 @@ def test_sign_in_never_redirects_to_another_site(anonymous, store):
         answer = anonymous.post("/login", data={"username": "admin", "password": PASSWORD, "next": target,
                                                 "csrf_token": token})
         assert answer.headers["location"] == expected
+
+
+def test_every_form_post_without_its_csrf_token_is_refused_before_its_route(app, client, store):
+    posts = [path for method, path in _routes(app) if method == "POST"]
+    assert any(p.startswith("/integrations/") for p in posts) and any(p.startswith("/dbsync/") for p in posts)
+    before = len(accounts.audit_log(store))
+    for path in posts:
+        answer = client.post(path, data={"connection": "default", "take": "db", "mode": "automatic"})
+        assert answer.status_code == 403 and "CSRF" in answer.text, path
+    assert len(accounts.audit_log(store)) == before  # no route ran, so nothing changed

@@ -415,7 +415,13 @@ class OAuthClient:
             open_browser(self.authorization_url(state, redirect_uri=callback.redirect_uri, code_challenge=challenge))
             code = callback.wait(timeout)
         self.callback_params = dict(callback.result or {})  # what else the provider said (QuickBooks: realmId)
-        tokens = self.exchange_code(code, redirect_uri=callback.redirect_uri, code_verifier=verifier)
+        return self.finish_sign_in(code, redirect_uri=callback.redirect_uri, code_verifier=verifier, complete=complete)
+
+    def finish_sign_in(self, code: str, *, redirect_uri: str, code_verifier: str | None = None,
+                       complete: Callable[[TokenSet], None] | None = None) -> TokenSet:
+        """The end of a sign-in whose callback came here or elsewhere (the dashboard's callback page):
+        exchange the code, let `complete` add what the provider needs, store the tokens."""
+        tokens = self.exchange_code(code, redirect_uri=redirect_uri, code_verifier=code_verifier)
         if complete is not None:
             complete(tokens)
         self.store.save(tokens)

@@ -166,6 +166,7 @@ class QueryParams(OperationParams):
 
 class XeroSyncParams(OperationParams):
     operation: ClassVar[str] = "xero_sync"
+    cli_only: ClassVar[frozenset[str]] = frozenset({"as_json", "connection"})  # a job names its connection itself
     job_only: ClassVar[frozenset[str]] = frozenset({"config", "wait"})
     cli_names: ClassVar[dict[str, str]] = {"category": "categories", "obj": "record"}
 

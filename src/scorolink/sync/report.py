@@ -147,14 +147,15 @@ def job_line(label: str, result: Any, open_errors: int, errors_command: str) -> 
 
 
 def next_try(error: dict[str, Any], now: datetime | None = None) -> str:
-    """When an open record error's record is tried again (at once if it changes before)."""
-    from scorolink.sync.store import retry_interval
+    """When an open record error's record is tried again (at once if it changes before), in words."""
+    from scorolink.sync.store import next_retry
 
-    if error.get("resolution") or error.get("resolved_at"):
+    if error.get("resolution"):
         return ""
-    seen = error["last_seen"]
-    seen = seen if seen.tzinfo else seen.replace(tzinfo=UTC)
-    due = seen + retry_interval(int(error.get("attempts") or 1))
+    due = next_retry(error)
+    if due is None:
+        return ""
+    due = due if due.tzinfo else due.replace(tzinfo=UTC)
     if due <= (now or datetime.now(UTC)):
         return "next run"
     return f"after {due.strftime('%Y-%m-%d %H:%M')} UTC"

@@ -379,11 +379,29 @@ class SyncStore:
         with self.tx() as conn:
             return [dict(r._mapping) for r in conn.execute(query.order_by(t.errors.c.id))]
 
+    def retry_error(self, job: str, error_id: int) -> bool:
+        """Plan an open error's record again on the next run, without waiting for its retry interval."""
+        with self.engine.begin() as conn:
+            row = conn.execute(select(t.errors.c.attempts).where(and_(
+                t.errors.c.job == job, t.errors.c.id == error_id, t.errors.c.resolved_at.is_(None)))).first()
+            if row is None:
+                return False
+            conn.execute(update(t.errors).where(t.errors.c.id == error_id)
+                         .values(last_seen=now() - retry_interval(row.attempts)))
+            return True
+
     def dismiss_error(self, job: str, error_id: int) -> bool:
         with self.tx() as conn:
             result = conn.execute(update(t.errors).where(and_(t.errors.c.job == job, t.errors.c.id == error_id))
                                   .values(resolved_at=now(), resolution="dismissed"))
             return bool(result.rowcount)
+
+
+def next_retry(error: dict[str, Any]) -> datetime | None:
+    """When an open record error is planned again (None once it is fixed or dismissed)."""
+    if error.get("resolved_at") is not None:
+        return None
+    return error["last_seen"] + retry_interval(int(error["attempts"]))
 
 
 def retry_interval(attempts: int) -> timedelta:

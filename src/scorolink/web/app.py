@@ -22,7 +22,7 @@ from scorolink.web.tables import ensure_tables
 
 def create_app(store: StateStore, config_file: str | None = None, *, clock: Clock | None = None,
                limiter: accounts.LoginLimiter | None = None) -> Starlette:
-    from scorolink.web.pages import connections, data, jobs, login
+    from scorolink.web.pages import connections, data, dbsync, integrations, jobs, login
 
     ensure_tables(store)
     web = Web(store, config_file, clock or SystemClock(), limiter or accounts.LoginLimiter())
@@ -30,7 +30,7 @@ def create_app(store: StateStore, config_file: str | None = None, *, clock: Cloc
         web.setup_token = secrets.token_urlsafe(24)
     routes = [
         Route("/", lambda request: RedirectResponse("/connections", status_code=303)),
-        *login.routes, *connections.routes, *jobs.routes, *data.routes,
+        *login.routes, *connections.routes, *integrations.routes, *dbsync.routes, *jobs.routes, *data.routes,
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(Security, store=store)],

@@ -15,7 +15,8 @@ from scorolink.runtime.store import Clock, StateStore, SystemClock
 from scorolink.web import accounts
 
 HERE = Path(__file__).parent
-NAV = (("Connections", "/connections"), ("Jobs", "/jobs"), ("Runs", "/runs"), ("Objects", "/data/objects"),
+NAV = (("Connections", "/connections"), ("Integrations", "/integrations"), ("Database sync", "/dbsync"),
+       ("Jobs", "/jobs"), ("Runs", "/runs"), ("Objects", "/data/objects"),
        ("Records", "/data/records"), ("SQL", "/data/sql"), ("ERD", "/data/erd"), ("Audit log", "/audit"))
 
 
@@ -28,6 +29,7 @@ class Web:
     clock: Clock = field(default_factory=SystemClock)
     limiter: accounts.LoginLimiter = field(default_factory=accounts.LoginLimiter)
     setup_token: str | None = None  # the first-run token printed on the console (None once a user exists)
+    sign_ins: dict[str, dict[str, Any]] = field(default_factory=dict)  # OAuth state -> a sign-in under way
     templates: Jinja2Templates = field(default_factory=lambda: Jinja2Templates(directory=str(HERE / "templates")))
 
     def now(self) -> Any:

@@ -39,6 +39,10 @@ def test_connect_configure_sync_and_errors(tmp_path):
     assert first.returncode == 1
     errors = json.loads(run("xero", "errors", "--json", cwd=tmp_path).stdout)
     assert errors and all("no Scoro product" in e["message"] for e in errors)
+    assert errors[0]["next_retry"] and errors[0]["attempts"] == 1
+    retried = run("xero", "errors", "--retry", str(errors[0]["id"]), cwd=tmp_path)
+    assert retried.returncode == 0 and "planned again on the next sync run" in retried.stderr
+    assert run("xero", "errors", "--retry", "999999", cwd=tmp_path).returncode == 2
     dismissed = run("xero", "errors", "--dismiss", str(errors[0]["id"]), cwd=tmp_path)
     assert dismissed.returncode == 0, dismissed.stderr
     second = run("xero", "sync", "--json", cwd=tmp_path)

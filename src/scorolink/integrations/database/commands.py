@@ -96,7 +96,7 @@ def report(result: Any, made: list[str], as_json: bool) -> None:
     for table in made:
         note(f"created table {table}")
     for name, plan in result.plans.items():
-        counts = {_side_words(k): v for k, v in plan.counts().items() if v}
+        counts = {side_words(k): v for k, v in plan.counts().items() if v}
         done = result.executed.get(name, {})
         line = ", ".join(f"{k} {v}" for k, v in counts.items()) or "nothing to do"
         extra = ", ".join(f"{k} {v}" for k, v in done.items() if v)
@@ -110,12 +110,13 @@ def report(result: Any, made: list[str], as_json: bool) -> None:
         err.print(f"{result.failed} record(s) failed; `scorolink dbsync errors` lists them with Scoro's messages.")
 
 
-def _side_words(key: str) -> str:
+def side_words(key: str) -> str:
     op, _, side = key.rpartition("_")
     return f"{op} in {SIDE_NAMES[side]}" if side in SIDE_NAMES and op else key
 
 
-def _list(options: Any, verb: str, as_json: bool) -> None:
+def parked(options: Any, verb: str) -> list[dict[str, Any]]:
+    """The parked conflicts (verb `conflicts`) or refused rows (`errors`) of one database's sync."""
     from scorolink.integrations.database.run import job_name
     from scorolink.sync.store import SyncStore
 
@@ -124,11 +125,15 @@ def _list(options: Any, verb: str, as_json: bool) -> None:
         rows = [e for e in store.errors(job_name(options.db)) if (e["kind"] == "conflict") == (verb == "conflicts")]
     finally:
         store.close()
-    out = [{"id": e["id"], "object": e["category"], "kind": e["kind"],
-            "scoro_id": e["source_id"] if e["side"] == "b" else e["target_id"],
-            "row": e["target_id"] if e["side"] == "b" else e["source_id"],
-            "refused_by": SIDE_NAMES.get(e["side"], e["side"]), "message": e["message"], "attempts": e["attempts"],
-            "last_seen": e["last_seen"]} for e in rows]
+    return [{"id": e["id"], "object": e["category"], "kind": e["kind"],
+             "scoro_id": e["source_id"] if e["side"] == "b" else e["target_id"],
+             "row": e["target_id"] if e["side"] == "b" else e["source_id"],
+             "refused_by": SIDE_NAMES.get(e["side"], e["side"]), "message": e["message"], "attempts": e["attempts"],
+             "last_seen": e["last_seen"]} for e in rows]
+
+
+def _list(options: Any, verb: str, as_json: bool) -> None:
+    out = parked(options, verb)
     if as_json:
         emit_json(out)
         return
@@ -143,7 +148,19 @@ def _list(options: Any, verb: str, as_json: bool) -> None:
 
 
 def _resolve(connector: Any, options: Any, error_id: int, take: str, as_json: bool) -> None:
+    result = resolve(connector, options, error_id, take)
+    if as_json:
+        emit_json({"resolved": error_id, "took": take, **result.as_dict()})
+    else:
+        typer.echo(f"Conflict {error_id} settled with the {'Scoro' if take == 'scoro' else 'table'} values.")
+
+
+def resolve(connector: Any, options: Any, error_id: int, take: str) -> Any:
+    """Settle one parked conflict with Scoro's values (`take` scoro) or the table's (db)."""
     from scorolink.integrations.database.run import TableSync, job_name
+
+    if take not in ("scoro", "db"):
+        raise ConfigError(f"Conflict {error_id}: take scoro or db, not {take!r}.")
 
     job = job_name(options.db)
     with TableSync(connector, _with_object(options, job, error_id)) as sync:
@@ -157,10 +174,7 @@ def _resolve(connector: Any, options: Any, error_id: int, take: str, as_json: bo
             raise ConfigError(f"Conflict {error_id} was not settled: {result.stopped or 'the write failed'}; "
                               "`scorolink dbsync errors` says why.")
         sync.store.dismiss_error(job, error_id)
-    if as_json:
-        emit_json({"resolved": error_id, "took": take, **result.as_dict()})
-    else:
-        typer.echo(f"Conflict {error_id} settled with the {'Scoro' if take == 'scoro' else 'table'} values.")
+    return result
 
 
 def _with_object(options: Any, job: str, error_id: int) -> Any:

@@ -20,6 +20,7 @@ from rich.text import Text
 from scorolink import output
 from scorolink.clients.errors import AuthenticationFailed
 from scorolink.commands.common import emit_json, err
+from scorolink.errors import ConfigError
 from scorolink.integrations.xero.session import (  # noqa: F401 - re-exported for the commands and tests that use them here
     DEFAULT_SANDBOX_DATA,
     SANDBOX_DATA_ENV,
@@ -46,8 +47,27 @@ def sandbox_browser(session: XeroSession) -> Any:
     return visit
 
 
-def _open(ctx: typer.Context) -> XeroSession:
-    session = open_xero(None, getattr(ctx.obj, "config", None))
+ConnectionOpt = Annotated[str | None, typer.Option(
+    "--connection", help="A named Scoro account ([connections.NAME]): its Xero settings ([connections.NAME.xero]) "
+                         "and, for sync, the account itself (default: the ordinary one).")]
+
+
+def connection_flags(config: str | None, connection: str | None) -> dict[str, Any] | None:
+    """The Xero settings a named Scoro connection carries, or None for the ordinary [xero] ones."""
+    if not connection or connection == "default":
+        return None
+    from scorolink.runtime.connections import ConfiguredConnections, system_tables
+
+    conns = ConfiguredConnections(config)
+    if connection not in conns.tables:
+        raise ConfigError(f"--connection {connection!r}: no [connections.{connection}] table (known: "
+                          f"{', '.join(conns.names())}).")
+    return system_tables(connection, conns.tables[connection]).get("xero") or None
+
+
+def _open(ctx: typer.Context, connection: str | None = None) -> XeroSession:
+    config = getattr(ctx.obj, "config", None)
+    session = open_xero(connection_flags(config, connection), config)
     if session.sandbox is not None:
         err.print("No Xero app configured (XERO_CLIENT_ID and XERO_CLIENT_SECRET): using the bundled Xero "
                   f"sandbox ({os.environ.get(SANDBOX_DATA_ENV) or DEFAULT_SANDBOX_DATA}).", style="dim")
@@ -67,10 +87,11 @@ def connect_cmd(
                                                                   "a browser.")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the sign-in to finish.")] = 300.0,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    connection: ConnectionOpt = None,
 ) -> None:
     """Connect a Xero organisation: sign in through the browser (OAuth2 with a local callback), store the tokens
     encrypted (SCOROLINK_SECRET_KEY, or a 0600 key file next to the token store) and pick the tenant."""
-    with _open(ctx) as session:
+    with _open(ctx, connection) as session:
         if session.sandbox is not None:
             opener = sandbox_browser(session)
         else:
@@ -95,9 +116,10 @@ def connect_cmd(
 
 @xero_app.command("status")
 def status_cmd(ctx: typer.Context,
-               as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
+               as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+               connection: ConnectionOpt = None) -> None:
     """Show the connected organisation, the token's expiry and the rate budget Xero reports (one API call)."""
-    with _open(ctx) as session:
+    with _open(ctx, connection) as session:
         client = session.client
         organisation = client.organisation()
         tokens = session.oauth.tokens()  # read after the call, which may have refreshed them

@@ -53,11 +53,16 @@ class XeroOAuth(OAuthClient):
 
     def connect(self, open_browser: Callable[[str], Any], *, tenant_id: str | None = None,  # type: ignore[override]
                 timeout: float = 300.0, pkce: bool = True) -> TokenSet:
+        return super().connect(open_browser, timeout=timeout, pkce=pkce, complete=self.tenants_of(tenant_id))
+
+    def tenants_of(self, tenant_id: str | None) -> Callable[[TokenSet], None]:
+        """What a finished sign-in adds: the connected organisations and the one in use."""
+
         def choose(tokens: TokenSet) -> None:
             tokens.tenants = self.connections(tokens.access_token)
             tokens.tenant_id = choose_tenant(tokens.tenants, tenant_id)
 
-        return super().connect(open_browser, timeout=timeout, pkce=pkce, complete=choose)
+        return choose
 
     def connections(self, access_token: str | None = None) -> list[dict[str, Any]]:
         """The tenants this user connected to the app: a bare JSON array (A1)."""

@@ -63,7 +63,21 @@ def xero_sync_operation(params: dict[str, Any], connection: OpenConnection, chec
             counts[key] = counts.get(key, 0) + n
     checkpoint.log(job_line("xero sync", result, open_errors, "scorolink xero errors"),
                    "warning" if open_errors or result.stopped or result.warnings else "info")
-    return OperationResult(done=result.stopped is None, state={"run": result.run_id}, counts=counts,
+    return OperationResult(done=result.stopped is None, state={"run": result.run_id, "done": categories_done(result)},
+                           counts=counts,
                            failed=[f"{result.failed} record(s)"] if result.failed else [],
                            succeeded=sum(counts.get(k, 0) for k in ("created", "updated", "deleted", "linked")),
                            pause_seconds=result.retry_after if result.stopped else None, pause_reason=result.stopped)
+
+
+def categories_done(result: Any) -> dict[str, dict[str, Any]]:
+    """Each category's line on the run's page (the shape replicate's objects have there)."""
+    done = {}
+    for name, plan in result.plans.items():
+        executed = result.executed.get(name, {})
+        failed = executed.get("failed", 0) + executed.get("deferred", 0)
+        done[name] = {"mode": "sync", "read": plan.read["a"] + plan.read["b"],
+                      "rows": sum(executed.get(k, 0) for k in ("created", "updated", "linked")),
+                      "deleted": executed.get("deleted", 0), "requests": "",
+                      "error": f"{failed} record(s) not carried (`scorolink xero errors`)" if failed else None}
+    return done

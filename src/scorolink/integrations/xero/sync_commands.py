@@ -18,7 +18,7 @@ from scorolink import output
 from scorolink.commands.common import emit_json, err
 from scorolink.config import config_path, read_config_file
 from scorolink.errors import ConfigError
-from scorolink.integrations.xero.commands import _open
+from scorolink.integrations.xero.commands import ConnectionOpt, _open
 from scorolink.sync.report import (
     SHOWN,
     Names,
@@ -79,6 +79,7 @@ def sync_cmd(
         "--allow-different-tax-rates", help="Accept, for this run, a tax map pairing rates of different "
         "percentages (warned; each document's totals difference is reported on it).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable result.")] = False,
+    connection: ConnectionOpt = None,
 ) -> None:
     """Sync Scoro and Xero now: every enabled category in dependency order, one category, or one record."""
     from scorolink.integrations.xero.run import SyncRequest, run_xero_sync
@@ -88,13 +89,14 @@ def sync_cmd(
 
     config = _sync_config(ctx)
     try:
-        request = SyncRequest(only=category or None, record=_parse_object(obj) if obj else None, dry_run=dry_run,
+        request = SyncRequest(only=category or None, record=parse_object(obj) if obj else None, dry_run=dry_run,
                               allow_different_tax_rates=allow_different_tax_rates)
     except ConfigError as exc:
         raise ConfigError(f"--{exc}") from exc
     store = SyncStore(_state_url(ctx, state))
     try:
-        with ctx.obj.open() as scoro, _open(ctx) as xero, RichProgress(err, disable=as_json) as display:
+        with _scoro(ctx, connection) as scoro, _open(ctx, connection) as xero, \
+                RichProgress(err, disable=as_json) as display:
             progress = SyncProgress(display, dry_run=dry_run)  # what is read, planned and written, on stderr
             result = run_xero_sync(store, scoro.connector, xero, config, request, progress=progress)
         open_rows = store.errors(result.job)
@@ -110,7 +112,16 @@ def sync_cmd(
         raise typer.Exit(code)
 
 
-def _parse_object(text: str) -> tuple[str, str, str]:
+def _scoro(ctx: typer.Context, connection: str | None) -> Any:
+    """The ordinary Scoro account, or a named connection's (both carry `.connector`)."""
+    if not connection or connection == "default":
+        return ctx.obj.open()
+    from scorolink.runtime.connections import ConfiguredConnections
+
+    return ConfiguredConnections(getattr(ctx.obj, "config", None)).open(connection)
+
+
+def parse_object(text: str) -> tuple[str, str, str]:
     parts = text.split(":")
     if len(parts) == 2:
         return parts[0], "a", parts[1]
@@ -163,13 +174,15 @@ def errors_cmd(
     ctx: typer.Context,
     all_: Annotated[bool, typer.Option("--all", help="Also resolved and dismissed errors.")] = False,
     dismiss: Annotated[int | None, typer.Option(help="Dismiss error ID: stop retrying that record.")] = None,
+    retry: Annotated[int | None, typer.Option(help="Retry error ID on the next sync run, without waiting for its "
+                                              "retry interval.")] = None,
     state: Annotated[str | None, typer.Option(help="State database URL.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Records the sync could not carry, with the system's own message; retried (at once when changed,
     else at growing intervals from 5 minutes to a day) until fixed or dismissed."""
     from scorolink.integrations.xero.run import sync_jobs
-    from scorolink.sync.store import SyncStore
+    from scorolink.sync.store import SyncStore, next_retry
 
     store = SyncStore(_state_url(ctx, state))
     try:
@@ -179,7 +192,13 @@ def errors_cmd(
                 raise ConfigError(f"No error {dismiss} in this sync's state; run `scorolink xero errors` to list them.")
             err.print(f"Dismissed error {dismiss}: that record is no longer retried.")
             return
-        rows = [row for job in jobs for row in store.errors(job, include_resolved=all_)]
+        if retry is not None:
+            if not any(store.retry_error(job, retry) for job in jobs):
+                raise ConfigError(f"No open error {retry} in this sync's state; run `scorolink xero errors` to list "
+                                  "them.")
+            err.print(f"Error {retry}: its record is planned again on the next sync run (`scorolink xero sync`).")
+            return
+        rows = [{**row, "next_retry": next_retry(row)} for job in jobs for row in store.errors(job, include_resolved=all_)]
     finally:
         store.close()
     for row in rows:
@@ -218,87 +237,35 @@ def configure_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the effective configuration as JSON.")] = False,
 ) -> None:
     """Show or change the integration's configuration (the [xero_sync] table of scorolink.toml)."""
-    from scorolink.integrations.xero.integration import NAMES, ORDER, XeroSyncConfig
+    from scorolink.integrations.xero.settings_file import configure, summary
+    from scorolink.sync.store import SyncStore
 
     path = config_path(getattr(ctx.obj, "config", None)) or Path("scorolink.toml")
-    data = read_config_file(path if path.exists() else None).get("xero_sync", {})
-    changed = False
-    if category is not None:
-        if category not in ORDER:
-            raise ConfigError(f"--category {category!r}: use one of {', '.join(ORDER)}.")
-        table = dict(data.get(category, {}))
-        for key, value in (("direction", direction), ("enabled", enable), ("start_date", start_date),
-                           ("bookmark", bookmark)):
-            if value is not None:
-                table[key] = value
-        data[category] = table
-        changed = True
-    elif direction or enable is not None or start_date or bookmark:
+    if category is None and (direction or enable is not None or start_date or bookmark):
         raise ConfigError("--direction, --enable/--disable, --start-date and --bookmark need --category.")
-    for key, value in (("default_sales_account", default_sales_account),
-                       ("default_expense_account", default_expense_account), ("tracking_category", tracking_category),
-                       ("bookmark_filters", bookmark_filters)):
-        if value:
-            data[key] = value
-            changed = True
-    if allow_different_tax_rates is not None:
-        data["allow_different_tax_rates"] = allow_different_tax_rates
-        changed = True
-    for item in tax_map or []:
-        code, sep, tax = item.partition("=")
-        if not sep or not code.strip() or not tax.strip():
-            raise ConfigError(f"--tax-map {item!r}: write SCORO_VAT_CODE=XERO_TAX_TYPE, e.g. VAT9=OUTPUT2.")
-        data.setdefault("tax_map", {})[code.strip()] = tax.strip()
-        changed = True
-    config = XeroSyncConfig.from_dict(data)  # refuses bad values before anything is written
+    changes = {category: {"direction": direction, "enabled": enable, "start_date": start_date,
+                          "bookmark": bookmark}} if category is not None else {}
+    locked = None
+    if start_date is not None:  # a start date is locked once its category's initial sync ran
+        from scorolink.integrations.xero.settings_file import locked_start_dates
+
+        state = SyncStore(_state_url(ctx, None))
+        try:
+            locked = locked_start_dates(state)
+        finally:
+            state.close()
+    config, changed = configure(path, changes, defaults={
+        "default_sales_account": default_sales_account, "default_expense_account": default_expense_account,
+        "tracking_category": tracking_category, "bookmark_filters": bookmark_filters}, tax_map=tax_map, locked=locked,
+        allow_different_tax_rates=allow_different_tax_rates)
     if changed:
-        _write_section(path, data)
         err.print(f"Saved [xero_sync] in {path}.")
-    effective = {name: {"enabled": s.enabled, "direction": NAMES.get(s.direction, s.direction),
-                        "start_date": s.start_date.isoformat() if s.start_date else None,
-                        "bookmark": config.bookmarks.get(name)}
-                 for name, s in config.categories.items()}
-    summary = {"categories": effective, "default_sales_account": config.default_sales_account,
-               "default_expense_account": config.default_expense_account,
-               "tracking_category": config.tracking_category, "tax_map": config.tax_map,
-               "allow_different_tax_rates": config.allow_different_tax_rates,
-               "bookmark_filters": config.bookmark_filters}
+    shown = summary(config)
+    effective = shown["categories"]
     if as_json:
-        emit_json(summary)
+        emit_json(shown)
     else:
         output.print_table([{"category": k, **v} for k, v in effective.items()], title="Scoro ↔ Xero sync")
         err.print(f"default sales account: {config.default_sales_account or '-'}; default expense account: "
                   f"{config.default_expense_account or '-'}; tax map: "
                   f"{', '.join(f'{k}={v}' for k, v in config.tax_map.items()) or '-'}")
-
-
-def _write_section(path: Path, data: dict[str, Any]) -> None:
-    """Rewrite the [xero_sync] tables of scorolink.toml, keeping everything else as it was."""
-    kept: list[str] = []
-    skipping = False
-    if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            header = line.strip()
-            if header.startswith("["):
-                skipping = header.strip("[]").split(".")[0].strip() == "xero_sync"
-            if not skipping:
-                kept.append(line)
-    lines = ["[xero_sync]"]
-    lines += [f"{k} = {_toml(v)}" for k, v in data.items() if not isinstance(v, dict)]
-    for name, table in data.items():
-        if isinstance(table, dict):
-            lines += ["", f"[xero_sync.{name}]"] + [f"{_key(k)} = {_toml(v)}" for k, v in table.items()]
-    text = "\n".join(kept).rstrip()
-    path.write_text((text + "\n\n" if text else "") + "\n".join(lines) + "\n", encoding="utf-8")
-
-
-def _key(name: str) -> str:
-    return name if name.replace("_", "").replace("-", "").isalnum() else '"' + name.replace('"', '\\"') + '"'
-
-
-def _toml(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'

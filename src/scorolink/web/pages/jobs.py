@@ -19,9 +19,11 @@ from scorolink.errors import ConfigError, ScorolinkError
 from scorolink.replicate.introspect import mirror_tables
 from scorolink.runtime import jobs as runtime_jobs
 from scorolink.runtime.jobs import param_value  # the CLI's --param KEY=VALUE reading
-from scorolink.runtime.operations import OPERATIONS
+from scorolink.runtime.operations import OPERATIONS, load_integrations
+from scorolink.runtime.params import MODELS
 from scorolink.runtime.tables import FINAL_STATES
 from scorolink.saved_connections import list_connections
+from scorolink.web import params_form
 from scorolink.web.context import web_of
 
 DEFAULT_MIRROR = "sqlite:///scoro.db"
@@ -47,8 +49,10 @@ def mirrors(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def _params(form: Any) -> dict[str, Any]:
-    params: dict[str, Any] = {}
+def _params(form: Any, operation: str) -> dict[str, Any]:
+    """The operation's settings from its model's fields, then any KEY=VALUE lines (as `--param`)."""
+    model = MODELS.get(operation)
+    params: dict[str, Any] = params_form.read(model, operation, form) if model else {}
     for line in str(form.get("params") or "").splitlines():
         if not line.strip():
             continue
@@ -56,18 +60,17 @@ def _params(form: Any) -> dict[str, Any]:
         if not sep or not key.strip():
             raise ConfigError(f"Setting {line.strip()!r}: write one KEY=VALUE a line, e.g. naming=snake.")
         params[key.strip()] = param_value(value.strip())
-    if str(form.get("to") or "").strip():
-        params["to"] = str(form.get("to")).strip()
-    objects = [o.strip() for o in str(form.get("objects") or "").split(",") if o.strip()]
-    if objects:
-        params["objects"] = objects
     return params
 
 
 def _jobs_context(request: Request) -> dict[str, Any]:
     web = web_of(request)
     rows = runtime_jobs.list_jobs(web.store)
-    return {"jobs": rows, "mirrors": mirrors(rows), "operations": sorted(OPERATIONS),
+    load_integrations()
+    operations = sorted(set(OPERATIONS) | set(MODELS))
+    return {"jobs": rows, "mirrors": mirrors(rows), "operations": operations,
+            "models": {op: params_form.fields_of(MODELS[op]) for op in operations if op in MODELS},
+            "field_name": params_form.field_name,
             "connections": [c["name"] for c in list_connections(web.config_file)]}
 
 
@@ -79,12 +82,13 @@ async def jobs_page(request: Request) -> Response:
 async def job_add(request: Request) -> Response:
     web = web_of(request)
     form = await request.form()
-    values = {k: str(form.get(k) or "").strip() for k in ("name", "operation", "connection", "schedule", "to",
-                                                          "objects", "params")}
+    values = {k: str(form.get(k) or "").strip() for k in form.keys() if k != "csrf_token"}
+    values.setdefault("operation", "replicate")
     try:
-        params = _params(form)
-        job = runtime_jobs.add_job(web.store, values["name"], operation=values["operation"] or "replicate",
-                                   connection=values["connection"] or "default", schedule=values["schedule"],
+        params = _params(form, values["operation"] or "replicate")
+        job = runtime_jobs.add_job(web.store, values.get("name", ""), operation=values["operation"] or "replicate",
+                                   connection=values.get("connection") or "default",
+                                   schedule=values.get("schedule", ""),
                                    params=params, now=web.now(), source="web")
     except ScorolinkError as exc:
         return web.render(request, "jobs.html", status=400, form=values, error=str(exc), **_jobs_context(request))

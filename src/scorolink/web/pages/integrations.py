@@ -1,0 +1,353 @@
+"""Integrations: one settings page per integration, drawn from its description (integrations/panel.py)
+— connecting through the OAuth redirect, the connection's health and currency check, categories,
+automatic or manual mode, defaults and tax map, "Synchronize now" (a runtime job, followed live),
+a dry-run preview, one category or one record synced by hand, and the record errors with retry and
+dismiss. Every button calls what the integration's CLI calls."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from scorolink.clients.oauth import pkce_pair
+from scorolink.errors import ConfigError, ScorolinkError
+from scorolink.integrations.panel import Panel, available, panel_of
+from scorolink.runtime import jobs as runtime_jobs
+from scorolink.runtime.connections import DEFAULT_CONNECTION, ConfiguredConnections, system_tables
+from scorolink.runtime.jobs import JobError
+from scorolink.runtime.params import MODELS
+from scorolink.runtime.schedules import parse_schedule
+from scorolink.web.context import Web, web_of
+
+SIGN_IN_SECONDS = 600  # how long a started sign-in waits for its callback
+MANUAL = "manual"
+SYNC, BACKGROUND = "sync", "background"  # the parts of an integration with a schedule of their own
+
+
+def _panel(request: Request) -> Panel:
+    return panel_of(request.path_params["name"])
+
+
+def _connection(request: Request, form: Any = None) -> str:
+    value = (form.get("connection") if form is not None else None) or request.query_params.get("connection")
+    return str(value or DEFAULT_CONNECTION).strip() or DEFAULT_CONNECTION
+
+
+def _flags(web: Web, panel: Panel, connection: str) -> dict[str, Any]:
+    """The integration's settings a Scoro connection carries ([connections.NAME.<integration>])."""
+    tables = ConfiguredConnections(web.config_file).tables
+    return system_tables(connection, tables.get(connection, {})).get(panel.name, {})
+
+
+def _page_url(panel: Panel, connection: str, anchor: str = "") -> str:
+    query = "" if connection == DEFAULT_CONNECTION else f"?connection={connection}"
+    return f"/integrations/{panel.name}{query}{anchor}"
+
+
+def _parts(panel: Panel) -> list[tuple[str, str, tuple[str, ...]]]:
+    """What has a schedule of its own: the sync, and background items where the integration has them."""
+    parts = [(SYNC, "Synchronization", panel.schedules.automatic)]
+    if panel.schedules.background:
+        parts.append((BACKGROUND, "Background items", panel.schedules.background))
+    return parts
+
+
+def _job_name(panel: Panel, connection: str, part: str) -> str:
+    return panel.job_name(connection) + ("" if part == SYNC else "-background")
+
+
+def _job(web: Web, panel: Panel, connection: str, part: str = "sync") -> dict[str, Any] | None:
+    try:
+        return runtime_jobs.get_job(web.store, _job_name(panel, connection, part))
+    except JobError:
+        return None
+
+
+def _schedule_text(job: dict[str, Any], choices: tuple[str, ...]) -> str:
+    """The choice a job's schedule was made from (as the page offers them), else the runtime's words."""
+    for choice in choices:
+        parsed = parse_schedule(choice)
+        if (parsed.kind, parsed.expr) == (job["schedule_kind"], job["schedule_expr"]):
+            return choice
+    return str(job["schedule"])
+
+
+def _context(request: Request, panel: Panel, connection: str) -> dict[str, Any]:
+    web = web_of(request)
+
+    def status() -> dict[str, Any]:
+        with panel.open(web.config_file, _flags(web, panel, connection)) as session:
+            return panel.status(session)
+
+    try:
+        state = status()
+    except ScorolinkError as exc:
+        state = {"connected": False, "problem": str(exc)}
+    parts = []
+    for part, label, choices in _parts(panel):
+        job = _job(web, panel, connection, part)
+        if job is not None:
+            job["schedule_text"] = _schedule_text(job, choices)
+        mode = MANUAL if job is None or job["schedule_kind"] == MANUAL or not job["enabled"] else "automatic"
+        parts.append((part, label, choices, mode, job))
+    flags = _flags(web, panel, connection)
+    return {"panel": panel, "connection": connection, "connections": ConfiguredConnections(web.config_file).names(),
+            "parts": parts, "background": [c.name for c in panel.categories if c.background],
+            "shared_tokens": connection != DEFAULT_CONNECTION and not flags.get("tenant_id"), "state": state, "current": panel.current(web.config_file), "locked": panel.locked(web.store),
+            "check": request.scope["session"].pop("check", None), "now": web.now(),
+            "errors_open": len(panel.errors(web.store)), "page_url": _page_url(panel, connection)}
+
+
+async def integrations_page(request: Request) -> Response:
+    web = web_of(request)
+    return web.render(request, "integrations.html", integrations=available())
+
+
+async def settings_page(request: Request) -> Response:
+    web = web_of(request)
+    panel = _panel(request)
+    context = await run_in_threadpool(_context, request, panel, _connection(request))
+    return web.render(request, "integration.html", **context)
+
+
+async def _form(request: Request) -> Any:
+    return await request.form()
+
+
+# -- connecting: the OAuth redirect and its callback ----------------------------------------
+async def connect(request: Request) -> Response:
+    """Start a sign-in: the browser goes to the provider's authorize page and comes back to the
+    callback with a code (PKCE; the state is kept here, bound to this session, for ten minutes)."""
+    web, panel = web_of(request), _panel(request)
+    form = await _form(request)
+    connection, tenant = _connection(request, form), str(form.get("tenant") or "").strip() or None
+    state = secrets.token_urlsafe(24)
+    verifier, challenge = pkce_pair()
+    redirect_uri = str(request.url_for("integration_callback", name=panel.name))
+
+    def start() -> str:
+        with panel.open(web.config_file, _flags(web, panel, connection)) as session:
+            return panel.authorize(session, state=state, redirect_uri=redirect_uri, code_challenge=challenge)
+
+    target = await run_in_threadpool(start)
+    now = time.monotonic()
+    web.sign_ins = {k: v for k, v in web.sign_ins.items() if v["until"] > now}
+    web.sign_ins[state] = {"integration": panel.name, "connection": connection, "tenant": tenant,
+                           "verifier": verifier, "redirect_uri": redirect_uri, "until": now + SIGN_IN_SECONDS,
+                           "session": request.scope["session"].get("csrf")}
+    web.audit(request, "integration sign-in started", f"{panel.name}:{connection}", {"tenant": tenant})
+    return RedirectResponse(target, status_code=303)
+
+
+async def callback(request: Request) -> Response:
+    """The redirect back from the provider: the state must be one this session started; the code is
+    exchanged (PKCE), the tokens stored encrypted (never shown), the organisation checked."""
+    web, panel = web_of(request), _panel(request)
+    q = request.query_params
+    pending = web.sign_ins.pop(str(q.get("state") or ""), None)
+    if (pending is None or pending["integration"] != panel.name or pending["until"] < time.monotonic()
+            or pending["session"] != request.scope["session"].get("csrf")):
+        web.audit(request, "integration sign-in refused", panel.name, {"reason": "unknown or stale state"})
+        raise ConfigError(f"This {panel.title} sign-in is not one this session started (or it took longer than "
+                          f"{SIGN_IN_SECONDS // 60} minutes): press Connect again.")
+    connection = pending["connection"]
+    if q.get("error"):
+        web.audit(request, "integration sign-in refused", f"{panel.name}:{connection}", {"error": q.get("error")})
+        raise ConfigError(f"{panel.title} refused the connection: {q.get('error')} "
+                          f"{q.get('error_description') or ''}".strip() + ". Press Connect to try again.")
+
+    def finish() -> dict[str, Any]:
+        with web.connections().open(connection) as scoro, panel.open(web.config_file, scoro.system(panel.name)) as s:
+            panel.finish_sign_in(s, code=str(q.get("code") or ""), redirect_uri=pending["redirect_uri"],
+                                 code_verifier=pending["verifier"], tenant=pending["tenant"])
+            return {"status": panel.status(s), "check": panel.check(s, scoro.connector)}
+
+    done = await run_in_threadpool(finish)
+    status = done["status"]
+    web.audit(request, "integration connected", f"{panel.name}:{connection}",
+              {"tenant": status.get("tenant_id"), "organisation": done["check"].get("organisation")})
+    request.scope["session"]["check"] = _storable(done["check"])
+    return web.redirect(request, _page_url(panel, connection),
+                        f"Connected {panel.title}: {status.get('tenant_name') or status.get('tenant_id')}.")
+
+
+def _storable(check: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in check.items() if isinstance(v, (str, bool, int, type(None)))}
+
+
+async def check(request: Request) -> Response:
+    web, panel = web_of(request), _panel(request)
+    connection = _connection(request, await _form(request))
+
+    def go() -> dict[str, Any]:
+        with web.connections().open(connection) as scoro, panel.open(web.config_file, scoro.system(panel.name)) as s:
+            return panel.check(s, scoro.connector)
+
+    try:
+        result = await run_in_threadpool(go)
+    except ScorolinkError as exc:
+        result = {"ok": False, "error": str(exc)}
+    web.audit(request, "integration checked", f"{panel.name}:{connection}", {"ok": result.get("ok"),
+                                                                             "currencies": result.get("currencies_ok")})
+    request.scope["session"]["check"] = _storable(result)
+    return web.redirect(request, _page_url(panel, connection, "#connection"))
+
+
+# -- settings ---------------------------------------------------------------------------------
+async def save_settings(request: Request) -> Response:
+    web, panel = web_of(request), _panel(request)
+    form = await _form(request)
+    connection = _connection(request, form)
+    current = panel.current(web.config_file)["categories"]
+    categories: dict[str, dict[str, Any]] = {}
+    for category in panel.categories:
+        if category.follows:
+            continue
+        name = category.name
+        values: dict[str, Any] = {"enabled": form.get(f"{name}.enabled") == "on"}
+        direction = str(form.get(f"{name}.direction") or "")
+        if direction and direction != current[name]["direction"]:
+            values["direction"] = direction
+        if f"{name}.start_date" in form:  # a locked date's field is disabled, so it is not sent
+            values["start_date"] = str(form.get(f"{name}.start_date") or "").strip()
+        if category.bookmark:
+            values["bookmark"] = str(form.get(f"{name}.bookmark") or "").strip()
+        categories[name] = values
+    settings = {s.name: form.get(s.name) == "on" if s.flag else str(form.get(s.name) or "").strip() or None
+                for s in panel.settings}
+    tax_map = [line.strip() for line in str(form.get("tax_map") or "").splitlines() if line.strip()]
+    try:
+        changed = panel.save(web.config_file, categories, settings, tax_map, panel.locked(web.store))
+    except ScorolinkError as exc:
+        context = await run_in_threadpool(_context, request, panel, connection)
+        return web.render(request, "integration.html", status=400, error=str(exc), **context)
+    web.audit(request, "integration configured", panel.name,
+              {"categories": categories, "settings": settings, "tax_map": tax_map} if changed else {"changed": False})
+    return web.redirect(request, _page_url(panel, connection, "#categories"),
+                        "Settings saved." if changed else "Nothing changed.")
+
+
+async def save_schedule(request: Request) -> Response:
+    """Automatic mode is the integration's sync job on one of its schedules; manual mode keeps the job
+    (for "Synchronize now") with the `manual` schedule — `scorolink jobs add … --replace`. Background
+    items, where the integration has them, are a second job on their own schedule."""
+    web, panel = web_of(request), _panel(request)
+    form = await _form(request)
+    connection = _connection(request, form)
+    said = []
+    for part, label, choices in _parts(panel):
+        if f"{part}.mode" not in form:
+            continue
+        mode = str(form.get(f"{part}.mode"))
+        schedule = str(form.get(f"{part}.schedule") or choices[0]) if mode == "automatic" else MANUAL
+        if mode == "automatic" and schedule not in choices:
+            raise ConfigError(f"{label} schedule {schedule!r}: {panel.title} runs automatically "
+                              f"{' or '.join(choices)}.")
+        job = _ensure_job(web, panel, connection, part, schedule)
+        web.audit(request, "integration schedule set", job["name"], {"schedule": schedule})
+        said.append(f"{label.lower()} {'automatic, ' + schedule if mode == 'automatic' else 'manual'}")
+    if not said:
+        raise ConfigError("Choose automatic or manual mode.")
+    return web.redirect(request, _page_url(panel, connection, "#mode"), f"{panel.title}: {'; '.join(said)}.")
+
+
+def _ensure_job(web: Web, panel: Panel, connection: str, part: str, schedule: str | None) -> dict[str, Any]:
+    """The integration's sync job (or background-items job) for this connection, its parameters checked
+    by the operation's model; `schedule` None keeps the job's schedule, or makes a manual job."""
+    existing = _job(web, panel, connection, part)
+    if existing is not None and schedule is None:
+        return existing
+    values: dict[str, Any] = {"config": web.config_file} if web.config_file else {}
+    if part == BACKGROUND:
+        values["categories"] = [c.name for c in panel.categories if c.background]
+    params = MODELS[panel.operation].parse(values)
+    return runtime_jobs.add_job(web.store, _job_name(panel, connection, part), operation=panel.operation,
+                                connection=connection, schedule=schedule or MANUAL,
+                                params=params.model_dump(exclude_defaults=True), now=web.now(), source="web",
+                                replace=True)
+
+
+# -- syncing ----------------------------------------------------------------------------------
+async def sync_now(request: Request) -> Response:
+    """Every enabled category, as a run of the integration's job: the run page follows it live."""
+    web, panel = web_of(request), _panel(request)
+    connection = _connection(request, await _form(request))
+    job = _ensure_job(web, panel, connection, SYNC, None)
+    run_id = runtime_jobs.run_now(web.store, job["name"], web.now())
+    web.audit(request, "integration sync now", job["name"], {"run": run_id})
+    return web.redirect(request, f"/runs/{run_id}", f"Queued run {run_id}: synchronizing {panel.title} now.")
+
+
+async def sync_here(request: Request) -> Response:
+    """A dry-run preview, one category (the row's arrow) or one record (send by id): `xero sync
+    [--dry-run] [--category C] [--object R]`, answered on the page."""
+    web, panel = web_of(request), _panel(request)
+    form = await _form(request)
+    connection = _connection(request, form)
+    dry_run = form.get("dry_run") == "1"
+    only = [str(c) for c in form.getlist("category") if str(c)]
+    record = str(form.get("record") or "").strip() or None
+    what = ("preview" if dry_run else "sync") + (f" of {', '.join(only)}" if only else "") + (
+        f" of record {record}" if record else "")
+
+    def go() -> tuple[Any, int]:
+        with web.connections().open(connection) as scoro, panel.open(web.config_file, scoro.system(panel.name)) as s:
+            return panel.sync(web.store, scoro.connector, s, web.config_file, only=only or None, record=record,
+                              dry_run=dry_run)
+
+    try:
+        result, open_errors = await run_in_threadpool(go)
+    except ScorolinkError as exc:
+        web.audit(request, f"integration {what} refused", f"{panel.name}:{connection}", {"error": str(exc)})
+        context = await run_in_threadpool(_context, request, panel, connection)
+        return web.render(request, "integration.html", status=400, error=str(exc), **context)
+    if not dry_run:
+        web.audit(request, f"integration {what}", f"{panel.name}:{connection}",
+                  {"run": result.run_id, "executed": result.executed, "stopped": result.stopped})
+    return web.render(request, "sync_result.html", panel=panel, connection=connection, what=what,
+                      page_url=_page_url(panel, connection), open_errors=open_errors, **panel.result_view(result))
+
+
+# -- record errors ----------------------------------------------------------------------------
+async def errors_page(request: Request) -> Response:
+    web, panel = web_of(request), _panel(request)
+    connection = _connection(request)
+    rows = await run_in_threadpool(panel.errors, web.store)
+    return web.render(request, "integration_errors.html", panel=panel, rows=rows, connection=connection,
+                      page_url=_page_url(panel, connection))
+
+
+async def error_action(request: Request) -> Response:
+    web, panel = web_of(request), _panel(request)
+    form = await _form(request)
+    error_id, action = int(request.path_params["id"]), request.path_params["action"]
+    if action not in ("retry", "dismiss"):
+        raise ConfigError(f"No error action {action!r}: retry or dismiss.")
+    getattr(panel, action)(web.store, error_id)
+    web.audit(request, f"integration error {action}", f"{panel.name}:{error_id}")
+    message = (f"Error {error_id} dismissed: that record is no longer retried." if action == "dismiss" else
+               f"Error {error_id}: its record is planned again on the next sync run.")
+    query = "" if _connection(request, form) == DEFAULT_CONNECTION else f"?connection={_connection(request, form)}"
+    return web.redirect(request, f"/integrations/{panel.name}/errors{query}", message)
+
+
+routes = [
+    Route("/integrations", integrations_page, methods=["GET"]),
+    Route("/integrations/{name}", settings_page, methods=["GET"]),
+    Route("/integrations/{name}/connect", connect, methods=["POST"]),
+    Route("/integrations/{name}/callback", callback, methods=["GET"], name="integration_callback"),
+    Route("/integrations/{name}/check", check, methods=["POST"]),
+    Route("/integrations/{name}/settings", save_settings, methods=["POST"]),
+    Route("/integrations/{name}/schedule", save_schedule, methods=["POST"]),
+    Route("/integrations/{name}/sync-now", sync_now, methods=["POST"]),
+    Route("/integrations/{name}/sync", sync_here, methods=["POST"]),
+    Route("/integrations/{name}/errors", errors_page, methods=["GET"]),
+    Route("/integrations/{name}/errors/{id:int}/{action}", error_action, methods=["POST"]),
+]
+

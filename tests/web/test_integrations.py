@@ -1,0 +1,232 @@
+"""The integration pages against the bundled Scoro and Xero sandboxes: connect through the OAuth
+redirect and callback, configure categories (and the start-date lock after the first sync), preview,
+sync, see and retry or dismiss the record errors; automatic or manual mode as a runtime job."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from scorolink.integrations.xero.panel import PANEL
+from scorolink.runtime import jobs as runtime_jobs
+from scorolink.web import accounts
+from tests.web.conftest import post
+
+PAGE = "/integrations/xero"
+
+
+@pytest.fixture(autouse=True)
+def no_xero_app(monkeypatch):
+    for name in ("XERO_CLIENT_ID", "XERO_CLIENT_SECRET", "XERO_TENANT_ID", "XERO_REDIRECT_URI"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def connect(client):
+    started = post(client, f"{PAGE}/connect", {"connection": "default"}, page=PAGE)
+    assert started.status_code == 303
+    back = urlsplit(started.headers["location"])
+    assert back.path == f"{PAGE}/callback"  # the sandbox's consent sent the browser to our callback
+    query = parse_qs(back.query)
+    assert query["code"] and query["state"]
+    done = client.get(started.headers["location"])
+    assert done.status_code == 303 and done.headers["location"] == PAGE
+    return client.get(PAGE)
+
+
+def stored_secrets(home):
+    with PANEL.open(str(home / "scorolink.toml"), None) as session:
+        tokens = session.oauth.tokens()
+        return [tokens.access_token, tokens.refresh_token, session.settings.client_secret]
+
+
+def test_connect_configure_preview_sync_and_errors(client, home, store):
+    page = client.get(PAGE)
+    assert page.status_code == 200 and "Not connected" in page.text
+    page = connect(client)
+    assert "Connected Xero" in page.text
+    health = re.search(r'<dl id="token-health">(.*?)</dl>', page.text, re.S).group(1)
+    assert "Access token expires" in health and "Refresh token" in health and "Present" in health
+    assert "Currency check:" in page.text and "passed" in page.text
+    secrets = stored_secrets(home)
+    assert all(s and s not in page.text for s in secrets)
+
+    # configure: the same writes as `xero configure`
+    saved = post(client, f"{PAGE}/settings", {
+        "connection": "default", "default_sales_account": "200", "default_expense_account": "400",
+        "tax_map": "VAT22=OUTPUT\nVAT9=OUTPUT2\nVAT0=NONE", "products.enabled": "", "contacts.enabled": "on",
+        "invoices.enabled": "on", "bills.enabled": "on", "receipts.enabled": "on", "tax_rates.enabled": "on",
+        "accounts.enabled": "on", "contacts.direction": "to-xero"}, page=PAGE)
+    assert saved.status_code == 303
+    toml = (home / "scorolink.toml").read_text()
+    assert 'default_sales_account = "200"' in toml and 'VAT22 = "OUTPUT"' in toml
+    assert "[xero_sync.products]\nenabled = false" in toml
+    bad = post(client, f"{PAGE}/settings", {"connection": "default", "bills.direction": "sideways"}, page=PAGE)
+    assert bad.status_code == 400 and "one way at a time" in bad.text
+    assert (home / "scorolink.toml").read_text() == toml  # refused before anything was written
+
+    # a dry-run preview writes nothing
+    preview = post(client, f"{PAGE}/sync", {"connection": "default", "dry_run": "1"}, page=PAGE)
+    assert preview.status_code == 200 and "Dry run: nothing was written" in preview.text
+    assert "create in Xero" in preview.text
+    assert "Locked:" not in client.get(PAGE).text
+
+    # a real sync (as `xero sync`): records it cannot carry become errors
+    ran = post(client, f"{PAGE}/sync", {"connection": "default"}, page=PAGE)
+    assert ran.status_code == 200 and "Sync run" in ran.text
+    page = client.get(PAGE)
+    assert page.text.count("Locked: the initial sync used") >= 4
+    assert 'id="contacts-start"' in page.text and 'name="contacts.start_date"' not in page.text
+    locked = post(client, f"{PAGE}/settings", {"connection": "default", "contacts.enabled": "on",
+                                               "contacts.start_date": "2030-01-01"}, page=PAGE)
+    assert locked.status_code == 400 and "locked after the initial sync" in locked.text
+
+    errors = client.get(f"{PAGE}/errors")
+    ids = re.findall(r'<tr id="error-(\d+)">', errors.text)
+    assert ids and "is no Scoro product" in errors.text and "Next retry" in errors.text
+    retried = post(client, f"{PAGE}/errors/{ids[0]}/retry", {}, page=f"{PAGE}/errors")
+    assert retried.status_code == 303
+    dismissed = post(client, f"{PAGE}/errors/{ids[0]}/dismiss", {}, page=f"{PAGE}/errors")
+    assert dismissed.status_code == 303
+    left = re.findall(r'<tr id="error-(\d+)">', client.get(f"{PAGE}/errors").text)
+    assert ids[0] not in left and len(left) == len(ids) - 1
+    assert post(client, f"{PAGE}/errors/999999/dismiss", {}, page=f"{PAGE}/errors").status_code == 400
+
+    # one record by id, and a category's arrow
+    one = post(client, f"{PAGE}/sync", {"connection": "default", "record": "contacts:1", "dry_run": "1"}, page=PAGE)
+    assert one.status_code == 200 and "record contacts:1" in one.text
+    wrong = post(client, f"{PAGE}/sync", {"connection": "default", "record": "contacts"}, page=PAGE)
+    assert wrong.status_code == 400 and "CATEGORY:ID" in wrong.text
+    arrow = post(client, f"{PAGE}/sync", {"connection": "default", "category": "contacts"}, page=PAGE)
+    assert arrow.status_code == 200 and "sync of contacts" in arrow.text
+
+    # manual mode: "Synchronize now" queues a run of the integration's job; automatic: every 5 minutes
+    now = post(client, f"{PAGE}/sync-now", {"connection": "default"}, page=PAGE)
+    assert now.status_code == 303 and re.match(r"/runs/\d+$", now.headers["location"])
+    job = runtime_jobs.get_job(store, "xero-sync")
+    assert job["operation"] == "xero_sync" and job["schedule_kind"] == "manual"
+    auto = post(client, f"{PAGE}/schedule", {"connection": "default", "sync.mode": "automatic",
+                                              "sync.schedule": "every 5m"}, page=PAGE)
+    assert auto.status_code == 303
+    job = runtime_jobs.get_job(store, "xero-sync")
+    assert job["schedule_kind"] == "interval" and float(job["schedule_expr"]) == 300
+    assert "automatic, every 5m" in client.get(PAGE).text
+    assert post(client, f"{PAGE}/schedule", {"sync.mode": "automatic", "sync.schedule": "every 1m"},
+                page=PAGE).status_code == 400
+    manual = post(client, f"{PAGE}/schedule", {"sync.mode": "manual"}, page=PAGE)
+    assert manual.status_code == 303 and runtime_jobs.get_job(store, "xero-sync")["schedule_kind"] == "manual"
+
+    # every change is in the audit log; no page shows a secret
+    actions = {r["action"] for r in accounts.audit_log(store)}
+    assert {"integration connected", "integration configured", "integration error dismiss",
+            "integration error retry", "integration schedule set", "integration sync now"} <= actions
+    for path in (PAGE, f"{PAGE}/errors", "/integrations", "/audit", "/jobs", "/dbsync"):
+        html = client.get(path).text
+        assert all(s not in html for s in stored_secrets(home)), path
+
+
+def test_a_callback_this_session_did_not_start_is_refused(client, anonymous):
+    forged = client.get(f"{PAGE}/callback?code=abc&state=made-up")
+    assert forged.status_code == 400 and "not one this session started" in forged.text
+    started = post(client, f"{PAGE}/connect", {"connection": "default"}, page=PAGE)
+    # another browser (no session) cannot land the code; this session's stays usable once
+    assert anonymous.get(started.headers["location"], headers={"Accept": "text/html"}).status_code == 303
+    refused = client.get(started.headers["location"].replace("state=", "state=x"))
+    assert refused.status_code == 400
+    done = client.get(started.headers["location"])
+    assert done.status_code == 303
+    assert client.get(started.headers["location"]).status_code == 400  # a state is used once
+
+
+def test_the_index_lists_every_known_integration(client):
+    page = client.get("/integrations")
+    assert page.status_code == 200
+    assert 'href="/integrations/xero"' in page.text and "QuickBooks" in page.text
+    unknown = client.get("/integrations/nosuch")
+    assert unknown.status_code == 400 and "No integration &#39;nosuch&#39;" in unknown.text
+
+
+def test_the_page_is_drawn_from_the_description(client, store, monkeypatch):
+    """An integration with background items on their own schedule, several automatic schedules and a
+    flag (QuickBooks' shape), described over Xero's operations: the page offers what it describes."""
+    from dataclasses import replace
+
+    from scorolink.integrations.panel import Schedules, Setting
+    from scorolink.web.pages import integrations
+
+    choices = ("hourly", "daily 02:00", "weekly mon 02:00")
+    background = {"tax_rates", "accounts", "tracking"}
+    described = replace(PANEL, schedules=Schedules(automatic=choices, background=choices),
+                        categories=tuple(replace(c, background=c.name in background) for c in PANEL.categories),
+                        settings=(*PANEL.settings, Setting("sync_without_tax", "Sync documents without tax details",
+                                                           flag=True)))
+    monkeypatch.setattr(integrations, "panel_of", lambda name: described)
+    page = client.get(PAGE).text
+    assert 'id="mode-background"' in page and "Sync background items only" in page
+    assert page.count('<option value="weekly mon 02:00"') == 2  # the sync's choices and the background items'
+    assert 'type="checkbox" id="set-sync_without_tax"' in page
+    assert page.count("Background item.") == 3
+    saved = post(client, f"{PAGE}/schedule", {"sync.mode": "automatic", "sync.schedule": "daily 02:00",
+                                              "background.mode": "automatic", "background.schedule": "hourly"},
+                 page=PAGE)
+    assert saved.status_code == 303
+    sync, items = runtime_jobs.get_job(store, "xero-sync"), runtime_jobs.get_job(store, "xero-sync-background")
+    assert (sync["schedule_kind"], items["schedule_kind"]) == ("daily", "hourly")
+    assert set(items["params"]["categories"]) == background and "categories" not in sync["params"]
+    page = client.get(PAGE).text
+    assert "automatic, daily 02:00" in page and "automatic, hourly" in page
+    refused = post(client, f"{PAGE}/schedule", {"sync.mode": "automatic", "sync.schedule": "every 5m"}, page=PAGE)
+    assert refused.status_code == 400 and "hourly or daily 02:00 or weekly mon 02:00" in refused.text
+
+
+def test_no_page_shows_a_secret(client, app, home, store):
+    """Every page (each GET route, with its sample parameters) after Xero is connected, a sync ran, and
+    a Scoro account with an API key and a second one with a password were added."""
+    import re as regex
+
+    from sqlalchemy import text
+    from starlette.routing import Route
+
+    from scorolink.saved_connections import add_connection
+
+    config = str(home / "scorolink.toml")
+    add_connection(config, "acme", subdomain="acme", company_account_id="acme", api_key="scoro-api-key-0123456789")
+    add_connection(config, "beta", subdomain="beta", company_account_id="beta", username="ann",
+                   password="a-scoro-password-987")
+    connect(client)
+    post(client, f"{PAGE}/settings", {"connection": "default", "default_sales_account": "200",
+                                      "default_expense_account": "400", "tax_map": "VAT22=OUTPUT"}, page=PAGE)
+    post(client, f"{PAGE}/sync", {"connection": "default", "category": "contacts"}, page=PAGE)
+    run = post(client, f"{PAGE}/sync-now", {"connection": "default"}, page=PAGE).headers["location"].rsplit("/", 1)[1]
+    with store.begin() as c:
+        stored = [c.execute(text("SELECT value FROM web_settings WHERE name = 'session_key'")).scalar(),
+                  c.execute(text("SELECT password_hash FROM web_users")).scalar()]
+    secrets = [*stored_secrets(home), *stored, "scoro-api-key-0123456789", "a-scoro-password-987"]
+    assert all(secrets)
+    sample = {"name": "xero", "run": run, "id": "1"}
+    pages = {"/data/objects/Invoices", f"{PAGE}/errors", "/integrations/quickbooks"}
+    for route in app.routes:
+        if isinstance(route, Route) and "GET" in route.methods and not route.path.endswith("/events"):
+            pages.add(regex.sub(r"{(\w+)(:\w+)?}", lambda m: sample[m.group(1)], route.path))
+    pages -= {f"{PAGE}/callback", "/data/objects/xero"}  # a sign-in's landing page; not an object
+    assert len(pages) >= 15
+    for path in sorted(pages):
+        answer = client.get(path)
+        assert answer.status_code in ((400,) if "quickbooks" in path else (200, 303)), (path, answer.status_code)
+        html = answer.text
+        leaked = [s[:6] + "…" for s in secrets if s in html]
+        assert not leaked, (path, leaked)
+
+
+def test_another_account_is_told_to_name_its_organisation(client, home):
+    from scorolink.saved_connections import add_connection
+
+    config = home / "scorolink.toml"
+    add_connection(str(config), "acme", subdomain="acme", company_account_id="acme", api_key="k" * 20)
+    page = client.get(f"{PAGE}?connection=acme").text
+    assert 'id="shared-tokens"' in page and "[connections.acme.xero]" in page
+    assert '<option value="acme" selected>' in page
+    config.write_text(config.read_text() + '\n[connections.acme.xero]\ntenant_id = "t-1"\n')
+    assert 'id="shared-tokens"' not in client.get(f"{PAGE}?connection=acme").text
+    assert 'id="shared-tokens"' not in client.get(PAGE).text  # the default account
