@@ -144,21 +144,22 @@ class XeroPanel(Panel):
 
     def result_view(self, result: Any) -> dict[str, Any]:
         """In the words of the CLI's report (`xero sync`)."""
-        from scorolink.integrations.xero.sync_commands import KINDS, SIDES, WORDS, planned_words
+        from scorolink.integrations.xero.sync_commands import NAMES
+        from scorolink.sync.report import OPS, done_words, kind_words, planned_words
 
         rows, ops, issues = [], [], []
         for name, plan in result.plans.items():
             done = result.executed.get(name, {})
             rows.append({"category": name, "read_a": plan.read["a"], "read_b": plan.read["b"],
-                         "planned": planned_words(plan.counts()), "unchanged": plan.counts().get("unchanged", 0),
-                         "done": ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in done.items()) or "—"})
+                         "planned": planned_words(plan.counts(), NAMES), "unchanged": plan.counts().get("unchanged", 0),
+                         "done": done_words(done)})
             for op in plan.ops:
-                ops.append({"category": name, "what": WORDS.get(op.op, op.op).format(side=SIDES[op.target]),
-                            "source": SIDES["a" if op.target == "b" else "b"], "source_id": op.source_id,
+                ops.append({"category": name, "what": OPS.get(op.op, op.op).format(side=NAMES.side(op.target)),
+                            "source": NAMES.side("a" if op.target == "b" else "b"), "source_id": op.source_id,
                             "target_id": op.target_id or "",
                             "diff": [(k, a, b) for k, (a, b) in list(op.diff.items())[:6]]})
             for issue in plan.issues:
-                issues.append({"category": name, "kind": KINDS.get(issue.kind, issue.kind),
+                issues.append({"category": name, "kind": kind_words(issue.kind),
                                "source_id": issue.source_id, "message": issue.message})
         return {"dry_run": result.dry_run, "run_id": result.run_id, "seconds": result.seconds, "rows": rows,
                 "ops": ops[:SHOWN_OPS], "ops_total": len(ops), "issues": issues, "stopped": result.stopped}
