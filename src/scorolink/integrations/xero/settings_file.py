@@ -7,12 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from scorolink.commands.sync_report import write_section
 from scorolink.config import read_config_file
 from scorolink.errors import ConfigError
 from scorolink.integrations.xero.integration import NAMES, ORDER, XeroSyncConfig
 
 CATEGORY_KEYS = ("direction", "enabled", "start_date", "bookmark")
-DEFAULT_KEYS = ("default_sales_account", "default_expense_account", "tracking_category", "bookmark_filters")
+DEFAULT_KEYS = ("default_sales_account", "default_expense_account", "tracking_category")
+SETTING_KEYS = (*DEFAULT_KEYS, "bookmark_filters")  # what `configure` may set besides categories
 
 
 def read_section(path: Path) -> dict[str, Any]:
@@ -59,8 +61,8 @@ def configure(path: Path, categories: dict[str, dict[str, Any]] | None = None, *
             changed = True
         data[category] = table
     for key, value in (defaults or {}).items():
-        if key not in DEFAULT_KEYS:
-            raise ConfigError(f"[xero_sync] {key}: use one of {', '.join(DEFAULT_KEYS)}.")
+        if key not in SETTING_KEYS:
+            raise ConfigError(f"[xero_sync] {key}: use one of {', '.join(SETTING_KEYS)}.")
         if value and data.get(key) != value:
             data[key] = value
             changed = True
@@ -75,7 +77,7 @@ def configure(path: Path, categories: dict[str, dict[str, Any]] | None = None, *
         changed = True
     config = XeroSyncConfig.from_dict(data)  # refuses bad values before anything is written
     if changed:
-        write_section(path, data)
+        write_section(path, "xero_sync", data)
     return config, changed
 
 
@@ -90,35 +92,3 @@ def summary(config: XeroSyncConfig) -> dict[str, Any]:
             "tracking_category": config.tracking_category, "tax_map": config.tax_map,
             "allow_different_tax_rates": config.allow_different_tax_rates,
             "bookmark_filters": config.bookmark_filters}
-
-
-def write_section(path: Path, data: dict[str, Any]) -> None:
-    """Rewrite the [xero_sync] tables of scorolink.toml, keeping everything else as it was."""
-    kept: list[str] = []
-    skipping = False
-    if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            header = line.strip()
-            if header.startswith("["):
-                skipping = header.strip("[]").split(".")[0].strip() == "xero_sync"
-            if not skipping:
-                kept.append(line)
-    lines = ["[xero_sync]"]
-    lines += [f"{k} = {_toml(v)}" for k, v in data.items() if not isinstance(v, dict)]
-    for name, table in data.items():
-        if isinstance(table, dict):
-            lines += ["", f"[xero_sync.{name}]"] + [f"{_key(k)} = {_toml(v)}" for k, v in table.items()]
-    text = "\n".join(kept).rstrip()
-    path.write_text((text + "\n\n" if text else "") + "\n".join(lines) + "\n", encoding="utf-8")
-
-
-def _key(name: str) -> str:
-    return name if name.replace("_", "").replace("-", "").isalnum() else '"' + name.replace('"', '\\"') + '"'
-
-
-def _toml(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
