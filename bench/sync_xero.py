@@ -60,7 +60,7 @@ from scorolink.sync.scoro_contacts import COLUMNS  # noqa: E402
 from scorolink.sync.store import SyncStore  # noqa: E402
 
 SETTINGS = {"default_sales_account": "200", "default_expense_account": "400",
-            "tax_map": {"VAT22": "OUTPUT", "VAT9": "OUTPUT2", "VAT0": "NONE"},
+            "tax_map": {"VAT22": "TAX001", "VAT9": "OUTPUT2", "VAT0": "NONE"},
             "bills": {"enabled": False}, "receipts": {"enabled": False}}
 XERO_OBJECTS = {  # category -> (Xero object, paged list)
     "tax_rates": ("TaxRates", False), "accounts": ("Accounts", False), "contacts": ("Contacts", True),

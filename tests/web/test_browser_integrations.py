@@ -149,14 +149,14 @@ def test_connect_xero_configure_preview_sync_now_and_dismiss_an_error(
 
     # configure the categories: default accounts, tax map, products off
     _fill(d, {"set-default_sales_account": "200", "set-default_expense_account": "400",
-              "tax_map": "VAT22=OUTPUT\nVAT9=OUTPUT2\nVAT0=NONE"})
+              "tax_map": "VAT22=TAX001\nVAT9=OUTPUT2\nVAT0=NONE"})
     products = d.find_element(By.ID, "products-enabled")
     if products.is_selected():
         products.click()
     _submit(d, "Save settings")
     _until(lambda: "Settings saved" in text(), "the saved settings")
     assert not d.find_element(By.ID, "products-enabled").is_selected()
-    assert "VAT22=OUTPUT" in text()
+    assert "VAT22=TAX001" in text()
     assert "Locked:" not in text()
 
     # Xero's books are locked up to a date after every sandbox invoice: Xero refuses them, in its own words

@@ -55,12 +55,12 @@ def test_connect_configure_preview_sync_and_errors(client, home, store):
     # configure: the same writes as `xero configure`
     saved = post(client, f"{PAGE}/settings", {
         "connection": "default", "default_sales_account": "200", "default_expense_account": "400",
-        "tax_map": "VAT22=OUTPUT\nVAT9=OUTPUT2\nVAT0=NONE", "products.enabled": "", "contacts.enabled": "on",
+        "tax_map": "VAT22=TAX001\nVAT9=OUTPUT2\nVAT0=NONE", "products.enabled": "", "contacts.enabled": "on",
         "invoices.enabled": "on", "bills.enabled": "on", "receipts.enabled": "on", "tax_rates.enabled": "on",
         "accounts.enabled": "on", "contacts.direction": "to-xero"}, page=PAGE)
     assert saved.status_code == 303
     toml = (home / "scorolink.toml").read_text()
-    assert 'default_sales_account = "200"' in toml and 'VAT22 = "OUTPUT"' in toml
+    assert 'default_sales_account = "200"' in toml and 'VAT22 = "TAX001"' in toml
     assert "[xero_sync.products]\nenabled = false" in toml
     bad = post(client, f"{PAGE}/settings", {"connection": "default", "bills.direction": "sideways"}, page=PAGE)
     assert bad.status_code == 400 and "one way at a time" in bad.text
@@ -196,7 +196,7 @@ def test_no_page_shows_a_secret(client, app, home, store):
                    password="a-scoro-password-987")
     connect(client)
     post(client, f"{PAGE}/settings", {"connection": "default", "default_sales_account": "200",
-                                      "default_expense_account": "400", "tax_map": "VAT22=OUTPUT"}, page=PAGE)
+                                      "default_expense_account": "400", "tax_map": "VAT22=TAX001"}, page=PAGE)
     post(client, f"{PAGE}/sync", {"connection": "default", "category": "contacts"}, page=PAGE)
     run = post(client, f"{PAGE}/sync-now", {"connection": "default"}, page=PAGE).headers["location"].rsplit("/", 1)[1]
     with store.begin() as c:

@@ -1,8 +1,7 @@
 """What the accounting integrations' `sync`, `errors` and `configure` commands print, in the same words for
 every counterpart (`system`: "QuickBooks", …), and the writer of their scorolink.toml table.
 
-Exit codes (the integrations' `sync`): 0 when everything went through (and for a dry run), 1 while the sync
-needs a person (a stop, or record errors open after the run), 2 for bad settings (ConfigError)."""
+The words themselves are the sync engine's (sync.report), as is the exit-code rule (`exit_code`)."""
 
 from __future__ import annotations
 
@@ -13,84 +12,69 @@ from rich.text import Text
 
 from scorolink import output
 from scorolink.commands.common import err
-
-SHOWN = 20  # lines of each list printed; the rest are counted ("and N more")
-WORDS = {"create": "create in {side}", "update": "update in {side}", "delete": "delete in {side}",
-         "link": "link to {side}", "tombstone": "mark deleted in {side}"}
-KINDS = {"validation": "refused", "deferred": "waiting for another record", "ambiguous": "several matches",
-         "conflict": "changed on both sides", "gated": "not changed (paid or approved)", "missing": "gone",
-         "managed_elsewhere": "edited where it is not managed", "out_of_scope": "outside what is synced",
-         "unchanged": "unchanged", "held": "held (tax rate no longer current)", "follow_up": "written, but"}
-
-
-def sides(system: str) -> dict[str, str]:
-    return {"a": "Scoro", "b": system}
-
-
-def planned_words(counts: dict[str, int], system: str) -> str:
-    """Planned counts in words: `create_b 3` reads `create in QuickBooks 3`."""
-    names, parts = sides(system), []
-    for key, n in counts.items():
-        if not n or key == "unchanged":
-            continue
-        op, _, side = key.rpartition("_")
-        if op in WORDS and side in names:
-            parts.append(f"{WORDS[op].format(side=names[side])} {n}")
-        else:
-            parts.append(f"{KINDS.get(key, key.replace('_', ' '))} {n}")
-    return ", ".join(parts) or "-"
-
-
-def _more(total: int) -> None:
-    if total > SHOWN:
-        err.print(f"  … and {total - SHOWN} more")
+from scorolink.sync.report import (
+    SHOWN,
+    Names,
+    closing_lines,
+    done_words,
+    kind_words,
+    more,
+    next_try,
+    op_line,
+    planned_words,
+    reason_line,
+    reasons,
+    scope_lines,
+)
 
 
 def report(result: Any, open_rows: list[dict[str, Any]], system: str, errors_command: str) -> None:
-    names = sides(system)
+    """A sync run's report on stderr: per category what was read, planned and done; a dry run's writes; the
+    reasons records were held back (each once, with its records); what to do next."""
+    names = Names(system)
     rows = []
     for name, plan in result.plans.items():
         planned = plan.counts()
-        done = result.executed.get(name, {})
         rows.append({"category": name, "read": f"{plan.read['a']} from Scoro, {plan.read['b']} from {system}",
-                     "planned": planned_words(planned, system), "unchanged": planned.get("unchanged", 0),
-                     "done": ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in done.items()) or "-"})
+                     "planned": planned_words(planned, names), "unchanged": planned.get("unchanged", 0),
+                     "done": done_words(result.executed.get(name, {}))})
     title = "Dry run (nothing written)" if result.dry_run else f"Sync run {result.run_id}"
     output.print_table(rows, title=f"{title} in {result.seconds:.1f} s")
+    for warning in result.warnings:
+        err.print(Text("Warning:", style="yellow"), warning)
     if result.dry_run:
         ops = [(name, op) for name, plan in result.plans.items() for op in plan.ops]
         for name, op in ops[:SHOWN]:
-            source = names["a" if op.target == "b" else "b"]
-            what = WORDS.get(op.op, op.op).format(side=names[op.target])
-            onto = f" (as {op.target_id})" if op.target_id else ""
-            diff = "; ".join(f"{k}: {a!r} → {b!r}" for k, (a, b) in list(op.diff.items())[:4])
-            err.print(f"  {name}: {what}{onto}: {source} record {op.source_id}" + (f" — {diff}" if diff else ""))
+            err.print("  " + op_line(name, op, names))
         _more(len(ops))
     issues = [i for p in result.plans.values() for i in p.issues]
-    reasons: dict[tuple[str, str, str], list[str]] = {}
     found = [(i.category, i.kind, i.message, i.source_id) for i in issues] if result.dry_run else [
         (r["category"], r["kind"], r["message"], r["source_id"]) for r in open_rows]
-    for category, kind, message, source_id in found:  # the same reason once, with the records it holds back
-        ids = reasons.setdefault((category, kind, message), [])
-        if str(source_id) not in ids:
-            ids.append(str(source_id))
-    for (category, kind, message), ids in list(reasons.items())[:SHOWN]:
-        shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
-        err.print(Text(f"{category}: {KINDS.get(kind, kind)}", style="yellow"), f"({len(ids)}: {shown}): {message}")
-    _more(len(reasons))
-    if result.stopped:
-        err.print(Text("Stopped:", style="red"), f"{result.stopped}. The rest stays queued for the next run.")
-    if open_rows:
-        err.print(f"{len(open_rows)} record(s) need attention: `{errors_command}` lists them with the "
-                  "systems' own words; each is retried until it goes through or is dismissed.")
-    elif issues and result.dry_run:
-        err.print(f"A real run would hold back the {len(issues)} record(s) above; nothing was written.")
+    grouped = reasons(found)
+    for category, kind, message, ids in grouped[:SHOWN]:
+        heading, rest = reason_line(category, kind, message, ids)
+        err.print(Text(heading, style="yellow"), rest)
+    _more(len(grouped))
+    for line in scope_lines(result, names):
+        err.print(line)
+    for line in closing_lines(result, len(open_rows), errors_command):
+        err.print(Text(line, style="red") if line.startswith("Stopped") else line)
+
+
+def _more(total: int) -> None:
+    line = more(total)
+    if line:
+        err.print("  " + line)
 
 
 def error_rows(rows: list[dict[str, Any]], system: str) -> list[dict[str, Any]]:
-    return [{"id": r["id"], "category": r["category"], "record": r["source_id"],
-             "refused by": system if r["side"] == "b" else "Scoro", "kind": r["kind"], "message": r["message"],
-             "attempts": r["attempts"], "resolution": r["resolution"] or ""} for r in rows]
+    """The `errors` table; each row also gets its `next_try` (for --json too)."""
+    names = Names(system)
+    for row in rows:
+        row["next_try"] = next_try(row)
+    return [{"id": r["id"], "category": r["category"], "record": r["source_id"], "attempts": r["attempts"],
+             "next try": r["next_try"], "message": r["message"], "kind": kind_words(r["kind"]),
+             "going to": names.side(r["side"]), "resolution": r["resolution"] or ""} for r in rows]
 
 
 def write_section(path: Path, table: str, data: dict[str, Any]) -> None:

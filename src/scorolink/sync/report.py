@@ -26,7 +26,7 @@ KINDS = {"validation": "refused", "deferred": "waiting for another record", "amb
          "conflict": "changed on both sides", "gated": "not changed (paid or approved)", "missing": "gone",
          "managed_elsewhere": "edited where it is not managed", "out_of_scope": "outside what is synced",
          "unchanged": "unchanged", "follow_up": "written, but a second step failed",
-         "totals_differ": "totals differ", "permission": "not allowed", "unknown_outcome": "outcome unknown"}
+         "totals_differ": "totals differ", "held": "held (tax rate no longer current)", "permission": "not allowed", "unknown_outcome": "outcome unknown"}
 
 
 @dataclass(frozen=True)

@@ -132,7 +132,7 @@ def test_cli_dry_run_shows_progress_outside_a_terminal(tmp_path):
 
     assert cli("xero", "connect").returncode == 0
     cli("xero", "configure", "--default-sales-account", "200", "--default-expense-account", "400",
-        "--tax-map", "VAT22=OUTPUT", "--tax-map", "VAT9=OUTPUT2", "--tax-map", "VAT0=NONE")
+        "--tax-map", "VAT22=TAX001", "--tax-map", "VAT9=OUTPUT2", "--tax-map", "VAT0=NONE")
     preview = cli("xero", "sync", "--dry-run")
     assert preview.returncode == 0, preview.stderr
     lines = [line.split() for line in preview.stderr.splitlines() if line.startswith("done ")]

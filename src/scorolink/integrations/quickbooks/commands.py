@@ -33,6 +33,7 @@ from scorolink.integrations.quickbooks.session import (
     QuickBooksSession,
     open_quickbooks,
 )
+from scorolink.sync.report import exit_code
 
 TABLE = "quickbooks_sync"
 JOBS = {"quickbooks-sync": False, "quickbooks-background": True}  # job name → background items only
@@ -238,8 +239,9 @@ def sync_cmd(
         emit_json({**result.as_dict(), "open_errors": len(open_rows)})
     else:
         report(result, open_rows, "QuickBooks", "scorolink quickbooks errors")
-    if not result.dry_run and (result.stopped or open_rows):
-        raise typer.Exit(1)
+    code = exit_code(result, len(open_rows))
+    if code:
+        raise typer.Exit(code)
 
 
 @quickbooks_app.command("errors")
@@ -267,10 +269,11 @@ def errors_cmd(
         rows = [row for job in jobs for row in store.errors(job, include_resolved=all_)]
     finally:
         store.close()
+    table = error_rows(rows, "QuickBooks")
     if as_json:
         emit_json(rows)
         return
-    output.print_table(error_rows(rows, "QuickBooks"), title=f"{len(rows)} record error(s)", max_width=80)
+    output.print_table(table, title=f"{len(rows)} record error(s)", max_width=80)
 
 
 @quickbooks_app.command("configure")

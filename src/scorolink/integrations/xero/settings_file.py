@@ -72,7 +72,7 @@ def configure(path: Path, categories: dict[str, dict[str, Any]] | None = None, *
     for item in tax_map or []:
         code, sep, tax = item.partition("=")
         if not sep or not code.strip() or not tax.strip():
-            raise ConfigError(f"--tax-map {item!r}: write SCORO_VAT_CODE=XERO_TAX_TYPE, e.g. VAT22=OUTPUT.")
+            raise ConfigError(f"--tax-map {item!r}: write SCORO_VAT_CODE=XERO_TAX_TYPE, e.g. VAT22=TAX001.")
         data.setdefault("tax_map", {})[code.strip()] = tax.strip()
         changed = True
     config = XeroSyncConfig.from_dict(data)  # refuses bad values before anything is written

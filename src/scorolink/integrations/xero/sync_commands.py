@@ -12,28 +12,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.text import Text
 
 from scorolink import output
 from scorolink.commands.common import emit_json, err
+from scorolink.commands.sync_report import error_rows, report
 from scorolink.config import config_path, read_config_file
 from scorolink.errors import ConfigError
 from scorolink.integrations.xero.commands import ConnectionOpt, _open
-from scorolink.sync.report import (
-    SHOWN,
-    Names,
-    closing_lines,
-    done_words,
-    exit_code,
-    kind_words,
-    more,
-    next_try,
-    op_line,
-    planned_words,
-    reason_line,
-    reasons,
-    scope_lines,
-)
+from scorolink.sync.report import Names, exit_code
 
 app = typer.Typer()  # merged into `scorolink xero` by the CLI
 
@@ -134,39 +120,7 @@ NAMES = Names("Xero")
 
 
 def _report(result: Any, open_rows: list[dict[str, Any]]) -> None:
-    rows = []
-    for name, plan in result.plans.items():
-        planned = plan.counts()
-        rows.append({"category": name, "read": f"{plan.read['a']} from Scoro, {plan.read['b']} from Xero",
-                     "planned": planned_words(planned, NAMES), "unchanged": planned.get("unchanged", 0),
-                     "done": done_words(result.executed.get(name, {}))})
-    title = "Dry run (nothing written)" if result.dry_run else f"Sync run {result.run_id}"
-    output.print_table(rows, title=f"{title} in {result.seconds:.1f} s")
-    for warning in result.warnings:
-        err.print(Text("Warning:", style="yellow"), warning)
-    if result.dry_run:
-        ops = [(name, op) for name, plan in result.plans.items() for op in plan.ops]
-        for name, op in ops[:SHOWN]:
-            err.print("  " + op_line(name, op, NAMES))
-        _more(len(ops))
-    issues = [i for p in result.plans.values() for i in p.issues]
-    found = [(i.category, i.kind, i.message, i.source_id) for i in issues] if result.dry_run else [
-        (r["category"], r["kind"], r["message"], r["source_id"]) for r in open_rows]
-    grouped = reasons(found)
-    for category, kind, message, ids in grouped[:SHOWN]:
-        heading, rest = reason_line(category, kind, message, ids)
-        err.print(Text(heading, style="yellow"), rest)
-    _more(len(grouped))
-    for line in scope_lines(result, NAMES):
-        err.print(line)
-    for line in closing_lines(result, len(open_rows), "scorolink xero errors"):
-        err.print(Text(line, style="red") if line.startswith("Stopped") else line)
-
-
-def _more(total: int) -> None:
-    line = more(total)
-    if line:
-        err.print("  " + line)
+    report(result, open_rows, "Xero", "scorolink xero errors")
 
 
 @app.command("errors")
@@ -201,15 +155,11 @@ def errors_cmd(
         rows = [{**row, "next_retry": next_retry(row)} for job in jobs for row in store.errors(job, include_resolved=all_)]
     finally:
         store.close()
-    for row in rows:
-        row["next_try"] = next_try(row)
+    table = error_rows(rows, "Xero")
     if as_json:
         emit_json(rows)
         return
-    output.print_table([{"id": r["id"], "category": r["category"], "record": r["source_id"], "attempts": r["attempts"],
-                         "next try": r["next_try"], "message": r["message"], "kind": kind_words(r["kind"]),
-                         "going to": NAMES.side(r["side"]), "resolution": r["resolution"] or ""} for r in rows],
-                       title=f"{len(rows)} record error(s)", max_width=80)
+    output.print_table(table, title=f"{len(rows)} record error(s)", max_width=80)
 
 
 @app.command("configure")
