@@ -26,6 +26,7 @@ from scorolink.cli import COMMANDS, app, load_command
 from scorolink.commands.examples import EXAMPLES
 from scorolink.replicate.engine import ObjectResult
 from scorolink.replicate.progress import RichProgress
+from scorolink.sandbox.scoro import RateLimit, SandboxConfig, ScoroSandbox
 from tests import services
 
 TESTS = Path(__file__).parent
@@ -191,19 +192,27 @@ def test_live_area_of_a_short_terminal_holds_the_running_objects_and_a_summary()
 
 
 def test_ctrl_c_on_replicate_says_what_was_done_and_that_a_rerun_resumes(tmp_path: Path) -> None:
-    env = {**os.environ, "SCOROLINK_SANDBOX_SIZE": "3000", "SCOROLINK_SANDBOX_DATA": str(tmp_path / "sb.db")}
-    proc = subprocess.Popen([*EXE, "replicate", "--to", f"sqlite:///{tmp_path / 'm.db'}", "--workers", "1"],
-                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert proc.stderr is not None
-    seen = []
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        line = proc.stderr.readline()
-        seen.append(line)
-        if line.startswith("done "):
-            break
-    proc.send_signal(signal.SIGINT)
-    rest = proc.communicate(timeout=120)[1]
+    # Scoro's 2-second window, held low, keeps the run going well past its first object on any machine:
+    # the interrupt lands mid-run, never after a run that already ended.
+    sandbox = ScoroSandbox(SandboxConfig(seed=1, size=1000, rate_limit=RateLimit(per_window=10)))
+    with sandbox.run_in_thread() as base_url:
+        site = sandbox.default
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SCORO_", "SCOROLINK_"))}
+        env.update(SCORO_BASE_URL=base_url, SCORO_API_KEY=site["api_key"],
+                   SCORO_COMPANY_ACCOUNT_ID=site["company_account_ids"][0])
+        proc = subprocess.Popen([*EXE, "replicate", "--to", f"sqlite:///{tmp_path / 'm.db'}", "--workers", "1"],
+                                cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert proc.stderr is not None
+        seen = []
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            seen.append(line)
+            if line.startswith("done "):
+                break
+        proc.send_signal(signal.SIGINT)
+        rest = proc.communicate(timeout=120)[1]
+    sandbox.close()
     assert proc.returncode == 130, "".join(seen) + rest
     assert "Interrupted: " in rest and "run the same command again to resume" in rest
 
