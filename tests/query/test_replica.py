@@ -78,3 +78,21 @@ def test_duckdb_mirror_gives_the_same_rows(tmp_path, connector):
     replicate(connector, url, ReplicateOptions(objects=["Invoices", "Companies"], mirror=MirrorOptions(nested="json")))
     for sql in (QUERIES[0], QUERIES[2], QUERIES[3], QUERIES[5]):
         assert QueryEngine(replica=url).execute(sql).rows == QueryEngine(connector).execute(sql).rows, sql
+
+
+@pytest.mark.parametrize("db", ["sqlite", "postgresql", "duckdb"])
+def test_a_synchub_schema_mirror_is_read_through_its_own_names(request, tmp_path, sandbox, connector, db):
+    """A `--schema synchub` mirror keeps Invoices as `Invoice` with SyncHub's columns: the replica finds
+    each object's table and each field's column from the mirror's settings, and gives the live rows."""
+    url = {"sqlite": f"sqlite:///{tmp_path / 'synchub.db'}", "duckdb": f"duckdb:///{tmp_path / 'synchub.duckdb'}",
+           "postgresql": request.getfixturevalue("postgres_url") if db == "postgresql" else ""}[db]
+    summary = replicate(connector, url, ReplicateOptions(objects=OBJECTS, mirror=MirrorOptions(schema="synchub")))
+    assert not summary.failed
+    for sql in [q for q in QUERIES if "Lines" not in q]:
+        live = QueryEngine(connector).execute(sql)
+        sandbox.reset_stats()
+        replica = QueryEngine(replica=url).execute(sql)
+        assert endpoint_counts(sandbox) == {}
+        assert (replica.columns, replica.rows) == (live.columns, live.rows), sql
+    with pytest.raises(InvalidInput, match=r"has no table Bill; .*--objects Bills --schema synchub"):
+        QueryEngine(replica=url).execute("SELECT Id FROM Bills")

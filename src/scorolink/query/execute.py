@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -21,6 +21,7 @@ from scorolink.query.cache import cacheable
 from scorolink.query.parse import DIALECT
 from scorolink.query.plan import QueryPlan, Ref
 from scorolink.query.values import SQL_TYPES, from_sql, to_sql
+from scorolink.replicate.state import SETTINGS as SETTINGS_TABLE
 
 LOOKUP_BATCH = 100  # join keys per connector read
 
@@ -136,15 +137,27 @@ class LiveSource:
 
 class ReplicaSource:
     """Reads a replication mirror: each object's main table without the rows marked IsDeleted. The mirror's
-    naming (pascal: Invoices.DocumentNumber, or snake: invoices.document_number) is found from its tables.
-    SQLite mirrors are attached; other databases are read through SQLAlchemy."""
+    naming (pascal: Invoices.DocumentNumber, or snake: invoices.document_number) is found from its tables;
+    a `--schema synchub` mirror (its settings say so) is read through SyncHub's names (Invoice.DocumentNumber),
+    each column found by the catalog field it holds. SQLite mirrors are attached; other databases are read
+    through SQLAlchemy."""
 
     def __init__(self, url: str) -> None:
         self.url = url if "://" in url else f"sqlite:///{url}"
+        self.schema = "skyvia"
+
+    def _learn_schema(self, query: Callable[[str], Iterable[tuple[Any, ...]]]) -> None:
+        """The mirror's own record of how it was made; a mirror without one is read as the default schema."""
+        try:
+            settings = dict(query(f"SELECT name, value FROM {SETTINGS_TABLE}"))  # noqa: S608 - a constant
+        except Exception:  # noqa: BLE001 - no settings table: an older or hand-made mirror
+            settings = {}
+        self.schema = str(settings.get("schema") or "skyvia")
 
     def load(self, db: sqlite3.Connection, plan: QueryPlan) -> list[str]:
         if self.url.startswith("sqlite:///"):
             self._attach(db, self.url.removeprefix("sqlite:///"))
+            self._learn_schema(lambda sql: db.execute(sql.replace(" FROM ", " FROM mirror.")).fetchall())
             for ref in plan.order:
                 self._view(db, ref)
         elif self.url.startswith("duckdb:///"):
@@ -169,11 +182,17 @@ class ReplicaSource:
         rows = db.execute(f"PRAGMA mirror.table_info({quote(table)})").fetchall()
         return {r[1].lower(): r[1] for r in rows}
 
-    @staticmethod
-    def _table(ref: Ref, columns_of: Any) -> tuple[str, dict[str, str]]:
+    def _table(self, ref: Ref, columns_of: Any) -> tuple[str, dict[str, str]]:
         """The object's table in either naming, and its columns (lower-case name -> name)."""
-        from scorolink.replicate.schema import snake_case
+        from scorolink.replicate import synchub
+        from scorolink.replicate.schema import MirrorOptions, snake_case
 
+        if self.schema == synchub.NAME:
+            main = synchub.build_tables([ref.spec], MirrorOptions(schema=synchub.NAME))[0]
+            present = columns_of(main.name)
+            by_field = {c.source.lower(): present[c.name.lower()] for c in main.columns
+                        if c.source and c.name.lower() in present}
+            return main.name, {**present, **by_field} if present else {}
         present = columns_of(ref.name)
         if present:
             return ref.name, present
@@ -186,10 +205,11 @@ class ReplicaSource:
 
         return present.get(column.lower()) or present.get(snake_case(column))
 
-    def _check(self, ref: Ref, present: dict[str, str]) -> None:
+    def _check(self, ref: Ref, table: str, present: dict[str, str]) -> None:
         if not present:
-            raise InvalidInput(f"The replica has no table {ref.name}; replicate it with "
-                               f"`scorolink replicate --to {self.url} --objects {ref.name}`.")
+            named, schema = (ref.name, "") if self.schema == "skyvia" else (table, f" --schema {self.schema}")
+            raise InvalidInput(f"The replica has no table {named}; replicate it with "
+                               f"`scorolink replicate --to {self.url} --objects {ref.name}{schema}`.")
         missing = [c for c in ref.column_list() if self._col(present, c) is None]
         if missing:
             nested = [c for c in missing if ref.spec.nested_named(c)]
@@ -203,8 +223,13 @@ class ReplicaSource:
 
     def _view(self, db: sqlite3.Connection, ref: Ref) -> None:
         table, present = self._table(ref, lambda name: self._columns(db, name))
-        self._check(ref, present)
-        select = ", ".join(f"{quote(self._col(present, c) or c)} AS {quote(c)}" for c in ref.column_list())
+        self._check(ref, table, present)
+        def column(c: str) -> str:
+            name = quote(self._col(present, c) or c)
+            # SyncHub declares some text fields as numbers (DocumentNumber as long): read them as Scoro's text
+            return f"CAST({name} AS TEXT)" if self.schema != "skyvia" and ref.column_type(c) == "string" else name
+
+        select = ", ".join(f"{column(c)} AS {quote(c)}" for c in ref.column_list())
         db.execute(f"CREATE TEMP VIEW {quote(ref.table)} AS SELECT {select} FROM mirror.{quote(table)}"
                    f"{self._deleted_filter(ref, present)}")
 
@@ -218,6 +243,7 @@ class ReplicaSource:
                                f"{self.url}`.")
         conn = duckdb.connect(path, read_only=True)
         try:
+            self._learn_schema(lambda sql: conn.execute(sql).fetchall())
             for ref in plan.order:
                 def duck_columns(name: str) -> dict[str, str]:
                     found = conn.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?",
@@ -225,7 +251,7 @@ class ReplicaSource:
                     return {r[0].lower(): r[0] for r in found}
 
                 table, present = self._table(ref, duck_columns)
-                self._check(ref, present)
+                self._check(ref, table, present)
                 cols = create_table(db, ref)
                 select = ", ".join(quote(self._col(present, c) or c) for c in cols)
                 where = self._deleted_filter(ref, present).replace("= 0", "= false")
@@ -244,13 +270,15 @@ class ReplicaSource:
         try:
             with engine.connect() as conn:
                 inspector = sa.inspect(conn)
+                if inspector.has_table(SETTINGS_TABLE):
+                    self._learn_schema(lambda sql: conn.execute(sa.text(sql)).fetchall())
                 for ref in plan.order:
                     def sa_columns(name: str) -> dict[str, str]:
                         return ({c["name"].lower(): c["name"] for c in inspector.get_columns(name)}
                                 if inspector.has_table(name) else {})
 
                     table, present = self._table(ref, sa_columns)
-                    self._check(ref, present)
+                    self._check(ref, table, present)
                     cols = create_table(db, ref)
                     select = ", ".join(quote(self._col(present, c) or c) for c in cols)
                     where = self._deleted_filter(ref, present).replace("= 0", "= false")
