@@ -250,6 +250,28 @@ def test_objects_synchub_does_not_document_get_the_closest_equivalent(connector,
         [(str(connector.client.settings.company_account_id), 1), ("second", 2)]
 
 
+@pytest.mark.parametrize("db", ["sqlite", "postgresql", "duckdb"])
+def test_two_accounts_starting_at_once_get_different_mirror_remote_ids(request, tmp_path, monkeypatch, db):
+    """Both read the settings before either wrote its number (as two runs starting at the same moment
+    do): the second one's claim of the same number fails, and it takes the next."""
+    from scorolink.replicate import state, synchub
+
+    url = {"sqlite": f"sqlite:///{tmp_path / 'm.db'}", "duckdb": f"duckdb:///{tmp_path / 'm.duckdb'}",
+           "postgresql": request.getfixturevalue("postgres_url") if db == "postgresql" else ""}[db]
+    dest = open_destination(url)
+    try:
+        with dest.transaction():
+            state.ensure_tables(dest)
+        assert synchub.mirror_remote_id(dest, "first") == 1
+        real = state.read_settings
+        stale = iter([{}])  # the second account's first read: before the first account's number was there
+        monkeypatch.setattr(state, "read_settings", lambda d: next(stale, None) or real(d))
+        assert synchub.mirror_remote_id(dest, "second") == 2
+        assert synchub.mirror_remote_id(dest, "first") == 1 and synchub.mirror_remote_id(dest, "second") == 2
+    finally:
+        dest.close()
+
+
 def test_a_mirror_keeps_the_schema_it_was_made_with(connector, tmp_path):
     url = f"sqlite:///{tmp_path / 'm.db'}"
     replicate(connector, url, ReplicateOptions(objects=["VATCodes"]))

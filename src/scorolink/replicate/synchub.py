@@ -395,16 +395,26 @@ def _with_foreign_keys(tables: list[Table], specs: list[ObjectSpec], present: se
 
 
 # -- MirrorRemoteID --------------------------------------------------------------------------------------------
-_MIRROR_SETTING = "mirror_remote_id:"
+_MIRROR_SETTING = "mirror_remote_id:"  # account -> its number
+_MIRROR_CLAIM = "mirror_remote_id#"  # number -> the account that claimed it
 
 
 def mirror_remote_id(dest: Destination, account: str) -> int:
-    """This account's number in the mirror: kept once given, the next free number for a new account."""
+    """This account's number in the mirror: kept once given, the next free number for a new account.
+    A number is claimed by inserting its own settings row, which only one writer can do: two accounts
+    replicated into a new database at the same moment get different numbers."""
     settings = state.read_settings(dest)
     known = settings.get(_MIRROR_SETTING + account)
     if known is not None:
         return int(known)
     value = 1 + max((int(v) for k, v in settings.items() if k.startswith(_MIRROR_SETTING)), default=0)
+    claim = f"INSERT INTO {state.SETTINGS} (name, value) VALUES ({dest.param}, {dest.param}) ON CONFLICT (name) DO NOTHING"
+    while True:
+        with dest.transaction():
+            dest.execute(claim, (f"{_MIRROR_CLAIM}{value}", account))
+        if state.read_settings(dest).get(f"{_MIRROR_CLAIM}{value}") == account:
+            break
+        value += 1
     with dest.transaction():
         state.write_settings(dest, {_MIRROR_SETTING + account: str(value)})
     return value
