@@ -137,6 +137,12 @@ def test_where_string_methods_and_booleans(xero, contact_id):
     assert where(xero, "Contacts", 'EmailAddress==null')[0]["ContactID"] == contact_id
 
 
+def test_where_strings_keep_non_ascii_letters_and_escaped_quotes(xero):
+    made = xero.one("PUT", "/Contacts", "Contacts", json={"Contacts": [{"Name": 'Müller & Söhne "Ü" OÜ'}]})
+    assert [c["ContactID"] for c in where(xero, "Contacts", r'Name=="Müller & Söhne \"Ü\" OÜ"')] == [made["ContactID"]]
+    assert made["ContactID"] in {c["ContactID"] for c in where(xero, "Contacts", 'Name.Contains("söhne")')}
+
+
 def test_where_and_order_errors(xero):
     r = xero.get("/Invoices", params={"where": 'NoSuchField=="x"'})
     assert r.status_code == 400 and "NoSuchField" in r.json()["Message"]

@@ -108,7 +108,8 @@ class Parser:
     def operand(self) -> Callable[[dict, Getter], Any]:
         kind, value = self.take()
         if kind == "str":
-            text = bytes(value[1:-1], "utf-8").decode("unicode_escape")
+            # C#-style escapes only: unicode_escape over UTF-8 bytes would turn "Ü" into "Ã\x9c"
+            text = re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(1)), value[1:-1])
             return lambda r, g: text
         if kind == "num":
             n = Decimal(value)
@@ -165,6 +166,9 @@ class Parser:
             return a in v if method == "contains" else v.startswith(a) if method == "startswith" else v.endswith(a)
 
         return call
+
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
 
 
 def _norm(v: Any) -> Any:
