@@ -17,10 +17,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.services: the throwaway server
-from scorolink.replicate.engine import ReplicateOptions, replicate  # noqa: E402
-from scorolink.sandbox.scoro import SandboxConfig, ScoroSandbox  # noqa: E402
 from tests.conftest import make_connector  # noqa: E402
 from tests.services import create_database, start_postgres  # noqa: E402
+
+from scorolink.replicate.engine import ReplicateOptions, replicate  # noqa: E402
+from scorolink.sandbox.scoro import SandboxConfig, ScoroSandbox  # noqa: E402
 
 
 def main() -> None:
