@@ -1,7 +1,7 @@
-"""What both sandboxes need alike: their clock, their fault plan, their request log and counters, and
-the ASGI plumbing of serving (reading a body, answering, cutting a connection short, running on
-loopback). The sandboxes import
-nothing of scorolink's clients, connectors or catalog."""
+"""What the sandboxes need alike: their clock, their fault plan, their request log and counters
+(`SandboxBase`), and the ASGI plumbing of serving (reading a body, answering, cutting a connection short,
+running on loopback); `http.py` builds their shared HTTP surface on it. The sandboxes import nothing of
+scorolink's clients, connectors or catalog."""
 
 from __future__ import annotations
 
@@ -333,12 +333,20 @@ class SandboxBase:
     and serving over real HTTP. A sandbox sets ``app``, ``clock``, ``faults`` and ``requests`` when built."""
 
     app: Any
+    config: Any   # the sandbox's own config; `config.faults` is a Faults
     clock: Clock
     faults: FaultPlan
     requests: RequestLog
     thread_name = "sandbox"   # the serving thread's name
     url_path = ""             # what `run_in_thread` adds to the origin it yields
     own_date = False          # the app stamps its own Date header (its clock), so uvicorn must not
+
+    def record(self, entry: dict, status: int | None) -> None:
+        """One request answered with `status` (None: the connection was cut), in the log and the counters."""
+        raise NotImplementedError
+
+    def advance_clock(self, seconds: float) -> float:
+        raise NotImplementedError
 
     def inject(self, *kinds: str) -> None:
         self.faults.inject(*kinds)
