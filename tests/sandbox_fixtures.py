@@ -1,10 +1,14 @@
-"""The two fixtures every sandbox test package starts from: `sb`, a fresh in-process sandbox closed after
-the test, and a client of it. A conftest names the client fixture by the attribute it assigns:
-``sb, xero = sandbox_fixtures(make_sandbox, Xero)``."""
+"""What the sandbox test packages share: the two fixtures each starts from (`sb`, a fresh in-process sandbox
+closed after the test, and a client of it; a conftest names the client fixture by the attribute it
+assigns: ``sb, xero = sandbox_fixtures(make_sandbox, Xero)``), and a `serve_command` in a child process."""
 
 from __future__ import annotations
 
 import contextlib
+import json
+import socket
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -25,3 +29,22 @@ def sandbox_fixtures(make_sandbox: Callable[[], S], make_client: Callable[[S], C
         return make_client(sb)
 
     return sb, client
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serve_command(code: str, **popen: Any) -> Iterator[tuple[dict, subprocess.Popen]]:
+    """A sandbox's `serve_command` run by `code` in a child Python until the end: yields the JSON line it
+    printed (how to reach it) and the process."""
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, **popen)
+    try:
+        assert proc.stdout is not None
+        yield json.loads(proc.stdout.readline()), proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
