@@ -3,24 +3,14 @@ for its US company (multicurrency off, class tracking per line on) and its UK on
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from scorolink.sandbox.quickbooks import QuickBooksSandbox, QuickBooksSandboxConfig, RateLimit
+from tests.sandbox_fixtures import sandbox_fixtures
 from tests.sandbox_quickbooks.qbo_http import QBO
 
-
-@pytest.fixture
-def sb() -> Iterator[QuickBooksSandbox]:
-    sandbox = QuickBooksSandbox(QuickBooksSandboxConfig(seed=1, size=12, rate_limit=RateLimit.off()))
-    yield sandbox
-    sandbox.close()
-
-
-@pytest.fixture
-def qbo(sb: QuickBooksSandbox) -> QBO:
-    return QBO(sb)
+sb, qbo = sandbox_fixtures(lambda: QuickBooksSandbox(QuickBooksSandboxConfig(seed=1, size=12,
+                                                                         rate_limit=RateLimit.off())), QBO)
 
 
 @pytest.fixture

@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from scorolink.sandbox.xero import RateLimit, XeroSandbox, XeroSandboxConfig
+from tests.sandbox_fixtures import sandbox_fixtures
 from tests.sandbox_xero.xero_http import Xero
 
-
-@pytest.fixture
-def sb() -> Iterator[XeroSandbox]:
-    sandbox = XeroSandbox(XeroSandboxConfig(seed=1, size=20, rate_limit=RateLimit.off()))
-    yield sandbox
-    sandbox.close()
-
-
-@pytest.fixture
-def xero(sb: XeroSandbox) -> Xero:
-    return Xero(sb)
+sb, xero = sandbox_fixtures(lambda: XeroSandbox(XeroSandboxConfig(seed=1, size=20, rate_limit=RateLimit.off())),
+                           Xero)
 
 
 @pytest.fixture

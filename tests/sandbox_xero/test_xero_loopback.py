@@ -7,7 +7,6 @@ import base64
 import hashlib
 import hmac
 import json
-import socket
 import subprocess
 import sys
 import threading
@@ -23,15 +22,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from scorolink.sandbox.xero import Faults, RateLimit, XeroSandbox, XeroSandboxConfig
+from tests.sandbox_fixtures import free_port, serve_command
 from tests.sandbox_xero.xero_http import Xero, new_invoice
 
 pytestmark = pytest.mark.loopback
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def oauth(origin: str, client_id: str, secret: str) -> dict:
@@ -122,11 +116,9 @@ def test_webhooks_reach_a_real_receiver():
 
 def test_serve_command_prints_one_json_line_and_serves():
     port = free_port()
-    code = ("from scorolink.sandbox.xero.cli import serve_command, parse_rate_limit; "
-            f"serve_command('127.0.0.1', {port}, None, 3, 8, 2, parse_rate_limit('minute=50'), 0.0)")
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    try:
-        info = json.loads(proc.stdout.readline())
+    with serve_command("from scorolink.sandbox.xero.cli import serve_command, parse_rate_limit; "
+                       f"serve_command('127.0.0.1', {port}, None, 3, 8, 2, parse_rate_limit('minute=50'), 0.0)") \
+            as (info, _):
         assert info["base_url"] == f"http://127.0.0.1:{port}/api.xro/2.0"
         assert {"token_url", "authorize_url", "connections_url", "client_id", "client_secret", "tenant_ids",
                 "webhook_key"} <= info.keys()
@@ -141,9 +133,6 @@ def test_serve_command_prints_one_json_line_and_serves():
                                                                "xero-tenant-id": info["tenant_ids"][1],
                                                                "Accept": "application/json"})
         assert r.status_code == 200 and r.json()["Contacts"] and r.headers["x-minlimit-remaining"] == "49"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_state_survives_a_restart_with_a_data_file(tmp_path):
@@ -217,24 +206,21 @@ def test_serve_command_subscribes_a_webhook_url():
     thread.start()
     code = ("from scorolink.sandbox.xero.cli import serve_command; "
             f"serve_command('127.0.0.1', {port}, None, 2, 4, 1, None, 0.0, 'http://127.0.0.1:{hook_port}/hook')")
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        info = json.loads(proc.stdout.readline())
-        key["k"] = info["webhook_key"]
-        itr = json.loads(proc.stderr.readline())
-        assert itr["intent_to_receive"]["passed"] is True
-        origin = info["base_url"].removesuffix("/api.xro/2.0")
-        token = httpx.post(f"{origin}/_sandbox/token", json={}).json()["access_token"]
-        httpx.put(info["base_url"] + "/Contacts", json={"Contacts": [{"Name": "Pushed Ltd"}]},
-                  headers={"Authorization": f"Bearer {token}", "xero-tenant-id": info["tenant_ids"][0],
-                           "Accept": "application/json"}).raise_for_status()
-        deadline = time.monotonic() + 10
-        while not any(p["events"] for p in received) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        events = [e for p in received for e in p["events"]]
-        assert events and events[0]["eventCategory"] == "CONTACT" and events[0]["eventType"] == "CREATE"
+        with serve_command(code, stderr=subprocess.PIPE) as (info, proc):
+            key["k"] = info["webhook_key"]
+            itr = json.loads(proc.stderr.readline())
+            assert itr["intent_to_receive"]["passed"] is True
+            origin = info["base_url"].removesuffix("/api.xro/2.0")
+            token = httpx.post(f"{origin}/_sandbox/token", json={}).json()["access_token"]
+            httpx.put(info["base_url"] + "/Contacts", json={"Contacts": [{"Name": "Pushed Ltd"}]},
+                      headers={"Authorization": f"Bearer {token}", "xero-tenant-id": info["tenant_ids"][0],
+                               "Accept": "application/json"}).raise_for_status()
+            deadline = time.monotonic() + 10
+            while not any(p["events"] for p in received) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            events = [e for p in received for e in p["events"]]
+            assert events and events[0]["eventCategory"] == "CONTACT" and events[0]["eventType"] == "CREATE"
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
         server.should_exit = True
         thread.join(timeout=5)

@@ -9,6 +9,7 @@ Without chromium and chromium-driver they are skipped, except under CI (the CI v
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -93,20 +94,27 @@ def dashboard(tmp_path: Path, served: Any) -> Iterator[dict[str, Any]]:
     """`scorolink serve --web` on a free port, dispatching every second, with a slow sandbox (a few
     requests per 2-second window) so a run lasts long enough to be watched."""
     sb, origin = served(rate_limit=RateLimit(per_window=3, daily=100000))
-    port = _free_port()
     config = tmp_path / "scorolink.toml"
     config.write_text(f'[runtime]\nstate = "sqlite:///{tmp_path / "state.db"}"\ntick_seconds = 1\n')
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SCORO_", "SCOROLINK_"))}
     env["SCOROLINK_CACHE_DIR"] = str(tmp_path / "cache")
-    log = tmp_path / "serve.log"
+    with _serve_dashboard(tmp_path, config, env) as served_dashboard:
+        yield {**served_dashboard, "sandbox": sb, "origin": origin}
+
+
+@contextlib.contextmanager
+def _serve_dashboard(home: Path, config: Path, env: dict[str, str]) -> Iterator[dict[str, Any]]:
+    """`scorolink serve --sandbox --web` (a subprocess in `home`, one worker) on a free port until the end;
+    yields its url, the first-run setup address, home and the log it writes."""
+    port = _free_port()
+    log = home / "serve.log"
     proc = subprocess.Popen([SCOROLINK, "--config", str(config), "serve", "--sandbox", "--web", "--web-port", str(port),
-                             "--workers", "1"], cwd=tmp_path, env=env, stdout=log.open("wb"),
+                             "--workers", "1"], cwd=home, env=env, stdout=log.open("wb"),
                             stderr=subprocess.STDOUT, start_new_session=True)
     try:
         setup = _until(lambda: re.search(r"http://\S+/setup\?token=\S+", log.read_text()), "the setup address")
         _until(lambda: _listening(port), "the dashboard to listen")
-        yield {"url": f"http://127.0.0.1:{port}", "setup": setup.group(0), "sandbox": sb, "origin": origin,
-               "home": tmp_path, "log": log}
+        yield {"url": f"http://127.0.0.1:{port}", "setup": setup.group(0), "home": home, "log": log}
     finally:
         proc.send_signal(signal.SIGTERM)
         try:

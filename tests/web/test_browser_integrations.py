@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,8 +22,7 @@ from tests.web.test_browser import (  # noqa: F401  (the browser fixture)
     SCOROLINK,
     SHOTS,
     _fill,
-    _free_port,
-    _listening,
+    _serve_dashboard,
     _shot,
     _submit,
     _until,
@@ -90,7 +88,6 @@ def dashboard(tmp_path: Path, xero_served: tuple[XeroSandbox, str]) -> Iterator[
     """`scorolink serve --sandbox --web`: the bundled Scoro sandbox as the default account, and a Xero
     app whose identity and API endpoints are the served Xero sandbox's."""
     xsb, origin = xero_served
-    port = _free_port()
     config = tmp_path / "scorolink.toml"
     config.write_text(
         f'[runtime]\nstate = "sqlite:///{tmp_path / "state.db"}"\ntick_seconds = 1\n\n'
@@ -100,23 +97,8 @@ def dashboard(tmp_path: Path, xero_served: tuple[XeroSandbox, str]) -> Iterator[
         f'connections_url = "{origin}/connections"\nper_minute = 0\n\n'
         f'[dbsync]\ndb = "sqlite:///{tmp_path / "tables.db"}"\nconflict = "manual"\nobjects = ["Companies"]\n'
         '[dbsync.keys]\nCompanies = ["Name"]\n')
-    env = _env(tmp_path)
-    log = tmp_path / "serve.log"
-    proc = subprocess.Popen([SCOROLINK, "--config", str(config), "serve", "--sandbox", "--web", "--web-port",
-                             str(port), "--workers", "1"], cwd=tmp_path, env=env, stdout=log.open("wb"),
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        setup = _until(lambda: re.search(r"http://\S+/setup\?token=\S+", log.read_text()), "the setup address")
-        _until(lambda: _listening(port), "the dashboard to listen")
-        yield {"url": f"http://127.0.0.1:{port}", "setup": setup.group(0), "xero": xsb, "xero_origin": origin,
-               "home": tmp_path, "log": log}
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    with _serve_dashboard(tmp_path, config, _env(tmp_path)) as served:
+        yield {**served, "xero": xsb, "xero_origin": origin}
 
 
 def test_connect_xero_configure_preview_sync_now_and_dismiss_an_error(

@@ -1,7 +1,7 @@
-"""What both sandboxes need alike: their clock, their fault plan, their request log and counters, and
-the ASGI plumbing of serving (reading a body, answering, cutting a connection short, running on
-loopback). The sandboxes import
-nothing of scorolink's clients, connectors or catalog."""
+"""What the sandboxes need alike: their clock, their fault plan, their request log and counters
+(`SandboxBase`), and the ASGI plumbing of serving (reading a body, answering, cutting a connection short,
+running on loopback); `http.py` builds their shared HTTP surface on it. The sandboxes import nothing of
+scorolink's clients, connectors or catalog."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
+
+S = TypeVar("S")
 
 
 class Clock:
@@ -165,12 +167,26 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve_until_interrupted(sandbox: Any, sock: socket.socket, **uvicorn_options: Any) -> None:
+def open_on(host: str, port: int, build: Callable[[], S]) -> tuple[S, socket.socket, str]:
+    """The `sandbox` commands' start: bind ``host:port`` first (a taken port raises PortBusy before anything
+    is built or printed), then build the sandbox. Returns it, the bound socket and the origin
+    (``http://host:port``) it answers on."""
+    sock = listen(host, port)
+    try:
+        sandbox = build()
+    except BaseException:
+        sock.close()
+        raise
+    bound = sock.getsockname()[1]
+    return sandbox, sock, f"http://{host if ':' not in host else f'[{host}]'}:{bound}"
+
+
+def serve_until_interrupted(sandbox: SandboxBase, sock: socket.socket, **uvicorn_options: Any) -> None:
     """The `scorolink sandbox ...` commands: serve on an already bound socket until Ctrl+C, then save and
     close the sandbox."""
     import uvicorn
 
-    options = {"log_level": "warning", **uvicorn_options}
+    options = {"log_level": "warning", **sandbox.uvicorn_options(), **uvicorn_options}
     server = uvicorn.Server(uvicorn.Config(sandbox.app, lifespan="off", **options))
     try:
         server.run(sockets=[sock])
@@ -278,9 +294,19 @@ class RequestLog:
             return [dict(e) for e in list(self._log)[-n:]] if n > 0 else []
 
 
+def parse_limits(spec: str | None, limits: Any, names: dict[str, str], text_keys: tuple[str, ...] = ()) -> Any:
+    """The `--rate-limit` option of the sandbox commands: nothing for the defaults (``limits()``), ``off`` for
+    none (``limits.off()``), else ``NAME=VALUE,...`` for the names given (`parse_limit_spec`)."""
+    if not spec:
+        return limits()
+    if spec.strip().lower() == "off":
+        return limits.off()
+    return limits(**parse_limit_spec(spec, names, text_keys))
+
+
 def parse_limit_spec(spec: str, names: dict[str, str], text_keys: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The `--rate-limit NAME=VALUE,...` option of the sandbox commands: {field: value} for the names given
-    (a whole number, 'off'/'none' for no limit, or text for `text_keys`). Raises ValueError naming the part."""
+    """`NAME=VALUE,...`: {field: value} for the names given (a whole number, 'off'/'none' for no limit, or
+    text for `text_keys`). Raises ValueError naming the part."""
     values: dict[str, Any] = {}
     for part in spec.split(","):
         key, sep, value = part.partition("=")
@@ -300,3 +326,62 @@ def parse_limit_spec(spec: str, names: dict[str, str], text_keys: tuple[str, ...
                 raise ValueError(f"--rate-limit: {key} must be a whole number or 'off', not {value!r}") from None
     return values
 
+
+
+class SandboxBase:
+    """What every sandbox offers alike around its API: injected faults, the request log and its counters,
+    and serving over real HTTP. A sandbox sets ``app``, ``clock``, ``faults`` and ``requests`` when built."""
+
+    app: Any
+    config: Any   # the sandbox's own config; `config.faults` is a Faults
+    clock: Clock
+    faults: FaultPlan
+    requests: RequestLog
+    thread_name = "sandbox"   # the serving thread's name
+    url_path = ""             # what `run_in_thread` adds to the origin it yields
+    own_date = False          # the app stamps its own Date header (its clock), so uvicorn must not
+
+    def record(self, entry: dict, status: int | None) -> None:
+        """One request answered with `status` (None: the connection was cut), in the log and the counters."""
+        raise NotImplementedError
+
+    def advance_clock(self, seconds: float) -> float:
+        raise NotImplementedError
+
+    def inject(self, *kinds: str) -> None:
+        self.faults.inject(*kinds)
+
+    def count_fault(self, kind: str) -> None:
+        self.requests.bump("faults_injected", kind)
+
+    def clock_stamp(self, now: float) -> Any:
+        """How /_sandbox/stats and /_sandbox/clock show the sandbox's time."""
+        return now
+
+    def stats(self) -> dict:
+        out = self.requests.snapshot()
+        out["clock"] = self.clock_stamp(self.clock.now())
+        out["pending_faults"] = self.faults.pending()
+        return out
+
+    def reset_stats(self) -> None:
+        self.requests.reset()
+
+    def recent_requests(self, n: int = 50) -> list[dict]:
+        return self.requests.recent(n)
+
+    def uvicorn_options(self) -> dict[str, Any]:
+        return {"date_header": False} if self.own_date else {}
+
+    @contextlib.contextmanager
+    def run_in_thread(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+        """Serve over real HTTP from a background thread; yields the origin (``http://127.0.0.1:PORT``) and
+        ``url_path``."""
+        with serve_in_thread(self.app, host, port, self.thread_name, **self.uvicorn_options()) as url:
+            yield url + self.url_path
+
+    def serve(self, host: str = "127.0.0.1", port: int = 8000, **uvicorn_options: Any) -> None:
+        serve(self.app, host, port, **{**self.uvicorn_options(), **uvicorn_options})
+
+    def close(self) -> None:
+        raise NotImplementedError

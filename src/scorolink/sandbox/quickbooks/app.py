@@ -4,7 +4,6 @@ the temporary download URLs, and ``/_sandbox/*``."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
 from email.utils import formatdate
@@ -17,7 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ..common import drop_response, origin, read_body, send_response
+from .. import http
+from ..common import origin
 from .api import Call, Reply, endpoint_name
 from .oauth import ACCOUNTING, PATHS, OAuthError
 from .wire import THROTTLE_XML, QBOError, auth_failed, forbidden_realm, stamp, system_fault, throttle_json
@@ -31,90 +31,56 @@ NOT_ACCEPTABLE = ('<IntuitResponse xmlns="http://schema.intuit.com/finance/v3"><
                   'sandbox answers JSON only: send Accept: application/json</Detail></Error></Fault></IntuitResponse>')
 
 
-class ApiEndpoint:
-    def __init__(self, sandbox: QuickBooksSandbox) -> None:
-        self.sb = sandbox
+class ApiEndpoint(http.ApiEndpoint):
+    sb: QuickBooksSandbox
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def handle(self, req: http.Incoming, send: Any) -> None:
         sb = self.sb
-        raw = await read_body(receive)
-        headers = {k.decode().lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
-        realm = scope["path_params"]["realm"]
-        parts = [p for p in scope["path_params"].get("path", "").split("/") if p]
-        query = {k.lower(): v for k, v in parse_qsl(scope.get("query_string", b"").decode(), keep_blank_values=True)}
-        method = scope["method"]
-        entry = {"endpoint": endpoint_name(method, parts), "method": method, "path": scope["path"],
-                 "query": scope.get("query_string", b"").decode(), "realm": realm}
+        realm, parts, headers = req.params["realm"], req.parts, req.headers
+        entry = {"endpoint": endpoint_name(req.method, parts), "method": req.method, "path": req.path,
+                 "query": req.query_string, "realm": realm}
         out = {"content-type": "application/json;charset=UTF-8", "intuit_tid": secrets.token_hex(16),
                "date": formatdate(sb.clock.now(), usegmt=True)}
 
         grant, detail = sb.oauth.principal(headers.get("authorization"))
         if grant is None:
-            return await self._send(send, entry, 401, out, auth_failed(detail))
+            return await self.answer(send, entry, 401, out, auth_failed(detail))
         co = sb.company_or_none(realm)
         if co is None or grant["realm"] != realm or ACCOUNTING not in grant["scope"].split():
-            return await self._send(send, entry, 403, out, forbidden_realm(realm))
+            return await self.answer(send, entry, 403, out, forbidden_realm(realm))
         if "application/json" not in headers.get("accept", "") and parts[:1] != ["download"]:
             # QuickBooks answers XML unless JSON is asked for; this sandbox speaks JSON only, so it refuses.
-            return await self._send(send, entry, 406, {**out, "content-type": "application/xml"}, NOT_ACCEPTABLE)
+            return await self.answer(send, entry, 406, {**out, "content-type": "application/xml"}, NOT_ACCEPTABLE)
         is_batch = bool(parts) and parts[0].lower() == "batch"
         refused = sb.limiter.acquire(f"{sb.oauth.client_id}:{realm}", sb.clock.now(), batch=is_batch)
         if refused is not None:
             sb.requests.bump("rate_limited", refused)
             if sb.config.throttle_body == "xml":
                 body: Any = THROTTLE_XML.format(time=stamp(sb.clock.now(), co.tz, millis=True))
-                return await self._send(send, entry, 429, {**out, "content-type": "application/xml"}, body)
-            return await self._send(send, entry, 429, out, throttle_json())
+                return await self.answer(send, entry, 429, {**out, "content-type": "application/xml"}, body)
+            return await self.answer(send, entry, 429, out, throttle_json())
+        call = Call(req.method, realm, parts, req.query, headers, req.body, req.origin)
+
+        async def run() -> http.Answer:
+            reply = await run_in_threadpool(sb.execute, call)
+            return reply.status, {**out, **reply.headers}, reply.payload
+
         try:
-            await self._serve(send, entry, Call(method, realm, parts, query, headers, raw, origin(scope)), out)
+            await self.faulted(send, entry, out, run)
         finally:
             sb.limiter.release(f"{sb.oauth.client_id}:{realm}")
 
-    async def _serve(self, send: Any, entry: dict, call: Call, out: dict) -> None:
-        sb = self.sb
-        fault = sb.faults.next()
-        if fault:
-            sb.requests.bump("faults_injected", fault)
-            entry["fault"] = fault
+    def fault_answer(self, fault: str, headers: dict) -> http.Answer | None:
         if fault == "http_500":
-            return await self._send(send, entry, 500, out, {"Fault": system_fault()})
+            return 500, headers, {"Fault": system_fault()}
         if fault == "http_503":
-            return await self._send(send, entry, 503, {**out, "content-type": "text/html"},
-                                    "<html><body><h1>503 Service Unavailable</h1></body></html>")
-        if fault == "drop":
-            return await self._drop(send, entry, out)
-        if fault == "timeout":
-            await asyncio.sleep(sb.config.faults.timeout_seconds)
-        reply = await run_in_threadpool(sb.execute, call)
-        if fault == "lost_ack":
-            return await self._drop(send, entry, out)
-        await self._send(send, entry, reply.status, {**out, **reply.headers}, reply.payload)
-
-    async def _send(self, send: Any, entry: dict, status: int, headers: dict, payload: Any) -> None:
-        if isinstance(payload, bytes):
-            data = payload
-        elif isinstance(payload, str):
-            data = payload.encode()
-        else:
-            data = json.dumps(payload, ensure_ascii=False).encode()
-        self.sb.record(entry, status)
-        await send_response(send, status, headers, data)
-
-    async def _drop(self, send: Any, entry: dict, headers: dict) -> None:
-        self.sb.record(entry, None)
-        await drop_response(send, headers, b'{"')
+            return 503, {**headers, "content-type": "text/html"}, http.PLAIN_503
+        return None
 
 
 def build_app(sb: QuickBooksSandbox) -> Starlette:
     def counted(name: str, handler: Any) -> Any:
-        async def wrapped(request: Request) -> Response:
-            response = await handler(request)
-            response.headers["date"] = formatdate(sb.clock.now(), usegmt=True)
-            sb.record({"endpoint": f"{request.method} {name}", "method": request.method, "path": request.url.path,
-                       "realm": None}, response.status_code)
-            return response
-
-        return wrapped
+        return http.counted(sb, name, handler, "realm", lambda: {"date": formatdate(sb.clock.now(), usegmt=True)})
 
     def basic_of(request: Request) -> str | None:
         auth = request.headers.get("authorization", "")
@@ -186,28 +152,6 @@ def build_app(sb: QuickBooksSandbox) -> Starlette:
         return Response(data, media_type=ctype, headers={"content-disposition": f'attachment; filename="{name}"'})
 
     # -- /_sandbox --------------------------------------------------------------------------------------
-    async def stats(request: Request) -> Response:
-        return JSONResponse(sb.stats())
-
-    async def reset(request: Request) -> Response:
-        sb.reset_stats()
-        return JSONResponse({"ok": True})
-
-    async def requests(request: Request) -> Response:
-        return JSONResponse(sb.recent_requests(int(request.query_params.get("limit", "50"))))
-
-    async def faults(request: Request) -> Response:
-        body = await request.json()
-        try:
-            sb.inject(*body.get("next", []))
-        except ValueError as exc:
-            return JSONResponse({"ok": False, "error": str(exc)}, status_code=400)
-        return JSONResponse({"ok": True, "pending": sb.faults.pending()})
-
-    async def clock(request: Request) -> Response:
-        body = await request.json()
-        return JSONResponse({"ok": True, "now": sb.advance_clock(float(body.get("advance", 0)))})
-
     async def realms(request: Request) -> Response:
         return JSONResponse(sb.describe())
 
@@ -240,11 +184,7 @@ def build_app(sb: QuickBooksSandbox) -> Starlette:
         Route(PATHS["revoke"], counted("revoke", revoke), methods=["POST"]),
         Route(PATHS["userinfo"], counted("userinfo", userinfo)),
         Route("/_sandbox/files/{realm}/{rid}", counted("files", files)),
-        Route("/_sandbox/stats", stats),
-        Route("/_sandbox/reset", reset, methods=["POST"]),
-        Route("/_sandbox/requests", requests),
-        Route("/_sandbox/faults", faults, methods=["POST"]),
-        Route("/_sandbox/clock", clock, methods=["POST"]),
+        *http.control_routes(sb),
         Route("/_sandbox/realms", realms),
         Route("/_sandbox/token", sandbox_token, methods=["POST"]),
         Route("/_sandbox/preferences/{realm}", preferences, methods=["POST"]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from ..common import listen, parse_limit_spec, serve_until_interrupted
+from ..common import open_on, parse_limits, serve_until_interrupted
 from .config import Faults, QuickBooksSandboxConfig, RateLimit
 from .sandbox import QuickBooksSandbox
 
@@ -17,16 +17,9 @@ def serve_command(host: str = "127.0.0.1", port: int = 8767, data: str | None = 
     ``authorize_url``, ``token_url``, ``revocation_url``, ``discovery_url``, ``client_id``, ``client_secret``
     and ``realm_ids``, then serves until Ctrl+C. A taken port raises PortBusy before anything is printed."""
     limits = rate_limit if isinstance(rate_limit, RateLimit) else parse_rate_limit(rate_limit)
-    sock = listen(host, port)
-    try:
-        sb = QuickBooksSandbox(QuickBooksSandboxConfig(seed=seed, size=size, realms=realms, data=data,
-                                                       rate_limit=limits, faults=Faults(rate=fault_rate, seed=seed),
-                                                       start_time=start_time))
-    except BaseException:
-        sock.close()
-        raise
-    bound = sock.getsockname()[1]
-    origin = f"http://{host if ':' not in host else f'[{host}]'}:{bound}"
+    sb, sock, origin = open_on(host, port, lambda: QuickBooksSandbox(QuickBooksSandboxConfig(
+        seed=seed, size=size, realms=realms, data=data, rate_limit=limits, faults=Faults(rate=fault_rate, seed=seed),
+        start_time=start_time)))
     info = sb.describe()
     paths = info.pop("paths")
     print(json.dumps({
@@ -36,16 +29,11 @@ def serve_command(host: str = "127.0.0.1", port: int = 8767, data: str | None = 
         "sandbox_url": origin + "/_sandbox", "client_id": info["client_id"], "client_secret": info["client_secret"],
         "realm_ids": sb.realm_ids, "realms": info["realms"],
     }, ensure_ascii=False), flush=True)
-    serve_until_interrupted(sb, sock, date_header=False)  # the sandbox sends its own Date (its clock)
+    serve_until_interrupted(sb, sock)
 
 
 def parse_rate_limit(spec: str | None) -> RateLimit:
     """``off`` or comma-separated ``minute=500,second=10,concurrent=10,batch=40`` (any subset; ``off`` per
     limit too)."""
-    if not spec:
-        return RateLimit()
-    if spec.strip().lower() == "off":
-        return RateLimit.off()
-    names = {"minute": "per_minute", "second": "per_second", "concurrent": "concurrent",
-             "batch": "batch_per_minute"}
-    return RateLimit(**parse_limit_spec(spec, names))
+    return parse_limits(spec, RateLimit, {"minute": "per_minute", "second": "per_second", "concurrent": "concurrent",
+                                          "batch": "batch_per_minute"})

@@ -639,17 +639,22 @@ class Company:
         limit = 20 if self.profile["Country"] in ("AU", "CA") else 7
         if not blank(rec.get("AcctNum")) and len(str(rec["AcctNum"])) > limit:
             raise QBOError("2050", f"AcctNum is longer than {limit} characters", element="AcctNum")
-        if ref_id(rec.get("ParentRef")):
-            parent = self.resolve("Account", rec["ParentRef"], "ParentRef")
-            rec["SubAccount"] = True
-            rec["ParentRef"] = self.ref("Account", parent)
-            rec["FullyQualifiedName"] = f"{parent['FullyQualifiedName']}:{name}"
-        else:
-            rec["SubAccount"] = False
-            rec["FullyQualifiedName"] = name
+        self._nest(rec, "Account", "SubAccount", name)
         self._currency(rec, existing, "account")
         rec.setdefault("CurrentBalance", 0)
         rec.setdefault("CurrentBalanceWithSubAccounts", rec["CurrentBalance"])
+
+    def _nest(self, rec: dict, entity: str, flag: str, name: str) -> None:
+        """An account or class under its ParentRef, if any: `flag` (SubAccount, SubClass) says so and the
+        FullyQualifiedName is the parent's, a colon and `name`."""
+        if ref_id(rec.get("ParentRef")):
+            parent = self.resolve(entity, rec["ParentRef"], "ParentRef")
+            rec[flag] = True
+            rec["ParentRef"] = self.ref(entity, parent)
+            rec["FullyQualifiedName"] = f"{parent['FullyQualifiedName']}:{name}"
+        else:
+            rec[flag] = False
+            rec["FullyQualifiedName"] = name
 
     def _derive_class(self, rec: dict, existing: dict | None) -> None:
         if not self.class_tracking:
@@ -661,14 +666,7 @@ class Company:
                            element="Name")
         self._check_name(str(rec["Name"]), "Name", 100)
         self._active(rec)
-        if ref_id(rec.get("ParentRef")):
-            parent = self.resolve("Class", rec["ParentRef"], "ParentRef")
-            rec["SubClass"] = True
-            rec["ParentRef"] = self.ref("Class", parent)
-            rec["FullyQualifiedName"] = f"{parent['FullyQualifiedName']}:{rec['Name']}"
-        else:
-            rec["SubClass"] = False
-            rec["FullyQualifiedName"] = rec["Name"]
+        self._nest(rec, "Class", "SubClass", rec["Name"])
         self._unique(("Class",), "FullyQualifiedName", rec["FullyQualifiedName"],
                      existing["Id"] if existing else None, "The name supplied already exists. : Another class is "
                                                            "already using this name.")
@@ -1036,6 +1034,15 @@ class Company:
         self._home(rec, ("TotalAmt",))
         rec.pop("HomeBalance", None)
 
+    def _paid_from(self, detail: dict, element: str, account_type: str) -> dict:
+        """The reference to the account a bill payment is paid from (``CheckPayment.BankAccountRef`` …),
+        which must be of `account_type`."""
+        acct = self.resolve("Account", detail.get(element.rpartition(".")[2]), element)
+        if acct["AccountType"] != account_type:
+            raise QBOError("6000", "A business validation error has occurred while processing your request: "
+                                   f"{element} must be a {account_type} account", element=element)
+        return self.ref("Account", acct)
+
     def _derive_billpayment(self, rec: dict, existing: dict | None) -> None:
         for name in ("TotalAmt", "PayType"):
             if blank(rec.get(name)):
@@ -1045,21 +1052,13 @@ class Company:
         pay = rec["PayType"]
         if pay == "Check":
             detail = rec.get("CheckPayment") or {}
-            acct = self.resolve("Account", detail.get("BankAccountRef"), "CheckPayment.BankAccountRef")
-            if acct["AccountType"] != "Bank":
-                raise QBOError("6000", "A business validation error has occurred while processing your request: "
-                                       "CheckPayment.BankAccountRef must be a Bank account",
-                               element="CheckPayment.BankAccountRef")
-            rec["CheckPayment"] = {**detail, "BankAccountRef": self.ref("Account", acct)}
+            rec["CheckPayment"] = {**detail, "BankAccountRef": self._paid_from(detail, "CheckPayment.BankAccountRef",
+                                                                               "Bank")}
             rec.setdefault("CheckPayment", {}).setdefault("PrintStatus", "NeedToPrint")
         elif pay == "CreditCard":
             detail = rec.get("CreditCardPayment") or {}
-            acct = self.resolve("Account", detail.get("CCAccountRef"), "CreditCardPayment.CCAccountRef")
-            if acct["AccountType"] != "Credit Card":
-                raise QBOError("6000", "A business validation error has occurred while processing your request: "
-                                       "CreditCardPayment.CCAccountRef must be a Credit Card account",
-                               element="CreditCardPayment.CCAccountRef")
-            rec["CreditCardPayment"] = {"CCAccountRef": self.ref("Account", acct)}
+            rec["CreditCardPayment"] = {"CCAccountRef": self._paid_from(detail, "CreditCardPayment.CCAccountRef",
+                                                                        "Credit Card")}
         else:
             raise QBOError("2010", f"PayType must be Check or CreditCard, not {pay!r}", element="PayType")
         total = money(rec["TotalAmt"], "TotalAmt")

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import threading
-from collections.abc import Iterator
 from typing import Any
 
-from ..common import Clock, FaultPlan, RequestLog, parse_utc, serve, serve_in_thread
+from ..common import Clock, FaultPlan, RequestLog, SandboxBase, parse_utc
 from ..records import Store
 from .api import Api, Call, Reply
 from .app import build_app
@@ -25,7 +23,10 @@ SAVED_PROFILE_KEYS = ("accounts", "DefaultSalesTaxCode", "MultiCurrencyEnabled",
                       "ClassTrackingPerTxnLine", "CustomTxnNumbers", "UsingSalesTax")
 
 
-class QuickBooksSandbox:
+class QuickBooksSandbox(SandboxBase):
+    thread_name = "quickbooks-sandbox"
+    own_date = True   # Date follows the sandbox clock
+
     def __init__(self, config: QuickBooksSandboxConfig | None = None) -> None:
         self.config = cfg = config or QuickBooksSandboxConfig()
         self.store = Store(cfg.data)
@@ -174,9 +175,6 @@ class QuickBooksSandbox:
             w[action.lower()] = w.get(action.lower(), 0) + 1
 
     # -- control ----------------------------------------------------------------------------------------
-    def inject(self, *kinds: str) -> None:
-        self.faults.inject(*kinds)
-
     def advance_clock(self, seconds: float) -> float:
         now = self.clock.advance(seconds)
         self.store.meta_set("clock_advanced", str(float(self.store.meta_get("clock_advanced") or 0) + seconds))
@@ -193,29 +191,11 @@ class QuickBooksSandbox:
         self.requests.record(entry, status, (("by_endpoint", entry["endpoint"]), ("by_method", entry["method"]),
                                              ("by_realm", entry.get("realm") or "none")))
 
-    def stats(self) -> dict:
-        out = self.requests.snapshot()
-        out["clock"] = self.clock.now()
-        out["pending_faults"] = self.faults.pending()
-        return out
-
     def reset_stats(self) -> None:
-        self.requests.reset()
+        super().reset_stats()
         self.limiter.reset()
 
-    def recent_requests(self, n: int = 50) -> list[dict]:
-        return self.requests.recent(n)
-
     # -- serving ----------------------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def run_in_thread(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
-        """Serve over real HTTP from a background thread; yields the origin (``http://127.0.0.1:PORT``)."""
-        with serve_in_thread(self.app, host, port, "quickbooks-sandbox", date_header=False) as url:
-            yield url
-
-    def serve(self, host: str = "127.0.0.1", port: int = 8000, **uvicorn_options: Any) -> None:
-        serve(self.app, host, port, date_header=False, **uvicorn_options)
-
     def close(self) -> None:
         self.store.commit()
         self.store.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import struct
 import zlib
@@ -14,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..common import drop_response, origin, read_body, send_response
+from .. import http
 from .api import Call, error
 
 if TYPE_CHECKING:
@@ -34,75 +33,66 @@ def masked(body: Any) -> Any:
     return body
 
 
-class ApiEndpoint:
+class ApiEndpoint(http.ApiEndpoint):
     """POST {base}/{module}[/{action}][/{id}] for one site (or the site named in the path)."""
 
-    def __init__(self, sandbox: ScoroSandbox) -> None:
-        self.sb = sandbox
+    sb: ScoroSandbox
+    drop_partial = b'{"status":"OK","statusCode":200,"messages":null,"data":['
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def handle(self, req: http.Incoming, send: Any) -> None:
         sb = self.sb
-        raw = await read_body(receive)
-        params = scope.get("path_params", {})
+        params = req.params
         site = sb.site(params.get("site"))
-        parts = [p for p in params.get("path", "").split("/") if p]
+        parts = req.parts
         module = parts[0] if parts else ""
         action = parts[1] if len(parts) > 1 else "list"
         rid = parts[2] if len(parts) > 2 else None
         headers = {"content-type": "application/json"}
         try:
-            body = json.loads(raw or b"{}")
+            body = json.loads(req.body or b"{}")
         except ValueError:
             body = None
-        entry = {"site": site.name if site else params.get("site"), "path": scope["path"], "module": module,
-                 "action": action, "id": rid, "body": masked(body) if body is not None else raw[:500].decode("utf-8", "replace")}
+        entry = {"site": site.name if site else params.get("site"), "path": req.path, "module": module,
+                 "action": action, "id": rid,
+                 "body": masked(body) if body is not None else req.body[:500].decode("utf-8", "replace")}
 
         if site is None:
-            return await self._send(send, entry, 404, headers, error(404, f"Unknown site '{params.get('site')}'"))
-        if scope["method"] != "POST":
-            return await self._send(send, entry, 405, headers, error(405, "Use POST with a JSON body"))
+            return await self.answer(send, entry, 404, headers, error(404, f"Unknown site '{params.get('site')}'"))
+        if req.method != "POST":
+            return await self.answer(send, entry, 405, headers, error(405, "Use POST with a JSON body"))
         verdict = sb.limiter.check(site.name, sb.clock.now())
         headers.update(verdict.headers)
         if not verdict.allowed:
             headers["retry-after"] = str(verdict.retry_after)
             sb.count("rate_limited")
-            return await self._send(send, entry, 429, headers, TOO_MANY)
-        fault = sb.faults.next()
-        if fault:
-            sb.count_fault(fault)
-            entry["fault"] = fault
-        if fault in ("http_500", "http_502", "http_503"):
+            return await self.answer(send, entry, 429, headers, TOO_MANY)
+
+        async def run() -> http.Answer:
+            if not isinstance(body, dict):
+                return 400, headers, error(400, "Request body must be a JSON object")
+            status, env = await run_in_threadpool(sb.api.handle, Call(site, module, action, rid, body, req.origin))
+            return status, headers, env
+
+        await self.faulted(send, entry, headers, run)
+
+    def fault_answer(self, fault: str, headers: dict) -> http.Answer | None:
+        if fault == "http_500":
+            return 500, headers, error(500, "Internal server error")
+        if fault in ("http_502", "http_503"):
             code = int(fault[-3:])
-            if code == 500:
-                return await self._send(send, entry, code, headers, error(500, "Internal server error"))
-            headers["content-type"] = "text/html"
-            return await self._send(send, entry, code, headers, HTML_5XX.format(code=code, reason=REASONS[code]))
+            return code, {**headers, "content-type": "text/html"}, HTML_5XX.format(code=code, reason=REASONS[code])
         if fault == "error_200":
-            return await self._send(send, entry, 200, headers, error(500, "Internal error, please try again later"))
+            return 200, headers, error(500, "Internal error, please try again later")
         if fault == "malformed_json":
             text = json.dumps({"status": "OK", "statusCode": 200, "messages": None, "data": [{"id": 1, "name": "trunc"}]})
-            return await self._send(send, entry, 200, headers, text[: len(text) // 2])
-        if fault == "drop":
-            return await self._drop(send, entry, headers, b'{"status":"OK","statusCode":200,"messages":null,"data":[')
-        if fault in ("timeout", "slow"):
-            await asyncio.sleep(sb.config.faults.timeout_seconds if fault == "timeout" else sb.config.faults.slow_seconds)
-        if not isinstance(body, dict):
-            status, env = 400, error(400, "Request body must be a JSON object")
-        else:
-            call = Call(site, module, action, rid, body, origin(scope))
-            status, env = await run_in_threadpool(sb.api.handle, call)
-        if fault == "lost_ack":
-            return await self._drop(send, entry, headers, json.dumps(env).encode()[:20])
-        return await self._send(send, entry, status, headers, env)
+            return 200, headers, text[: len(text) // 2]
+        return None
 
-    async def _send(self, send: Any, entry: dict, status: int, headers: dict, payload: Any) -> None:
-        data = payload.encode() if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False).encode()
-        self.sb.record(entry, status)
-        await send_response(send, status, headers, data)
+    def fault_delay(self, fault: str) -> float | None:
+        return self.sb.config.faults.slow_seconds if fault == "slow" else super().fault_delay(fault)
 
-    async def _drop(self, send: Any, entry: dict, headers: dict, partial: bytes) -> None:
-        self.sb.record(entry, None)
-        await drop_response(send, headers, partial)
+    def lost_ack_partial(self, payload: Any) -> bytes:
+        return json.dumps(payload).encode()[:20]
 
 
 def png(seed: int) -> bytes:
@@ -123,17 +113,6 @@ def pdf_bytes(title: str) -> bytes:
 
 
 def build_app(sb: ScoroSandbox) -> Starlette:
-    async def stats(request: Request) -> Response:
-        return JSONResponse(sb.stats())
-
-    async def reset(request: Request) -> Response:
-        sb.reset_stats()
-        return JSONResponse({"ok": True})
-
-    async def requests(request: Request) -> Response:
-        limit = int(request.query_params.get("limit", "50"))
-        return JSONResponse(sb.recent_requests(limit))
-
     async def fixtures(request: Request) -> Response:
         body = await request.json()
         try:
@@ -141,19 +120,6 @@ def build_app(sb: ScoroSandbox) -> Starlette:
         except (KeyError, ValueError) as exc:
             return JSONResponse({"ok": False, "error": str(exc)}, status_code=400)
         return JSONResponse({"ok": True})
-
-    async def faults(request: Request) -> Response:
-        body = await request.json()
-        try:
-            sb.inject(*body.get("next", []))
-        except ValueError as exc:
-            return JSONResponse({"ok": False, "error": str(exc)}, status_code=400)
-        return JSONResponse({"ok": True, "pending": sb.faults.pending()})
-
-    async def clock(request: Request) -> Response:
-        body = await request.json()
-        now = sb.advance_clock(float(body.get("advance", 0)))
-        return JSONResponse({"ok": True, "now": sb.default_site.tf.iso(now)})
 
     async def sites(request: Request) -> Response:
         # keys and passwords only when the sandbox was started with expose_secrets (--expose-secrets)
@@ -170,12 +136,8 @@ def build_app(sb: ScoroSandbox) -> Starlette:
     return Starlette(routes=[
         Route("/api/v2/{path:path}", endpoint, methods=["GET", "POST", "PUT", "DELETE"]),
         Route("/sites/{site}/api/v2/{path:path}", endpoint, methods=["GET", "POST", "PUT", "DELETE"]),
-        Route("/_sandbox/stats", stats),
-        Route("/_sandbox/reset", reset, methods=["POST"]),
-        Route("/_sandbox/requests", requests),
+        *http.control_routes(sb),
         Route("/_sandbox/fixtures", fixtures, methods=["POST"]),
-        Route("/_sandbox/faults", faults, methods=["POST"]),
-        Route("/_sandbox/clock", clock, methods=["POST"]),
         Route("/_sandbox/sites", sites),
         Route("/_sandbox/pictures/{site}/contacts/{rid:int}.png", picture),
         Route("/_sandbox/pdf/{site}/{module}/{rid:int}.pdf", pdf),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from ..common import listen, serve_until_interrupted
+from ..common import open_on, serve_until_interrupted
 from .config import FAULT_KINDS, Faults, RateLimit, SandboxConfig
 from .sandbox import ScoroSandbox
 
@@ -21,22 +21,16 @@ def serve_command(host: str = "127.0.0.1", port: int = 8000, data: str | None = 
                         slow_seconds=slow_seconds)
     except ValueError as exc:
         raise SystemExit(f"--fault-kinds: {exc}; known: {', '.join(FAULT_KINDS)}") from None
-    sock = listen(host, port)  # first: a busy port fails here, before anything is printed
-    try:
-        sb = ScoroSandbox(SandboxConfig(seed=seed, size=size, data=data, sites=sites,
-                                        rate_limit=RateLimit(per_window=rate_per_window, daily=daily_quota),
-                                        faults=faults, expose_secrets=expose_secrets))
-    except BaseException:
-        sock.close()
-        raise
-    print(json.dumps(connection_info(sb, host, int(sock.getsockname()[1]), show_users)), flush=True)
+    sb, sock, origin = open_on(host, port, lambda: ScoroSandbox(SandboxConfig(
+        seed=seed, size=size, data=data, sites=sites, faults=faults, expose_secrets=expose_secrets,
+        rate_limit=RateLimit(per_window=rate_per_window, daily=daily_quota))))
+    print(json.dumps(connection_info(sb, origin, show_users)), flush=True)
     serve_until_interrupted(sb, sock)
 
 
-def connection_info(sb: ScoroSandbox, host: str, port: int, show_users: bool) -> dict:
+def connection_info(sb: ScoroSandbox, origin: str, show_users: bool) -> dict:
     """What a client needs: base URL, API key and company account of every site; the users and their
     passwords (for user-level login) only when asked."""
-    origin = f"http://{host}:{port}"
     default = sb.default
     info = {"base_url": origin + default["base_path"], "api_key": default["api_key"],
             "company_account_id": default["company_account_ids"][0], "timezone": default["timezone"]}

@@ -8,10 +8,8 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Iterator
-from typing import Any
 
-from ..common import Clock, FaultPlan, RequestLog, parse_utc, serve, serve_in_thread
+from ..common import Clock, FaultPlan, RequestLog, SandboxBase, parse_utc
 from . import actions  # noqa: F401  (registers the special actions)
 from .api import Api
 from .app import build_app
@@ -26,7 +24,10 @@ LOG_SIZE = 1000
 IN_MEMORY_MAX = 50_000  # above this size and without a data file, rows live in a temporary SQLite file
 
 
-class ScoroSandbox:
+class ScoroSandbox(SandboxBase):
+    thread_name = "scoro-sandbox"
+    url_path = "/api/v2"   # run_in_thread yields the default site's base URL
+
     def __init__(self, config: SandboxConfig | None = None) -> None:
         self.config = cfg = config or SandboxConfig()
         self._temp_path = None
@@ -109,9 +110,6 @@ class ScoroSandbox:
             raise ValueError(f"unknown site {name!r}; sites: {list(self._sites)}")
         return self._sites[name]
 
-    def inject(self, *kinds: str) -> None:
-        self.faults.inject(*kinds)
-
     def advance_clock(self, seconds: float) -> float:
         now = self.clock.advance(seconds)
         self.store.meta_set("clock", str(now))
@@ -132,31 +130,10 @@ class ScoroSandbox:
     def count(self, name: str) -> None:
         self.requests.bump(name)
 
-    def count_fault(self, kind: str) -> None:
-        self.requests.bump("faults_injected", kind)
-
-    def stats(self) -> dict:
-        out = self.requests.snapshot()
-        out["clock"] = self.default_site.tf.iso(self.clock.now())
-        out["pending_faults"] = self.faults.pending()
-        return out
-
-    def reset_stats(self) -> None:
-        self.requests.reset()
-
-    def recent_requests(self, n: int = 50) -> list[dict]:
-        return self.requests.recent(n)
+    def clock_stamp(self, now: float) -> str | None:
+        return self.default_site.tf.iso(now)
 
     # -- serving ------------------------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def run_in_thread(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
-        """Serve over real HTTP from a background thread; yields the default site's base URL."""
-        with serve_in_thread(self.app, host, port, "scoro-sandbox") as url:
-            yield f"{url}/api/v2"
-
-    def serve(self, host: str = "127.0.0.1", port: int = 8000, **uvicorn_options: Any) -> None:
-        serve(self.app, host, port, **uvicorn_options)
-
     def close(self) -> None:
         self.store.meta_set("clock", str(self.clock.now()))
         self.store.close()

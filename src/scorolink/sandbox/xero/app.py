@@ -3,7 +3,6 @@ faults can cut a response short and calls in flight can be counted) and /_sandbo
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 from typing import TYPE_CHECKING, Any
@@ -15,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ..common import drop_response, origin, read_body, send_response
+from .. import http
 from .api import COLLECTIONS, Call, Reply
 from .identity import OAuthError
 from .wire import problem, simple_error
@@ -42,92 +41,62 @@ def endpoint_name(method: str, parts: list[str]) -> str:
     return f"{method} {'/'.join(out)}"
 
 
-class ApiEndpoint:
-    def __init__(self, sandbox: XeroSandbox) -> None:
-        self.sb = sandbox
+class ApiEndpoint(http.ApiEndpoint):
+    sb: XeroSandbox
+    drop_partial = b'{"Id":"'
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def handle(self, req: http.Incoming, send: Any) -> None:
         sb = self.sb
-        raw = await read_body(receive)
-        headers = {k.decode().lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
-        parts = [p for p in scope["path_params"].get("path", "").split("/") if p]
-        query = {k.lower(): v for k, v in parse_qsl(scope.get("query_string", b"").decode(), keep_blank_values=True)}
-        method = scope["method"]
+        method, parts, headers = req.method, req.parts, req.headers
         tenant = (headers.get("xero-tenant-id") or "").strip().lower()
-        entry = {"endpoint": endpoint_name(method, parts), "method": method, "path": scope["path"],
-                 "query": scope.get("query_string", b"").decode(), "tenant": tenant or None}
+        entry = {"endpoint": endpoint_name(method, parts), "method": method, "path": req.path,
+                 "query": req.query_string, "tenant": tenant or None}
         out_headers = {"content-type": "application/json; charset=utf-8"}
-        sb.webhooks.origin = origin(scope)
+        sb.webhooks.origin = req.origin
 
         principal, detail = sb.identity.principal(headers.get("authorization"))
         if principal is None:
-            return await self._send(send, entry, 401, out_headers, problem(401, "Unauthorized", detail))
+            return await self.answer(send, entry, 401, out_headers, problem(401, "Unauthorized", detail))
         if not sb.identity.connected(principal, tenant) or sb.books_or_none(tenant) is None:
-            return await self._send(send, entry, 403, out_headers,
-                                    problem(403, "Forbidden", "AuthenticationUnsuccessful"))
+            return await self.answer(send, entry, 403, out_headers,
+                                     problem(403, "Forbidden", "AuthenticationUnsuccessful"))
         coll = COLLECTIONS.get(parts[0].lower()) if parts else None
         scope_name = "Attachments" if len(parts) > 2 and parts[2].lower() == "attachments" else coll
         if coll and not principal.allows(scope_name or coll, write=method != "GET"):
-            return await self._send(send, entry, 401, out_headers,
-                                    problem(401, "Unauthorized", "AuthorizationUnsuccessful"))
+            return await self.answer(send, entry, 401, out_headers,
+                                     problem(401, "Unauthorized", "AuthorizationUnsuccessful"))
         accept = headers.get("accept", "")
         binary = (len(parts) > 3 and parts[2].lower() == "attachments" and method == "GET") or \
             ("application/pdf" in accept and method == "GET")
         if not binary and "application/json" not in accept:
-            return await self._send(send, entry, 406, {"content-type": "text/xml"}, NOT_ACCEPTABLE)
+            return await self.answer(send, entry, 406, {"content-type": "text/xml"}, NOT_ACCEPTABLE)
         verdict = sb.limiter.acquire(tenant, principal.client_id, sb.clock.now())
         out_headers.update(verdict.headers)
         if not verdict.allowed:
             sb.count_rate_limited(str(verdict.problem))
-            return await self._send(send, entry, 429, out_headers,
-                                    problem(429, "Too Many Requests", f"Rate limit exceeded: {verdict.problem}"))
+            return await self.answer(send, entry, 429, out_headers,
+                                     problem(429, "Too Many Requests", f"Rate limit exceeded: {verdict.problem}"))
+        call = Call(method, parts, req.query, headers, req.body, principal.client_id, req.origin)
+
+        async def run() -> http.Answer:
+            reply = await run_in_threadpool(sb.execute, call, tenant, headers.get("idempotency-key"))
+            reply_headers = {**out_headers, **reply.headers}
+            if reply.status == 204:
+                reply_headers.pop("content-type", None)
+                return 204, reply_headers, b""
+            return reply.status, reply_headers, reply.payload
+
         try:
-            await self._serve(send, entry, method, parts, query, headers, raw, principal.client_id, tenant,
-                              out_headers, origin(scope))
+            await self.faulted(send, entry, out_headers, run)
         finally:
             sb.limiter.release(tenant, principal.client_id)
 
-    async def _serve(self, send: Any, entry: dict, method: str, parts: list[str], query: dict, headers: dict,
-                     raw: bytes, client_id: str, tenant: str, out_headers: dict, origin: str) -> None:
-        sb = self.sb
-        fault = sb.faults.next()
-        if fault:
-            sb.count_fault(fault)
-            entry["fault"] = fault
+    def fault_answer(self, fault: str, headers: dict) -> http.Answer | None:
         if fault == "http_500":
-            return await self._send(send, entry, 500, out_headers,
-                                    simple_error(500, "UnknownErrorException", "An error occurred in Xero."))
+            return 500, headers, simple_error(500, "UnknownErrorException", "An error occurred in Xero.")
         if fault == "http_503":
-            return await self._send(send, entry, 503, {**out_headers, "content-type": "text/html"},
-                                    "<html><body><h1>503 Service Unavailable</h1></body></html>")
-        if fault == "drop":
-            return await self._drop(send, entry, out_headers, b'{"Id":"')
-        if fault == "timeout":
-            await asyncio.sleep(sb.config.faults.timeout_seconds)
-        call = Call(method, parts, query, headers, raw, client_id, origin)
-        key = headers.get("idempotency-key")
-        reply = await run_in_threadpool(sb.execute, call, tenant, key)
-        if fault == "lost_ack":
-            return await self._drop(send, entry, out_headers, b'{"Id":"')
-        hdrs = {**out_headers, **reply.headers}
-        if reply.status == 204:
-            hdrs.pop("content-type", None)
-            return await self._send(send, entry, 204, hdrs, b"")
-        return await self._send(send, entry, reply.status, hdrs, reply.payload)
-
-    async def _send(self, send: Any, entry: dict, status: int, headers: dict, payload: Any) -> None:
-        if isinstance(payload, bytes):
-            data = payload
-        elif isinstance(payload, str):
-            data = payload.encode()
-        else:
-            data = json.dumps(payload, ensure_ascii=False).encode()
-        self.sb.record(entry, status)
-        await send_response(send, status, headers, data)
-
-    async def _drop(self, send: Any, entry: dict, headers: dict, partial: bytes) -> None:
-        self.sb.record(entry, None)
-        await drop_response(send, headers, partial)
+            return 503, {**headers, "content-type": "text/html"}, http.PLAIN_503
+        return None
 
 
 def fingerprint(call: Call, tenant: str) -> str:
@@ -152,13 +121,7 @@ def build_app(sb: XeroSandbox) -> Starlette:
         return basic, form
 
     def counted(name: str, handler: Any) -> Any:
-        async def wrapped(request: Request) -> Response:
-            response = await handler(request)
-            sb.record({"endpoint": f"{request.method} {name}", "method": request.method, "path": request.url.path,
-                       "tenant": None}, response.status_code)
-            return response
-
-        return wrapped
+        return http.counted(sb, name, handler, "tenant")
 
     async def authorize(request: Request) -> Response:
         try:
@@ -194,29 +157,6 @@ def build_app(sb: XeroSandbox) -> Starlette:
         return JSONResponse(sb.identity.list_connections(principal, request.query_params.get("authEventId")))
 
     # -- /_sandbox ------------------------------------------------------------------------------------------
-    async def stats(request: Request) -> Response:
-        return JSONResponse(sb.stats())
-
-    async def reset(request: Request) -> Response:
-        sb.reset_stats()
-        return JSONResponse({"ok": True})
-
-    async def requests(request: Request) -> Response:
-        return JSONResponse(sb.recent_requests(int(request.query_params.get("limit", "50"))))
-
-    async def faults(request: Request) -> Response:
-        body = await request.json()
-        try:
-            sb.inject(*body.get("next", []))
-        except ValueError as exc:
-            return JSONResponse({"ok": False, "error": str(exc)}, status_code=400)
-        return JSONResponse({"ok": True, "pending": sb.faults.pending()})
-
-    async def clock(request: Request) -> Response:
-        body = await request.json()
-        now = sb.advance_clock(float(body.get("advance", 0)))
-        return JSONResponse({"ok": True, "now": now})
-
     async def tenants(request: Request) -> Response:
         return JSONResponse(sb.describe())
 
@@ -248,11 +188,7 @@ def build_app(sb: XeroSandbox) -> Starlette:
         Route("/Connections", counted("connections", connections)),
         Route("/connections/{conn}", counted("connections/{id}", connections), methods=["DELETE"]),
         Route("/Connections/{conn}", counted("connections/{id}", connections), methods=["DELETE"]),
-        Route("/_sandbox/stats", stats),
-        Route("/_sandbox/reset", reset, methods=["POST"]),
-        Route("/_sandbox/requests", requests),
-        Route("/_sandbox/faults", faults, methods=["POST"]),
-        Route("/_sandbox/clock", clock, methods=["POST"]),
+        *http.control_routes(sb),
         Route("/_sandbox/tenants", tenants),
         Route("/_sandbox/token", sandbox_token, methods=["POST"]),
         Route("/_sandbox/webhooks", webhooks, methods=["GET", "POST"]),

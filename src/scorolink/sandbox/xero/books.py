@@ -647,16 +647,33 @@ class Books:
                 return False
         return True
 
+    def _doc_of(self, kind: DocKind, ref: Any) -> dict | None:
+        """The document a reference names by id (``{"InvoiceID": …}``) or by number, if any."""
+        if not isinstance(ref, dict):
+            return None
+        if ref.get(kind.id_field):
+            return self.get(kind.collection, ref[kind.id_field])
+        if ref.get(kind.number_field):
+            return self.doc_by_number(kind, str(ref[kind.number_field]))
+        return None
+
+    def _settle(self, kind: DocKind, doc: dict, total: str, delta: Decimal, entries_key: str,
+                entries: list[dict]) -> None:
+        """A payment or allocation made on (or taken off) a document: its `total` (AmountPaid,
+        AmountCredited) moved by `delta`, its `entries_key` list (Payments, CreditNotes) replaced by
+        `entries`, what is due recomputed, and the document saved."""
+        doc[total] = _f(_d(doc.get(total)) + delta)
+        doc[entries_key] = entries
+        self._refresh_due(kind, doc)
+        self.save(kind.collection, doc[kind.id_field], doc, created=False)
+
     # -- allocations --------------------------------------------------------------------------------------
     def allocate(self, credit_id: str, el: dict) -> dict:
         cn = self.get("CreditNotes", credit_id)
         if cn is None:
             raise Invalid(NOT_FOUND)
         cn = dict(cn)
-        target = el.get("Invoice") or {}
-        inv = self.get("Invoices", target.get("InvoiceID", "")) if isinstance(target, dict) and target.get("InvoiceID") \
-            else (self.doc_by_number(INVOICE, str(target.get("InvoiceNumber"))) if isinstance(target, dict) and
-                  target.get("InvoiceNumber") else None)
+        inv = self._doc_of(INVOICE, el.get("Invoice"))
         if inv is None:
             raise Invalid("Invoice not found for the allocation")
         inv = dict(inv)
@@ -686,13 +703,11 @@ class Books:
             raise Invalid(*errors)
         alloc = {"AllocationID": new_id(), "Amount": _f(amount), "Date": day, "IsDeleted": False,
                  "Invoice": {"InvoiceID": inv["InvoiceID"]}}
+        self._settle(INVOICE, inv, "AmountCredited", amount, "CreditNotes",
+                     [*inv.get("CreditNotes", []), {"CreditNoteID": cn["CreditNoteID"], "Date": day,
+                                                    "AppliedAmount": _f(amount), "_alloc": alloc["AllocationID"]}])
         cn["Allocations"] = [*cn.get("Allocations", []), alloc]
-        inv["AmountCredited"] = _f(_d(inv.get("AmountCredited")) + amount)
-        inv["CreditNotes"] = [*inv.get("CreditNotes", []), {"CreditNoteID": cn["CreditNoteID"], "Date": day,
-                                                             "AppliedAmount": _f(amount), "_alloc": alloc["AllocationID"]}]
-        self._refresh_due(INVOICE, inv)
         self._refresh_due(CREDIT_NOTE, cn)
-        self.save("Invoices", inv["InvoiceID"], inv, created=False)
         self.save("CreditNotes", cn["CreditNoteID"], cn, created=False)
         return alloc
 
@@ -708,10 +723,8 @@ class Books:
         cn["Allocations"] = [{**a, "IsDeleted": True} if a is alloc else a for a in cn["Allocations"]]
         inv = dict(self.get("Invoices", alloc["Invoice"]["InvoiceID"]) or {})
         if inv:
-            inv["AmountCredited"] = _f(_d(inv.get("AmountCredited")) - _d(alloc["Amount"]))
-            inv["CreditNotes"] = [c for c in inv.get("CreditNotes", []) if c.get("_alloc") != alloc["AllocationID"]]
-            self._refresh_due(INVOICE, inv)
-            self.save("Invoices", inv["InvoiceID"], inv, created=False)
+            self._settle(INVOICE, inv, "AmountCredited", -_d(alloc["Amount"]), "CreditNotes",
+                         [c for c in inv.get("CreditNotes", []) if c.get("_alloc") != alloc["AllocationID"]])
         self._refresh_due(CREDIT_NOTE, cn)
         self.save("CreditNotes", cn["CreditNoteID"], cn, created=False)
         return {**alloc, "IsDeleted": True}
@@ -724,15 +737,11 @@ class Books:
         kind: DocKind | None = None
         doc: dict | None = None
         if isinstance(el.get("Invoice"), dict):
-            t = el["Invoice"]
             kind = INVOICE
-            doc = self.get("Invoices", t["InvoiceID"]) if t.get("InvoiceID") else \
-                self.doc_by_number(INVOICE, str(t.get("InvoiceNumber"))) if t.get("InvoiceNumber") else None
+            doc = self._doc_of(kind, el["Invoice"])
         elif isinstance(el.get("CreditNote"), dict):
-            t = el["CreditNote"]
             kind = CREDIT_NOTE
-            doc = self.get("CreditNotes", t["CreditNoteID"]) if t.get("CreditNoteID") else \
-                self.doc_by_number(CREDIT_NOTE, str(t.get("CreditNoteNumber"))) if t.get("CreditNoteNumber") else None
+            doc = self._doc_of(kind, el["CreditNote"])
         if kind is None:
             raise Invalid("A payment must specify an Invoice or a CreditNote")
         if doc is None:
@@ -779,12 +788,10 @@ class Books:
         if not pay["Reference"]:
             pay.pop("Reference")
         doc = dict(doc)
-        doc["AmountPaid"] = _f(_d(doc.get("AmountPaid")) + amount)
-        doc["Payments"] = [*doc.get("Payments", []), {"PaymentID": pay["PaymentID"], "Date": day, "Amount": _f(amount),
-                                                      **({"Reference": pay["Reference"]} if "Reference" in pay else {}),
-                                                      "CurrencyRate": rate}]
-        self._refresh_due(kind, doc)
-        self.save(kind.collection, doc[kind.id_field], doc, created=False)
+        self._settle(kind, doc, "AmountPaid", amount, "Payments",
+                     [*doc.get("Payments", []), {"PaymentID": pay["PaymentID"], "Date": day, "Amount": _f(amount),
+                                                 **({"Reference": pay["Reference"]} if "Reference" in pay else {}),
+                                                 "CurrencyRate": rate}])
         return self.save("Payments", pay["PaymentID"], pay, created=True)
 
     def update_payment(self, rid: str, el: dict) -> dict:
@@ -803,10 +810,8 @@ class Books:
         kind = INVOICE if coll == "Invoices" else CREDIT_NOTE
         doc = dict(self.get(coll, doc_id) or {})
         if doc:
-            doc["AmountPaid"] = _f(_d(doc.get("AmountPaid")) - _d(pay["Amount"]))
-            doc["Payments"] = [p for p in doc.get("Payments", []) if p["PaymentID"] != pay["PaymentID"]]
-            self._refresh_due(kind, doc)
-            self.save(coll, doc_id, doc, created=False)
+            self._settle(kind, doc, "AmountPaid", -_d(pay["Amount"]), "Payments",
+                         [p for p in doc.get("Payments", []) if p["PaymentID"] != pay["PaymentID"]])
         pay["Status"] = "DELETED"
         return self.save("Payments", pay["PaymentID"], pay, created=False)
 

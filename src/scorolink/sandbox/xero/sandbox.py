@@ -7,12 +7,10 @@ import contextlib
 import hashlib
 import json
 import threading
-from collections.abc import Iterator
-from typing import Any
 
 import httpx
 
-from ..common import Clock, FaultPlan, RequestLog, parse_utc, serve, serve_in_thread
+from ..common import Clock, FaultPlan, RequestLog, SandboxBase, parse_utc
 from ..records import Store
 from .api import Api, Call, Reply
 from .app import build_app, fingerprint, reply_from_cache
@@ -29,7 +27,9 @@ ALL_SCOPES = "openid profile email offline_access " + " ".join(
     sorted({s for names in SCOPES_FOR.values() for s in names}))
 
 
-class XeroSandbox:
+class XeroSandbox(SandboxBase):
+    thread_name = "xero-sandbox"
+
     def __init__(self, config: XeroSandboxConfig | None = None) -> None:
         self.config = cfg = config or XeroSandboxConfig()
         self.store = Store(cfg.data)
@@ -169,9 +169,6 @@ class XeroSandbox:
                 self.webhooks.flush()
 
     # -- control ------------------------------------------------------------------------------------------
-    def inject(self, *kinds: str) -> None:
-        self.faults.inject(*kinds)
-
     def advance_clock(self, seconds: float) -> float:
         now = self.clock.advance(seconds)
         self.store.meta_set("clock", str(now))
@@ -190,32 +187,10 @@ class XeroSandbox:
     def count_rate_limited(self, problem_name: str) -> None:
         self.requests.bump("rate_limited", problem_name)
 
-    def count_fault(self, kind: str) -> None:
-        self.requests.bump("faults_injected", kind)
-
     def stats(self) -> dict:
-        out = self.requests.snapshot()
-        out["clock"] = self.clock.now()
-        out["pending_faults"] = self.faults.pending()
-        out["webhooks"] = self.webhooks.describe()
-        return out
-
-    def reset_stats(self) -> None:
-        self.requests.reset()
-
-    def recent_requests(self, n: int = 50) -> list[dict]:
-        return self.requests.recent(n)
+        return {**super().stats(), "webhooks": self.webhooks.describe()}
 
     # -- serving ------------------------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def run_in_thread(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
-        """Serve over real HTTP from a background thread; yields the origin (``http://127.0.0.1:PORT``)."""
-        with serve_in_thread(self.app, host, port, "xero-sandbox") as url:
-            yield url
-
-    def serve(self, host: str = "127.0.0.1", port: int = 8000, **uvicorn_options: Any) -> None:
-        serve(self.app, host, port, **uvicorn_options)
-
     def close(self) -> None:
         self._stop.set()
         if self._thread is not None:
