@@ -39,7 +39,7 @@ from scorolink.clients.errors import (
     ValidationFailed,
     WriteOutcomeUnknown,
 )
-from scorolink.clients.http import HttpLayer, RequestStats, RetryPolicy
+from scorolink.clients.http import HttpClient, HttpLayer, RequestStats, RetryPolicy
 from scorolink.clients.ratelimit import RateLimiter
 from scorolink.config import ScoroSettings
 
@@ -51,7 +51,7 @@ UPLOAD_CHUNK_CHARS = 5_000_000  # base64 characters per files/modify request
 SECRET_KEYS = ("apiKey", "user_token", "password")
 
 
-class ScoroClient:
+class ScoroClient(HttpClient):
     """A synchronous, thread-safe client for one Scoro site and company account."""
 
     def __init__(
@@ -73,9 +73,8 @@ class ScoroClient:
         self.http = httpx.Client(base_url=settings.url + "/", transport=transport, headers=headers,
                                  timeout=settings.timeout)
         self.limiter = limiter or RateLimiter(per_window=settings.per_window)
-        self.layer = HttpLayer(self.limiter, RetryPolicy(
-            max_attempts=settings.max_attempts, max_retry_wait=settings.max_retry_wait, backoff_base=backoff_base,
-            backoff_cap=backoff_cap, give_up_hint="Scoro may be down or overloaded; try again later",
+        self.layer = HttpLayer(self.limiter, RetryPolicy.of(
+            "Scoro", settings, backoff_base=backoff_base, backoff_cap=backoff_cap,
             unreachable_hint=f"Could not connect to {settings.url}: check base_url (or subdomain) in scorolink.toml, "
                              "SCORO_BASE_URL or --base-url, and the network"),
             sleep=sleep, seed=seed)
@@ -83,16 +82,6 @@ class ScoroClient:
         redact.register(settings.api_key, settings.password, settings.user_token)
         self._token = settings.user_token
         self._login_lock = threading.Lock()
-
-    # -- lifecycle -------------------------------------------------------------------------
-    def close(self) -> None:
-        self.http.close()
-
-    def __enter__(self) -> ScoroClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- auth ------------------------------------------------------------------------------
     def _auth(self) -> dict[str, Any]:
