@@ -115,7 +115,20 @@ class RetryPolicy:
                    give_up_hint=f"{service} may be down or overloaded; try again later", **tuning)
 
 
-class HttpClient:
+class Closing:
+    """`with thing:` closes it at the end (clients, sessions: whatever has a `close`)."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class HttpClient(Closing):
     """The lifecycle every API client shares: it owns one `httpx.Client` (`http`), closed with it."""
 
     http: httpx.Client
@@ -123,11 +136,13 @@ class HttpClient:
     def close(self) -> None:
         self.http.close()
 
-    def __enter__(self) -> Self:
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+def seconds_header(value: str | None) -> float | None:
+    """A header that counts seconds (Retry-After, a reset): None when absent or not a number, never negative."""
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
 
 
 def server_error(response: httpx.Response, endpoint: str, messages: Callable[[httpx.Response], list[str]]) -> None:

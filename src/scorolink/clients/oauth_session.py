@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Generic, Self, TypeVar
 import httpx
 
 from scorolink.clients.asgi_bridge import SyncASGITransport
+from scorolink.clients.http import Closing
 
 SettingsT = TypeVar("SettingsT")
 OAuthT = TypeVar("OAuthT")
@@ -21,7 +22,7 @@ ConnectorT = TypeVar("ConnectorT")
 
 
 @dataclass
-class OAuthSession(Generic[SettingsT, OAuthT, ClientT, ConnectorT]):
+class OAuthSession(Closing, Generic[SettingsT, OAuthT, ClientT, ConnectorT]):
     """Settings, OAuth (tokens), the client and the connector of one counterpart account; closes them all."""
 
     settings: SettingsT
@@ -34,39 +35,24 @@ class OAuthSession(Generic[SettingsT, OAuthT, ClientT, ConnectorT]):
     system: ClassVar[str]  # as people name it ("Xero")
     integration: ClassVar[str]  # whose tokens these are in the state database ("xero")
     address_setting: ClassVar[str] = "api_url"  # the settings field that names the API's address
-
-    # -- what each integration brings ---------------------------------------------------------------
-    def make_client(self) -> ClientT:
-        raise NotImplementedError
-
-    def make_connector(self, client: ClientT) -> ConnectorT:
-        raise NotImplementedError
-
-    @classmethod
-    def start_sandbox(cls) -> Any:
-        """The bundled sandbox of this workspace (`sandbox_data` gives its file)."""
-        raise NotImplementedError
-
-    @classmethod
-    def sandbox_settings(cls, sandbox: Any, base: SettingsT) -> SettingsT:
-        raise NotImplementedError
-
-    @classmethod
-    def open_oauth(cls, settings: SettingsT, config_file: str | None, integration: str,
-                   transport: httpx.BaseTransport | None) -> OAuthT:
-        raise NotImplementedError
+    # what each integration brings: its client and connector classes, and as static methods
+    client_class: ClassVar[Any]  # (settings, oauth, transport=) -> the wire client
+    connector_class: ClassVar[Any]  # (client) -> the connector
+    start_sandbox: ClassVar[Any]  # () -> the workspace's bundled sandbox
+    sandbox_settings: ClassVar[Any]  # (sandbox, base settings) -> settings reaching it
+    open_oauth: ClassVar[Any]  # (settings, config file, integration, transport) -> OAuth, tokens in the state db
 
     # -- shared -------------------------------------------------------------------------------------
     @property
     def client(self) -> ClientT:
         if self._client is None:
-            self._client = self.make_client()
+            self._client = self.client_class(self.settings, self.oauth, transport=self.transport)
         return self._client
 
     @property
     def connector(self) -> ConnectorT:
         if self._connector is None:
-            self._connector = self.make_connector(self.client)
+            self._connector = self.connector_class(self.client)
         return self._connector
 
     @property
@@ -80,12 +66,6 @@ class OAuthSession(Generic[SettingsT, OAuthT, ClientT, ConnectorT]):
         self.oauth.close()  # type: ignore[attr-defined]
         if self.sandbox is not None:
             self.sandbox.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     @classmethod
     def open(cls, settings: SettingsT, config_file: str | None = None, *,

@@ -39,7 +39,7 @@ from scorolink.clients.errors import (
     ValidationFailed,
     WriteOutcomeUnknown,
 )
-from scorolink.clients.http import HttpClient, HttpLayer, RequestStats, RetryPolicy
+from scorolink.clients.http import HttpClient, HttpLayer, RequestStats, RetryPolicy, seconds_header
 from scorolink.clients.ratelimit import RateLimiter
 from scorolink.config import ScoroSettings
 
@@ -356,17 +356,10 @@ def _error_for(status: int, messages: list[str], endpoint: str) -> ApiError:
 def _rate_limited(response: httpx.Response, endpoint: str, messages: list[str] | None = None) -> RateLimited:
     headers = response.headers
     daily = _int_or_none(headers.get("x-daily-requests-remaining")) == 0
-    retry_after = _float_header(headers.get("retry-after"))
+    retry_after = seconds_header(headers.get("retry-after"))
     if retry_after is None:
         reset = headers.get("x-daily-requests-reset") if daily else headers.get("x-ratelimit-reset")
-        retry_after = _float_header(reset) or 2.0
+        retry_after = seconds_header(reset) or 2.0
     what = "daily request quota used up" if daily else "rate limited"
     return RateLimited(what, retry_after=retry_after, daily=daily, status=429, messages=messages or [],
                        endpoint=endpoint, hint=f"retry after {retry_after:.0f}s")
-
-
-def _float_header(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None

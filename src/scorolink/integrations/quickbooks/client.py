@@ -42,14 +42,7 @@ from scorolink.clients.errors import (
     Unavailable,
     ValidationFailed,
 )
-from scorolink.clients.http import (
-    HttpClient,
-    HttpLayer,
-    RequestStats,
-    RetryPolicy,
-    json_numbers,
-    server_error,
-)
+from scorolink.clients.http import HttpClient, HttpLayer, RetryPolicy, json_numbers, server_error
 from scorolink.clients.oauth import BearerToken
 from scorolink.clients.pacing import RollingLimiter
 from scorolink.config import load_table_settings
@@ -212,7 +205,7 @@ class QuickBooksClient(HttpClient):
         self.layer = HttpLayer(self.limiter, policy, sleep=sleep, seed=seed)
         self.batch_layer = HttpLayer(BatchPacer(self.batch_limiter, self.limiter), policy, stats=self.layer.stats,
                                      sleep=sleep, seed=seed)
-        self.stats: RequestStats = self.layer.stats
+        self.stats = self.layer.stats
         redact.register(settings.client_secret)
 
     @property

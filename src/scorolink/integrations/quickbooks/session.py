@@ -34,28 +34,12 @@ DEFAULT_SANDBOX_DATA = WORKSPACE_DATA
 class QuickBooksSession(OAuthSession[QuickBooksSettings, QuickBooksOAuth, QuickBooksClient, QuickBooksConnector]):
     """An open QuickBooks connection: settings, OAuth (tokens of the realm), the client and the connector."""
 
-    system = "QuickBooks"
-    integration = INTEGRATION
-    address_setting = "base_url"
-
-    def make_client(self) -> QuickBooksClient:
-        return QuickBooksClient(self.settings, self.oauth, transport=self.transport)
-
-    def make_connector(self, client: QuickBooksClient) -> QuickBooksConnector:
-        return QuickBooksConnector(client)
-
-    @classmethod
-    def start_sandbox(cls) -> Any:
-        return start_bundled_sandbox()
-
-    @classmethod
-    def sandbox_settings(cls, sandbox: Any, base: QuickBooksSettings) -> QuickBooksSettings:
-        return sandbox_settings(sandbox, base)
-
-    @classmethod
-    def open_oauth(cls, settings: QuickBooksSettings, config_file: str | None, integration: str,
-                   transport: httpx.BaseTransport | None) -> QuickBooksOAuth:
-        return open_oauth(settings, token_store(settings, config_file, integration), transport)
+    system, integration, address_setting = "QuickBooks", INTEGRATION, "base_url"
+    client_class, connector_class = QuickBooksClient, QuickBooksConnector
+    start_sandbox = staticmethod(lambda: start_bundled_sandbox())
+    sandbox_settings = staticmethod(lambda sandbox, base: sandbox_settings(sandbox, base))
+    open_oauth = staticmethod(lambda settings, config_file, integration, transport: open_oauth(
+        settings, token_store(settings, config_file, integration), transport))
 
 
 def sandbox_settings(sandbox: Any, base: QuickBooksSettings | None = None,

@@ -40,7 +40,7 @@ from scorolink.clients.errors import (
     Unavailable,
     ValidationFailed,
 )
-from scorolink.clients.http import HttpClient, HttpLayer, RequestStats, RetryPolicy, server_error
+from scorolink.clients.http import HttpClient, HttpLayer, RetryPolicy, seconds_header, server_error
 from scorolink.clients.http import json_numbers as json_default
 from scorolink.clients.oauth import BearerToken
 from scorolink.clients.pacing import RollingLimiter
@@ -219,7 +219,7 @@ class XeroClient(HttpClient):
         self.layer = HttpLayer(self.limiter, RetryPolicy.of(
             "Xero", settings, max_rate_waits=max_rate_waits, backoff_base=backoff_base, backoff_cap=backoff_cap),
             sleep=sleep, seed=seed, rate_wait=self._rate_wait)
-        self.stats: RequestStats = self.layer.stats
+        self.stats = self.layer.stats
         redact.register(settings.client_secret)
 
     @property
@@ -479,17 +479,10 @@ def _rows(env: dict[str, Any], collection: str) -> list[dict[str, Any]]:
 
 def _rate_limited(response: httpx.Response, endpoint: str) -> RateLimited:
     problem = (response.headers.get("x-rate-limit-problem") or "").lower()
-    retry_after = _float(response.headers.get("retry-after"))
+    retry_after = seconds_header(response.headers.get("retry-after"))
     daily = problem == "day" or _int(response.headers.get("x-daylimit-remaining")) == 0
     if retry_after is None:  # Retry-After is documented for the minute and day limits only
         retry_after = 3600.0 if daily else 1.0 if problem == "concurrent" else 60.0
     what = "daily call quota used up" if daily else f"rate limited ({problem or 'limit'})"
     return RateLimited(what, retry_after=retry_after, daily=daily, status=429, messages=_messages(response),
                        endpoint=endpoint, hint=f"retry after {retry_after:.0f}s")
-
-
-def _float(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None

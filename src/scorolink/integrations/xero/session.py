@@ -24,27 +24,12 @@ DEFAULT_SANDBOX_DATA = WORKSPACE_DATA
 class XeroSession(OAuthSession[XeroSettings, XeroOAuth, XeroClient, XeroConnector]):
     """An open Xero connection: settings, OAuth (tokens), the client for the chosen tenant, the connector."""
 
-    system = "Xero"
-    integration = "xero"
-
-    def make_client(self) -> XeroClient:
-        return XeroClient(self.settings, self.oauth, transport=self.transport)
-
-    def make_connector(self, client: XeroClient) -> XeroConnector:
-        return XeroConnector(client)
-
-    @classmethod
-    def start_sandbox(cls) -> Any:
-        return start_bundled_sandbox()
-
-    @classmethod
-    def sandbox_settings(cls, sandbox: Any, base: XeroSettings) -> XeroSettings:
-        return sandbox_settings(sandbox, base)
-
-    @classmethod
-    def open_oauth(cls, settings: XeroSettings, config_file: str | None, integration: str,
-                   transport: httpx.BaseTransport | None) -> XeroOAuth:
-        return XeroOAuth(settings.app(), token_store(settings, config_file, integration), transport=transport)
+    system, integration = "Xero", "xero"
+    client_class, connector_class = XeroClient, XeroConnector
+    start_sandbox = staticmethod(lambda: start_bundled_sandbox())
+    sandbox_settings = staticmethod(lambda sandbox, base: sandbox_settings(sandbox, base))
+    open_oauth = staticmethod(lambda settings, config_file, integration, transport: XeroOAuth(
+        settings.app(), token_store(settings, config_file, integration), transport=transport))
 
 
 def sandbox_settings(sandbox: Any, base: XeroSettings | None = None, origin: str = SANDBOX_ORIGIN) -> XeroSettings:
