@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import httpx
 import typer
+from rich.text import Text
 
 from scorolink import output
 from scorolink.clients.errors import AuthenticationFailed
@@ -38,6 +39,19 @@ def announce_sandbox(session: Any, env_prefix: str, data_env: str, default_data:
                   f"using the bundled {session.system} sandbox ({os.environ.get(data_env) or default_data}).",
                   style="dim")
     return session
+
+
+def show(result: Any, as_json: bool, status: str, text: str) -> None:
+    """A command's answer: `result` as JSON, or `status` (green) and `text` on stdout."""
+    if as_json:
+        emit_json(result)
+        return
+    output.stdout_console().print(Text(status, style="green"), text)
+
+
+def account_line(name: Any, account: Any, currency: Any, target: str, expires: str | None) -> str:
+    """`status`'s first lines: the counterpart account, how it is reached, when its access token expires."""
+    return f"{name} ({account}, {currency}) via {target}\n  access token expires {expires}\n"
 
 
 def when(epoch: float | None) -> str | None:
@@ -187,3 +201,23 @@ def errors_command(url: str, jobs: Callable[[Any], Iterable[str]], *, all_: bool
         emit_json(rows)
         return
     output.print_table(table, title=f"{len(rows)} record error(s)", max_width=80)
+
+
+def add_errors_command(app: typer.Typer, system: str, command: str, jobs: Callable[[Any], Iterable[str]],
+                       state_url: Callable[[typer.Context, str | None], str]) -> None:
+    """`<command> errors` on the integration's app: `jobs(store)` are its sync jobs, `state_url` finds its
+    state database."""
+
+    @app.command("errors")
+    def errors_cmd(
+        ctx: typer.Context,
+        all_: AllErrorsOpt = False,
+        dismiss: DismissOpt = None,
+        retry: RetryOpt = None,
+        state: Annotated[str | None, typer.Option(help="State database URL.")] = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Records the sync could not carry, with the system's own message; retried (at once when changed,
+        else at growing intervals from 5 minutes to a day) until fixed or dismissed."""
+        errors_command(state_url(ctx, state), jobs, all_=all_, dismiss=dismiss, retry=retry, as_json=as_json,
+                       system=system, command=command)

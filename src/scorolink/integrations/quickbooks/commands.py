@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.text import Text
 
 from scorolink import output
 from scorolink.commands import counterpart
@@ -64,8 +63,7 @@ def connect_cmd(
     ctx: typer.Context,
     realm: Annotated[str | None, typer.Option(help="With the bundled sandbox: the company (realm id) to pick "
                                                    "(default: the one in Scoro's currency).")] = None,
-    no_browser: counterpart.NoBrowserOpt = False,
-    timeout: counterpart.TimeoutOpt = 300.0,
+    no_browser: counterpart.NoBrowserOpt = False, timeout: counterpart.TimeoutOpt = 300.0,
     state: Annotated[str | None, typer.Option(help="State database URL (default: the runtime's).")] = None,
     as_json: counterpart.JsonOpt = False,
 ) -> None:
@@ -106,13 +104,10 @@ def connect_cmd(
             "company": info.get("CompanyName"), "home_currency": company.home_currency,
             "pulled": {k: v for k, v in pulled.executed.items()}, "token_expires_at": counterpart.when(tokens.expires_at),
             "token_store": str(session.oauth.store.path)}
-    if as_json:
-        emit_json(result)
-        return
     counts = ", ".join(f"{k.replace('_', ' ')}: {sum(v.values())}" for k, v in result["pulled"].items()) or "none new"
-    output.stdout_console().print(
-        Text("Connected", style="green"), f"to {result['company']} ({result['realm_id']}, {result['home_currency']}); "
-        f"pulled {counts}. Tokens encrypted in {result['token_store']}. Next: `scorolink quickbooks configure`.")
+    counterpart.show(result, as_json, "Connected", f"to {result['company']} ({result['realm_id']}, "
+                     f"{result['home_currency']}); pulled {counts}. Tokens encrypted in {result['token_store']}. "
+                     "Next: `scorolink quickbooks configure`.")
 
 
 @quickbooks_app.command("status")
@@ -141,14 +136,10 @@ def status_cmd(ctx: typer.Context, state: Annotated[str | None, typer.Option(hel
         result["open_errors"] = sum(len(store.errors(job)) for job in sync_jobs(store))
     finally:
         store.close()
-    if as_json:
-        emit_json(result)
-        return
-    output.stdout_console().print(
-        Text("OK", style="green"), f"{result['company']} ({result['realm_id']}, {result['home_currency']}) via "
-        f"{result['target']}\n  access token expires {result['token_expires_at']}\n  mode: {result['mode'] or 'not set'}"
-        f"{' (' + str(result['schedule']) + ')' if result['schedule'] else ''}; categories: "
-        f"{', '.join(result['categories']) or 'none'}; open record errors: {result['open_errors']}")
+    counterpart.show(result, as_json, "OK", counterpart.account_line(
+        result["company"], result["realm_id"], result["home_currency"], result["target"], result["token_expires_at"])
+        + f"  mode: {result['mode'] or 'not set'}{' (' + str(result['schedule']) + ')' if result['schedule'] else ''}"
+        f"; categories: {', '.join(result['categories']) or 'none'}; open record errors: {result['open_errors']}")
 
 
 @quickbooks_app.command("sync")
@@ -184,23 +175,6 @@ def sync_cmd(
 
     result, open_rows = counterpart.run_sync(_state_url(ctx, state), run)
     counterpart.finish_sync(result, open_rows, as_json, "QuickBooks", "scorolink quickbooks errors")
-
-
-@quickbooks_app.command("errors")
-def errors_cmd(
-    ctx: typer.Context,
-    all_: counterpart.AllErrorsOpt = False,
-    dismiss: counterpart.DismissOpt = None,
-    retry: counterpart.RetryOpt = None,
-    state: Annotated[str | None, typer.Option(help="State database URL.")] = None,
-    as_json: counterpart.JsonOpt = False,
-) -> None:
-    """Records the sync could not carry (held documents among them), with the system's own message; retried
-    (at once when changed, else at growing intervals) until fixed or dismissed."""
-    from scorolink.integrations.quickbooks.run import sync_jobs
-
-    counterpart.errors_command(_state_url(ctx, state), sync_jobs, all_=all_, dismiss=dismiss, retry=retry,
-                               as_json=as_json, system="QuickBooks", command="scorolink quickbooks")
 
 
 @quickbooks_app.command("configure")
@@ -318,3 +292,12 @@ def _schedule_jobs(ctx: typer.Context, config: Any, state: str | None) -> None:
     if config.mode == "automatic":
         err.print(f"Jobs quickbooks-sync ({config.schedule}) and quickbooks-background ({config.background_schedule}) "
                   "are scheduled; `scorolink serve` runs them.")
+
+
+def _sync_jobs(store: Any) -> list[str]:
+    from scorolink.integrations.quickbooks.run import sync_jobs
+
+    return sync_jobs(store)
+
+
+counterpart.add_errors_command(quickbooks_app, "QuickBooks", "scorolink quickbooks", _sync_jobs, _state_url)

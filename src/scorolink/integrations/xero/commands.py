@@ -12,7 +12,6 @@ import os
 from typing import Annotated, Any
 
 import typer
-from rich.text import Text
 
 from scorolink import output
 from scorolink.commands import counterpart
@@ -52,8 +51,7 @@ def connect_cmd(
     ctx: typer.Context,
     tenant: Annotated[str | None, typer.Option(help="Tenant id to use when several organisations are connected "
                                                     "(default XERO_TENANT_ID, else the first).")] = None,
-    no_browser: counterpart.NoBrowserOpt = False,
-    timeout: counterpart.TimeoutOpt = 300.0,
+    no_browser: counterpart.NoBrowserOpt = False, timeout: counterpart.TimeoutOpt = 300.0,
     as_json: counterpart.JsonOpt = False,
     connection: ConnectionOpt = None,
 ) -> None:
@@ -67,13 +65,9 @@ def connect_cmd(
                   "token_expires_at": counterpart.when(tokens.expires_at), "token_store": str(session.oauth.store.path),
                   "key": "SCOROLINK_SECRET_KEY" if os.environ.get("SCOROLINK_SECRET_KEY")
                   else str(session.oauth.store.key_file)}
-    if as_json:
-        emit_json(result)
-        return
     name = next((t["tenantName"] for t in result["tenants"] if t["tenantId"] == tokens.tenant_id), "")
-    output.stdout_console().print(
-        Text("Connected", style="green"), f"to {name} ({tokens.tenant_id}); {len(tokens.tenants)} organisation(s). "
-        f"Tokens encrypted in {result['token_store']} with the key from {result['key']}.")
+    counterpart.show(result, as_json, "Connected", f"to {name} ({tokens.tenant_id}); {len(tokens.tenants)} "
+                     f"organisation(s). Tokens encrypted in {result['token_store']} with the key from {result['key']}.")
 
 
 @xero_app.command("status")
@@ -90,15 +84,11 @@ def status_cmd(ctx: typer.Context, as_json: counterpart.JsonOpt = False, connect
             "scopes": tokens.scope.split(), "rate_budget": client.budget.as_dict(),
             "requests": client.stats.total, "token_store": str(session.oauth.store.path),
         }
-    if as_json:
-        emit_json(result)
-        return
     b = result["rate_budget"]
-    output.stdout_console().print(
-        Text("OK", style="green"), f"{result['organisation']} ({result['tenant_id']}, {result['base_currency']}) via "
-        f"{result['target']}\n  access token expires {result['token_expires_at']}\n"
-        f"  calls left: {b['minute_remaining']} this minute, {b['day_remaining']} today, "
-        f"{b['app_minute_remaining']} for the app this minute")
+    counterpart.show(result, as_json, "OK", counterpart.account_line(
+        result["organisation"], result["tenant_id"], result["base_currency"], result["target"],
+        result["token_expires_at"]) + f"  calls left: {b['minute_remaining']} this minute, {b['day_remaining']} "
+        f"today, {b['app_minute_remaining']} for the app this minute")
 
 
 @xero_app.command("tenants")

@@ -84,23 +84,6 @@ def parse_object(text: str) -> tuple[str, str, str]:
 NAMES = Names("Xero")  # the dashboard's words for the two sides
 
 
-@app.command("errors")
-def errors_cmd(
-    ctx: typer.Context,
-    all_: counterpart.AllErrorsOpt = False,
-    dismiss: counterpart.DismissOpt = None,
-    retry: counterpart.RetryOpt = None,
-    state: Annotated[str | None, typer.Option(help="State database URL.")] = None,
-    as_json: counterpart.JsonOpt = False,
-) -> None:
-    """Records the sync could not carry, with the system's own message; retried (at once when changed,
-    else at growing intervals from 5 minutes to a day) until fixed or dismissed."""
-    from scorolink.integrations.xero.run import sync_jobs
-
-    counterpart.errors_command(_state_url(ctx, state), sync_jobs, all_=all_, dismiss=dismiss, retry=retry,
-                               as_json=as_json, system="Xero", command="scorolink xero")
-
-
 @app.command("configure")
 def configure_cmd(
     ctx: typer.Context,
@@ -158,3 +141,12 @@ def configure_cmd(
         err.print(f"default sales account: {config.default_sales_account or '-'}; default expense account: "
                   f"{config.default_expense_account or '-'}; tax map: "
                   f"{', '.join(f'{k}={v}' for k, v in config.tax_map.items()) or '-'}")
+
+
+def _sync_jobs(store: Any) -> list[str]:
+    from scorolink.integrations.xero.run import sync_jobs
+
+    return sync_jobs(store)
+
+
+counterpart.add_errors_command(app, "Xero", "scorolink xero", _sync_jobs, _state_url)
