@@ -81,7 +81,8 @@ def connect_cmd(
     from scorolink.sync.store import SyncStore
 
     with ctx.obj.open() as scoro, _open(ctx) as session:
-        pick = (realm or _sandbox_realm(session, scoro_currency(scoro.connector))) if session.sandbox else None
+        pick = (realm or _sandbox_realm(session, scoro_currency(scoro.connector))) if session.sandbox is not None \
+            else None
         opener = counterpart.browser(session, no_browser, f"&realmId={pick}" if pick else "")
         tokens = session.oauth.connect(opener, timeout=timeout)
         company = Company(session.client)
