@@ -61,9 +61,9 @@ def _sandbox_realm(session: QuickBooksSession, currency: str | None) -> str | No
 @quickbooks_app.command("connect")
 def connect_cmd(
     ctx: typer.Context,
+    no_browser: counterpart.NoBrowserOpt = False, timeout: counterpart.TimeoutOpt = 300.0,
     realm: Annotated[str | None, typer.Option(help="With the bundled sandbox: the company (realm id) to pick "
                                                    "(default: the one in Scoro's currency).")] = None,
-    no_browser: counterpart.NoBrowserOpt = False, timeout: counterpart.TimeoutOpt = 300.0,
     state: Annotated[str | None, typer.Option(help="State database URL (default: the runtime's).")] = None,
     as_json: counterpart.JsonOpt = False,
 ) -> None:
