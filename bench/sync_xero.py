@@ -30,13 +30,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import re
 import resource
-import subprocess
 import sys
-import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -45,16 +41,13 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the Xero sandbox client helpers of tests/
 
+from bench.sync_bench import fresh_state, print_results, refusals, run_child, scoro_account, timed_run  # noqa: E402
 from tests.integrations.xero.conftest import SandboxSleep, make_client, make_sandbox  # noqa: E402
 
-from scorolink.clients.asgi_bridge import SyncASGITransport  # noqa: E402
-from scorolink.clients.scoro import ScoroClient  # noqa: E402
 from scorolink.connectors.scoro import ScoroConnector  # noqa: E402
 from scorolink.integrations.xero.connector import XeroConnector  # noqa: E402
 from scorolink.integrations.xero.integration import XeroSyncConfig, xero_engine  # noqa: E402
-from scorolink.sandbox.scoro import SandboxConfig, ScoroSandbox  # noqa: E402
 from scorolink.sandbox.xero import RateLimit  # noqa: E402
-from scorolink.session import sandbox_settings  # noqa: E402
 from scorolink.sync.scoro_categories import DOCUMENT_COLUMNS, SALES_COLUMNS  # noqa: E402
 from scorolink.sync.scoro_contacts import COLUMNS  # noqa: E402
 from scorolink.sync.store import SyncStore  # noqa: E402
@@ -69,12 +62,11 @@ TO_XERO = ("contacts", "products", "invoices")
 PAGE = 1000  # XeroSettings.page_size
 BATCH = 50
 WRITTEN = ("created", "updated", "adopted")
-BLANK = re.compile(r"'[^']*'|\b\d+\b")
 
 
-def xero_calls(sandbox: Any) -> dict[str, int]:
+def endpoint_calls(stats: dict[str, Any]) -> dict[str, int]:
     """API calls per endpoint; the identity server (token refresh) is not the rate-limited API."""
-    by = sandbox.stats()["requests"]["by_endpoint"]
+    by = stats["requests"]["by_endpoint"]
     return {k: v for k, v in sorted(by.items()) if not k.startswith("POST connect")}
 
 
@@ -88,85 +80,68 @@ def minimum_calls(result: Any, start_counts: dict[str, int]) -> dict[str, int]:
     return out
 
 
-def refusals(store: SyncStore) -> dict[str, int]:
-    """Records the sync refused or put off, by kind and message (ids and codes blanked)."""
-    counts = Counter(f"{e['category']} {e['kind']}: {BLANK.sub('N', e['message'])}"
-                     for e in store.errors("xero") if e["resolved_at"] is None)
-    return dict(counts.most_common())
-
-
 def one_size(n: int, rate: int) -> dict[str, Any]:
     build_started = time.perf_counter()
-    scoro = ScoroSandbox(SandboxConfig(seed=1, size=300))
-    scoro.set_count(scoro.default["site"], "invoices", n)
+    scoro, sc = scoro_account(invoices=n)
     xsb = make_sandbox(rate_limit=RateLimit(per_minute=rate))
     sleep = SandboxSleep(xsb)
     client = make_client(xsb, sleep=sleep)
     xc = XeroConnector(client)
-    sc = ScoroConnector(ScoroClient(sandbox_settings(scoro), transport=SyncASGITransport(scoro.app),
-                                    sleep=lambda _s: None))
     start_counts = {obj: sum(1 for _ in xc.read(obj)) for obj, _ in XERO_OBJECTS.values()}
     build_seconds = time.perf_counter() - build_started
-    tmp = tempfile.TemporaryDirectory(prefix="bench-sync-xero-")
-    store = SyncStore(f"sqlite:///{Path(tmp.name) / 'state.db'}")
     config = XeroSyncConfig.from_dict(SETTINGS)
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    try:
-        runs = []
-        for label in ("first", "second"):
-            xsb.reset_stats()
-            scoro.reset_stats()
-            clock0, waited0 = xsb.clock.now(), sleep.elapsed
-            started = time.perf_counter()
-            result = xero_engine(store, "xero", sc, xc, config).run()
-            real = time.perf_counter() - started
-            stats = xsb.stats()
-            calls = xero_calls(xsb)
-            runs.append({"label": label, "result": result, "real": real, "clock": xsb.clock.now() - clock0,
-                         "waited": sleep.elapsed - waited0, "calls": calls, "limited": sum(stats["rate_limited"].values()),
-                         "scoro": scoro.stats()["requests"]})
-        first, second = runs
-        peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        res = first["result"]
-        minimum = minimum_calls(res, start_counts)
-        total_calls = sum(first["calls"].values())
-        total_min = sum(minimum.values())
-        synced = {c: sum(v for k, v in counts.items() if k in WRITTEN) for c, counts in res.executed.items()}
-        invoice_puts = first["calls"].get("PUT Invoices", 0)
-        second_res = second["result"]
-        return {
-            "invoices": n, "rate_per_minute": rate, "xero_at_start": start_counts,
-            "xero_calls": total_calls, "xero_calls_by_endpoint": first["calls"],
-            "minimum_calls": total_min, "minimum_by_category": minimum,
-            "calls_over_minimum": round(total_calls / total_min, 3),
-            "synced_by_category": synced, "records_synced": sum(synced.values()),
-            "records_per_call": round(sum(synced.values()) / total_calls, 2),
-            "invoices_planned": {k: v for k, v in res.plans["invoices"].counts().items() if v},
-            "invoices_executed": res.executed.get("invoices", {}),
-            "invoices_per_put": round(synced.get("invoices", 0) / invoice_puts, 2) if invoice_puts else None,
-            "refused": refusals(store), "stopped": res.stopped,
-            "sandbox_clock_seconds": round(first["clock"], 1), "simulated_wait_seconds": round(first["waited"], 1),
-            "bound_seconds": round(total_min * 60 / rate, 1),
-            "clock_over_bound": round(first["clock"] / (total_min * 60 / rate), 2),
-            "rate_limited_429": first["limited"], "real_seconds": round(first["real"], 1),
-            "scoro_requests": first["scoro"]["total"], "scoro_by_endpoint": first["scoro"]["by_endpoint"],
-            "second_run": {"xero_calls": sum(second["calls"].values()), "xero_calls_by_endpoint": second["calls"],
-                           "xero_writes": sum(v for k, v in second["calls"].items()
-                                              if k.startswith(("PUT", "POST", "DELETE"))),
-                           "scoro_requests": second["scoro"]["total"],
-                           "scoro_by_endpoint": second["scoro"]["by_endpoint"],
-                           "scoro_writes": sum(v for k, v in second["scoro"]["by_endpoint"].items()
-                                               if k.endswith(("/modify", "/delete"))),
-                           "executed": second_res.executed, "stopped": second_res.stopped,
-                           "sandbox_clock_seconds": round(second["clock"], 1), "real_seconds": round(second["real"], 1)},
-            "build_seconds": round(build_seconds, 1), "base_rss_mb": round(base_rss), "peak_rss_mb": round(peak_rss),
-        }
-    finally:
-        store.close()
-        tmp.cleanup()
-        client.close()
-        xsb.close()
-        scoro.close()
+    with fresh_state("bench-sync-xero-") as store:
+        try:
+            runs = [{**done, "calls": endpoint_calls(done["stats"])} for done in (
+                timed_run(xsb, scoro, sleep, lambda: xero_engine(store, "xero", sc, xc, config).run())
+                for _label in ("first", "second"))]
+            return size_report(n, rate, runs, store, start_counts, build_seconds, base_rss)
+        finally:
+            client.close()
+            xsb.close()
+            scoro.close()
+
+
+def size_report(n: int, rate: int, runs: list[dict[str, Any]], store: SyncStore, start_counts: dict[str, int],
+                build_seconds: float, base_rss: float) -> dict[str, Any]:
+    """The first run's calls against the minimum and its time against the bound; the second run's calls."""
+    first, second = runs
+    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    res = first["result"]
+    minimum = minimum_calls(res, start_counts)
+    total_calls = sum(first["calls"].values())
+    total_min = sum(minimum.values())
+    synced = {c: sum(v for k, v in counts.items() if k in WRITTEN) for c, counts in res.executed.items()}
+    invoice_puts = first["calls"].get("PUT Invoices", 0)
+    second_res = second["result"]
+    return {
+        "invoices": n, "rate_per_minute": rate, "xero_at_start": start_counts,
+        "xero_calls": total_calls, "xero_calls_by_endpoint": first["calls"],
+        "minimum_calls": total_min, "minimum_by_category": minimum,
+        "calls_over_minimum": round(total_calls / total_min, 3),
+        "synced_by_category": synced, "records_synced": sum(synced.values()),
+        "records_per_call": round(sum(synced.values()) / total_calls, 2),
+        "invoices_planned": {k: v for k, v in res.plans["invoices"].counts().items() if v},
+        "invoices_executed": res.executed.get("invoices", {}),
+        "invoices_per_put": round(synced.get("invoices", 0) / invoice_puts, 2) if invoice_puts else None,
+        "refused": refusals(store, "xero"), "stopped": res.stopped,
+        "sandbox_clock_seconds": round(first["clock"], 1), "simulated_wait_seconds": round(first["waited"], 1),
+        "bound_seconds": round(total_min * 60 / rate, 1),
+        "clock_over_bound": round(first["clock"] / (total_min * 60 / rate), 2),
+        "rate_limited_429": first["limited"], "real_seconds": round(first["real"], 1),
+        "scoro_requests": first["scoro"]["total"], "scoro_by_endpoint": first["scoro"]["by_endpoint"],
+        "second_run": {"xero_calls": sum(second["calls"].values()), "xero_calls_by_endpoint": second["calls"],
+                       "xero_writes": sum(v for k, v in second["calls"].items()
+                                          if k.startswith(("PUT", "POST", "DELETE"))),
+                       "scoro_requests": second["scoro"]["total"],
+                       "scoro_by_endpoint": second["scoro"]["by_endpoint"],
+                       "scoro_writes": sum(v for k, v in second["scoro"]["by_endpoint"].items()
+                                           if k.endswith(("/modify", "/delete"))),
+                       "executed": second_res.executed, "stopped": second_res.stopped,
+                       "sandbox_clock_seconds": round(second["clock"], 1), "real_seconds": round(second["real"], 1)},
+        "build_seconds": round(build_seconds, 1), "base_rss_mb": round(base_rss), "peak_rss_mb": round(peak_rss),
+    }
 
 
 # -- a dry run and a first sync against a whole Scoro account ---------------------------------------------
@@ -200,13 +175,11 @@ def one_account(size: int, rate: int) -> dict[str, Any]:
     from scorolink.integrations.xero.run import SyncRequest, run_xero_sync
 
     build_started = time.perf_counter()
-    scoro = ScoroSandbox(SandboxConfig(seed=1, size=size))
+    scoro, sc = scoro_account(size)
     xsb = make_sandbox(rate_limit=RateLimit(per_minute=rate))
     sleep = SandboxSleep(xsb)
     client = make_client(xsb, sleep=sleep)
     xc = XeroConnector(client)
-    sc = ScoroConnector(ScoroClient(sandbox_settings(scoro), transport=SyncASGITransport(scoro.app),
-                                    sleep=lambda _s: None))
     rows = {module: sum(1 for _ in sc.read(obj, columns=["Id"])) for module, (obj, _c) in SCORO_OBJECTS.items()}
     pages = {module: scoro_pages(sc, obj, columns) for module, (obj, columns) in SCORO_OBJECTS.items()}
     start_counts = {obj: sum(1 for _ in xc.read(obj)) for obj, _ in XERO_OBJECTS.values()}
@@ -215,61 +188,51 @@ def one_account(size: int, rate: int) -> dict[str, Any]:
     class Session:  # an open Xero session, as `scorolink xero sync` has one
         client, connector, oauth = xc.client, xc, xc.client.oauth
 
-    tmp = tempfile.TemporaryDirectory(prefix="bench-sync-xero-")
-    store = SyncStore(f"sqlite:///{Path(tmp.name) / 'state.db'}")
     config = XeroSyncConfig.from_dict(SETTINGS)
     runs: dict[str, Any] = {}
-    try:
-        for label, dry in (("dry_run", True), ("first_sync", False)):
-            xsb.reset_stats()
-            scoro.reset_stats()
-            clock0, waited0 = xsb.clock.now(), sleep.elapsed
-            started = time.perf_counter()
-            result = run_xero_sync(store, sc, Session, config, SyncRequest(dry_run=dry))
-            real = time.perf_counter() - started
-            calls = xero_calls(xsb)
-            scoro_by = dict(scoro.stats()["requests"]["by_endpoint"])
-            minimum = minimum_calls(result, start_counts)
-            if dry:  # a dry run sends no write: its minimum is the reads
-                minimum = {c: max(1, math.ceil(start_counts[o] / PAGE)) if p else 1
-                           for c, (o, p) in XERO_OBJECTS.items()}
-            x_total, x_min = sum(calls.values()), sum(minimum.values())
-            scoro_written = sum(v for k, v in scoro_by.items() if k.endswith(("/modify", "/delete")))
-            s_min = scoro_minimum(scoro_by, rows, pages, scoro_written)
-            clock = xsb.clock.now() - clock0
-            runs[label] = {
-                "planned": {c: {k: v for k, v in p.counts().items() if v} for c, p in result.plans.items()},
-                "executed": result.executed, "stopped": result.stopped,
-                "xero_calls": x_total, "xero_minimum": x_min, "xero_over_minimum": round(x_total / x_min, 2),
-                "xero_by_endpoint": calls, "xero_minimum_by_category": minimum,
-                "scoro_requests": sum(scoro_by.values()), "scoro_minimum": sum(s_min.values()),
-                "scoro_over_minimum": round(sum(scoro_by.values()) / sum(s_min.values()), 2),
-                "scoro_by_endpoint": scoro_by, "scoro_minimum_by_endpoint": s_min,
-                "sandbox_clock_seconds": round(clock, 1), "simulated_wait_seconds": round(sleep.elapsed - waited0, 1),
-                "bound_seconds": round(x_min * 60 / rate, 1), "clock_over_bound": round(clock / (x_min * 60 / rate), 2),
-                "rate_limited_429": sum(xsb.stats()["rate_limited"].values()), "real_seconds": round(real, 1),
-            }
-        dry_run, first = runs["dry_run"], runs["first_sync"]
-        same = all(dry_run["planned"].get(c) == first["planned"].get(c) for c in first["planned"]) and \
-            dry_run["executed"] == first["executed"]
-        return {"scoro_size": size, "rate_per_minute": rate, "scoro_rows": rows, "scoro_page_rows": pages,
-                "xero_at_start": start_counts,
-                "dry_run_plans_the_first_sync": same, **runs, "build_seconds": round(build_seconds, 1),
-                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
-    finally:
-        store.close()
-        tmp.cleanup()
-        client.close()
-        xsb.close()
-        scoro.close()
+    with fresh_state("bench-sync-xero-") as store:
+        try:
+            for label, dry in (("dry_run", True), ("first_sync", False)):
+                request = SyncRequest(dry_run=dry)
+                done = timed_run(xsb, scoro, sleep, lambda: run_xero_sync(store, sc, Session, config, request))  # noqa: B023
+                runs[label] = account_run(done, dry, rate, rows, pages, start_counts)
+        finally:
+            client.close()
+            xsb.close()
+            scoro.close()
+    dry_run, first = runs["dry_run"], runs["first_sync"]
+    same = all(dry_run["planned"].get(c) == first["planned"].get(c) for c in first["planned"]) and \
+        dry_run["executed"] == first["executed"]
+    return {"scoro_size": size, "rate_per_minute": rate, "scoro_rows": rows, "scoro_page_rows": pages,
+            "xero_at_start": start_counts,
+            "dry_run_plans_the_first_sync": same, **runs, "build_seconds": round(build_seconds, 1),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
 
 
-def run_child(n: int, rate: int, flag: str = "--child") -> dict[str, Any]:
-    cmd = [sys.executable, str(Path(__file__).resolve()), flag, str(n), "--rate", str(rate)]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"size {n} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout)
+def account_run(done: dict[str, Any], dry: bool, rate: int, rows: dict[str, int], pages: dict[str, int],
+                start_counts: dict[str, int]) -> dict[str, Any]:
+    """One run's requests on each side against their minimum, and its time against the Xero bound."""
+    result, clock = done["result"], done["clock"]
+    calls = endpoint_calls(done["stats"])
+    scoro_by = dict(done["scoro"]["by_endpoint"])
+    minimum = minimum_calls(result, start_counts)
+    if dry:  # a dry run sends no write: its minimum is the reads
+        minimum = {c: max(1, math.ceil(start_counts[o] / PAGE)) if p else 1 for c, (o, p) in XERO_OBJECTS.items()}
+    x_total, x_min = sum(calls.values()), sum(minimum.values())
+    scoro_written = sum(v for k, v in scoro_by.items() if k.endswith(("/modify", "/delete")))
+    s_min = scoro_minimum(scoro_by, rows, pages, scoro_written)
+    return {
+        "planned": {c: {k: v for k, v in p.counts().items() if v} for c, p in result.plans.items()},
+        "executed": result.executed, "stopped": result.stopped,
+        "xero_calls": x_total, "xero_minimum": x_min, "xero_over_minimum": round(x_total / x_min, 2),
+        "xero_by_endpoint": calls, "xero_minimum_by_category": minimum,
+        "scoro_requests": sum(scoro_by.values()), "scoro_minimum": sum(s_min.values()),
+        "scoro_over_minimum": round(sum(scoro_by.values()) / sum(s_min.values()), 2),
+        "scoro_by_endpoint": scoro_by, "scoro_minimum_by_endpoint": s_min,
+        "sandbox_clock_seconds": round(clock, 1), "simulated_wait_seconds": round(done["waited"], 1),
+        "bound_seconds": round(x_min * 60 / rate, 1), "clock_over_bound": round(clock / (x_min * 60 / rate), 2),
+        "rate_limited_429": done["limited"], "real_seconds": round(done["real"], 1),
+    }
 
 
 def main() -> None:
@@ -289,26 +252,22 @@ def main() -> None:
         print(json.dumps(one_account(args.child_account, args.rate), default=str))
         return
     if args.scoro_size is not None:
-        account = run_child(args.scoro_size, args.rate, "--child-account")
+        account = run_child(__file__, "--child-account", str(args.scoro_size), "--rate", str(args.rate))
         if args.json:
             print(json.dumps(account, indent=2))
         else:
             print_account(account)
         return
-    results = [run_child(int(n), args.rate) for n in args.sizes.split(",")]
+    results = [run_child(__file__, "--child", n, "--rate", str(args.rate)) for n in args.sizes.split(",")]
     if args.json:
         print(json.dumps(results, indent=2))
         return
-    table = Table(title=f"Scoro → Xero initial sync, Xero limited to {args.rate} calls a minute "
-                        "(clock: sandbox clock, waits simulated)")
-    shown = ["invoices", "records_synced", "xero_calls", "minimum_calls", "calls_over_minimum", "records_per_call",
-             "invoices_per_put", "sandbox_clock_seconds", "simulated_wait_seconds", "bound_seconds",
-             "clock_over_bound", "rate_limited_429", "real_seconds", "scoro_requests", "peak_rss_mb"]
-    for column in shown:
-        table.add_column(column.replace("_seconds", " s").replace("_", " "))
-    for r in results:
-        table.add_row(*("–" if r[c] is None else str(r[c]) for c in shown))
-    Console(width=220).print(table)
+    print_results(f"Scoro → Xero initial sync, Xero limited to {args.rate} calls a minute (clock: sandbox clock, "
+                  "waits simulated)", results,
+                  ["invoices", "records_synced", "xero_calls", "minimum_calls", "calls_over_minimum",
+                   "records_per_call", "invoices_per_put", "sandbox_clock_seconds", "simulated_wait_seconds",
+                   "bound_seconds", "clock_over_bound", "rate_limited_429", "real_seconds", "scoro_requests",
+                   "peak_rss_mb"])
     for r in results:
         second = r["second_run"]
         print(f"{r['invoices']:,} invoices: Xero calls {r['xero_calls_by_endpoint']}")

@@ -16,6 +16,7 @@ from scorolink.clients.scoro import ScoroClient
 from scorolink.connectors.scoro import ScoroConnector
 from scorolink.sandbox.scoro import SandboxConfig, ScoroSandbox
 from scorolink.session import sandbox_settings
+from tests.fixtures import fixture_chain
 from tests.services import PostgresServer, create_database, drop_database, start_postgres
 
 
@@ -50,18 +51,8 @@ def workspace_sandbox(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
     return path
 
 
-@pytest.fixture
-def sandbox() -> Iterator[ScoroSandbox]:
-    sb = ScoroSandbox(SandboxConfig(seed=1, size=300))
-    yield sb
-    sb.close()
-
-
-@pytest.fixture
-def connector(sandbox: ScoroSandbox) -> Iterator[ScoroConnector]:
-    conn = make_connector(sandbox)
-    yield conn
-    conn.close()
+sandbox, connector = fixture_chain(("sandbox", lambda: ScoroSandbox(SandboxConfig(seed=1, size=300))),
+                                   ("connector", make_connector))
 
 
 def endpoint_counts(sandbox: ScoroSandbox) -> dict[str, int]:

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from scorolink.clients.asgi_bridge import SyncASGITransport
+from scorolink.clients.http import Closing
 from scorolink.clients.scoro import ScoroClient
 from scorolink.config import ScoroSettings, load_scoro_settings
 from scorolink.connectors.scoro import ScoroConnector
@@ -35,7 +36,7 @@ def sandbox_data_path() -> str | None:
 
 
 @dataclass
-class ScoroSession:
+class ScoroSession(Closing):
     connector: ScoroConnector
     sandbox: Any | None = None  # the in-process ScoroSandbox when no account is configured
 
@@ -51,12 +52,6 @@ class ScoroSession:
 
     def close(self) -> None:
         self.connector.close()
-
-    def __enter__(self) -> ScoroSession:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def sandbox_settings(sandbox: Any, base: ScoroSettings | None = None, base_url: str | None = None) -> ScoroSettings:

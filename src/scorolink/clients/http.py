@@ -30,7 +30,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, Protocol, Self, TypeVar
 
 import httpx
 
@@ -106,6 +106,50 @@ class RetryPolicy:
     backoff_cap: float = 30.0
     give_up_hint: str = "the service may be down or overloaded; try again later"
     unreachable_hint: str | None = None  # the hint when no attempt ever connected (points at the address)
+
+    @classmethod
+    def of(cls, service: str, settings: Any, **tuning: Any) -> RetryPolicy:
+        """A client's policy from its settings' `max_attempts` and `max_retry_wait`, naming `service` when
+        it gives up."""
+        return cls(max_attempts=settings.max_attempts, max_retry_wait=settings.max_retry_wait,
+                   give_up_hint=f"{service} may be down or overloaded; try again later", **tuning)
+
+
+class Closing:
+    """`with thing:` closes it at the end (clients, sessions: whatever has a `close`)."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class HttpClient(Closing):
+    """The lifecycle every API client shares: it owns one `httpx.Client` (`http`), closed with it."""
+
+    http: httpx.Client
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def seconds_header(value: str | None) -> float | None:
+    """A header that counts seconds (Retry-After, a reset): None when absent or not a number, never negative."""
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def server_error(response: httpx.Response, endpoint: str, messages: Callable[[httpx.Response], list[str]]) -> None:
+    """A 5xx answer is the service failing, not the request: Unavailable (retried), with its own messages."""
+    if response.status_code >= 500:
+        raise Unavailable(f"server error {response.status_code}", status=response.status_code, endpoint=endpoint,
+                          messages=messages(response))
 
 
 class HttpLayer:

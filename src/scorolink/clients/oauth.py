@@ -35,7 +35,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
+from scorolink.clients import redact
 from scorolink.clients.errors import ApiError, AuthenticationFailed, Unavailable
+from scorolink.clients.http import Resend
 from scorolink.errors import ConfigError, ScorolinkError
 from scorolink.state.secrets import SECRET_KEY_ENV, load_fernet_key
 
@@ -554,3 +556,27 @@ def _token_error(response: httpx.Response, app: OAuthApp) -> ScorolinkError:
                                     hint=f"Check {app.credentials_setting}")
     return AuthenticationFailed("token request refused", status=response.status_code, messages=messages,
                                 endpoint="connect/token", hint=app.reconnect_hint)
+
+
+class BearerToken:
+    """The access token of one logical request: read afresh for every send (and registered for redaction),
+    refreshed once when an answer says it is no longer good."""
+
+    def __init__(self, oauth: Any) -> None:
+        self.oauth = oauth
+        self.sent = ""  # the token of the last send: the one a refresh replaces
+        self.refreshed = False
+
+    def header(self) -> dict[str, str]:
+        token = self.oauth.access_token()
+        redact.register(token)
+        self.sent = token
+        return {"Authorization": f"Bearer {token}"}
+
+    def refresh_on_401(self, response: httpx.Response, final: Callable[[httpx.Response], bool] | None = None) -> None:
+        """The first 401 of the request refreshes the token it carried and sends again (Resend); a 401 that
+        `final` says no new token can cure is left to the caller's error handling."""
+        if response.status_code == 401 and not self.refreshed and not (final and final(response)):
+            self.refreshed = True
+            self.oauth.refresh(stale=self.sent)
+            raise Resend

@@ -39,7 +39,7 @@ from scorolink.clients.errors import (
     ValidationFailed,
     WriteOutcomeUnknown,
 )
-from scorolink.clients.http import HttpLayer, RequestStats, RetryPolicy
+from scorolink.clients.http import HttpClient, HttpLayer, RequestStats, RetryPolicy, seconds_header
 from scorolink.clients.ratelimit import RateLimiter
 from scorolink.config import ScoroSettings
 
@@ -51,7 +51,7 @@ UPLOAD_CHUNK_CHARS = 5_000_000  # base64 characters per files/modify request
 SECRET_KEYS = ("apiKey", "user_token", "password")
 
 
-class ScoroClient:
+class ScoroClient(HttpClient):
     """A synchronous, thread-safe client for one Scoro site and company account."""
 
     def __init__(
@@ -73,9 +73,8 @@ class ScoroClient:
         self.http = httpx.Client(base_url=settings.url + "/", transport=transport, headers=headers,
                                  timeout=settings.timeout)
         self.limiter = limiter or RateLimiter(per_window=settings.per_window)
-        self.layer = HttpLayer(self.limiter, RetryPolicy(
-            max_attempts=settings.max_attempts, max_retry_wait=settings.max_retry_wait, backoff_base=backoff_base,
-            backoff_cap=backoff_cap, give_up_hint="Scoro may be down or overloaded; try again later",
+        self.layer = HttpLayer(self.limiter, RetryPolicy.of(
+            "Scoro", settings, backoff_base=backoff_base, backoff_cap=backoff_cap,
             unreachable_hint=f"Could not connect to {settings.url}: check base_url (or subdomain) in scorolink.toml, "
                              "SCORO_BASE_URL or --base-url, and the network"),
             sleep=sleep, seed=seed)
@@ -83,16 +82,6 @@ class ScoroClient:
         redact.register(settings.api_key, settings.password, settings.user_token)
         self._token = settings.user_token
         self._login_lock = threading.Lock()
-
-    # -- lifecycle -------------------------------------------------------------------------
-    def close(self) -> None:
-        self.http.close()
-
-    def __enter__(self) -> ScoroClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- auth ------------------------------------------------------------------------------
     def _auth(self) -> dict[str, Any]:
@@ -367,17 +356,10 @@ def _error_for(status: int, messages: list[str], endpoint: str) -> ApiError:
 def _rate_limited(response: httpx.Response, endpoint: str, messages: list[str] | None = None) -> RateLimited:
     headers = response.headers
     daily = _int_or_none(headers.get("x-daily-requests-remaining")) == 0
-    retry_after = _float_header(headers.get("retry-after"))
+    retry_after = seconds_header(headers.get("retry-after"))
     if retry_after is None:
         reset = headers.get("x-daily-requests-reset") if daily else headers.get("x-ratelimit-reset")
-        retry_after = _float_header(reset) or 2.0
+        retry_after = seconds_header(reset) or 2.0
     what = "daily request quota used up" if daily else "rate limited"
     return RateLimited(what, retry_after=retry_after, daily=daily, status=429, messages=messages or [],
                        endpoint=endpoint, hint=f"retry after {retry_after:.0f}s")
-
-
-def _float_header(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None

@@ -3,7 +3,6 @@ real SQLite files and a real PostgreSQL server (tests/services.py), the state in
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,23 +14,14 @@ from scorolink.sandbox.scoro import SandboxConfig, ScoroSandbox
 from scorolink.sync.engine import SyncResult
 from scorolink.sync.store import SyncStore
 from tests.conftest import endpoint_counts, make_connector
+from tests.fixtures import fixture_chain
 from tests.runtime.conftest import clock, store  # noqa: F401  (the runtime's fixtures, for the job test)
 
 SIZE = 20  # records per object in the sandbox: enough for edits, creates and deletes on both sides
 
 
-@pytest.fixture
-def small_sandbox() -> Iterator[ScoroSandbox]:
-    sb = ScoroSandbox(SandboxConfig(seed=3, size=SIZE))
-    yield sb
-    sb.close()
-
-
-@pytest.fixture
-def scoro(small_sandbox: ScoroSandbox) -> Iterator[ScoroConnector]:
-    conn = make_connector(small_sandbox)
-    yield conn
-    conn.close()
+small_sandbox, scoro = fixture_chain(("small_sandbox", lambda: ScoroSandbox(SandboxConfig(seed=3, size=SIZE))),
+                                     ("scoro", make_connector))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -5,11 +5,8 @@ sandbox's clock (`sleep` advances it), so throttles and token expiry take no wal
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
-
-import pytest
 
 from scorolink.clients.asgi_bridge import SyncASGITransport
 from scorolink.clients.oauth import MemoryTokenStore, TokenSet
@@ -18,28 +15,9 @@ from scorolink.integrations.quickbooks.connector import QuickBooksConnector
 from scorolink.integrations.quickbooks.oauth import QuickBooksOAuth, discover
 from scorolink.integrations.quickbooks.session import sandbox_settings
 from scorolink.sandbox.quickbooks import QuickBooksSandbox, QuickBooksSandboxConfig, RateLimit
+from tests.fixtures import SandboxSleep, fixture_chain
 
 EURO = 3  # index of the sandbox's euro company
-
-
-class SandboxSleep:
-    """Moves the sandbox clock (and this object's own) instead of sleeping; records every wait."""
-
-    def __init__(self, sandbox: QuickBooksSandbox) -> None:
-        self.sandbox = sandbox
-        self.calls: list[float] = []
-        self.elapsed = 0.0
-
-    def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
-        self.elapsed += seconds
-        self.sandbox.advance_clock(seconds)
-
-    def now(self) -> float:
-        return time.monotonic() + self.elapsed
-
-    def wall(self) -> float:
-        return time.time() + self.elapsed
 
 
 def make_sandbox(**config: Any) -> QuickBooksSandbox:
@@ -84,23 +62,7 @@ def endpoint_counts(sandbox: QuickBooksSandbox) -> dict[str, int]:
     return dict(sandbox.stats()["requests"]["by_endpoint"])
 
 
-@pytest.fixture
-def qsb() -> Iterator[QuickBooksSandbox]:
-    sb = make_sandbox()
-    yield sb
-    sb.close()
-
-
-@pytest.fixture
-def qclient(qsb: QuickBooksSandbox) -> Iterator[QuickBooksClient]:
-    client = make_client(qsb)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def qconn(qclient: QuickBooksClient) -> QuickBooksConnector:
-    return make_connector(qclient)
+qsb, qclient, qconn = fixture_chain(("qsb", make_sandbox), ("qclient", make_client), ("qconn", make_connector))
 
 
 def make_session(sandbox: QuickBooksSandbox, realm_index: int = EURO, **settings: Any) -> Any:

@@ -37,7 +37,12 @@ def test_connect_configure_sync_status_and_errors(tmp_path):
     assert result["categories"]["contacts"]["executed"]["created"] > 0
     errors = json.loads(run("quickbooks", "errors", "--json", cwd=tmp_path).stdout)
     assert first.returncode == (1 if errors else 0)
+    assert all("next_retry" in e for e in errors)
+    missing = run("quickbooks", "errors", "--retry", "99999", cwd=tmp_path)
+    assert missing.returncode == 2 and "No open error 99999" in missing.stderr
     for e in errors:
+        retried = run("quickbooks", "errors", "--retry", str(e["id"]), cwd=tmp_path)
+        assert retried.returncode == 0 and "planned again" in retried.stderr
         assert run("quickbooks", "errors", "--dismiss", str(e["id"]), cwd=tmp_path).returncode == 0
     second = run("quickbooks", "sync", cwd=tmp_path)
     assert second.returncode == 0, second.stderr

@@ -20,27 +20,9 @@ from scorolink.integrations.xero.connector import XeroConnector
 from scorolink.integrations.xero.oauth import XeroOAuth
 from scorolink.sandbox.xero import RateLimit, XeroSandbox, XeroSandboxConfig
 from scorolink.sync.store import SyncStore
+from tests.fixtures import SandboxSleep, closing, fixture_chain
 from tests.runtime.conftest import redis_url  # noqa: F401 - the Celery tests' fixtures, shared
 from tests.runtime.test_celery import cluster, served  # noqa: F401
-
-
-class SandboxSleep:
-    """Records every wait and moves the sandbox clock, and this object's own clock, instead of sleeping.
-
-    Pass `clock=sleep.now` too, so the client's pacing sees the time it waited pass."""
-
-    def __init__(self, sandbox: XeroSandbox) -> None:
-        self.sandbox = sandbox
-        self.calls: list[float] = []
-        self.elapsed = 0.0
-
-    def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
-        self.elapsed += seconds
-        self.sandbox.advance_clock(seconds)
-
-    def now(self) -> float:
-        return time.monotonic() + self.elapsed
 
 
 def make_sandbox(**config: Any) -> XeroSandbox:
@@ -77,38 +59,16 @@ def endpoint_counts(sandbox: XeroSandbox) -> dict[str, int]:
     return {k: v for k, v in sandbox.stats()["requests"]["by_endpoint"].items() if not k.startswith("POST connect")}
 
 
-@pytest.fixture
-def xsb() -> Iterator[XeroSandbox]:
-    sb = make_sandbox()
-    yield sb
-    sb.close()
-
-
-@pytest.fixture
-def xclient(xsb: XeroSandbox) -> Iterator[XeroClient]:
-    client = make_client(xsb)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def xconn(xclient: XeroClient) -> XeroConnector:
-    return XeroConnector(xclient)
+xsb, xclient, xconn = fixture_chain(("xsb", make_sandbox), ("xclient", make_client), ("xconn", XeroConnector))
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[SyncStore]:
     """The sync state in real SQLite."""
-    s = SyncStore(f"sqlite:///{tmp_path}/state.db")
-    yield s
-    s.close()
+    yield from closing(SyncStore(f"sqlite:///{tmp_path}/state.db"))
 
 
 @pytest.fixture
-def xero() -> Iterator[tuple[XeroSandbox, XeroConnector]]:
+def xero(xsb: XeroSandbox, xconn: XeroConnector) -> tuple[XeroSandbox, XeroConnector]:
     """A fresh Xero sandbox and a connector reaching it in-process: (sandbox, connector)."""
-    sandbox = make_sandbox()
-    client = make_client(sandbox)
-    yield sandbox, XeroConnector(client)
-    client.close()
-    sandbox.close()
+    return xsb, xconn

@@ -8,6 +8,7 @@ from typing import Any
 
 from scorolink.runtime.connections import OpenConnection
 from scorolink.runtime.operations import Checkpoint, OperationResult, no_password, register
+from scorolink.runtime.sync_operation import sync_result
 
 PARAMS = {"db", "objects", "conflict", "map", "keys", "on_scoro_delete", "state", "overlap", "config"}
 
@@ -37,13 +38,8 @@ def dbsync_operation(params: dict[str, Any], connection: OpenConnection, checkpo
 
     with TableSync(connection.connector, _options(params)) as sync:
         result = sync.run()
-    counts: dict[str, Any] = {}
-    for done in result.executed.values():
-        for key, n in done.items():
-            counts[key] = counts.get(key, 0) + n
-    checkpoint.log(f"dbsync run {result.run_id}: " + (", ".join(f"{k} {v}" for k, v in counts.items()) or "no changes")
+    outcome = sync_result(result, {"run": result.run_id})
+    checkpoint.log(f"dbsync run {result.run_id}: "
+                   + (", ".join(f"{k} {v}" for k, v in outcome.counts.items()) or "no changes")
                    + (f"; stopped: {result.stopped}" if result.stopped else ""))
-    return OperationResult(done=result.stopped is None, state={"run": result.run_id}, counts=counts,
-                           failed=[f"{result.failed} record(s)"] if result.failed else [],
-                           succeeded=sum(counts.get(k, 0) for k in ("created", "updated", "deleted", "linked")),
-                           pause_seconds=result.retry_after if result.stopped else None, pause_reason=result.stopped)
+    return outcome

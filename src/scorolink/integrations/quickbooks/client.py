@@ -42,7 +42,8 @@ from scorolink.clients.errors import (
     Unavailable,
     ValidationFailed,
 )
-from scorolink.clients.http import HttpLayer, RequestStats, Resend, RetryPolicy, json_numbers
+from scorolink.clients.http import HttpClient, HttpLayer, RetryPolicy, json_numbers, server_error
+from scorolink.clients.oauth import BearerToken
 from scorolink.clients.pacing import RollingLimiter
 from scorolink.config import load_table_settings
 from scorolink.errors import ConfigError
@@ -184,7 +185,7 @@ class BatchPacer:
 
 
 # -- the client ----------------------------------------------------------------------------
-class QuickBooksClient:
+class QuickBooksClient(HttpClient):
     """A synchronous, thread-safe client for one QuickBooks company (realm)."""
 
     def __init__(self, settings: QuickBooksSettings, oauth: QuickBooksOAuth, *, realm_id: str | None = None,
@@ -199,23 +200,13 @@ class QuickBooksClient:
         self.limiter = RollingLimiter({60.0: settings.per_minute, 1.0: settings.per_second},
                                       concurrent=settings.concurrent, clock=clock, sleep=sleep)
         self.batch_limiter = RollingLimiter({60.0: settings.batch_per_minute}, clock=clock, sleep=sleep)
-        policy = RetryPolicy(max_attempts=settings.max_attempts, max_retry_wait=settings.max_retry_wait,
-                             max_rate_waits=max_rate_waits, backoff_base=backoff_base, backoff_cap=backoff_cap,
-                             give_up_hint="QuickBooks may be down or overloaded; try again later")
+        policy = RetryPolicy.of("QuickBooks", settings, max_rate_waits=max_rate_waits, backoff_base=backoff_base,
+                                backoff_cap=backoff_cap)
         self.layer = HttpLayer(self.limiter, policy, sleep=sleep, seed=seed)
         self.batch_layer = HttpLayer(BatchPacer(self.batch_limiter, self.limiter), policy, stats=self.layer.stats,
                                      sleep=sleep, seed=seed)
-        self.stats: RequestStats = self.layer.stats
+        self.stats = self.layer.stats
         redact.register(settings.client_secret)
-
-    def close(self) -> None:
-        self.http.close()
-
-    def __enter__(self) -> QuickBooksClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     @property
     def realm_id(self) -> str:
@@ -252,28 +243,17 @@ class QuickBooksClient:
         elif content_type:
             headers["Content-Type"] = content_type
         url = f"{self.settings.base_url}/{self.realm_id}/{path.lstrip('/')}"
-        sent: list[str] = []
-        refreshed = False
+        bearer = BearerToken(self.oauth)
 
         def send() -> httpx.Response:
-            token = self.oauth.access_token()
-            redact.register(token)
-            sent[:] = [token]
             return self.http.request(method, url, params={k: _param(v) for k, v in query.items() if v is not None},
-                                     content=content, headers={**headers, "Authorization": f"Bearer {token}"})
+                                     content=content, headers={**headers, **bearer.header()})
 
         def handle(response: httpx.Response) -> dict[str, Any]:
-            nonlocal refreshed
-            status = response.status_code
-            if status == 429:
+            if response.status_code == 429:
                 raise throttled(response, endpoint)
-            if status == 401 and not refreshed:
-                refreshed = True
-                self.oauth.refresh(stale=sent[0])
-                raise Resend
-            if status >= 500:
-                raise Unavailable(f"server error {status}", status=status, endpoint=endpoint,
-                                  messages=fault_messages(_json(response)))
+            bearer.refresh_on_401(response)
+            server_error(response, endpoint, lambda r: fault_messages(_json(r)))
             return check(response, endpoint)
 
         layer = self.batch_layer if head == "batch" else self.layer

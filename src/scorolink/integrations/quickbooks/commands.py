@@ -11,20 +11,16 @@ four companies; the fourth keeps its books in euros), and say so on stderr. Exit
 
 from __future__ import annotations
 
-import os
-import webbrowser
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-import httpx
 import typer
-from rich.text import Text
 
 from scorolink import output
-from scorolink.clients.errors import AuthenticationFailed
+from scorolink.commands import counterpart
 from scorolink.commands.common import emit_json, err
-from scorolink.commands.sync_report import error_rows, report, write_section
+from scorolink.commands.sync_report import write_section
 from scorolink.config import config_path, read_config_file
 from scorolink.errors import ConfigError
 from scorolink.integrations.quickbooks.session import (
@@ -33,7 +29,6 @@ from scorolink.integrations.quickbooks.session import (
     QuickBooksSession,
     open_quickbooks,
 )
-from scorolink.sync.report import exit_code
 
 TABLE = "quickbooks_sync"
 JOBS = {"quickbooks-sync": False, "quickbooks-background": True}  # job name → background items only
@@ -43,46 +38,18 @@ quickbooks_app = typer.Typer(help="Connect a QuickBooks Online company and sync 
 
 
 def _open(ctx: typer.Context) -> QuickBooksSession:
-    session = open_quickbooks(None, getattr(ctx.obj, "config", None))
-    if session.sandbox is not None:
-        err.print("No QuickBooks app configured (QUICKBOOKS_CLIENT_ID and QUICKBOOKS_CLIENT_SECRET): using the "
-                  f"bundled QuickBooks sandbox ({os.environ.get(SANDBOX_DATA_ENV) or DEFAULT_SANDBOX_DATA}).",
-                  style="dim")
-    return session
-
-
-def _when(epoch: float | None) -> str | None:
-    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds") if epoch else None
+    return counterpart.announce_sandbox(open_quickbooks(None, getattr(ctx.obj, "config", None)), "QUICKBOOKS",
+                                        SANDBOX_DATA_ENV, DEFAULT_SANDBOX_DATA)
 
 
 def _state_url(ctx: typer.Context, state: str | None) -> str:
     """The runtime's state database (--state, SCOROLINK_STATE_URL, [runtime] state), which jobs share."""
-    from scorolink.runtime.settings import load_runtime_settings
-
-    url: str = load_runtime_settings(getattr(ctx.obj, "config", None), state=state)[0].state
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-    return url
+    return counterpart.state_url(ctx, state)
 
 
 def _table(ctx: typer.Context) -> dict[str, Any]:
     data: dict[str, Any] = read_config_file(config_path(getattr(ctx.obj, "config", None))).get(TABLE, {})
     return data
-
-
-def sandbox_browser(session: QuickBooksSession, realm: str | None) -> Any:
-    """Stands in for the person at the browser: the sandbox's consent page picks `realm` and redirects to our
-    loopback callback."""
-
-    def visit(url: str) -> None:
-        answer = session.oauth.http.get(url + (f"&realmId={realm}" if realm else ""), follow_redirects=False)
-        location = answer.headers.get("location")
-        if answer.status_code not in (302, 303) or not location:
-            raise AuthenticationFailed(f"the sandbox's authorize page answered HTTP {answer.status_code}",
-                                       messages=[answer.text[:200]] if answer.text else [])
-        httpx.get(location, timeout=10)
-
-    return visit
 
 
 def _sandbox_realm(session: QuickBooksSession, currency: str | None) -> str | None:
@@ -94,13 +61,11 @@ def _sandbox_realm(session: QuickBooksSession, currency: str | None) -> str | No
 @quickbooks_app.command("connect")
 def connect_cmd(
     ctx: typer.Context,
+    no_browser: counterpart.NoBrowserOpt = False, timeout: counterpart.TimeoutOpt = 300.0,
     realm: Annotated[str | None, typer.Option(help="With the bundled sandbox: the company (realm id) to pick "
                                                    "(default: the one in Scoro's currency).")] = None,
-    no_browser: Annotated[bool, typer.Option("--no-browser", help="Print the sign-in URL instead of opening "
-                                                                  "a browser.")] = False,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for the sign-in to finish.")] = 300.0,
     state: Annotated[str | None, typer.Option(help="State database URL (default: the runtime's).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    as_json: counterpart.JsonOpt = False,
 ) -> None:
     """Connect one QuickBooks company to the Scoro company account: sign in through the browser (the company
     is picked there), refuse when the home currencies differ, store the tokens encrypted in the state database
@@ -116,13 +81,9 @@ def connect_cmd(
     from scorolink.sync.store import SyncStore
 
     with ctx.obj.open() as scoro, _open(ctx) as session:
-        if session.sandbox is not None:
-            opener = sandbox_browser(session, realm or _sandbox_realm(session, scoro_currency(scoro.connector)))
-        else:
-            def opener(url: str) -> None:
-                err.print(f"Open this address to connect QuickBooks:\n{url}")
-                if not no_browser:
-                    webbrowser.open(url)
+        pick = (realm or _sandbox_realm(session, scoro_currency(scoro.connector))) if session.sandbox is not None \
+            else None
+        opener = counterpart.browser(session, no_browser, f"&realmId={pick}" if pick else "")
         tokens = session.oauth.connect(opener, timeout=timeout)
         company = Company(session.client)
         try:
@@ -142,20 +103,17 @@ def connect_cmd(
         result: dict[str, Any] = {
             "connected": True, "target": session.label, "realm_id": tokens.tenant_id,
             "company": info.get("CompanyName"), "home_currency": company.home_currency,
-            "pulled": {k: v for k, v in pulled.executed.items()}, "token_expires_at": _when(tokens.expires_at),
+            "pulled": {k: v for k, v in pulled.executed.items()}, "token_expires_at": counterpart.when(tokens.expires_at),
             "token_store": str(session.oauth.store.path)}
-    if as_json:
-        emit_json(result)
-        return
     counts = ", ".join(f"{k.replace('_', ' ')}: {sum(v.values())}" for k, v in result["pulled"].items()) or "none new"
-    output.stdout_console().print(
-        Text("Connected", style="green"), f"to {result['company']} ({result['realm_id']}, {result['home_currency']}); "
-        f"pulled {counts}. Tokens encrypted in {result['token_store']}. Next: `scorolink quickbooks configure`.")
+    counterpart.show(result, as_json, "Connected", f"to {result['company']} ({result['realm_id']}, "
+                     f"{result['home_currency']}); pulled {counts}. Tokens encrypted in {result['token_store']}. "
+                     "Next: `scorolink quickbooks configure`.")
 
 
 @quickbooks_app.command("status")
 def status_cmd(ctx: typer.Context, state: Annotated[str | None, typer.Option(help="State database URL.")] = None,
-               as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
+               as_json: counterpart.JsonOpt = False) -> None:
     """Show the connected company, its home currency, the token's expiry, the setup and the last sync run."""
     from scorolink.integrations.quickbooks.integration import Company, QuickBooksSyncConfig
     from scorolink.integrations.quickbooks.run import sync_jobs
@@ -169,8 +127,8 @@ def status_cmd(ctx: typer.Context, state: Annotated[str | None, typer.Option(hel
         result: dict[str, Any] = {
             "target": session.label, "realm_id": session.client.realm_id, "company": info.get("CompanyName"),
             "home_currency": company.home_currency, "multicurrency": company.multicurrency,
-            "class_tracking": company.class_tracking, "token_expires_at": _when(tokens.expires_at),
-            "refresh_token_rotated_at": _when(tokens.rotated_at), "minorversion": session.settings.minorversion,
+            "class_tracking": company.class_tracking, "token_expires_at": counterpart.when(tokens.expires_at),
+            "refresh_token_rotated_at": counterpart.when(tokens.rotated_at), "minorversion": session.settings.minorversion,
             "mode": config.mode, "schedule": config.schedule if config.mode == "automatic" else None,
             "categories": [n for n, s in config.categories.items() if s.enabled],
             "requests": session.client.stats.total}
@@ -179,24 +137,10 @@ def status_cmd(ctx: typer.Context, state: Annotated[str | None, typer.Option(hel
         result["open_errors"] = sum(len(store.errors(job)) for job in sync_jobs(store))
     finally:
         store.close()
-    if as_json:
-        emit_json(result)
-        return
-    output.stdout_console().print(
-        Text("OK", style="green"), f"{result['company']} ({result['realm_id']}, {result['home_currency']}) via "
-        f"{result['target']}\n  access token expires {result['token_expires_at']}\n  mode: {result['mode'] or 'not set'}"
-        f"{' (' + str(result['schedule']) + ')' if result['schedule'] else ''}; categories: "
-        f"{', '.join(result['categories']) or 'none'}; open record errors: {result['open_errors']}")
-
-
-def _parse_object(text: str) -> tuple[str, str, str]:
-    parts = text.split(":")
-    if len(parts) == 2:
-        return parts[0], "a", parts[1]
-    if len(parts) == 3 and parts[1].lower() == "quickbooks":
-        return parts[0], "b", parts[2]
-    raise ConfigError(f"--object {text!r}: write CATEGORY:ID (a Scoro id, e.g. invoices:42) or "
-                      "CATEGORY:quickbooks:ID.")
+    counterpart.show(result, as_json, "OK", counterpart.account_line(
+        result["company"], result["realm_id"], result["home_currency"], result["target"], result["token_expires_at"])
+        + f"  mode: {result['mode'] or 'not set'}{' (' + str(result['schedule']) + ')' if result['schedule'] else ''}"
+        f"; categories: {', '.join(result['categories']) or 'none'}; open record errors: {result['open_errors']}")
 
 
 @quickbooks_app.command("sync")
@@ -220,60 +164,18 @@ def sync_cmd(
     items, or one record."""
     from scorolink.integrations.quickbooks.integration import QuickBooksSyncConfig
     from scorolink.integrations.quickbooks.run import SyncRequest, run_quickbooks_sync
-    from scorolink.sync.store import SyncStore
 
     config = QuickBooksSyncConfig.from_dict(_table(ctx))
-    try:
-        request = SyncRequest(only=category or None, record=_parse_object(obj) if obj else None, dry_run=dry_run,
-                              background=background)
-    except ConfigError as exc:
-        raise ConfigError(f"--{exc}") from exc
-    store = SyncStore(_state_url(ctx, state))
-    try:
+    request = counterpart.sync_request(lambda: SyncRequest(
+        only=category or None, record=counterpart.parse_object(obj, "quickbooks") if obj else None, dry_run=dry_run,
+        background=background))
+
+    def run(store: Any) -> Any:
         with ctx.obj.open() as scoro, _open(ctx) as session:
-            result = run_quickbooks_sync(store, scoro.connector, session, config, request)
-        open_rows = store.errors(result.job)
-    finally:
-        store.close()
-    if as_json:
-        emit_json({**result.as_dict(), "open_errors": len(open_rows)})
-    else:
-        report(result, open_rows, "QuickBooks", "scorolink quickbooks errors")
-    code = exit_code(result, len(open_rows))
-    if code:
-        raise typer.Exit(code)
+            return run_quickbooks_sync(store, scoro.connector, session, config, request)
 
-
-@quickbooks_app.command("errors")
-def errors_cmd(
-    ctx: typer.Context,
-    all_: Annotated[bool, typer.Option("--all", help="Also resolved and dismissed errors.")] = False,
-    dismiss: Annotated[int | None, typer.Option(help="Dismiss error ID: stop retrying that record.")] = None,
-    state: Annotated[str | None, typer.Option(help="State database URL.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-) -> None:
-    """Records the sync could not carry (held documents among them), with the system's own message; retried
-    (at once when changed, else at growing intervals) until fixed or dismissed."""
-    from scorolink.integrations.quickbooks.run import sync_jobs
-    from scorolink.sync.store import SyncStore
-
-    store = SyncStore(_state_url(ctx, state))
-    try:
-        jobs = sync_jobs(store)
-        if dismiss is not None:
-            if not any(store.dismiss_error(job, dismiss) for job in jobs):
-                raise ConfigError(f"No error {dismiss} in this sync's state; run `scorolink quickbooks errors` to "
-                                  "list them.")
-            err.print(f"Dismissed error {dismiss}: that record is no longer retried.")
-            return
-        rows = [row for job in jobs for row in store.errors(job, include_resolved=all_)]
-    finally:
-        store.close()
-    table = error_rows(rows, "QuickBooks")
-    if as_json:
-        emit_json(rows)
-        return
-    output.print_table(table, title=f"{len(rows)} record error(s)", max_width=80)
+    result, open_rows = counterpart.run_sync(_state_url(ctx, state), run)
+    counterpart.finish_sync(result, open_rows, as_json, "QuickBooks", "scorolink quickbooks errors")
 
 
 @quickbooks_app.command("configure")
@@ -391,3 +293,12 @@ def _schedule_jobs(ctx: typer.Context, config: Any, state: str | None) -> None:
     if config.mode == "automatic":
         err.print(f"Jobs quickbooks-sync ({config.schedule}) and quickbooks-background ({config.background_schedule}) "
                   "are scheduled; `scorolink serve` runs them.")
+
+
+def _sync_jobs(store: Any) -> list[str]:
+    from scorolink.integrations.quickbooks.run import sync_jobs
+
+    return sync_jobs(store)
+
+
+counterpart.add_errors_command(quickbooks_app, "QuickBooks", "scorolink quickbooks", _sync_jobs, _state_url)

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
-from scorolink.connectors.base import Condition
 from scorolink.errors import ConfigError
 from scorolink.integrations.quickbooks import mappings as qbm
 from scorolink.integrations.quickbooks.contacts import QuickBooksContacts
 from scorolink.integrations.quickbooks.sides import Part, QuickBooksSide
+from scorolink.sync import rules
 from scorolink.sync.categories import (
     PairedCategory,
     code_keys,
@@ -30,6 +29,7 @@ from scorolink.sync.categories import (
     receipt_keys,
     tracking_keys,
 )
+from scorolink.sync.category_tables import read_category
 from scorolink.sync.engine import StoreResolver, SyncEngine
 from scorolink.sync.planner import CategorySettings
 from scorolink.sync.scoro_categories import BOOKMARKABLE, ScoroCategories
@@ -100,24 +100,11 @@ class QuickBooksSyncConfig:
             raise ConfigError(f"[{TABLE}.credit_notes]: credit memos are part of the invoices category (as in "
                               f"Scoro); set them under [{TABLE}.invoices].")
         for name, values in data.items():
-            if not isinstance(values, dict):
-                raise ConfigError(f"[{TABLE}.{name}] must be a table (enabled, direction, start_date, bookmark).")
-            settings = config.categories[name]
+            bookmark = read_category(TABLE, name, values, config.categories[name], directions=DIRECTIONS[name],
+                                     names=NAMES, bookmarkable=[k for k in BOOKMARKABLE if k != "credit_notes"])
             config.chosen.append(name)
-            settings.enabled = bool(values.get("enabled", True))
-            if "direction" in values:
-                settings.direction = parse_direction(name, str(values["direction"]))
-            if values.get("start_date"):
-                try:
-                    settings.start_date = date.fromisoformat(str(values["start_date"]))
-                except ValueError as exc:
-                    raise ConfigError(f"[{TABLE}.{name}] start_date {values['start_date']!r}: write YYYY-MM-DD.") \
-                        from exc
-            if values.get("bookmark") not in (None, ""):
-                if name not in BOOKMARKABLE:
-                    raise ConfigError(f"[{TABLE}.{name}] bookmark: bookmarks limit what is pushed from Scoro for "
-                                      f"{', '.join(sorted(k for k in BOOKMARKABLE if k != 'credit_notes'))} only.")
-                config.bookmarks[name] = str(values["bookmark"])
+            if bookmark is not None:
+                config.bookmarks[name] = bookmark
         invoices, notes = config.categories["invoices"], config.categories["credit_notes"]
         notes.enabled, notes.direction, notes.start_date = invoices.enabled, invoices.direction, invoices.start_date
         if "invoices" in config.bookmarks:
@@ -139,15 +126,6 @@ class QuickBooksSyncConfig:
             missing.append("the default expense account (`--default-expense-account`)")
         if missing:
             raise ConfigError("Set up the QuickBooks integration before its first sync: " + "; ".join(missing) + ".")
-
-
-def parse_direction(category: str, text: str) -> str:
-    wanted = {"to-quickbooks": "a_to_b", "to-scoro": "b_to_a"}.get(text.lower())
-    allowed = DIRECTIONS[category]
-    if wanted not in allowed:
-        raise ConfigError(f"[{TABLE}.{category}] direction {text!r}: use "
-                          f"{' or '.join(NAMES[d] for d in allowed)} (one way at a time, as in Scoro).")
-    return wanted
 
 
 # -- keys ------------------------------------------------------------------------------------------------
@@ -324,21 +302,12 @@ def check_class_tracking(store: SyncStore, job: str, config: QuickBooksSyncConfi
 
 def check_manual_send(store: SyncStore, job: str, scoro: Any, connector: Any, category: str, document_id: str) -> None:
     """A manual send of one invoice or bill works only until a payment is attached to it (seed)."""
-    if category not in ("invoices", "bills"):
-        return
-    obj = "Bills" if category == "bills" else "Invoices"
-    found = list(scoro.read(obj, [Condition("Id", "=", int(document_id))], columns=["Id", "Status"])) \
-        if str(document_id).isdigit() else []
-    paid_in_scoro = bool(found) and str(found[0].get("Status") or "").lower() == "paid"
-    counterpart = store.counterpart(job, category, "a", str(document_id))
-    paid_in_qb = False
-    if counterpart:
+    def paid_in_quickbooks(counterpart: str) -> bool:
         [document] = connector.fetch("Bill" if category == "bills" else "Invoice", [counterpart]) or [{}]
-        paid_in_qb = bool(document) and qbm.dec(document.get("Balance")) != qbm.dec(document.get("TotalAmt"))
-    if paid_in_scoro or paid_in_qb:
-        raise ConfigError(f"Scoro {obj[:-1].lower()} {document_id} has a payment attached "
-                          f"({'in Scoro' if paid_in_scoro else 'in QuickBooks'}): a manual send works only until "
-                          f"then. Pull its receipts instead (--object receipts:{document_id}).")
+        return bool(document) and qbm.dec(document.get("Balance")) != qbm.dec(document.get("TotalAmt"))
+
+    rules.check_manual_send(store, job, scoro, category, document_id, system="QuickBooks",
+                            paid_there=paid_in_quickbooks)
 
 
 def pull_receipts(engine: SyncEngine, store: SyncStore, job: str, connector: Any, document_id: str, *,

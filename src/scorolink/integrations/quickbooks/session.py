@@ -3,13 +3,13 @@ bundled QuickBooks sandbox when none is configured (kept on disk, so separate ru
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from scorolink.clients.asgi_bridge import SyncASGITransport
+from scorolink.clients.oauth_session import OAuthSession, sandbox_data, state_credentials
 from scorolink.integrations.quickbooks.client import (
     QuickBooksClient,
     QuickBooksSettings,
@@ -26,50 +26,20 @@ from scorolink.sandbox.quickbooks.config import (
 )
 
 SANDBOX_ORIGIN = "http://quickbooks.sandbox"
-SANDBOX_INTEGRATION = "quickbooks-sandbox"  # tokens the bundled sandbox issued, never beside a real company's
+SANDBOX_INTEGRATION = f"{INTEGRATION}-sandbox"  # tokens the bundled sandbox issued, never beside a real company's
 SANDBOX_DATA_ENV = WORKSPACE_DATA_ENV
 DEFAULT_SANDBOX_DATA = WORKSPACE_DATA
 
 
-@dataclass
-class QuickBooksSession:
+class QuickBooksSession(OAuthSession[QuickBooksSettings, QuickBooksOAuth, QuickBooksClient, QuickBooksConnector]):
     """An open QuickBooks connection: settings, OAuth (tokens of the realm), the client and the connector."""
 
-    settings: QuickBooksSettings
-    oauth: QuickBooksOAuth
-    transport: httpx.BaseTransport | None = None
-    sandbox: Any | None = None  # the bundled QuickBooksSandbox when no app is configured
-    _client: QuickBooksClient | None = None
-    _connector: QuickBooksConnector | None = None
-
-    @property
-    def client(self) -> QuickBooksClient:
-        if self._client is None:
-            self._client = QuickBooksClient(self.settings, self.oauth, transport=self.transport)
-        return self._client
-
-    @property
-    def connector(self) -> QuickBooksConnector:
-        if self._connector is None:
-            self._connector = QuickBooksConnector(self.client)
-        return self._connector
-
-    @property
-    def label(self) -> str:
-        return "bundled QuickBooks sandbox" if self.sandbox is not None else self.settings.base_url
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-        self.oauth.close()
-        if self.sandbox is not None:
-            self.sandbox.close()
-
-    def __enter__(self) -> QuickBooksSession:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    system, integration, address_setting = "QuickBooks", INTEGRATION, "base_url"
+    client_class, connector_class = QuickBooksClient, QuickBooksConnector
+    start_sandbox = staticmethod(lambda: start_bundled_sandbox())
+    sandbox_settings = staticmethod(lambda sandbox, base: sandbox_settings(sandbox, base))
+    open_oauth = staticmethod(lambda settings, config_file, integration, transport: open_oauth(
+        settings, token_store(settings, config_file, integration), transport))
 
 
 def sandbox_settings(sandbox: Any, base: QuickBooksSettings | None = None,
@@ -85,19 +55,14 @@ def sandbox_settings(sandbox: Any, base: QuickBooksSettings | None = None,
 def start_bundled_sandbox(data: str | None = None) -> Any:
     from scorolink.sandbox.quickbooks import QuickBooksSandbox, QuickBooksSandboxConfig
 
-    path = data or workspace_data_path()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    return QuickBooksSandbox(QuickBooksSandboxConfig(data=path, realms=WORKSPACE_REALMS, size=WORKSPACE_SIZE))
+    return QuickBooksSandbox(QuickBooksSandboxConfig(data=sandbox_data(data, workspace_data_path),
+                                                     realms=WORKSPACE_REALMS, size=WORKSPACE_SIZE))
 
 
 def token_store(settings: QuickBooksSettings, config_file: str | None, integration: str) -> RealmTokenStore:
     """Tokens in the state database, per realm, encrypted."""
-    from scorolink.state.credentials import CredentialStore
-    from scorolink.state.store import StateStore, state_url
-
     key_file = settings.key_file or Path(".scorolink") / "secret.key"
-    credentials = CredentialStore(StateStore(state_url(config_file)), key_file)
-    return RealmTokenStore(credentials, settings.realm_id, integration)
+    return RealmTokenStore(state_credentials(config_file, key_file), settings.realm_id, integration)
 
 
 def open_oauth(settings: QuickBooksSettings, store: Any, transport: httpx.BaseTransport | None) -> QuickBooksOAuth:
@@ -108,13 +73,4 @@ def open_oauth(settings: QuickBooksSettings, store: Any, transport: httpx.BaseTr
 def open_quickbooks(flags: dict[str, Any] | None = None, config_file: str | None = None, *,
                     transport: httpx.BaseTransport | None = None) -> QuickBooksSession:
     """The configured QuickBooks app, or the bundled sandbox when none is configured."""
-    settings = load_quickbooks_settings(flags, config_file)
-    if not settings.configured:
-        sandbox = start_bundled_sandbox()
-        settings = sandbox_settings(sandbox, settings)
-        bridge = SyncASGITransport(sandbox.app)
-        oauth = open_oauth(settings, token_store(settings, config_file, SANDBOX_INTEGRATION), bridge)
-        return QuickBooksSession(settings, oauth, bridge, sandbox)
-    settings.validate()
-    oauth = open_oauth(settings, token_store(settings, config_file, INTEGRATION), transport)
-    return QuickBooksSession(settings, oauth, transport)
+    return QuickBooksSession.open(load_quickbooks_settings(flags, config_file), config_file, transport=transport)

@@ -40,8 +40,9 @@ from scorolink.clients.errors import (
     Unavailable,
     ValidationFailed,
 )
-from scorolink.clients.http import HttpLayer, RequestStats, Resend, RetryPolicy
+from scorolink.clients.http import HttpClient, HttpLayer, RetryPolicy, seconds_header, server_error
 from scorolink.clients.http import json_numbers as json_default
+from scorolink.clients.oauth import BearerToken
 from scorolink.clients.pacing import RollingLimiter
 from scorolink.config import config_path, read_config_file
 from scorolink.errors import ConfigError
@@ -189,7 +190,7 @@ class Page:
     pagination: dict[str, Any] | None
 
 
-class XeroClient:
+class XeroClient(HttpClient):
     """A synchronous, thread-safe client for one Xero tenant (organisation)."""
 
     def __init__(
@@ -215,22 +216,11 @@ class XeroClient:
                                  headers={"Accept": "application/json", "User-Agent": "scorolink/0.1"})
         self.limiter = limiter or XeroLimiter(per_minute=settings.per_minute, concurrent=settings.concurrent,
                                               clock=clock, sleep=sleep)
-        self.layer = HttpLayer(self.limiter, RetryPolicy(
-            max_attempts=settings.max_attempts, max_retry_wait=settings.max_retry_wait,
-            max_rate_waits=max_rate_waits, backoff_base=backoff_base, backoff_cap=backoff_cap,
-            give_up_hint="Xero may be down or overloaded; try again later"),
+        self.layer = HttpLayer(self.limiter, RetryPolicy.of(
+            "Xero", settings, max_rate_waits=max_rate_waits, backoff_base=backoff_base, backoff_cap=backoff_cap),
             sleep=sleep, seed=seed, rate_wait=self._rate_wait)
-        self.stats: RequestStats = self.layer.stats
+        self.stats = self.layer.stats
         redact.register(settings.client_secret)
-
-    def close(self) -> None:
-        self.http.close()
-
-    def __enter__(self) -> XeroClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     @property
     def tenant_id(self) -> str:
@@ -269,32 +259,21 @@ class XeroClient:
             content = json.dumps(body, default=json_default).encode()
             extra.setdefault("Content-Type", "application/json")
         query = {k: _param(v) for k, v in (params or {}).items() if v is not None}
-        sent: list[str] = []  # the access token of the last send, for a refresh after its 401
-        refreshed = False
+        bearer = BearerToken(self.oauth)
 
         def send() -> httpx.Response:
-            token = self.oauth.access_token()
-            redact.register(token)
-            sent[:] = [token]
             return self.http.request(method, path, params=query, content=content,
-                                     headers={**extra, "Authorization": f"Bearer {token}",
-                                              "xero-tenant-id": self.tenant_id})
+                                     headers={**extra, **bearer.header(), "xero-tenant-id": self.tenant_id})
 
         def handle(response: httpx.Response) -> httpx.Response:
-            nonlocal refreshed
-            status = response.status_code
-            if status == 429:
+            if response.status_code == 429:
                 limited = _rate_limited(response, endpoint)
                 self.budget.last_problem = response.headers.get("x-rate-limit-problem")
                 self.budget.retry_after = limited.retry_after
                 raise limited
-            if status == 401 and not refreshed and _detail(response) != "AuthorizationUnsuccessful":
-                refreshed = True
-                self.oauth.refresh(stale=sent[0])
-                raise Resend
-            if status >= 500:
-                raise Unavailable(f"server error {status}", status=status, endpoint=endpoint,
-                                  messages=_messages(response))
+            # a token refused for the organisation itself (the connection revoked) no refresh can cure
+            bearer.refresh_on_401(response, final=lambda r: _detail(r) == "AuthorizationUnsuccessful")
+            server_error(response, endpoint, _messages)
             return _check(response, endpoint)
 
         return self.layer.send(endpoint, send, handle, writes="idempotent" if writes else "read")
@@ -500,17 +479,10 @@ def _rows(env: dict[str, Any], collection: str) -> list[dict[str, Any]]:
 
 def _rate_limited(response: httpx.Response, endpoint: str) -> RateLimited:
     problem = (response.headers.get("x-rate-limit-problem") or "").lower()
-    retry_after = _float(response.headers.get("retry-after"))
+    retry_after = seconds_header(response.headers.get("retry-after"))
     daily = problem == "day" or _int(response.headers.get("x-daylimit-remaining")) == 0
     if retry_after is None:  # Retry-After is documented for the minute and day limits only
         retry_after = 3600.0 if daily else 1.0 if problem == "concurrent" else 60.0
     what = "daily call quota used up" if daily else f"rate limited ({problem or 'limit'})"
     return RateLimited(what, retry_after=retry_after, daily=daily, status=429, messages=_messages(response),
                        endpoint=endpoint, hint=f"retry after {retry_after:.0f}s")
-
-
-def _float(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None

@@ -9,18 +9,13 @@ Other modules add commands to `xero_app`; opening a session lives in `scorolink.
 from __future__ import annotations
 
 import os
-import webbrowser
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import httpx
 import typer
-from rich.text import Text
 
 from scorolink import output
-from scorolink.clients.errors import AuthenticationFailed
-from scorolink.commands.common import emit_json, err
-from scorolink.errors import ConfigError
+from scorolink.commands import counterpart
+from scorolink.commands.common import emit_json
 from scorolink.integrations.xero.session import (  # noqa: F401 - re-exported for the commands and tests that use them here
     DEFAULT_SANDBOX_DATA,
     SANDBOX_DATA_ENV,
@@ -33,19 +28,7 @@ from scorolink.integrations.xero.session import (  # noqa: F401 - re-exported fo
 xero_app = typer.Typer(help="Connect a Xero organisation and check the connection. Without XERO_CLIENT_ID and "
                             "XERO_CLIENT_SECRET the commands use a bundled Xero sandbox.", no_args_is_help=True)
 
-def sandbox_browser(session: XeroSession) -> Any:
-    """Stands in for the person at the browser: follow the sandbox's consent redirect to our callback."""
-
-    def visit(url: str) -> None:
-        answer = session.oauth.http.get(url, follow_redirects=False)
-        location = answer.headers.get("location")
-        if answer.status_code not in (302, 303) or not location:
-            raise AuthenticationFailed(f"the sandbox's authorize page answered HTTP {answer.status_code}",
-                                       messages=[answer.text[:200]] if answer.text else [])
-        httpx.get(location, timeout=10)  # a real request to the loopback callback server
-
-    return visit
-
+sandbox_browser = counterpart.sandbox_browser  # for the tests that connect a session by hand
 
 ConnectionOpt = Annotated[str | None, typer.Option(
     "--connection", help="A named Scoro account ([connections.NAME]): its Xero settings ([connections.NAME.xero]) "
@@ -54,28 +37,13 @@ ConnectionOpt = Annotated[str | None, typer.Option(
 
 def connection_flags(config: str | None, connection: str | None) -> dict[str, Any] | None:
     """The Xero settings a named Scoro connection carries, or None for the ordinary [xero] ones."""
-    if not connection or connection == "default":
-        return None
-    from scorolink.runtime.connections import ConfiguredConnections, system_tables
-
-    conns = ConfiguredConnections(config)
-    if connection not in conns.tables:
-        raise ConfigError(f"--connection {connection!r}: no [connections.{connection}] table (known: "
-                          f"{', '.join(conns.names())}).")
-    return system_tables(connection, conns.tables[connection]).get("xero") or None
+    return counterpart.connection_flags(config, connection, "xero")
 
 
 def _open(ctx: typer.Context, connection: str | None = None) -> XeroSession:
     config = getattr(ctx.obj, "config", None)
-    session = open_xero(connection_flags(config, connection), config)
-    if session.sandbox is not None:
-        err.print("No Xero app configured (XERO_CLIENT_ID and XERO_CLIENT_SECRET): using the bundled Xero "
-                  f"sandbox ({os.environ.get(SANDBOX_DATA_ENV) or DEFAULT_SANDBOX_DATA}).", style="dim")
-    return session
-
-
-def _when(epoch: float | None) -> str | None:
-    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds") if epoch else None
+    return counterpart.announce_sandbox(open_xero(connection_flags(config, connection), config), "XERO",
+                                        SANDBOX_DATA_ENV, DEFAULT_SANDBOX_DATA)
 
 
 @xero_app.command("connect")
@@ -83,41 +51,27 @@ def connect_cmd(
     ctx: typer.Context,
     tenant: Annotated[str | None, typer.Option(help="Tenant id to use when several organisations are connected "
                                                     "(default XERO_TENANT_ID, else the first).")] = None,
-    no_browser: Annotated[bool, typer.Option("--no-browser", help="Print the sign-in URL instead of opening "
-                                                                  "a browser.")] = False,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for the sign-in to finish.")] = 300.0,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    no_browser: counterpart.NoBrowserOpt = False, timeout: counterpart.TimeoutOpt = 300.0,
+    as_json: counterpart.JsonOpt = False,
     connection: ConnectionOpt = None,
 ) -> None:
     """Connect a Xero organisation: sign in through the browser (OAuth2 with a local callback), store the tokens
     encrypted (SCOROLINK_SECRET_KEY, or a 0600 key file next to the token store) and pick the tenant."""
     with _open(ctx, connection) as session:
-        if session.sandbox is not None:
-            opener = sandbox_browser(session)
-        else:
-            def opener(url: str) -> None:
-                err.print(f"Open this address to connect Xero:\n{url}")
-                if not no_browser:
-                    webbrowser.open(url)
+        opener = counterpart.browser(session, no_browser)
         tokens = session.oauth.connect(opener, tenant_id=tenant or session.settings.tenant_id, timeout=timeout)
         result: dict[str, Any] = {"connected": True, "target": session.label, "tenant_id": tokens.tenant_id,
                   "tenants": [{"tenantId": t.get("tenantId"), "tenantName": t.get("tenantName")} for t in tokens.tenants],
-                  "token_expires_at": _when(tokens.expires_at), "token_store": str(session.oauth.store.path),
+                  "token_expires_at": counterpart.when(tokens.expires_at), "token_store": str(session.oauth.store.path),
                   "key": "SCOROLINK_SECRET_KEY" if os.environ.get("SCOROLINK_SECRET_KEY")
                   else str(session.oauth.store.key_file)}
-    if as_json:
-        emit_json(result)
-        return
     name = next((t["tenantName"] for t in result["tenants"] if t["tenantId"] == tokens.tenant_id), "")
-    output.stdout_console().print(
-        Text("Connected", style="green"), f"to {name} ({tokens.tenant_id}); {len(tokens.tenants)} organisation(s). "
-        f"Tokens encrypted in {result['token_store']} with the key from {result['key']}.")
+    counterpart.show(result, as_json, "Connected", f"to {name} ({tokens.tenant_id}); {len(tokens.tenants)} "
+                     f"organisation(s). Tokens encrypted in {result['token_store']} with the key from {result['key']}.")
 
 
 @xero_app.command("status")
-def status_cmd(ctx: typer.Context,
-               as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-               connection: ConnectionOpt = None) -> None:
+def status_cmd(ctx: typer.Context, as_json: counterpart.JsonOpt = False, connection: ConnectionOpt = None) -> None:
     """Show the connected organisation, the token's expiry and the rate budget Xero reports (one API call)."""
     with _open(ctx, connection) as session:
         client = session.client
@@ -126,24 +80,19 @@ def status_cmd(ctx: typer.Context,
         result: dict[str, Any] = {
             "target": session.label, "tenant_id": client.tenant_id,
             "organisation": organisation.get("Name"), "base_currency": organisation.get("BaseCurrency"),
-            "token_expires_at": _when(tokens.expires_at), "refresh_token_rotated_at": _when(tokens.rotated_at),
+            "token_expires_at": counterpart.when(tokens.expires_at), "refresh_token_rotated_at": counterpart.when(tokens.rotated_at),
             "scopes": tokens.scope.split(), "rate_budget": client.budget.as_dict(),
             "requests": client.stats.total, "token_store": str(session.oauth.store.path),
         }
-    if as_json:
-        emit_json(result)
-        return
     b = result["rate_budget"]
-    output.stdout_console().print(
-        Text("OK", style="green"), f"{result['organisation']} ({result['tenant_id']}, {result['base_currency']}) via "
-        f"{result['target']}\n  access token expires {result['token_expires_at']}\n"
-        f"  calls left: {b['minute_remaining']} this minute, {b['day_remaining']} today, "
-        f"{b['app_minute_remaining']} for the app this minute")
+    counterpart.show(result, as_json, "OK", counterpart.account_line(
+        result["organisation"], result["tenant_id"], result["base_currency"], result["target"],
+        result["token_expires_at"]) + f"  calls left: {b['minute_remaining']} this minute, {b['day_remaining']} "
+        f"today, {b['app_minute_remaining']} for the app this minute")
 
 
 @xero_app.command("tenants")
-def tenants_cmd(ctx: typer.Context,
-                as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
+def tenants_cmd(ctx: typer.Context, as_json: counterpart.JsonOpt = False) -> None:
     """List the organisations this connection reaches (`GET /connections`); * marks the one in use."""
     with _open(ctx) as session:
         tokens = session.oauth.refresh_tenants()

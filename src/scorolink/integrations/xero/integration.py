@@ -18,6 +18,7 @@ from scorolink.integrations.xero import mappings as xero
 from scorolink.integrations.xero.contacts import contacts_mapping
 from scorolink.integrations.xero.mappings import XeroReference
 from scorolink.integrations.xero.sides import XeroSide
+from scorolink.sync import rules
 from scorolink.sync.categories import (
     PairedCategory,
     code_keys,
@@ -29,6 +30,7 @@ from scorolink.sync.categories import (
     receipt_keys,
     tracking_keys,
 )
+from scorolink.sync.category_tables import read_category
 from scorolink.sync.engine import StoreResolver, SyncEngine
 from scorolink.sync.planner import CategorySettings
 from scorolink.sync.scoro_categories import BOOKMARK_FILTERS, BOOKMARKABLE, ScoroCategories
@@ -89,18 +91,12 @@ class XeroSyncConfig:
             raise ConfigError(f"[xero_sync]: unknown categor{'ies' if len(unknown) > 1 else 'y'} "
                               f"{', '.join(sorted(unknown))}; use {', '.join(ORDER)}.")
         for name, values in data.items():
-            values = {k: v for k, v in values.items() if k != ADVANCED_OVERRIDE}
-            settings = config.categories[name]
-            if values.get("bookmark") not in (None, ""):
-                if name not in BOOKMARKABLE:
-                    raise ConfigError(f"[xero_sync.{name}] bookmark: bookmarks limit what is pushed from Scoro for "
-                                      f"{', '.join(sorted(BOOKMARKABLE))} only.")
-                config.bookmarks[name] = str(values["bookmark"])
-            settings.enabled = bool(values.get("enabled", True))
-            if "direction" in values:
-                settings.direction = parse_direction(name, str(values["direction"]))
-            if values.get("start_date"):
-                settings.start_date = date.fromisoformat(str(values["start_date"]))
+            if isinstance(values, dict):
+                values = {k: v for k, v in values.items() if k != ADVANCED_OVERRIDE}
+            bookmark = read_category("xero_sync", name, values, config.categories[name], directions=DIRECTIONS[name],
+                                     names=NAMES, bookmarkable=BOOKMARKABLE)
+            if bookmark is not None:
+                config.bookmarks[name] = bookmark
         follow_invoices(config, data.get("credit_notes", {}))
         # tracking runs once a category is chosen (as in Scoro), unless switched off explicitly
         config.categories["tracking"].enabled = bool(config.tracking_category) and bool(
@@ -131,15 +127,6 @@ def follow_invoices(config: XeroSyncConfig, table: dict[str, Any]) -> None:
     config.bookmarks.pop("credit_notes", None)
     if "invoices" in config.bookmarks:
         config.bookmarks["credit_notes"] = config.bookmarks["invoices"]
-
-
-def parse_direction(category: str, text: str) -> str:
-    wanted = {"to-xero": "a_to_b", "to-scoro": "b_to_a"}.get(text.lower())
-    allowed = DIRECTIONS[category]
-    if wanted not in allowed:
-        raise ConfigError(f"[xero_sync.{category}] direction {text!r}: use "
-                          f"{' or '.join(NAMES[d] for d in allowed)} (one way at a time, as in Scoro).")
-    return wanted
 
 
 def xero_categories(scoro: Any, connector: Any, refs: Refs, config: XeroSyncConfig) -> list[PairedCategory]:
@@ -297,21 +284,11 @@ def pull_receipts(engine: SyncEngine, store: SyncStore, job: str, xero: Any, doc
 def check_manual_send(store: SyncStore, job: str, scoro: Any, xero: Any, category: str, document_id: str) -> None:
     """A manual send of one invoice or bill works only until a payment is attached to it (seed), in
     Scoro or in Xero."""
-    if category not in ("invoices", "bills"):
-        return
-    obj = "Bills" if category == "bills" else "Invoices"
-    found = list(scoro.read(obj, [Condition("Id", "=", int(document_id))], columns=["Id", "Status"])) \
-        if str(document_id).isdigit() else []
-    paid_in_scoro = bool(found) and str(found[0].get("Status") or "").lower() == "paid"
-    counterpart = store.counterpart(job, category, "a", str(document_id))
-    paid_in_xero = False
-    if counterpart:
+    def paid_in_xero(counterpart: str) -> bool:
         [document] = xero.read("Invoices", [Condition("InvoiceID", "=", counterpart)], include_archived=True) or [{}]
-        paid_in_xero = (_dec(document.get("AmountPaid")) or 0) > 0 or bool(document.get("Payments"))
-    if paid_in_scoro or paid_in_xero:
-        raise ConfigError(f"Scoro {obj[:-1].lower()} {document_id} has a payment attached "
-                          f"({'in Scoro' if paid_in_scoro else 'in Xero'}): a manual send works only until then. "
-                          f"Pull its receipts instead (--object receipts:{document_id}).")
+        return (_dec(document.get("AmountPaid")) or 0) > 0 or bool(document.get("Payments"))
+
+    rules.check_manual_send(store, job, scoro, category, document_id, system="Xero", paid_there=paid_in_xero)
 
 
 def _synced_document(store: SyncStore, job: str, document_id: str) -> tuple[str, str]:

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from scorolink.errors import ConfigError
 from scorolink.integrations.xero import session as xero_session
 from scorolink.runtime.connections import OpenConnection
-from scorolink.runtime.operations import Checkpoint, OperationResult, no_password, register
-from scorolink.sync.report import job_line
-
-BUSY_PAUSE = 30.0  # seconds before a run that found its pair's sync busy is tried again
+from scorolink.runtime.operations import Checkpoint, OperationResult, register
+from scorolink.runtime.sync_operation import check_sync_params, config_table, run_sync_job
 
 
 def check(params: dict[str, Any]) -> dict[str, Any]:
@@ -24,50 +21,27 @@ def check(params: dict[str, Any]) -> dict[str, Any]:
     from scorolink.integrations.xero.integration import ORDER
     from scorolink.runtime.params import XeroSyncParams
 
-    parsed = XeroSyncParams.parse(params)
-    bad = [c for c in parsed.categories if c not in ORDER]
-    if bad:
-        raise ConfigError(f"xero_sync categories {', '.join(bad)}: use {', '.join(ORDER)}.")
-    no_password(parsed.state)
-    return parsed.model_dump()
+    return check_sync_params(XeroSyncParams, ORDER, params)
 
 
 @register("xero_sync", check=check)
 def xero_sync_operation(params: dict[str, Any], connection: OpenConnection, checkpoint: Checkpoint) -> OperationResult:
     """One sync run. The sync's own state makes a re-run after a crash resume without duplicates; a
     rate limit past the wait budget, or another run of the same pair's sync, pauses the connection."""
-    from scorolink.config import config_path, read_config_file
     from scorolink.integrations.xero.integration import XeroSyncConfig
     from scorolink.integrations.xero.run import SyncRequest, run_xero_sync
-    from scorolink.sync.store import SyncBusy, SyncStore
 
     args = check(params)
-    config = XeroSyncConfig.from_dict(read_config_file(config_path(args.get("config"))).get("xero_sync", {}))
-    store = SyncStore(args["state"] if args.get("state") else checkpoint.store)
-    try:
+    config = XeroSyncConfig.from_dict(config_table(args, "xero_sync"))
+    request = SyncRequest(only=args["categories"] or None,
+                          allow_different_tax_rates=bool(args["allow_different_tax_rates"]))
+
+    def run(store: Any) -> Any:
         with xero_session.open_xero(connection.system("xero") or None, args.get("config")) as xero:
-            result = run_xero_sync(store, connection.connector, xero, config,
-                                   SyncRequest(only=args["categories"] or None,
-                                               allow_different_tax_rates=bool(args["allow_different_tax_rates"])),
-                                   wait=float(args["wait"]))
-        open_errors = len(store.errors(result.job))
-    except SyncBusy as exc:
-        checkpoint.log(str(exc), "warning")
-        return OperationResult(done=False, state=dict(checkpoint.state or {}), pause_seconds=BUSY_PAUSE,
-                               pause_reason="another run of this sync is going")
-    finally:
-        store.close()
-    counts: dict[str, Any] = {}
-    for executed in result.executed.values():
-        for key, n in executed.items():
-            counts[key] = counts.get(key, 0) + n
-    checkpoint.log(job_line("xero sync", result, open_errors, "scorolink xero errors"),
-                   "warning" if open_errors or result.stopped or result.warnings else "info")
-    return OperationResult(done=result.stopped is None, state={"run": result.run_id, "done": categories_done(result)},
-                           counts=counts,
-                           failed=[f"{result.failed} record(s)"] if result.failed else [],
-                           succeeded=sum(counts.get(k, 0) for k in ("created", "updated", "deleted", "linked")),
-                           pause_seconds=result.retry_after if result.stopped else None, pause_reason=result.stopped)
+            return run_xero_sync(store, connection.connector, xero, config, request, wait=float(args["wait"]))
+
+    return run_sync_job(args, checkpoint, run, label="xero sync", errors_command="scorolink xero errors",
+                        state=lambda result: {"done": categories_done(result)})
 
 
 def categories_done(result: Any) -> dict[str, dict[str, Any]]:

@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from scorolink.clients.asgi_bridge import SyncASGITransport
 from scorolink.clients.oauth import DatabaseTokenStore
+from scorolink.clients.oauth_session import OAuthSession, sandbox_data, state_credentials
 from scorolink.integrations.xero.client import XeroClient, XeroSettings, load_xero_settings
 from scorolink.integrations.xero.connector import XeroConnector
 from scorolink.integrations.xero.oauth import XeroOAuth
@@ -21,42 +21,15 @@ SANDBOX_DATA_ENV = WORKSPACE_DATA_ENV
 DEFAULT_SANDBOX_DATA = WORKSPACE_DATA
 
 
-@dataclass
-class XeroSession:
+class XeroSession(OAuthSession[XeroSettings, XeroOAuth, XeroClient, XeroConnector]):
     """An open Xero connection: settings, OAuth (tokens), the client for the chosen tenant, the connector."""
 
-    settings: XeroSettings
-    oauth: XeroOAuth
-    transport: httpx.BaseTransport | None = None
-    sandbox: Any | None = None  # the bundled XeroSandbox when no app is configured
-    _client: XeroClient | None = None
-
-    @property
-    def client(self) -> XeroClient:
-        if self._client is None:
-            self._client = XeroClient(self.settings, self.oauth, transport=self.transport)
-        return self._client
-
-    @property
-    def connector(self) -> XeroConnector:
-        return XeroConnector(self.client)
-
-    @property
-    def label(self) -> str:
-        return "bundled Xero sandbox" if self.sandbox is not None else self.settings.api_url
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-        self.oauth.close()
-        if self.sandbox is not None:
-            self.sandbox.close()
-
-    def __enter__(self) -> XeroSession:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    system, integration = "Xero", "xero"
+    client_class, connector_class = XeroClient, XeroConnector
+    start_sandbox = staticmethod(lambda: start_bundled_sandbox())
+    sandbox_settings = staticmethod(lambda sandbox, base: sandbox_settings(sandbox, base))
+    open_oauth = staticmethod(lambda settings, config_file, integration, transport: XeroOAuth(
+        settings.app(), token_store(settings, config_file, integration), transport=transport))
 
 
 def sandbox_settings(sandbox: Any, base: XeroSettings | None = None, origin: str = SANDBOX_ORIGIN) -> XeroSettings:
@@ -86,31 +59,17 @@ def sandbox_token_store(base: XeroSettings | None = None) -> str:
 def start_bundled_sandbox(data: str | None = None) -> Any:
     from scorolink.sandbox.xero import XeroSandbox, XeroSandboxConfig
 
-    path = data or sandbox_data_path()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    return XeroSandbox(XeroSandboxConfig(data=path))
+    return XeroSandbox(XeroSandboxConfig(data=sandbox_data(data, sandbox_data_path)))
 
 
 def token_store(settings: XeroSettings, config_file: str | None, integration: str) -> DatabaseTokenStore:
     """Tokens in the state database, per (integration, tenant); a token file of earlier versions moves in."""
-    from scorolink.state.credentials import CredentialStore
-    from scorolink.state.store import StateStore, state_url
-
     key_file = settings.key_file or Path(settings.token_store).parent / "secret.key"
-    credentials = CredentialStore(StateStore(state_url(config_file)), key_file)
-    return DatabaseTokenStore(credentials, integration, settings.tenant_id or "", legacy_file=settings.token_store)
+    return DatabaseTokenStore(state_credentials(config_file, key_file), integration, settings.tenant_id or "",
+                              legacy_file=settings.token_store)
 
 
 def open_xero(flags: dict[str, Any] | None = None, config_file: str | None = None, *,
               transport: httpx.BaseTransport | None = None) -> XeroSession:
     """The configured Xero app, or the bundled sandbox when none is configured."""
-    settings = load_xero_settings(flags, config_file)
-    if not settings.configured:
-        sandbox = start_bundled_sandbox()
-        settings = sandbox_settings(sandbox, settings)
-        bridge = SyncASGITransport(sandbox.app)
-        oauth = XeroOAuth(settings.app(), token_store(settings, config_file, "xero-sandbox"), transport=bridge)
-        return XeroSession(settings, oauth, bridge, sandbox)
-    settings.validate()
-    oauth = XeroOAuth(settings.app(), token_store(settings, config_file, "xero"), transport=transport)
-    return XeroSession(settings, oauth, transport)
+    return XeroSession.open(load_xero_settings(flags, config_file), config_file, transport=transport)

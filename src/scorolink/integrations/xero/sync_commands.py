@@ -14,12 +14,12 @@ from typing import Annotated, Any
 import typer
 
 from scorolink import output
+from scorolink.commands import counterpart
 from scorolink.commands.common import emit_json, err
-from scorolink.commands.sync_report import error_rows, report
 from scorolink.config import config_path, read_config_file
 from scorolink.errors import ConfigError
 from scorolink.integrations.xero.commands import ConnectionOpt, _open
-from scorolink.sync.report import Names, exit_code
+from scorolink.sync.report import Names
 
 app = typer.Typer()  # merged into `scorolink xero` by the CLI
 
@@ -28,17 +28,7 @@ EARLIER_STATE = ".scorolink/state.db"  # where the sync kept its state before it
 
 def _state_url(ctx: typer.Context, state: str | None) -> str:
     """The runtime's state database (--state, SCOROLINK_STATE_URL, [runtime] state), which jobs share."""
-    from scorolink.runtime.settings import load_runtime_settings
-
-    url = load_runtime_settings(getattr(ctx.obj, "config", None), state=state)[0].state
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-        path = Path(url[len("sqlite:///"):])
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists() and Path(EARLIER_STATE).exists():
-            err.print(f"The sync state is now kept in {url} (the runtime's state database); an earlier "
-                      f"one is in {EARLIER_STATE}: pass --state sqlite:///{EARLIER_STATE} to keep using its links, "
-                      "or move that file.", style="yellow")
-    return url
+    return counterpart.state_url(ctx, state, earlier=EARLIER_STATE)
 
 
 def _sync_config(ctx: typer.Context) -> Any:
@@ -71,95 +61,27 @@ def sync_cmd(
     from scorolink.integrations.xero.run import SyncRequest, run_xero_sync
     from scorolink.replicate.progress import RichProgress
     from scorolink.sync.progress import SyncProgress
-    from scorolink.sync.store import SyncStore
 
     config = _sync_config(ctx)
-    try:
-        request = SyncRequest(only=category or None, record=parse_object(obj) if obj else None, dry_run=dry_run,
-                              allow_different_tax_rates=allow_different_tax_rates)
-    except ConfigError as exc:
-        raise ConfigError(f"--{exc}") from exc
-    store = SyncStore(_state_url(ctx, state))
-    try:
-        with _scoro(ctx, connection) as scoro, _open(ctx, connection) as xero, \
+    request = counterpart.sync_request(lambda: SyncRequest(
+        only=category or None, record=parse_object(obj) if obj else None, dry_run=dry_run,
+        allow_different_tax_rates=allow_different_tax_rates))
+
+    def run(store: Any) -> Any:
+        with counterpart.scoro_account(ctx, connection) as scoro, _open(ctx, connection) as xero, \
                 RichProgress(err, disable=as_json) as display:
             progress = SyncProgress(display, dry_run=dry_run)  # what is read, planned and written, on stderr
-            result = run_xero_sync(store, scoro.connector, xero, config, request, progress=progress)
-        open_rows = store.errors(result.job)
-    finally:
-        store.close()
-    open_errors = len(open_rows)
-    if as_json:
-        emit_json({**result.as_dict(), "open_errors": open_errors})
-    else:
-        _report(result, open_rows)
-    code = exit_code(result, open_errors)
-    if code:
-        raise typer.Exit(code)
+            return run_xero_sync(store, scoro.connector, xero, config, request, progress=progress)
 
-
-def _scoro(ctx: typer.Context, connection: str | None) -> Any:
-    """The ordinary Scoro account, or a named connection's (both carry `.connector`)."""
-    if not connection or connection == "default":
-        return ctx.obj.open()
-    from scorolink.runtime.connections import ConfiguredConnections
-
-    return ConfiguredConnections(getattr(ctx.obj, "config", None)).open(connection)
+    result, open_rows = counterpart.run_sync(_state_url(ctx, state), run)
+    counterpart.finish_sync(result, open_rows, as_json, "Xero", "scorolink xero errors")
 
 
 def parse_object(text: str) -> tuple[str, str, str]:
-    parts = text.split(":")
-    if len(parts) == 2:
-        return parts[0], "a", parts[1]
-    if len(parts) == 3 and parts[1].lower() == "xero":
-        return parts[0], "b", parts[2]
-    raise ConfigError(f"--object {text!r}: write CATEGORY:ID (a Scoro id, e.g. invoices:42) or CATEGORY:xero:ID.")
+    return counterpart.parse_object(text, "xero")
 
 
-NAMES = Names("Xero")
-
-
-def _report(result: Any, open_rows: list[dict[str, Any]]) -> None:
-    report(result, open_rows, "Xero", "scorolink xero errors")
-
-
-@app.command("errors")
-def errors_cmd(
-    ctx: typer.Context,
-    all_: Annotated[bool, typer.Option("--all", help="Also resolved and dismissed errors.")] = False,
-    dismiss: Annotated[int | None, typer.Option(help="Dismiss error ID: stop retrying that record.")] = None,
-    retry: Annotated[int | None, typer.Option(help="Retry error ID on the next sync run, without waiting for its "
-                                              "retry interval.")] = None,
-    state: Annotated[str | None, typer.Option(help="State database URL.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-) -> None:
-    """Records the sync could not carry, with the system's own message; retried (at once when changed,
-    else at growing intervals from 5 minutes to a day) until fixed or dismissed."""
-    from scorolink.integrations.xero.run import sync_jobs
-    from scorolink.sync.store import SyncStore, next_retry
-
-    store = SyncStore(_state_url(ctx, state))
-    try:
-        jobs = sync_jobs(store)
-        if dismiss is not None:
-            if not any(store.dismiss_error(job, dismiss) for job in jobs):
-                raise ConfigError(f"No error {dismiss} in this sync's state; run `scorolink xero errors` to list them.")
-            err.print(f"Dismissed error {dismiss}: that record is no longer retried.")
-            return
-        if retry is not None:
-            if not any(store.retry_error(job, retry) for job in jobs):
-                raise ConfigError(f"No open error {retry} in this sync's state; run `scorolink xero errors` to list "
-                                  "them.")
-            err.print(f"Error {retry}: its record is planned again on the next sync run (`scorolink xero sync`).")
-            return
-        rows = [{**row, "next_retry": next_retry(row)} for job in jobs for row in store.errors(job, include_resolved=all_)]
-    finally:
-        store.close()
-    table = error_rows(rows, "Xero")
-    if as_json:
-        emit_json(rows)
-        return
-    output.print_table(table, title=f"{len(rows)} record error(s)", max_width=80)
+NAMES = Names("Xero")  # the dashboard's words for the two sides
 
 
 @app.command("configure")
@@ -219,3 +141,12 @@ def configure_cmd(
         err.print(f"default sales account: {config.default_sales_account or '-'}; default expense account: "
                   f"{config.default_expense_account or '-'}; tax map: "
                   f"{', '.join(f'{k}={v}' for k, v in config.tax_map.items()) or '-'}")
+
+
+def _sync_jobs(store: Any) -> list[str]:
+    from scorolink.integrations.xero.run import sync_jobs
+
+    return sync_jobs(store)
+
+
+counterpart.add_errors_command(app, "Xero", "scorolink xero", _sync_jobs, _state_url)
