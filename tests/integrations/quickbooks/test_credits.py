@@ -295,3 +295,20 @@ def test_a_lost_answer_to_the_application_applies_it_once(scoro, qb, store, monk
     [memo] = session.connector.fetch("CreditMemo", [memo_id])
     assert after["Balance"] == before["Balance"] - memo["TotalAmt"]
     assert store.counterpart("quickbooks", "credit_applications", "a", str(credit["Id"])) == payment["Id"]
+
+
+def test_a_credit_memo_whose_credit_is_used_is_not_changed_from_scoro(scoro, qb, store):
+    ssb, sc = scoro
+    _qsb, session = qb
+    chosen = only(**INVOICES)
+    run(store, sc, session, chosen)
+    original, _before = sent_invoice(store, sc, session)
+    credit = credit_invoice(sc, original)
+    ssb.advance_clock(5)
+    run(store, sc, session, chosen)
+    list(sc.write("Invoices", [WriteOp("update", {"Id": credit["Id"], "Description": "changed afterwards"})]))
+    ssb.advance_clock(5)
+    result = run(store, sc, session, chosen)
+    assert "updated" not in result.executed.get("credit_notes", {})
+    [gated] = [e for e in errors(store, "credit_notes") if e["source_id"] == str(credit["Id"])]
+    assert gated["kind"] == "gated" and "applied in QuickBooks" in gated["message"]

@@ -340,6 +340,9 @@ def documents(category: str, codes: ScoroCodes, qb: QuickBooksReference, contact
                 record["ProjectRef"] = ref(project)
         return {k: v for k, v in record.items() if v is not None}
 
+    gated = ("applied in QuickBooks: a credit memo whose credit is used is not changed from Scoro"
+             if category == "credit_notes" else "paid in QuickBooks: documents with payments are not changed")
+
     def several_projects(_saved: Record, shared: dict[str, Any], _refs: Refs) -> str | None:
         if not purchase and len({str(p) for p in shared.get("_projects") or [] if p}) > 1:
             return ("the invoice names several projects; QuickBooks allows one per invoice, so it was sent without "
@@ -348,7 +351,7 @@ def documents(category: str, codes: ScoroCodes, qb: QuickBooksReference, contact
 
     return Mapping(to_shared=qb_in, from_shared=qb_out, find_by=("DocNumber", "number"),
                    deleted=lambda r: bool(r.get("Deleted")),
-                   gate=lambda r: "paid in QuickBooks: documents with payments are not changed" if (
+                   gate=lambda r: gated if (
                        dec(r.get("Balance")) is not None and dec(r.get("Balance")) != dec(r.get("TotalAmt"))) else None,
                    after_create=several_projects)
 
