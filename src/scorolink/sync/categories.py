@@ -121,6 +121,13 @@ def receipt_keys(shared: dict[str, Any]) -> list[str]:
     return [f"receipt:{shared['document']}|{shared.get('date')}|{shared.get('amount')}"]
 
 
+def application_keys(shared: dict[str, Any]) -> list[str]:
+    """A credit application is the pair it links: one credit note applied to one invoice."""
+    if not shared.get("credit_note") or not shared.get("invoice"):
+        return []
+    return [f"applied:{shared['credit_note']}|{shared['invoice']}"]
+
+
 def document_keys(shared: dict[str, Any]) -> list[str]:
     """Documents match by number; whether the contact is the same one is the category's `compatible`
     check, which does not need the contacts to be linked first (see documents_compatible)."""

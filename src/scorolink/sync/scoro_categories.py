@@ -11,6 +11,7 @@ Shared models (plain values; references as in sides.Refs; accounts and tax rates
   authorised), reference, lines [description, quantity, unit_price, discount, item_code,
   account_code, tax_code, tracking]; a credit note also `credits` (the invoice it credits);
 - receipts: date, amount, reference, kind (invoices | bills), document;
+- credit_applications: credit_note, invoice (the invoice a credit note's credit is applied to);
 - projects: name, client.
 
 A counterpart pairs these adapters with its own (integrations/<name>/) and never changes them; what
@@ -24,12 +25,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from scorolink.connectors.base import Condition
+from scorolink.connectors.base import Condition, WriteOp
 from scorolink.errors import ConfigError
 from scorolink.sync.categories import SideAdapter, document_total, norm
-from scorolink.sync.model import Refused
+from scorolink.sync.model import Refused, SideRecord, WriteOutcome, WriteRequest
 from scorolink.sync.scoro_contacts import ScoroContacts
-from scorolink.sync.sides import Mapping, Record, Refs, ScoroSide
+from scorolink.sync.sides import Mapping, Record, Refs, ScoroSide, failure
 
 # Scoro's object of each document kind.
 DOCUMENT_OBJECTS = {"sales": "Invoices", "purchase": "Bills"}
@@ -144,13 +145,20 @@ def accounts() -> Mapping:
         find_by=("AccountSymbol", "code"))
 
 
+def missing_accounting_object(name: Any, then: str = "") -> Refused:
+    """Scoro's API only lists accounting objects (financeObjects: list and view, no modify — scoro-api.md §3;
+    Skyvia's DML table has no AccountingObjects), so a person adds the missing one in Scoro."""
+    return Refused(f"Scoro has no accounting object {name!r} and its API cannot create one: add an accounting "
+                   f"object named {name!r} in Scoro (Settings → Accounting objects){then}")
+
+
 def tracking() -> Mapping:
     """Scoro's accounting objects. Scoro's public API only lists them, so a counterpart's tracking
-    options are linked to the objects of the same name (or symbol) and the missing ones reported."""
+    options (Xero) or classes (QuickBooks) are linked to the objects of the same name and each missing
+    one is reported on its record, saying what to add in Scoro."""
 
     def create(s: dict[str, Any], _refs: Refs, _cur: Record | None) -> Record:
-        raise Refused(f"Scoro's API cannot create accounting objects: add {s.get('name')!r} in Scoro (Settings → "
-                      "Accounting objects) and the next run links it")
+        raise missing_accounting_object(s.get("name"), "; the next run links it")
 
     return Mapping(to_shared=lambda r, _refs: {"name": r.get("Name"), "symbol": r.get("ObjectSymbol")},
                    from_shared=create, deleted=lambda _r: False)
@@ -179,6 +187,14 @@ def products(codes: ScoroCodes) -> Mapping:
 
 
 # -- documents: sales invoices and bills ----------------------------------------------------------
+def accounting_object(codes: ScoroCodes, name: Any) -> int | None:
+    found = codes.find_id("AccountingObjects", name)
+    if found is None and name not in (None, ""):
+        raise missing_accounting_object(name, "; the document waits until then (the next run links it and "
+                                              "brings the document)")
+    return found
+
+
 def documents(kind: str, codes: ScoroCodes, counterpart_item: Callable[[Any], str | None],
               tracking_category: str | None = None) -> Mapping:
     """Scoro Invoices (kind sales) or Bills (kind purchase). An invoice not marked Sent is a draft, a
@@ -234,7 +250,7 @@ def documents(kind: str, codes: ScoroCodes, counterpart_item: Callable[[Any], st
                 "ProductId": product,
                 "VatCodeId": codes.id_of("VATCodes", line.get("tax_code"), "VAT code"),
                 "FinanceAccountId": codes.id_of("FinanceAccounts", line.get("account_code"), "finance account"),
-                "FinanceObjectId": codes.id_of("AccountingObjects", line.get("tracking"), "accounting object"),
+                "FinanceObjectId": accounting_object(codes, line.get("tracking")),
             })
         record: Record = {"DocumentNumber": s.get("number"), "CompanyId": int(contact) if contact else None,
                           "Date": s.get("date"), "Deadline": s.get("due_date") or s.get("date"),
@@ -279,6 +295,59 @@ def credit_notes(codes: ScoroCodes, counterpart_item: Callable[[Any], str | None
 
     return Mapping(to_shared=scoro_in, from_shared=scoro_out,
                    in_scope=lambda r: bool(r.get("CreditedInvoices")), find_by=("DocumentNumber", "number"))
+
+
+# -- credit applications: which invoice a credit note credits --------------------------------------
+APPLICATION_COLUMNS = ["Id", "CreditedInvoices", "UpdatedDate", "IsDeleted"]  # list pages: no lines needed
+
+
+def credit_applications() -> Mapping:
+    """A Scoro credit invoice as the application of its credit to the invoice it credits: shared values
+    `credit_note` (the credit invoice, as the credit_notes category links it) and `invoice`. Where the
+    counterpart applies a credit with a record of its own (QuickBooks: a Payment), that record is this one's
+    counterpart; in Scoro the application is the credit invoice's CreditedInvoices."""
+
+    def scoro_in(r: Record, refs: Refs) -> dict[str, Any]:
+        credited = r.get("CreditedInvoices") or []
+        return {"credit_note": refs.shared("credit_notes", "a", r.get("Id")),
+                "invoice": refs.shared("invoices", "a", credited[0]) if credited else None}
+
+    def scoro_out(s: dict[str, Any], refs: Refs, _current: Record | None) -> Record:
+        note = refs.on("credit_notes", "a", s.get("credit_note"))
+        invoice = refs.on("invoices", "a", s.get("invoice"))
+        if note is None or invoice is None:
+            raise Refused("a credit application needs both its credit note and the invoice it credits")
+        return {"Id": int(note), "CreditedInvoices": [int(invoice)]}
+
+    return Mapping(to_shared=scoro_in, from_shared=scoro_out, in_scope=lambda r: bool(r.get("CreditedInvoices")))
+
+
+@dataclass
+class ScoroCreditApplications(ScoroSide):
+    """Applications are written onto the credit invoice that already exists in Scoro (its CreditedInvoices):
+    "creating" one modifies that invoice, and its id is the credit invoice's."""
+
+    def write(self, requests: list[WriteRequest]) -> list[WriteOutcome]:
+        outcomes = []
+        for request in requests:
+            record = dict(request.payload)
+            if request.op == "delete":  # never planned (deletes are not propagated): nothing to undo in Scoro
+                outcomes.append(WriteOutcome(request.ref, True))
+                continue
+            [result] = list(self.connector.write(self.object, [WriteOp("update", record)]))
+            if result.ok:
+                fresh = self.fetch([str(record["Id"])])
+                outcomes.append(WriteOutcome(request.ref, True, record=fresh[0] if fresh else None))
+            else:
+                outcomes.append(failure(request.ref, result))
+        self.refs.written("scoro", self.object)
+        return outcomes
+
+    def find(self, shared: dict[str, Any]) -> SideRecord | None:
+        """A lost answer: the credit invoice already credits the invoice."""
+        note = self.refs.on("credit_notes", "a", shared.get("credit_note"), required=False)
+        found = self.fetch([note]) if note else []
+        return found[0] if found and found[0].shared.get("invoice") == shared.get("invoice") else None
 
 
 # -- projects -------------------------------------------------------------------------------------
@@ -422,6 +491,9 @@ class ScoroCategories:
                                       columns=SALES_COLUMNS, bookmark=marks["credit_notes"]),
             "bills": ScoroSide(scoro, "Bills", documents("purchase", codes, item, self.tracking_category), refs,
                                columns=DOCUMENT_COLUMNS, bookmark=marks["bills"]),
+            "credit_applications": ScoroCreditApplications(scoro, "Invoices", credit_applications(), refs,
+                                                           columns=APPLICATION_COLUMNS,
+                                                           bookmark=marks["credit_notes"]),
             "receipts": ScoroSide(scoro, "ReceiptGroups", receipts(scoro), refs),
             "projects": ScoroSide(scoro, "Projects", projects(), refs),
         }

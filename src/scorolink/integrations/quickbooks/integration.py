@@ -16,10 +16,12 @@ from typing import Any
 from scorolink.errors import ConfigError
 from scorolink.integrations.quickbooks import mappings as qbm
 from scorolink.integrations.quickbooks.contacts import QuickBooksContacts
+from scorolink.integrations.quickbooks.credits import CreditApplications, applications, applies_credit
 from scorolink.integrations.quickbooks.sides import Part, QuickBooksSide
 from scorolink.sync import rules
 from scorolink.sync.categories import (
     PairedCategory,
+    application_keys,
     code_keys,
     contact_keys,
     contacts_compatible,
@@ -37,13 +39,17 @@ from scorolink.sync.sides import Refs
 from scorolink.sync.store import SyncStore
 
 TABLE = "quickbooks_sync"
-ORDER = ("tax_rates", "accounts", "classes", "contacts", "projects", "products", "invoices", "credit_notes", "bills",
-         "receipts")
+ORDER = ("tax_rates", "accounts", "classes", "contacts", "projects", "products", "invoices", "credit_notes",
+         "credit_applications", "bills", "receipts")
+# Credit memos and their application to the invoices they credit are part of the invoices category (as in
+# Scoro): they take its enablement, direction, start date and bookmark, and have no settings of their own.
+FOLLOW_INVOICES = ("credit_notes", "credit_applications")
 BACKGROUND = ("tax_rates", "accounts", "classes")  # Scoro's "background items", on their own schedule
 DIRECTIONS = {  # what Scoro's QuickBooks integration allows per category; the first is the default
     "tax_rates": ("b_to_a",), "accounts": ("b_to_a",), "classes": ("b_to_a",), "projects": ("b_to_a",),
     "contacts": ("a_to_b", "b_to_a"), "products": ("a_to_b", "b_to_a"), "invoices": ("a_to_b", "b_to_a"),
-    "credit_notes": ("a_to_b", "b_to_a"), "bills": ("a_to_b", "b_to_a"), "receipts": ("a_to_b", "b_to_a"),
+    "credit_notes": ("a_to_b", "b_to_a"), "credit_applications": ("a_to_b", "b_to_a"), "bills": ("a_to_b", "b_to_a"),
+    "receipts": ("a_to_b", "b_to_a"),
 }
 NAMES = {"a_to_b": "to-quickbooks", "b_to_a": "to-scoro"}
 # Records that come along with the documents that use them, even with their category off (seed).
@@ -96,17 +102,22 @@ class QuickBooksSyncConfig:
         if unknown:
             raise ConfigError(f"[{TABLE}]: unknown setting or categor{'ies' if len(unknown) > 1 else 'y'} "
                               f"{', '.join(sorted(unknown))}; categories are {', '.join(ORDER)}.")
-        if "credit_notes" in data:
-            raise ConfigError(f"[{TABLE}.credit_notes]: credit memos are part of the invoices category (as in "
-                              f"Scoro); set them under [{TABLE}.invoices].")
+        for name in FOLLOW_INVOICES:
+            if name in data:
+                raise ConfigError(f"[{TABLE}.{name}]: credit memos (and their application to the invoices they "
+                                  f"credit) are part of the invoices category, as in Scoro; set them under "
+                                  f"[{TABLE}.invoices].")
         for name, values in data.items():
             bookmark = read_category(TABLE, name, values, config.categories[name], directions=DIRECTIONS[name],
                                      names=NAMES, bookmarkable=[k for k in BOOKMARKABLE if k != "credit_notes"])
             config.chosen.append(name)
             if bookmark is not None:
                 config.bookmarks[name] = bookmark
-        invoices, notes = config.categories["invoices"], config.categories["credit_notes"]
-        notes.enabled, notes.direction, notes.start_date = invoices.enabled, invoices.direction, invoices.start_date
+        invoices = config.categories["invoices"]
+        for name in FOLLOW_INVOICES:
+            follower = config.categories[name]
+            follower.enabled, follower.direction = invoices.enabled, invoices.direction
+            follower.start_date = invoices.start_date
         if "invoices" in config.bookmarks:
             config.bookmarks["credit_notes"] = config.bookmarks["invoices"]
         return config
@@ -238,6 +249,8 @@ def quickbooks_categories(scoro: Any, connector: Any, refs: Refs, config: QuickB
         "invoices": QuickBooksSide(connector, [Part("Invoice", doc("invoices"))], refs),
         "credit_notes": QuickBooksSide(connector, [Part("CreditMemo", doc("credit_notes"))], refs),
         "bills": QuickBooksSide(connector, [Part("Bill", doc("bills"))], refs),
+        "credit_applications": CreditApplications(connector, [Part("Payment", applications(connector),
+                                                                   keep=applies_credit)], refs),
         "receipts": QuickBooksSide(connector, [Part("Payment", payment, prefix="p"),
                                                Part("BillPayment", bill_payment, prefix="bp")], refs),
     }
@@ -245,7 +258,7 @@ def quickbooks_categories(scoro: Any, connector: Any, refs: Refs, config: QuickB
     keys: dict[str, Callable[[dict[str, Any]], list[str]]] = {
         "tax_rates": code_keys, "accounts": code_keys, "classes": tracking_keys, "contacts": contact_keys,
         "projects": project_keys, "products": name_keys, "invoices": document_keys, "credit_notes": document_keys,
-        "bills": document_keys, "receipts": receipt_keys}
+        "credit_applications": application_keys, "bills": document_keys, "receipts": receipt_keys}
     same_document = documents_compatible(SameContact(scoro, contacts))
     compatible = {"contacts": contacts_compatible, "invoices": same_document, "credit_notes": same_document,
                   "bills": same_document}
@@ -294,10 +307,13 @@ def check_class_tracking(store: SyncStore, job: str, config: QuickBooksSyncConfi
         store.resolve_errors(job, "classes", "b", "preferences")
         return
     config.categories["classes"].enabled = False
-    if not any(e["source_id"] == "preferences" for e in store.errors(job) if e["category"] == "classes"):
-        store.record_error(job, "classes", "a", "preferences", "validation",
-                           "class tracking is off in QuickBooks: turn on 'Track classes' (one per line) under "
-                           "Settings → Advanced → Categories to sync classes")
+    per_transaction = bool((company.prefs.get("AccountingInfoPrefs") or {}).get("ClassTrackingPerTxn"))
+    message = ("classes are tracked per transaction in QuickBooks, and Scoro takes them per document line: set "
+               "'Assign classes' to 'One to each row in transaction' under Settings → Advanced → Categories to "
+               "sync classes") if per_transaction else (
+        "class tracking is off in QuickBooks: turn on 'Track classes' (one to each row in transaction) under "
+        "Settings → Advanced → Categories to sync classes")
+    store.record_error(job, "classes", "a", "preferences", "validation", message)
 
 
 def check_manual_send(store: SyncStore, job: str, scoro: Any, connector: Any, category: str, document_id: str) -> None:
@@ -313,6 +329,11 @@ def check_manual_send(store: SyncStore, job: str, scoro: Any, connector: Any, ca
 def pull_receipts(engine: SyncEngine, store: SyncStore, job: str, connector: Any, document_id: str, *,
                   dry_run: bool = False) -> Any:
     """The QuickBooks payments on one synced invoice or bill, until the document is fully received."""
+    receipts = engine.settings["receipts"]
+    if not (receipts.enabled and receipts.direction == "b_to_a"):
+        raise ConfigError("Pulling receipts from QuickBooks needs the receipts category on, to Scoro (one way at a "
+                          "time): `scorolink quickbooks configure --category receipts --enable --direction "
+                          "to-scoro`.")
     kinds = {"invoices": ("Invoice", "Payment", "p"), "bills": ("Bill", "BillPayment", "bp")}
     found = [(c, store.counterpart(job, c, "a", document_id)) for c in kinds]
     category, counterpart = next(((c, x) for c, x in found if x), ("", None))

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from scorolink.integrations.quickbooks.credits import cash_applied, linked
 from scorolink.sync.categories import norm
 from scorolink.sync.model import Refused
 from scorolink.sync.scoro_categories import ScoroCodes, Tables, dec
@@ -339,6 +340,9 @@ def documents(category: str, codes: ScoroCodes, qb: QuickBooksReference, contact
                 record["ProjectRef"] = ref(project)
         return {k: v for k, v in record.items() if v is not None}
 
+    gated = ("applied in QuickBooks: a credit memo whose credit is used is not changed from Scoro"
+             if category == "credit_notes" else "paid in QuickBooks: documents with payments are not changed")
+
     def several_projects(_saved: Record, shared: dict[str, Any], _refs: Refs) -> str | None:
         if not purchase and len({str(p) for p in shared.get("_projects") or [] if p}) > 1:
             return ("the invoice names several projects; QuickBooks allows one per invoice, so it was sent without "
@@ -347,7 +351,7 @@ def documents(category: str, codes: ScoroCodes, qb: QuickBooksReference, contact
 
     return Mapping(to_shared=qb_in, from_shared=qb_out, find_by=("DocNumber", "number"),
                    deleted=lambda r: bool(r.get("Deleted")),
-                   gate=lambda r: "paid in QuickBooks: documents with payments are not changed" if (
+                   gate=lambda r: gated if (
                        dec(r.get("Balance")) is not None and dec(r.get("Balance")) != dec(r.get("TotalAmt"))) else None,
                    after_create=several_projects)
 
@@ -358,10 +362,11 @@ def receipts(qb_connector: Any, bank_account: Callable[[], str | None]) -> tuple
 
     def qb_in(kind: str, linked_type: str) -> Callable[[Record, Refs], dict[str, Any]]:
         def to_shared(r: Record, refs: Refs) -> dict[str, Any]:
-            linked = [(line, t) for line in r.get("Line") or [] for t in line.get("LinkedTxn") or []
-                      if t.get("TxnType") == linked_type]
-            document = linked[0][1].get("TxnId") if linked else None
-            amount = dec(linked[0][0].get("Amount")) if linked else dec(r.get("TotalAmt"))
+            found = linked(r, linked_type)
+            document = found[0][0] if found else None
+            # a Payment that also applies a credit memo: the receipt is the cash part (the credit is the
+            # credit_applications category's)
+            amount = cash_applied(r) if linked_type == "Invoice" else found[0][1] if found else dec(r.get("TotalAmt"))
             return {"date": r.get("TxnDate"), "amount": amount, "reference": r.get("PaymentRefNum") or None,
                     "kind": kind, "document": refs.shared(kind, "b", document) if document else None}
         return to_shared
@@ -391,7 +396,11 @@ def receipts(qb_connector: Any, bank_account: Callable[[], str | None]) -> tuple
     def open_payment(r: Record) -> bool:
         return not r.get("Deleted") and "Voided" not in str(r.get("PrivateNote") or "")
 
-    payment = Mapping(to_shared=qb_in("invoices", "Invoice"), from_shared=qb_out, in_scope=open_payment,
+    def cash_payment(r: Record) -> bool:
+        """Not a credit memo's application alone (no cash received: not a receipt)."""
+        return open_payment(r) and (cash_applied(r) or Decimal(0)) > 0
+
+    payment = Mapping(to_shared=qb_in("invoices", "Invoice"), from_shared=qb_out, in_scope=cash_payment,
                       deleted=lambda r: bool(r.get("Deleted")))
     bill_payment = Mapping(to_shared=qb_in("bills", "Bill"), from_shared=qb_out, in_scope=open_payment,
                            deleted=lambda r: bool(r.get("Deleted")))

@@ -13,6 +13,7 @@ from scorolink.errors import ConfigError
 from scorolink.integrations.quickbooks.attachments import sync_attachments
 from scorolink.integrations.quickbooks.integration import (
     BACKGROUND,
+    FOLLOW_INVOICES,
     ORDER,
     Company,
     QuickBooksSyncConfig,
@@ -45,6 +46,8 @@ class SyncRequest:
                 raise ConfigError(f"category {name!r}: use one of {', '.join(ORDER)}.")
         if self.background:
             self.only = list(BACKGROUND)
+        if self.only and "invoices" in self.only:  # credit memos and their applications are part of invoices
+            self.only += [name for name in FOLLOW_INVOICES if name not in self.only]
 
 
 def sync_job(store: SyncStore, scoro_account: str) -> str:
