@@ -88,13 +88,17 @@ def write_section(path: Path, table: str, data: dict[str, Any]) -> None:
                 skipping = header.strip("[]").split(".")[0].strip() == table
             if not skipping:
                 kept.append(line)
-    lines = [f"[{table}]"]
-    lines += [f"{k} = {_toml(v)}" for k, v in data.items() if not isinstance(v, dict)]
+    text = "\n".join(kept).rstrip()
+    path.write_text((text + "\n\n" if text else "") + "\n".join(_tables(table, data)) + "\n", encoding="utf-8")
+
+
+def _tables(header: str, data: dict[str, Any]) -> list[str]:
+    """`[header]` with its values, then each sub-table (an account's settings hold category tables)."""
+    lines = [f"[{header}]"] + [f"{_key(k)} = {_toml(v)}" for k, v in data.items() if not isinstance(v, dict)]
     for name, sub in data.items():
         if isinstance(sub, dict):
-            lines += ["", f"[{table}.{name}]"] + [f"{_key(k)} = {_toml(v)}" for k, v in sub.items()]
-    text = "\n".join(kept).rstrip()
-    path.write_text((text + "\n\n" if text else "") + "\n".join(lines) + "\n", encoding="utf-8")
+            lines += ["", *_tables(f"{header}.{_key(name)}", sub)]
+    return lines
 
 
 def _key(name: str) -> str:

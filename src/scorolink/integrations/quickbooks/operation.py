@@ -35,15 +35,13 @@ def check(params: dict[str, Any]) -> dict[str, Any]:
 def quickbooks_sync_operation(params: dict[str, Any], connection: OpenConnection,
                               checkpoint: Checkpoint) -> OperationResult:
     """One sync run; the sync's own state makes a re-run after a crash resume without duplicates."""
-    from scorolink.config import config_path, read_config_file
-    from scorolink.integrations.quickbooks.integration import QuickBooksSyncConfig
     from scorolink.integrations.quickbooks.run import SyncRequest, run_quickbooks_sync
     from scorolink.integrations.quickbooks.session import open_quickbooks
+    from scorolink.integrations.settings_file import QUICKBOOKS, load
     from scorolink.sync.store import SyncBusy, SyncStore
 
     args = check(params)
-    table = read_config_file(config_path(args.get("config"))).get("quickbooks_sync", {})
-    config = QuickBooksSyncConfig.from_dict(table)
+    config = load(QUICKBOOKS, args.get("config"), connection.name)  # [quickbooks_sync](.NAME) of its account
     record = tuple(args["record"].split(":", 2)) if args.get("record") else None
     request = SyncRequest(only=args["categories"] or None, background=bool(args["background"]), dry_run=args["dry_run"],
                           record=(record[0], "b", record[2]) if record and len(record) == 3 else

@@ -36,13 +36,12 @@ def check(params: dict[str, Any]) -> dict[str, Any]:
 def xero_sync_operation(params: dict[str, Any], connection: OpenConnection, checkpoint: Checkpoint) -> OperationResult:
     """One sync run. The sync's own state makes a re-run after a crash resume without duplicates; a
     rate limit past the wait budget, or another run of the same pair's sync, pauses the connection."""
-    from scorolink.config import config_path, read_config_file
-    from scorolink.integrations.xero.integration import XeroSyncConfig
+    from scorolink.integrations.settings_file import XERO, load
     from scorolink.integrations.xero.run import SyncRequest, run_xero_sync
     from scorolink.sync.store import SyncBusy, SyncStore
 
     args = check(params)
-    config = XeroSyncConfig.from_dict(read_config_file(config_path(args.get("config"))).get("xero_sync", {}))
+    config = load(XERO, args.get("config"), connection.name)  # [xero_sync], or [xero_sync.NAME] for its account
     store = SyncStore(args["state"] if args.get("state") else checkpoint.store)
     try:
         with xero_session.open_xero(connection.system("xero") or None, args.get("config")) as xero:
