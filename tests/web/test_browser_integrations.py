@@ -312,8 +312,8 @@ def test_connect_quickbooks_configure_preview_and_sync_now(
     _submit(d, "Connect to QuickBooks Online")
     _until(lambda: "Connected QuickBooks Online" in text(), "the connected company")
     assert d.find_element(By.ID, "home-currency").text.startswith("EUR")
-    assert d.find_element(By.ID, "class-tracking").text == "Off"
-    assert "Class tracking is off in QuickBooks" in d.find_element(By.ID, "cat-classes").text
+    assert d.find_element(By.ID, "class-tracking").text == "On (per document line)"
+    assert not d.find_elements(By.ID, "classes-off")  # the classes row warns only when tracking is off
 
     # configure: default accounts from QuickBooks' own, tax map, categories, without tax details
     income = Select(d.find_element(By.ID, "set-default_income_account"))
@@ -337,6 +337,8 @@ def test_connect_quickbooks_configure_preview_and_sync_now(
     _until(lambda: "Settings saved" in text(), "the saved settings")
     assert "EU" not in load(QUICKBOOKS, str(home / "scorolink.toml")).tax_map
     assert "EU=Exempt" not in text()
+    d.execute_script("document.getElementById('h-categories').scrollIntoView();")
+    d.save_screenshot(str(SHOTS / "integration-quickbooks-categories.png"))
 
     # automatic: hourly, background items weekly
     d.find_element(By.CSS_SELECTOR, "input[name='sync.mode'][value='automatic']").click()

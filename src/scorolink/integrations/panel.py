@@ -70,6 +70,7 @@ class Panel:
     object_hint: str = ""  # how one record is named for "send one object"
     directions: dict[str, str] = field(default_factory=dict)  # direction -> words on the page
     sync_table: Any = None  # its settings_file.SyncTable: where its settings live, per Scoro account
+    tenant_word: str = "organisation"  # what one connected counterpart is called (QuickBooks: company)
 
     def job_name(self, connection: str, part: str = "sync") -> str:
         """The runtime job that syncs this integration (part `sync`) or its background items (`background`)
