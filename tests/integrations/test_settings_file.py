@@ -219,3 +219,49 @@ def test_configure_connection_and_tax_map_remove_from_the_cli(tmp_path, monkeypa
     assert isinstance(missing.exception, ConfigError) and "has no such Scoro VAT code" in str(missing.exception)
     unknown = runner.invoke(app, ["--config", str(config), group, "configure", "--connection", "gamma", income, "1"])
     assert isinstance(unknown.exception, ConfigError) and "no [connections.gamma]" in str(unknown.exception)
+
+
+@pytest.mark.parametrize("spec, module, runner", [(XERO, "xero", "run_xero_sync"),
+                                                  (QUICKBOOKS, "quickbooks", "run_quickbooks_sync")])
+def test_a_job_syncs_with_the_settings_of_its_connection(tmp_path, monkeypatch, spec, module, runner):
+    """The runtime's operation of each integration reads the table of its job's connection."""
+    import contextlib
+    import importlib
+
+    operation = importlib.import_module(f"scorolink.integrations.{module}.operation")
+    run = importlib.import_module(f"scorolink.integrations.{module}.run")
+    path = tmp_path / "scorolink.toml"
+    path.write_text(TWO_ACCOUNTS)
+    settings_file.configure(spec, path, {"bills": {"enabled": True}})
+    settings_file.configure(spec, path, {"bills": {"enabled": False}, "contacts": {"enabled": True}}, account="acme")
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def capture(_store, _scoro, _session, config, _request, **_kw):
+        seen["config"] = config
+        raise Stop
+
+    monkeypatch.setattr(run, runner, capture)
+    session = f"scorolink.integrations.{module}.session.open_{module}"
+    monkeypatch.setattr(session, lambda *_a, **_k: contextlib.nullcontext(None))
+
+    class Connection:
+        connector = None
+
+        def __init__(self, name):
+            self.name = name
+
+        def system(self, _name):
+            return {}
+
+    class Checkpoint:
+        state = None
+        store = f"sqlite:///{tmp_path / 'state.db'}"
+
+    sync = getattr(operation, f"{module}_sync_operation")
+    for name, bills in (("acme", False), ("beta", True), ("default", True)):
+        with pytest.raises(Stop):
+            sync({"config": str(path)}, Connection(name), Checkpoint())
+        assert seen["config"].categories["bills"].enabled is bills, name

@@ -15,6 +15,7 @@ import pytest
 from scorolink.integrations.quickbooks.panel import PANEL
 from scorolink.integrations.settings_file import QUICKBOOKS, load
 from scorolink.runtime import jobs as runtime_jobs
+from scorolink.sync.store import SyncStore
 from scorolink.web import accounts
 from tests.web.conftest import post
 
@@ -58,6 +59,12 @@ def test_connect_configure_preview_and_sync_quickbooks(client, home, store):
 
     done = connect(client, euro_company(client))
     assert done.status_code == 303
+    sync_state = SyncStore(store)  # the chart of accounts and the tax rates came at once, as `connect` pulls them
+    try:
+        assert sync_state.links("quickbooks", "tax_rates") and sync_state.links("quickbooks", "accounts")
+        assert not sync_state.links("quickbooks", "contacts")
+    finally:
+        sync_state.close()
     page = client.get(PAGE).text
     assert "Connected QuickBooks Online" in page and 'id="home-currency">EUR' in page
     assert "Currency check:</strong> passed" in page
@@ -121,7 +128,8 @@ def test_connect_configure_preview_and_sync_quickbooks(client, home, store):
     preview = post(client, f"{PAGE}/sync", {"connection": "default", "dry_run": "1"}, page=PAGE)
     assert preview.status_code == 200 and "Dry run: nothing was written" in preview.text
     assert "create in QuickBooks" in preview.text
-    assert "Locked:" not in client.get(PAGE).text
+    page = client.get(PAGE).text  # the pull at connect was the initial sync of tax rates and accounts only
+    assert 'name="contacts.start_date"' in page and 'id="tax_rates-lock"' in page
     background = post(client, f"{PAGE}/sync", {"connection": "default", "category": ["tax_rates", "accounts",
                                                                                       "classes"]}, page=PAGE)
     assert background.status_code == 200 and "Sync run" in background.text

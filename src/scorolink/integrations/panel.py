@@ -131,10 +131,12 @@ class Panel:
         raise NotImplementedError
 
     def finish_sign_in(self, session: Any, *, code: str, redirect_uri: str, code_verifier: str,
-                       tenant: str | None, callback: dict[str, str] | None = None, scoro: Any = None) -> None:
+                       tenant: str | None, callback: dict[str, str] | None = None, scoro: Any = None,
+                       state: Any = None) -> None:
         """Exchange the callback's code and store the tokens (and the organisation or company in use);
         `callback` is the whole callback query, `scoro` the Scoro account's connector (for checks that
-        refuse a connection, as the CLI's connect does)."""
+        refuse a connection, as the CLI's connect does), `state` the state database (for what the CLI's
+        connect pulls right away)."""
         raise NotImplementedError
 
     def status(self, session: Any) -> dict[str, Any]:

@@ -63,20 +63,25 @@ class QuickBooksPanel(Panel):
         return str(answer.headers["location"])
 
     def finish_sign_in(self, session: Any, *, code: str, redirect_uri: str, code_verifier: str,
-                       tenant: str | None, callback: dict[str, str] | None = None, scoro: Any = None) -> None:
+                       tenant: str | None, callback: dict[str, str] | None = None, scoro: Any = None,
+                       state: Any = None) -> None:
         """As `quickbooks connect`: the code exchanged, the company from the callback's realmId kept with the
-        tokens, and — the home currencies differing — the connection refused and its tokens revoked."""
+        tokens, and — the home currencies differing — the connection refused and its tokens revoked; then the
+        chart of accounts and the tax rates pulled, as Scoro's integration does right after connecting."""
         from scorolink.integrations.quickbooks.integration import Company, check_currency
 
         session.oauth.callback_params = dict(callback or {})
         session.oauth.finish_sign_in(code, redirect_uri=redirect_uri, complete=session.oauth.take_realm)
         if scoro is None:
             return
+        company = Company(session.client)
         try:
-            check_currency(scoro, Company(session.client))
+            check_currency(scoro, company)
         except ConfigError:
             session.oauth.revoke()  # not activated: the tokens are not kept
             raise
+        if state is not None:
+            pull_reference_data(state, scoro, session, company)
 
     def status(self, session: Any) -> dict[str, Any]:
         """The stored connection (never a token itself) and, connected, the company as QuickBooks describes
@@ -149,6 +154,23 @@ class QuickBooksPanel(Panel):
             return result, len(store.errors(result.job))
         finally:
             store.close()
+
+
+def pull_reference_data(state: Any, scoro: Any, session: Any, company: Any) -> dict[str, dict[str, int]]:
+    """The chart of accounts and the tax rates from QuickBooks into Scoro, before any setup (as `quickbooks
+    connect` pulls them): what was created, updated or linked, per category."""
+    from scorolink.integrations.quickbooks.integration import QuickBooksSyncConfig, quickbooks_engine
+    from scorolink.integrations.quickbooks.run import sync_job
+    from scorolink.sync.store import SyncStore
+
+    store = SyncStore(state)
+    try:
+        config = QuickBooksSyncConfig.from_dict({"tax_rates": {}, "accounts": {}})
+        job = sync_job(store, str(scoro.client.settings.company_account_id))
+        with store.hold(job, wait=60):
+            return dict(quickbooks_engine(store, job, scoro, session.connector, config, company).run().executed)
+    finally:
+        store.close()
 
 
 def _account(row: dict[str, Any]) -> dict[str, str]:

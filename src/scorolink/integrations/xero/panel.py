@@ -38,7 +38,8 @@ class XeroPanel(Panel):
         return str(answer.headers["location"])
 
     def finish_sign_in(self, session: Any, *, code: str, redirect_uri: str, code_verifier: str,
-                       tenant: str | None, callback: dict[str, str] | None = None, scoro: Any = None) -> None:
+                       tenant: str | None, callback: dict[str, str] | None = None, scoro: Any = None,
+                       state: Any = None) -> None:
         """As `xero connect --tenant`: the code exchanged, the organisations listed, one chosen, stored."""
         session.oauth.finish_sign_in(code, redirect_uri=redirect_uri, code_verifier=code_verifier,
                                      complete=session.oauth.tenants_of(tenant or session.settings.tenant_id))

@@ -168,7 +168,7 @@ async def callback(request: Request) -> Response:
         with web.connections().open(connection) as scoro, panel.open(web.config_file, scoro.system(panel.name)) as s:
             panel.finish_sign_in(s, code=str(q.get("code") or ""), redirect_uri=pending["redirect_uri"],
                                  code_verifier=pending["verifier"], tenant=pending["tenant"], callback=dict(q),
-                                 scoro=scoro.connector)
+                                 scoro=scoro.connector, state=web.store)
             return {"status": panel.status(s), "check": panel.check(s, scoro.connector)}
 
     done = await run_in_threadpool(finish)
