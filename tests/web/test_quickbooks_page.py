@@ -211,3 +211,22 @@ def test_a_second_scoro_account_keeps_settings_of_its_own(client, home, store):
     assert load(QUICKBOOKS, config, "acme").mode == "automatic" and load(QUICKBOOKS, config).mode is None
     assert runtime_jobs.get_job(store, "quickbooks-sync-acme")["connection"] == "acme"
     assert runtime_jobs.get_job(store, "quickbooks-background-acme")["params"]["background"] is True
+
+
+def test_each_account_sees_its_own_record_errors(home, store):
+    from scorolink.saved_connections import add_connection
+
+    config = str(home / "scorolink.toml")
+    add_connection(config, "acme", subdomain="acme", company_account_id="acme", api_key="k" * 20)
+    add_connection(config, "beta", subdomain="beta", company_account_id="beta", api_key="k" * 20)
+    state = SyncStore(store)
+    try:
+        state.set_setting("quickbooks", "scoro_account", "acme")  # the first pair keeps the plain key
+        state.set_setting("quickbooks:beta", "scoro_account", "beta")
+        state.record_error("quickbooks", "invoices", "b", "7", "validation", "Acme's invoice refused")
+        state.record_error("quickbooks:beta", "bills", "b", "8", "validation", "Beta's bill refused")
+    finally:
+        state.close()
+    assert [e["message"] for e in PANEL.errors(store, config, "acme")] == ["Acme's invoice refused"]
+    assert [e["message"] for e in PANEL.errors(store, config, "beta")] == ["Beta's bill refused"]
+    assert len(PANEL.errors(store)) == 2 and PANEL.errors(store)[0]["refused_by"] == "QuickBooks"

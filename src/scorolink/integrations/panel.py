@@ -150,15 +150,20 @@ class Panel:
              record: str | None, dry_run: bool, connection: str = "default") -> Any:
         raise NotImplementedError
 
-    def errors(self, state: Any) -> list[dict[str, Any]]:
-        """Every open record error of this integration's syncs, with its next retry and who refused it."""
+    def errors(self, state: Any, config_file: str | None = None, connection: str | None = None) -> list[dict[str, Any]]:
+        """The open record errors of one Scoro account's sync (`connection`; every account's when its Scoro
+        account is not known from the settings), with the next retry and who refused each."""
+        from scorolink.integrations.settings_file import scoro_account_id
         from scorolink.sync.store import SyncStore, next_retry
 
+        account = scoro_account_id(config_file, connection) if connection else None
         store = SyncStore(state)
         try:
+            jobs = [importlib.import_module(self.sync_table.run_module).sync_job(store, account)] if account else \
+                self._jobs(store)
             return [{**row, "next_retry": next_retry(row),
                      "refused_by": self.sync_table.system if row["side"] == "b" else "Scoro"}
-                    for job in self._jobs(store) for row in store.errors(job)]
+                    for job in jobs for row in store.errors(job)]
         finally:
             store.close()
 

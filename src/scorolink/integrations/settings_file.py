@@ -27,8 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scorolink.commands.sync_report import write_section
-from scorolink.config import config_path, read_config_file
+from scorolink.config import config_path, load_scoro_settings, read_config_file
 from scorolink.errors import ConfigError
 
 DEFAULT = "default"  # the ordinary Scoro account (runtime.connections.DEFAULT_CONNECTION)
@@ -128,15 +127,14 @@ def load(spec: SyncTable, config_file: str | None, account: str | None = None) -
 
 
 def scoro_account_id(config_file: str | None, account: str) -> str | None:
-    """The Scoro company account a connection syncs (its sync state's key), without calling Scoro; None for
+    """The Scoro company account a connection syncs (its sync state's key), from the settings alone; None for
     the bundled sandbox, whose account is known only once it runs."""
-    from scorolink.runtime.connections import ConfiguredConnections
-
-    try:
-        settings = ConfiguredConnections(config_file).settings(account)
-    except ConfigError:  # not reachable as configured: its syncs (if any) are told apart by the state alone
-        return None
-    return str(settings.company_account_id) if settings is not None and settings.company_account_id else None
+    if account == DEFAULT:
+        settings = load_scoro_settings(None, config_file)
+        return str(settings.company_account_id) if settings.configured and settings.company_account_id else None
+    table = read_config_file(config_path(config_file)).get("connections", {}).get(account, {})
+    found = table.get("company_account_id") if isinstance(table, dict) else None
+    return str(found) if found else None
 
 
 def locked_start_dates(spec: SyncTable, state: Any, scoro_account: str | None = None) -> dict[str, str]:
@@ -222,3 +220,40 @@ def summary(spec: SyncTable, config: Any) -> dict[str, Any]:
                         "bookmark": config.bookmarks.get(name)}
                  for name, s in config.categories.items()}
     return {"categories": effective, **{k: getattr(config, k) for k in spec.settings}, "tax_map": config.tax_map}
+
+
+# -- the writer --------------------------------------------------------------------------------------------
+def write_section(path: Path, table: str, data: dict[str, Any]) -> None:
+    """Rewrite the [`table`] tables of scorolink.toml, keeping everything else as it was."""
+    kept: list[str] = []
+    skipping = False
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            header = line.strip()
+            if header.startswith("["):
+                skipping = header.strip("[]").split(".")[0].strip() == table
+            if not skipping:
+                kept.append(line)
+    text = "\n".join(kept).rstrip()
+    path.write_text((text + "\n\n" if text else "") + "\n".join(_tables(table, data)) + "\n", encoding="utf-8")
+
+
+def _tables(header: str, data: dict[str, Any]) -> list[str]:
+    """`[header]` with its values, then each sub-table (an account's settings hold category tables)."""
+    lines = [f"[{header}]"] + [f"{_key(k)} = {_toml(v)}" for k, v in data.items() if not isinstance(v, dict)]
+    for name, sub in data.items():
+        if isinstance(sub, dict):
+            lines += ["", *_tables(f"{header}.{_key(name)}", sub)]
+    return lines
+
+
+def _key(name: str) -> str:
+    return name if name.replace("_", "").replace("-", "").isalnum() else '"' + name.replace('"', '\\"') + '"'
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -102,7 +102,7 @@ def _context(request: Request, panel: Panel, connection: str) -> dict[str, Any]:
             "shared_tokens": connection != DEFAULT_CONNECTION and not flags.get("tenant_id"), "state": state, "current": panel.current(web.config_file, connection),
             "locked": panel.locked(web.store, web.config_file, connection),
             "check": request.scope["session"].pop("check", None), "now": web.now(),
-            "errors_open": len(panel.errors(web.store)), "page_url": _page_url(panel, connection)}
+            "errors_open": len(panel.errors(web.store, web.config_file, connection)), "page_url": _page_url(panel, connection)}
 
 
 async def integrations_page(request: Request) -> Response:
@@ -329,7 +329,7 @@ async def sync_here(request: Request) -> Response:
 async def errors_page(request: Request) -> Response:
     web, panel = web_of(request), _panel(request)
     connection = _connection(request)
-    rows = await run_in_threadpool(panel.errors, web.store)
+    rows = await run_in_threadpool(panel.errors, web.store, web.config_file, connection)
     return web.render(request, "integration_errors.html", panel=panel, rows=rows, connection=connection,
                       page_url=_page_url(panel, connection))
 
