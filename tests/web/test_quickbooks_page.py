@@ -3,7 +3,7 @@ redirect (the company picked; one in another currency refused), the company, cur
 categories, default accounts from QuickBooks' own, the tax map (lines added and removed), automatic mode with
 background items on their own schedule (the same jobs and settings `quickbooks configure` writes), a dry-run
 preview, background items only, one record sent, the start-date lock — and a second Scoro account with settings
-of its own."""
+and record errors of its own (on the Xero page too)."""
 
 from __future__ import annotations
 
@@ -230,3 +230,28 @@ def test_each_account_sees_its_own_record_errors(home, store):
     assert [e["message"] for e in PANEL.errors(store, config, "acme")] == ["Acme's invoice refused"]
     assert [e["message"] for e in PANEL.errors(store, config, "beta")] == ["Beta's bill refused"]
     assert len(PANEL.errors(store)) == 2 and PANEL.errors(store)[0]["refused_by"] == "QuickBooks"
+
+
+def test_the_xero_page_saves_the_picked_accounts_table_and_removes_tax_map_lines(client, home, monkeypatch):
+    from scorolink.integrations.settings_file import XERO
+    from scorolink.saved_connections import add_connection
+
+    for name in ("XERO_CLIENT_ID", "XERO_CLIENT_SECRET", "XERO_TENANT_ID"):
+        monkeypatch.delenv(name, raising=False)
+    config = str(home / "scorolink.toml")
+    add_connection(config, "acme", subdomain="acme", company_account_id="acme", api_key="k" * 20)
+    xero = "/integrations/xero"
+    assert post(client, f"{xero}/settings", {"connection": "default", "default_sales_account": "200",
+                                             "tax_map": "VAT22=TAX001\nVAT9=OUTPUT2"}, page=xero).status_code == 303
+    saved = post(client, f"{xero}/settings", {"connection": "acme", "default_sales_account": "4000",
+                                              "tax_map_remove": "VAT9"}, page=f"{xero}?connection=acme")
+    assert saved.status_code == 303
+    assert (load(XERO, config).default_sales_account, load(XERO, config, "acme").default_sales_account) == (
+        "200", "4000")
+    assert load(XERO, config).tax_map == {"VAT22": "TAX001", "VAT9": "OUTPUT2"}
+    assert load(XERO, config, "acme").tax_map == {"VAT22": "TAX001"}
+    page = client.get(f"{xero}?connection=acme").text
+    assert "<code>[xero_sync.acme]</code>" in page and 'name="tax_map_remove" value="VAT9"' not in page
+    unknown = post(client, f"{xero}/settings", {"connection": "acme", "tax_map_remove": "VAT5"},
+                   page=f"{xero}?connection=acme")
+    assert unknown.status_code == 400 and "has no such Scoro VAT code" in unknown.text
