@@ -192,6 +192,7 @@ def test_a_second_scoro_account_keeps_settings_of_its_own(client, home, store):
     acme_page = client.get(f"{PAGE}?connection=acme").text
     assert '<option value="acme" selected>' in acme_page
     assert "has no settings of its own yet" in acme_page and 'value="4100"' in acme_page  # the default's, for now
+    assert 'id="shared-tokens"' in acme_page and "names no <code>realm_id</code>" in acme_page
     acme = post(client, f"{PAGE}/settings", {"connection": "acme", "default_income_account": "4200",
                                              "tax_map_remove": "VAT22", "bills.enabled": "on"},
                 page=f"{PAGE}?connection=acme")
