@@ -99,10 +99,12 @@ def _context(request: Request, panel: Panel, connection: str) -> dict[str, Any]:
     flags = _flags(web, panel, connection)
     return {"panel": panel, "connection": connection, "connections": ConfiguredConnections(web.config_file).names(),
             "parts": parts, "background": [c.name for c in panel.categories if c.background],
-            "shared_tokens": connection != DEFAULT_CONNECTION and not flags.get(panel.tenant_setting), "state": state, "current": panel.current(web.config_file, connection),
+            "shared_tokens": connection != DEFAULT_CONNECTION and not flags.get(panel.tenant_setting), "state": state,
+            "current": panel.current(web.config_file, connection),
             "locked": panel.locked(web.store, web.config_file, connection),
             "check": request.scope["session"].pop("check", None), "now": web.now(),
-            "errors_open": len(panel.errors(web.store, web.config_file, connection)), "page_url": _page_url(panel, connection)}
+            "errors_open": len(panel.errors(web.store, web.config_file, connection)),
+            "page_url": _page_url(panel, connection)}
 
 
 async def integrations_page(request: Request) -> Response:
