@@ -12,6 +12,7 @@ import re
 import signal
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -100,16 +101,21 @@ def dashboard(tmp_path: Path, xero_served: tuple[XeroSandbox, str]) -> Iterator[
         f'connections_url = "{origin}/connections"\nper_minute = 0\n\n'
         f'[dbsync]\ndb = "sqlite:///{tmp_path / "tables.db"}"\nconflict = "manual"\nobjects = ["Companies"]\n'
         '[dbsync.keys]\nCompanies = ["Name"]\n')
-    env = _env(tmp_path)
-    log = tmp_path / "serve.log"
+    with _serve(tmp_path, config, port, _env(tmp_path)) as served:
+        yield {**served, "xero": xsb, "xero_origin": origin}
+
+
+@contextmanager
+def _serve(home: Path, config: Path, port: int, env: dict[str, str]) -> Iterator[dict[str, Any]]:
+    """`scorolink serve --sandbox --web` on `port` as a subprocess, until the block ends."""
+    log = home / "serve.log"
     proc = subprocess.Popen([SCOROLINK, "--config", str(config), "serve", "--sandbox", "--web", "--web-port",
-                             str(port), "--workers", "1"], cwd=tmp_path, env=env, stdout=log.open("wb"),
+                             str(port), "--workers", "1"], cwd=home, env=env, stdout=log.open("wb"),
                             stderr=subprocess.STDOUT, start_new_session=True)
     try:
         setup = _until(lambda: re.search(r"http://\S+/setup\?token=\S+", log.read_text()), "the setup address")
         _until(lambda: _listening(port), "the dashboard to listen")
-        yield {"url": f"http://127.0.0.1:{port}", "setup": setup.group(0), "xero": xsb, "xero_origin": origin,
-               "home": tmp_path, "log": log}
+        yield {"url": f"http://127.0.0.1:{port}", "setup": setup.group(0), "home": home, "log": log}
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -119,6 +125,16 @@ def dashboard(tmp_path: Path, xero_served: tuple[XeroSandbox, str]) -> Iterator[
             proc.wait()
 
 
+def _set_password(d: Any, setup: str) -> None:
+    """The first-run page: the admin password set, which signs the browser in."""
+    from selenium.webdriver.common.by import By
+
+    d.get(setup)
+    _fill(d, {"password": PASSWORD, "password2": PASSWORD})
+    _submit(d, "Set password")
+    _until(lambda: "Admin password set" in d.find_element(By.TAG_NAME, "main").text, "the first-run confirmation")
+
+
 def test_connect_xero_configure_preview_sync_now_and_dismiss_an_error(
         browser: Any, dashboard: dict[str, Any]) -> None:  # noqa: F811 (the imported fixture)
     from selenium.webdriver.common.by import By
@@ -126,10 +142,7 @@ def test_connect_xero_configure_preview_sync_now_and_dismiss_an_error(
     d, base, xsb = browser, dashboard["url"], dashboard["xero"]
     text = lambda: d.find_element(By.TAG_NAME, "main").text  # noqa: E731
 
-    d.get(dashboard["setup"])
-    _fill(d, {"password": PASSWORD, "password2": PASSWORD})
-    _submit(d, "Set password")
-    _until(lambda: "Admin password set" in text(), "the first-run confirmation")
+    _set_password(d, dashboard["setup"])
 
     # connect: the browser goes to the Xero sandbox's authorize page and back to the dashboard's callback
     d.get(base + "/integrations/xero")
@@ -208,10 +221,7 @@ def test_a_database_sync_conflict_settled_from_the_page(browser: Any, parked_con
 
     d, base = browser, dashboard["url"]
     text = lambda: d.find_element(By.TAG_NAME, "main").text  # noqa: E731
-    d.get(dashboard["setup"])
-    _fill(d, {"password": PASSWORD, "password2": PASSWORD})
-    _submit(d, "Set password")
-    _until(lambda: "Admin password set" in text(), "the first-run confirmation")
+    _set_password(d, dashboard["setup"])
 
     d.get(base + "/dbsync")
     assert "manual" in d.find_element(By.ID, "dbsync-config").text
@@ -252,25 +262,10 @@ def quickbooks_dashboard(tmp_path: Path) -> Iterator[dict[str, Any]]:
         config.write_text(config.read_text() + (
             f'\n[connections.us.quickbooks]\nclient_id = "{qsb.client_id}"\nclient_secret = "{qsb.client_secret}"\n'
             f'api_url = "{qb_origin}/v3/company"\ndiscovery_url = "{qb_origin}/.well-known/openid_configuration"\n'))
-        env = _env(tmp_path)
-        env = {k: v for k, v in env.items() if not k.startswith("QUICKBOOKS_")}
+        env = {k: v for k, v in _env(tmp_path).items() if not k.startswith("QUICKBOOKS_")}
         env["SCOROLINK_QUICKBOOKS_SANDBOX_DATA"] = str(tmp_path / "quickbooks-sandbox.db")
-        log = tmp_path / "serve.log"
-        proc = subprocess.Popen([SCOROLINK, "--config", str(config), "serve", "--sandbox", "--web", "--web-port",
-                                 str(port), "--workers", "1"], cwd=tmp_path, env=env, stdout=log.open("wb"),
-                                stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            setup = _until(lambda: re.search(r"http://\S+/setup\?token=\S+", log.read_text()), "the setup address")
-            _until(lambda: _listening(port), "the dashboard to listen")
-            yield {"url": f"http://127.0.0.1:{port}", "setup": setup.group(0), "quickbooks": qsb, "home": tmp_path,
-                   "log": log}
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        with _serve(tmp_path, config, port, env) as served:
+            yield {**served, "quickbooks": qsb}
     qsb.close()
     ssb.close()
 
@@ -287,10 +282,7 @@ def test_connect_quickbooks_configure_preview_and_sync_now(
     page = base + "/integrations/quickbooks"
     text = lambda: d.find_element(By.TAG_NAME, "main").text  # noqa: E731
 
-    d.get(quickbooks_dashboard["setup"])
-    _fill(d, {"password": PASSWORD, "password2": PASSWORD})
-    _submit(d, "Set password")
-    _until(lambda: "Admin password set" in text(), "the first-run confirmation")
+    _set_password(d, quickbooks_dashboard["setup"])
 
     # the account `us`: the browser goes to the served sandbox's authorize page and back to the callback;
     # its company keeps its books in dollars, Scoro in euros, so the connection is refused and not kept

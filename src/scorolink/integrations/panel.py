@@ -131,6 +131,14 @@ class Panel:
         organisation or company picked on the page, where the page offers one."""
         raise NotImplementedError
 
+    def sandbox_consent(self, session: Any, url: str) -> str:
+        """The bundled (in-process) sandbox's authorize page, which no browser can reach, answered here: where
+        its consent redirect sends the browser (the callback)."""
+        answer = session.oauth.http.get(url, follow_redirects=False)
+        if answer.status_code not in (302, 303) or not answer.headers.get("location"):
+            raise ConfigError(f"The bundled {self.title} sandbox's authorize page answered HTTP {answer.status_code}.")
+        return str(answer.headers["location"])
+
     def finish_sign_in(self, session: Any, *, code: str, redirect_uri: str, code_verifier: str,
                        tenant: str | None, callback: dict[str, str] | None = None, scoro: Any = None,
                        state: Any = None) -> None:

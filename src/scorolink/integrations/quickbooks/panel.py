@@ -57,10 +57,7 @@ class QuickBooksPanel(Panel):
         url = session.oauth.authorization_url(state, redirect_uri=redirect_uri)
         if session.sandbox is None:
             return str(url)
-        answer = session.oauth.http.get(url + (f"&realmId={tenant}" if tenant else ""), follow_redirects=False)
-        if answer.status_code not in (302, 303) or not answer.headers.get("location"):
-            raise ConfigError(f"The bundled QuickBooks sandbox's authorize page answered HTTP {answer.status_code}.")
-        return str(answer.headers["location"])
+        return self.sandbox_consent(session, url + (f"&realmId={tenant}" if tenant else ""))
 
     def finish_sign_in(self, session: Any, *, code: str, redirect_uri: str, code_verifier: str,
                        tenant: str | None, callback: dict[str, str] | None = None, scoro: Any = None,

@@ -30,12 +30,7 @@ class XeroPanel(Panel):
         consent step is taken here and the browser goes straight to the callback, as `xero connect`
         does with it."""
         url = session.oauth.authorization_url(state, redirect_uri=redirect_uri, code_challenge=code_challenge)
-        if session.sandbox is None:
-            return str(url)
-        answer = session.oauth.http.get(url, follow_redirects=False)
-        if answer.status_code not in (302, 303) or not answer.headers.get("location"):
-            raise ConfigError(f"The bundled Xero sandbox's authorize page answered HTTP {answer.status_code}.")
-        return str(answer.headers["location"])
+        return str(url) if session.sandbox is None else self.sandbox_consent(session, url)
 
     def finish_sign_in(self, session: Any, *, code: str, redirect_uri: str, code_verifier: str,
                        tenant: str | None, callback: dict[str, str] | None = None, scoro: Any = None,
