@@ -71,6 +71,7 @@ class Panel:
     directions: dict[str, str] = field(default_factory=dict)  # direction -> words on the page
     sync_table: Any = None  # its settings_file.SyncTable: where its settings live, per Scoro account
     tenant_word: str = "organisation"  # what one connected counterpart is called (QuickBooks: company)
+    tenant_plural: str = "organisations"
     tenant_setting: str = "tenant_id"  # the app setting naming it ([connections.NAME.<name>]; QuickBooks: realm_id)
 
     def job_name(self, connection: str, part: str = "sync") -> str:

@@ -213,6 +213,7 @@ PANEL = QuickBooksPanel(
     tax_map=True,
     sync_table=QUICKBOOKS,
     tenant_word="company",
+    tenant_plural="companies",
     tenant_setting="realm_id",
     object_hint="invoices:42 (a Scoro id: Send to QuickBooks), invoices:quickbooks:ID (a QuickBooks id), "
                 "receipts:42 (the payments of Scoro invoice or bill 42) or attachments:42 (its files)",
