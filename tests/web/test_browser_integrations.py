@@ -101,6 +101,16 @@ def dashboard(tmp_path: Path, xero_served: tuple[XeroSandbox, str]) -> Iterator[
         yield {**served, "xero": xsb, "xero_origin": origin}
 
 
+def _set_password(d: Any, setup: str) -> None:
+    """The first-run page: the admin password set, which signs the browser in."""
+    from selenium.webdriver.common.by import By
+
+    d.get(setup)
+    _fill(d, {"password": PASSWORD, "password2": PASSWORD})
+    _submit(d, "Set password")
+    _until(lambda: "Admin password set" in d.find_element(By.TAG_NAME, "main").text, "the first-run confirmation")
+
+
 def test_connect_xero_configure_preview_sync_now_and_dismiss_an_error(
         browser: Any, dashboard: dict[str, Any]) -> None:  # noqa: F811 (the imported fixture)
     from selenium.webdriver.common.by import By
@@ -108,10 +118,7 @@ def test_connect_xero_configure_preview_sync_now_and_dismiss_an_error(
     d, base, xsb = browser, dashboard["url"], dashboard["xero"]
     text = lambda: d.find_element(By.TAG_NAME, "main").text  # noqa: E731
 
-    d.get(dashboard["setup"])
-    _fill(d, {"password": PASSWORD, "password2": PASSWORD})
-    _submit(d, "Set password")
-    _until(lambda: "Admin password set" in text(), "the first-run confirmation")
+    _set_password(d, dashboard["setup"])
 
     # connect: the browser goes to the Xero sandbox's authorize page and back to the dashboard's callback
     d.get(base + "/integrations/xero")
@@ -190,10 +197,7 @@ def test_a_database_sync_conflict_settled_from_the_page(browser: Any, parked_con
 
     d, base = browser, dashboard["url"]
     text = lambda: d.find_element(By.TAG_NAME, "main").text  # noqa: E731
-    d.get(dashboard["setup"])
-    _fill(d, {"password": PASSWORD, "password2": PASSWORD})
-    _submit(d, "Set password")
-    _until(lambda: "Admin password set" in text(), "the first-run confirmation")
+    _set_password(d, dashboard["setup"])
 
     d.get(base + "/dbsync")
     assert "manual" in d.find_element(By.ID, "dbsync-config").text
@@ -209,3 +213,124 @@ def test_a_database_sync_conflict_settled_from_the_page(browser: Any, parked_con
     stored = query(parked_conflict["db"], 'SELECT "Name" FROM "Companies" WHERE _row_id = ?',
                    [parked_conflict["row"]["_row_id"]])
     assert stored[0]["Name"] == "Renamed in the table"
+
+
+@pytest.fixture
+def quickbooks_dashboard(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """`scorolink serve --sandbox --web`: the default Scoro account (the bundled sandbox, in euros) with the
+    bundled QuickBooks sandbox (no Intuit app), and a second account `us` — a Scoro sandbox served over
+    loopback — whose QuickBooks app is a QuickBooks sandbox served over loopback, so its sign-in goes through
+    the real redirect to the sandbox's authorize page (which connects its first company, in dollars)."""
+    from scorolink.sandbox.quickbooks import QuickBooksSandbox, QuickBooksSandboxConfig
+    from scorolink.sandbox.quickbooks import RateLimit as QuickBooksRateLimit
+    from scorolink.sandbox.scoro import SandboxConfig, ScoroSandbox
+    from scorolink.saved_connections import add_connection
+
+    qsb = QuickBooksSandbox(QuickBooksSandboxConfig(seed=1, size=8, realms=4, rate_limit=QuickBooksRateLimit.off()))
+    ssb = ScoroSandbox(SandboxConfig(seed=1, size=20))
+    with qsb.run_in_thread() as qb_origin, ssb.run_in_thread() as scoro_origin:
+        config = tmp_path / "scorolink.toml"
+        config.write_text(f'[runtime]\nstate = "sqlite:///{tmp_path / "state.db"}"\ntick_seconds = 1\n')
+        site = ssb.default
+        add_connection(str(config), "us", base_url=scoro_origin, company_account_id=site["company_account_ids"][0],
+                       api_key=site["api_key"])
+        config.write_text(config.read_text() + (
+            f'\n[connections.us.quickbooks]\nclient_id = "{qsb.client_id}"\nclient_secret = "{qsb.client_secret}"\n'
+            f'api_url = "{qb_origin}/v3/company"\ndiscovery_url = "{qb_origin}/.well-known/openid_configuration"\n'))
+        env = {k: v for k, v in _env(tmp_path).items() if not k.startswith("QUICKBOOKS_")}
+        env["SCOROLINK_QUICKBOOKS_SANDBOX_DATA"] = str(tmp_path / "quickbooks-sandbox.db")
+        with _serve_dashboard(tmp_path, config, env) as served:
+            yield {**served, "quickbooks": qsb}
+    qsb.close()
+    ssb.close()
+
+
+def test_connect_quickbooks_configure_preview_and_sync_now(
+        browser: Any, quickbooks_dashboard: dict[str, Any]) -> None:  # noqa: F811 (the imported fixture)
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    from scorolink.integrations.settings_file import QUICKBOOKS, load
+
+    d, base, qsb = browser, quickbooks_dashboard["url"], quickbooks_dashboard["quickbooks"]
+    home = quickbooks_dashboard["home"]
+    page = base + "/integrations/quickbooks"
+    text = lambda: d.find_element(By.TAG_NAME, "main").text  # noqa: E731
+
+    _set_password(d, quickbooks_dashboard["setup"])
+
+    # the account `us`: the browser goes to the served sandbox's authorize page and back to the callback;
+    # its company keeps its books in dollars, Scoro in euros, so the connection is refused and not kept
+    d.get(page + "?connection=us")
+    assert "Not connected" in d.find_element(By.ID, "token-health").text
+    authorized = lambda: sum(n for k, n in qsb.stats()["requests"]["by_endpoint"].items()  # noqa: E731
+                             if "authorize" in k)
+    before = authorized()
+    _submit(d, "Connect to QuickBooks Online")
+    _until(lambda: "cannot be activated while they differ" in text(), "the currency refusal")
+    assert authorized() == before + 1  # the browser itself went to the authorize page
+    assert "USD" in text() and "EUR" in text()
+    d.get(page + "?connection=us")
+    assert "Not connected" in d.find_element(By.ID, "token-health").text
+
+    # the default account: the bundled sandbox's company in euros, picked on the page
+    d.get(page)
+    Select(d.find_element(By.ID, "tenant")).select_by_visible_text("Scorolink Sandbox IE Ltd (EUR)")
+    _submit(d, "Connect to QuickBooks Online")
+    _until(lambda: "Connected QuickBooks Online" in text(), "the connected company")
+    assert d.find_element(By.ID, "home-currency").text.startswith("EUR")
+    assert d.find_element(By.ID, "class-tracking").text == "On (per document line)"
+    assert not d.find_elements(By.ID, "classes-off")  # the classes row warns only when tracking is off
+
+    # configure: default accounts from QuickBooks' own, tax map, categories, without tax details
+    income = Select(d.find_element(By.ID, "set-default_income_account"))
+    expense = Select(d.find_element(By.ID, "set-default_expense_account"))
+    income.select_by_index(1)
+    expense.select_by_index(1)
+    chosen = (income.first_selected_option.get_attribute("value"), expense.first_selected_option.get_attribute("value"))
+    _fill(d, {"tax_map": "VAT22=23% S\nVAT9=13.5% R\nVAT0=0% Z\nEU=Exempt"})
+    for box in ("contacts-enabled", "invoices-enabled", "tax_rates-enabled", "accounts-enabled",
+                "set-sync_without_tax"):
+        if not d.find_element(By.ID, box).is_selected():
+            d.find_element(By.ID, box).click()
+    _submit(d, "Save settings")
+    _until(lambda: "Settings saved" in text(), "the saved settings")
+    config = load(QUICKBOOKS, str(home / "scorolink.toml"))
+    assert (config.default_income_account, config.default_expense_account) == chosen
+    assert config.sync_without_tax and config.tax_map["EU"] == "Exempt"
+    # a tax-map line removed from the page
+    d.find_element(By.XPATH, "//input[@name='tax_map_remove' and @value='EU']").click()
+    _submit(d, "Save settings")
+    _until(lambda: "Settings saved" in text(), "the saved settings")
+    assert "EU" not in load(QUICKBOOKS, str(home / "scorolink.toml")).tax_map
+    assert "EU=Exempt" not in text()
+    d.execute_script("document.getElementById('h-categories').scrollIntoView();")
+    d.save_screenshot(str(SHOTS / "integration-quickbooks-categories.png"))
+
+    # automatic: hourly, background items weekly
+    d.find_element(By.CSS_SELECTOR, "input[name='sync.mode'][value='automatic']").click()
+    Select(d.find_element(By.ID, "sync-schedule")).select_by_visible_text("hourly")
+    d.find_element(By.CSS_SELECTOR, "input[name='background.mode'][value='automatic']").click()
+    Select(d.find_element(By.ID, "background-schedule")).select_by_visible_text("weekly")
+    _submit(d, "Save mode")
+    _until(lambda: "background items automatic, weekly" in text(), "the saved mode")
+    assert d.find_element(By.ID, "mode-now-sync").text == "automatic, hourly"
+    assert load(QUICKBOOKS, str(home / "scorolink.toml")).mode == "automatic"
+    _shot(d, "integration-quickbooks")
+
+    # a dry-run preview, then "Synchronize now" from it, followed live
+    _submit(d, "Preview (dry run)")
+    _until(lambda: d.find_elements(By.ID, "result-summary"), "the preview")
+    assert "Dry run: nothing was written" in d.find_element(By.ID, "result-summary").text
+    assert "create in QuickBooks" in d.find_element(By.ID, "plan").text
+    _submit(d, "Synchronize now")
+    _until(lambda: re.search(r"/runs/\d+$", d.current_url), "the run page")
+    _until(lambda: d.find_element(By.ID, "run-state").text in ("succeeded", "partially_failed", "failed"),
+           "the sync run to finish", timeout=180)
+    assert "quickbooks sync run" in d.find_element(By.ID, "run-log").text
+
+    # after the initial sync the start dates are locked, with the reason
+    d.get(page)
+    assert "Locked: the initial sync used" in d.find_element(By.ID, "contacts-lock").text
+    assert not d.find_element(By.ID, "contacts-start").is_enabled()
+    assert qsb.client_secret not in d.page_source

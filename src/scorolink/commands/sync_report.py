@@ -1,11 +1,10 @@
 """What the accounting integrations' `sync`, `errors` and `configure` commands print, in the same words for
-every counterpart (`system`: "QuickBooks", …), and the writer of their scorolink.toml table.
+every counterpart (`system`: "QuickBooks", …); their scorolink.toml tables are integrations.settings_file's.
 
 The words themselves are the sync engine's (sync.report), as is the exit-code rule (`exit_code`)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -75,35 +74,3 @@ def error_rows(rows: list[dict[str, Any]], system: str) -> list[dict[str, Any]]:
     return [{"id": r["id"], "category": r["category"], "record": r["source_id"], "attempts": r["attempts"],
              "next try": r["next_try"], "message": r["message"], "kind": kind_words(r["kind"]),
              "going to": names.side(r["side"]), "resolution": r["resolution"] or ""} for r in rows]
-
-
-def write_section(path: Path, table: str, data: dict[str, Any]) -> None:
-    """Rewrite the [`table`] tables of scorolink.toml, keeping everything else as it was."""
-    kept: list[str] = []
-    skipping = False
-    if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            header = line.strip()
-            if header.startswith("["):
-                skipping = header.strip("[]").split(".")[0].strip() == table
-            if not skipping:
-                kept.append(line)
-    lines = [f"[{table}]"]
-    lines += [f"{k} = {_toml(v)}" for k, v in data.items() if not isinstance(v, dict)]
-    for name, sub in data.items():
-        if isinstance(sub, dict):
-            lines += ["", f"[{table}.{name}]"] + [f"{_key(k)} = {_toml(v)}" for k, v in sub.items()]
-    text = "\n".join(kept).rstrip()
-    path.write_text((text + "\n\n" if text else "") + "\n".join(lines) + "\n", encoding="utf-8")
-
-
-def _key(name: str) -> str:
-    return name if name.replace("_", "").replace("-", "").isalnum() else '"' + name.replace('"', '\\"') + '"'
-
-
-def _toml(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -183,6 +183,7 @@ class XeroSyncParams(OperationParams):
 
 class QuickBooksSyncParams(OperationParams):
     operation: ClassVar[str] = "quickbooks_sync"
+    cli_only: ClassVar[frozenset[str]] = frozenset({"as_json", "connection"})  # a job names its connection itself
     job_only: ClassVar[frozenset[str]] = frozenset({"config", "wait"})
     cli_names: ClassVar[dict[str, str]] = {"category": "categories", "obj": "record"}
 

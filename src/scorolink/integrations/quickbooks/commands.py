@@ -1,7 +1,8 @@
 """`scorolink quickbooks connect | configure | sync | status | errors`: the Scoro ↔ QuickBooks Online
 integration from the command line.
 
-The configuration is the `[quickbooks_sync]` table of scorolink.toml (`configure` writes it; automatic mode
+The configuration is the `[quickbooks_sync]` table of scorolink.toml (`[quickbooks_sync.NAME]` for the Scoro
+account `--connection NAME`; `configure` writes it through integrations.settings_file; automatic mode
 also keeps the runtime's jobs `quickbooks-sync` and `quickbooks-background` on their schedules); the sync
 state lives in the runtime's state database (`--state`). Without QUICKBOOKS_CLIENT_ID and
 QUICKBOOKS_CLIENT_SECRET the commands use a bundled QuickBooks sandbox (`.scorolink/quickbooks-sandbox.db`,
@@ -12,7 +13,6 @@ four companies; the fourth keeps its books in euros), and say so on stderr. Exit
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -20,8 +20,6 @@ import typer
 from scorolink import output
 from scorolink.commands import counterpart
 from scorolink.commands.common import emit_json, err
-from scorolink.commands.sync_report import write_section
-from scorolink.config import config_path, read_config_file
 from scorolink.errors import ConfigError
 from scorolink.integrations.quickbooks.session import (
     DEFAULT_SANDBOX_DATA,
@@ -30,8 +28,6 @@ from scorolink.integrations.quickbooks.session import (
     open_quickbooks,
 )
 
-TABLE = "quickbooks_sync"
-JOBS = {"quickbooks-sync": False, "quickbooks-background": True}  # job name → background items only
 quickbooks_app = typer.Typer(help="Connect a QuickBooks Online company and sync it with Scoro. Without "
                                   "QUICKBOOKS_CLIENT_ID and QUICKBOOKS_CLIENT_SECRET the commands use a bundled "
                                   "QuickBooks sandbox.", no_args_is_help=True)
@@ -42,14 +38,24 @@ def _open(ctx: typer.Context) -> QuickBooksSession:
                                         SANDBOX_DATA_ENV, DEFAULT_SANDBOX_DATA)
 
 
+def _open_for(ctx: typer.Context, scoro: Any) -> QuickBooksSession:
+    """QuickBooks as a named connection carries it ([connections.NAME.quickbooks]), else as configured."""
+    flags = scoro.system("quickbooks") if hasattr(scoro, "system") else None
+    if not flags:
+        return _open(ctx)
+    return open_quickbooks(flags, getattr(ctx.obj, "config", None))
+
+
 def _state_url(ctx: typer.Context, state: str | None) -> str:
     """The runtime's state database (--state, SCOROLINK_STATE_URL, [runtime] state), which jobs share."""
     return counterpart.state_url(ctx, state)
 
 
-def _table(ctx: typer.Context) -> dict[str, Any]:
-    data: dict[str, Any] = read_config_file(config_path(getattr(ctx.obj, "config", None))).get(TABLE, {})
-    return data
+def _config(ctx: typer.Context, connection: str | None = None) -> Any:
+    """The [quickbooks_sync] settings of the Scoro account synced (integrations.settings_file)."""
+    from scorolink.integrations.settings_file import QUICKBOOKS, load
+
+    return load(QUICKBOOKS, getattr(ctx.obj, "config", None), connection)
 
 
 def _sandbox_realm(session: QuickBooksSession, currency: str | None) -> str | None:
@@ -115,11 +121,11 @@ def connect_cmd(
 def status_cmd(ctx: typer.Context, state: Annotated[str | None, typer.Option(help="State database URL.")] = None,
                as_json: counterpart.JsonOpt = False) -> None:
     """Show the connected company, its home currency, the token's expiry, the setup and the last sync run."""
-    from scorolink.integrations.quickbooks.integration import Company, QuickBooksSyncConfig
+    from scorolink.integrations.quickbooks.integration import Company
     from scorolink.integrations.quickbooks.run import sync_jobs
     from scorolink.sync.store import SyncStore
 
-    config = QuickBooksSyncConfig.from_dict(_table(ctx))
+    config = _config(ctx)
     with _open(ctx) as session:
         info = session.client.company_info()
         company = Company(session.client)
@@ -159,19 +165,21 @@ def sync_cmd(
                                           "write nothing.")] = False,
     state: Annotated[str | None, typer.Option(help="State database URL (default: the runtime's).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable result.")] = False,
+    connection: Annotated[str | None, typer.Option(help="A named Scoro account ([connections.NAME]): that account, "
+                                                   "its QuickBooks app ([connections.NAME.quickbooks]) and its "
+                                                   "settings ([quickbooks_sync.NAME]).")] = None,
 ) -> None:
     """Sync Scoro and QuickBooks now: everything enabled in dependency order, one category, the background
     items, or one record."""
-    from scorolink.integrations.quickbooks.integration import QuickBooksSyncConfig
     from scorolink.integrations.quickbooks.run import SyncRequest, run_quickbooks_sync
 
-    config = QuickBooksSyncConfig.from_dict(_table(ctx))
+    config = _config(ctx, connection)
     request = counterpart.sync_request(lambda: SyncRequest(
         only=category or None, record=counterpart.parse_object(obj, "quickbooks") if obj else None, dry_run=dry_run,
         background=background))
 
     def run(store: Any) -> Any:
-        with ctx.obj.open() as scoro, _open(ctx) as session:
+        with counterpart.scoro_account(ctx, connection) as scoro, _open_for(ctx, scoro) as session:
             return run_quickbooks_sync(store, scoro.connector, session, config, request)
 
     result, open_rows = counterpart.run_sync(_state_url(ctx, state), run)
@@ -197,6 +205,8 @@ def configure_cmd(
     default_expense_account: Annotated[str | None, typer.Option(help="QuickBooks expense account for bill lines "
                                                                      "without a product.")] = None,
     tax_map: Annotated[list[str] | None, typer.Option(help="SCORO_VAT_CODE=QUICKBOOKS_TAX_CODE (repeatable).")] = None,
+    tax_map_remove: Annotated[list[str] | None, typer.Option(help="Remove the tax-map line of this Scoro VAT code "
+                                                             "(repeatable).")] = None,
     without_tax: Annotated[bool | None, typer.Option("--without-tax/--with-tax", help="Documents from QuickBooks "
                                                      "carry only the subtotal (no tax details).")] = None,
     attachments: Annotated[str | None, typer.Option(help="automatic (with their invoice or bill) or manual.")] = None,
@@ -205,84 +215,93 @@ def configure_cmd(
     state: Annotated[str | None, typer.Option(help="State database URL (the runtime's, for automatic mode's "
                                               "jobs).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the effective configuration as JSON.")] = False,
+    connection: Annotated[str | None, typer.Option(help="A named Scoro account ([connections.NAME]): its settings "
+                                                   "are [quickbooks_sync.NAME] (default: the ordinary one).")] = None,
 ) -> None:
-    """Show or change the integration's configuration (the [quickbooks_sync] table of scorolink.toml)."""
-    from scorolink.integrations.quickbooks.integration import NAMES, ORDER, QuickBooksSyncConfig
+    """Show or change the integration's configuration: the [quickbooks_sync] table of scorolink.toml, or
+    [quickbooks_sync.NAME] for the Scoro account --connection NAME."""
+    from scorolink.integrations.settings_file import QUICKBOOKS, configure, settings_path, summary
 
     if accounts:
         with _open(ctx) as session:
-            rows = [{"number": r.get("AcctNum") or "", "name": r.get("Name"), "type": r.get("AccountType"),
-                     "classification": r.get("Classification")} for r in session.connector.read("Account")
-                    if r.get("Classification") in ("Revenue", "Expense")]
+            rows = income_and_expense_accounts(session)
         emit_json(rows) if as_json else output.print_table(rows, title="QuickBooks income and expense accounts")
         return
-    path = config_path(getattr(ctx.obj, "config", None)) or Path("scorolink.toml")
-    data = read_config_file(path if path.exists() else None).get(TABLE, {})
-    changed = False
-    if category is not None:
-        if category not in ORDER:
-            raise ConfigError(f"--category {category!r}: use one of {', '.join(ORDER)}.")
-        table = dict(data.get(category, {}))
-        for key, value in (("direction", direction), ("enabled", enable), ("start_date", start_date),
-                           ("bookmark", bookmark)):
-            if value is not None:
-                table[key] = value
-        data[category] = table
-        changed = True
-    elif direction or enable is not None or start_date or bookmark:
+    config_file = getattr(ctx.obj, "config", None)
+    path, account = settings_path(config_file), connection or "default"
+    if category is None and (direction or enable is not None or start_date or bookmark):
         raise ConfigError("--direction, --enable/--disable, --start-date and --bookmark need --category.")
-    for key, value in (("mode", mode), ("schedule", schedule), ("background_schedule", background_schedule),
-                       ("default_income_account", default_income_account),
-                       ("default_expense_account", default_expense_account), ("attachments", attachments),
-                       ("sync_without_tax", without_tax)):
-        if value is not None:
-            data[key] = value
-            changed = True
-    for item in tax_map or []:
-        code, sep, tax = item.partition("=")
-        if not sep or not code.strip() or not tax.strip():
-            raise ConfigError(f"--tax-map {item!r}: write SCORO_VAT_CODE=QUICKBOOKS_TAX_CODE, e.g. VAT22=\"23% S\".")
-        data.setdefault("tax_map", {})[code.strip()] = tax.strip()
-        changed = True
-    config = QuickBooksSyncConfig.from_dict(data)  # refuses bad values before anything is written
+    changes = {category: {"direction": direction, "enabled": enable, "start_date": start_date,
+                          "bookmark": bookmark}} if category is not None else {}
+    locked = locked_dates(_state_url(ctx, state), config_file, account) if start_date is not None else None
+    config, changed = configure(QUICKBOOKS, path, changes, account=account, settings={
+        "mode": mode, "schedule": schedule, "background_schedule": background_schedule,
+        "default_income_account": default_income_account, "default_expense_account": default_expense_account,
+        "attachments": attachments, "sync_without_tax": without_tax}, tax_map=tax_map, tax_map_remove=tax_map_remove,
+        locked=locked)
     if changed:
-        write_section(path, TABLE, data)
-        err.print(f"Saved [{TABLE}] in {path}.")
-        if mode is not None or schedule is not None or background_schedule is not None:
-            _schedule_jobs(ctx, config, state)
-    effective = {name: {"enabled": s.enabled, "direction": NAMES.get(s.direction, s.direction),
-                        "start_date": s.start_date.isoformat() if s.start_date else None,
-                        "bookmark": config.bookmarks.get(name)} for name, s in config.categories.items()}
-    summary = {"categories": effective, "mode": config.mode, "schedule": config.schedule,
-               "background_schedule": config.background_schedule,
-               "default_income_account": config.default_income_account,
-               "default_expense_account": config.default_expense_account, "sync_without_tax": config.sync_without_tax,
-               "attachments": config.attachments, "tax_map": config.tax_map}
+        err.print(f"Saved {QUICKBOOKS.header(account)} in {path}.")
+    if mode is not None or schedule is not None or background_schedule is not None:
+        schedule_jobs(_state_url(ctx, state), config, account, config_file)
+        if config.mode == "automatic":
+            err.print(f"Jobs {job_name(account, False)} ({config.schedule}) and {job_name(account, True)} "
+                      f"({config.background_schedule}) are scheduled; `scorolink serve` runs them.")
+    shown = summary(QUICKBOOKS, config)
     if as_json:
-        emit_json(summary)
+        emit_json(shown)
         return
-    output.print_table([{"category": k, **v} for k, v in effective.items()], title="Scoro ↔ QuickBooks sync")
+    output.print_table([{"category": k, **v} for k, v in shown["categories"].items()], title="Scoro ↔ QuickBooks sync")
     err.print(f"mode: {config.mode or 'not set'}" + (f" ({config.schedule}; background items {config.background_schedule})"
               if config.mode == "automatic" else "") + f"; default income account: "
               f"{config.default_income_account or '-'}; default expense account: {config.default_expense_account or '-'}"
               f"; tax map: {', '.join(f'{k}={v}' for k, v in config.tax_map.items()) or '-'}")
 
 
-def _schedule_jobs(ctx: typer.Context, config: Any, state: str | None) -> None:
-    """Automatic mode: the runtime's jobs run the sync and the background items on their schedules (`scorolink
-    serve` or a Celery worker executes them); manual mode removes them."""
+def income_and_expense_accounts(session: QuickBooksSession) -> list[dict[str, Any]]:
+    """QuickBooks' income and expense accounts, to choose the default accounts from (`configure --accounts`)."""
+    return [{"number": r.get("AcctNum") or "", "name": r.get("Name"), "type": r.get("AccountType"),
+             "classification": r.get("Classification")} for r in session.connector.read("Account")
+            if r.get("Classification") in ("Revenue", "Expense")]
+
+
+def locked_dates(state_url: str, config_file: str | None, account: str) -> dict[str, str]:
+    """The start dates this account's initial syncs used: they no longer change."""
+    from scorolink.integrations.settings_file import QUICKBOOKS, locked_start_dates, scoro_account_id
+    from scorolink.sync.store import SyncStore
+
+    store = SyncStore(state_url)
+    try:
+        return locked_start_dates(QUICKBOOKS, store, scoro_account_id(config_file, account))
+    finally:
+        store.close()
+
+
+def job_name(account: str, background: bool) -> str:
+    """`quickbooks-sync` / `quickbooks-background` (with `-NAME` for a named Scoro account), as the dashboard
+    names them."""
+    return ("quickbooks-background" if background else "quickbooks-sync") + ("" if account == "default" else
+                                                                               f"-{account}")
+
+
+def schedule_jobs(state_url: str, config: Any, account: str, config_file: str | None) -> None:
+    """Automatic mode: the runtime's jobs run the sync and the background items of one Scoro account on their
+    schedules (`scorolink serve` or a Celery worker executes them); manual mode removes them."""
     from scorolink.integrations.quickbooks.integration import SCHEDULES
     from scorolink.runtime.jobs import JobError, add_job, remove_job
     from scorolink.state.store import StateStore
 
-    store = StateStore(_state_url(ctx, state))
+    store = StateStore(state_url)
     now = datetime.now(UTC)
     try:
-        for name, background in JOBS.items():
+        for background in (False, True):
+            name = job_name(account, background)
             if config.mode == "automatic":
                 when = config.background_schedule if background else config.schedule
-                add_job(store, name, operation="quickbooks_sync", connection="default", schedule=SCHEDULES[when],
-                        params={"background": background}, now=now, source="quickbooks", replace=True)
+                params: dict[str, Any] = {"background": background} if background else {}
+                if config_file:
+                    params["config"] = config_file
+                add_job(store, name, operation="quickbooks_sync", connection=account, schedule=SCHEDULES[when],
+                        params=params, now=now, source="quickbooks", replace=True)
             else:
                 try:
                     remove_job(store, name)
@@ -290,9 +309,6 @@ def _schedule_jobs(ctx: typer.Context, config: Any, state: str | None) -> None:
                     pass
     finally:
         store.dispose()
-    if config.mode == "automatic":
-        err.print(f"Jobs quickbooks-sync ({config.schedule}) and quickbooks-background ({config.background_schedule}) "
-                  "are scheduled; `scorolink serve` runs them.")
 
 
 def _sync_jobs(store: Any) -> list[str]:

@@ -109,15 +109,17 @@ class QuickBooksOAuth(OAuthClient):
 
     def connect(self, open_browser: Callable[[str], Any], *, timeout: float = 300.0,  # type: ignore[override]
                 pkce: bool = False) -> TokenSet:
-        def complete(tokens: TokenSet) -> None:
-            realm = self.callback_params.get("realmId")
-            if not realm:
-                raise AuthenticationFailed("Intuit's callback named no company (realmId)",
-                                           hint=f"Run `{self.app.connect_command}` again and pick a company")
-            tokens.tenant_id = realm
-            tokens.tenants = [{"tenantId": realm, "createdDateUtc": datetime.now(UTC).isoformat()}]
+        return super().connect(open_browser, timeout=timeout, pkce=pkce, complete=self.take_realm)
 
-        return super().connect(open_browser, timeout=timeout, pkce=pkce, complete=complete)
+    def take_realm(self, tokens: TokenSet) -> None:
+        """The company the sign-in picked, from the callback's `realmId` (`callback_params`), kept with the
+        tokens: by `connect` and by the dashboard's callback page."""
+        realm = self.callback_params.get("realmId")
+        if not realm:
+            raise AuthenticationFailed("Intuit's callback named no company (realmId)",
+                                       hint=f"Run `{self.app.connect_command}` again and pick a company")
+        tokens.tenant_id = realm
+        tokens.tenants = [{"tenantId": realm, "createdDateUtc": datetime.now(UTC).isoformat()}]
 
     def connected_on(self) -> str | None:
         """When this realm was first connected (ISO), kept with the tokens."""

@@ -13,7 +13,7 @@ from typing import Any
 
 from scorolink.runtime.connections import OpenConnection
 from scorolink.runtime.operations import Checkpoint, OperationResult, register
-from scorolink.runtime.sync_operation import check_sync_params, config_table, run_sync_job
+from scorolink.runtime.sync_operation import check_sync_params, run_sync_job
 
 
 def check(params: dict[str, Any]) -> dict[str, Any]:
@@ -29,11 +29,11 @@ def quickbooks_sync_operation(params: dict[str, Any], connection: OpenConnection
                               checkpoint: Checkpoint) -> OperationResult:
     """One sync run; the sync's own state makes a re-run after a crash resume without duplicates."""
     from scorolink.integrations.quickbooks import session as qb_session
-    from scorolink.integrations.quickbooks.integration import TABLE, QuickBooksSyncConfig
     from scorolink.integrations.quickbooks.run import SyncRequest, run_quickbooks_sync
+    from scorolink.integrations.settings_file import QUICKBOOKS, load
 
     args = check(params)
-    config = QuickBooksSyncConfig.from_dict(config_table(args, TABLE))
+    config = load(QUICKBOOKS, args.get("config"), connection.name)  # [quickbooks_sync](.NAME) of its account
     record = tuple(args["record"].split(":", 2)) if args.get("record") else None
     request = SyncRequest(only=args["categories"] or None, background=bool(args["background"]), dry_run=args["dry_run"],
                           record=(record[0], "b", record[2]) if record and len(record) == 3 else

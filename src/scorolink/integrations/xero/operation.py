@@ -13,7 +13,7 @@ from typing import Any
 from scorolink.integrations.xero import session as xero_session
 from scorolink.runtime.connections import OpenConnection
 from scorolink.runtime.operations import Checkpoint, OperationResult, register
-from scorolink.runtime.sync_operation import check_sync_params, config_table, run_sync_job
+from scorolink.runtime.sync_operation import check_sync_params, run_sync_job
 
 
 def check(params: dict[str, Any]) -> dict[str, Any]:
@@ -28,11 +28,11 @@ def check(params: dict[str, Any]) -> dict[str, Any]:
 def xero_sync_operation(params: dict[str, Any], connection: OpenConnection, checkpoint: Checkpoint) -> OperationResult:
     """One sync run. The sync's own state makes a re-run after a crash resume without duplicates; a
     rate limit past the wait budget, or another run of the same pair's sync, pauses the connection."""
-    from scorolink.integrations.xero.integration import XeroSyncConfig
+    from scorolink.integrations.settings_file import XERO, load
     from scorolink.integrations.xero.run import SyncRequest, run_xero_sync
 
     args = check(params)
-    config = XeroSyncConfig.from_dict(config_table(args, "xero_sync"))
+    config = load(XERO, args.get("config"), connection.name)  # [xero_sync], or [xero_sync.NAME] for its account
     request = SyncRequest(only=args["categories"] or None,
                           allow_different_tax_rates=bool(args["allow_different_tax_rates"]))
 

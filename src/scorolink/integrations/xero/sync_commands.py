@@ -1,6 +1,7 @@
 """`scorolink xero sync | configure | errors`: the Scoro ↔ Xero integration from the command line.
 
-The configuration is the `[xero_sync]` table of scorolink.toml (`configure` writes it); the sync
+The configuration is the `[xero_sync]` table of scorolink.toml (`[xero_sync.NAME]` for the Scoro account
+`--connection NAME`; `configure` writes it, through integrations.settings_file); the sync
 state (links, cursors, outbox, errors) lives in the state database (`--state`, default
 `.scorolink/state.db`). Without credentials both sides are the bundled sandboxes, kept on disk
 under `.scorolink/` so that runs build on each other.
@@ -8,7 +9,6 @@ under `.scorolink/` so that runs build on each other.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -16,7 +16,6 @@ import typer
 from scorolink import output
 from scorolink.commands import counterpart
 from scorolink.commands.common import emit_json, err
-from scorolink.config import config_path, read_config_file
 from scorolink.errors import ConfigError
 from scorolink.integrations.xero.commands import ConnectionOpt, _open
 from scorolink.sync.report import Names
@@ -31,11 +30,11 @@ def _state_url(ctx: typer.Context, state: str | None) -> str:
     return counterpart.state_url(ctx, state, earlier=EARLIER_STATE)
 
 
-def _sync_config(ctx: typer.Context) -> Any:
-    from scorolink.integrations.xero.integration import XeroSyncConfig
+def _sync_config(ctx: typer.Context, connection: str | None) -> Any:
+    """The [xero_sync] settings of the Scoro account synced (integrations.settings_file)."""
+    from scorolink.integrations.settings_file import XERO, load
 
-    data = read_config_file(config_path(getattr(ctx.obj, "config", None))).get("xero_sync", {})
-    return XeroSyncConfig.from_dict(data)
+    return load(XERO, getattr(ctx.obj, "config", None), connection)
 
 
 @app.command("sync")
@@ -62,7 +61,7 @@ def sync_cmd(
     from scorolink.replicate.progress import RichProgress
     from scorolink.sync.progress import SyncProgress
 
-    config = _sync_config(ctx)
+    config = _sync_config(ctx, connection)
     request = counterpart.sync_request(lambda: SyncRequest(
         only=category or None, record=parse_object(obj) if obj else None, dry_run=dry_run,
         allow_different_tax_rates=allow_different_tax_rates))
@@ -103,36 +102,34 @@ def configure_cmd(
                                                           "Scoro's accounting objects.")] = None,
     tax_map: Annotated[list[str] | None, typer.Option(help="SCORO_VAT_CODE=XERO_TAX_TYPE (repeatable); both "
                                                       "rates must have the same percentage.")] = None,
+    tax_map_remove: Annotated[list[str] | None, typer.Option(help="Remove the tax-map line of this Scoro VAT code "
+                                                             "(repeatable).")] = None,
     allow_different_tax_rates: Annotated[bool | None, typer.Option(
         "--allow-different-tax-rates/--same-tax-rates-only", help="Whether the tax map may pair rates of different "
         "percentages (warned on every run; each document's totals difference is reported on it).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the effective configuration as JSON.")] = False,
+    connection: ConnectionOpt = None,
 ) -> None:
-    """Show or change the integration's configuration (the [xero_sync] table of scorolink.toml)."""
-    from scorolink.integrations.xero.settings_file import configure, summary
-    from scorolink.sync.store import SyncStore
+    """Show or change the integration's configuration: the [xero_sync] table of scorolink.toml, or
+    [xero_sync.NAME] for the Scoro account --connection NAME."""
+    from scorolink.integrations.settings_file import XERO, configure, settings_path, summary
 
-    path = config_path(getattr(ctx.obj, "config", None)) or Path("scorolink.toml")
+    config_file = getattr(ctx.obj, "config", None)
+    path = settings_path(config_file)
+    account = connection or "default"
     if category is None and (direction or enable is not None or start_date or bookmark):
         raise ConfigError("--direction, --enable/--disable, --start-date and --bookmark need --category.")
     changes = {category: {"direction": direction, "enabled": enable, "start_date": start_date,
                           "bookmark": bookmark}} if category is not None else {}
-    locked = None
-    if start_date is not None:  # a start date is locked once its category's initial sync ran
-        from scorolink.integrations.xero.settings_file import locked_start_dates
-
-        state = SyncStore(_state_url(ctx, None))
-        try:
-            locked = locked_start_dates(state)
-        finally:
-            state.close()
-    config, changed = configure(path, changes, defaults={
+    locked = _locked(ctx, account) if start_date is not None else None
+    config, changed = configure(XERO, path, changes, account=account, settings={
         "default_sales_account": default_sales_account, "default_expense_account": default_expense_account,
-        "tracking_category": tracking_category, "bookmark_filters": bookmark_filters}, tax_map=tax_map, locked=locked,
-        allow_different_tax_rates=allow_different_tax_rates)
+        "tracking_category": tracking_category, "bookmark_filters": bookmark_filters,
+        "allow_different_tax_rates": allow_different_tax_rates}, tax_map=tax_map, tax_map_remove=tax_map_remove,
+        locked=locked)
     if changed:
-        err.print(f"Saved [xero_sync] in {path}.")
-    shown = summary(config)
+        err.print(f"Saved {XERO.header(account)} in {path}.")
+    shown = summary(XERO, config)
     effective = shown["categories"]
     if as_json:
         emit_json(shown)
@@ -141,6 +138,19 @@ def configure_cmd(
         err.print(f"default sales account: {config.default_sales_account or '-'}; default expense account: "
                   f"{config.default_expense_account or '-'}; tax map: "
                   f"{', '.join(f'{k}={v}' for k, v in config.tax_map.items()) or '-'}")
+
+
+def _locked(ctx: typer.Context, account: str) -> dict[str, str]:
+    """The start dates this account's initial syncs used: they no longer change."""
+    from scorolink.integrations.settings_file import XERO, locked_start_dates, scoro_account_id
+    from scorolink.sync.store import SyncStore
+
+    config_file = getattr(ctx.obj, "config", None)
+    state = SyncStore(_state_url(ctx, None))
+    try:
+        return locked_start_dates(XERO, state, scoro_account_id(config_file, account))
+    finally:
+        state.close()
 
 
 def _sync_jobs(store: Any) -> list[str]:

@@ -59,7 +59,7 @@ def _parts(panel: Panel) -> list[tuple[str, str, tuple[str, ...]]]:
 
 
 def _job_name(panel: Panel, connection: str, part: str) -> str:
-    return panel.job_name(connection) + ("" if part == SYNC else "-background")
+    return panel.job_name(connection, part)
 
 
 def _job(web: Web, panel: Panel, connection: str, part: str = "sync") -> dict[str, Any] | None:
@@ -69,10 +69,10 @@ def _job(web: Web, panel: Panel, connection: str, part: str = "sync") -> dict[st
         return None
 
 
-def _schedule_text(job: dict[str, Any], choices: tuple[str, ...]) -> str:
+def _schedule_text(panel: Panel, job: dict[str, Any], choices: tuple[str, ...]) -> str:
     """The choice a job's schedule was made from (as the page offers them), else the runtime's words."""
     for choice in choices:
-        parsed = parse_schedule(choice)
+        parsed = parse_schedule(panel.runtime_schedule(choice))
         if (parsed.kind, parsed.expr) == (job["schedule_kind"], job["schedule_expr"]):
             return choice
     return str(job["schedule"])
@@ -93,15 +93,18 @@ def _context(request: Request, panel: Panel, connection: str) -> dict[str, Any]:
     for part, label, choices in _parts(panel):
         job = _job(web, panel, connection, part)
         if job is not None:
-            job["schedule_text"] = _schedule_text(job, choices)
+            job["schedule_text"] = _schedule_text(panel, job, choices)
         mode = MANUAL if job is None or job["schedule_kind"] == MANUAL or not job["enabled"] else "automatic"
         parts.append((part, label, choices, mode, job))
     flags = _flags(web, panel, connection)
     return {"panel": panel, "connection": connection, "connections": ConfiguredConnections(web.config_file).names(),
             "parts": parts, "background": [c.name for c in panel.categories if c.background],
-            "shared_tokens": connection != DEFAULT_CONNECTION and not flags.get("tenant_id"), "state": state, "current": panel.current(web.config_file), "locked": panel.locked(web.store),
+            "shared_tokens": connection != DEFAULT_CONNECTION and not flags.get(panel.tenant_setting), "state": state,
+            "current": panel.current(web.config_file, connection),
+            "locked": panel.locked(web.store, web.config_file, connection),
             "check": request.scope["session"].pop("check", None), "now": web.now(),
-            "errors_open": len(panel.errors(web.store)), "page_url": _page_url(panel, connection)}
+            "errors_open": len(panel.errors(web.store, web.config_file, connection)),
+            "page_url": _page_url(panel, connection)}
 
 
 async def integrations_page(request: Request) -> Response:
@@ -133,7 +136,8 @@ async def connect(request: Request) -> Response:
 
     def start() -> str:
         with panel.open(web.config_file, _flags(web, panel, connection)) as session:
-            return panel.authorize(session, state=state, redirect_uri=redirect_uri, code_challenge=challenge)
+            return panel.authorize(session, state=state, redirect_uri=redirect_uri, code_challenge=challenge,
+                                   tenant=tenant)
 
     target = await run_in_threadpool(start)
     now = time.monotonic()
@@ -165,7 +169,8 @@ async def callback(request: Request) -> Response:
     def finish() -> dict[str, Any]:
         with web.connections().open(connection) as scoro, panel.open(web.config_file, scoro.system(panel.name)) as s:
             panel.finish_sign_in(s, code=str(q.get("code") or ""), redirect_uri=pending["redirect_uri"],
-                                 code_verifier=pending["verifier"], tenant=pending["tenant"])
+                                 code_verifier=pending["verifier"], tenant=pending["tenant"], callback=dict(q),
+                                 scoro=scoro.connector, state=web.store)
             return {"status": panel.status(s), "check": panel.check(s, scoro.connector)}
 
     done = await run_in_threadpool(finish)
@@ -204,7 +209,7 @@ async def save_settings(request: Request) -> Response:
     web, panel = web_of(request), _panel(request)
     form = await _form(request)
     connection = _connection(request, form)
-    current = panel.current(web.config_file)["categories"]
+    current = panel.current(web.config_file, connection)["categories"]
     categories: dict[str, dict[str, Any]] = {}
     for category in panel.categories:
         if category.follows:
@@ -222,13 +227,16 @@ async def save_settings(request: Request) -> Response:
     settings = {s.name: form.get(s.name) == "on" if s.flag else str(form.get(s.name) or "").strip() or None
                 for s in panel.settings}
     tax_map = [line.strip() for line in str(form.get("tax_map") or "").splitlines() if line.strip()]
+    tax_map_remove = [str(code) for code in form.getlist("tax_map_remove") if str(code)]
     try:
-        changed = panel.save(web.config_file, categories, settings, tax_map, panel.locked(web.store))
+        changed = panel.save(web.config_file, connection, categories, settings, tax_map,
+                             panel.locked(web.store, web.config_file, connection), tax_map_remove)
     except ScorolinkError as exc:
         context = await run_in_threadpool(_context, request, panel, connection)
         return web.render(request, "integration.html", status=400, error=str(exc), **context)
-    web.audit(request, "integration configured", panel.name,
-              {"categories": categories, "settings": settings, "tax_map": tax_map} if changed else {"changed": False})
+    web.audit(request, "integration configured", f"{panel.name}:{connection}",
+              {"categories": categories, "settings": settings, "tax_map": tax_map, "tax_map_remove": tax_map_remove}
+              if changed else {"changed": False})
     return web.redirect(request, _page_url(panel, connection, "#categories"),
                         "Settings saved." if changed else "Nothing changed.")
 
@@ -240,7 +248,7 @@ async def save_schedule(request: Request) -> Response:
     web, panel = web_of(request), _panel(request)
     form = await _form(request)
     connection = _connection(request, form)
-    said = []
+    modes: dict[str, str] = {}
     for part, label, choices in _parts(panel):
         if f"{part}.mode" not in form:
             continue
@@ -249,11 +257,16 @@ async def save_schedule(request: Request) -> Response:
         if mode == "automatic" and schedule not in choices:
             raise ConfigError(f"{label} schedule {schedule!r}: {panel.title} runs automatically "
                               f"{' or '.join(choices)}.")
-        job = _ensure_job(web, panel, connection, part, schedule)
-        web.audit(request, "integration schedule set", job["name"], {"schedule": schedule})
-        said.append(f"{label.lower()} {'automatic, ' + schedule if mode == 'automatic' else 'manual'}")
-    if not said:
+        modes[part] = schedule
+    if not modes:
         raise ConfigError("Choose automatic or manual mode.")
+    panel.mode_saved(web.config_file, connection, modes)  # refused there before any job changes
+    said = []
+    for part, label, _choices in _parts(panel):
+        if part in modes:
+            job = _ensure_job(web, panel, connection, part, modes[part])
+            web.audit(request, "integration schedule set", job["name"], {"schedule": modes[part]})
+            said.append(f"{label.lower()} {'manual' if modes[part] == MANUAL else 'automatic, ' + modes[part]}")
     return web.redirect(request, _page_url(panel, connection, "#mode"), f"{panel.title}: {'; '.join(said)}.")
 
 
@@ -264,11 +277,11 @@ def _ensure_job(web: Web, panel: Panel, connection: str, part: str, schedule: st
     if existing is not None and schedule is None:
         return existing
     values: dict[str, Any] = {"config": web.config_file} if web.config_file else {}
-    if part == BACKGROUND:
-        values["categories"] = [c.name for c in panel.categories if c.background]
+    values.update(panel.job_params(part))
     params = MODELS[panel.operation].parse(values)
     return runtime_jobs.add_job(web.store, _job_name(panel, connection, part), operation=panel.operation,
-                                connection=connection, schedule=schedule or MANUAL,
+                                connection=connection,
+                                schedule=panel.runtime_schedule(schedule) if schedule else MANUAL,
                                 params=params.model_dump(exclude_defaults=True), now=web.now(), source="web",
                                 replace=True)
 
@@ -299,7 +312,7 @@ async def sync_here(request: Request) -> Response:
     def go() -> tuple[Any, int]:
         with web.connections().open(connection) as scoro, panel.open(web.config_file, scoro.system(panel.name)) as s:
             return panel.sync(web.store, scoro.connector, s, web.config_file, only=only or None, record=record,
-                              dry_run=dry_run)
+                              dry_run=dry_run, connection=connection)
 
     try:
         result, open_errors = await run_in_threadpool(go)
@@ -318,7 +331,7 @@ async def sync_here(request: Request) -> Response:
 async def errors_page(request: Request) -> Response:
     web, panel = web_of(request), _panel(request)
     connection = _connection(request)
-    rows = await run_in_threadpool(panel.errors, web.store)
+    rows = await run_in_threadpool(panel.errors, web.store, web.config_file, connection)
     return web.render(request, "integration_errors.html", panel=panel, rows=rows, connection=connection,
                       page_url=_page_url(panel, connection))
 
