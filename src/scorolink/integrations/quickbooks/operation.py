@@ -36,6 +36,7 @@ def quickbooks_sync_operation(params: dict[str, Any], connection: OpenConnection
                               checkpoint: Checkpoint) -> OperationResult:
     """One sync run; the sync's own state makes a re-run after a crash resume without duplicates."""
     from scorolink.config import config_path, read_config_file
+    from scorolink.integrations.panel import run_view
     from scorolink.integrations.quickbooks.integration import QuickBooksSyncConfig
     from scorolink.integrations.quickbooks.run import SyncRequest, run_quickbooks_sync
     from scorolink.integrations.quickbooks.session import open_quickbooks
@@ -70,7 +71,8 @@ def quickbooks_sync_operation(params: dict[str, Any], connection: OpenConnection
                    + (f"; {open_errors} record error(s) open (`scorolink quickbooks errors`)" if open_errors else "")
                    + (f"; stopped: {result.stopped}" if result.stopped else ""),
                    "warning" if open_errors or result.stopped else "info")
-    return OperationResult(done=result.stopped is None, state={"run": result.run_id}, counts=counts,
+    return OperationResult(done=result.stopped is None, counts=counts,
+                           state={"run": result.run_id, "view": run_view("quickbooks", result, open_errors)},
                            failed=[f"{result.failed} record(s)"] if result.failed else [],
                            succeeded=sum(counts.get(k, 0) for k in ("created", "updated", "deleted", "linked")),
                            pause_seconds=result.retry_after if result.stopped else None, pause_reason=result.stopped)

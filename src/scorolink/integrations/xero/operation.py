@@ -22,6 +22,7 @@ BUSY_PAUSE = 30.0  # seconds before a run that found its pair's sync busy is tri
 def check(params: dict[str, Any]) -> dict[str, Any]:
     """The job's settings, checked by the operation's parameter model (runtime.params.XeroSyncParams)."""
     from scorolink.integrations.xero.integration import ORDER
+    from scorolink.integrations.xero.sync_commands import parse_object
     from scorolink.runtime.params import XeroSyncParams
 
     parsed = XeroSyncParams.parse(params)
@@ -29,6 +30,8 @@ def check(params: dict[str, Any]) -> dict[str, Any]:
     if bad:
         raise ConfigError(f"xero_sync categories {', '.join(bad)}: use {', '.join(ORDER)}.")
     no_password(parsed.state)
+    if parsed.record:
+        parse_object(parsed.record)  # a mistyped record is refused when the run is queued
     return parsed.model_dump()
 
 
@@ -37,8 +40,10 @@ def xero_sync_operation(params: dict[str, Any], connection: OpenConnection, chec
     """One sync run. The sync's own state makes a re-run after a crash resume without duplicates; a
     rate limit past the wait budget, or another run of the same pair's sync, pauses the connection."""
     from scorolink.config import config_path, read_config_file
+    from scorolink.integrations.panel import run_view
     from scorolink.integrations.xero.integration import XeroSyncConfig
     from scorolink.integrations.xero.run import SyncRequest, run_xero_sync
+    from scorolink.integrations.xero.sync_commands import parse_object
     from scorolink.sync.store import SyncBusy, SyncStore
 
     args = check(params)
@@ -47,7 +52,8 @@ def xero_sync_operation(params: dict[str, Any], connection: OpenConnection, chec
     try:
         with xero_session.open_xero(connection.system("xero") or None, args.get("config")) as xero:
             result = run_xero_sync(store, connection.connector, xero, config,
-                                   SyncRequest(only=args["categories"] or None,
+                                   SyncRequest(only=args["categories"] or None, dry_run=bool(args["dry_run"]),
+                                               record=parse_object(args["record"]) if args["record"] else None,
                                                allow_different_tax_rates=bool(args["allow_different_tax_rates"])),
                                    wait=float(args["wait"]))
         open_errors = len(store.errors(result.job))
@@ -63,7 +69,8 @@ def xero_sync_operation(params: dict[str, Any], connection: OpenConnection, chec
             counts[key] = counts.get(key, 0) + n
     checkpoint.log(job_line("xero sync", result, open_errors, "scorolink xero errors"),
                    "warning" if open_errors or result.stopped or result.warnings else "info")
-    return OperationResult(done=result.stopped is None, state={"run": result.run_id, "done": categories_done(result)},
+    return OperationResult(done=result.stopped is None, state={"run": result.run_id, "done": categories_done(result),
+                                                               "view": run_view("xero", result, open_errors)},
                            counts=counts,
                            failed=[f"{result.failed} record(s)"] if result.failed else [],
                            succeeded=sum(counts.get(k, 0) for k in ("created", "updated", "deleted", "linked")),

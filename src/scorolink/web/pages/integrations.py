@@ -45,7 +45,7 @@ def _flags(web: Web, panel: Panel, connection: str) -> dict[str, Any]:
     return system_tables(connection, tables.get(connection, {})).get(panel.name, {})
 
 
-def _page_url(panel: Panel, connection: str, anchor: str = "") -> str:
+def page_url(panel: Panel, connection: str, anchor: str = "") -> str:
     query = "" if connection == DEFAULT_CONNECTION else f"?connection={connection}"
     return f"/integrations/{panel.name}{query}{anchor}"
 
@@ -101,7 +101,7 @@ def _context(request: Request, panel: Panel, connection: str) -> dict[str, Any]:
             "parts": parts, "background": [c.name for c in panel.categories if c.background],
             "shared_tokens": connection != DEFAULT_CONNECTION and not flags.get("tenant_id"), "state": state, "current": panel.current(web.config_file), "locked": panel.locked(web.store),
             "check": request.scope["session"].pop("check", None), "now": web.now(),
-            "errors_open": len(panel.errors(web.store)), "page_url": _page_url(panel, connection)}
+            "errors_open": len(panel.errors(web.store)), "page_url": page_url(panel, connection)}
 
 
 async def integrations_page(request: Request) -> Response:
@@ -173,7 +173,7 @@ async def callback(request: Request) -> Response:
     web.audit(request, "integration connected", f"{panel.name}:{connection}",
               {"tenant": status.get("tenant_id"), "organisation": done["check"].get("organisation")})
     request.scope["session"]["check"] = _storable(done["check"])
-    return web.redirect(request, _page_url(panel, connection),
+    return web.redirect(request, page_url(panel, connection),
                         f"Connected {panel.title}: {status.get('tenant_name') or status.get('tenant_id')}.")
 
 
@@ -196,7 +196,7 @@ async def check(request: Request) -> Response:
     web.audit(request, "integration checked", f"{panel.name}:{connection}", {"ok": result.get("ok"),
                                                                              "currencies": result.get("currencies_ok")})
     request.scope["session"]["check"] = _storable(result)
-    return web.redirect(request, _page_url(panel, connection, "#connection"))
+    return web.redirect(request, page_url(panel, connection, "#connection"))
 
 
 # -- settings ---------------------------------------------------------------------------------
@@ -229,7 +229,7 @@ async def save_settings(request: Request) -> Response:
         return web.render(request, "integration.html", status=400, error=str(exc), **context)
     web.audit(request, "integration configured", panel.name,
               {"categories": categories, "settings": settings, "tax_map": tax_map} if changed else {"changed": False})
-    return web.redirect(request, _page_url(panel, connection, "#categories"),
+    return web.redirect(request, page_url(panel, connection, "#categories"),
                         "Settings saved." if changed else "Nothing changed.")
 
 
@@ -254,7 +254,7 @@ async def save_schedule(request: Request) -> Response:
         said.append(f"{label.lower()} {'automatic, ' + schedule if mode == 'automatic' else 'manual'}")
     if not said:
         raise ConfigError("Choose automatic or manual mode.")
-    return web.redirect(request, _page_url(panel, connection, "#mode"), f"{panel.title}: {'; '.join(said)}.")
+    return web.redirect(request, page_url(panel, connection, "#mode"), f"{panel.title}: {'; '.join(said)}.")
 
 
 def _ensure_job(web: Web, panel: Panel, connection: str, part: str, schedule: str | None) -> dict[str, Any]:
@@ -276,42 +276,49 @@ def _ensure_job(web: Web, panel: Panel, connection: str, part: str, schedule: st
 # -- syncing ----------------------------------------------------------------------------------
 async def sync_now(request: Request) -> Response:
     """Every enabled category, as a run of the integration's job: the run page follows it live."""
-    web, panel = web_of(request), _panel(request)
-    connection = _connection(request, await _form(request))
-    job = _ensure_job(web, panel, connection, SYNC, None)
-    run_id = runtime_jobs.run_now(web.store, job["name"], web.now())
-    web.audit(request, "integration sync now", job["name"], {"run": run_id})
-    return web.redirect(request, f"/runs/{run_id}", f"Queued run {run_id}: synchronizing {panel.title} now.")
+    return await _queue(request, {}, "synchronizing now")
 
 
 async def sync_here(request: Request) -> Response:
-    """A dry-run preview, one category (the row's arrow) or one record (send by id): `xero sync
-    [--dry-run] [--category C] [--object R]`, answered on the page."""
-    web, panel = web_of(request), _panel(request)
+    """A dry-run preview, one category (the row's arrow), the background items, or one record (send by
+    id): a run of the integration's job with those settings for that run only — `scorolink jobs run-now
+    JOB --param dry_run=true --param record=…`, the same as `xero sync [--dry-run] [--category C]
+    [--object R]`. The request only queues it; the run page follows it live and shows its result."""
     form = await _form(request)
-    connection = _connection(request, form)
     dry_run = form.get("dry_run") == "1"
     only = [str(c) for c in form.getlist("category") if str(c)]
     record = str(form.get("record") or "").strip() or None
-    what = ("preview" if dry_run else "sync") + (f" of {', '.join(only)}" if only else "") + (
-        f" of record {record}" if record else "")
+    overrides: dict[str, Any] = {"dry_run": True} if dry_run else {}
+    if only:
+        overrides["categories"] = only
+    if record:
+        overrides["record"] = record
+    return await _queue(request, overrides, describe_run(overrides))
 
-    def go() -> tuple[Any, int]:
-        with web.connections().open(connection) as scoro, panel.open(web.config_file, scoro.system(panel.name)) as s:
-            return panel.sync(web.store, scoro.connector, s, web.config_file, only=only or None, record=record,
-                              dry_run=dry_run)
 
+async def _queue(request: Request, overrides: dict[str, Any], what: str) -> Response:
+    web, panel = web_of(request), _panel(request)
+    connection = _connection(request, await _form(request))
     try:
-        result, open_errors = await run_in_threadpool(go)
+        job = _ensure_job(web, panel, connection, SYNC, None)
+        run_id = runtime_jobs.run_now(web.store, job["name"], web.now(), overrides or None)
     except ScorolinkError as exc:
         web.audit(request, f"integration {what} refused", f"{panel.name}:{connection}", {"error": str(exc)})
         context = await run_in_threadpool(_context, request, panel, connection)
         return web.render(request, "integration.html", status=400, error=str(exc), **context)
-    if not dry_run:
-        web.audit(request, f"integration {what}", f"{panel.name}:{connection}",
-                  {"run": result.run_id, "executed": result.executed, "stopped": result.stopped})
-    return web.render(request, "sync_result.html", panel=panel, connection=connection, what=what,
-                      page_url=_page_url(panel, connection), open_errors=open_errors, **panel.result_view(result))
+    web.audit(request, "integration sync now" if not overrides else f"integration {what}", job["name"],
+              {"run": run_id, **overrides})
+    web.wake()
+    said = f"{panel.title} {what}" if overrides else f"synchronizing {panel.title} now"
+    return web.redirect(request, f"/runs/{run_id}", f"Queued run {run_id}: {said}.")
+
+
+def describe_run(params: dict[str, Any]) -> str:
+    """A sync run's settings in words: "preview of contacts", "sync of record invoices:42"."""
+    categories = params.get("categories") or []
+    return (("preview" if params.get("dry_run") else "sync")
+            + (f" of {', '.join(categories)}" if categories else "")
+            + (f" of record {params['record']}" if params.get("record") else ""))
 
 
 # -- record errors ----------------------------------------------------------------------------
@@ -320,7 +327,7 @@ async def errors_page(request: Request) -> Response:
     connection = _connection(request)
     rows = await run_in_threadpool(panel.errors, web.store)
     return web.render(request, "integration_errors.html", panel=panel, rows=rows, connection=connection,
-                      page_url=_page_url(panel, connection))
+                      page_url=page_url(panel, connection))
 
 
 async def error_action(request: Request) -> Response:
