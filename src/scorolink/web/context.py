@@ -32,7 +32,6 @@ class Web:
     clock: Clock = field(default_factory=SystemClock)
     limiter: accounts.LoginLimiter = field(default_factory=accounts.LoginLimiter)
     setup_token: str | None = None  # the first-run token printed on the console (None once a user exists)
-    sign_ins: dict[str, dict[str, Any]] = field(default_factory=dict)  # OAuth state -> a sign-in under way
     templates: Jinja2Templates = field(default_factory=lambda: Jinja2Templates(directory=str(HERE / "templates")))
     # Called when a page queued a run: the runner in this process (`scorolink serve --web`) hands it out at
     # once instead of on its next tick. None under `scorolink web`: `serve` or Celery workers pick it up.

@@ -6,8 +6,6 @@ dismiss. Every button calls what the integration's CLI calls."""
 
 from __future__ import annotations
 
-import secrets
-import time
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -15,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from scorolink.clients.oauth import pkce_pair
+from scorolink.clients.oauth import pkce_challenge
 from scorolink.errors import ConfigError, ScorolinkError
 from scorolink.integrations.panel import Panel, available, panel_of
 from scorolink.runtime import jobs as runtime_jobs
@@ -23,9 +21,9 @@ from scorolink.runtime.connections import DEFAULT_CONNECTION, ConfiguredConnecti
 from scorolink.runtime.jobs import JobError
 from scorolink.runtime.params import MODELS
 from scorolink.runtime.schedules import parse_schedule
+from scorolink.web import sign_ins
 from scorolink.web.context import Web, web_of
 
-SIGN_IN_SECONDS = 600  # how long a started sign-in waits for its callback
 MANUAL = "manual"
 SYNC, BACKGROUND = "sync", "background"  # the parts of an integration with a schedule of their own
 
@@ -123,40 +121,38 @@ async def _form(request: Request) -> Any:
 # -- connecting: the OAuth redirect and its callback ----------------------------------------
 async def connect(request: Request) -> Response:
     """Start a sign-in: the browser goes to the provider's authorize page and comes back to the
-    callback with a code (PKCE; the state is kept here, bound to this session, for ten minutes)."""
+    callback with a code (PKCE). The sign-in under way is kept in the state database for ten minutes,
+    bound to this session, so whichever dashboard process gets the callback can finish it."""
     web, panel = web_of(request), _panel(request)
     form = await _form(request)
     connection, tenant = _connection(request, form), str(form.get("tenant") or "").strip() or None
-    state = secrets.token_urlsafe(24)
-    verifier, challenge = pkce_pair()
     redirect_uri = str(request.url_for("integration_callback", name=panel.name))
+    pending = sign_ins.start(web.store, web.now(), integration=panel.name, connection=connection, tenant=tenant,
+                             redirect_uri=redirect_uri, session_token=request.scope["session"]["csrf"])
 
     def start() -> str:
         with panel.open(web.config_file, _flags(web, panel, connection)) as session:
-            return panel.authorize(session, state=state, redirect_uri=redirect_uri, code_challenge=challenge)
+            return panel.authorize(session, state=pending.state, redirect_uri=redirect_uri,
+                                   code_challenge=pkce_challenge(pending.verifier))
 
     target = await run_in_threadpool(start)
-    now = time.monotonic()
-    web.sign_ins = {k: v for k, v in web.sign_ins.items() if v["until"] > now}
-    web.sign_ins[state] = {"integration": panel.name, "connection": connection, "tenant": tenant,
-                           "verifier": verifier, "redirect_uri": redirect_uri, "until": now + SIGN_IN_SECONDS,
-                           "session": request.scope["session"].get("csrf")}
     web.audit(request, "integration sign-in started", f"{panel.name}:{connection}", {"tenant": tenant})
     return RedirectResponse(target, status_code=303)
 
 
 async def callback(request: Request) -> Response:
-    """The redirect back from the provider: the state must be one this session started; the code is
-    exchanged (PKCE), the tokens stored encrypted (never shown), the organisation checked."""
+    """The redirect back from the provider: the state must be one this session started, not used yet and
+    not expired; the code is exchanged (PKCE), the tokens stored encrypted (never shown), the
+    organisation checked."""
     web, panel = web_of(request), _panel(request)
     q = request.query_params
-    pending = web.sign_ins.pop(str(q.get("state") or ""), None)
-    if (pending is None or pending["integration"] != panel.name or pending["until"] < time.monotonic()
-            or pending["session"] != request.scope["session"].get("csrf")):
-        web.audit(request, "integration sign-in refused", panel.name, {"reason": "unknown or stale state"})
-        raise ConfigError(f"This {panel.title} sign-in is not one this session started (or it took longer than "
-                          f"{SIGN_IN_SECONDS // 60} minutes): press Connect again.")
-    connection = pending["connection"]
+    try:
+        pending = sign_ins.take(web.store, web.now(), str(q.get("state") or ""), integration=panel.name,
+                                title=panel.title, session_token=request.scope["session"]["csrf"])
+    except ConfigError as exc:
+        web.audit(request, "integration sign-in refused", panel.name, {"reason": str(exc)})
+        raise
+    connection = pending.connection
     if q.get("error"):
         web.audit(request, "integration sign-in refused", f"{panel.name}:{connection}", {"error": q.get("error")})
         raise ConfigError(f"{panel.title} refused the connection: {q.get('error')} "
@@ -164,8 +160,8 @@ async def callback(request: Request) -> Response:
 
     def finish() -> dict[str, Any]:
         with web.connections().open(connection) as scoro, panel.open(web.config_file, scoro.system(panel.name)) as s:
-            panel.finish_sign_in(s, code=str(q.get("code") or ""), redirect_uri=pending["redirect_uri"],
-                                 code_verifier=pending["verifier"], tenant=pending["tenant"])
+            panel.finish_sign_in(s, code=str(q.get("code") or ""), redirect_uri=pending.redirect_uri,
+                                 code_verifier=pending.verifier, tenant=pending.tenant)
             return {"status": panel.status(s), "check": panel.check(s, scoro.connector)}
 
     done = await run_in_threadpool(finish)
