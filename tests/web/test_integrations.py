@@ -277,16 +277,3 @@ def test_no_page_shows_a_secret(client, app, home, store, runner):
         html = answer.text
         leaked = [s[:6] + "…" for s in secrets if s in html]
         assert not leaked, (path, leaked)
-
-
-def test_another_account_is_told_to_name_its_organisation(client, home):
-    from scorolink.saved_connections import add_connection
-
-    config = home / "scorolink.toml"
-    add_connection(str(config), "acme", subdomain="acme", company_account_id="acme", api_key="k" * 20)
-    page = client.get(f"{PAGE}?connection=acme").text
-    assert 'id="shared-tokens"' in page and "[connections.acme.xero]" in page
-    assert '<option value="acme" selected>' in page
-    config.write_text(config.read_text() + '\n[connections.acme.xero]\ntenant_id = "t-1"\n')
-    assert 'id="shared-tokens"' not in client.get(f"{PAGE}?connection=acme").text
-    assert 'id="shared-tokens"' not in client.get(PAGE).text  # the default account

@@ -82,7 +82,10 @@ class Panel:
         raise NotImplementedError
 
     # -- the connection -----------------------------------------------------------------------
-    def open(self, config_file: str | None, flags: dict[str, Any] | None) -> AbstractContextManager[Any]:
+    def open(self, config_file: str | None, flags: dict[str, Any] | None,
+             account: str = "default") -> AbstractContextManager[Any]:
+        """The integration's session for one Scoro account (`account`, the connection's name: its tokens are
+        its own), with that account's settings (`flags`, [connections.NAME.<integration>])."""
         raise NotImplementedError
 
     def authorize(self, session: Any, *, state: str, redirect_uri: str, code_challenge: str) -> str:

@@ -94,6 +94,7 @@ def test_the_runtime_operation_runs_the_sync(scoro, qb, store, tmp_path, monkeyp
     session.close = lambda: None  # the fixture closes it
 
     class Connection:
+        name = "default"
         connector = sc
 
         def system(self, _name):

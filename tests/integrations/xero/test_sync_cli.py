@@ -164,6 +164,8 @@ def test_the_job_log_counts_open_errors_instead_of_no_changes(connector, tmp_pat
             return None
 
     class Connection:  # the job's connection: the Scoro sandbox, no Xero table
+        name = "default"
+
         def __init__(self):
             self.connector = connector
 

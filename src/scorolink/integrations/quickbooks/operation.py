@@ -51,7 +51,8 @@ def quickbooks_sync_operation(params: dict[str, Any], connection: OpenConnection
                           (record[0], "a", record[1]) if record else None)
     store = SyncStore(args["state"] if args.get("state") else checkpoint.store)
     try:
-        with open_quickbooks(connection.system("quickbooks") or None, args.get("config")) as session:
+        with open_quickbooks(connection.system("quickbooks") or None, args.get("config"),
+                             account=connection.name) as session:
             result = run_quickbooks_sync(store, connection.connector, session, config, request,
                                          wait=float(args["wait"]))
         open_errors = len(store.errors(result.job))

@@ -24,6 +24,7 @@ from scorolink.sandbox.quickbooks.config import (
     WORKSPACE_SIZE,
     workspace_data_path,
 )
+from scorolink.state.credentials import DEFAULT_ACCOUNT
 
 SANDBOX_ORIGIN = "http://quickbooks.sandbox"
 SANDBOX_INTEGRATION = "quickbooks-sandbox"  # tokens the bundled sandbox issued, never beside a real company's
@@ -90,14 +91,15 @@ def start_bundled_sandbox(data: str | None = None) -> Any:
     return QuickBooksSandbox(QuickBooksSandboxConfig(data=path, realms=WORKSPACE_REALMS, size=WORKSPACE_SIZE))
 
 
-def token_store(settings: QuickBooksSettings, config_file: str | None, integration: str) -> RealmTokenStore:
-    """Tokens in the state database, per realm, encrypted."""
+def token_store(settings: QuickBooksSettings, config_file: str | None, integration: str,
+                account: str = DEFAULT_ACCOUNT, claims_legacy: bool = True) -> RealmTokenStore:
+    """Tokens in the state database, per Scoro account and realm, encrypted."""
     from scorolink.state.credentials import CredentialStore
     from scorolink.state.store import StateStore, state_url
 
     key_file = settings.key_file or Path(".scorolink") / "secret.key"
     credentials = CredentialStore(StateStore(state_url(config_file)), key_file)
-    return RealmTokenStore(credentials, settings.realm_id, integration)
+    return RealmTokenStore(credentials, settings.realm_id, integration, account=account, claims_legacy=claims_legacy)
 
 
 def open_oauth(settings: QuickBooksSettings, store: Any, transport: httpx.BaseTransport | None) -> QuickBooksOAuth:
@@ -106,15 +108,18 @@ def open_oauth(settings: QuickBooksSettings, store: Any, transport: httpx.BaseTr
 
 
 def open_quickbooks(flags: dict[str, Any] | None = None, config_file: str | None = None, *,
-                    transport: httpx.BaseTransport | None = None) -> QuickBooksSession:
-    """The configured QuickBooks app, or the bundled sandbox when none is configured."""
+                    transport: httpx.BaseTransport | None = None, account: str = DEFAULT_ACCOUNT) -> QuickBooksSession:
+    """The configured QuickBooks app, or the bundled sandbox when none is configured; `account` is the Scoro
+    connection whose tokens these are (`flags`: its [connections.NAME.quickbooks] settings)."""
     settings = load_quickbooks_settings(flags, config_file)
+    # a named account claims tokens stored before accounts were told apart only for a realm it names itself
+    claims = account == DEFAULT_ACCOUNT or bool((flags or {}).get("realm_id"))
     if not settings.configured:
         sandbox = start_bundled_sandbox()
         settings = sandbox_settings(sandbox, settings)
         bridge = SyncASGITransport(sandbox.app)
-        oauth = open_oauth(settings, token_store(settings, config_file, SANDBOX_INTEGRATION), bridge)
+        oauth = open_oauth(settings, token_store(settings, config_file, SANDBOX_INTEGRATION, account, claims), bridge)
         return QuickBooksSession(settings, oauth, bridge, sandbox)
     settings.validate()
-    oauth = open_oauth(settings, token_store(settings, config_file, INTEGRATION), transport)
+    oauth = open_oauth(settings, token_store(settings, config_file, INTEGRATION, account, claims), transport)
     return QuickBooksSession(settings, oauth, transport)

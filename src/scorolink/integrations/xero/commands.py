@@ -67,7 +67,7 @@ def connection_flags(config: str | None, connection: str | None) -> dict[str, An
 
 def _open(ctx: typer.Context, connection: str | None = None) -> XeroSession:
     config = getattr(ctx.obj, "config", None)
-    session = open_xero(connection_flags(config, connection), config)
+    session = open_xero(connection_flags(config, connection), config, account=connection or "default")
     if session.sandbox is not None:
         err.print("No Xero app configured (XERO_CLIENT_ID and XERO_CLIENT_SECRET): using the bundled Xero "
                   f"sandbox ({os.environ.get(SANDBOX_DATA_ENV) or DEFAULT_SANDBOX_DATA}).", style="dim")

@@ -50,7 +50,8 @@ def xero_sync_operation(params: dict[str, Any], connection: OpenConnection, chec
     config = XeroSyncConfig.from_dict(read_config_file(config_path(args.get("config"))).get("xero_sync", {}))
     store = SyncStore(args["state"] if args.get("state") else checkpoint.store)
     try:
-        with xero_session.open_xero(connection.system("xero") or None, args.get("config")) as xero:
+        with xero_session.open_xero(connection.system("xero") or None, args.get("config"),
+                                    account=connection.name) as xero:
             result = run_xero_sync(store, connection.connector, xero, config,
                                    SyncRequest(only=args["categories"] or None, dry_run=bool(args["dry_run"]),
                                                record=parse_object(args["record"]) if args["record"] else None,

@@ -51,10 +51,11 @@ class XeroPanel(Panel):
 
         return configure(_path(config_file), categories, defaults=settings, tax_map=tax_map, locked=locked)[1]
 
-    def open(self, config_file: str | None, flags: dict[str, Any] | None) -> AbstractContextManager[Any]:
+    def open(self, config_file: str | None, flags: dict[str, Any] | None,
+             account: str = "default") -> AbstractContextManager[Any]:
         from scorolink.integrations.xero.session import open_xero
 
-        return open_xero(flags or None, config_file)
+        return open_xero(flags or None, config_file, account=account)
 
     def authorize(self, session: Any, *, state: str, redirect_uri: str, code_challenge: str) -> str:
         """Xero's authorize page; the bundled (in-process) sandbox has none a browser can reach, so its

@@ -15,6 +15,7 @@ from scorolink.integrations.xero.client import XeroClient, XeroSettings, load_xe
 from scorolink.integrations.xero.connector import XeroConnector
 from scorolink.integrations.xero.oauth import XeroOAuth
 from scorolink.sandbox.xero.config import WORKSPACE_DATA, WORKSPACE_DATA_ENV, workspace_data_path
+from scorolink.state.credentials import DEFAULT_ACCOUNT
 
 SANDBOX_ORIGIN = "http://xero.sandbox"
 SANDBOX_DATA_ENV = WORKSPACE_DATA_ENV
@@ -91,26 +92,33 @@ def start_bundled_sandbox(data: str | None = None) -> Any:
     return XeroSandbox(XeroSandboxConfig(data=path))
 
 
-def token_store(settings: XeroSettings, config_file: str | None, integration: str) -> DatabaseTokenStore:
-    """Tokens in the state database, per (integration, tenant); a token file of earlier versions moves in."""
+def token_store(settings: XeroSettings, config_file: str | None, integration: str, account: str = DEFAULT_ACCOUNT,
+                claims_legacy: bool = True) -> DatabaseTokenStore:
+    """Tokens in the state database, per (Scoro account, integration, tenant); a token file of earlier
+    versions moves in."""
     from scorolink.state.credentials import CredentialStore
     from scorolink.state.store import StateStore, state_url
 
     key_file = settings.key_file or Path(settings.token_store).parent / "secret.key"
     credentials = CredentialStore(StateStore(state_url(config_file)), key_file)
-    return DatabaseTokenStore(credentials, integration, settings.tenant_id or "", legacy_file=settings.token_store)
+    return DatabaseTokenStore(credentials, integration, settings.tenant_id or "", legacy_file=settings.token_store,
+                              account=account, claims_legacy=claims_legacy)
 
 
 def open_xero(flags: dict[str, Any] | None = None, config_file: str | None = None, *,
-              transport: httpx.BaseTransport | None = None) -> XeroSession:
-    """The configured Xero app, or the bundled sandbox when none is configured."""
+              transport: httpx.BaseTransport | None = None, account: str = DEFAULT_ACCOUNT) -> XeroSession:
+    """The configured Xero app, or the bundled sandbox when none is configured; `account` is the Scoro
+    connection whose tokens these are (`flags`: its [connections.NAME.xero] settings)."""
     settings = load_xero_settings(flags, config_file)
+    # a named account claims tokens stored before accounts were told apart only for a tenant it names itself
+    claims = account == DEFAULT_ACCOUNT or bool((flags or {}).get("tenant_id"))
     if not settings.configured:
         sandbox = start_bundled_sandbox()
         settings = sandbox_settings(sandbox, settings)
         bridge = SyncASGITransport(sandbox.app)
-        oauth = XeroOAuth(settings.app(), token_store(settings, config_file, "xero-sandbox"), transport=bridge)
+        oauth = XeroOAuth(settings.app(), token_store(settings, config_file, "xero-sandbox", account, claims),
+                          transport=bridge)
         return XeroSession(settings, oauth, bridge, sandbox)
     settings.validate()
-    oauth = XeroOAuth(settings.app(), token_store(settings, config_file, "xero"), transport=transport)
+    oauth = XeroOAuth(settings.app(), token_store(settings, config_file, "xero", account, claims), transport=transport)
     return XeroSession(settings, oauth, transport)

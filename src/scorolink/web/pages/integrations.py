@@ -80,7 +80,7 @@ def _context(request: Request, panel: Panel, connection: str) -> dict[str, Any]:
     web = web_of(request)
 
     def status() -> dict[str, Any]:
-        with panel.open(web.config_file, _flags(web, panel, connection)) as session:
+        with panel.open(web.config_file, _flags(web, panel, connection), connection) as session:
             return panel.status(session)
 
     try:
@@ -94,10 +94,9 @@ def _context(request: Request, panel: Panel, connection: str) -> dict[str, Any]:
             job["schedule_text"] = _schedule_text(job, choices)
         mode = MANUAL if job is None or job["schedule_kind"] == MANUAL or not job["enabled"] else "automatic"
         parts.append((part, label, choices, mode, job))
-    flags = _flags(web, panel, connection)
     return {"panel": panel, "connection": connection, "connections": ConfiguredConnections(web.config_file).names(),
             "parts": parts, "background": [c.name for c in panel.categories if c.background],
-            "shared_tokens": connection != DEFAULT_CONNECTION and not flags.get("tenant_id"), "state": state, "current": panel.current(web.config_file), "locked": panel.locked(web.store),
+            "state": state, "current": panel.current(web.config_file), "locked": panel.locked(web.store),
             "check": request.scope["session"].pop("check", None), "now": web.now(),
             "errors_open": len(panel.errors(web.store)), "page_url": page_url(panel, connection)}
 
@@ -131,7 +130,7 @@ async def connect(request: Request) -> Response:
                              redirect_uri=redirect_uri, session_token=request.scope["session"]["csrf"])
 
     def start() -> str:
-        with panel.open(web.config_file, _flags(web, panel, connection)) as session:
+        with panel.open(web.config_file, _flags(web, panel, connection), connection) as session:
             return panel.authorize(session, state=pending.state, redirect_uri=redirect_uri,
                                    code_challenge=pkce_challenge(pending.verifier))
 
@@ -159,7 +158,7 @@ async def callback(request: Request) -> Response:
                           f"{q.get('error_description') or ''}".strip() + ". Press Connect to try again.")
 
     def finish() -> dict[str, Any]:
-        with web.connections().open(connection) as scoro, panel.open(web.config_file, scoro.system(panel.name)) as s:
+        with web.connections().open(connection) as scoro, panel.open(web.config_file, scoro.system(panel.name), connection) as s:
             panel.finish_sign_in(s, code=str(q.get("code") or ""), redirect_uri=pending.redirect_uri,
                                  code_verifier=pending.verifier, tenant=pending.tenant)
             return {"status": panel.status(s), "check": panel.check(s, scoro.connector)}
@@ -182,7 +181,7 @@ async def check(request: Request) -> Response:
     connection = _connection(request, await _form(request))
 
     def go() -> dict[str, Any]:
-        with web.connections().open(connection) as scoro, panel.open(web.config_file, scoro.system(panel.name)) as s:
+        with web.connections().open(connection) as scoro, panel.open(web.config_file, scoro.system(panel.name), connection) as s:
             return panel.check(s, scoro.connector)
 
     try:
