@@ -175,6 +175,8 @@ def test_a_preview_is_a_run_the_request_only_queues(home, store, runner):
         with client.stream("GET", f"/runs/{run_id}/events") as events:
             stream = "".join(events.iter_text())
         assert "event: progress" in stream and 'event: end\ndata: {"state": "succeeded"}' in stream
+        done = runtime_jobs.get_run(store, run_id)
+        assert done["counts"] == {} and any("xero sync dry run" in line["message"] for line in done["log"])
         page = client.get(queued.headers["location"]).text
         assert "Xero: preview of contacts" in page and "Dry run: nothing was written" in page
         assert 'id="ops"' in page and "create in Xero" in page and 'id="queued-hint"' not in page

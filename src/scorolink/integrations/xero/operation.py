@@ -65,10 +65,11 @@ def xero_sync_operation(params: dict[str, Any], connection: OpenConnection, chec
     finally:
         store.close()
     counts: dict[str, Any] = {}
-    for executed in result.executed.values():
+    for executed in ({} if result.dry_run else result.executed).values():  # a dry run writes nothing
         for key, n in executed.items():
             counts[key] = counts.get(key, 0) + n
-    checkpoint.log(job_line("xero sync", result, open_errors, "scorolink xero errors"),
+    checkpoint.log(job_line("xero sync dry run" if result.dry_run else "xero sync", result, open_errors,
+                            "scorolink xero errors"),
                    "warning" if open_errors or result.stopped or result.warnings else "info")
     return OperationResult(done=result.stopped is None, state={"run": result.run_id, "done": categories_done(result),
                                                                "view": run_view("xero", result, open_errors)},
@@ -82,9 +83,9 @@ def categories_done(result: Any) -> dict[str, dict[str, Any]]:
     """Each category's line on the run's page (the shape replicate's objects have there)."""
     done = {}
     for name, plan in result.plans.items():
-        executed = result.executed.get(name, {})
+        executed = {} if result.dry_run else result.executed.get(name, {})  # a preview wrote nothing
         failed = executed.get("failed", 0) + executed.get("deferred", 0)
-        done[name] = {"mode": "sync", "read": plan.read["a"] + plan.read["b"],
+        done[name] = {"mode": "preview" if result.dry_run else "sync", "read": plan.read["a"] + plan.read["b"],
                       "rows": sum(executed.get(k, 0) for k in ("created", "updated", "linked")),
                       "deleted": executed.get("deleted", 0), "requests": "",
                       "error": f"{failed} record(s) not carried (`scorolink xero errors`)" if failed else None}
