@@ -137,3 +137,20 @@ def test_rotate_key_with_a_key_file_rewrites_it(workdir):
 def test_rotate_key_without_a_new_key_says_how_to_make_one(workdir):
     result = CliRunner().invoke(app, ["state", "rotate-key"])
     assert result.exit_code != 0 and "--new-key-file" in str(result.exception)
+
+
+def test_quickbooks_realms_are_each_accounts_own(workdir):
+    """Without a realm named, an account uses the one company it connected — its own, not another
+    account's; a realm stored before accounts were told apart is the default account's to claim."""
+    from scorolink.integrations.quickbooks.oauth import RealmTokenStore
+    from scorolink.state.credentials import LEGACY_ACCOUNT
+
+    credentials = CredentialStore(StateStore(f"sqlite:///{workdir / 'state.db'}"), workdir / "secret.key")
+    credentials.put("quickbooks", "realm-old", {"access_token": "a", "refresh_token": REFRESH}, LEGACY_ACCOUNT)
+    acme = RealmTokenStore(credentials, account="acme", claims_legacy=False)
+    assert acme.load() is None and acme.realms() == []
+    acme.save(TokenSet(access_token="acme-access", refresh_token="acme-refresh", tenant_id="realm-acme"))
+    assert RealmTokenStore(credentials, account="acme", claims_legacy=False).load().refresh_token == "acme-refresh"
+    default = RealmTokenStore(credentials)
+    assert default.realms() == ["realm-old"] and default.load().refresh_token == REFRESH
+    assert credentials.keys() == [("acme", "quickbooks", "realm-acme"), ("default", "quickbooks", "realm-old")]
