@@ -55,6 +55,22 @@ def test_jobs_and_runs_commands(cli, tmp_path):
     assert json.loads(cli("jobs", "list", "--json").stdout) == []
 
 
+def test_run_now_with_settings_for_that_run_only(cli):
+    """`jobs run-now JOB --param K=V`: one run with other settings (the dashboard's preview and "send one
+    record" are such runs of the integration's job); the job keeps its own."""
+    cli("jobs", "add", "mirror", "--schedule", "manual", "--objects", "Projects,Invoices", "--to",
+        "sqlite:///mirror.db")
+    queued = json.loads(cli("jobs", "run-now", "mirror", "--param", "objects=Projects", "--json").stdout)
+    cli("serve", "--once", "--sandbox")
+    shown = json.loads(cli("runs", "show", str(queued["run"]), "--json").stdout)
+    assert shown["state"] == "succeeded" and shown["params"]["objects"] == "Projects"
+    assert sorted(shown["checkpoint"]["done"]) == ["Projects"]
+    assert json.loads(cli("jobs", "list", "--json").stdout)[0]["params"]["objects"] == ["Projects", "Invoices"]
+    refused = cli("jobs", "run-now", "mirror", "--param", "colour=blue", ok=False)
+    assert "Unknown replicate setting(s): colour" in str(refused.exception)
+    assert len(json.loads(cli("runs", "--json").stdout)) == 1  # nothing queued for the refused one
+
+
 @pytest.mark.parametrize("args, message", [
     (("jobs", "add", "x", "--schedule", "every 5 parsecs"), "is not understood"),
     (("jobs", "add", "x", "--schedule", "hourly", "--operation", "teleport"), "Unknown operation 'teleport'"),

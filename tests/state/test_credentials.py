@@ -1,5 +1,6 @@
-"""Credentials in the state database: encrypted at rest, one per (integration, tenant), a token file of
-earlier versions moved in on first use, and `scorolink state rotate-key` re-encrypting every row."""
+"""Credentials in the state database: encrypted at rest, one per (Scoro account, integration, tenant), a
+token file or a row of earlier versions claimed on first use (by the default account, or by a named one
+for a tenant it names), and `scorolink state rotate-key` re-encrypting every row."""
 
 from __future__ import annotations
 
@@ -52,7 +53,51 @@ def test_a_token_file_of_earlier_versions_moves_into_the_state_database(workdir)
     moved = store.load()
     assert moved is not None and moved.refresh_token == REFRESH and moved.tenant_id == "t"
     assert not legacy.exists()
-    assert credentials.keys() == [("xero", "")]
+    assert credentials.keys() == [("default", "xero", "")]
+
+
+def test_each_scoro_account_has_its_own_slot(workdir):
+    credentials = CredentialStore(StateStore(f"sqlite:///{workdir / 'state.db'}"), workdir / "secret.key")
+    default = DatabaseTokenStore(credentials, "xero", "")
+    acme = DatabaseTokenStore(credentials, "xero", "", account="acme")
+    default.save(TokenSet(access_token=ACCESS, refresh_token=REFRESH, tenant_id="t-1"))
+    assert acme.load() is None  # no tenant named: once the default account's slot; now its own, empty
+    acme.save(TokenSet(access_token="acme-access", refresh_token="acme-refresh", tenant_id="t-2"))
+    assert default.load().refresh_token == REFRESH and acme.load().refresh_token == "acme-refresh"
+    acme.clear()
+    assert acme.load() is None and default.load().refresh_token == REFRESH
+    assert credentials.keys() == [("default", "xero", "")]
+
+
+def test_a_database_of_earlier_versions_keeps_its_tokens(workdir):
+    """A state database at revision 0004 (credentials keyed by integration and tenant) upgrades: the default
+    account claims the tenant-less row, a named account the row of the tenant its settings name, and a
+    named account that named none (it shared the default's slot) claims nothing: it connects once."""
+    import sqlalchemy as sa
+    from alembic import command
+
+    from scorolink.state.migrate import _config
+    from scorolink.state.secrets import load_fernet_key
+
+    url = f"sqlite:///{workdir / 'state.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        command.upgrade(_config(conn), "0004")
+    fernet = Fernet(load_fernet_key(workdir / "secret.key"))
+    with engine.begin() as conn:
+        for tenant, refresh in (("", REFRESH), ("t-2", "acme-refresh")):
+            blob = fernet.encrypt(f'{{"access_token": "a", "refresh_token": "{refresh}"}}'.encode()).decode()
+            conn.execute(sa.text("INSERT INTO credentials (integration, tenant, secret, updated_at) "
+                                 "VALUES ('xero', :t, :s, '2026-01-01 00:00:00')"), {"t": tenant, "s": blob})
+    engine.dispose()
+    credentials = CredentialStore(StateStore(url), workdir / "secret.key")  # opening upgrades
+    assert credentials.keys() == [("", "xero", ""), ("", "xero", "t-2")]
+    shared = DatabaseTokenStore(credentials, "xero", "", account="beta", claims_legacy=False)
+    assert shared.load() is None
+    assert DatabaseTokenStore(credentials, "xero", "").load().refresh_token == REFRESH
+    assert DatabaseTokenStore(credentials, "xero", "t-2", account="acme").load().refresh_token == "acme-refresh"
+    assert credentials.keys() == [("acme", "xero", "t-2"), ("default", "xero", "")]
+    assert shared.load() is None
 
 
 def test_rotate_key_re_encrypts_every_credential(workdir, monkeypatch):
@@ -92,3 +137,20 @@ def test_rotate_key_with_a_key_file_rewrites_it(workdir):
 def test_rotate_key_without_a_new_key_says_how_to_make_one(workdir):
     result = CliRunner().invoke(app, ["state", "rotate-key"])
     assert result.exit_code != 0 and "--new-key-file" in str(result.exception)
+
+
+def test_quickbooks_realms_are_each_accounts_own(workdir):
+    """Without a realm named, an account uses the one company it connected — its own, not another
+    account's; a realm stored before accounts were told apart is the default account's to claim."""
+    from scorolink.integrations.quickbooks.oauth import RealmTokenStore
+    from scorolink.state.credentials import LEGACY_ACCOUNT
+
+    credentials = CredentialStore(StateStore(f"sqlite:///{workdir / 'state.db'}"), workdir / "secret.key")
+    credentials.put("quickbooks", "realm-old", {"access_token": "a", "refresh_token": REFRESH}, LEGACY_ACCOUNT)
+    acme = RealmTokenStore(credentials, account="acme", claims_legacy=False)
+    assert acme.load() is None and acme.realms() == []
+    acme.save(TokenSet(access_token="acme-access", refresh_token="acme-refresh", tenant_id="realm-acme"))
+    assert RealmTokenStore(credentials, account="acme", claims_legacy=False).load().refresh_token == "acme-refresh"
+    default = RealmTokenStore(credentials)
+    assert default.realms() == ["realm-old"] and default.load().refresh_token == REFRESH
+    assert credentials.keys() == [("acme", "quickbooks", "realm-acme"), ("default", "quickbooks", "realm-old")]

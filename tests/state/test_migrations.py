@@ -23,6 +23,7 @@ from scorolink.state.migrate import current, head
 from scorolink.state.store import StateStore
 from scorolink.sync import tables as sync_tables
 from scorolink.sync.store import SyncStore
+from scorolink.web import tables as web_tables  # noqa: F401  (the dashboard's tables join the runtime's metadata)
 
 LEGACY = Path(__file__).parent / "fixtures" / "state-e26aa0a.db"
 

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from scorolink.runtime.connections import ConfiguredConnections
+from scorolink.runtime.local import LocalRunner
 from scorolink.runtime.store import StateStore, SystemClock
 from scorolink.sandbox.scoro import SandboxConfig, ScoroSandbox
 from scorolink.web import accounts, create_app
@@ -60,8 +62,18 @@ def limiter_clock() -> Clock:
 
 
 @pytest.fixture
-def app(store: StateStore, home: Path, limiter_clock: Clock) -> Any:
-    return create_app(store, str(home / "scorolink.toml"), limiter=accounts.LoginLimiter(clock=limiter_clock))
+def runner(store: StateStore, home: Path) -> Iterator[LocalRunner]:
+    """The runtime's local runner over the test's state database, as `scorolink serve --web` has it: the
+    pages' runs are handed to its pool when queued (the app's on_queue), and run outside the request."""
+    r = LocalRunner(store, ConfiguredConnections(str(home / "scorolink.toml")), workers=1)
+    yield r
+    r.stop()
+
+
+@pytest.fixture
+def app(store: StateStore, home: Path, limiter_clock: Clock, runner: LocalRunner) -> Any:
+    return create_app(store, str(home / "scorolink.toml"), limiter=accounts.LoginLimiter(clock=limiter_clock),
+                      on_queue=runner.tick)
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """Browser test of the integration pages: Debian's Chromium through Selenium against `scorolink serve
 --web` (a subprocess), the bundled Scoro sandbox and a Xero sandbox served over loopback HTTP, so the
 sign-in goes through the real OAuth redirect — the browser leaves for the sandbox's authorize page and
-comes back to the dashboard's callback. Then: configure categories, preview, "Synchronize now" followed
-live, the start-date lock after that first sync, and an error seen and dismissed. Screenshots into
+comes back to the dashboard's callback. Then: configure categories, a preview run in the background and
+its plan, "Synchronize now" followed live, the start-date lock after that first sync, and an error seen and dismissed. Screenshots into
 docs/screenshots/ (README)."""
 
 from __future__ import annotations
@@ -151,14 +151,20 @@ def test_connect_xero_configure_preview_sync_now_and_dismiss_an_error(
     # Xero's books are locked up to a date after every sandbox invoice: Xero refuses them, in its own words
     xsb.set_period_lock(xsb.tenant_ids[0], "2099-12-31")
 
-    # a dry-run preview, then "Synchronize now" from it: the run page follows the run live
+    # a dry-run preview is a run in the background: its page follows it live, then shows the plan
     _submit(d, "Preview (dry run)")
-    _until(lambda: d.find_elements(By.ID, "result-summary"), "the preview")
+    _until(lambda: re.search(r"/runs/\d+$", d.current_url), "the preview's run page")
+    preview_url = d.current_url
+    assert "Xero: preview" in d.find_element(By.ID, "run-result").text
+    _until(lambda: d.find_elements(By.ID, "result-summary"), "the preview's result, once its run ended", timeout=180)
+    assert d.find_element(By.ID, "run-state").text == "succeeded"
+    assert d.find_element(By.ID, "live-status").text.startswith("Finished")  # pushed by the event stream
     assert "Dry run: nothing was written" in d.find_element(By.ID, "result-summary").text
-    assert "create in Xero" in d.find_element(By.ID, "plan").text
-    _shot(d, "integration-preview")
+    assert "create in Xero" in d.find_element(By.ID, "ops").text
+    d.execute_script("document.getElementById('run-result').scrollIntoView();")
+    d.save_screenshot(str(SHOTS / "integration-preview.png"))
     _submit(d, "Synchronize now")
-    _until(lambda: re.search(r"/runs/\d+$", d.current_url), "the run page")
+    _until(lambda: re.search(r"/runs/\d+$", d.current_url) and d.current_url != preview_url, "the run page")
     _until(lambda: d.find_element(By.ID, "run-state").text in ("succeeded", "partially_failed", "failed"),
            "the sync run to finish", timeout=180)
     assert "xero sync run" in d.find_element(By.ID, "run-log").text

@@ -41,7 +41,19 @@ def stored_secrets(home):
         return [tokens.access_token, tokens.refresh_token, session.settings.client_secret]
 
 
-def test_connect_configure_preview_sync_and_errors(client, home, store):
+def finished(client, runner, answer):
+    """A page's run: the POST queued it and redirected to its page; the runner ran it outside the request;
+    its page once it ended."""
+    assert answer.status_code == 303, answer.text
+    location = answer.headers["location"]
+    assert re.fullmatch(r"/runs/\d+", location)
+    assert runner.wait_idle(120)
+    page = client.get(location)
+    assert page.status_code == 200 and 'data-src="' not in page.text  # final: its result is on the page
+    return page
+
+
+def test_connect_configure_preview_sync_and_errors(client, home, store, runner):
     page = client.get(PAGE)
     assert page.status_code == 200 and "Not connected" in page.text
     page = connect(client)
@@ -66,15 +78,17 @@ def test_connect_configure_preview_sync_and_errors(client, home, store):
     assert bad.status_code == 400 and "one way at a time" in bad.text
     assert (home / "scorolink.toml").read_text() == toml  # refused before anything was written
 
-    # a dry-run preview writes nothing
-    preview = post(client, f"{PAGE}/sync", {"connection": "default", "dry_run": "1"}, page=PAGE)
-    assert preview.status_code == 200 and "Dry run: nothing was written" in preview.text
+    # a dry-run preview, run by the runtime: its plan on the run's page; nothing written
+    preview = finished(client, runner, post(client, f"{PAGE}/sync", {"connection": "default", "dry_run": "1"},
+                                            page=PAGE))
+    assert "Xero: preview" in preview.text and "Dry run: nothing was written" in preview.text
     assert "create in Xero" in preview.text
     assert "Locked:" not in client.get(PAGE).text
 
     # a real sync (as `xero sync`): records it cannot carry become errors
-    ran = post(client, f"{PAGE}/sync", {"connection": "default"}, page=PAGE)
-    assert ran.status_code == 200 and "Sync run" in ran.text
+    ran = finished(client, runner, post(client, f"{PAGE}/sync", {"connection": "default"},
+                                        page=PAGE))
+    assert "Sync run" in ran.text and "record error(s) open" in ran.text
     page = client.get(PAGE)
     assert page.text.count("Locked: the initial sync used") >= 4
     assert 'id="contacts-start"' in page.text and 'name="contacts.start_date"' not in page.text
@@ -94,16 +108,21 @@ def test_connect_configure_preview_sync_and_errors(client, home, store):
     assert post(client, f"{PAGE}/errors/999999/dismiss", {}, page=f"{PAGE}/errors").status_code == 400
 
     # one record by id, and a category's arrow
-    one = post(client, f"{PAGE}/sync", {"connection": "default", "record": "contacts:1", "dry_run": "1"}, page=PAGE)
-    assert one.status_code == 200 and "record contacts:1" in one.text
+    one = finished(client, runner, post(client, f"{PAGE}/sync", {"connection": "default", "record": "contacts:1",
+                                                                 "dry_run": "1"}, page=PAGE))
+    assert "preview of record contacts:1" in one.text and "Dry run" in one.text
     wrong = post(client, f"{PAGE}/sync", {"connection": "default", "record": "contacts"}, page=PAGE)
-    assert wrong.status_code == 400 and "CATEGORY:ID" in wrong.text
-    arrow = post(client, f"{PAGE}/sync", {"connection": "default", "category": "contacts"}, page=PAGE)
-    assert arrow.status_code == 200 and "sync of contacts" in arrow.text
+    assert wrong.status_code == 400 and "CATEGORY:ID" in wrong.text  # refused before a run is queued
+    arrow = finished(client, runner, post(client, f"{PAGE}/sync", {"connection": "default", "category": "contacts"},
+                                          page=PAGE))
+    assert "sync of contacts" in arrow.text and "Sync run" in arrow.text
+    runs = runtime_jobs.list_runs(store, "xero-sync")
+    assert len(runs) == 4 and all(r["finished_at"] for r in runs)  # on the Runs page, as the integration's job
+    assert runtime_jobs.get_job(store, "xero-sync")["params"] == {"config": str(home / "scorolink.toml")}
 
     # manual mode: "Synchronize now" queues a run of the integration's job; automatic: every 5 minutes
-    now = post(client, f"{PAGE}/sync-now", {"connection": "default"}, page=PAGE)
-    assert now.status_code == 303 and re.match(r"/runs/\d+$", now.headers["location"])
+    now = finished(client, runner, post(client, f"{PAGE}/sync-now", {"connection": "default"}, page=PAGE))
+    assert "Xero: sync" in now.text and "Sync run" in now.text
     job = runtime_jobs.get_job(store, "xero-sync")
     assert job["operation"] == "xero_sync" and job["schedule_kind"] == "manual"
     auto = post(client, f"{PAGE}/schedule", {"connection": "default", "sync.mode": "automatic",
@@ -124,6 +143,47 @@ def test_connect_configure_preview_sync_and_errors(client, home, store):
     for path in (PAGE, f"{PAGE}/errors", "/integrations", "/audit", "/jobs", "/dbsync"):
         html = client.get(path).text
         assert all(s not in html for s in stored_secrets(home)), path
+
+
+def test_a_preview_is_a_run_the_request_only_queues(home, store, runner):
+    """Under `scorolink web` alone nothing runs in the request: the POST answers with the queued run's page;
+    a runner (here the local one, as `scorolink serve` has it) does the work; the run's page then shows
+    the plan, its live stream ends, and run.js's fragment carries the same result."""
+    from starlette.testclient import TestClient
+
+    from scorolink.runtime.store import SystemClock
+    from scorolink.web import create_app
+    from tests.web.conftest import PASSWORD, sign_in
+
+    accounts.set_password(store, PASSWORD, SystemClock().now(), actor="test")
+    with TestClient(create_app(store, str(home / "scorolink.toml")), follow_redirects=False) as client:
+        assert sign_in(client).status_code == 303
+        connect(client)
+        queued = post(client, f"{PAGE}/sync", {"connection": "default", "dry_run": "1",
+                                               "category": "contacts"}, page=PAGE)
+        assert queued.status_code == 303
+        run_id = int(queued.headers["location"].rsplit("/", 1)[1])
+        run = runtime_jobs.get_run(store, run_id)
+        assert (run["state"], run["slices"], run["started_at"]) == ("queued", 0, None)  # not run by the request
+        assert run["params"]["dry_run"] is True and run["params"]["categories"] == ["contacts"]
+        waiting = client.get(queued.headers["location"]).text
+        assert 'id="queued-hint"' in waiting and f'data-src="/runs/{run_id}/result"' in waiting
+        assert "The result shows here when the run ends" in waiting
+        assert client.get(f"/runs/{run_id}/result").status_code == 400  # no result yet
+
+        runner.run_until_idle()
+        with client.stream("GET", f"/runs/{run_id}/events") as events:
+            stream = "".join(events.iter_text())
+        assert "event: progress" in stream and 'event: end\ndata: {"state": "succeeded"}' in stream
+        done = runtime_jobs.get_run(store, run_id)
+        assert done["counts"] == {} and any("xero sync dry run" in line["message"] for line in done["log"])
+        page = client.get(queued.headers["location"]).text
+        assert "Xero: preview of contacts" in page and "Dry run: nothing was written" in page
+        assert 'id="ops"' in page and "create in Xero" in page and 'id="queued-hint"' not in page
+        fragment = client.get(f"/runs/{run_id}/result")
+        assert fragment.status_code == 200 and "<html" not in fragment.text and "create in Xero" in fragment.text
+        assert f'<a href="/runs/{run_id}">' in client.get("/runs").text
+        assert {r["action"] for r in accounts.audit_log(store)} >= {"integration preview of contacts"}
 
 
 def test_a_callback_this_session_did_not_start_is_refused(client, anonymous):
@@ -180,7 +240,7 @@ def test_the_page_is_drawn_from_the_description(client, store, monkeypatch):
     assert refused.status_code == 400 and "hourly or daily 02:00 or weekly mon 02:00" in refused.text
 
 
-def test_no_page_shows_a_secret(client, app, home, store):
+def test_no_page_shows_a_secret(client, app, home, store, runner):
     """Every page (each GET route, with its sample parameters) after Xero is connected, a sync ran, and
     a Scoro account with an API key and a second one with a password were added."""
     import re as regex
@@ -197,8 +257,10 @@ def test_no_page_shows_a_secret(client, app, home, store):
     connect(client)
     post(client, f"{PAGE}/settings", {"connection": "default", "default_sales_account": "200",
                                       "default_expense_account": "400", "tax_map": "VAT22=TAX001"}, page=PAGE)
-    post(client, f"{PAGE}/sync", {"connection": "default", "category": "contacts"}, page=PAGE)
+    finished(client, runner, post(client, f"{PAGE}/sync", {"connection": "default", "dry_run": "1"}, page=PAGE))
+    finished(client, runner, post(client, f"{PAGE}/sync", {"connection": "default", "category": "contacts"}, page=PAGE))
     run = post(client, f"{PAGE}/sync-now", {"connection": "default"}, page=PAGE).headers["location"].rsplit("/", 1)[1]
+    assert runner.wait_idle(120)
     with store.begin() as c:
         stored = [c.execute(text("SELECT value FROM web_settings WHERE name = 'session_key'")).scalar(),
                   c.execute(text("SELECT password_hash FROM web_users")).scalar()]
@@ -217,16 +279,3 @@ def test_no_page_shows_a_secret(client, app, home, store):
         html = answer.text
         leaked = [s[:6] + "…" for s in secrets if s in html]
         assert not leaked, (path, leaked)
-
-
-def test_another_account_is_told_to_name_its_organisation(client, home):
-    from scorolink.saved_connections import add_connection
-
-    config = home / "scorolink.toml"
-    add_connection(str(config), "acme", subdomain="acme", company_account_id="acme", api_key="k" * 20)
-    page = client.get(f"{PAGE}?connection=acme").text
-    assert 'id="shared-tokens"' in page and "[connections.acme.xero]" in page
-    assert '<option value="acme" selected>' in page
-    config.write_text(config.read_text() + '\n[connections.acme.xero]\ntenant_id = "t-1"\n')
-    assert 'id="shared-tokens"' not in client.get(f"{PAGE}?connection=acme").text
-    assert 'id="shared-tokens"' not in client.get(PAGE).text  # the default account

@@ -8,7 +8,7 @@ new refresh token (rotation: store it, drop the old); when a refresh answer is l
 token stays usable for the provider's grace period (`grace_seconds`); a dead refresh token answers 400
 `{"error": "invalid_grant"}`.
 
-Token sets are stored encrypted: in the state database per (integration, tenant) (DatabaseTokenStore,
+Token sets are stored encrypted: in the state database per (Scoro account, integration, tenant) (DatabaseTokenStore,
 state/credentials.py), or in a file replaced atomically (TokenStore, the format of earlier versions).
 The key comes from SCOROLINK_SECRET_KEY or a 0600 key file (state/secrets.py).
 """
@@ -123,8 +123,10 @@ class TokenSet:
 class TokenStorage(Protocol):
     """Where a token set lives: a file (TokenStore), the state database (DatabaseTokenStore), memory."""
 
-    path: Any
     key_file: Any
+
+    @property
+    def path(self) -> Any: ...  # where, in words, for messages
 
     def load(self) -> TokenSet | None: ...
 
@@ -218,33 +220,49 @@ class TokenStore:
 
 
 class DatabaseTokenStore:
-    """The token set of one (integration, tenant) in the state database (state/credentials.py), encrypted,
-    so every worker reaching that database uses — and rotates — the same tokens. A token file written by
-    earlier versions (`legacy_file`) is moved in on first use and then removed."""
+    """The token set of one (Scoro account, integration, tenant) in the state database
+    (state/credentials.py), encrypted, so every worker reaching that database uses — and rotates — the
+    same tokens, and another Scoro account connected to the same integration has its own.
+
+    What earlier versions stored without an account (rows of the shared slot, or a token file,
+    `legacy_file`) is claimed on first use when `claims_legacy`: by the `default` account, or by a named
+    one whose own settings name that tenant — never by a named account that merely shared the slot."""
 
     def __init__(self, credentials: Any, integration: str, tenant: str = "",
-                 legacy_file: str | os.PathLike[str] | None = None) -> None:
+                 legacy_file: str | os.PathLike[str] | None = None, *, account: str = "default",
+                 claims_legacy: bool = True) -> None:
         self.credentials = credentials  # a scorolink.state.credentials.CredentialStore
         self.integration = integration
         self.tenant = tenant
+        self.account = account
+        self.claims_legacy = claims_legacy
         self.key_file = credentials.key_file
-        self.legacy_file = Path(legacy_file) if legacy_file else None
-        self.path = f"{credentials.store.url} (credentials {integration}/{tenant or 'default'})"
+        self.legacy_file = Path(legacy_file) if legacy_file and claims_legacy else None
+
+    @property
+    def path(self) -> str:
+        account = "" if self.account == "default" else f" of Scoro account {self.account}"
+        return f"{self.credentials.store.url} (credentials {self.integration}/{self.tenant or 'default'}{account})"
 
     def load(self) -> TokenSet | None:
-        data = self.credentials.get(self.integration, self.tenant)
+        data = self.credentials.get(self.integration, self.tenant, self.account)
         if data is None:
-            return self._migrate_legacy_file()
+            return self._claim_legacy()
         known = set(TokenSet.__dataclass_fields__)
         return TokenSet(**{k: v for k, v in data.items() if k in known})
 
-    def _migrate_legacy_file(self) -> TokenSet | None:
-        if self.legacy_file is None or not self.legacy_file.exists():
+    def _claim_legacy(self) -> TokenSet | None:
+        if not self.claims_legacy:
             return None
         with self.locked():
-            data = self.credentials.get(self.integration, self.tenant)  # another process may have done it
-            if data is not None:
+            if self.credentials.claim(self.integration, self.tenant, self.account):
+                log.info("the %s tokens stored before accounts were told apart now belong to account %s",
+                         self.integration, self.account)
                 return self.load()
+            if self.legacy_file is None or not self.legacy_file.exists():
+                return None
+            if self.credentials.get(self.integration, self.tenant, self.account) is not None:
+                return self.load()  # another process moved it in meanwhile
             tokens = TokenStore(self.legacy_file, self.key_file).load()
             if tokens is None:
                 return None
@@ -254,15 +272,15 @@ class DatabaseTokenStore:
         return tokens
 
     def save(self, tokens: TokenSet) -> None:
-        self.credentials.put(self.integration, self.tenant, asdict(tokens))
+        self.credentials.put(self.integration, self.tenant, asdict(tokens), self.account)
 
     def clear(self) -> None:
-        self.credentials.delete(self.integration, self.tenant)
+        self.credentials.delete(self.integration, self.tenant, self.account)
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         """Serialise refreshes across threads, processes and workers sharing the state database."""
-        with self.credentials.locked(self.integration, self.tenant):
+        with self.credentials.locked(self.integration, self.tenant, self.account):
             yield
 
 
@@ -293,8 +311,12 @@ class MemoryTokenStore(TokenStore):
 # -- PKCE and the callback server ----------------------------------------------------------
 def pkce_pair() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(64)[:96]
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    return verifier, challenge
+    return verifier, pkce_challenge(verifier)
+
+
+def pkce_challenge(verifier: str) -> str:
+    """The S256 code challenge of a PKCE verifier (RFC 7636)."""
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
 
 
 class CallbackServer:

@@ -40,7 +40,10 @@ class OAuthSession(Closing, Generic[SettingsT, OAuthT, ClientT, ConnectorT]):
     connector_class: ClassVar[Any]  # (client) -> the connector
     start_sandbox: ClassVar[Any]  # () -> the workspace's bundled sandbox
     sandbox_settings: ClassVar[Any]  # (sandbox, base settings) -> settings reaching it
-    open_oauth: ClassVar[Any]  # (settings, config file, integration, transport) -> OAuth, tokens in the state db
+    # (settings, config file, integration, transport, account, claims_legacy) -> OAuth, tokens in the state db
+    # kept per Scoro account (None: the default one); `claims_legacy`: whether that account may take over
+    # tokens stored before accounts were told apart
+    open_oauth: ClassVar[Any]
 
     # -- shared -------------------------------------------------------------------------------------
     @property
@@ -69,16 +72,19 @@ class OAuthSession(Closing, Generic[SettingsT, OAuthT, ClientT, ConnectorT]):
 
     @classmethod
     def open(cls, settings: SettingsT, config_file: str | None = None, *,
-             transport: httpx.BaseTransport | None = None) -> Self:
-        """The configured app (its settings checked first), or the bundled sandbox when none is configured."""
+             transport: httpx.BaseTransport | None = None, account: str | None = None,
+             claims_legacy: bool = True) -> Self:
+        """The configured app (its settings checked first), or the bundled sandbox when none is configured;
+        `account`: the Scoro connection whose tokens these are."""
         if not settings.configured:  # type: ignore[attr-defined]
             sandbox = cls.start_sandbox()
             settings = cls.sandbox_settings(sandbox, settings)
             bridge = SyncASGITransport(sandbox.app)
-            oauth = cls.open_oauth(settings, config_file, f"{cls.integration}-sandbox", bridge)
+            oauth = cls.open_oauth(settings, config_file, f"{cls.integration}-sandbox", bridge, account, claims_legacy)
             return cls(settings, oauth, bridge, sandbox)
         settings.validate()  # type: ignore[attr-defined]
-        return cls(settings, cls.open_oauth(settings, config_file, cls.integration, transport), transport)
+        oauth = cls.open_oauth(settings, config_file, cls.integration, transport, account, claims_legacy)
+        return cls(settings, oauth, transport)
 
 
 def sandbox_data(data: str | None, default: Callable[[], str]) -> str:

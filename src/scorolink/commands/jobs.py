@@ -31,6 +31,19 @@ def _now() -> Any:
     return SystemClock().now()
 
 
+def _params(items: list[str] | None) -> dict[str, Any]:
+    """`--param KEY=VALUE` options as operation settings."""
+    from scorolink.runtime.jobs import param_value
+
+    params: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--param {item!r}: use KEY=VALUE, e.g. --param naming=snake.")
+        params[key.strip()] = param_value(value.strip())
+    return params
+
+
 # -- jobs ---------------------------------------------------------------------------------------------
 
 @jobs_app.command("add")
@@ -51,14 +64,9 @@ def jobs_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Add a job: an operation on a connection with a schedule."""
-    from scorolink.runtime.jobs import add_job, param_value
+    from scorolink.runtime.jobs import add_job
 
-    params: dict[str, Any] = {}
-    for item in param or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"--param {item!r}: use KEY=VALUE, e.g. --param naming=snake.")
-        params[key.strip()] = param_value(value.strip())
+    params = _params(param)
     if to:
         params["to"] = to
     if objects:
@@ -91,12 +99,15 @@ def jobs_list(ctx: typer.Context, state: StateOpt = None, as_json: JsonOpt = Fal
 
 @jobs_app.command("run-now")
 def jobs_run_now(ctx: typer.Context, job: Annotated[str, typer.Argument(help="Job name.")], state: StateOpt = None,
+                 param: Annotated[list[str] | None, typer.Option(
+                     "--param", "-p", help="A setting for this run only, as KEY=VALUE (e.g. dry_run=true, "
+                     "record=invoices:42); repeatable. The job keeps its own.")] = None,
                  as_json: JsonOpt = False) -> None:
     """Queue a run of JOB now (a running `scorolink serve` or Celery workers pick it up)."""
     from scorolink.runtime.jobs import run_now
 
     store, _ = open_state(ctx, state)
-    run_id = run_now(store, job, _now())
+    run_id = run_now(store, job, _now(), _params(param))
     if as_json:
         emit_json({"run": run_id, "job": job, "state": "queued"})
     else:
@@ -226,7 +237,7 @@ def serve_cmd(
     if web:
         from scorolink.commands import web as web_command
 
-        dashboard = web_command.web_app(ctx, store)
+        dashboard = web_command.web_app(ctx, store, on_queue=runner.wake)
         server, _ = web_command.start_server(dashboard, web_host, web_port)
         web_command.announce(dashboard, web_host, web_port)
     runner.start(settings.tick_seconds)

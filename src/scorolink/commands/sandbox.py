@@ -207,9 +207,9 @@ def _forget_sandbox_tokens() -> list[str]:
     store = StateStore(url)
     try:
         credentials = CredentialStore(store)
-        gone = [(i, t) for i, t in credentials.keys() if i in ("xero-sandbox", "quickbooks-sandbox")]
-        for integration, tenant in gone:
-            credentials.delete(integration, tenant)
+        gone = [(a, i, t) for a, i, t in credentials.keys() if i in ("xero-sandbox", "quickbooks-sandbox")]
+        for account, integration, tenant in gone:
+            credentials.delete(integration, tenant, account)
     finally:
         store.dispose()
     return [f"{url}: bundled sandbox tokens ({len(gone)})"] if gone else []

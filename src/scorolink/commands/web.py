@@ -27,13 +27,14 @@ def _store(ctx: typer.Context, state: str | None) -> Any:
     return store
 
 
-def web_app(ctx: typer.Context, store: Any) -> Any:
-    """The dashboard's ASGI app on `store`, with the same settings file as the CLI."""
+def web_app(ctx: typer.Context, store: Any, on_queue: Any = None) -> Any:
+    """The dashboard's ASGI app on `store`, with the same settings file as the CLI; `on_queue` wakes the
+    runner of this process when a page queued a run."""
     try:
         from scorolink.web import create_app
     except ImportError as exc:
         raise ConfigError("The dashboard needs its extra: pip install 'scorolink[web]'.") from exc
-    return create_app(store, ctx.find_root().obj.config if ctx.find_root().obj else None)
+    return create_app(store, ctx.find_root().obj.config if ctx.find_root().obj else None, on_queue=on_queue)
 
 
 def start_server(app: Any, host: str, port: int) -> tuple[Any, threading.Thread]:

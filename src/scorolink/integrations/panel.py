@@ -123,7 +123,10 @@ class Panel:
                               settings=settings, tax_map=tax_map, tax_map_remove=tax_map_remove, locked=locked)[1])
 
     # -- the connection -----------------------------------------------------------------------
-    def open(self, config_file: str | None, flags: dict[str, Any] | None) -> AbstractContextManager[Any]:
+    def open(self, config_file: str | None, flags: dict[str, Any] | None,
+             account: str = "default") -> AbstractContextManager[Any]:
+        """The integration's session for one Scoro account (`account`, the connection's name: its tokens are
+        its own), with that account's settings (`flags`, [connections.NAME.<integration>])."""
         raise NotImplementedError
 
     def authorize(self, session: Any, *, state: str, redirect_uri: str, code_challenge: str,
@@ -230,6 +233,24 @@ def available() -> list[tuple[str, str, Panel | None]]:
             panel = None
         out.append((name, TITLES[name], panel))
     return out
+
+
+def panel_for_operation(operation: str) -> Panel | None:
+    """The integration whose sync job runs `operation` (None for replicate, export and the like)."""
+    return next((p for _, _, p in available() if p is not None and p.operation == operation), None)
+
+
+def run_view(name: str, result: Any, open_errors: int) -> dict[str, Any] | None:
+    """A sync run's result as its integration's page shows it (the plan of a dry run, what was written,
+    what was held back), JSON-ready, so the run's page shows it whichever worker ran it; None when the
+    integration has no page."""
+    import json
+
+    panel = next((p for known, _, p in available() if known == name), None)
+    if panel is None:
+        return None
+    view = {**panel.result_view(result), "open_errors": open_errors}
+    return dict(json.loads(json.dumps(view, default=str)))
 
 
 def database_panel() -> Any:

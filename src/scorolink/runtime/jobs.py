@@ -52,11 +52,14 @@ def add_job(store: StateStore, name: str, *, operation: str, connection: str, sc
     return get_job(store, name)
 
 
-def insert_run(c: Connection, job: Any, trigger: str, due_at: datetime, now: datetime) -> int:
-    """Queue a run of `job` (a row with id, operation, connection, params) and log that it was queued."""
+def insert_run(c: Connection, job: Any, trigger: str, due_at: datetime, now: datetime,
+               params: dict[str, Any] | None = None) -> int:
+    """Queue a run of `job` (a row with id, operation, connection, params) and log that it was queued;
+    `params`, when given, are this run's settings instead of the job's."""
     ensure_connection(c, job.connection)
     result = c.execute(insert(runs).values(
-        job_id=job.id, operation=job.operation, connection=job.connection, params=job.params, trigger=trigger,
+        job_id=job.id, operation=job.operation, connection=job.connection,
+        params=job.params if params is None else params, trigger=trigger,
         due_at=due_at, state="queued", queued_at=now, attempt=0, slices=0, requests=0))
     run_id = int(result.inserted_primary_key[0])  # type: ignore[index]
     c.execute(insert(run_log).values(run_id=run_id, at=now, level="info",
@@ -109,9 +112,13 @@ def remove_job(store: StateStore, name: str) -> None:
         c.execute(delete(jobs).where(jobs.c.id == job["id"]))
 
 
-def run_now(store: StateStore, name: str, now: datetime) -> int:
-    """Queue a manual run (the dispatcher hands it to a worker on its next tick)."""
+def run_now(store: StateStore, name: str, now: datetime, params: dict[str, Any] | None = None) -> int:
+    """Queue a manual run (the dispatcher hands it to a worker on its next tick). `params` change settings
+    for this run only (a dry run, one record): merged over the job's, checked by the operation's model."""
     job = get_job(store, name)
+    merged = None if not params else {**job["params"], **params}
+    if merged is not None:
+        check_params(job["operation"], merged)
     with store.begin() as c:
         active = c.execute(select(runs.c.id).where(runs.c.job_id == job["id"], runs.c.state.in_(ACTIVE_STATES))
                            ).scalar()
@@ -119,7 +126,7 @@ def run_now(store: StateStore, name: str, now: datetime) -> int:
             raise JobError(f"Job {name!r} already has run {active} queued or running; see `scorolink runs show "
                            f"{active}`.")
         row = c.execute(select(jobs).where(jobs.c.id == job["id"])).one()
-        return insert_run(c, row, "manual", now, now)
+        return insert_run(c, row, "manual", now, now, merged)
 
 
 def list_runs(store: StateStore, job: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
@@ -140,6 +147,7 @@ def get_run(store: StateStore, run_id: int) -> dict[str, Any]:
         lines = c.execute(select(run_log).where(run_log.c.run_id == run_id).order_by(run_log.c.id)).all()
     run = _run_dict(row)
     run["checkpoint"] = row.checkpoint
+    run["params"] = row.params  # this run's settings (a one-off run's may differ from its job's)
     run["log"] = [{"at": ln.at, "level": ln.level, "message": ln.message} for ln in lines]
     return run
 

@@ -100,6 +100,12 @@ class LocalRunner:
                                 next_run_time=self.clock.now())
         self._scheduler.start()
 
+    def wake(self) -> None:
+        """Dispatch now rather than on the next tick (a run was just queued); outside `start`, nothing."""
+        scheduler = self._scheduler
+        if scheduler is not None:
+            scheduler.modify_job("dispatch_due", next_run_time=self.clock.now())
+
     def stop(self, wait: bool = True) -> None:
         """Stop ticking, let running slices finish, and give back runs handed to the pool but not
         started, so the next start hands them out at once."""

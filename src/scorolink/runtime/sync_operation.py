@@ -34,9 +34,12 @@ def config_table(args: dict[str, Any], table: str) -> dict[str, Any]:
 
 
 def run_sync_job(args: dict[str, Any], checkpoint: Checkpoint, run: Callable[[Any], Any], *, label: str,
-                 errors_command: str, state: Callable[[Any], dict[str, Any]] | None = None) -> OperationResult:
+                 errors_command: str, state: Callable[[Any], dict[str, Any]] | None = None,
+                 panel: str | None = None) -> OperationResult:
     """One sync run, `run(store)`, on the sync state of `args["state"]` or the runtime's state database; its
-    log line names what was done and the record errors left open (`errors_command` lists them)."""
+    log line names what was done and the record errors left open (`errors_command` lists them). With `panel`,
+    the result as that integration's page shows it is kept with the run (`view`), whichever worker ran it."""
+    from scorolink.integrations.panel import run_view
     from scorolink.sync.report import job_line
     from scorolink.sync.store import SyncBusy, SyncStore
 
@@ -50,16 +53,19 @@ def run_sync_job(args: dict[str, Any], checkpoint: Checkpoint, run: Callable[[An
                                pause_reason="another run of this sync is going")
     finally:
         store.close()
-    checkpoint.log(job_line(label, result, open_errors, errors_command),
+    dry_run = bool(getattr(result, "dry_run", False))
+    checkpoint.log(job_line(f"{label} dry run" if dry_run else label, result, open_errors, errors_command),
                    "warning" if open_errors or result.stopped or result.warnings else "info")
-    return sync_result(result, {"run": result.run_id, **(state(result) if state else {})})
+    view = run_view(panel, result, open_errors) if panel else None
+    return sync_result(result, {"run": result.run_id, **(state(result) if state else {}),
+                                **({"view": view} if view else {})})
 
 
 def sync_result(result: Any, state: dict[str, Any]) -> OperationResult:
     """The job's result from a sync's: done unless it stopped (then paused for as long as it asks), the writes
     counted over every category, the records that failed."""
     counts: dict[str, Any] = {}
-    for executed in result.executed.values():
+    for executed in ({} if getattr(result, "dry_run", False) else result.executed).values():  # a dry run writes nothing
         for key, n in executed.items():
             counts[key] = counts.get(key, 0) + n
     return OperationResult(done=result.stopped is None, state=state, counts=counts,

@@ -1,5 +1,8 @@
-"""Credentials in the state database: one encrypted JSON document per (integration, tenant), so every
-worker that reaches the state database (SQLite locally, PostgreSQL under Celery) uses the same tokens.
+"""Credentials in the state database: one encrypted JSON document per (Scoro account, integration, tenant),
+so every worker that reaches the state database (SQLite locally, PostgreSQL under Celery) uses the same
+tokens, and two Scoro accounts connected to the same integration never share (or overwrite) a token set.
+Rows written before accounts were told apart have the account LEGACY_ACCOUNT until an account claims them
+(clients/oauth.py DatabaseTokenStore).
 
 Values are Fernet-encrypted with the key of state/secrets.py; the database never holds them in
 plaintext. `locked()` serialises the read-refresh-write of one credential across threads and processes
@@ -25,9 +28,13 @@ from scorolink.state.secrets import DEFAULT_KEY_FILE, SECRET_KEY_ENV, load_ferne
 from scorolink.state.store import StateStore
 from scorolink.state.types import UTCDateTime
 
+DEFAULT_ACCOUNT = "default"  # the `default` connection: the [scoro] account
+LEGACY_ACCOUNT = ""  # rows stored before revision 0005, not yet claimed by an account
+
 metadata = MetaData()
 credentials = Table(
     "credentials", metadata,
+    Column("account", String(200), primary_key=True),  # the Scoro connection's name
     Column("integration", String(50), primary_key=True),
     Column("tenant", String(200), primary_key=True),
     Column("secret", Text, nullable=False),
@@ -58,7 +65,7 @@ class CredentialStore:
             yield conn
 
     @contextlib.contextmanager
-    def locked(self, integration: str, tenant: str = "") -> Iterator[None]:
+    def locked(self, integration: str, tenant: str = "", account: str = DEFAULT_ACCOUNT) -> Iterator[None]:
         """One transaction that only one thread or process at a time holds for this credential."""
         if getattr(self._held, "conn", None) is not None:  # re-entered on this thread
             yield
@@ -67,7 +74,7 @@ class CredentialStore:
             transaction = conn.begin()  # SQLite: BEGIN IMMEDIATE takes the write lock at once
             try:
                 if conn.dialect.name == "postgresql":
-                    key = zlib.crc32(f"{integration}\0{tenant}".encode())
+                    key = zlib.crc32(f"{account}\0{integration}\0{tenant}".encode())
                     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
                 self._held.conn = conn
                 yield
@@ -77,12 +84,11 @@ class CredentialStore:
                 # lost marks the token set pending, and that mark must survive the failure.
                 transaction.commit()
 
-    def get(self, integration: str, tenant: str = "") -> dict[str, Any] | None:
+    def get(self, integration: str, tenant: str = "", account: str = DEFAULT_ACCOUNT) -> dict[str, Any] | None:
         from cryptography.fernet import InvalidToken
 
         with self._conn() as conn:
-            blob = conn.execute(select(credentials.c.secret).where(
-                credentials.c.integration == integration, credentials.c.tenant == tenant)).scalar()
+            blob = conn.execute(select(credentials.c.secret).where(_key(account, integration, tenant))).scalar()
         if blob is None:
             return None
         try:
@@ -93,24 +99,39 @@ class CredentialStore:
                 f"{self.key_file}): the key changed without `scorolink state rotate-key`. Set the old key back, "
                 f"or connect {integration} again.") from exc
 
-    def put(self, integration: str, tenant: str, value: dict[str, Any]) -> None:
+    def put(self, integration: str, tenant: str, value: dict[str, Any], account: str = DEFAULT_ACCOUNT) -> None:
         blob = self._fernet().encrypt(json.dumps(value).encode()).decode()
         now = datetime.now(UTC)
         with self._conn() as conn:
-            where = (credentials.c.integration == integration) & (credentials.c.tenant == tenant)
+            where = _key(account, integration, tenant)
             if conn.execute(update(credentials).where(where).values(secret=blob, updated_at=now)).rowcount == 0:
-                conn.execute(insert(credentials).values(integration=integration, tenant=tenant, secret=blob,
-                                                        updated_at=now))
+                conn.execute(insert(credentials).values(account=account, integration=integration, tenant=tenant,
+                                                        secret=blob, updated_at=now))
 
-    def delete(self, integration: str, tenant: str = "") -> None:
+    def delete(self, integration: str, tenant: str = "", account: str = DEFAULT_ACCOUNT) -> None:
         with self._conn() as conn:
-            conn.execute(delete(credentials).where(credentials.c.integration == integration,
-                                                   credentials.c.tenant == tenant))
+            conn.execute(delete(credentials).where(_key(account, integration, tenant)))
 
-    def keys(self) -> list[tuple[str, str]]:
+    def claim(self, integration: str, tenant: str, account: str) -> bool:
+        """Give the row stored before accounts were told apart (LEGACY_ACCOUNT) for this integration and
+        tenant to `account`; False when there is none (or `account` has its own already)."""
         with self._conn() as conn:
-            return [(r.integration, r.tenant) for r in conn.execute(
-                select(credentials.c.integration, credentials.c.tenant).order_by(credentials.c.integration))]
+            if conn.execute(select(credentials.c.account).where(_key(account, integration, tenant))).first():
+                return False
+            return bool(conn.execute(update(credentials).where(_key(LEGACY_ACCOUNT, integration, tenant))
+                                     .values(account=account)).rowcount)
+
+    def keys(self) -> list[tuple[str, str, str]]:
+        """(account, integration, tenant) of every stored credential."""
+        with self._conn() as conn:
+            return [(r.account, r.integration, r.tenant) for r in conn.execute(
+                select(credentials.c.account, credentials.c.integration, credentials.c.tenant)
+                .order_by(credentials.c.account, credentials.c.integration, credentials.c.tenant))]
+
+
+def _key(account: str, integration: str, tenant: str) -> Any:
+    return ((credentials.c.account == account) & (credentials.c.integration == integration)
+            & (credentials.c.tenant == tenant))
 
 
 def rotate_key(store: StateStore, old_key: bytes, new_key: bytes) -> int:
@@ -120,14 +141,14 @@ def rotate_key(store: StateStore, old_key: bytes, new_key: bytes) -> int:
 
     old, new = Fernet(old_key), Fernet(new_key)
     with store.begin() as conn:
-        rows = conn.execute(select(credentials.c.integration, credentials.c.tenant, credentials.c.secret)).all()
+        rows = conn.execute(select(credentials.c.account, credentials.c.integration, credentials.c.tenant,
+                                   credentials.c.secret)).all()
         for row in rows:
             try:
                 plain = old.decrypt(row.secret.encode())
             except InvalidToken as exc:
                 raise ConfigError(f"The current key does not open the stored {row.integration} credentials "
                                   f"(tenant {row.tenant or '-'}); nothing was re-encrypted.") from exc
-            conn.execute(update(credentials).where(
-                credentials.c.integration == row.integration, credentials.c.tenant == row.tenant).values(
+            conn.execute(update(credentials).where(_key(row.account, row.integration, row.tenant)).values(
                 secret=new.encrypt(plain).decode()))
     return len(rows)

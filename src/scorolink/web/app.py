@@ -4,6 +4,8 @@ pages' routes from `web.pages`, templates and static files from this package."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -21,11 +23,12 @@ from scorolink.web.tables import ensure_tables
 
 
 def create_app(store: StateStore, config_file: str | None = None, *, clock: Clock | None = None,
-               limiter: accounts.LoginLimiter | None = None) -> Starlette:
+               limiter: accounts.LoginLimiter | None = None, on_queue: Callable[[], Any] | None = None) -> Starlette:
+    """`on_queue`: what wakes this process's runner when a page queued a run (`scorolink serve --web`)."""
     from scorolink.web.pages import connections, data, dbsync, integrations, jobs, login
 
     ensure_tables(store)
-    web = Web(store, config_file, clock or SystemClock(), limiter or accounts.LoginLimiter())
+    web = Web(store, config_file, clock or SystemClock(), limiter or accounts.LoginLimiter(), on_queue=on_queue)
     if not accounts.has_users(store):
         web.setup_token = secrets.token_urlsafe(24)
     routes = [

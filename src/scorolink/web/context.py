@@ -3,6 +3,8 @@ login limiter, templates) and how a page finds it on a request. Pages import thi
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ from starlette.templating import Jinja2Templates
 from scorolink.runtime.store import Clock, StateStore, SystemClock
 from scorolink.web import accounts
 
+log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 NAV = (("Connections", "/connections"), ("Integrations", "/integrations"), ("Database sync", "/dbsync"),
        ("Jobs", "/jobs"), ("Runs", "/runs"), ("Objects", "/data/objects"),
@@ -29,11 +32,21 @@ class Web:
     clock: Clock = field(default_factory=SystemClock)
     limiter: accounts.LoginLimiter = field(default_factory=accounts.LoginLimiter)
     setup_token: str | None = None  # the first-run token printed on the console (None once a user exists)
-    sign_ins: dict[str, dict[str, Any]] = field(default_factory=dict)  # OAuth state -> a sign-in under way
     templates: Jinja2Templates = field(default_factory=lambda: Jinja2Templates(directory=str(HERE / "templates")))
+    # Called when a page queued a run: the runner in this process (`scorolink serve --web`) hands it out at
+    # once instead of on its next tick. None under `scorolink web`: `serve` or Celery workers pick it up.
+    on_queue: Callable[[], Any] | None = None
 
     def now(self) -> Any:
         return self.clock.now()
+
+    def wake(self) -> None:
+        if self.on_queue is None:
+            return
+        try:
+            self.on_queue()
+        except Exception:  # the run stays queued; the runner's next tick hands it out
+            log.warning("could not wake the runner", exc_info=True)
 
     def user(self, request: Request) -> str:
         return str(request.scope["session"].get("user") or "")

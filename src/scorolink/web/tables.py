@@ -1,5 +1,6 @@
 """The dashboard's tables in the runtime's state database: its users (one admin today), its settings
-(the session signing key) and the audit log of every change made through it or `scorolink web`.
+(the session signing key), the audit log of every change made through it or `scorolink web`, and the
+sign-ins under way (web/sign_ins.py).
 
 They sit on the runtime's MetaData, so whatever creates or migrates the runtime tables sees them too;
 `ensure_tables` creates them in a state database opened before this module was imported."""
@@ -34,7 +35,18 @@ audit = Table(
     Column("detail", JSON),  # never a secret: callers pass masked values
 )
 
-WEB_TABLES = (users, settings, audit)
+sign_ins = Table(
+    "web_sign_ins", metadata,
+    Column("state", String(100), primary_key=True),  # the OAuth `state` the provider hands back
+    Column("integration", String(50), nullable=False),
+    Column("connection", String(200), nullable=False),  # the Scoro account being connected
+    Column("tenant", String(200)),  # the organisation asked for, if any
+    Column("redirect_uri", Text, nullable=False),
+    Column("session_hash", String(64), nullable=False),  # sha256 of the starting session's CSRF token
+    Column("expires_at", UTCDateTime(), nullable=False),
+)
+
+WEB_TABLES = (users, settings, audit, sign_ins)
 
 
 def ensure_tables(store: StateStore) -> None:

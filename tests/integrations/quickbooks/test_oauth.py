@@ -58,7 +58,7 @@ def test_connect_stores_the_tokens_of_the_chosen_realm_encrypted(qsb, credential
     oauth = oauth_for(qsb, credentials)
     tokens = oauth.connect(browser(oauth, realm), timeout=20)
     assert tokens.tenant_id == realm and oauth.connected_on()
-    assert credentials.keys() == [("quickbooks", realm)]
+    assert credentials.keys() == [("default", "quickbooks", realm)]
     raw = (tmp_path / "state.db").read_bytes()
     assert tokens.access_token.encode() not in raw and tokens.refresh_token.encode() not in raw
     # a later process, naming no realm, finds the one connected

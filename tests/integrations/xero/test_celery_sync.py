@@ -52,14 +52,15 @@ def test_two_workers_sync_the_same_organisation_at_once_and_create_nothing_twice
         cluster, xero_served, tmp_path, monkeypatch):
     monkeypatch.delenv("SCOROLINK_SECRET_KEY", raising=False)
     xsb, origin = xero_served
-    xero = _connect(xsb, origin, tmp_path)
+    # each Scoro connection keeps its own Xero tokens: each signs in once
+    xero = {name: _connect(xsb, origin, tmp_path / name) for name in ("acme1", "acme2")}
     c: Cluster = cluster()
     text = c.config.read_text()
     scoro = text[text.index("[connections.acme]") + len("[connections.acme]"):].strip()
     lines = [text[:text.index("[connections.acme]")]]
     for name in ("acme1", "acme2"):  # two connections to the same Scoro account and Xero organisation
         lines += [f"[connections.{name}]", scoro, "", f"[connections.{name}.xero]"]
-        lines += [f'{k} = "{v}"' for k, v in xero.items()] + [""]
+        lines += [f'{k} = "{v}"' for k, v in xero[name].items()] + [""]
     lines += ["[xero_sync]", 'default_sales_account = "200"', 'default_expense_account = "400"',
               "[xero_sync.tax_map]", 'VAT22 = "TAX001"', 'VAT9 = "OUTPUT2"', 'VAT0 = "NONE"', ""]
     c.config.write_text("\n".join(lines))
@@ -91,7 +92,7 @@ def test_two_workers_sync_the_same_organisation_at_once_and_create_nothing_twice
     real = [r for r in reversed(sync.runs("xero")) if not r["dry_run"]]
     assert len(real) == 2 and real[1]["started_at"] >= real[0]["finished_at"]
     # nothing twice in Xero ...
-    books = xsb.books(xero["tenant_id"])
+    books = xsb.books(xero["acme1"]["tenant_id"])
     for obj, key in (("Contacts", "Name"), ("Items", "Code"), ("Invoices", "InvoiceNumber")):
         counts = Counter((r.get("Type"), str(r[key]).casefold()) for r in books.rows(obj)
                          if r.get(key) and r.get("Status") not in ("DELETED", "VOIDED", "ARCHIVED"))

@@ -9,7 +9,7 @@ Wire facts (accounting-apis.md B1):
   a dead refresh token answers 400 `invalid_grant`;
 - revocation is a **JSON** body `{"token": …}` with Basic auth (the core sends a form: overridden here).
 
-Tokens are kept per realm in the state database (integration `quickbooks`, tenant = realm id).
+Tokens are kept per Scoro account and realm in the state database (integration `quickbooks`, tenant = realm id).
 """
 
 from __future__ import annotations
@@ -67,14 +67,18 @@ def discover(url: str, transport: httpx.BaseTransport | None = None, timeout: fl
 
 
 class RealmTokenStore(DatabaseTokenStore):
-    """The token set of one QuickBooks company (realm). Without a realm named, the one connected realm is used;
-    a sign-in saves under the realm its callback named."""
+    """The token set of one QuickBooks company (realm) of one Scoro account. Without a realm named, the one
+    realm that account connected is used; a sign-in saves under the realm its callback named."""
 
-    def __init__(self, credentials: Any, realm: str | None = None, integration: str = INTEGRATION) -> None:
-        super().__init__(credentials, integration, realm or "")
+    def __init__(self, credentials: Any, realm: str | None = None, integration: str = INTEGRATION, *,
+                 account: str = "default", claims_legacy: bool = True) -> None:
+        super().__init__(credentials, integration, realm or "", account=account, claims_legacy=claims_legacy)
 
     def realms(self) -> list[str]:
-        return sorted(t for i, t in self.credentials.keys() if i == self.integration and t)
+        from scorolink.state.credentials import LEGACY_ACCOUNT
+
+        mine = {self.account, LEGACY_ACCOUNT} if self.claims_legacy else {self.account}
+        return sorted({t for a, i, t in self.credentials.keys() if a in mine and i == self.integration and t})
 
     def _resolve(self) -> None:
         if self.tenant:
@@ -85,7 +89,6 @@ class RealmTokenStore(DatabaseTokenStore):
                               "QUICKBOOKS_REALM_ID (or realm_id under [quickbooks]) to the one to use.")
         if realms:
             self.tenant = realms[0]
-            self.path = f"{self.credentials.store.url} (credentials {self.integration}/{self.tenant})"
 
     def load(self) -> TokenSet | None:
         self._resolve()
@@ -94,7 +97,6 @@ class RealmTokenStore(DatabaseTokenStore):
     def save(self, tokens: TokenSet) -> None:
         if tokens.tenant_id and tokens.tenant_id != self.tenant:
             self.tenant = tokens.tenant_id
-            self.path = f"{self.credentials.store.url} (credentials {self.integration}/{self.tenant})"
         super().save(tokens)
 
     def locked(self) -> Any:

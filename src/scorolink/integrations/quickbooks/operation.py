@@ -40,7 +40,9 @@ def quickbooks_sync_operation(params: dict[str, Any], connection: OpenConnection
                           (record[0], "a", record[1]) if record else None)
 
     def run(store: Any) -> Any:
-        with qb_session.open_quickbooks(connection.system("quickbooks") or None, args.get("config")) as session:
+        with qb_session.open_quickbooks(connection.system("quickbooks") or None, args.get("config"),
+                                        account=connection.name) as session:
             return run_quickbooks_sync(store, connection.connector, session, config, request, wait=float(args["wait"]))
 
-    return run_sync_job(args, checkpoint, run, label="quickbooks sync", errors_command="scorolink quickbooks errors")
+    return run_sync_job(args, checkpoint, run, label="quickbooks sync", errors_command="scorolink quickbooks errors",
+                        panel="quickbooks")

@@ -43,10 +43,11 @@ class QuickBooksPanel(Panel):
             settings["background_schedule"] = modes["background"]
         configure(QUICKBOOKS, settings_path(config_file), account=connection, settings=settings)
 
-    def open(self, config_file: str | None, flags: dict[str, Any] | None) -> AbstractContextManager[Any]:
+    def open(self, config_file: str | None, flags: dict[str, Any] | None,
+             account: str = "default") -> AbstractContextManager[Any]:
         from scorolink.integrations.quickbooks.session import open_quickbooks
 
-        return open_quickbooks(flags or None, config_file)
+        return open_quickbooks(flags or None, config_file, account=account)
 
     def authorize(self, session: Any, *, state: str, redirect_uri: str, code_challenge: str,
                   tenant: str | None = None) -> str:

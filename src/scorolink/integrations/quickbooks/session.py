@@ -24,6 +24,7 @@ from scorolink.sandbox.quickbooks.config import (
     WORKSPACE_SIZE,
     workspace_data_path,
 )
+from scorolink.state.credentials import DEFAULT_ACCOUNT
 
 SANDBOX_ORIGIN = "http://quickbooks.sandbox"
 SANDBOX_INTEGRATION = f"{INTEGRATION}-sandbox"  # tokens the bundled sandbox issued, never beside a real company's
@@ -38,8 +39,8 @@ class QuickBooksSession(OAuthSession[QuickBooksSettings, QuickBooksOAuth, QuickB
     client_class, connector_class = QuickBooksClient, QuickBooksConnector
     start_sandbox = staticmethod(lambda: start_bundled_sandbox())
     sandbox_settings = staticmethod(lambda sandbox, base: sandbox_settings(sandbox, base))
-    open_oauth = staticmethod(lambda settings, config_file, integration, transport: open_oauth(
-        settings, token_store(settings, config_file, integration), transport))
+    open_oauth = staticmethod(lambda settings, config_file, integration, transport, account, claims: open_oauth(
+        settings, token_store(settings, config_file, integration, account, claims), transport))
 
 
 def sandbox_settings(sandbox: Any, base: QuickBooksSettings | None = None,
@@ -59,10 +60,12 @@ def start_bundled_sandbox(data: str | None = None) -> Any:
                                                      realms=WORKSPACE_REALMS, size=WORKSPACE_SIZE))
 
 
-def token_store(settings: QuickBooksSettings, config_file: str | None, integration: str) -> RealmTokenStore:
-    """Tokens in the state database, per realm, encrypted."""
+def token_store(settings: QuickBooksSettings, config_file: str | None, integration: str,
+                account: str | None = None, claims_legacy: bool = True) -> RealmTokenStore:
+    """Tokens in the state database, per Scoro account and realm, encrypted."""
     key_file = settings.key_file or Path(".scorolink") / "secret.key"
-    return RealmTokenStore(state_credentials(config_file, key_file), settings.realm_id, integration)
+    return RealmTokenStore(state_credentials(config_file, key_file), settings.realm_id, integration,
+                           account=account or DEFAULT_ACCOUNT, claims_legacy=claims_legacy)
 
 
 def open_oauth(settings: QuickBooksSettings, store: Any, transport: httpx.BaseTransport | None) -> QuickBooksOAuth:
@@ -71,6 +74,10 @@ def open_oauth(settings: QuickBooksSettings, store: Any, transport: httpx.BaseTr
 
 
 def open_quickbooks(flags: dict[str, Any] | None = None, config_file: str | None = None, *,
-                    transport: httpx.BaseTransport | None = None) -> QuickBooksSession:
-    """The configured QuickBooks app, or the bundled sandbox when none is configured."""
-    return QuickBooksSession.open(load_quickbooks_settings(flags, config_file), config_file, transport=transport)
+                    transport: httpx.BaseTransport | None = None, account: str = DEFAULT_ACCOUNT) -> QuickBooksSession:
+    """The configured QuickBooks app, or the bundled sandbox when none is configured; `account` is the Scoro
+    connection whose tokens these are (`flags`: its [connections.NAME.quickbooks] settings)."""
+    # a named account claims tokens stored before accounts were told apart only for a realm it names itself
+    claims = account == DEFAULT_ACCOUNT or bool((flags or {}).get("realm_id"))
+    return QuickBooksSession.open(load_quickbooks_settings(flags, config_file), config_file, transport=transport,
+                                  account=account, claims_legacy=claims)

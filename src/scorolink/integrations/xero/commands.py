@@ -42,8 +42,9 @@ def connection_flags(config: str | None, connection: str | None) -> dict[str, An
 
 def _open(ctx: typer.Context, connection: str | None = None) -> XeroSession:
     config = getattr(ctx.obj, "config", None)
-    return counterpart.announce_sandbox(open_xero(connection_flags(config, connection), config), "XERO",
-                                        SANDBOX_DATA_ENV, DEFAULT_SANDBOX_DATA)
+    return counterpart.announce_sandbox(open_xero(connection_flags(config, connection), config,
+                                                  account=connection or "default"),
+                                        "XERO", SANDBOX_DATA_ENV, DEFAULT_SANDBOX_DATA)
 
 
 @xero_app.command("connect")

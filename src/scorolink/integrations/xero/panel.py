@@ -19,10 +19,11 @@ def _when(epoch: float | None) -> datetime | None:
 
 
 class XeroPanel(Panel):
-    def open(self, config_file: str | None, flags: dict[str, Any] | None) -> AbstractContextManager[Any]:
+    def open(self, config_file: str | None, flags: dict[str, Any] | None,
+             account: str = "default") -> AbstractContextManager[Any]:
         from scorolink.integrations.xero.session import open_xero
 
-        return open_xero(flags or None, config_file)
+        return open_xero(flags or None, config_file, account=account)
 
     def authorize(self, session: Any, *, state: str, redirect_uri: str, code_challenge: str,
                   tenant: str | None = None) -> str:

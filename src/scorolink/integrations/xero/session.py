@@ -15,6 +15,7 @@ from scorolink.integrations.xero.client import XeroClient, XeroSettings, load_xe
 from scorolink.integrations.xero.connector import XeroConnector
 from scorolink.integrations.xero.oauth import XeroOAuth
 from scorolink.sandbox.xero.config import WORKSPACE_DATA, WORKSPACE_DATA_ENV, workspace_data_path
+from scorolink.state.credentials import DEFAULT_ACCOUNT
 
 SANDBOX_ORIGIN = "http://xero.sandbox"
 SANDBOX_DATA_ENV = WORKSPACE_DATA_ENV
@@ -28,8 +29,8 @@ class XeroSession(OAuthSession[XeroSettings, XeroOAuth, XeroClient, XeroConnecto
     client_class, connector_class = XeroClient, XeroConnector
     start_sandbox = staticmethod(lambda: start_bundled_sandbox())
     sandbox_settings = staticmethod(lambda sandbox, base: sandbox_settings(sandbox, base))
-    open_oauth = staticmethod(lambda settings, config_file, integration, transport: XeroOAuth(
-        settings.app(), token_store(settings, config_file, integration), transport=transport))
+    open_oauth = staticmethod(lambda settings, config_file, integration, transport, account, claims: XeroOAuth(
+        settings.app(), token_store(settings, config_file, integration, account, claims), transport=transport))
 
 
 def sandbox_settings(sandbox: Any, base: XeroSettings | None = None, origin: str = SANDBOX_ORIGIN) -> XeroSettings:
@@ -62,14 +63,21 @@ def start_bundled_sandbox(data: str | None = None) -> Any:
     return XeroSandbox(XeroSandboxConfig(data=sandbox_data(data, sandbox_data_path)))
 
 
-def token_store(settings: XeroSettings, config_file: str | None, integration: str) -> DatabaseTokenStore:
-    """Tokens in the state database, per (integration, tenant); a token file of earlier versions moves in."""
+def token_store(settings: XeroSettings, config_file: str | None, integration: str, account: str | None = None,
+                claims_legacy: bool = True) -> DatabaseTokenStore:
+    """Tokens in the state database, per (Scoro account, integration, tenant); a token file of earlier
+    versions moves in."""
     key_file = settings.key_file or Path(settings.token_store).parent / "secret.key"
     return DatabaseTokenStore(state_credentials(config_file, key_file), integration, settings.tenant_id or "",
-                              legacy_file=settings.token_store)
+                              legacy_file=settings.token_store, account=account or DEFAULT_ACCOUNT,
+                              claims_legacy=claims_legacy)
 
 
 def open_xero(flags: dict[str, Any] | None = None, config_file: str | None = None, *,
-              transport: httpx.BaseTransport | None = None) -> XeroSession:
-    """The configured Xero app, or the bundled sandbox when none is configured."""
-    return XeroSession.open(load_xero_settings(flags, config_file), config_file, transport=transport)
+              transport: httpx.BaseTransport | None = None, account: str = DEFAULT_ACCOUNT) -> XeroSession:
+    """The configured Xero app, or the bundled sandbox when none is configured; `account` is the Scoro
+    connection whose tokens these are (`flags`: its [connections.NAME.xero] settings)."""
+    # a named account claims tokens stored before accounts were told apart only for a tenant it names itself
+    claims = account == DEFAULT_ACCOUNT or bool((flags or {}).get("tenant_id"))
+    return XeroSession.open(load_xero_settings(flags, config_file), config_file, transport=transport,
+                            account=account, claims_legacy=claims)

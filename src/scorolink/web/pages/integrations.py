@@ -6,8 +6,6 @@ dismiss. Every button calls what the integration's CLI calls."""
 
 from __future__ import annotations
 
-import secrets
-import time
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -15,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from scorolink.clients.oauth import pkce_pair
+from scorolink.clients.oauth import pkce_challenge
 from scorolink.errors import ConfigError, ScorolinkError
 from scorolink.integrations.panel import Panel, available, panel_of
 from scorolink.runtime import jobs as runtime_jobs
@@ -23,9 +21,9 @@ from scorolink.runtime.connections import DEFAULT_CONNECTION, ConfiguredConnecti
 from scorolink.runtime.jobs import JobError
 from scorolink.runtime.params import MODELS
 from scorolink.runtime.schedules import parse_schedule
+from scorolink.web import sign_ins
 from scorolink.web.context import Web, web_of
 
-SIGN_IN_SECONDS = 600  # how long a started sign-in waits for its callback
 MANUAL = "manual"
 SYNC, BACKGROUND = "sync", "background"  # the parts of an integration with a schedule of their own
 
@@ -45,7 +43,7 @@ def _flags(web: Web, panel: Panel, connection: str) -> dict[str, Any]:
     return system_tables(connection, tables.get(connection, {})).get(panel.name, {})
 
 
-def _page_url(panel: Panel, connection: str, anchor: str = "") -> str:
+def page_url(panel: Panel, connection: str, anchor: str = "") -> str:
     query = "" if connection == DEFAULT_CONNECTION else f"?connection={connection}"
     return f"/integrations/{panel.name}{query}{anchor}"
 
@@ -82,7 +80,7 @@ def _context(request: Request, panel: Panel, connection: str) -> dict[str, Any]:
     web = web_of(request)
 
     def status() -> dict[str, Any]:
-        with panel.open(web.config_file, _flags(web, panel, connection)) as session:
+        with panel.open(web.config_file, _flags(web, panel, connection), connection) as session:
             return panel.status(session)
 
     try:
@@ -96,15 +94,13 @@ def _context(request: Request, panel: Panel, connection: str) -> dict[str, Any]:
             job["schedule_text"] = _schedule_text(panel, job, choices)
         mode = MANUAL if job is None or job["schedule_kind"] == MANUAL or not job["enabled"] else "automatic"
         parts.append((part, label, choices, mode, job))
-    flags = _flags(web, panel, connection)
     return {"panel": panel, "connection": connection, "connections": ConfiguredConnections(web.config_file).names(),
             "parts": parts, "background": [c.name for c in panel.categories if c.background],
-            "shared_tokens": connection != DEFAULT_CONNECTION and not flags.get(panel.tenant_setting), "state": state,
-            "current": panel.current(web.config_file, connection),
+            "state": state, "current": panel.current(web.config_file, connection),
             "locked": panel.locked(web.store, web.config_file, connection),
             "check": request.scope["session"].pop("check", None), "now": web.now(),
             "errors_open": len(panel.errors(web.store, web.config_file, connection)),
-            "page_url": _page_url(panel, connection)}
+            "page_url": page_url(panel, connection)}
 
 
 async def integrations_page(request: Request) -> Response:
@@ -126,50 +122,48 @@ async def _form(request: Request) -> Any:
 # -- connecting: the OAuth redirect and its callback ----------------------------------------
 async def connect(request: Request) -> Response:
     """Start a sign-in: the browser goes to the provider's authorize page and comes back to the
-    callback with a code (PKCE; the state is kept here, bound to this session, for ten minutes)."""
+    callback with a code (PKCE). The sign-in under way is kept in the state database for ten minutes,
+    bound to this session, so whichever dashboard process gets the callback can finish it."""
     web, panel = web_of(request), _panel(request)
     form = await _form(request)
     connection, tenant = _connection(request, form), str(form.get("tenant") or "").strip() or None
-    state = secrets.token_urlsafe(24)
-    verifier, challenge = pkce_pair()
     redirect_uri = str(request.url_for("integration_callback", name=panel.name))
+    pending = sign_ins.start(web.store, web.now(), integration=panel.name, connection=connection, tenant=tenant,
+                             redirect_uri=redirect_uri, session_token=request.scope["session"]["csrf"])
 
     def start() -> str:
-        with panel.open(web.config_file, _flags(web, panel, connection)) as session:
-            return panel.authorize(session, state=state, redirect_uri=redirect_uri, code_challenge=challenge,
-                                   tenant=tenant)
+        with panel.open(web.config_file, _flags(web, panel, connection), connection) as session:
+            return panel.authorize(session, state=pending.state, redirect_uri=redirect_uri,
+                                   code_challenge=pkce_challenge(pending.verifier), tenant=tenant)
 
     target = await run_in_threadpool(start)
-    now = time.monotonic()
-    web.sign_ins = {k: v for k, v in web.sign_ins.items() if v["until"] > now}
-    web.sign_ins[state] = {"integration": panel.name, "connection": connection, "tenant": tenant,
-                           "verifier": verifier, "redirect_uri": redirect_uri, "until": now + SIGN_IN_SECONDS,
-                           "session": request.scope["session"].get("csrf")}
     web.audit(request, "integration sign-in started", f"{panel.name}:{connection}", {"tenant": tenant})
     return RedirectResponse(target, status_code=303)
 
 
 async def callback(request: Request) -> Response:
-    """The redirect back from the provider: the state must be one this session started; the code is
-    exchanged (PKCE), the tokens stored encrypted (never shown), the organisation checked."""
+    """The redirect back from the provider: the state must be one this session started, not used yet and
+    not expired; the code is exchanged (PKCE), the tokens stored encrypted (never shown), the
+    organisation checked."""
     web, panel = web_of(request), _panel(request)
     q = request.query_params
-    pending = web.sign_ins.pop(str(q.get("state") or ""), None)
-    if (pending is None or pending["integration"] != panel.name or pending["until"] < time.monotonic()
-            or pending["session"] != request.scope["session"].get("csrf")):
-        web.audit(request, "integration sign-in refused", panel.name, {"reason": "unknown or stale state"})
-        raise ConfigError(f"This {panel.title} sign-in is not one this session started (or it took longer than "
-                          f"{SIGN_IN_SECONDS // 60} minutes): press Connect again.")
-    connection = pending["connection"]
+    try:
+        pending = sign_ins.take(web.store, web.now(), str(q.get("state") or ""), integration=panel.name,
+                                title=panel.title, session_token=request.scope["session"]["csrf"])
+    except ConfigError as exc:
+        web.audit(request, "integration sign-in refused", panel.name, {"reason": str(exc)})
+        raise
+    connection = pending.connection
     if q.get("error"):
         web.audit(request, "integration sign-in refused", f"{panel.name}:{connection}", {"error": q.get("error")})
         raise ConfigError(f"{panel.title} refused the connection: {q.get('error')} "
                           f"{q.get('error_description') or ''}".strip() + ". Press Connect to try again.")
 
     def finish() -> dict[str, Any]:
-        with web.connections().open(connection) as scoro, panel.open(web.config_file, scoro.system(panel.name)) as s:
-            panel.finish_sign_in(s, code=str(q.get("code") or ""), redirect_uri=pending["redirect_uri"],
-                                 code_verifier=pending["verifier"], tenant=pending["tenant"], callback=dict(q),
+        with web.connections().open(connection) as scoro, \
+                panel.open(web.config_file, scoro.system(panel.name), connection) as s:
+            panel.finish_sign_in(s, code=str(q.get("code") or ""), redirect_uri=pending.redirect_uri,
+                                 code_verifier=pending.verifier, tenant=pending.tenant, callback=dict(q),
                                  scoro=scoro.connector, state=web.store)
             return {"status": panel.status(s), "check": panel.check(s, scoro.connector)}
 
@@ -178,7 +172,7 @@ async def callback(request: Request) -> Response:
     web.audit(request, "integration connected", f"{panel.name}:{connection}",
               {"tenant": status.get("tenant_id"), "organisation": done["check"].get("organisation")})
     request.scope["session"]["check"] = _storable(done["check"])
-    return web.redirect(request, _page_url(panel, connection),
+    return web.redirect(request, page_url(panel, connection),
                         f"Connected {panel.title}: {status.get('tenant_name') or status.get('tenant_id')}.")
 
 
@@ -191,7 +185,7 @@ async def check(request: Request) -> Response:
     connection = _connection(request, await _form(request))
 
     def go() -> dict[str, Any]:
-        with web.connections().open(connection) as scoro, panel.open(web.config_file, scoro.system(panel.name)) as s:
+        with web.connections().open(connection) as scoro, panel.open(web.config_file, scoro.system(panel.name), connection) as s:
             return panel.check(s, scoro.connector)
 
     try:
@@ -201,7 +195,7 @@ async def check(request: Request) -> Response:
     web.audit(request, "integration checked", f"{panel.name}:{connection}", {"ok": result.get("ok"),
                                                                              "currencies": result.get("currencies_ok")})
     request.scope["session"]["check"] = _storable(result)
-    return web.redirect(request, _page_url(panel, connection, "#connection"))
+    return web.redirect(request, page_url(panel, connection, "#connection"))
 
 
 # -- settings ---------------------------------------------------------------------------------
@@ -237,7 +231,7 @@ async def save_settings(request: Request) -> Response:
     web.audit(request, "integration configured", f"{panel.name}:{connection}",
               {"categories": categories, "settings": settings, "tax_map": tax_map, "tax_map_remove": tax_map_remove}
               if changed else {"changed": False})
-    return web.redirect(request, _page_url(panel, connection, "#categories"),
+    return web.redirect(request, page_url(panel, connection, "#categories"),
                         "Settings saved." if changed else "Nothing changed.")
 
 
@@ -267,7 +261,7 @@ async def save_schedule(request: Request) -> Response:
             job = _ensure_job(web, panel, connection, part, modes[part])
             web.audit(request, "integration schedule set", job["name"], {"schedule": modes[part]})
             said.append(f"{label.lower()} {'manual' if modes[part] == MANUAL else 'automatic, ' + modes[part]}")
-    return web.redirect(request, _page_url(panel, connection, "#mode"), f"{panel.title}: {'; '.join(said)}.")
+    return web.redirect(request, page_url(panel, connection, "#mode"), f"{panel.title}: {'; '.join(said)}.")
 
 
 def _ensure_job(web: Web, panel: Panel, connection: str, part: str, schedule: str | None) -> dict[str, Any]:
@@ -289,42 +283,49 @@ def _ensure_job(web: Web, panel: Panel, connection: str, part: str, schedule: st
 # -- syncing ----------------------------------------------------------------------------------
 async def sync_now(request: Request) -> Response:
     """Every enabled category, as a run of the integration's job: the run page follows it live."""
-    web, panel = web_of(request), _panel(request)
-    connection = _connection(request, await _form(request))
-    job = _ensure_job(web, panel, connection, SYNC, None)
-    run_id = runtime_jobs.run_now(web.store, job["name"], web.now())
-    web.audit(request, "integration sync now", job["name"], {"run": run_id})
-    return web.redirect(request, f"/runs/{run_id}", f"Queued run {run_id}: synchronizing {panel.title} now.")
+    return await _queue(request, {}, "synchronizing now")
 
 
 async def sync_here(request: Request) -> Response:
-    """A dry-run preview, one category (the row's arrow) or one record (send by id): `xero sync
-    [--dry-run] [--category C] [--object R]`, answered on the page."""
-    web, panel = web_of(request), _panel(request)
+    """A dry-run preview, one category (the row's arrow), the background items, or one record (send by
+    id): a run of the integration's job with those settings for that run only — `scorolink jobs run-now
+    JOB --param dry_run=true --param record=…`, the same as `xero sync [--dry-run] [--category C]
+    [--object R]`. The request only queues it; the run page follows it live and shows its result."""
     form = await _form(request)
-    connection = _connection(request, form)
     dry_run = form.get("dry_run") == "1"
     only = [str(c) for c in form.getlist("category") if str(c)]
     record = str(form.get("record") or "").strip() or None
-    what = ("preview" if dry_run else "sync") + (f" of {', '.join(only)}" if only else "") + (
-        f" of record {record}" if record else "")
+    overrides: dict[str, Any] = {"dry_run": True} if dry_run else {}
+    if only:
+        overrides["categories"] = only
+    if record:
+        overrides["record"] = record
+    return await _queue(request, overrides, describe_run(overrides))
 
-    def go() -> tuple[Any, int]:
-        with web.connections().open(connection) as scoro, panel.open(web.config_file, scoro.system(panel.name)) as s:
-            return panel.sync(web.store, scoro.connector, s, web.config_file, only=only or None, record=record,
-                              dry_run=dry_run, connection=connection)
 
+async def _queue(request: Request, overrides: dict[str, Any], what: str) -> Response:
+    web, panel = web_of(request), _panel(request)
+    connection = _connection(request, await _form(request))
     try:
-        result, open_errors = await run_in_threadpool(go)
+        job = _ensure_job(web, panel, connection, SYNC, None)
+        run_id = runtime_jobs.run_now(web.store, job["name"], web.now(), overrides or None)
     except ScorolinkError as exc:
         web.audit(request, f"integration {what} refused", f"{panel.name}:{connection}", {"error": str(exc)})
         context = await run_in_threadpool(_context, request, panel, connection)
         return web.render(request, "integration.html", status=400, error=str(exc), **context)
-    if not dry_run:
-        web.audit(request, f"integration {what}", f"{panel.name}:{connection}",
-                  {"run": result.run_id, "executed": result.executed, "stopped": result.stopped})
-    return web.render(request, "sync_result.html", panel=panel, connection=connection, what=what,
-                      page_url=_page_url(panel, connection), open_errors=open_errors, **panel.result_view(result))
+    web.audit(request, "integration sync now" if not overrides else f"integration {what}", job["name"],
+              {"run": run_id, **overrides})
+    web.wake()
+    said = f"{panel.title} {what}" if overrides else f"synchronizing {panel.title} now"
+    return web.redirect(request, f"/runs/{run_id}", f"Queued run {run_id}: {said}.")
+
+
+def describe_run(params: dict[str, Any]) -> str:
+    """A sync run's settings in words: "preview of contacts", "sync of record invoices:42"."""
+    categories = params.get("categories") or []
+    return (("preview" if params.get("dry_run") else "sync")
+            + (f" of {', '.join(categories)}" if categories else "")
+            + (f" of record {params['record']}" if params.get("record") else ""))
 
 
 # -- record errors ----------------------------------------------------------------------------
@@ -333,7 +334,7 @@ async def errors_page(request: Request) -> Response:
     connection = _connection(request)
     rows = await run_in_threadpool(panel.errors, web.store, web.config_file, connection)
     return web.render(request, "integration_errors.html", panel=panel, rows=rows, connection=connection,
-                      page_url=_page_url(panel, connection))
+                      page_url=page_url(panel, connection))
 
 
 async def error_action(request: Request) -> Response:

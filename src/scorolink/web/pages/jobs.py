@@ -137,10 +137,35 @@ def snapshot(run: dict[str, Any]) -> dict[str, Any]:
             "final": run["state"] in FINAL_STATES}
 
 
+def result_context(run: dict[str, Any]) -> dict[str, Any]:
+    """An integration's sync run: its panel, the run in words, and its result once it has one (the view
+    the operation kept in the checkpoint). Other runs have none."""
+    from scorolink.integrations.panel import panel_for_operation
+    from scorolink.web.pages.integrations import describe_run, page_url
+
+    panel = panel_for_operation(run["operation"])
+    if panel is None:
+        return {"panel": None}
+    params = run["params"] or {}
+    view = (run.get("checkpoint") or {}).get("view") if run["state"] in FINAL_STATES else None
+    return {"panel": panel, "what": describe_run(params), "view": view, "connection": run["connection"],
+            "page_url": page_url(panel, run["connection"])}
+
+
 async def run_page(request: Request) -> Response:
     web = web_of(request)
     run = runtime_jobs.get_run(web.store, int(request.path_params["run"]))
-    return web.render(request, "run.html", run=run, snap=snapshot(run))
+    return web.render(request, "run.html", run=run, snap=snapshot(run), **result_context(run))
+
+
+async def run_result(request: Request) -> Response:
+    """The result part of an integration run's page, fetched by run.js when the run ends."""
+    web = web_of(request)
+    run = runtime_jobs.get_run(web.store, int(request.path_params["run"]))
+    context = result_context(run)
+    if context["panel"] is None or context["view"] is None:
+        raise ConfigError(f"Run {run['id']} has no sync result (yet): it is {run['state']}.")
+    return web.render(request, "sync_view.html", **context)
 
 
 async def run_events(request: Request) -> Response:
@@ -188,4 +213,5 @@ routes = [
     Route("/runs", runs_page, methods=["GET"]),
     Route("/runs/{run:int}", run_page, methods=["GET"]),
     Route("/runs/{run:int}/events", run_events, methods=["GET"]),
+    Route("/runs/{run:int}/result", run_result, methods=["GET"]),
 ]

@@ -12,6 +12,8 @@
   status.textContent = "Live: updates arrive as the run goes.";
   source.addEventListener("progress", function (e) {
     var p = JSON.parse(e.data);
+    var hint = document.getElementById("queued-hint");
+    if (hint && p.slices) { hint.remove(); }
     var state = document.getElementById("run-state");
     state.textContent = p.state;
     state.className = "state state-" + p.state;
@@ -42,6 +44,16 @@
   source.addEventListener("end", function (e) {
     status.textContent = "Finished: " + JSON.parse(e.data).state + ".";
     source.close();
+    var hint = document.getElementById("queued-hint");
+    if (hint) { hint.remove(); }
+    // an integration's run: its result (a preview's plan, what was written) replaces the placeholder
+    var result = document.getElementById("run-result");
+    if (result && result.getAttribute("data-src")) {
+      fetch(result.getAttribute("data-src"), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+        .then(function (html) { result.innerHTML = html; result.removeAttribute("data-src"); })
+        .catch(function () { status.textContent += " Reload to see the result."; });
+    }
   });
   source.onerror = function () { status.textContent = "Live updates interrupted; reload to reconnect."; };
 }());
