@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from scorolink.commands.counterpart import parse_object
 from scorolink.runtime.connections import OpenConnection
 from scorolink.runtime.operations import Checkpoint, OperationResult, register
 from scorolink.runtime.sync_operation import check_sync_params, run_sync_job
@@ -21,7 +22,10 @@ def check(params: dict[str, Any]) -> dict[str, Any]:
     from scorolink.integrations.quickbooks.integration import ORDER
     from scorolink.runtime.params import QuickBooksSyncParams
 
-    return check_sync_params(QuickBooksSyncParams, ORDER, params)
+    args = check_sync_params(QuickBooksSyncParams, ORDER, params)
+    if args.get("record"):
+        parse_object(args["record"], "quickbooks")  # a mistyped record is refused when the run is queued
+    return args
 
 
 @register("quickbooks_sync", check=check)
@@ -34,10 +38,8 @@ def quickbooks_sync_operation(params: dict[str, Any], connection: OpenConnection
 
     args = check(params)
     config = load(QUICKBOOKS, args.get("config"), connection.name)  # [quickbooks_sync](.NAME) of its account
-    record = tuple(args["record"].split(":", 2)) if args.get("record") else None
     request = SyncRequest(only=args["categories"] or None, background=bool(args["background"]), dry_run=args["dry_run"],
-                          record=(record[0], "b", record[2]) if record and len(record) == 3 else
-                          (record[0], "a", record[1]) if record else None)
+                          record=parse_object(args["record"], "quickbooks") if args.get("record") else None)
 
     def run(store: Any) -> Any:
         with qb_session.open_quickbooks(connection.system("quickbooks") or None, args.get("config"),
