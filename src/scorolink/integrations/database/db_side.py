@@ -8,7 +8,9 @@ all three databases and for every tool that edits the table: a change-tracking c
 the writer sets it (a spreadsheet tool or a plain UPDATE does not), misses deletes, and triggers do not
 exist in DuckDB. Reading a local table of 10,000 rows takes a fraction of a second; Scoro is still read
 only through its cursor. `_modified_at` (kept by a trigger where the database has them) only serves the
-`newest` conflict policy.
+`newest` conflict policy. `_version`, the row's change counter, is the row's version: exact where a
+timestamp to the second is not; a change is still told by the values, and identified for writing by
+what was last agreed (the sync engine's link), so a value set back and forth within a second is carried.
 """
 
 from __future__ import annotations
@@ -67,7 +69,8 @@ class DatabaseSide:
             where = f" WHERE {self.q(t.key)} IN ({', '.join([self.db.param] * len(ids))})"
             params = ids
         cols = [t.key, t.scoro_id, *(c.column for c in t.writable()),
-                *([t.modified] if t.modified else []), *([t.deleted] if t.deleted else [])]
+                *([t.modified] if t.modified else []), *([t.deleted] if t.deleted else []),
+                *([t.version] if t.version else [])]
         with self.db.transaction():
             rows = self.db.query(f"SELECT {', '.join(map(self.q, cols))} FROM {self.q(t.table)}{where}", params)
             lines = {child.nested: self._lines(child, [r[0] for r in rows]) for child in t.children}
@@ -81,8 +84,9 @@ class DatabaseSide:
             shared["_id"] = values[t.scoro_id]
             modified = typed(values.get(t.modified), "datetime") if t.modified else None
             flagged = bool(typed(values.get(t.deleted), "boolean")) if t.deleted else False
-            out.append(SideRecord(str(values[t.key]), shared, version=modified.isoformat() if modified else None,
-                                  modified=modified, deleted=flagged, native=values))
+            version = str(values[t.version]) if t.version else modified.isoformat() if modified else None
+            out.append(SideRecord(str(values[t.key]), shared, version=version, modified=modified, deleted=flagged,
+                                  native=values))
         return out
 
     def _where(self, values: dict[str, Any], column: ColumnMap) -> str:
@@ -133,9 +137,8 @@ class DatabaseSide:
         t = self.table
         if request.op == "delete":
             if self.on_scoro_delete == "flag" and t.deleted:
-                self.db.execute(f"UPDATE {self.q(t.table)} SET {self.q(t.deleted)} = {self.db.param} "
-                                f"WHERE {self.q(t.key)} = {self.db.param}", [self._bind(True, "boolean"),
-                                                                             int(str(request.target_id))])
+                self._update(t.table, t.key, int(str(request.target_id)), {t.deleted: self._bind(True, "boolean")},
+                             bump=t.version)
             else:
                 for child in t.children:
                     self.db.execute(f"DELETE FROM {self.q(child.table)} WHERE {self.q(child.parent)} = {self.db.param}",
@@ -157,15 +160,18 @@ class DatabaseSide:
             ).fetchone()[0]
         else:
             row_id = int(str(request.target_id))
-            self._update(t.table, t.key, row_id, values)
+            self._update(t.table, t.key, row_id, values, bump=t.version)
         for child in t.children:
             if child.nested in shared:
                 self._replace_lines(child, row_id, shared.get(child.nested) or [],
                                     ((shared.get("_ro") or {}).get(child.nested) or []))
         return row_id
 
-    def _update(self, table: str, key: str, row_id: Any, values: dict[str, Any]) -> None:
-        sets = ", ".join(f"{self.q(c)} = {self.db.param}" for c in values)
+    def _update(self, table: str, key: str, row_id: Any, values: dict[str, Any], bump: str | None = None) -> None:
+        """`bump`: the change counter, one up (the trigger does the same where the database has triggers;
+        on DuckDB this is what moves it)."""
+        sets = ", ".join([f"{self.q(c)} = {self.db.param}" for c in values]
+                         + ([f"{self.q(bump)} = coalesce({self.q(bump)}, 0) + 1"] if bump else []))
         self.db.execute(f"UPDATE {self.q(table)} SET {sets} WHERE {self.q(key)} = {self.db.param}",
                         [*values.values(), row_id])
 
@@ -199,7 +205,7 @@ class DatabaseSide:
         ro = record.shared.get("_ro") or {}
         values = self._readonly(ro)
         values[t.scoro_id] = self._bind(record.shared.get("_id"), t.scoro_id_type)
-        self._update(t.table, t.key, int(row_id), values)
+        self._update(t.table, t.key, int(row_id), values, bump=t.version)
         for child in t.children:
             ro_lines = ro.get(child.nested) or []
             rows = self.db.query(f"SELECT {self.q(child.key)} FROM {self.q(child.table)} WHERE "
