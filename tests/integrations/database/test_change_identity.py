@@ -12,11 +12,13 @@ change counter `_version` (a trigger bumps it on SQLite and PostgreSQL; on DuckD
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
 from scorolink.connectors.base import Condition, WriteOp
+from scorolink.integrations.database.db_side import DatabaseSide
 from scorolink.integrations.database.run import DbSyncOptions, TableSync
 from scorolink.replicate.destination import open_destination
 from tests.integrations.database.conftest import execute, failures, query, sync, writes
@@ -139,3 +141,37 @@ def _as_made_before_the_counter(db: str) -> None:
                 dest.execute(f"DROP TABLE {q(OBJ + '_new')}")
     finally:
         dest.close()
+
+
+def test_an_edit_made_right_after_the_syncs_write_is_still_a_change(scoro, any_db, state_url, monkeypatch):
+    """The sync writes Scoro's change into a row and reads the row back for its record of what was agreed.
+    Read back after its commit, an edit another program made in between was taken as agreed and never went
+    to Scoro; read back before the commit, it is a change like any other."""
+    assert failures(sync(scoro, any_db, state_url, [OBJ])) == []
+    row = first_row(any_db)
+    assert list(scoro.write(OBJ, [WriteOp("update", {"Id": row["Id"], "Name": "From Scoro"})]))[0].ok
+    written = DatabaseSide.write
+
+    def write_then_another_program_edits(side, requests):
+        commit = side.db.transaction
+
+        @contextmanager
+        def transaction():
+            with commit():
+                yield
+            execute(any_db, f'UPDATE "{OBJ}" SET "Comments" = ? WHERE _row_id = ?', ["Typed right after",
+                                                                                   row["_row_id"]])
+
+        side.db.transaction = transaction
+        try:
+            return written(side, requests)
+        finally:
+            del side.db.transaction
+
+    monkeypatch.setattr(DatabaseSide, "write", write_then_another_program_edits)
+    assert failures(sync(scoro, any_db, state_url, [OBJ]), state_url) == []
+    monkeypatch.undo()
+    assert first_row(any_db)["Comments"] == "Typed right after"
+    assert failures(sync(scoro, any_db, state_url, [OBJ]), state_url) == []
+    [now] = scoro.read(OBJ, [Condition("Id", "=", row["Id"])], columns=["Name", "Comments"])
+    assert (now["Name"], now["Comments"]) == ("From Scoro", "Typed right after")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,16 +54,16 @@ class DatabaseSide:
         for gone in sorted(self.links() - present):
             yield SideRecord(gone, {}, deleted=True)
 
-    def fetch(self, ids: list[str]) -> list[SideRecord]:
+    def fetch(self, ids: list[str], *, own_transaction: bool = True) -> list[SideRecord]:
         wanted = [int(i) for i in ids if str(i).lstrip("-").isdigit()] if self._int_key() else list(ids)
         if not wanted:
             return []
-        return [r for r in self._select(wanted) if not r.deleted]
+        return [r for r in self._select(wanted, own_transaction=own_transaction) if not r.deleted]
 
     def _int_key(self) -> bool:
         return True  # the default table's _row_id, and mapped tables' keys, are integers or text of digits
 
-    def _select(self, ids: list[Any] | None = None) -> list[SideRecord]:
+    def _select(self, ids: list[Any] | None = None, *, own_transaction: bool = True) -> list[SideRecord]:
         t = self.table
         where, params = "", []
         if ids is not None:
@@ -71,7 +72,7 @@ class DatabaseSide:
         cols = [t.key, t.scoro_id, *(c.column for c in t.writable()),
                 *([t.modified] if t.modified else []), *([t.deleted] if t.deleted else []),
                 *([t.version] if t.version else [])]
-        with self.db.transaction():
+        with self.db.transaction() if own_transaction else nullcontext():
             rows = self.db.query(f"SELECT {', '.join(map(self.q, cols))} FROM {self.q(t.table)}{where}", params)
             lines = {child.nested: self._lines(child, [r[0] for r in rows]) for child in t.children}
         out = []
@@ -111,7 +112,9 @@ class DatabaseSide:
         return {k: v for k, v in shared.items() if k != "_ro"}
 
     def write(self, requests: list[WriteRequest]) -> list[WriteOutcome]:
-        """The batch's rows in one transaction, then read back in one query."""
+        """The batch's rows in one transaction, read back in one query before it commits: what the link
+        records as agreed is what the sync wrote, never an edit another program made right after the
+        commit (that edit stays a change, and the next run carries it)."""
         outcomes: dict[int, WriteOutcome] = {}
         rows: dict[int, Any] = {}
         with self.db.transaction():
@@ -126,7 +129,7 @@ class DatabaseSide:
                     outcomes[request.ref] = WriteOutcome(request.ref, True)
                 else:
                     rows[request.ref] = row_id
-        found = {r.id: r for r in self.fetch([str(i) for i in rows.values()])}
+            found = {r.id: r for r in self.fetch([str(i) for i in rows.values()], own_transaction=False)}
         for ref, row_id in rows.items():
             record = found.get(str(row_id))
             outcomes[ref] = WriteOutcome(ref, record is not None, record=record,
