@@ -174,3 +174,27 @@ def test_a_refused_row_on_every_object(obj, scoro, small_sandbox, db_url, state_
     small_sandbox.reset_stats()
     sync(scoro, db_url, state_url, [obj])
     assert writes(small_sandbox) == {}
+
+
+@pytest.mark.parametrize("obj,field,bad,words", [
+    ("Tasks", "ProjectId", "not a number", "Tasks.ProjectId: 'not a number' is not a valid integer"),
+    ("TimeEntries", "Duration", "1.5h", "Field Duration: '1.5h' is not a valid duration (HH:MM:SS)"),
+])
+def test_a_value_of_the_wrong_type_is_refused_before_any_request(obj, field, bad, words, scoro, small_sandbox,
+                                                                   sqlite_url, state_url):
+    """A value Scoro cannot take in that field's type (text in an id column, a duration not HH:MM:SS) is
+    refused before it is sent, and reported like Scoro's refusals: the row, the field, why; the other rows
+    go on."""
+    key = CATALOG.get(obj).key_fields[0]
+    assert failures(sync(scoro, sqlite_url, state_url, [obj])) == []
+    usable = usable_ids(scoro, obj)
+    refused, good = [r for r in table_rows(sqlite_url, obj) if str(r[key]) in usable][:2]
+    execute(sqlite_url, f'UPDATE "{obj}" SET "{field}" = ? WHERE _row_id = ?', [bad, refused["_row_id"]])
+    execute(sqlite_url, f'UPDATE "{obj}" SET "{EDIT[obj]}" = ? WHERE _row_id = ?', ["Good beside", good["_row_id"]])
+    small_sandbox.reset_stats()
+    sync(scoro, sqlite_url, state_url, [obj])
+    [error] = open_errors(state_url, sqlite_url, obj)
+    assert words in error["message"] and error["source_id"] == str(refused["_row_id"]), error["message"]
+    assert sum(writes(small_sandbox).values()) == 1  # only the good row's request
+    assert scoro_value(scoro, obj, good[key], EDIT[obj]) == "Good beside"
+    assert row(sqlite_url, obj, refused["_row_id"])[field] == bad  # the table keeps what was typed

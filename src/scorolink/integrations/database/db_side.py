@@ -21,7 +21,8 @@ from contextlib import nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
-from scorolink.integrations.database.table import ChildMap, ColumnMap, TableMap
+from scorolink.errors import InvalidInput
+from scorolink.integrations.database.table import ChildMap, TableMap
 from scorolink.integrations.database.values import typed
 from scorolink.replicate.destination import Destination
 from scorolink.sync.model import Resolver, SideRecord, WriteOutcome, WriteRequest
@@ -78,8 +79,7 @@ class DatabaseSide:
         out = []
         for row in rows:
             values = dict(zip(cols, row, strict=True))
-            shared: dict[str, Any] = {c.field: typed(values[c.column], c.type, self._where(values, c))
-                                      for c in t.writable()}
+            shared: dict[str, Any] = {c.field: _typed_or_raw(values[c.column], c.type) for c in t.writable()}
             for child in t.children:
                 shared[child.nested] = lines[child.nested].get(values[t.key]) or None
             shared["_id"] = values[t.scoro_id]
@@ -89,9 +89,6 @@ class DatabaseSide:
             out.append(SideRecord(str(values[t.key]), shared, version=version, modified=modified, deleted=flagged,
                                   native=values))
         return out
-
-    def _where(self, values: dict[str, Any], column: ColumnMap) -> str:
-        return f"{self.table.table} row {values[self.table.key]}, column {column.column}"
 
     def _lines(self, child: ChildMap, parents: list[Any]) -> dict[Any, list[dict[str, Any]]]:
         if not parents:
@@ -103,7 +100,7 @@ class DatabaseSide:
                              f"{self.q(child.position)}", parents)
         out: dict[Any, list[dict[str, Any]]] = defaultdict(list)
         for row in rows:
-            out[row[0]].append({c.field: typed(v, c.type, f"{child.table}.{c.column}")
+            out[row[0]].append({c.field: _typed_or_raw(v, c.type)
                                 for c, v in zip(child.writable(), row[1:], strict=True)})
         return out
 
@@ -236,3 +233,13 @@ class DatabaseSide:
                              f"{self.db.param}", [self._bind(shared["_id"], t.scoro_id_type)])
         found = self.fetch([str(rows[0][0])]) if rows else []
         return found[0] if found else None
+
+
+def _typed_or_raw(value: Any, kind: str) -> Any:
+    """A value in its typed form; one that is not of the column's type (text typed into an id column of a
+    SQLite table) as it was typed: a change like any other, refused with its row and field on its way to
+    Scoro (shared.to_scoro), so one bad cell never stops the table from being read."""
+    try:
+        return typed(value, kind)
+    except InvalidInput:
+        return value
