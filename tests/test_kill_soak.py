@@ -40,17 +40,17 @@ def cli(*args: str) -> list[str]:
 
 
 def kill_and_rerun(args: list[str], env: dict[str, str], cwd: Path, delay: Callable[[], float], *,
-                   exit_codes: tuple[int, ...] = (0,),
+                   exit_codes: tuple[int, ...] = (0,), kills: int = KILLS,
                    after_kill: Callable[[], None] = lambda: None) -> tuple[dict[str, int], str]:
-    """Runs killed after `delay()` seconds until KILLS have been killed (one that ended first counts as
-    finished; at most 2 × KILLS runs), then one run to the end, which must exit with one of
+    """Runs killed after `delay()` seconds until `kills` have been killed (one that ended first counts as
+    finished; at most 2 × `kills` runs), then one run to the end, which must exit with one of
     `exit_codes`. Returns the figures and that run's stdout.
 
     A run that ended before its kill shows how short a run can be: later delays are kept within 0.9 of
     the shortest such run, so a fast machine still gets its kills rather than finished runs."""
     landed = finished = 0
     shortest = float("inf")
-    while landed < KILLS and landed + finished < 2 * KILLS:
+    while landed < kills and landed + finished < 2 * kills:
         began = time.monotonic()
         proc = subprocess.Popen(args, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:

@@ -176,12 +176,20 @@ class PlannedOp:
     diff: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # field: (target now, proposed)
     target_version: str | None = None  # link ops: the matched record as it is now
     target_hash: str | None = None
+    basis: str | None = None  # the link's settled generation the change was planned against (Link.basis)
 
     def idem_key(self, job: str) -> str:
         """Deterministic: the same change of the same record always gets the same key, so a write
-        re-planned after a crash is recognised (by us, and by Xero's Idempotency-Key)."""
-        text = "|".join(str(x) for x in (job, self.category, self.target, self.source_id, self.op,
-                                          self.source_version, self.source_hash))
+        re-planned after a crash is recognised (by us, and by Xero's Idempotency-Key). The change is
+        identified by what it starts from (the link's settled generation) as well as by the record's
+        version and values: a version stamp to the second (Scoro's UpdatedDate) or one an outside edit
+        does not move would make A → B → A → B within a second the same change twice, and a change
+        already written is never written again."""
+        parts: tuple[object, ...] = (job, self.category, self.target, self.source_id, self.op, self.source_version,
+                                     self.source_hash)
+        if self.basis is not None:
+            parts += (self.basis,)
+        text = "|".join(str(x) for x in parts)
         return hashlib.sha256(text.encode()).hexdigest()[:40]
 
 
@@ -207,6 +215,8 @@ class CategoryPlan:
     out_of_scope: int = 0  # records that refer to what the sync does not carry
     read: dict[str, int] = field(default_factory=lambda: {"a": 0, "b": 0})
     cursor: dict[str, datetime | None] = field(default_factory=dict)  # new cursor per source side
+    # records with open errors found back at what was last agreed (a refused edit undone): their errors close
+    settled: list[tuple[str, str]] = field(default_factory=list)  # (source side, id)
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}

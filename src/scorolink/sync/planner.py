@@ -95,6 +95,7 @@ class Planner:
         updates: list[tuple[SideRecord, Link, str]] = []
         for side in sources:
             target = other(side)
+            failing = set(self.store.open_error_sources(self.job, name, side))
             for record in changes[side].values():
                 if (side, record.id) in handled:
                     continue
@@ -104,6 +105,8 @@ class Planner:
                     continue
                 if link is not None and link.hash_on(side) == record.hash:
                     plan.unchanged += 1
+                    if record.id in failing:  # set back to what was last agreed: nothing left to carry
+                        plan.settled.append((side, record.id))
                     continue
                 if link is None:
                     self._unlinked(plan, category, side, record, links, handled)
@@ -171,10 +174,10 @@ class Planner:
         target = other(side)
         if cfg.delete == "propagate":
             plan.ops.append(PlannedOp(plan.category, target, "delete", record.id, link.id_on(target), {},
-                                      record.version, record.hash))
+                                      record.version, record.hash, basis=link.basis))
         else:
             plan.ops.append(PlannedOp(plan.category, target, "tombstone", record.id, link.id_on(target), {},
-                                      record.version, record.hash))
+                                      record.version, record.hash, basis=link.basis))
 
     def _unlinked(self, plan: CategoryPlan, category: Category, side: str, record: SideRecord,
                   links: LinkIndex, handled: set[tuple[str, str]]) -> None:
@@ -237,7 +240,8 @@ class Planner:
             counterpart = b if target == "b" else a
             if shared_value(merged.values) != shared_value(counterpart.shared):
                 op = PlannedOp(plan.category, target, "update", record.id, counterpart.id, merged.values,
-                               record.version, record.hash, diff=_diff(counterpart.shared, merged.values))
+                               record.version, record.hash, diff=_diff(counterpart.shared, merged.values),
+                               basis=link.basis)
                 self._with_payload(plan, category, op, counterpart)
 
     def _updates(self, plan: CategoryPlan, category: Category, updates: list[tuple[SideRecord, Link, str]]) -> None:
@@ -261,7 +265,7 @@ class Planner:
                                              target_id=target_id))
                     continue
                 op = PlannedOp(plan.category, target, "update", record.id, target_id, record.shared, record.version,
-                               record.hash, diff=_diff(now.shared, record.shared))
+                               record.hash, diff=_diff(now.shared, record.shared), basis=link.basis)
                 if now.hash == record.hash:  # the target already has these values: never write them again
                     op.op, op.target_version, op.target_hash = "link", now.version, now.hash
                     plan.ops.append(op)

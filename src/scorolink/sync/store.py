@@ -40,6 +40,13 @@ class Link:
     b_hash: str | None
     base: dict[str, Any] | None
     state: str
+    last_run_id: int | None = None  # the run that last settled it
+
+    @property
+    def basis(self) -> str:
+        """The link's settled generation: it moves each time a write on it settles (runs of one sync never
+        overlap, and run ids only grow), and stays put while a crashed run's write is still open."""
+        return f"{self.id}@{self.last_run_id}"
 
     def id_on(self, side: str) -> str | None:
         return self.a_id if side == "a" else self.b_id
@@ -358,6 +365,13 @@ class SyncStore:
                 t.errors.c.side == other(source_side), t.errors.c.resolved_at.is_(None))).values(
                 resolved_at=now(), resolution="fixed"))
 
+    def open_error_sources(self, job: str, category: str, source_side: str) -> list[str]:
+        """Source records of `source_side` with an open error, due for a retry or not."""
+        with self.tx() as conn:
+            return list(conn.execute(select(t.errors.c.source_id).distinct().where(and_(
+                t.errors.c.job == job, t.errors.c.category == category, t.errors.c.side == other(source_side),
+                t.errors.c.resolved_at.is_(None), t.errors.c.source_id.is_not(None)))).scalars())
+
     def retry_ids(self, job: str, category: str, source_side: str) -> list[str]:
         """Source records with open errors, planned again until fixed or dismissed — at growing
         intervals (5 minutes after the first failure, then 10, 20, ... up to a day), so a record that
@@ -410,4 +424,4 @@ def retry_interval(attempts: int) -> timedelta:
 
 def _link(row: Any) -> Link:
     return Link(row["id"], row["a_id"], row["b_id"], row["a_version"], row["b_version"], row["a_hash"], row["b_hash"],
-                row["base"], row["state"])
+                row["base"], row["state"], row["last_run_id"])

@@ -1,6 +1,6 @@
 """Every object Scoro's API can create, on SQLite and PostgreSQL: runs cut off at random Scoro writes (the
 write made, its answer lost), then rerun, end with both sides equal and no record lost or made twice.
-The process-level kill (SIGKILL of the command) is test_crash_and_cli's; this one reaches every object."""
+The process-level kill (SIGKILL of the command, every object) is test_killed_runs'."""
 
 from __future__ import annotations
 

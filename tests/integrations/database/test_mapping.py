@@ -58,3 +58,20 @@ def test_mapping_mistakes_are_named(scoro, sqlite_url, state_url, tmp_path):
         sync(scoro, sqlite_url, state_url, ["Companies"], mapping=str(mapping))
     with pytest.raises(ConfigError, match="no \\[Invoices\\] section"):
         sync(scoro, sqlite_url, state_url, ["Invoices"], mapping=str(mapping))
+
+
+def test_a_mapped_tables_own_change_counter_moves_with_the_syncs_writes(scoro, sqlite_url, state_url, tmp_path):
+    """`version = "row_version"`: a counter the table's own application keeps; scorolink's writes add one too,
+    so the application sees them as changes like its own."""
+    from scorolink.connectors.base import WriteOp
+
+    execute(sqlite_url, "CREATE TABLE crm_accounts (account_id INTEGER PRIMARY KEY, scoro_id INTEGER, "
+                        "account_name TEXT, vat TEXT, row_version INTEGER NOT NULL DEFAULT 0)")
+    mapping = tmp_path / "map.toml"
+    mapping.write_text(MAP.replace("natural_key", 'version = "row_version"\nnatural_key'))
+    assert failures(sync(scoro, sqlite_url, state_url, ["Companies"], mapping=str(mapping))) == []
+    row = query(sqlite_url, "SELECT * FROM crm_accounts ORDER BY account_id")[0]
+    assert list(scoro.write("Companies", [WriteOp("update", {"Id": row["scoro_id"], "Name": "Renamed in Scoro"})]))[0].ok
+    assert failures(sync(scoro, sqlite_url, state_url, ["Companies"], mapping=str(mapping)), state_url) == []
+    after = query(sqlite_url, "SELECT * FROM crm_accounts WHERE account_id = ?", [row["account_id"]])[0]
+    assert after["account_name"] == "Renamed in Scoro" and after["row_version"] == row["row_version"] + 1

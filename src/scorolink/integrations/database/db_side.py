@@ -8,17 +8,21 @@ all three databases and for every tool that edits the table: a change-tracking c
 the writer sets it (a spreadsheet tool or a plain UPDATE does not), misses deletes, and triggers do not
 exist in DuckDB. Reading a local table of 10,000 rows takes a fraction of a second; Scoro is still read
 only through its cursor. `_modified_at` (kept by a trigger where the database has them) only serves the
-`newest` conflict policy.
+`newest` conflict policy. `_version`, the row's change counter, is the row's version: exact where a
+timestamp to the second is not; a change is still told by the values, and identified for writing by
+what was last agreed (the sync engine's link), so a value set back and forth within a second is carried.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
-from scorolink.integrations.database.table import ChildMap, ColumnMap, TableMap
+from scorolink.errors import InvalidInput
+from scorolink.integrations.database.table import ChildMap, TableMap
 from scorolink.integrations.database.values import typed
 from scorolink.replicate.destination import Destination
 from scorolink.sync.model import Resolver, SideRecord, WriteOutcome, WriteRequest
@@ -51,42 +55,40 @@ class DatabaseSide:
         for gone in sorted(self.links() - present):
             yield SideRecord(gone, {}, deleted=True)
 
-    def fetch(self, ids: list[str]) -> list[SideRecord]:
+    def fetch(self, ids: list[str], *, own_transaction: bool = True) -> list[SideRecord]:
         wanted = [int(i) for i in ids if str(i).lstrip("-").isdigit()] if self._int_key() else list(ids)
         if not wanted:
             return []
-        return [r for r in self._select(wanted) if not r.deleted]
+        return [r for r in self._select(wanted, own_transaction=own_transaction) if not r.deleted]
 
     def _int_key(self) -> bool:
         return True  # the default table's _row_id, and mapped tables' keys, are integers or text of digits
 
-    def _select(self, ids: list[Any] | None = None) -> list[SideRecord]:
+    def _select(self, ids: list[Any] | None = None, *, own_transaction: bool = True) -> list[SideRecord]:
         t = self.table
         where, params = "", []
         if ids is not None:
             where = f" WHERE {self.q(t.key)} IN ({', '.join([self.db.param] * len(ids))})"
             params = ids
         cols = [t.key, t.scoro_id, *(c.column for c in t.writable()),
-                *([t.modified] if t.modified else []), *([t.deleted] if t.deleted else [])]
-        with self.db.transaction():
+                *([t.modified] if t.modified else []), *([t.deleted] if t.deleted else []),
+                *([t.version] if t.version else [])]
+        with self.db.transaction() if own_transaction else nullcontext():
             rows = self.db.query(f"SELECT {', '.join(map(self.q, cols))} FROM {self.q(t.table)}{where}", params)
             lines = {child.nested: self._lines(child, [r[0] for r in rows]) for child in t.children}
         out = []
         for row in rows:
             values = dict(zip(cols, row, strict=True))
-            shared: dict[str, Any] = {c.field: typed(values[c.column], c.type, self._where(values, c))
-                                      for c in t.writable()}
+            shared: dict[str, Any] = {c.field: _typed_or_raw(values[c.column], c.type) for c in t.writable()}
             for child in t.children:
                 shared[child.nested] = lines[child.nested].get(values[t.key]) or None
             shared["_id"] = values[t.scoro_id]
             modified = typed(values.get(t.modified), "datetime") if t.modified else None
             flagged = bool(typed(values.get(t.deleted), "boolean")) if t.deleted else False
-            out.append(SideRecord(str(values[t.key]), shared, version=modified.isoformat() if modified else None,
-                                  modified=modified, deleted=flagged, native=values))
+            version = str(values[t.version]) if t.version else modified.isoformat() if modified else None
+            out.append(SideRecord(str(values[t.key]), shared, version=version, modified=modified, deleted=flagged,
+                                  native=values))
         return out
-
-    def _where(self, values: dict[str, Any], column: ColumnMap) -> str:
-        return f"{self.table.table} row {values[self.table.key]}, column {column.column}"
 
     def _lines(self, child: ChildMap, parents: list[Any]) -> dict[Any, list[dict[str, Any]]]:
         if not parents:
@@ -98,7 +100,7 @@ class DatabaseSide:
                              f"{self.q(child.position)}", parents)
         out: dict[Any, list[dict[str, Any]]] = defaultdict(list)
         for row in rows:
-            out[row[0]].append({c.field: typed(v, c.type, f"{child.table}.{c.column}")
+            out[row[0]].append({c.field: _typed_or_raw(v, c.type)
                                 for c, v in zip(child.writable(), row[1:], strict=True)})
         return out
 
@@ -107,7 +109,9 @@ class DatabaseSide:
         return {k: v for k, v in shared.items() if k != "_ro"}
 
     def write(self, requests: list[WriteRequest]) -> list[WriteOutcome]:
-        """The batch's rows in one transaction, then read back in one query."""
+        """The batch's rows in one transaction, read back in one query before it commits: what the link
+        records as agreed is what the sync wrote, never an edit another program made right after the
+        commit (that edit stays a change, and the next run carries it)."""
         outcomes: dict[int, WriteOutcome] = {}
         rows: dict[int, Any] = {}
         with self.db.transaction():
@@ -122,7 +126,7 @@ class DatabaseSide:
                     outcomes[request.ref] = WriteOutcome(request.ref, True)
                 else:
                     rows[request.ref] = row_id
-        found = {r.id: r for r in self.fetch([str(i) for i in rows.values()])}
+            found = {r.id: r for r in self.fetch([str(i) for i in rows.values()], own_transaction=False)}
         for ref, row_id in rows.items():
             record = found.get(str(row_id))
             outcomes[ref] = WriteOutcome(ref, record is not None, record=record,
@@ -133,9 +137,8 @@ class DatabaseSide:
         t = self.table
         if request.op == "delete":
             if self.on_scoro_delete == "flag" and t.deleted:
-                self.db.execute(f"UPDATE {self.q(t.table)} SET {self.q(t.deleted)} = {self.db.param} "
-                                f"WHERE {self.q(t.key)} = {self.db.param}", [self._bind(True, "boolean"),
-                                                                             int(str(request.target_id))])
+                self._update(t.table, t.key, int(str(request.target_id)), {t.deleted: self._bind(True, "boolean")},
+                             bump=t.version)
             else:
                 for child in t.children:
                     self.db.execute(f"DELETE FROM {self.q(child.table)} WHERE {self.q(child.parent)} = {self.db.param}",
@@ -157,15 +160,18 @@ class DatabaseSide:
             ).fetchone()[0]
         else:
             row_id = int(str(request.target_id))
-            self._update(t.table, t.key, row_id, values)
+            self._update(t.table, t.key, row_id, values, bump=t.version)
         for child in t.children:
             if child.nested in shared:
                 self._replace_lines(child, row_id, shared.get(child.nested) or [],
                                     ((shared.get("_ro") or {}).get(child.nested) or []))
         return row_id
 
-    def _update(self, table: str, key: str, row_id: Any, values: dict[str, Any]) -> None:
-        sets = ", ".join(f"{self.q(c)} = {self.db.param}" for c in values)
+    def _update(self, table: str, key: str, row_id: Any, values: dict[str, Any], bump: str | None = None) -> None:
+        """`bump`: the change counter, one up (the trigger does the same where the database has triggers;
+        on DuckDB this is what moves it)."""
+        sets = ", ".join([f"{self.q(c)} = {self.db.param}" for c in values]
+                         + ([f"{self.q(bump)} = coalesce({self.q(bump)}, 0) + 1"] if bump else []))
         self.db.execute(f"UPDATE {self.q(table)} SET {sets} WHERE {self.q(key)} = {self.db.param}",
                         [*values.values(), row_id])
 
@@ -199,7 +205,7 @@ class DatabaseSide:
         ro = record.shared.get("_ro") or {}
         values = self._readonly(ro)
         values[t.scoro_id] = self._bind(record.shared.get("_id"), t.scoro_id_type)
-        self._update(t.table, t.key, int(row_id), values)
+        self._update(t.table, t.key, int(row_id), values, bump=t.version)
         for child in t.children:
             ro_lines = ro.get(child.nested) or []
             rows = self.db.query(f"SELECT {self.q(child.key)} FROM {self.q(child.table)} WHERE "
@@ -227,3 +233,13 @@ class DatabaseSide:
                              f"{self.db.param}", [self._bind(shared["_id"], t.scoro_id_type)])
         found = self.fetch([str(rows[0][0])]) if rows else []
         return found[0] if found else None
+
+
+def _typed_or_raw(value: Any, kind: str) -> Any:
+    """A value in its typed form; one that is not of the column's type (text typed into an id column of a
+    SQLite table) as it was typed: a change like any other, refused with its row and field on its way to
+    Scoro (shared.to_scoro), so one bad cell never stops the table from being read."""
+    try:
+        return typed(value, kind)
+    except InvalidInput:
+        return value

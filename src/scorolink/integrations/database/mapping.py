@@ -6,6 +6,7 @@
     scoro_id = "scoro_id"         # the column that holds the Scoro id (added by you, may be empty)
     modified = "updated_at"       # optional: when the row last changed (for the `newest` policy)
     deleted = "is_deleted"        # optional: a flag column, for on_scoro_delete = "flag"
+    version = "row_version"       # optional: a change counter the table keeps (scorolink's writes add one)
     natural_key = ["Name"]        # optional: Scoro fields that match rows on the first run
     [Companies.columns]           # Scoro field = column; fields not listed are not synced
     Name = "account_name"
@@ -67,7 +68,8 @@ def mapped_table(spec: ObjectSpec, section: dict[str, Any], where: str) -> Table
                               "not bind.")
     return TableMap(spec.name, section["table"], columns, scoro_id=section["scoro_id"], scoro_key=key,
                     scoro_id_type=logical(key_field.type) if key_field else "integer", key=section["key"],
-                    modified=section.get("modified"), deleted=section.get("deleted"), children=children,
+                    modified=section.get("modified"), deleted=section.get("deleted"), version=section.get("version"),
+                    children=children,
                     natural_key=natural, created=False)
 
 

@@ -153,11 +153,12 @@ class ScoroObjectSide:
         return {k: v for k, v in record.items() if k in planned}
 
     def _refusal(self, result: Any) -> str:
-        """Scoro's own words, with the wire names of the fields it blamed turned into the table's fields."""
+        """Scoro's own words, with the wire names of the fields it blamed turned into the table's fields
+        (`company_id: contact 9 does not exist`, `comment is required`, `duration must be ...`)."""
         text = str(result.error or "refused")
         named = []
         for f in self.spec.fields:
-            if re.search(rf"(?<![\w.]){re.escape(f.api_key)}:", text) and f.name not in named:
+            if re.search(rf"(?<![\w.]){re.escape(f.api_key)}(?::| is | must )", text) and f.name not in named:
                 named.append(f.name)
         return text + (f" (field {', '.join(named)})" if named else "")
 

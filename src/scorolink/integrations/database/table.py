@@ -12,6 +12,9 @@ Metadata columns, all starting with an underscore:
 - `_modified_at`: when the row last changed, for the `newest` conflict policy (set by a trigger on
   SQLite and PostgreSQL; DuckDB has no triggers, so there it is set on insert and by the sync, and an
   edit made elsewhere should set it too);
+- `_version`: a change counter, one up on every update of the row (the same trigger; on DuckDB the
+  sync's own updates). It is the row's version, exact where a timestamp is not (two edits in one
+  second); what is a change is still decided by the row's values (db_side.py);
 - `_deleted`: with `on_scoro_delete = "flag"`, a row whose record was deleted in Scoro is flagged
   here instead of being removed.
 A mapping file binds an existing table instead (see mapping.py).
@@ -25,6 +28,7 @@ from scorolink.catalog.model import FieldType, Nested, ObjectSpec
 from scorolink.replicate.destination import Destination
 
 ROW_KEY, PARENT_KEY, POSITION, MODIFIED, DELETED = "_row_id", "_parent_row_id", "_position", "_modified_at", "_deleted"
+VERSION = "_version"
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,7 @@ class TableMap:
     key: str = ROW_KEY
     modified: str | None = MODIFIED
     deleted: str | None = DELETED
+    version: str | None = VERSION  # the change counter (None: a bound table has none; `modified` is its version)
     children: list[ChildMap] = field(default_factory=list)
     natural_key: tuple[str, ...] = ()
     created: bool = True  # made by scorolink (False: bound by a mapping file)
@@ -124,8 +129,15 @@ def ensure_tables(db: Destination, table: TableMap) -> list[str]:
         _create(db, table.table, [*_meta(db, table.table),
                                   f"{db.q(table.scoro_id)} {db.sql_type(table.scoro_id_type)} UNIQUE"],
                 table.columns, _row_key_sql(db, table.table))
-        _modified_trigger(db, table.table)
+        _change_trigger(db, table.table)
         made.append(table.table)
+    elif not _has_counter(db, table.table):  # made by an earlier version: add the counter and its trigger
+        with db.transaction():
+            db.execute(f"ALTER TABLE {db.q(table.table)} ADD COLUMN {db.q(VERSION)} {db.sql_type('integer')} "
+                       "DEFAULT 1")
+            db.execute(f"UPDATE {db.q(table.table)} SET {db.q(VERSION)} = 1 WHERE {db.q(VERSION)} IS NULL")
+        _change_trigger(db, table.table)
+        made.append(f"{table.table}.{VERSION}")
     for child in table.children:
         if child.table.lower() not in existing:
             own = [f"{db.q(child.scoro_id)} {db.sql_type('integer')}"] if child.scoro_id else []
@@ -139,7 +151,12 @@ def ensure_tables(db: Destination, table: TableMap) -> list[str]:
 def _meta(db: Destination, table: str) -> list[str]:
     now = "CURRENT_TIMESTAMP"
     return [f"{db.q(MODIFIED)} {db.sql_type('datetime')} DEFAULT {now}",
-            f"{db.q(DELETED)} {db.sql_type('boolean')} DEFAULT FALSE"]
+            f"{db.q(DELETED)} {db.sql_type('boolean')} DEFAULT FALSE",
+            f"{db.q(VERSION)} {db.sql_type('integer')} NOT NULL DEFAULT 1"]
+
+
+def _has_counter(db: Destination, table: str) -> bool:
+    return VERSION.lower() in {c.lower() for c in db.columns(table)}
 
 
 def _row_key_sql(db: Destination, table: str) -> str:
@@ -166,18 +183,23 @@ def _create(db: Destination, name: str, meta: list[str], columns: list[ColumnMap
                                "'read-only: set by Scoro, refreshed by scorolink dbsync; edits are not carried'")
 
 
-def _modified_trigger(db: Destination, table: str) -> None:
-    """Keep `_modified_at` current on every update (SQLite, PostgreSQL; DuckDB has no triggers)."""
-    t, m, k = db.q(table), db.q(MODIFIED), db.q(ROW_KEY)
+def _change_trigger(db: Destination, table: str) -> None:
+    """On every update: `_version` one up from the row's previous value (whatever the writer set it to,
+    so it never goes back), and `_modified_at` now unless the writer set it (SQLite, PostgreSQL; DuckDB
+    has no triggers). Replaces the `_modified_at`-only trigger of tables made by earlier versions."""
+    t, m, v, k = db.q(table), db.q(MODIFIED), db.q(VERSION), db.q(ROW_KEY)
+    name = db.q(table + "_modified")
     with db.transaction():
-        if db.scheme == "sqlite":
-            db.execute(f"CREATE TRIGGER {db.q(table + '_modified')} AFTER UPDATE ON {t} FOR EACH ROW "
-                       f"WHEN NEW.{m} IS OLD.{m} BEGIN UPDATE {t} SET {m} = strftime('%Y-%m-%d %H:%M:%f+00:00', 'now') "
-                       f"WHERE {k} = NEW.{k}; END")
+        if db.scheme == "sqlite":  # the trigger's own UPDATE does not fire it again (recursive_triggers is off)
+            db.execute(f"DROP TRIGGER IF EXISTS {name}")
+            db.execute(f"CREATE TRIGGER {name} AFTER UPDATE ON {t} FOR EACH ROW BEGIN UPDATE {t} SET "
+                       f"{v} = coalesce(OLD.{v}, 0) + 1, {m} = CASE WHEN NEW.{m} IS OLD.{m} THEN "
+                       f"strftime('%Y-%m-%d %H:%M:%f+00:00', 'now') ELSE NEW.{m} END WHERE {k} = NEW.{k}; END")
         elif db.scheme == "postgresql":
             fn = db.q(table + "_touch")
             db.execute(f"CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger AS $$ BEGIN "
+                       f"NEW.{v} := coalesce(OLD.{v}, 0) + 1; "
                        f"IF NEW.{m} IS NOT DISTINCT FROM OLD.{m} THEN NEW.{m} := now(); END IF; RETURN NEW; END $$ "
                        "LANGUAGE plpgsql")
-            db.execute(f"CREATE TRIGGER {db.q(table + '_modified')} BEFORE UPDATE ON {t} FOR EACH ROW "
-                       f"EXECUTE FUNCTION {fn}()")
+            db.execute(f"DROP TRIGGER IF EXISTS {name} ON {t}")
+            db.execute(f"CREATE TRIGGER {name} BEFORE UPDATE ON {t} FOR EACH ROW EXECUTE FUNCTION {fn}()")

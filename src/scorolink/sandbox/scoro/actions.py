@@ -192,6 +192,17 @@ def batch_modify(api: Api, call: Call) -> dict:
     return ok(results)
 
 
+# -- time offs --------------------------------------------------------------------------------------------
+TIME_OFF_TYPES = ("vacation", "sick_leave", "other")
+
+
+def time_off_rules(api: Api, call: Call, row: dict, req: dict, creating: bool) -> None:
+    """The module is undocumented (reference: [?]); its `type` is an enumeration (Skyvia's UsersDatesType),
+    so, as Scoro does for its other enumerations (a contact's type), an unknown type is refused."""
+    if row.get("type") not in TIME_OFF_TYPES:
+        raise ApiError(400, f"type: '{row.get('type')}' is not a time off type ({', '.join(TIME_OFF_TYPES)})")
+
+
 # -- contacts and projects --------------------------------------------------------------------------------
 def contact_rules(api: Api, call: Call, row: dict, req: dict, creating: bool) -> None:
     if creating and not req.get("contact_type"):
@@ -603,5 +614,6 @@ SPECIAL.update({
     **{(m, "pdf"): pdf for m in PDF_MODULES},
 })
 MODIFY_HOOKS.update({"timeEntries": time_entry_rules, "tasks": task_rules, "calendar": calendar_rules,
-                     "contacts": contact_rules, "projects": project_rules, "comments": comment_rules})
+                     "contacts": contact_rules, "projects": project_rules, "comments": comment_rules,
+                     "timeOffs": time_off_rules})
 AFTER_SAVE.update({"tasks": task_after_save, "contacts": contact_after_save, "projects": project_after_save})
