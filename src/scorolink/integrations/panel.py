@@ -158,11 +158,7 @@ class Panel:
     def check(self, session: Any, scoro: Any) -> dict[str, Any]:
         raise NotImplementedError
 
-    # -- syncing ------------------------------------------------------------------------------
-    def sync(self, state: Any, scoro: Any, session: Any, config_file: str | None, *, only: list[str] | None,
-             record: str | None, dry_run: bool, connection: str = "default") -> Any:
-        raise NotImplementedError
-
+    # -- record errors ------------------------------------------------------------------------
     def errors(self, state: Any, config_file: str | None = None, connection: str | None = None) -> list[dict[str, Any]]:
         """The open record errors of one Scoro account's sync (`connection`; every account's when its Scoro
         account is not known from the settings), with the next retry and who refused each."""

@@ -153,8 +153,8 @@ def status_cmd(ctx: typer.Context, state: Annotated[str | None, typer.Option(hel
 def sync_cmd(
     ctx: typer.Context,
     category: Annotated[list[str] | None, typer.Option("--category", "-c", help="Only this category (repeatable): "
-                        "tax_rates, accounts, classes, contacts, projects, products, invoices, credit_notes, bills, "
-                        "receipts.")] = None,
+                        "tax_rates, accounts, classes, contacts, projects, products, invoices (with its credit "
+                        "memos and their applications), bills, receipts.")] = None,
     background: Annotated[bool, typer.Option("--background", help="Only the background items: tax rates, "
                                              "accounts and classes.")] = False,
     obj: Annotated[str | None, typer.Option("--object", help="One record: CATEGORY:ID for a Scoro id (e.g. "

@@ -132,28 +132,6 @@ class QuickBooksPanel(Panel):
             result.update(currencies_ok=False, currency_message=str(exc))
         return result
 
-    def sync(self, state: Any, scoro: Any, session: Any, config_file: str | None, *, only: list[str] | None,
-             record: str | None, dry_run: bool, connection: str = "default") -> Any:
-        """`scorolink quickbooks sync [--connection …] [--category …|--background] [--object …] [--dry-run]`:
-        the result and the open errors. The background items together are `--background`."""
-        from scorolink.commands.counterpart import parse_object
-        from scorolink.integrations.quickbooks.integration import BACKGROUND
-        from scorolink.integrations.quickbooks.run import SyncRequest, run_quickbooks_sync
-        from scorolink.integrations.settings_file import load
-        from scorolink.sync.store import SyncStore
-
-        config = load(QUICKBOOKS, config_file, connection)
-        background = bool(only) and set(only or ()) == set(BACKGROUND)
-        request = SyncRequest(only=None if background else only or None, background=background, dry_run=dry_run,
-                              record=parse_object(record, "quickbooks") if record else None)
-        store = SyncStore(state)
-        try:
-            result = run_quickbooks_sync(store, scoro, session, config, request)
-            return result, len(store.errors(result.job))
-        finally:
-            store.close()
-
-
 def pull_reference_data(state: Any, scoro: Any, session: Any, company: Any) -> dict[str, dict[str, int]]:
     """The chart of accounts and the tax rates from QuickBooks into Scoro, before any setup (as `quickbooks
     connect` pulls them): what was created, updated or linked, per category."""

@@ -73,25 +73,6 @@ class XeroPanel(Panel):
             result.update(currencies_ok=False, currency_message=str(exc))
         return result
 
-    def sync(self, state: Any, scoro: Any, session: Any, config_file: str | None, *, only: list[str] | None,
-             record: str | None, dry_run: bool, connection: str = "default") -> Any:
-        """`scorolink xero sync [--connection …] [--category …] [--object …] [--dry-run]`: the result and the
-        open errors."""
-        from scorolink.integrations.settings_file import XERO, load
-        from scorolink.integrations.xero.run import SyncRequest, run_xero_sync
-        from scorolink.integrations.xero.sync_commands import parse_object
-        from scorolink.sync.store import SyncStore
-
-        config = load(XERO, config_file, connection)
-        request = SyncRequest(only=only or None, record=parse_object(record) if record else None, dry_run=dry_run)
-        store = SyncStore(state)
-        try:
-            result = run_xero_sync(store, scoro, session, config, request)
-            return result, len(store.errors(result.job))
-        finally:
-            store.close()
-
-
 TO_XERO, TO_SCORO = "to-xero", "to-scoro"
 BOTH = (TO_XERO, TO_SCORO)
 
