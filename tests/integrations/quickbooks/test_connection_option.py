@@ -1,4 +1,4 @@
-"""`scorolink quickbooks configure | sync --connection NAME`: a named Scoro account (a Scoro sandbox served over
+"""`scorolink quickbooks connect | status | configure | sync --connection NAME`: a named Scoro account (a Scoro sandbox served over
 loopback) synced with the settings of its own table, [quickbooks_sync.NAME]."""
 
 from __future__ import annotations
@@ -29,8 +29,13 @@ def test_a_named_account_syncs_with_its_own_settings(tmp_path, monkeypatch):
             site = sandbox.default
             add_connection(str(config), "acme", base_url=origin, company_account_id=site["company_account_ids"][0],
                            api_key=site["api_key"])
-            connected = runner.invoke(app, [*base, "connect", "--json"])
+            # the account's own sign-in: its tokens are its own, the default account stays unconnected
+            connected = runner.invoke(app, [*base, "connect", "--connection", "acme", "--json"])
             assert connected.exit_code == 0, connected.output
+            status = runner.invoke(app, [*base, "status", "--connection", "acme", "--json"])
+            assert status.exit_code == 0 and json.loads(status.stdout)["realm_id"] == \
+                json.loads(connected.stdout)["realm_id"]
+            assert runner.invoke(app, [*base, "status", "--json"]).exit_code != 0
             for args in (("--category", "contacts", "--enable"),
                          ("--mode", "manual", "--default-income-account", "4100", "--default-expense-account",
                           "6000")):

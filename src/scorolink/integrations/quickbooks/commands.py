@@ -33,17 +33,18 @@ quickbooks_app = typer.Typer(help="Connect a QuickBooks Online company and sync 
                                   "QuickBooks sandbox.", no_args_is_help=True)
 
 
-def _open(ctx: typer.Context) -> QuickBooksSession:
-    return counterpart.announce_sandbox(open_quickbooks(None, getattr(ctx.obj, "config", None)), "QUICKBOOKS",
-                                        SANDBOX_DATA_ENV, DEFAULT_SANDBOX_DATA)
+ConnectionOpt = Annotated[str | None, typer.Option(
+    "--connection", help="A named Scoro account ([connections.NAME]): that account, its QuickBooks app "
+                         "([connections.NAME.quickbooks]), its own tokens and its settings ([quickbooks_sync.NAME]) "
+                         "(default: the ordinary one).")]
 
 
-def _open_for(ctx: typer.Context, scoro: Any) -> QuickBooksSession:
-    """QuickBooks as a named connection carries it ([connections.NAME.quickbooks]), else as configured."""
-    flags = scoro.system("quickbooks") if hasattr(scoro, "system") else None
-    if not flags:
-        return _open(ctx)
-    return open_quickbooks(flags, getattr(ctx.obj, "config", None))
+def _open(ctx: typer.Context, connection: str | None = None) -> QuickBooksSession:
+    """QuickBooks for the Scoro account `connection`: its app settings and its own tokens."""
+    config = getattr(ctx.obj, "config", None)
+    flags = counterpart.connection_flags(config, connection, "quickbooks")
+    return counterpart.announce_sandbox(open_quickbooks(flags, config, account=connection or "default"),
+                                        "QUICKBOOKS", SANDBOX_DATA_ENV, DEFAULT_SANDBOX_DATA)
 
 
 def _state_url(ctx: typer.Context, state: str | None) -> str:
@@ -72,6 +73,7 @@ def connect_cmd(
                                                    "(default: the one in Scoro's currency).")] = None,
     state: Annotated[str | None, typer.Option(help="State database URL (default: the runtime's).")] = None,
     as_json: counterpart.JsonOpt = False,
+    connection: ConnectionOpt = None,
 ) -> None:
     """Connect one QuickBooks company to the Scoro company account: sign in through the browser (the company
     is picked there), refuse when the home currencies differ, store the tokens encrypted in the state database
@@ -86,7 +88,7 @@ def connect_cmd(
     from scorolink.integrations.quickbooks.run import sync_job
     from scorolink.sync.store import SyncStore
 
-    with ctx.obj.open() as scoro, _open(ctx) as session:
+    with counterpart.scoro_account(ctx, connection) as scoro, _open(ctx, connection) as session:
         pick = (realm or _sandbox_realm(session, scoro_currency(scoro.connector))) if session.sandbox is not None \
             else None
         opener = counterpart.browser(session, no_browser, f"&realmId={pick}" if pick else "")
@@ -119,14 +121,14 @@ def connect_cmd(
 
 @quickbooks_app.command("status")
 def status_cmd(ctx: typer.Context, state: Annotated[str | None, typer.Option(help="State database URL.")] = None,
-               as_json: counterpart.JsonOpt = False) -> None:
+               as_json: counterpart.JsonOpt = False, connection: ConnectionOpt = None) -> None:
     """Show the connected company, its home currency, the token's expiry, the setup and the last sync run."""
     from scorolink.integrations.quickbooks.integration import Company
     from scorolink.integrations.quickbooks.run import sync_jobs
     from scorolink.sync.store import SyncStore
 
-    config = _config(ctx)
-    with _open(ctx) as session:
+    config = _config(ctx, connection)
+    with _open(ctx, connection) as session:
         info = session.client.company_info()
         company = Company(session.client)
         tokens = session.oauth.tokens()
@@ -165,9 +167,7 @@ def sync_cmd(
                                           "write nothing.")] = False,
     state: Annotated[str | None, typer.Option(help="State database URL (default: the runtime's).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable result.")] = False,
-    connection: Annotated[str | None, typer.Option(help="A named Scoro account ([connections.NAME]): that account, "
-                                                   "its QuickBooks app ([connections.NAME.quickbooks]) and its "
-                                                   "settings ([quickbooks_sync.NAME]).")] = None,
+    connection: ConnectionOpt = None,
 ) -> None:
     """Sync Scoro and QuickBooks now: everything enabled in dependency order, one category, the background
     items, or one record."""
@@ -179,7 +179,7 @@ def sync_cmd(
         background=background))
 
     def run(store: Any) -> Any:
-        with counterpart.scoro_account(ctx, connection) as scoro, _open_for(ctx, scoro) as session:
+        with counterpart.scoro_account(ctx, connection) as scoro, _open(ctx, connection) as session:
             return run_quickbooks_sync(store, scoro.connector, session, config, request)
 
     result, open_rows = counterpart.run_sync(_state_url(ctx, state), run)
@@ -223,7 +223,7 @@ def configure_cmd(
     from scorolink.integrations.settings_file import QUICKBOOKS, configure, settings_path, summary
 
     if accounts:
-        with _open(ctx) as session:
+        with _open(ctx, connection) as session:
             rows = income_and_expense_accounts(session)
         emit_json(rows) if as_json else output.print_table(rows, title="QuickBooks income and expense accounts")
         return
