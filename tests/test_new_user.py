@@ -90,9 +90,24 @@ def test_workspace_sandbox_remembers_writes_until_reset(cli: Any, monkeypatch: p
     assert "No Companies records matching" in gone.stderr
 
 
-def test_xero_sync_uses_the_same_workspace_sandbox() -> None:
-    source = (TESTS.parent / "src" / "scorolink" / "integrations" / "xero" / "sync_commands.py").read_text()
-    assert "SCOROLINK_SANDBOX_DATA" not in source and "ctx.obj.open()" in source
+def test_xero_sync_uses_the_same_workspace_sandbox(tmp_path: Path) -> None:
+    """`xero sync` reaches Scoro as every other command does: the workspace's bundled sandbox, wherever
+    SCOROLINK_SANDBOX_DATA puts it, and no other."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SCORO_", "XERO_", "SCOROLINK_"))}
+    shared = tmp_path / "elsewhere" / "scoro.db"
+    env.update(SCOROLINK_SANDBOX_DATA=str(shared), SCOROLINK_SANDBOX_SIZE="60")
+    for args in (["read", "Companies", "--limit", "1"], ["xero", "connect"],
+                 ["xero", "configure", "--default-sales-account", "200", "--default-expense-account", "400",
+                  "--tax-map", "VAT22=TAX001", "--tax-map", "VAT9=OUTPUT2", "--tax-map", "VAT0=NONE"]):
+        done = subprocess.run([*EXE, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+    before = shared.stat().st_mtime_ns
+    synced = subprocess.run([*EXE, "xero", "sync", "--json"], cwd=tmp_path, env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert synced.returncode in (0, 1), synced.stderr[-2000:]
+    assert json.loads(synced.stdout)["categories"]
+    assert shared.stat().st_mtime_ns > before  # the sync worked on that sandbox file
+    assert not (tmp_path / ".scorolink" / "scoro-sandbox.db").exists()
 
 
 # -- 3. sandbox scoro / xero bind first, then print; users only when asked -------------------------------
