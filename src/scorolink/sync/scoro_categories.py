@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from scorolink.connectors.base import Condition, WriteOp
+from scorolink.connectors.base import Condition
 from scorolink.errors import ConfigError
 from scorolink.sync.categories import SideAdapter, document_total, norm
 from scorolink.sync.model import Refused, SideRecord, WriteOutcome, WriteRequest
 from scorolink.sync.scoro_contacts import ScoroContacts
-from scorolink.sync.sides import Mapping, Record, Refs, ScoroSide, failure
+from scorolink.sync.sides import Mapping, Record, Refs, ScoroSide
 
 # Scoro's object of each document kind.
 DOCUMENT_OBJECTS = {"sales": "Invoices", "purchase": "Bills"}
@@ -327,21 +327,11 @@ class ScoroCreditApplications(ScoroSide):
     """Applications are written onto the credit invoice that already exists in Scoro (its CreditedInvoices):
     "creating" one modifies that invoice, and its id is the credit invoice's."""
 
-    def write(self, requests: list[WriteRequest]) -> list[WriteOutcome]:
-        outcomes = []
-        for request in requests:
-            record = dict(request.payload)
-            if request.op == "delete":  # never planned (deletes are not propagated): nothing to undo in Scoro
-                outcomes.append(WriteOutcome(request.ref, True))
-                continue
-            [result] = list(self.connector.write(self.object, [WriteOp("update", record)]))
-            if result.ok:
-                fresh = self.fetch([str(record["Id"])])
-                outcomes.append(WriteOutcome(request.ref, True, record=fresh[0] if fresh else None))
-            else:
-                outcomes.append(failure(request.ref, result))
-        self.refs.written("scoro", self.object)
-        return outcomes
+    def write_one(self, request: WriteRequest) -> WriteOutcome:
+        record = dict(request.payload)
+        if request.op == "delete":  # never planned (deletes are not propagated): nothing to undo in Scoro
+            return WriteOutcome(request.ref, True)
+        return self.send(request.ref, "update", record, known_id=record["Id"])
 
     def find(self, shared: dict[str, Any]) -> SideRecord | None:
         """A lost answer: the credit invoice already credits the invoice."""
