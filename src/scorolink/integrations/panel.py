@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from scorolink.errors import ConfigError
@@ -22,6 +23,18 @@ from scorolink.errors import ConfigError
 KNOWN = {"xero": "scorolink.integrations.xero.panel", "quickbooks": "scorolink.integrations.quickbooks.panel"}
 TITLES = {"xero": "Xero", "quickbooks": "QuickBooks Online"}
 SHOWN_OPS = 200  # planned writes listed on a preview; the rest are counted
+
+
+def token_health(tokens: Any) -> dict[str, Any]:
+    """What a settings page shows of stored tokens (never a token itself): when they were obtained, expire
+    and were last rotated, a refresh under way, and the scopes granted."""
+
+    def when(epoch: float | None) -> datetime | None:
+        return datetime.fromtimestamp(epoch, UTC) if epoch else None
+
+    return {"expires_at": when(tokens.expires_at), "obtained_at": when(tokens.obtained_at),
+            "rotated_at": when(tokens.rotated_at), "refresh_pending_since": when(tokens.refresh_pending_since),
+            "has_refresh_token": bool(tokens.refresh_token), "scopes": tokens.scope.split()}
 
 
 @dataclass(frozen=True)

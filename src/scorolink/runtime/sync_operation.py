@@ -25,14 +25,6 @@ def check_sync_params(model: Any, order: tuple[str, ...], params: dict[str, Any]
     return dumped
 
 
-def config_table(args: dict[str, Any], table: str) -> dict[str, Any]:
-    """The integration's table of the job's configuration file (`config`), else of scorolink.toml."""
-    from scorolink.config import config_path, read_config_file
-
-    found: dict[str, Any] = read_config_file(config_path(args.get("config"))).get(table, {})
-    return found
-
-
 def run_sync_job(args: dict[str, Any], checkpoint: Checkpoint, run: Callable[[Any], Any], *, label: str,
                  errors_command: str, state: Callable[[Any], dict[str, Any]] | None = None,
                  panel: str | None = None) -> OperationResult:

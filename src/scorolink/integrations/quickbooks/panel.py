@@ -8,18 +8,13 @@ operations behind the buttons — what `scorolink quickbooks connect | configure
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime
 from typing import Any
 
 from scorolink.errors import ConfigError, ScorolinkError
-from scorolink.integrations.panel import Category, Panel, Schedules, Setting
+from scorolink.integrations.panel import Category, Panel, Schedules, Setting, token_health
 from scorolink.integrations.settings_file import QUICKBOOKS, configure, settings_path
 
 MANUAL = "manual"
-
-
-def _when(epoch: float | None) -> datetime | None:
-    return datetime.fromtimestamp(epoch, UTC) if epoch else None
 
 
 class QuickBooksPanel(Panel):
@@ -96,9 +91,7 @@ class QuickBooksPanel(Panel):
             return {"connected": False, "target": session.label, "companies": companies}
         out: dict[str, Any] = {
             "connected": True, "target": session.label, "tenant_id": tokens.tenant_id, "tenants": [],
-            "expires_at": _when(tokens.expires_at), "obtained_at": _when(tokens.obtained_at),
-            "rotated_at": _when(tokens.rotated_at), "refresh_pending_since": _when(tokens.refresh_pending_since),
-            "has_refresh_token": bool(tokens.refresh_token), "scopes": tokens.scope.split(), "companies": companies}
+            **token_health(tokens), "companies": companies}
         try:
             company = Company(session.client)
             out.update(tenant_name=session.client.company_info().get("CompanyName"),

@@ -6,16 +6,11 @@ functions `scorolink xero configure | sync | errors` call."""
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime
 from typing import Any
 
 from scorolink.errors import ConfigError, ScorolinkError
-from scorolink.integrations.panel import Category, Panel, Schedules, Setting
+from scorolink.integrations.panel import Category, Panel, Schedules, Setting, token_health
 from scorolink.integrations.settings_file import XERO
-
-
-def _when(epoch: float | None) -> datetime | None:
-    return datetime.fromtimestamp(epoch, UTC) if epoch else None
 
 
 class XeroPanel(Panel):
@@ -53,9 +48,7 @@ class XeroPanel(Panel):
                     "connected_at": t.get("createdDateUtc")} for t in tokens.tenants]
         return {"connected": True, "target": session.label, "tenant_id": chosen,
                 "tenant_name": next((t["name"] for t in tenants if t["id"] == chosen), None), "tenants": tenants,
-                "expires_at": _when(tokens.expires_at), "obtained_at": _when(tokens.obtained_at),
-                "rotated_at": _when(tokens.rotated_at), "refresh_pending_since": _when(tokens.refresh_pending_since),
-                "has_refresh_token": bool(tokens.refresh_token), "scopes": tokens.scope.split()}
+                **token_health(tokens)}
 
     def check(self, session: Any, scoro: Any) -> dict[str, Any]:
         """One call to Xero (`xero status`) and the currency check a sync makes first."""
