@@ -7,8 +7,9 @@ import json
 import re
 import tomllib
 
+from scorolink.runtime import jobs as runtime_jobs
 from scorolink.runtime.connections import ConfiguredConnections
-from scorolink.runtime.local import LocalRunner
+from scorolink.runtime.store import SystemClock
 from scorolink.sandbox.scoro.config import RateLimit
 from scorolink.web import accounts
 from tests.web.conftest import post
@@ -90,7 +91,7 @@ def test_a_bad_account_is_refused_with_the_reason_and_the_form_kept(client, serv
     assert failed.status_code == 200 and "Failed:" in failed.text and "Traceback" not in failed.text
 
 
-def test_jobs_add_pause_resume_run_now_and_the_run_history(client, served, home, store):
+def test_jobs_add_pause_resume_run_now_and_the_run_history(client, served, home, store, runner):
     sb, origin = served()
     _add_account(client, sb, origin)
     mirror = f"sqlite:///{home / 'mirror.db'}"
@@ -102,16 +103,17 @@ def test_jobs_add_pause_resume_run_now_and_the_run_history(client, served, home,
     assert post(client, "/jobs/mirror/pause", page="/jobs").status_code == 303
     assert "Paused" in client.get("/jobs").text
     assert post(client, "/jobs/mirror/resume", page="/jobs").status_code == 303
+    # a run queued outside the page: the page's run-now is the runtime's own refusal
+    waiting = runtime_jobs.run_now(store, "mirror", SystemClock().now())
+    again = post(client, "/jobs/mirror/run-now", page="/jobs")
+    assert again.status_code == 400 and "already has run" in again.text
+    assert "queued" in client.get(f"/runs/{waiting}").text
+    runner.run_until_idle()  # the runtime's runner (what `scorolink serve` runs) executes it
+    # the page's run-now hands its run to the runner at once (serve --web), without waiting for a tick
     queued = post(client, "/jobs/mirror/run-now", page="/jobs")
     assert queued.status_code == 303
-    run_url = queued.headers["location"]
-    assert "queued" in client.get(run_url).text
-    again = post(client, "/jobs/mirror/run-now", page="/jobs")  # the runtime's own refusal, on the page
-    assert again.status_code == 400 and "already has run" in again.text
-    # the runtime's runner (what `scorolink serve` runs) executes it
-    runner = LocalRunner(store, ConfiguredConnections(str(home / "scorolink.toml")), workers=1)
-    runner.run_until_idle()
-    runner.stop()
+    assert runner.wait_idle(60) and "succeeded" in client.get(queued.headers["location"]).text
+    run_url = f"/runs/{waiting}"
     run = client.get(run_url).text
     assert "succeeded" in run and "Projects" in run and "Tasks" in run
     history = client.get("/runs", params={"job": "mirror"}).text

@@ -104,10 +104,13 @@ async def job_action(request: Request) -> Response:
     if action == "run-now":
         run_id = runtime_jobs.run_now(web.store, name, now)
         web.audit(request, "job run now", name, {"run": run_id})
+        web.wake()
         return web.redirect(request, f"/runs/{run_id}", f"Queued run {run_id} of {name}.")
     if action in ("pause", "resume"):
         runtime_jobs.set_enabled(web.store, name, action == "resume", now)
         web.audit(request, f"job {action}d", name)
+        if action == "resume":
+            web.wake()  # a resumed job may be due already
         return web.redirect(request, "/jobs", f"{name}: {action}d.")
     if action == "remove":
         if runtime_jobs.get_job(web.store, name)["source"] == "config":
