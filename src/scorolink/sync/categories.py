@@ -121,6 +121,38 @@ def receipt_keys(shared: dict[str, Any]) -> list[str]:
     return [f"receipt:{shared['document']}|{shared.get('date')}|{shared.get('amount')}"]
 
 
+def receipt_match_keys(shared: dict[str, Any]) -> list[str]:
+    """Receipts match by kind (invoices or bills), date and amount; whether the document is the same one is
+    the category's `compatible` check (receipts_compatible), so a first sync matches a payment whether or
+    not this state has linked its document yet."""
+    if not shared.get("document"):
+        return []
+    amount = shared.get("amount")
+    if isinstance(amount, Decimal):
+        amount = amount.quantize(CENT)
+    return [f"receipt:{shared.get('kind') or 'invoices'}|{shared.get('date')}|{amount}"]
+
+
+def receipts_compatible(same_document: Callable[[str, str, str], bool]) -> Callable[[dict[str, Any], dict[str, Any]],
+                                                                                   bool]:
+    """A receipt of the same kind, date and amount is the same one when it is on the same document: the
+    same reference, or — one side's document not linked yet (`b:<id>`) — documents that would match
+    (`same_document(kind, Scoro id, other id)`: same number and contact)."""
+
+    def compatible(source: dict[str, Any], candidate: dict[str, Any]) -> bool:
+        mine, theirs = str(source.get("document") or ""), str(candidate.get("document") or "")
+        kind = str(source.get("kind") or "invoices")
+        if not mine or not theirs or kind != str(candidate.get("kind") or "invoices"):
+            return False
+        if mine == theirs:
+            return True
+        if mine.startswith("b:") == theirs.startswith("b:"):
+            return False
+        return same_document(kind, *((mine, theirs[2:]) if theirs.startswith("b:") else (theirs, mine[2:])))
+
+    return compatible
+
+
 def application_keys(shared: dict[str, Any]) -> list[str]:
     """A credit application is the pair it links: one credit note applied to one invoice."""
     if not shared.get("credit_note") or not shared.get("invoice"):
