@@ -634,3 +634,41 @@ def test_a_tax_map_across_rates_is_refused_or_accepted_with_each_documents_diffe
     assert checked
     with pytest.raises(ConfigError, match="allow_different_tax_rates"):
         XeroSyncConfig.from_dict({"allow_different_tax_rates": "yes"})
+
+
+def test_a_start_date_is_locked_once_the_initial_sync_has_written_even_if_it_stopped(connector, store, xero,
+                                                                                      monkeypatch):
+    """Issue 14 #2: the lock holds the date the initial sync used. An initial sync stopped part-way (Xero's
+    daily quota) has written records from that date: changing the date before the run that finishes it
+    is refused, and the run that finishes it keeps the date it started with."""
+    from datetime import date
+
+    from scorolink.clients.errors import RateLimited
+    from scorolink.integrations.xero.integration import check_start_dates
+
+    xsb, xc = xero
+    connected = date(2020, 1, 1)
+    cfg = config(contacts={"start_date": "2020-01-01"}, products={"enabled": False}, invoices={"enabled": False},
+                 bills={"enabled": False}, receipts={"enabled": False})
+    real, calls = XeroConnector.write, {"n": 0}
+
+    def quota_after_one_batch(self, obj, ops, **kw):
+        if obj == "Contacts":
+            calls["n"] += 1
+            if calls["n"] > 1:
+                raise RateLimited("daily quota", retry_after=3600, daily=True)
+        return real(self, obj, ops, **kw)
+
+    monkeypatch.setattr(XeroConnector, "write", quota_after_one_batch)
+    check_start_dates(store, "xero", cfg, connected)
+    engine = xero_engine(store, "xero", connector, xc, cfg)
+    engine.categories["contacts"].batch_size = 5  # contacts go in several requests
+    stopped = engine.run()
+    assert stopped.stopped and store.links("xero", "contacts").by["a"] and store.open_ops("xero", "contacts")
+    moved = config(contacts={"start_date": "2020-02-01"}, products={"enabled": False}, invoices={"enabled": False},
+                   bills={"enabled": False}, receipts={"enabled": False})
+    with pytest.raises(ConfigError, match=r"locked after the initial sync \(it was 2020-01-01\)"):
+        check_start_dates(store, "xero", moved, connected)
+    monkeypatch.setattr(XeroConnector, "write", real)
+    finished = xero_engine(store, "xero", connector, xc, cfg).run()
+    assert not finished.stopped and store.setting("xero", "start_date:contacts") == "2020-01-01"
