@@ -486,6 +486,15 @@ def test_manual_pull_works_until_fully_received_and_manual_send_until_a_payment(
     assert run(("receipts", "a", doc)).executed["receipts"] == {"created": 1}  # the rest of it
     with pytest.raises(ConfigError, match=f"invoice {doc} is fully received"):
         run(("receipts", "a", doc))
+    # fully received in Scoro (its receipts entered there): a payment in Xero is not pulled on top of them
+    other = _scoro_invoices(connector, {"M-2": True})["M-2"]
+    assert run(("invoices", "a", other)).executed["invoices"] == {"created": 1}
+    _pay_part(xc, store.counterpart("xero", "invoices", "a", other))
+    list(connector.write("Invoices", [WriteOp("update", {"Id": int(other), "Status": "paid"})]))
+    receipts = sum(1 for _r in connector.read("ReceiptGroups", columns=["Id"]))
+    with pytest.raises(ConfigError, match=f"invoice {other} is fully received in Scoro"):
+        run(("receipts", "a", other))
+    assert sum(1 for _r in connector.read("ReceiptGroups", columns=["Id"])) == receipts
 
 
 def test_one_scoro_account_syncs_with_one_xero_organisation(store):

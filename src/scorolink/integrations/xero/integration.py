@@ -293,11 +293,18 @@ def connection_date(tenants: list[dict[str, Any]], tenant_id: str | None) -> dat
 
 
 def pull_receipts(engine: SyncEngine, store: SyncStore, job: str, xero: Any, document_id: str, *,
-                  dry_run: bool = False) -> Any:
+                  dry_run: bool = False, scoro: Any = None) -> Any:
     """Scoro's manual "pull receipts" for one invoice or bill: the Xero payments on its counterpart, and
-    only until the document is fully received (seed): once Xero says nothing is due and every payment
-    on it is in Scoro, the pull is refused."""
+    only until the document is fully received (seed): once Scoro marks it paid (`scoro`, a ScoroConnector,
+    when given), or Xero says nothing is due and every payment on it is in Scoro, the pull is refused."""
     category, counterpart = _synced_document(store, job, document_id)
+    if scoro is not None:
+        found = list(scoro.read("Bills" if category == "bills" else "Invoices",
+                                [Condition("Id", "=", int(document_id))], columns=["Id", "Status"]))
+        if found and str(found[0].get("Status") or "").lower() == "paid":
+            raise ConfigError(f"Scoro {category[:-1]} {document_id} is fully received in Scoro (paid): a pull of "
+                              "receipts works only until then, so nothing more is pulled (a payment in Xero not in "
+                              "Scoro would be received twice there).")
     [document] = xero.read("Invoices", [Condition("InvoiceID", "=", counterpart)], include_archived=True) or [{}]
     payments = [p for p in document.get("Payments") or [] if p.get("PaymentID")]
     pulled = all(store.counterpart(job, "receipts", "b", str(p["PaymentID"])) for p in payments)
