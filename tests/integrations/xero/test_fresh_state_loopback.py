@@ -1,18 +1,26 @@
-"""Issue 14 #1 as its author ran it: `scorolink xero sync` against both sandboxes served over loopback
-HTTP, signed in through the OAuth flow. One state syncs everything from Xero into Scoro (invoices,
-credit notes, bills, receipts); then, past Xero's Idempotency-Key replay window, `--state` pointing at a
-fresh database syncs each category alone and then all of them: nothing is created on either side."""
+"""Issue 14 as its author ran it: `scorolink xero` against both sandboxes served over loopback HTTP,
+signed in through the OAuth flow.
+
+#1: one state syncs everything from Xero into Scoro (invoices, credit notes, bills, receipts); then, past
+Xero's Idempotency-Key replay window, `--state` pointing at a fresh database syncs each category alone
+and then all of them: nothing is created on either side.
+#2 and #5: the start date the initial sync used is locked for `configure` and for the sync; one invoice
+is sent by hand until a payment is attached, and its receipts pulled until it is fully received."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
 
 import httpx
 import pytest
 from typer.testing import CliRunner
 
 from scorolink.cli import app
+from scorolink.errors import ConfigError
 from scorolink.sandbox.scoro import SandboxConfig, ScoroSandbox
 from tests.conftest import endpoint_counts
 from tests.integrations.xero.conftest import make_sandbox
@@ -21,6 +29,18 @@ from tests.integrations.xero.test_celery_sync import _connect
 pytestmark = pytest.mark.loopback
 
 CATEGORIES = ("tax_rates", "accounts", "contacts", "products", "invoices", "credit_notes", "bills", "receipts")
+
+
+def _config(workdir, scoro, scoro_origin, xero, categories: str = "") -> Path:
+    site = scoro.default
+    config = workdir / "scorolink.toml"
+    config.write_text(
+        f'[scoro]\nbase_url = "{scoro_origin}"\napi_key = "{site["api_key"]}"\n'
+        f'company_account_id = "{site["company_account_ids"][0]}"\n\n[xero]\n'
+        + "".join(f'{k} = "{v}"\n' for k, v in xero.items())
+        + '\n[xero_sync]\ndefault_sales_account = "200"\ndefault_expense_account = "400"\n\n'
+        '[xero_sync.tax_map]\nVAT22 = "TAX001"\nVAT9 = "OUTPUT2"\nVAT0 = "NONE"\n' + categories, encoding="utf-8")
+    return config
 
 
 @pytest.fixture
@@ -37,17 +57,9 @@ def test_fresh_state_syncs_over_http_create_nothing_either_side_holds(workdir):
     xsb = make_sandbox()
     try:
         with scoro.run_in_thread() as scoro_origin, xsb.run_in_thread() as xero_origin:
-            site = scoro.default
             xero = _connect(xsb, xero_origin, workdir)
-            config = workdir / "scorolink.toml"
-            config.write_text(
-                f'[scoro]\nbase_url = "{scoro_origin}"\napi_key = "{site["api_key"]}"\n'
-                f'company_account_id = "{site["company_account_ids"][0]}"\n\n[xero]\n'
-                + "".join(f'{k} = "{v}"\n' for k, v in xero.items())
-                + '\n[xero_sync]\ndefault_sales_account = "200"\ndefault_expense_account = "400"\n\n'
-                '[xero_sync.tax_map]\nVAT22 = "TAX001"\nVAT9 = "OUTPUT2"\nVAT0 = "NONE"\n'
-                + "".join(f'\n[xero_sync.{c}]\ndirection = "to-scoro"\n' for c in ("contacts", "products", "invoices",
-                                                                                   "bills")), encoding="utf-8")
+            config = _config(workdir, scoro, scoro_origin, xero, "".join(
+                f'\n[xero_sync.{c}]\ndirection = "to-scoro"\n' for c in ("contacts", "products", "invoices", "bills")))
             runner = CliRunner()
 
             def sync(state: str, *args: str) -> dict:
@@ -76,6 +88,83 @@ def test_fresh_state_syncs_over_http_create_nothing_either_side_holds(workdir):
                 ambiguous = [i for c in fresh["categories"].values() for i in c["issues"] if i["kind"] == "ambiguous"]
                 assert not ambiguous, (name, ambiguous[:3])
                 assert held() == before, name  # not one write on either side
+    finally:
+        scoro.close()
+        xsb.close()
+
+
+def test_start_date_lock_and_manual_send_and_pull_over_http(workdir):
+    from scorolink.connectors.base import Condition, WriteOp
+    from scorolink.integrations.xero.connector import XeroConnector
+    from tests.conftest import make_connector
+    from tests.integrations.xero.conftest import make_client
+
+    scoro = ScoroSandbox(SandboxConfig(seed=1, size=300))
+    xsb = make_sandbox()
+    try:
+        with scoro.run_in_thread() as scoro_origin, xsb.run_in_thread() as xero_origin:
+            config = _config(workdir, scoro, scoro_origin, _connect(xsb, xero_origin, workdir))
+            runner = CliRunner()
+
+            def cli(*args: str):
+                return runner.invoke(app, ["--config", str(config), "xero", *args])
+
+            def refusal(result) -> str:  # what the command refused with (exit 2 from `scorolink`)
+                assert isinstance(result.exception, ConfigError), result.output
+                return str(result.exception)
+
+            # 2: the date the initial sync used is the one locked (the connection was made today)
+            today = datetime.now(UTC).date()
+            assert cli("configure", "--category", "contacts", "--start-date", today.isoformat()).exit_code == 0
+            assert cli("sync", "--category", "contacts").exit_code == 0
+            later = (today + timedelta(days=1)).isoformat()
+            moved = cli("configure", "--category", "contacts", "--start-date", later)
+            assert f"locked after the initial sync (it used {today})" in refusal(moved)
+            config.write_text(config.read_text().replace(f'start_date = "{today}"', f'start_date = "{later}"'))
+            refused = cli("sync", "--category", "contacts")
+            assert f"locked after the initial sync (it was {today})" in refusal(refused)
+            config.write_text(config.read_text().replace(f'start_date = "{later}"', f'start_date = "{today}"'))
+            # 5: one invoice sent by hand until a payment is attached; its receipts pulled until fully received
+            connector, xc = make_connector(scoro), XeroConnector(make_client(xsb))
+            model = next(connector.read("Invoices", [Condition("Status", "=", "paid")], columns=[
+                "Id", "CompanyId", "PersonId", "Currency", "Date", "Lines"]))
+            line = next(line for line in model["Lines"] if line.get("ProductId") != 4)  # product 4 is deleted
+            [made] = list(connector.write("Invoices", [WriteOp("insert", {
+                "DocumentNumber": "H-1", "CompanyId": model["CompanyId"] or model["PersonId"], "IsSent": True,
+                "Currency": model["Currency"], "Date": model["Date"], "Deadline": model["Date"], "Lines": [{
+                    "ProductId": line["ProductId"], "Comment": "work", "Amount": 2, "Price": line["Price"],
+                    "VatCodeId": line["VatCodeId"], "FinanceAccountId": line["FinanceAccountId"]}]})]))
+            doc = str(made.record["Id"])
+
+            def one(*args: str) -> tuple[str, dict]:
+                done = cli("sync", "--object", *args, "--json")
+                if done.exception is not None and not isinstance(done.exception, SystemExit):
+                    return refusal(done), {}
+                return "", json.loads(done.stdout)
+
+            _no, sent = one(f"invoices:{doc}")
+            assert sent["categories"]["invoices"]["executed"] == {"created": 1}
+            [copy] = [i for i in xc.read("Invoices", [Condition("InvoiceNumber", "=", "H-1")]) if i["Type"] == "ACCREC"]
+            assert copy["Status"] == "AUTHORISED"
+
+            def pay(amount: Decimal) -> None:
+                [paid] = list(xc.write("Payments", [WriteOp("insert", {
+                    "Invoice": {"InvoiceID": copy["InvoiceID"]}, "Account": {"Code": "090"}, "Date": copy["Date"],
+                    "Amount": str(amount)})]))
+                assert paid.ok, paid.error
+
+            pay((Decimal(str(copy["Total"])) / 2).quantize(Decimal("0.01")))
+            refused_send, _ = one(f"invoices:{doc}")
+            assert f"invoice {doc} has a payment attached (in Xero)" in refused_send
+            _no, pulled = one(f"receipts:{doc}")
+            assert pulled["categories"]["receipts"]["executed"] == {"created": 1}
+            [copy] = xc.read("Invoices", [Condition("InvoiceID", "=", copy["InvoiceID"])])
+            pay(Decimal(str(copy["AmountDue"])))
+            _no, pulled = one(f"receipts:{doc}")
+            assert pulled["categories"]["receipts"]["executed"] == {"created": 1}
+            refused_pull, _ = one(f"receipts:{doc}")
+            assert f"invoice {doc} is fully received" in refused_pull
+            xc.close()
     finally:
         scoro.close()
         xsb.close()
