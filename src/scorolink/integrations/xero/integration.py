@@ -21,6 +21,7 @@ from scorolink.integrations.xero.sides import XeroSide
 from scorolink.sync import rules
 from scorolink.sync.categories import (
     PairedCategory,
+    SameDocument,
     code_keys,
     contact_keys,
     contacts_compatible,
@@ -158,12 +159,13 @@ def xero_categories(scoro: Any, connector: Any, refs: Refs, config: XeroSyncConf
     keys = {"tax_rates": code_keys, "accounts": code_keys, "tracking": tracking_keys, "contacts": contact_keys,
             "products": code_keys, "invoices": document_keys, "credit_notes": document_keys,
             "bills": document_keys, "receipts": receipt_match_keys}
-    same_contact = SameContact(scoro, connector)
-    same_document = documents_compatible(same_contact)
+    same_document, receipts_document = documents_compatible(SameContact(scoro, connector)), SameDocument()
     compatible = {"contacts": contacts_compatible, "invoices": same_document, "credit_notes": same_document,
-                  "bills": same_document, "receipts": receipts_compatible(SameDocument(scoro, connector, same_contact))}
-    return [PairedCategory(name, a[name], b[name], keys[name],
-                           compatible=compatible.get(name, lambda _a, _b: True)) for name in ORDER]
+                  "bills": same_document, "receipts": receipts_compatible(receipts_document)}
+    paired = [PairedCategory(name, a[name], b[name], keys[name], compatible=compatible.get(name, lambda _a, _b: True))
+              for name in ORDER]
+    receipts_document.categories = {c.name: c for c in paired}
+    return paired
 
 
 class SameContact:
@@ -190,30 +192,6 @@ class SameContact:
         if a is None or b is None:
             return False
         return bool(set(contact_keys(a)) & set(contact_keys(b))) and contacts_compatible(a, b)
-
-
-class SameDocument:
-    """Whether Scoro invoice or bill `scoro_id` and Xero invoice `xero_id` are the same document, as the
-    invoices and bills categories would match them (number, and the contact as SameContact matches it):
-    so a payment is matched to its Scoro receipt on a first sync whether or not its document is linked
-    yet. Each side's documents are read once, in pages, the first time the question comes up."""
-
-    def __init__(self, scoro: Any, xero: Any, same_contact: SameContact) -> None:
-        self.scoro, self.xero, self.same_contact = scoro, xero, same_contact
-        self._a: dict[str, dict[str, tuple[str, str]]] = {}
-        self._b: dict[str, tuple[str, str]] | None = None
-
-    def __call__(self, kind: str, scoro_id: str, xero_id: str) -> bool:
-        if kind not in self._a:
-            self._a[kind] = {str(r["Id"]): (norm(r.get("DocumentNumber")), str(r.get("CompanyId") or r.get("PersonId")
-                                                                                or ""))
-                             for r in self.scoro.read("Bills" if kind == "bills" else "Invoices",
-                                                      columns=["Id", "DocumentNumber", "CompanyId", "PersonId"])}
-        if self._b is None:
-            self._b = {str(r["InvoiceID"]): (norm(r.get("InvoiceNumber")), str((r.get("Contact") or {}).get(
-                "ContactID") or "")) for r in self.xero.read("Invoices", [])}
-        a, b = self._a[kind].get(str(scoro_id)), self._b.get(str(xero_id))
-        return bool(a and b and a[0] and a[0] == b[0] and self.same_contact(a[1], b[1]))
 
 
 def xero_engine(store: SyncStore, job: str, scoro: Any, xero: Any, config: XeroSyncConfig | None = None) -> SyncEngine:
