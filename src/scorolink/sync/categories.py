@@ -114,11 +114,62 @@ def tracking_keys(shared: dict[str, Any]) -> list[str]:
     return [f"name:{norm(v)}" for v in (shared.get("name"), shared.get("symbol")) if v]
 
 
-def receipt_keys(shared: dict[str, Any]) -> list[str]:
-    """Receipts match by document, date and amount (one payment per document per day and sum)."""
+def receipt_match_keys(shared: dict[str, Any]) -> list[str]:
+    """Receipts match by kind (invoices or bills), date and amount; whether the document is the same one is
+    the category's `compatible` check (receipts_compatible), so a first sync matches a payment whether or
+    not this state has linked its document yet."""
     if not shared.get("document"):
         return []
-    return [f"receipt:{shared['document']}|{shared.get('date')}|{shared.get('amount')}"]
+    amount = shared.get("amount")
+    if isinstance(amount, Decimal):
+        amount = amount.quantize(CENT)
+    return [f"receipt:{shared.get('kind') or 'invoices'}|{shared.get('date')}|{amount}"]
+
+
+def receipts_compatible(same_document: Callable[[str, str, str], bool]) -> Callable[[dict[str, Any], dict[str, Any]],
+                                                                                   bool]:
+    """A receipt of the same kind, date and amount is the same one when it is on the same document: the
+    same reference, or — one side's document not linked yet (`b:<id>`) — documents that would match
+    (`same_document(kind, Scoro id, other id)`: same number and contact)."""
+
+    def compatible(source: dict[str, Any], candidate: dict[str, Any]) -> bool:
+        mine, theirs = str(source.get("document") or ""), str(candidate.get("document") or "")
+        kind = str(source.get("kind") or "invoices")
+        if not mine or not theirs or kind != str(candidate.get("kind") or "invoices"):
+            return False
+        if mine == theirs:
+            return True
+        if mine.startswith("b:") == theirs.startswith("b:"):
+            return False
+        return same_document(kind, *((mine, theirs[2:]) if theirs.startswith("b:") else (theirs, mine[2:])))
+
+    return compatible
+
+
+class SameDocument:
+    """Whether Scoro document `scoro_id` and the counterpart's `other_id` of one kind (invoices, bills) are the
+    same one, as that category matches them on a first sync (its keys and its `compatible` check): so a
+    receipt is matched whether or not its document is linked yet. `categories` (name -> PairedCategory) is
+    set once the categories are built; each side's documents are read once, in pages, when first asked."""
+
+    def __init__(self) -> None:
+        self.categories: dict[str, PairedCategory] = {}
+        self._read: dict[tuple[str, str], dict[str, SideRecord]] = {}
+
+    def _records(self, kind: str, side: str) -> dict[str, SideRecord]:
+        if (kind, side) not in self._read:
+            self._read[(kind, side)] = {r.id: r for r in self.categories[kind].candidates(side)}
+        return self._read[(kind, side)]
+
+    def __call__(self, kind: str, scoro_id: str, other_id: str) -> bool:
+        category = self.categories.get(kind)
+        if category is None:
+            return False
+        a, b = self._records(kind, "a").get(str(scoro_id)), self._records(kind, "b").get(str(other_id))
+        if a is None or b is None:
+            return False
+        return bool(set(category.match_keys(a.shared)) & set(category.match_keys(b.shared))) \
+            and category.matches(b.shared, a.shared)
 
 
 def application_keys(shared: dict[str, Any]) -> list[str]:

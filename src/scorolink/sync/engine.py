@@ -141,6 +141,7 @@ class SyncEngine:
                 self._merge(result, plan)
                 self._settle_needs(planner, executor, result)
                 if executor is not None:
+                    self._lock_start_date(name)
                     self._execute(executor, result, name)
                     self._checkpoint(name, plan)
                 if progress is not None:
@@ -220,14 +221,20 @@ class SyncEngine:
         for key, n in counts.items():
             total[key] = total.get(key, 0) + n
 
+    def _lock_start_date(self, name: str) -> None:
+        """The start date the category's initial sync uses is locked as it starts writing, so a run that
+        stops part-way (a quota) cannot be finished from another date: the records it wrote came from this
+        one (not whatever a later run is given)."""
+        if self.store.setting(self.job, f"start_date:{name}") is None:
+            used = self.settings[name].start_date
+            self.store.set_setting(self.job, f"start_date:{name}", used.isoformat() if used else "")
+
     def _checkpoint(self, name: str, plan: CategoryPlan) -> None:
         """Advance the category's cursors once nothing of its window is still to be sent."""
         if self.store.open_ops(self.job, name):
             return
-        if self.store.setting(self.job, f"initial_sync:{name}") is None:  # settings fixed from here on
-            # the start date this initial sync used is the one locked (not whatever a later run is given)
-            used = self.settings[name].start_date
-            self.store.set_setting(self.job, f"start_date:{name}", used.isoformat() if used else "")
+        if self.store.setting(self.job, f"initial_sync:{name}") is None:  # the initial sync is complete
+            self._lock_start_date(name)
             self.store.set_setting(self.job, f"initial_sync:{name}", now().isoformat())
         for side, value in plan.cursor.items():
             if value is not None:

@@ -294,7 +294,10 @@ def credit_notes(codes: ScoroCodes, counterpart_item: Callable[[Any], str | None
         return record
 
     return Mapping(to_shared=scoro_in, from_shared=scoro_out,
-                   in_scope=lambda r: bool(r.get("CreditedInvoices")), find_by=("DocumentNumber", "number"))
+                   in_scope=lambda r: bool(r.get("CreditedInvoices")), find_by=("DocumentNumber", "number"),
+                   # a first-sync match may also be a credit invoice written without the invoice it credits (that
+                   # one not synced): negative, crediting nothing, yet the same credit note, never written again
+                   candidate=lambda r: bool(r.get("CreditedInvoices")) or (dec(r.get("Sum")) or 0) < 0)
 
 
 # -- credit applications: which invoice a credit note credits --------------------------------------

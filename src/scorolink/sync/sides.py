@@ -94,6 +94,9 @@ class Mapping:
     gate: Callable[[Record], str | None] = lambda _r: None
     find_by: tuple[str, str] | None = None  # (field on this side, shared key): lookup before re-create
     deleted: Callable[[Record], bool] = lambda r: bool(r.get("IsDeleted"))
+    # a deleted record the system still holds (a voided Xero invoice keeps its number): still a first-sync match,
+    # so the same record is linked rather than refused as a duplicate on every run
+    held: Callable[[Record], bool] = lambda _r: False
     # a second step after a create (allocating a credit note); returns a problem to report, or None
     after_create: Callable[[Record, dict[str, Any], Refs], str | None] | None = None
 

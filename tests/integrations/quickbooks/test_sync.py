@@ -141,6 +141,31 @@ def test_a_fresh_state_links_everything_and_creates_nothing(scoro, qb, tmp_path)
 
 
 # -- matching on the first sync ----------------------------------------------------------------------------
+@pytest.mark.parametrize("only", [["receipts"], ["credit_notes"], None])
+def test_a_fresh_state_syncing_from_quickbooks_creates_nothing_scoro_holds(scoro, qb, tmp_path, only):
+    """Issue 14 #1 (shared engine): documents and payments pulled from QuickBooks by one state; a fresh state
+    syncing receipts alone (their documents not linked in it), credit notes alone, or everything, links
+    what Scoro holds and creates nothing."""
+    ssb, sc = scoro
+    qsb, session = qb
+    qsb.set_preferences(session.client.realm_id, ClassTrackingPerTxnLine=False)
+    directions = {c: {"direction": "to-scoro"} for c in ("contacts", "products", "invoices", "bills", "receipts")}
+    cfg = config(**directions, sync_without_tax=True)
+    first = SyncStore(f"sqlite:///{tmp_path}/first.db")
+    made = run(first, sc, session, cfg).executed
+    first.close()
+    assert made["receipts"].get("created"), made
+    qsb.reset_stats()
+    ssb.reset_stats()
+    fresh = SyncStore(f"sqlite:///{tmp_path}/fresh.db")
+    result = run(fresh, sc, session, cfg, only=only)
+    created = {k: v.get("created", 0) for k, v in result.executed.items() if v.get("created")}
+    assert created == {}, created
+    assert qb_writes(qsb) == 0 and scoro_writes(ssb) == 0
+    assert fresh.links("quickbooks", "receipts").by["a"] or only == ["credit_notes"]
+    fresh.close()
+
+
 def test_products_match_by_name_on_the_first_sync(scoro, qb, store):
     _ssb, sc = scoro
     qsb, session = qb

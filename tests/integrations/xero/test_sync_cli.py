@@ -215,3 +215,35 @@ def test_a_bookmarks_status_filter_does_not_hold_paid_invoices_back(tmp_path):
     assert as_saved and as_saved < seed_rule  # the paid ones only under the seed's rule
     bad = run("xero", "configure", "--bookmark-filters", "some", cwd=tmp_path)
     assert bad.returncode == 2 and "use seed" in bad.stderr
+
+
+def test_credit_notes_follow_the_invoices_category_from_the_cli(tmp_path):
+    """Issue 14 #4: credit notes are part of the invoices sync. `configure` refuses to set them apart
+    (naming the advanced override), a hand-written table that disagrees stops the sync, and with invoices
+    off or turned round the plan follows."""
+    assert run("xero", "connect", cwd=tmp_path).returncode == 0
+    run("xero", "configure", "--default-sales-account", "200", "--default-expense-account", "400",
+        "--category", "invoices", "--direction", "to-scoro", cwd=tmp_path)
+    config = (tmp_path / "scorolink.toml").read_text()
+    for apart in (["--direction", "to-xero"], ["--disable"]):
+        refused = run("xero", "configure", "--category", "credit_notes", *apart, cwd=tmp_path)
+        assert refused.returncode == 2 and "credit notes follow the invoices category" in refused.stderr
+        assert "advanced_override = true" in refused.stderr
+        assert (tmp_path / "scorolink.toml").read_text() == config  # nothing written
+
+    def planned() -> dict:
+        preview = run("xero", "sync", "--dry-run", "--category", "credit_notes", "--json", cwd=tmp_path)
+        assert preview.returncode == 0, preview.stderr
+        return json.loads(preview.stdout)["categories"]
+
+    notes = planned()["credit_notes"]  # to Scoro, as invoices: Xero's approved credit notes
+    assert notes["ops"] and {op["target"] for op in notes["ops"]} == {"a"}
+    (tmp_path / "scorolink.toml").write_text(config + '\n[xero_sync.credit_notes]\ndirection = "to-xero"\n')
+    stopped = run("xero", "sync", "--dry-run", cwd=tmp_path)
+    assert stopped.returncode == 2 and "credit notes follow the invoices category" in stopped.stderr
+    (tmp_path / "scorolink.toml").write_text(config + '\n[xero_sync.credit_notes]\ndirection = "to-xero"\n'
+                                             'advanced_override = true\n')
+    assert {op["target"] for op in planned()["credit_notes"]["ops"]} <= {"b"}  # the documented override
+    (tmp_path / "scorolink.toml").write_text(config)
+    assert run("xero", "configure", "--category", "invoices", "--disable", cwd=tmp_path).returncode == 0
+    assert "credit_notes" not in planned()  # invoices off: credit notes off

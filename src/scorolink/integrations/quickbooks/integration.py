@@ -21,6 +21,7 @@ from scorolink.integrations.quickbooks.sides import Part, QuickBooksSide
 from scorolink.sync import rules
 from scorolink.sync.categories import (
     PairedCategory,
+    SameDocument,
     application_keys,
     code_keys,
     contact_keys,
@@ -28,7 +29,8 @@ from scorolink.sync.categories import (
     document_keys,
     documents_compatible,
     norm,
-    receipt_keys,
+    receipt_match_keys,
+    receipts_compatible,
     tracking_keys,
 )
 from scorolink.sync.category_tables import read_category
@@ -258,12 +260,14 @@ def quickbooks_categories(scoro: Any, connector: Any, refs: Refs, config: QuickB
     keys: dict[str, Callable[[dict[str, Any]], list[str]]] = {
         "tax_rates": code_keys, "accounts": code_keys, "classes": tracking_keys, "contacts": contact_keys,
         "projects": project_keys, "products": name_keys, "invoices": document_keys, "credit_notes": document_keys,
-        "credit_applications": application_keys, "bills": document_keys, "receipts": receipt_keys}
-    same_document = documents_compatible(SameContact(scoro, contacts))
+        "credit_applications": application_keys, "bills": document_keys, "receipts": receipt_match_keys}
+    same_document, receipts_document = documents_compatible(SameContact(scoro, contacts)), SameDocument()
     compatible = {"contacts": contacts_compatible, "invoices": same_document, "credit_notes": same_document,
-                  "bills": same_document}
-    return [PairedCategory(name, a[name], b[name], keys[name], batch_size=connector.client.settings.batch_size,
-                           compatible=compatible.get(name, lambda _a, _b: True)) for name in ORDER]
+                  "bills": same_document, "receipts": receipts_compatible(receipts_document)}
+    paired = [PairedCategory(name, a[name], b[name], keys[name], batch_size=connector.client.settings.batch_size,
+                             compatible=compatible.get(name, lambda _a, _b: True)) for name in ORDER]
+    receipts_document.categories = {c.name: c for c in paired}
+    return paired
 
 
 class SameContact:

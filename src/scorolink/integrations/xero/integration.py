@@ -21,13 +21,15 @@ from scorolink.integrations.xero.sides import XeroSide
 from scorolink.sync import rules
 from scorolink.sync.categories import (
     PairedCategory,
+    SameDocument,
     code_keys,
     contact_keys,
     contacts_compatible,
     document_keys,
     documents_compatible,
     norm,
-    receipt_keys,
+    receipt_match_keys,
+    receipts_compatible,
     tracking_keys,
 )
 from scorolink.sync.category_tables import read_category
@@ -156,12 +158,14 @@ def xero_categories(scoro: Any, connector: Any, refs: Refs, config: XeroSyncConf
     }
     keys = {"tax_rates": code_keys, "accounts": code_keys, "tracking": tracking_keys, "contacts": contact_keys,
             "products": code_keys, "invoices": document_keys, "credit_notes": document_keys,
-            "bills": document_keys, "receipts": receipt_keys}
-    same_document = documents_compatible(SameContact(scoro, connector))
+            "bills": document_keys, "receipts": receipt_match_keys}
+    same_document, receipts_document = documents_compatible(SameContact(scoro, connector)), SameDocument()
     compatible = {"contacts": contacts_compatible, "invoices": same_document, "credit_notes": same_document,
-                  "bills": same_document}
-    return [PairedCategory(name, a[name], b[name], keys[name],
-                           compatible=compatible.get(name, lambda _a, _b: True)) for name in ORDER]
+                  "bills": same_document, "receipts": receipts_compatible(receipts_document)}
+    paired = [PairedCategory(name, a[name], b[name], keys[name], compatible=compatible.get(name, lambda _a, _b: True))
+              for name in ORDER]
+    receipts_document.categories = {c.name: c for c in paired}
+    return paired
 
 
 class SameContact:
@@ -267,11 +271,18 @@ def connection_date(tenants: list[dict[str, Any]], tenant_id: str | None) -> dat
 
 
 def pull_receipts(engine: SyncEngine, store: SyncStore, job: str, xero: Any, document_id: str, *,
-                  dry_run: bool = False) -> Any:
+                  dry_run: bool = False, scoro: Any = None) -> Any:
     """Scoro's manual "pull receipts" for one invoice or bill: the Xero payments on its counterpart, and
-    only until the document is fully received (seed): once Xero says nothing is due and every payment
-    on it is in Scoro, the pull is refused."""
+    only until the document is fully received (seed): once Scoro marks it paid (`scoro`, a ScoroConnector,
+    when given), or Xero says nothing is due and every payment on it is in Scoro, the pull is refused."""
     category, counterpart = _synced_document(store, job, document_id)
+    if scoro is not None:
+        found = list(scoro.read("Bills" if category == "bills" else "Invoices",
+                                [Condition("Id", "=", int(document_id))], columns=["Id", "Status"]))
+        if found and str(found[0].get("Status") or "").lower() == "paid":
+            raise ConfigError(f"Scoro {category[:-1]} {document_id} is fully received in Scoro (paid): a pull of "
+                              "receipts works only until then, so nothing more is pulled (a payment in Xero not in "
+                              "Scoro would be received twice there).")
     [document] = xero.read("Invoices", [Condition("InvoiceID", "=", counterpart)], include_archived=True) or [{}]
     payments = [p for p in document.get("Payments") or [] if p.get("PaymentID")]
     pulled = all(store.counterpart(job, "receipts", "b", str(p["PaymentID"])) for p in payments)

@@ -164,6 +164,12 @@ def products(codes: ScoroCodes, xero_ref: XeroReference) -> Mapping:
         from_shared=xero_out, find_by=("Code", "code"))
 
 
+def _number_kept(r: Record) -> bool:
+    """A voided document keeps its number ("Invoice # must be unique." for another with it); a deleted one
+    frees it (the uniqueness rule the dry run and the Xero sandbox apply: run.XERO_UNIQUE)."""
+    return str(r.get("Status") or "").upper() == "VOIDED"
+
+
 # -- documents: sales invoices (ACCREC) and bills (ACCPAY) ----------------------------------------
 def documents(kind: str, codes: ScoroCodes, xero_ref: XeroReference,
               tracking_category: str | None = None) -> Mapping:
@@ -228,6 +234,7 @@ def documents(kind: str, codes: ScoroCodes, xero_ref: XeroReference,
         in_scope=lambda r: str(r.get("Status") or "").upper() in ("AUTHORISED", "PAID"),
         candidate=lambda _r: True,  # a DRAFT or SUBMITTED document is the same one: linked, never re-created
         deleted=lambda r: str(r.get("Status") or "").upper() in ("DELETED", "VOIDED"),
+        held=_number_kept,  # a VOIDED one keeps its number in Xero: the same document too
         gate=lambda r: f"{r.get('Status')} in Xero with payments: not changed from Scoro" if (
             str(r.get("Status") or "").upper() in PAID_OR_CLOSED or (dec(r.get("AmountPaid")) or 0) > 0) else None)
 
@@ -268,6 +275,7 @@ def credit_notes(codes: ScoroCodes, xero_ref: XeroReference, xero_connector: Any
                    in_scope=lambda r: str(r.get("Status") or "").upper() in ("AUTHORISED", "PAID"),
                    candidate=lambda _r: True,  # drafts too, as for invoices
                    deleted=lambda r: str(r.get("Status") or "").upper() in ("DELETED", "VOIDED"),
+                   held=_number_kept,
                    gate=lambda r: f"{r.get('Status')} in Xero: not changed from Scoro" if str(
                        r.get("Status") or "").upper() in PAID_OR_CLOSED else None, after_create=allocate)
 

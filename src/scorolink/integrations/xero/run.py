@@ -124,7 +124,7 @@ def _run(store: SyncStore, job: str, scoro: Any, xero: Any, connector: Any, conf
     engine.progress = progress
     record = request.record
     if record is not None and record[0] == "receipts" and record[1] == "a":
-        return pull_receipts(engine, store, job, connector, record[2])
+        return pull_receipts(engine, store, job, connector, record[2], scoro=scoro)
     if record is not None and record[1] == "a":
         check_manual_send(store, job, scoro, connector, record[0], record[2])
     return engine.run(only=request.only or None, record=record)

@@ -35,8 +35,11 @@ class XeroSide:
     def candidates(self) -> Iterator[SideRecord]:
         keep = self.mapping.candidate or self.mapping.in_scope
         for record in self.connector.read(self.object, self.where):
-            if keep(record) and not self.mapping.deleted(record):
-                yield self.side_record(record)
+            if not keep(record) or self.mapping.deleted(record) and not self.mapping.held(record):
+                continue
+            found = self.side_record(record)
+            found.deleted = False  # a held one (voided) is matched like any other: linked, never made again
+            yield found
 
     def fetch(self, ids: list[str]) -> list[SideRecord]:
         if not ids:
