@@ -203,7 +203,7 @@ class SyncEngine:
             result.plans[plan.category] = plan
         if not result.dry_run:
             for side, record_id in plan.settled:
-                self.store.resolve_errors(self.job, plan.category, side, record_id)
+                self.store.resolve_errors(self.job, plan.category, side, record_id, keep_standing=True)
             self.store.add_ops(result.run_id, self.job, plan.ops)
             for issue in plan.issues:
                 self.store.record_error(self.job, plan.category, issue.side, issue.source_id, issue.kind,

@@ -148,10 +148,12 @@ def job_line(label: str, result: Any, open_errors: int, errors_command: str) -> 
 
 def next_try(error: dict[str, Any], now: datetime | None = None) -> str:
     """When an open record error's record is tried again (at once if it changes before), in words."""
-    from scorolink.sync.store import next_retry
+    from scorolink.sync.store import STANDING, next_retry
 
     if error.get("resolution"):
         return ""
+    if error.get("kind") in STANDING:  # written already: trying it again unchanged would say the same
+        return "when the record changes"
     due = next_retry(error)
     if due is None:
         return ""

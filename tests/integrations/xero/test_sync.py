@@ -571,3 +571,34 @@ def test_a_tax_map_across_rates_is_refused_or_accepted_with_each_documents_diffe
     assert checked
     with pytest.raises(ConfigError, match="allow_different_tax_rates"):
         XeroSyncConfig.from_dict({"allow_different_tax_rates": "yes"})
+
+
+def test_a_totals_difference_stays_on_its_record_until_the_document_changes_or_it_is_dismissed(connector, sandbox,
+                                                                                                store, xero):
+    """A 'totals differ' error is about a document that was written: reading it again unchanged (the next
+    run's overlap, or its retry) neither fixes nor retries it; it stays open until the document changes or
+    the error is dismissed."""
+    from scorolink.sync.report import next_try
+
+    xsb, xc = xero
+    accepted = XeroSyncConfig.from_dict({**SETTINGS, "tax_map": {**SETTINGS["tax_map"], "VAT22": "OUTPUT"},
+                                         "allow_different_tax_rates": True})
+    xero_engine(store, "xero", connector, xc, accepted).run()
+    differ = {e["id"]: e for e in store.errors("xero") if e["kind"] == "totals_differ"}
+    assert differ and all(next_try(e) == "when the record changes" for e in differ.values())
+    assert all(e["source_id"] not in store.retry_ids("xero", e["category"], "a") for e in differ.values())
+    for _ in range(2):
+        for error_id in differ:  # as if its retry interval had passed
+            store.retry_error("xero", error_id)
+        sandbox.advance_clock(5)
+        xsb.advance_clock(5)
+        again = xero_engine(store, "xero", connector, xc, accepted).run()
+        still = {e["id"]: e for e in store.errors("xero") if e["kind"] == "totals_differ"}
+        assert still.keys() == differ.keys()
+        assert all(still[i]["attempts"] == 1 for i in differ)  # not tried again: nothing was written
+        assert not any(again.executed.get(c, {}).get("updated") for c in ("invoices", "bills"))
+    first = next(iter(differ.values()))
+    assert store.dismiss_error("xero", first["id"])
+    xero_engine(store, "xero", connector, xc, accepted).run()
+    assert {e["id"] for e in store.errors("xero") if e["kind"] == "totals_differ"} == differ.keys() - {first["id"]}
+
