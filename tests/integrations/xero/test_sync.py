@@ -602,3 +602,24 @@ def test_a_totals_difference_stays_on_its_record_until_the_document_changes_or_i
     xero_engine(store, "xero", connector, xc, accepted).run()
     assert {e["id"] for e in store.errors("xero") if e["kind"] == "totals_differ"} == differ.keys() - {first["id"]}
 
+
+def test_a_record_refused_in_its_own_pass_is_tried_once_per_run_when_another_needs_it(connector, sandbox, store,
+                                                                                        xero):
+    """A contact Xero refuses (its name is another contact's) is not sent again in the same run when an
+    invoice of it asks for it: counted once, one attempt per run, the invoice waiting for it."""
+    xsb, xc = xero
+    [twin] = list(connector.write("Companies", [WriteOp("update", {"Id": 17, "Name": "North Health AS"})]))
+    assert twin.ok, twin.error
+    sandbox.advance_clock(5)
+    cfg = config(bills={"enabled": False})
+    result = xero_engine(store, "xero", connector, xc, cfg).run()
+    [refused] = [e for e in store.errors("xero") if e["category"] == "contacts"]
+    assert refused["source_id"] == "17" and "must be unique" in refused["message"] and refused["attempts"] == 1
+    assert result.executed["contacts"] == {"created": 13, "failed": 1}
+    [waiting] = [e for e in store.errors("xero") if e["category"] == "invoices" and e["kind"] == "deferred"]
+    assert waiting["source_id"] == "7" and "contacts record 17" in waiting["message"]
+    store.retry_error("xero", refused["id"])  # its retry interval passed: the next run tries it once more
+    sandbox.advance_clock(5)
+    xero_engine(store, "xero", connector, xc, cfg).run()
+    [again] = [e for e in store.errors("xero") if e["category"] == "contacts"]
+    assert again["id"] == refused["id"] and again["attempts"] == 2
