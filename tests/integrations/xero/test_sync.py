@@ -623,3 +623,32 @@ def test_a_record_refused_in_its_own_pass_is_tried_once_per_run_when_another_nee
     xero_engine(store, "xero", connector, xc, cfg).run()
     [again] = [e for e in store.errors("xero") if e["category"] == "contacts"]
     assert again["id"] == refused["id"] and again["attempts"] == 2
+
+
+def test_xero_documents_without_tax_or_with_tax_included_arrive_in_scoro_with_the_same_totals(connector, store,
+                                                                                                xero):
+    """Xero's LineAmountTypes: a NoTax document's lines carry no tax (the sandbox's credit notes, whose lines
+    still name OUTPUT), an Inclusive one's UnitAmount includes the tax. In Scoro each totals as in Xero, so
+    no 'totals differ' (which used to blame a tax map there was none of: 250.00 became 310.00)."""
+    xsb, xc = xero
+    contact = next(iter(xc.read("Contacts")))
+    [made] = list(xc.write("Invoices", [WriteOp("insert", {
+        "Type": "ACCREC", "Contact": {"ContactID": contact["ContactID"]}, "Status": "AUTHORISED",
+        "InvoiceNumber": "INC-1", "LineAmountTypes": "Inclusive", "CurrencyCode": "EUR", "LineItems": [
+            {"Description": "a", "Quantity": 3, "UnitAmount": "12.40", "TaxType": "OUTPUT", "AccountCode": "200"},
+            {"Description": "b", "Quantity": 7, "UnitAmount": "19.99", "TaxType": "OUTPUT2", "AccountCode": "200",
+             "DiscountRate": 10}]})]))
+    assert made.ok, made.error
+    notes = [c for c in xc.read("CreditNotes", [Condition("Type", "=", "ACCRECCREDIT")])
+             if c["Status"] in ("AUTHORISED", "PAID")]
+    assert notes and all(c["LineAmountTypes"] == "NoTax" and c["TotalTax"] == 0 for c in notes)
+    cfg = config(invoices={"direction": "to-scoro"}, bills={"enabled": False}, receipts={"enabled": False})
+    xero_engine(store, "xero", connector, xc, cfg).run()
+    assert not [e["message"] for e in store.errors("xero") if e["kind"] == "totals_differ"]
+    a_id = store.counterpart("xero", "invoices", "b", made.record["InvoiceID"])
+    [doc] = connector.read("Invoices", [Condition("Id", "=", int(a_id))], columns=["Id", "Lines"])
+    assert sum(line["Sum"] for line in doc["Lines"]) == made.record["SubTotal"]  # the amounts before tax
+    for note in notes:
+        [credit] = connector.read("Invoices", [Condition("Id", "=", int(store.counterpart(
+            "xero", "credit_notes", "b", note["CreditNoteID"])))], columns=["Id", "Lines"])
+        assert -sum(line["Sum"] for line in credit["Lines"]) == note["Total"]
