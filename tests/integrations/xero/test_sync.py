@@ -354,6 +354,47 @@ def test_a_bookmark_limits_what_is_pushed_but_not_by_user_or_invoice_status(conn
         XeroSyncConfig.from_dict({"bookmark_filters": "all"})
 
 
+def test_a_contacts_or_bills_bookmark_ignores_its_users_filter_and_keeps_the_others(connector, sandbox, store, xero,
+                                                                                     tmp_path):
+    """Seed: a bookmark's Users filter is ignored ('All users') for every category: a contacts bookmark's
+    account manager and a bills bookmark's owner; the Status filter is ignored for invoices only, so a
+    bills bookmark's status, like a contacts bookmark's type, still limits what is pushed."""
+    xsb, xc = xero
+    sandbox.set_count(sandbox.default_site.name, "bookmarks", 6)  # 5: bills of owner 5, unpaid; 6: companies of manager 6
+    marks = {"contacts": {"bookmark": "My client companies"}, "bills": {"bookmark": "My unpaid bills"}}
+    people = {str(r["Id"]): r for r in connector.read("Contacts", columns=["Id", "ContactType", "ManagerId",
+                                                                            "IsClient", "IsSupplier"])}
+    listed = {i for i, r in people.items() if r["IsClient"] or r["IsSupplier"]}  # what the contacts category reads
+    companies = {i for i in listed if people[i]["ContactType"] == "company"}
+    managed = {i for i in companies if people[i]["ManagerId"] == 6}
+    bills = {str(r["Id"]): r for r in connector.read("Bills", columns=["Id", "Status", "OwnerId"])}
+    unpaid = {i for i, r in bills.items() if r["Status"] == "unpaid"}
+    owned = {i for i in unpaid if bills[i]["OwnerId"] == 5}
+    assert managed < companies < listed and owned < unpaid < set(bills)  # each filter leaves something out
+
+    def carried(bookmark_filters: str, state: SyncStore, xero_connector: XeroConnector) -> tuple[set, set]:
+        cfg = XeroSyncConfig.from_dict({**SETTINGS, **marks, "bookmark_filters": bookmark_filters})
+        xero_engine(state, "xero", connector, xero_connector, cfg).run(only=["contacts"])
+        contacts = set(state.links("xero", "contacts").by["a"])  # before bills bring their suppliers along
+        xero_engine(state, "xero", connector, xero_connector, cfg).run(only=["bills"])
+        return contacts, set(state.links("xero", "bills").by["a"])
+
+    assert carried("seed", store, xc) == (companies, unpaid)  # any manager or owner; type and status kept
+    other_xero = make_sandbox()
+    other = XeroConnector(make_client(other_xero))
+    saved_store = SyncStore(f"sqlite:///{tmp_path}/as-saved.db")
+    try:
+        assert carried("as_saved", saved_store, other) == (managed, owned)
+    finally:
+        saved_store.close()
+        other.close()
+        other_xero.close()
+    # under the seed's rule each bookmark is read beside each owner (manager) found among what changed
+    beside = {(r["body"]["bookmark"]["bookmark_id"], tuple(sorted(r["body"].get("filter", {})))) for r in
+              sandbox.recent_requests(500) if "bookmark" in r["body"]}
+    assert ("6", ("manager_id",)) in beside and ("5", ("owner_id",)) in beside
+
+
 def test_approved_xero_credit_notes_arrive_in_scoro_as_credit_invoices(connector, store, xero):
     xsb, xc = xero
     # credit notes follow the invoices category's direction (no credit_notes table needed)
