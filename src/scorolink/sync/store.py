@@ -307,8 +307,9 @@ class SyncStore:
             new: list[dict[str, Any]] = []
             for key, op in keyed:
                 seq += 1
-                payload = shared_value(op.payload) if op.op != "link" else {"target_version": op.target_version,
-                                                                            "target_hash": op.target_hash}
+                payload = shared_value(op.payload) if op.op != "link" else {
+                    "target_version": op.target_version, "target_hash": op.target_hash,
+                    "target_total": None if op.target_total is None else str(op.target_total)}
                 if key in known:
                     op_id, state = known[key]
                     if state in ("failed", "deferred"):  # retried until fixed or dismissed

@@ -693,3 +693,26 @@ def test_xero_documents_without_tax_or_with_tax_included_arrive_in_scoro_with_th
         [credit] = connector.read("Invoices", [Condition("Id", "=", int(store.counterpart(
             "xero", "credit_notes", "b", note["CreditNoteID"])))], columns=["Id", "Lines"])
         assert -sum(line["Sum"] for line in credit["Lines"]) == note["Total"]
+
+
+def test_a_document_matched_at_the_first_sync_with_other_totals_says_so_on_its_record(connector, store, xero):
+    """First sync: a Xero invoice of the same number and contact is linked, not created again. When the
+    two total differently (other lines), nothing is written, and the difference is kept on the record."""
+    xsb, xc = xero
+    cfg = config(bills={"enabled": False}, receipts={"enabled": False})
+    xero_engine(store, "xero", connector, xc, cfg).run(only=["contacts"])
+    [doc] = connector.read("Invoices", [Condition("Id", "=", 3)], columns=["Id", "DocumentNumber", "CompanyId"])
+    contact = store.counterpart("xero", "contacts", "a", str(doc["CompanyId"]))
+    [made] = list(xc.write("Invoices", [WriteOp("insert", {
+        "Type": "ACCREC", "InvoiceNumber": doc["DocumentNumber"], "Contact": {"ContactID": contact},
+        "Status": "DRAFT", "LineAmountTypes": "Exclusive", "LineItems": [
+            {"Description": "typed in by hand", "Quantity": 1, "UnitAmount": "10.00", "AccountCode": "200",
+             "TaxType": "TAX001"}]})]))
+    assert made.ok, made.error
+    xero_engine(store, "xero", connector, xc, cfg).run()
+    assert store.counterpart("xero", "invoices", "a", "3") == made.record["InvoiceID"]  # linked, not created
+    assert [i["InvoiceID"] for i in xc.read("Invoices", [Condition("InvoiceNumber", "=", doc["DocumentNumber"])])] \
+        == [made.record["InvoiceID"]]
+    [differ] = [e for e in store.errors("xero") if e["kind"] == "totals_differ"]
+    assert differ["category"] == "invoices" and differ["source_id"] == "3"
+    assert "12.20 in Xero" in differ["message"] and "linked to the document of the same number" in differ["message"]
