@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import pytest
@@ -73,14 +74,18 @@ def test_sdk_reads_and_writes_parse(sdk):
 def test_if_modified_since_with_real_time_finds_new_records(sdk):
     sb, api, tenant = sdk
     assert sb.clock.is_realtime and abs(sb.clock.now() - time.time()) < 5  # the wall clock by default
-    since = datetime.now(UTC) - timedelta(seconds=30)
+    since = datetime.now(UTC)  # the current time, taken just before the writes: no margin
     contact = api.create_contacts(tenant, Contacts(contacts=[Contact(name="Fresh Ltd")])).contacts[0]
     line = LineItem(description="Work", quantity=1.0, unit_amount=10.0, account_code="200")
     made = api.create_invoices(tenant, Invoices(invoices=[Invoice(
         type="ACCREC", contact=Contact(contact_id=contact.contact_id), line_items=[line], status="DRAFT",
         date=datetime.now(UTC).date())])).invoices[0]
     assert abs(made.updated_date_utc.timestamp() - time.time()) < 60  # UpdatedDateUTC is now, not months ago
-    found = api.get_invoices(tenant, if_modified_since=since).invoices
+    reply, status, headers = api.get_invoices(tenant, if_modified_since=since, _return_http_data_only=False)
+    assert status == 200
+    served_at = parsedate_to_datetime(headers["Date"])  # the HTTP Date and UpdatedDateUTC tell the same time
+    assert abs(made.updated_date_utc.timestamp() - served_at.timestamp()) < 5
+    found = reply.invoices
     assert [i.invoice_id for i in found] == [made.invoice_id]  # only what changed since (generated data is older)
     contacts = api.get_contacts(tenant, if_modified_since=since).contacts
     assert contact.contact_id in {c.contact_id for c in contacts}

@@ -11,6 +11,7 @@ import pytest
 
 from scorolink.integrations.xero.panel import PANEL
 from scorolink.runtime import jobs as runtime_jobs
+from scorolink.sync.store import SyncStore
 from scorolink.web import accounts
 from tests.web.conftest import post
 
@@ -106,6 +107,16 @@ def test_connect_configure_preview_sync_and_errors(client, home, store, runner):
     left = re.findall(r'<tr id="error-(\d+)">', client.get(f"{PAGE}/errors").text)
     assert ids[0] not in left and len(left) == len(ids) - 1
     assert post(client, f"{PAGE}/errors/999999/dismiss", {}, page=f"{PAGE}/errors").status_code == 400
+    # a written document whose totals differ: no retry to offer (the same write would say the same)
+    state = SyncStore(f"sqlite:///{home / 'state.db'}")
+    try:
+        state.record_error("xero", "invoices", "b", "3", "totals_differ", "total 829.18 in Scoro, 839.26 in Xero",
+                           op="totals", target_id="x-3")
+        [standing] = [e["id"] for e in state.errors("xero") if e["kind"] == "totals_differ"]
+    finally:
+        state.close()
+    row = re.search(rf'<tr id="error-{standing}">(.*?)</tr>', client.get(f"{PAGE}/errors").text, re.S).group(1)
+    assert "when the record changes" in row and "Retry error" not in row and f"Dismiss error {standing}" in row
 
     # one record by id, and a category's arrow
     one = finished(client, runner, post(client, f"{PAGE}/sync", {"connection": "default", "record": "contacts:1",

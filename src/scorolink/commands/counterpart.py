@@ -176,7 +176,7 @@ def errors_command(url: str, jobs: Callable[[Any], Iterable[str]], *, all_: bool
                    retry: int | None, as_json: bool, system: str, command: str) -> None:
     """`errors`: the records the sync could not carry (with when each is tried again), or dismiss one (no
     longer retried), or retry one on the next run. `command` is the integration's (`scorolink xero`)."""
-    from scorolink.sync.store import SyncStore, next_retry
+    from scorolink.sync.store import STANDING, SyncStore, next_retry
 
     store = SyncStore(url)
     try:
@@ -187,6 +187,10 @@ def errors_command(url: str, jobs: Callable[[Any], Iterable[str]], *, all_: bool
             err.print(f"Dismissed error {dismiss}: that record is no longer retried.")
             return
         if retry is not None:
+            if any(row["id"] == retry and row["kind"] in STANDING for job in found for row in store.errors(job)):
+                raise ConfigError(f"Error {retry} is on a record that was written: trying it again unchanged would "
+                                  "say the same. Correct the record (the next run writes it again) or dismiss the "
+                                  f"error (`{command} errors --dismiss {retry}`).")
             if not any(store.retry_error(job, retry) for job in found):
                 raise ConfigError(f"No open error {retry} in this sync's state; run `{command} errors` to list "
                                   "them.")

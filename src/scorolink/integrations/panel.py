@@ -176,14 +176,14 @@ class Panel:
         """The open record errors of one Scoro account's sync (`connection`; every account's when its Scoro
         account is not known from the settings), with the next retry and who refused each."""
         from scorolink.integrations.settings_file import scoro_account_id
-        from scorolink.sync.store import SyncStore, next_retry
+        from scorolink.sync.store import STANDING, SyncStore, next_retry
 
         account = scoro_account_id(config_file, connection) if connection else None
         store = SyncStore(state)
         try:
             jobs = [importlib.import_module(self.sync_table.run_module).sync_job(store, account)] if account else \
                 self._jobs(store)
-            return [{**row, "next_retry": next_retry(row),
+            return [{**row, "next_retry": next_retry(row), "standing": row["kind"] in STANDING,
                      "refused_by": self.sync_table.system if row["side"] == "b" else "Scoro"}
                     for job in jobs for row in store.errors(job)]
         finally:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scorolink.sync.executor import Executor, Stopped
-from scorolink.sync.model import Category, CategoryPlan
+from scorolink.sync.model import Category, CategoryPlan, other
 from scorolink.sync.planner import CategorySettings, Planner
 from scorolink.sync.store import SyncStore, now
 
@@ -138,6 +138,7 @@ class SyncEngine:
                 if progress is not None:
                     progress.start(name, "reading")
                 plan = planner.plan(name)
+                self._mark_planned(plan)
                 self._merge(result, plan)
                 self._settle_needs(planner, executor, result)
                 if executor is not None:
@@ -163,6 +164,18 @@ class SyncEngine:
         if record_id not in ids:
             ids.append(record_id)
         return True
+
+    def _mark_planned(self, plan: CategoryPlan) -> None:
+        """The records a category's own pass planned (to write, or held back with a reason) are not
+        planned again in this run when a later category needs them: one that failed is tried once per
+        run, and counted once."""
+        planned = self._planned.setdefault(plan.category, {})
+        for op in plan.ops:
+            if op.source_id is not None:
+                planned.setdefault(other(op.target), set()).add(op.source_id)
+        for issue in plan.issues:
+            if issue.source_id is not None and issue.kind != "managed_elsewhere":  # those name their own side
+                planned.setdefault(other(issue.side), set()).add(issue.source_id)
 
     def _settle_needs(self, planner: Planner, executor: Executor | None, result: SyncResult) -> None:
         """Plan the records asked for by other records until nothing new is asked, then execute them."""
@@ -204,7 +217,7 @@ class SyncEngine:
             result.plans[plan.category] = plan
         if not result.dry_run:
             for side, record_id in plan.settled:
-                self.store.resolve_errors(self.job, plan.category, side, record_id)
+                self.store.resolve_errors(self.job, plan.category, side, record_id, keep_standing=True)
             self.store.add_ops(result.run_id, self.job, plan.ops)
             for issue in plan.issues:
                 self.store.record_error(self.job, plan.category, issue.side, issue.source_id, issue.kind,

@@ -90,6 +90,11 @@ class Executor:
             return
         info = op["payload"] or {}
         self._link(name, op, op["target_id"], info.get("target_version"), info.get("target_hash") or op["source_hash"])
+        differ = totals_difference(op["shared"] or {}, {"_total": info.get("target_total")})
+        if differ:  # matched, not written: the two systems already total it differently, said on the record
+            self.store.record_error(self.job, name, op["target"], op["source_id"], "totals_differ",
+                                    totals_message(op["target"], *differ, self.counterpart, matched=True),
+                                    op="totals", target_id=op["target_id"])
         done.add("linked")
 
     def _write_run(self, category: Category, run: list[dict[str, Any]], done: Executed) -> None:

@@ -176,6 +176,7 @@ class PlannedOp:
     diff: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # field: (target now, proposed)
     target_version: str | None = None  # link ops: the matched record as it is now
     target_hash: str | None = None
+    target_total: Any = None  # link ops of documents: the matched one's total, compared with the source's
     basis: str | None = None  # the link's settled generation the change was planned against (Link.basis)
 
     def idem_key(self, job: str) -> str:

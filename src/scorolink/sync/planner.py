@@ -197,7 +197,8 @@ class Planner:
             handled.update({(target, match.id), (side, record.id)})
             plan.ops.append(PlannedOp(plan.category, target, "link", record.id, match.id, record.shared,
                                       record.version, record.hash, diff=_diff(match.shared, record.shared),
-                                      target_version=match.version, target_hash=match.hash))
+                                      target_version=match.version, target_hash=match.hash,
+                                      target_total=match.shared.get("_total")))
             return
         self._with_payload(plan, category, PlannedOp(plan.category, target, "create", record.id, None,
                                                      record.shared, record.version, record.hash), None)

@@ -92,13 +92,16 @@ def reason_line(category: str, kind: str, message: str, ids: list[str]) -> tuple
     return f"{category}: {kind_words(kind)}", f"({len(ids)}: {shown}): {message}"
 
 
-def totals_message(target: str, source_total: Any, target_total: Any, other: str) -> str:
-    """The note on a written document whose totals differ between the systems."""
+def totals_message(target: str, source_total: Any, target_total: Any, other: str, *, matched: bool = False) -> str:
+    """The note on a written document whose totals differ between the systems (`matched`: one found on
+    both sides at the first sync and linked without a write)."""
     names = Names(other)
     source = names.side("a" if target == "b" else "b")
     mine, theirs = (Decimal(str(v)).quantize(Decimal("0.01")) for v in (source_total, target_total))
-    return (f"total {mine} in {source}, {theirs} in {names.side(target)} (difference {theirs - mine:+}): "
-            "a tax rate differs between the systems (see the tax map); correct the document or dismiss this")
+    why = ("linked to the document of the same number and contact already there, not written: their lines or "
+           "tax rates differ; correct one of them or dismiss this" if matched else
+           "a tax rate differs between the systems (see the tax map); correct the document or dismiss this")
+    return f"total {mine} in {source}, {theirs} in {names.side(target)} (difference {theirs - mine:+}): {why}"
 
 
 def scope_lines(result: Any, names: Names) -> list[str]:
@@ -148,10 +151,12 @@ def job_line(label: str, result: Any, open_errors: int, errors_command: str) -> 
 
 def next_try(error: dict[str, Any], now: datetime | None = None) -> str:
     """When an open record error's record is tried again (at once if it changes before), in words."""
-    from scorolink.sync.store import next_retry
+    from scorolink.sync.store import STANDING, next_retry
 
     if error.get("resolution"):
         return ""
+    if error.get("kind") in STANDING:  # written already: trying it again unchanged would say the same
+        return "when the record changes"
     due = next_retry(error)
     if due is None:
         return ""

@@ -24,6 +24,11 @@ from scorolink.state.store import StateStore
 from scorolink.sync import tables as t
 from scorolink.sync.model import PlannedOp, other, shared_value
 
+# Errors kept on a record that went through (its totals differ between the systems, a second step
+# failed): reading the record again unchanged neither fixes nor retries them (the same write would
+# say the same); they stay open until the record is written again or the error is dismissed.
+STANDING = ("totals_differ", "follow_up")
+
 
 def now() -> datetime:
     return datetime.now(UTC)
@@ -302,8 +307,9 @@ class SyncStore:
             new: list[dict[str, Any]] = []
             for key, op in keyed:
                 seq += 1
-                payload = shared_value(op.payload) if op.op != "link" else {"target_version": op.target_version,
-                                                                            "target_hash": op.target_hash}
+                payload = shared_value(op.payload) if op.op != "link" else {
+                    "target_version": op.target_version, "target_hash": op.target_hash,
+                    "target_total": None if op.target_total is None else str(op.target_total)}
                 if key in known:
                     op_id, state = known[key]
                     if state in ("failed", "deferred"):  # retried until fixed or dismissed
@@ -357,20 +363,25 @@ class SyncStore:
                     kind=kind, message=message, payload=shared_value(payload), target_id=target_id, last_seen=now(),
                     attempts=t.errors.c.attempts + 1, resolved_at=None, resolution=None))
 
-    def resolve_errors(self, job: str, category: str, source_side: str, source_id: str) -> None:
-        """A record that went through: its earlier errors are fixed."""
+    def resolve_errors(self, job: str, category: str, source_side: str, source_id: str, *,
+                       keep_standing: bool = False) -> None:
+        """A record that went through: its earlier errors are fixed. `keep_standing`: the record was only
+        read back as last agreed (nothing written), so what stands on the written record (STANDING) stays."""
+        where = [t.errors.c.job == job, t.errors.c.category == category, t.errors.c.source_id == source_id,
+                 t.errors.c.side == other(source_side), t.errors.c.resolved_at.is_(None)]
+        if keep_standing:
+            where.append(t.errors.c.kind.not_in(STANDING))
         with self.tx() as conn:
-            conn.execute(update(t.errors).where(and_(
-                t.errors.c.job == job, t.errors.c.category == category, t.errors.c.source_id == source_id,
-                t.errors.c.side == other(source_side), t.errors.c.resolved_at.is_(None))).values(
-                resolved_at=now(), resolution="fixed"))
+            conn.execute(update(t.errors).where(and_(*where)).values(resolved_at=now(), resolution="fixed"))
 
     def open_error_sources(self, job: str, category: str, source_side: str) -> list[str]:
-        """Source records of `source_side` with an open error, due for a retry or not."""
+        """Source records of `source_side` with an open error that a retry can settle (not STANDING),
+        due for a retry or not."""
         with self.tx() as conn:
             return list(conn.execute(select(t.errors.c.source_id).distinct().where(and_(
                 t.errors.c.job == job, t.errors.c.category == category, t.errors.c.side == other(source_side),
-                t.errors.c.resolved_at.is_(None), t.errors.c.source_id.is_not(None)))).scalars())
+                t.errors.c.resolved_at.is_(None), t.errors.c.source_id.is_not(None),
+                t.errors.c.kind.not_in(STANDING)))).scalars())
 
     def retry_ids(self, job: str, category: str, source_side: str) -> list[str]:
         """Source records with open errors, planned again until fixed or dismissed — at growing
@@ -381,7 +392,8 @@ class SyncStore:
         with self.tx() as conn:
             rows = conn.execute(select(t.errors.c.source_id, t.errors.c.attempts, t.errors.c.last_seen).where(and_(
                 t.errors.c.job == job, t.errors.c.category == category, t.errors.c.side == other(source_side),
-                t.errors.c.resolved_at.is_(None), t.errors.c.source_id.is_not(None))))
+                t.errors.c.resolved_at.is_(None), t.errors.c.source_id.is_not(None),
+                t.errors.c.kind.not_in(STANDING))))
             due = {r.source_id for r in rows
                    if r.last_seen + retry_interval(r.attempts) <= moment + timedelta(seconds=1)}
         return sorted(due)
@@ -412,8 +424,9 @@ class SyncStore:
 
 
 def next_retry(error: dict[str, Any]) -> datetime | None:
-    """When an open record error is planned again (None once it is fixed or dismissed)."""
-    if error.get("resolved_at") is not None:
+    """When an open record error is planned again (None once it is fixed or dismissed, and for a STANDING
+    error, which only a change to the record or a dismissal ends)."""
+    if error.get("resolved_at") is not None or error.get("kind") in STANDING:
         return None
     return error["last_seen"] + retry_interval(int(error["attempts"]))
 

@@ -118,7 +118,16 @@ def test_a_tax_map_across_rates_needs_the_flag_and_then_says_so(tmp_path):
     assert real.returncode == 1 and "Warning: tax map: Scoro VAT code VAT22 (22 %)" in real.stderr
     assert "totals differ (" in real.stderr and "in Scoro" in real.stderr and "in Xero (difference +" in real.stderr
     errors = json.loads(run("xero", "errors", "--json", cwd=tmp_path).stdout)
-    assert any(e["kind"] == "totals_differ" and "a tax rate differs" in e["message"] for e in errors)
+    differ = [e for e in errors if e["kind"] == "totals_differ"]
+    assert differ and all("a tax rate differs" in e["message"] for e in differ)
+    # written already: not retried unchanged, so its next try is the record's next change, and --retry says so
+    assert all(e["next_try"] == "when the record changes" and e["next_retry"] is None for e in differ)
+    retried = run("xero", "errors", "--retry", str(differ[0]["id"]), cwd=tmp_path)
+    assert retried.returncode == 2 and "Correct the record" in retried.stderr and "--dismiss" in retried.stderr
+    again = run("xero", "sync", cwd=tmp_path)  # reads them again unchanged: the differences stay open
+    assert again.returncode == 1
+    still = [e for e in json.loads(run("xero", "errors", "--json", cwd=tmp_path).stdout) if e["kind"] == "totals_differ"]
+    assert [e["id"] for e in still] == [e["id"] for e in differ]
 
 
 def test_the_report_names_reasons_tries_and_keeps_one_exit_rule(tmp_path):

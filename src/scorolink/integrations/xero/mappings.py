@@ -7,7 +7,7 @@ category is sync.scoro_categories, shared with every counterpart.
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from scorolink.connectors.base import Condition, WriteOp
@@ -76,6 +76,19 @@ class XeroReference:
         raise Refused(f"VAT code {code!r} ({percent}%) has no Xero tax rate" + (
             f" (several have {percent}%: {', '.join(sorted(same))})" if same else "") +
             f"; map it (`scorolink xero configure --tax-map {code}=<Xero tax type>`), or use the tax rates pulled from Xero")
+
+    def percent(self, tax_type: Any) -> Decimal | None:
+        """The rate of a Xero tax type (None when Xero has no active rate of that type)."""
+        found = None if tax_type in (None, "") else self._get("TaxRates", tax_type)
+        return found[1] if found else None
+
+    def no_tax_type(self) -> str | None:
+        """The Xero tax type of a line that carries no tax: NONE (every organisation's "No tax"), else
+        the one active 0 % rate, else none."""
+        if self._get("TaxRates", "NONE"):
+            return "NONE"
+        zero = [t for t, rate, _r in self.tables.table("TaxRates").values() if rate == 0]
+        return str(zero[0]) if len(zero) == 1 else None
 
     def item_id(self, code: Any) -> str | None:
         return None if code in (None, "") else self._get("Items", code)
@@ -180,17 +193,30 @@ def documents(kind: str, codes: ScoroCodes, xero_ref: XeroReference,
     def xero_in(r: Record, refs: Refs) -> dict[str, Any]:
         contact = (r.get("Contact") or {}).get("ContactID")
         status = str(r.get("Status") or "").upper()
+        amounts = str(r.get("LineAmountTypes") or "Exclusive")
         return {
             "number": r.get("InvoiceNumber"), "contact": refs.shared("contacts", "b", contact),
             "date": r.get("Date"), "due_date": r.get("DueDate"), "currency": r.get("CurrencyCode"),
             "status": "draft" if status in ("DRAFT", "SUBMITTED") else "authorised",
             "reference": r.get("Reference") or None, "_total": dec(r.get("Total")),  # compared after a write
             "lines": [{"description": line.get("Description") or "", "quantity": dec(line.get("Quantity")),
-                       "unit_price": dec(line.get("UnitAmount")), "discount": dec(line.get("DiscountRate")) or None,
+                       "discount": dec(line.get("DiscountRate")) or None,
                        "item_code": line.get("ItemCode") or None, "account_code": line.get("AccountCode") or None,
-                       "tax_code": line.get("TaxType") or None, "tracking": _option(line, tracking_category)}
+                       **_net_of_tax(line, amounts), "tracking": _option(line, tracking_category)}
                       for line in r.get("LineItems") or []],
         }
+
+    def _net_of_tax(line: Record, amounts: str) -> dict[str, Any]:
+        """A line's price before tax and its tax code, as the shared values (and Scoro) have them: a
+        NoTax document's lines carry no tax whatever their TaxType says, and an Inclusive document's
+        UnitAmount includes the tax."""
+        tax, price = line.get("TaxType") or None, dec(line.get("UnitAmount"))
+        if amounts == "NoTax":
+            return {"unit_price": price, "tax_code": xero_ref.no_tax_type()}
+        if amounts == "Inclusive" and price is not None:
+            rate = xero_ref.percent(tax) or Decimal(0)
+            price = (price * 100 / (100 + rate)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+        return {"unit_price": price, "tax_code": tax}
 
     def xero_out(s: dict[str, Any], refs: Refs, current: Record | None) -> Record:
         contact = refs.on("contacts", "b", s.get("contact"))

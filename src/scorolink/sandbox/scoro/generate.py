@@ -52,7 +52,9 @@ VAT = [(1, "VAT22", 22.0, "Standard 22%"), (2, "VAT9", 9.0, "Reduced 9%"), (3, "
        (4, "EU", 0.0, "Reverse charge")]
 BOOKMARKS: list[tuple[str, str, dict[str, Any]]] = [("My open tasks", "tasks", {"is_completed": 0}), ("Active projects", "projects", {"status": "inprogress"}),
              ("Unpaid invoices", "invoices", {"status": "unpaid"}),
-             ("My unpaid EUR invoices", "invoices", {"owner_id": 6, "status": "unpaid", "currency": "EUR"})]
+             ("My unpaid EUR invoices", "invoices", {"owner_id": 6, "status": "unpaid", "currency": "EUR"}),
+             ("My unpaid bills", "bills", {"owner_id": 5, "status": "unpaid"}),
+             ("My client companies", "contacts", {"manager_id": 6, "contact_type": "company"})]
 RELATION_TYPES = [("partner", "Partner", "Partner", "contacts"), ("parent", "Parent company", "Subsidiary", "contacts"),
                   ("reseller", "Reseller", "Customer", "contacts")]
 DOC_MODULES = ("invoices", "quotes", "orders", "prepayments", "scheduledInvoices", "purchaseOrders", "bills", "expenses")
@@ -617,9 +619,11 @@ GENERATORS: dict[str, Callable[[Ctx, random.Random, int, float], dict]] = {
                                          "parent_module_id": 0, "primary_custom_field_name": "c_name", "modified_date": None, "modified_user": 1,
                                          "created_date": None, "created_user": 1, "use_permissions": 0, "use_statuses": 1, "use_board_view": 0,
                                          "status": "active", "status_name": "Active"},
-    # a fourth (set_count) narrows by user, receipt status and currency at once
-    "bookmarks": _simple(lambda c, r, i: {"id": i, "name": BOOKMARKS[(i - 1) % 4][0], "module": BOOKMARKS[(i - 1) % 4][1],
-                                          "user_id": 1, "is_shared": 1, "_filter": dict(BOOKMARKS[(i - 1) % 4][2])}),
+    # a fourth (set_count) narrows invoices by user, receipt status and currency at once; a fifth bills by
+    # user and status, a sixth contacts by manager and type
+    "bookmarks": _simple(lambda c, r, i: {"id": i, "name": BOOKMARKS[(i - 1) % len(BOOKMARKS)][0],
+                                          "module": BOOKMARKS[(i - 1) % len(BOOKMARKS)][1], "user_id": 1, "is_shared": 1,
+                                          "_filter": dict(BOOKMARKS[(i - 1) % len(BOOKMARKS)][2])}),
     "usersLaborCost": _simple(lambda c, r, i: {"user_id": i, "labor_cost": [{"date": c.day(c.now - 365 * DAY), "hour_cost": float(20 + i % 15)}]}),
     # Fixed catalogues (set_count past their length repeats them).
     "statuses": lambda c, r, i, t: (lambda s: {"status_id": s[1] + _lap(i, len(STATUSES)), "status_name": s[2], "color": s[3], "module": s[0],
