@@ -10,8 +10,9 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -193,6 +194,13 @@ def users_without_zone_or_offset(body: dict) -> dict:
     return body
 
 
+def users_of_one_offset_without_zone(body: dict) -> dict:
+    body["data"] = [r for r in users_without_zone(body)["data"] if "-05:00" not in json.dumps(r)]
+    assert body["data"]
+    return body
+
+
+NEW_YORK_RULES = "a zone with America/New_York's rules"
 LOGIN, KEY = "login", "api key"
 # (credentials, edits, what is learnt (None: refused), the endpoints asked)
 ANSWERS = {
@@ -207,8 +215,14 @@ ANSWERS = {
         LOGIN, {"userAuth/modify": without_zone, "users/settings": refused, "users/list": refused},
         None, ["userAuth/modify", "users/settings/", "users/list"]),
     "api-key": (KEY, {}, ("America/New_York", "users list"), ["users/list"]),
+    # the page's ISO datetimes carry -05:00 and -04:00: a zone with New York's rules, not a fixed offset
     "api-key-users-without-timezone": (KEY, {"users/list": users_without_zone},
-                                       ("-04:00", "ISO datetime offsets (no daylight-saving rules)"), ["users/list"]),
+                                       (NEW_YORK_RULES, "ISO datetime offsets (daylight-saving rules of"),
+                                       ["users/list"]),
+    # one offset throughout tells no rules: that fixed offset, and the source says so
+    "api-key-users-without-timezone-one-offset": (KEY, {"users/list": users_of_one_offset_without_zone},
+                                                  ("-04:00", "ISO datetime offsets (no daylight-saving rules)"),
+                                                  ["users/list"]),
     "api-key-users-refused": (KEY, {"users/list": refused}, None, ["users/list"]),
     "api-key-users-without-timezone-or-offsets": (KEY, {"users/list": users_without_zone_or_offset}, None,
                                                   ["users/list"]),
@@ -230,6 +244,13 @@ def test_each_source_of_the_zone_and_what_happens_when_it_errs_or_lacks_the_fiel
             with pytest.raises(ConfigError, match="SCORO_TIMEZONE"):
                 connector.tz.describe()
             assert connector.facts.get("timezone") is None  # nothing guessed, nothing kept
+        elif learnt[0] == NEW_YORK_RULES:
+            found = connector.tz.describe()
+            assert found["source"].startswith(learnt[1]) and found["timezone"].startswith("America/"), found
+            new_york, zone = ZoneInfo("America/New_York"), ZoneInfo(found["timezone"])
+            hours = [datetime(2025, 7, 2, tzinfo=UTC) + timedelta(hours=h) for h in range(366 * 24)]
+            assert all(h.astimezone(zone).utcoffset() == h.astimezone(new_york).utcoffset() for h in hours)
+            assert connector.facts.get("timezone") == {"name": found["timezone"], "source": found["source"]}
         else:
             assert connector.tz.describe() == {"timezone": learnt[0], "source": learnt[1]}
             assert connector.facts.get("timezone") == {"name": learnt[0], "source": learnt[1]}
