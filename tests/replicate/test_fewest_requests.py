@@ -69,7 +69,7 @@ def test_comments_read_by_module_mirror_what_per_parent_reads_do(tmp_path, mode)
     query = "SELECT RemoteID, ObjectId, Module, Comment, IsDeleted, UpdatedDate FROM {} ORDER BY RemoteID"
     mirrors = {}
     for setting in (mode, "refuse"):
-        with site(comments_by_module=setting) as (sb, connect):
+        with site(comments_by_module=setting, size=600) as (sb, connect):
             mirror = f"sqlite:///{tmp_path / f'{setting}.db'}"
             summary = replicate(connect(), mirror, ReplicateOptions(objects=objects))
             assert not summary.failed
@@ -78,6 +78,13 @@ def test_comments_read_by_module_mirror_what_per_parent_reads_do(tmp_path, mode)
             people = {r[0] for r in rows(mirror, "SELECT Id FROM People")}
             assert {r[0] for r in rows(mirror, "SELECT ObjectId FROM CompanyComments")} <= companies
             assert {r[0] for r in rows(mirror, "SELECT ObjectId FROM PeopleComments")} <= people
+            by_pages = setting == "answer"  # every parent: the module's pages, kept to this object's records
+            for name, parents in (("CompanyComments", companies), ("PeopleComments", people)):
+                asked = summary.objects[name].requests
+                assert (asked <= 4 < len(parents)) if by_pages else (asked > len(parents)), (name, asked, len(parents))
+            swept = replicate(connect(), mirror, ReplicateOptions(objects=objects, sweep_days=0))
+            assert not swept.failed and swept.objects["CompanyComments"].parents == "all"
+            assert {n: rows(mirror, query.format(n)) for n in COMMENT_OBJECTS} == mirrors[setting]
     assert all(mirrors[mode][n] for n in COMMENT_OBJECTS)
     assert mirrors[mode] == mirrors["refuse"]
 

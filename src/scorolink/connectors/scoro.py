@@ -280,6 +280,12 @@ class ScoroConnector:
             # Deleted parents too when deletes are asked for: their comments are reported deleted.
             with_deleted = plan.include_deleted and parent_spec.has_delete_flag
             parent_ids = (r[pkey] for r in self.read(parent.object, columns=[pkey], include_deleted=with_deleted))
+            if self.reads_all_parents_by_module(spec):
+                # every parent: the module's comments in pages, kept where they are on this object's
+                # records, instead of one request per record
+                keep = {str(i) for i in parent_ids}
+                yield from self._read_by_module(spec, plan, needed, keep)
+                return
         parent_api = resolve_field(spec, parent.field).api_key
         filter_ = plan.filter or None
         failures = plan.parent_failures
@@ -318,17 +324,29 @@ class ScoroConnector:
         missing `object_id` with no record): that module is read per parent, and asked again only
         after EMPTY_ANSWER_RETRY, unless a per-parent read finds comments first, which shows the
         module-wide form answers nothing (`_note_per_parent_comments`)."""
-        if spec.module != "comments" or spec.parent is None:
+        if spec.module != "comments" or spec.parent is None or self._shares_module(spec):
             return False
+        return self._comments_by_module(spec.parent.module)
+
+    def reads_all_parents_by_module(self, spec: ObjectSpec) -> bool:
+        """Whether a read of every parent of this comment object (a first run, a sweep, `all`) is the
+        module's comments in pages filtered to its records rather than one request per record: for
+        the objects that share a module (_shares_module) on a site that lists comments by module."""
+        return (spec.module == "comments" and spec.parent is not None and self._shares_module(spec)
+                and self._comments_by_module(spec.parent.module))
+
+    def _shares_module(self, spec: ObjectSpec) -> bool:
+        """Companies and People share `contacts`: a module-wide answer mixes their comments, so
+        CompanyComments and PeopleComments are not read by module as such; a read of every parent
+        still uses it, keeping the comments on that object's records (_read_per_parent)."""
+        assert spec.parent is not None
         parent = self.catalog.get(spec.parent.object)
-        if parent is not None and parent.fixed_filter:
-            # Companies and People share `contacts`: a module-wide answer mixes their comments and
-            # says nothing of which a record is, so CompanyComments and PeopleComments go per parent.
-            return False
+        return parent is not None and bool(parent.fixed_filter)
+
+    def _comments_by_module(self, module: str) -> bool:
         known = self.facts.get(COMMENTS_BY_MODULE_FACT)
         if isinstance(known, bool):
             return known
-        module = spec.parent.module
         if self.facts.get(COMMENTS_EMPTY_FACT + module, max_age=EMPTY_ANSWER_RETRY):
             return False
         try:
@@ -359,13 +377,16 @@ class ScoroConnector:
                      spec.parent.module)
             self.facts.put(COMMENTS_BY_MODULE_FACT, False)
 
-    def _read_by_module(self, spec: ObjectSpec, plan: FilterPlan, needed: frozenset[str]) -> Iterator[Record]:
+    def _read_by_module(self, spec: ObjectSpec, plan: FilterPlan, needed: frozenset[str],
+                        parents: set[str] | None = None) -> Iterator[Record]:
+        """The module's comments in pages; with `parents`, only those on these records."""
         assert spec.parent is not None
         for page in self.client.iter_pages("comments", filter=plan.filter or None,
                                            request={"module": spec.parent.module},
                                            include_deleted=plan.include_deleted):
             for row in page:
-                yield record_from_wire(spec, {**row, "module": spec.parent.module}, self.tz, needed)
+                if parents is None or str(row.get("object_id")) in parents:
+                    yield record_from_wire(spec, {**row, "module": spec.parent.module}, self.tz, needed)
 
     def learn_cursor_filter(self, spec: ObjectSpec) -> ObjectSpec:
         """For an object whose cursor field the catalog does not list as a filter (TimeEntries'
