@@ -294,3 +294,32 @@ def test_a_reset_rounded_up_to_whole_seconds_does_not_cost_an_extra_second_per_w
     fresh.observe({"x-ratelimit-limit": "40", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "2"})
     fresh.acquire()
     assert waits[-1] == pytest.approx(1.0)
+
+
+def test_parallel_first_calls_with_a_user_login_log_in_once():
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    logins: list[int] = []
+    lock = threading.Lock()
+    gate = threading.Barrier(4)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/userAuth/modify"):
+            time.sleep(0.2)  # a login takes a while: the other workers get there meanwhile
+            with lock:
+                logins.append(1)
+            return httpx.Response(200, json={**OK, "data": {"token": f"t{len(logins)}", "settings": {}}})
+        return httpx.Response(200, json={**OK, "data": [{"token_seen": body(request)["user_token"]}]})
+
+    s = ScoroSettings(base_url="https://a.scoro.com/api/v2", company_account_id="a", username="me", password="pw")
+    client = ScoroClient(s, transport=httpx.MockTransport(handler), sleep=lambda _s: None)
+
+    def first_call(_: int) -> str:
+        gate.wait()  # every worker starts without a token, as replicate's do
+        return client.list_page("tasks", 1, per_page=10)[0]["token_seen"]
+
+    with ThreadPoolExecutor(4) as pool:
+        tokens = list(pool.map(first_call, range(4)))
+    assert logins == [1] and set(tokens) == {"t1"}

@@ -10,9 +10,11 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 
 from scorolink.clients.scoro import ScoroClient
@@ -146,3 +148,110 @@ def test_connection_test_shows_the_learnt_zone(tmp_path):
                                    env=env, timeout=120)
         assert refreshed.returncode == 0, refreshed.stderr
         assert json.loads(refreshed.stdout)["timezone"] == "Europe/Helsinki"
+
+
+class Rewrites(httpx.HTTPTransport):
+    """Over real HTTP to the sandbox, with the answers of some endpoints changed (`edits`: endpoint prefix →
+    function of the JSON body); `paths` records every endpoint asked."""
+
+    def __init__(self, edits: dict[str, Any]) -> None:
+        super().__init__()
+        self.edits, self.paths = edits, []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        path = request.url.path.split("/api/v2/", 1)[-1]
+        self.paths.append(path)
+        edit = next((e for prefix, e in self.edits.items() if path.startswith(prefix)), None)
+        if edit is None:
+            return response
+        response.read()
+        return httpx.Response(200, json=edit(json.loads(response.content)))
+
+
+def refused(_body: dict) -> dict:
+    return {"status": "ERROR", "statusCode": 403, "messages": {"error": ["No permission"]}}
+
+
+def without_zone(body: dict) -> dict:
+    body["data"]["settings"].pop("timezone")
+    return body
+
+
+def without_settings(body: dict) -> dict:
+    body["data"].pop("settings")
+    return body
+
+
+def users_without_zone(body: dict) -> dict:
+    body["data"] = [{k: v for k, v in r.items() if k != "timezone"} for r in body["data"]]
+    return body
+
+
+def users_without_zone_or_offset(body: dict) -> dict:
+    body["data"] = [{k: v for k, v in r.items() if k != "timezone" and not (isinstance(v, str) and "T" in v[:11])}
+                    for r in body["data"]]
+    return body
+
+
+def users_of_one_offset_without_zone(body: dict) -> dict:
+    body["data"] = [r for r in users_without_zone(body)["data"] if "-05:00" not in json.dumps(r)]
+    assert body["data"]
+    return body
+
+
+NEW_YORK_RULES = "a zone with America/New_York's rules"
+LOGIN, KEY = "login", "api key"
+# (credentials, edits, what is learnt (None: refused), the endpoints asked)
+ANSWERS = {
+    "settings-without-timezone": (LOGIN, {"userAuth/modify": without_zone},
+                                  ("America/New_York", "user settings"), ["userAuth/modify", "users/settings/"]),
+    "settings-without-timezone-settings-call-refused": (
+        LOGIN, {"userAuth/modify": without_zone, "users/settings": refused},
+        ("America/New_York", "users list"), ["userAuth/modify", "users/settings/", "users/list"]),
+    "login-answer-without-settings": (LOGIN, {"userAuth/modify": without_settings},
+                                      ("America/New_York", "users list"), ["userAuth/modify", "users/list"]),
+    "everything-refused-to-a-user": (
+        LOGIN, {"userAuth/modify": without_zone, "users/settings": refused, "users/list": refused},
+        None, ["userAuth/modify", "users/settings/", "users/list"]),
+    "api-key": (KEY, {}, ("America/New_York", "users list"), ["users/list"]),
+    # the page's ISO datetimes carry -05:00 and -04:00: a zone with New York's rules, not a fixed offset
+    "api-key-users-without-timezone": (KEY, {"users/list": users_without_zone},
+                                       (NEW_YORK_RULES, "ISO datetime offsets (daylight-saving rules of"),
+                                       ["users/list"]),
+    # one offset throughout tells no rules: that fixed offset, and the source says so
+    "api-key-users-without-timezone-one-offset": (KEY, {"users/list": users_of_one_offset_without_zone},
+                                                  ("-04:00", "ISO datetime offsets (no daylight-saving rules)"),
+                                                  ["users/list"]),
+    "api-key-users-refused": (KEY, {"users/list": refused}, None, ["users/list"]),
+    "api-key-users-without-timezone-or-offsets": (KEY, {"users/list": users_without_zone_or_offset}, None,
+                                                  ["users/list"]),
+}
+
+
+@pytest.mark.parametrize("case", list(ANSWERS))
+def test_each_source_of_the_zone_and_what_happens_when_it_errs_or_lacks_the_field(case):
+    credentials, edits, learnt, asked = ANSWERS[case]
+    # 2 July: New York is on summer time (-04:00), what the ISO offsets of the users page carry
+    with http_sandbox(site_timezones={"demo": "America/New_York"}, start_time="2026-07-02T12:00:00+00:00") as (sb, url):
+        settings = sandbox_settings(sb, base_url=url)
+        if credentials == LOGIN:
+            user = sb.default["users"][0]
+            settings = replace(settings, api_key=None, username=user["username"], password=user["password"])
+        transport = Rewrites(edits)
+        connector = ScoroConnector(ScoroClient(settings, transport=transport, sleep=lambda _s: None), facts=SiteFacts())
+        if learnt is None:
+            with pytest.raises(ConfigError, match="SCORO_TIMEZONE"):
+                connector.tz.describe()
+            assert connector.facts.get("timezone") is None  # nothing guessed, nothing kept
+        elif learnt[0] == NEW_YORK_RULES:
+            found = connector.tz.describe()
+            assert found["source"].startswith(learnt[1]) and found["timezone"].startswith("America/"), found
+            new_york, zone = ZoneInfo("America/New_York"), ZoneInfo(found["timezone"])
+            hours = [datetime(2025, 7, 2, tzinfo=UTC) + timedelta(hours=h) for h in range(366 * 24)]
+            assert all(h.astimezone(zone).utcoffset() == h.astimezone(new_york).utcoffset() for h in hours)
+            assert connector.facts.get("timezone") == {"name": found["timezone"], "source": found["source"]}
+        else:
+            assert connector.tz.describe() == {"timezone": learnt[0], "source": learnt[1]}
+            assert connector.facts.get("timezone") == {"name": learnt[0], "source": learnt[1]}
+        assert [p.rstrip("0123456789") for p in transport.paths] == asked

@@ -1,5 +1,8 @@
+import contextlib
 import time
+from typing import Any
 
+import pytest
 from sandbox_http import Client
 
 from scorolink.sandbox.scoro import SandboxConfig, ScoroSandbox
@@ -150,6 +153,33 @@ def test_comments_write_rules(api: Client) -> None:
     by_module = api.data("comments/list", request={"module": "projects"})
     assert any(c["comment_id"] == cid and c["object_id"] == 1 and c["module"] == "projects" for c in by_module)
     assert api(f"comments/delete/{cid}")[1]["status"] == "OK"
+
+
+@pytest.mark.parametrize("mode", ["answer", "refuse", "empty", "untagged", True, False])
+def test_comments_list_without_object_id_answers_as_the_setting_says(mode: Any) -> None:
+    # the reference calls object_id mandatory and is silent on a list without it: each reading is a setting
+    with contextlib.closing(ScoroSandbox(SandboxConfig(seed=2, size=60, sites=1, comments_by_module=mode))) as sb:
+        api = Client(sb)
+        per_record = api.data("comments/list", request={"module": "tasks", "object_id": 1})
+        status, env = api("comments/list", request={"module": "tasks"})
+        kind = {True: "answer", False: "refuse"}.get(mode, mode)
+        if kind == "refuse":
+            assert env["status"] == "ERROR" and env["messages"]["error"] == ["object_id is required"]
+            return
+        assert env["status"] == "OK"
+        rows = env["data"]
+        if kind == "empty":
+            assert rows == [] and per_record
+            return
+        ids = {r["comment_id"] for r in rows}
+        assert {r["comment_id"] for r in per_record} <= ids and len(ids) > len(per_record)
+        tagged = [r for r in rows if "object_id" in r or "module" in r]
+        assert (len(tagged) == len(rows) and {r["module"] for r in rows} == {"tasks"}) if kind == "answer" else not tagged
+
+
+def test_an_unknown_comments_setting_is_refused() -> None:
+    with pytest.raises(ValueError, match="comments_by_module"):
+        SandboxConfig(comments_by_module="sometimes")
 
 
 def test_project_phases_written_through_projects(api: Client) -> None:

@@ -81,7 +81,7 @@ class ScoroClient(HttpClient):
         self.stats: RequestStats = self.layer.stats
         redact.register(settings.api_key, settings.password, settings.user_token)
         self._token = settings.user_token
-        self._login_lock = threading.Lock()
+        self._login_lock = threading.RLock()
 
     # -- auth ------------------------------------------------------------------------------
     def _auth(self) -> dict[str, Any]:
@@ -91,8 +91,14 @@ class ScoroClient(HttpClient):
         if self.settings.api_key:
             body["apiKey"] = self.settings.api_key
         else:
-            body["user_token"] = self._token or self.login()
+            body["user_token"] = self._token or self._login_once()
         return body
+
+    def _login_once(self) -> str:
+        """A token: logs in unless another thread did while this one waited (parallel reads that all
+        start without a token log in once, not once each)."""
+        with self._login_lock:
+            return self._token or self.login()
 
     def login(self) -> str:
         """Trade username and password for a user token (`userAuth/modify`)."""
@@ -142,7 +148,9 @@ class ScoroClient(HttpClient):
         except AuthenticationFailed:
             if self.settings.api_key or not self.settings.username:
                 raise
-            self._token = None  # the user token may have expired: log in once more
+            with self._login_lock:  # the user token may have expired: log in once more (once for all threads)
+                if self._token == body.get("user_token"):
+                    self._token = None
             body.update(self._auth())
             return self._send(module, action, object_id, body, retry_reads=not creates)
 

@@ -60,6 +60,13 @@ def sandbox_scoro(
     expose_secrets: Annotated[bool, typer.Option(help="Let GET /_sandbox/sites show keys and passwords.")] = False,
     show_users: Annotated[bool, typer.Option("--show-users", help="Also print every site's users and their "
                                              "passwords (for user-level login).")] = False,
+    comments_by_module: Annotated[str, typer.Option(
+        help="What `comments/list` without object_id answers (the reference is silent): answer (every comment "
+             "of the module, rows saying their record), refuse (an error), empty (no rows), untagged (rows "
+             "without module and object_id).")] = "answer",
+    ignore_modified_filter: Annotated[str | None, typer.Option(
+        help="Comma-separated modules whose list ignores a modified_date filter (e.g. timeEntries).")] = None,
+    timezone: Annotated[str | None, typer.Option(help="The sites' time zone (default Europe/Tallinn).")] = None,
 ) -> None:
     """Serve the Scoro API v2 emulator over HTTP. Once the port is bound, prints one JSON line with base_url,
     api_key, company_account_id and every site, then serves until Ctrl+C."""
@@ -70,7 +77,8 @@ def sandbox_scoro(
         serve_command(host=host, port=port, data=_path(data), seed=seed, size=size, sites=sites,
                       rate_per_window=rate_limit, daily_quota=daily_quota, fault_rate=fault_rate,
                       fault_kinds=fault_kinds, timeout_seconds=timeout_seconds, slow_seconds=slow_seconds,
-                      expose_secrets=expose_secrets, show_users=show_users)
+                      expose_secrets=expose_secrets, show_users=show_users, comments_by_module=comments_by_module,
+                      ignore_modified_filter=ignore_modified_filter, timezone=timezone)
 
 
 @app.command("xero")

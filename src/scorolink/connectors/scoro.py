@@ -42,6 +42,10 @@ log = logging.getLogger(__name__)
 RANGE = ("=", "<", "<=", ">", ">=")
 CUSTOM_FIELDS_FACT = "custom_fields"
 COMMENTS_BY_MODULE_FACT = "comments_by_module"
+# `comments/list` by module answered [] for this module: asked again after EMPTY_ANSWER_RETRY seconds
+# unless another module's answer or a per-parent read settles the question first (reads_by_module).
+COMMENTS_EMPTY_FACT = "comments_by_module_empty:"
+EMPTY_ANSWER_RETRY = 7 * 86400
 _CUSTOM_TYPES = {
     "checkbox": FieldType.BOOLEAN, "boolean": FieldType.BOOLEAN, "bool": FieldType.BOOLEAN,
     "number": FieldType.DECIMAL, "money": FieldType.DECIMAL, "decimal": FieldType.DECIMAL,
@@ -276,6 +280,12 @@ class ScoroConnector:
             # Deleted parents too when deletes are asked for: their comments are reported deleted.
             with_deleted = plan.include_deleted and parent_spec.has_delete_flag
             parent_ids = (r[pkey] for r in self.read(parent.object, columns=[pkey], include_deleted=with_deleted))
+            if self.reads_all_parents_by_module(spec):
+                # every parent: the module's comments in pages, kept where they are on this object's
+                # records, instead of one request per record
+                keep = {str(i) for i in parent_ids}
+                yield from self._read_by_module(spec, plan, needed, keep)
+                return
         parent_api = resolve_field(spec, parent.field).api_key
         filter_ = plan.filter or None
         failures = plan.parent_failures
@@ -286,6 +296,7 @@ class ScoroConnector:
             try:
                 for page in self.client.iter_pages(spec.module, filter=filter_, request=request,
                                                    include_deleted=plan.include_deleted):
+                    self._note_per_parent_comments(spec, page)
                     for row in page:
                         for flat in self._flatten_parent_row(spec, row, parent_id):
                             flat.setdefault(parent_api, parent_id)
@@ -308,14 +319,39 @@ class ScoroConnector:
         """Whether this comment object is read by one module-wide `comments/list` (with the
         `modified_date` filter of an incremental read) instead of one list per parent record.
         The reference calls `object_id` mandatory, so the site is asked once (one request) and the
-        answer kept: the form counts only when its rows say which record they are on."""
-        if spec.module != "comments" or spec.parent is None:
+        answer kept: the form counts only when its rows say which record of this module they are on.
+        An empty answer settles nothing (the module may have no comments, or the site may match a
+        missing `object_id` with no record): that module is read per parent, and asked again only
+        after EMPTY_ANSWER_RETRY, unless a per-parent read finds comments first, which shows the
+        module-wide form answers nothing (`_note_per_parent_comments`)."""
+        if spec.module != "comments" or spec.parent is None or self._shares_module(spec):
             return False
+        return self._comments_by_module(spec.parent.module)
+
+    def reads_all_parents_by_module(self, spec: ObjectSpec) -> bool:
+        """Whether a read of every parent of this comment object (a first run, a sweep, `all`) is the
+        module's comments in pages filtered to its records rather than one request per record: for
+        the objects that share a module (_shares_module) on a site that lists comments by module."""
+        return (spec.module == "comments" and spec.parent is not None and self._shares_module(spec)
+                and self._comments_by_module(spec.parent.module))
+
+    def _shares_module(self, spec: ObjectSpec) -> bool:
+        """Companies and People share `contacts`: a module-wide answer mixes their comments, so
+        CompanyComments and PeopleComments are not read by module as such; a read of every parent
+        still uses it, keeping the comments on that object's records (_read_per_parent)."""
+        assert spec.parent is not None
+        parent = self.catalog.get(spec.parent.object)
+        return parent is not None and bool(parent.fixed_filter)
+
+    def _comments_by_module(self, module: str) -> bool:
         known = self.facts.get(COMMENTS_BY_MODULE_FACT)
         if isinstance(known, bool):
             return known
+        if self.facts.get(COMMENTS_EMPTY_FACT + module, max_age=EMPTY_ANSWER_RETRY):
+            return False
         try:
-            rows = self.client.list_page("comments", 1, per_page=1, request={"module": spec.parent.module})
+            # with deleted ones, as the per-parent reads that may settle an empty answer ask
+            rows = self.client.list_page("comments", 1, per_page=1, request={"module": module}, include_deleted=True)
         except (RateLimited, AuthenticationFailed):
             raise
         except ApiError as exc:
@@ -323,18 +359,34 @@ class ScoroConnector:
             self.facts.put(COMMENTS_BY_MODULE_FACT, False)
             return False
         if not rows:
-            return False  # nothing to tell by: per parent this time, asked again next time
-        usable = all(r.get("object_id") not in (None, "", 0, "0") for r in rows)
+            self.facts.put(COMMENTS_EMPTY_FACT + module, True)
+            return False
+        usable = all(r.get("object_id") not in (None, "", 0, "0") and r.get("module") in (None, "", module)
+                     for r in rows)
         self.facts.put(COMMENTS_BY_MODULE_FACT, usable)
         return usable
 
-    def _read_by_module(self, spec: ObjectSpec, plan: FilterPlan, needed: frozenset[str]) -> Iterator[Record]:
+    def _note_per_parent_comments(self, spec: ObjectSpec, rows: list[dict[str, Any]]) -> None:
+        """Comments read per parent of a module whose module-wide list answered nothing: the site
+        does not answer that form (reads_by_module), which is kept so it is not asked again."""
+        if (spec.module == "comments" and spec.parent is not None and rows
+                and self.facts.get(COMMENTS_BY_MODULE_FACT) is None
+                and self.facts.get(COMMENTS_EMPTY_FACT + spec.parent.module) is not None
+                and any(not _truthy(r.get("is_deleted")) for r in rows)):
+            log.info("comments/list by module answered nothing where %s has comments: read per parent record",
+                     spec.parent.module)
+            self.facts.put(COMMENTS_BY_MODULE_FACT, False)
+
+    def _read_by_module(self, spec: ObjectSpec, plan: FilterPlan, needed: frozenset[str],
+                        parents: set[str] | None = None) -> Iterator[Record]:
+        """The module's comments in pages; with `parents`, only those on these records."""
         assert spec.parent is not None
         for page in self.client.iter_pages("comments", filter=plan.filter or None,
                                            request={"module": spec.parent.module},
                                            include_deleted=plan.include_deleted):
             for row in page:
-                yield record_from_wire(spec, {**row, "module": spec.parent.module}, self.tz, needed)
+                if parents is None or str(row.get("object_id")) in parents:
+                    yield record_from_wire(spec, {**row, "module": spec.parent.module}, self.tz, needed)
 
     def learn_cursor_filter(self, spec: ObjectSpec) -> ObjectSpec:
         """For an object whose cursor field the catalog does not list as a filter (TimeEntries'
@@ -348,11 +400,17 @@ class ScoroConnector:
         if self.facts.get(fact) is None:
             future = (datetime.now(UTC) + timedelta(days=3650)).date()
             probe = {cursor.api_key: {"from_date": future.isoformat(), "to_date": (future + timedelta(days=1)).isoformat()}}
-            if self.client.list_page(spec.module, 1, per_page=1, filter=probe):
+            try:
+                if self.client.list_page(spec.module, 1, per_page=1, filter=probe):
+                    self.facts.put(fact, False)
+                elif self.client.list_page(spec.module, 1, per_page=1):
+                    self.facts.put(fact, True)
+                # an empty list tells nothing: asked again next time
+            except (RateLimited, AuthenticationFailed, PermissionDenied):
+                raise
+            except ApiError as exc:  # a site that refuses the filter: it cannot be used
+                log.info("%s/list refused a %s filter (%s): read in full", spec.module, cursor.api_key, exc)
                 self.facts.put(fact, False)
-            elif self.client.list_page(spec.module, 1, per_page=1):
-                self.facts.put(fact, True)
-            # an empty list tells nothing: asked again next time
         return self.spec(spec.name)
 
     def _parent_request(self, spec: ObjectSpec, parent_id: Any) -> dict[str, Any]:

@@ -7,8 +7,9 @@ zone (reference §7.2). Where it comes from, in order:
 3. the user settings (`timezone`) of a user-token login (`userAuth/modify` returns them;
    `users/settings/{id}` when the token was given and the user id is known);
 4. the users list: the `timezone` most of the first page's users carry;
-5. the offset of the ISO datetimes on that page (a fixed offset: it knows no daylight-saving
-   rules, and says so).
+5. the offsets of the ISO datetimes on that page: a fixed offset when they are all the same (it
+   knows no daylight-saving rules, and says so); when they differ, a zone whose rules give each
+   of them (`_from_offsets`).
 When none of these answers, reading a datetime without an offset fails with a message naming
 SCORO_TIMEZONE; nothing is read as UTC by default.
 
@@ -21,9 +22,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from scorolink.clients.errors import ApiError
 from scorolink.clients.scoro import ScoroClient
@@ -111,10 +112,8 @@ class SiteZone(tzinfo):
         zones = Counter(str(r["timezone"]) for r in rows if _valid(r.get("timezone")))
         if zones:
             return zones.most_common(1)[0][0], "users list"
-        offsets = Counter(o for r in rows for v in r.values() if (o := _offset(v)) is not None)
-        if offsets:
-            return offsets.most_common(1)[0][0], "ISO datetime offsets (no daylight-saving rules)"
-        return None
+        moments = [m for r in rows for v in r.values() if (m := _moment(v)) is not None]
+        return _from_offsets(moments) if moments else None
 
     # -- tzinfo ------------------------------------------------------------------------------------
     def utcoffset(self, dt: datetime | None) -> timedelta | None:
@@ -152,16 +151,53 @@ def _valid(name: Any) -> bool:
     return True
 
 
-def _offset(value: Any) -> str | None:
+def _moment(value: Any) -> datetime | None:
+    """An ISO datetime with an offset (`2026-03-25T15:47:20+02:00`), else None."""
     if not isinstance(value, str) or "T" not in value:
         return None
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
         return None
-    delta = moment.utcoffset()
-    if delta is None:
-        return None
+    return moment if moment.utcoffset() is not None else None
+
+
+def _offset_name(delta: timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
     sign = "+" if minutes >= 0 else "-"
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+# Which of the zones with the same rules names them (not Antarctica/Macquarie for Hobart's).
+REGIONS = ("Europe", "America", "Australia", "Asia", "Africa", "Pacific", "Atlantic", "Indian")
+
+
+def _from_offsets(moments: list[datetime]) -> tuple[str, str]:
+    """The zone the offsets of ISO datetimes tell. One offset throughout: that fixed offset (it
+    cannot tell daylight-saving rules). Several (a site that changes its clocks): a fixed offset is
+    wrong for part of the year, so the zone is one whose rules give every offset seen at its
+    instant; of the zones that do, the rules most zones share (the EU's for a Tallinn site's
+    +02:00/+03:00, not Cairo's), named by the first of those zones."""
+    offsets = Counter(_offset_name(m.utcoffset() or timedelta(0)) for m in moments)
+    if len(offsets) == 1:
+        return next(iter(offsets)), "ISO datetime offsets (no daylight-saving rules)"
+    seen = {(m.astimezone(UTC), m.utcoffset()) for m in moments}
+    matching = []
+    for name in sorted(available_timezones()):
+        if "/" not in name or name.startswith(("Etc/", "SystemV/")):
+            continue
+        zone = ZoneInfo(name)
+        if all(when.astimezone(zone).utcoffset() == offset for when, offset in seen):
+            matching.append(zone)
+    if not matching:
+        return offsets.most_common(1)[0][0], "ISO datetime offsets (no daylight-saving rules)"
+    latest = max(when for when, _ in seen)
+    # the offset every hour of the two years up to the latest instant seen: zones with the same
+    # pattern have the same rules there
+    probes = [latest - timedelta(hours=i) for i in range(2 * 365 * 24)]
+    families: dict[tuple[timedelta | None, ...], list[str]] = {}
+    for zone in matching:
+        families.setdefault(tuple(p.astimezone(zone).utcoffset() for p in probes), []).append(zone.key)
+    family = max(families.values(), key=len)
+    name = min(family, key=lambda n: (REGIONS.index(r) if (r := n.split("/")[0]) in REGIONS else len(REGIONS), n))
+    return name, f"ISO datetime offsets (daylight-saving rules of {name} and {len(family) - 1} zones alike)"

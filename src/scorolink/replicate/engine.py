@@ -258,7 +258,9 @@ class _Run:
         if resume:
             assert spec.parent is not None
             where.append(Condition(spec.parent.field, "in", tuple(pending["ids"])))
-        elif parents is not None:
+        elif parents is not None and not (parents.sweep and self.connector.reads_all_parents_by_module(spec)):
+            # (a sweep of CompanyComments or PeopleComments on a site that lists comments by module
+            # reads the module's pages and keeps this object's: no parent ids, as with "all")
             assert spec.parent is not None
             where.append(Condition(spec.parent.field, "in", parents.ids))
         if spec.parent is not None:

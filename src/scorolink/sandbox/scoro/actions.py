@@ -326,8 +326,11 @@ def comments_list(api: Api, call: Call) -> dict:
     if not module:
         raise ApiError(400, "module is required")
     by_module = object_id in (None, "")
-    if by_module and not api.config.comments_by_module:
+    mode = api.config.comments_mode  # what a list without object_id gets (config.py)
+    if by_module and mode == "refuse":
         raise ApiError(400, "object_id is required")
+    if by_module and mode == "empty":
+        return ok([], string_code=True)
     page, per_page, _ = api.paging(call)
     flt = {k: v for k, v in (call.body.get("filter") or {}).items() if k not in ("module", "object_id")} \
         if isinstance(call.body.get("filter"), dict) else {}
@@ -338,7 +341,7 @@ def comments_list(api: Api, call: Call) -> dict:
         rows = api.query(call, "comments", flt, (page - 1) * per_page, per_page,
                          include_deleted=call.flag("include_deleted"), scope=f"{module}:{as_int(object_id)}")
     data = [api.render(call, "comments", r, full=True) for r in rows]
-    if by_module:  # a module-wide answer has to say which record each comment is on
+    if by_module and mode == "answer":  # a module-wide answer has to say which record each comment is on
         for d, r in zip(data, rows, strict=True):
             d["module"], d["object_id"] = r.get("_module"), r.get("_object_id")
     html = call.body.get("html", call.request.get("html") if isinstance(call.request, dict) else None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+COMMENTS_BY_MODULE = ("answer", "refuse", "empty", "untagged")
 FAULT_KINDS = ("http_500", "http_502", "http_503", "timeout", "drop", "error_200", "malformed_json", "lost_ack",
                "slow")
 
@@ -58,9 +59,13 @@ class SandboxConfig:
     # same on every run.
     start_time: str = "2026-03-02T09:00:00+00:00"
     # `comments/list` without `object_id`: the reference calls `module` and `object_id` both mandatory, yet a
-    # module-wide list (`request.module` and a `modified_date` filter) is what an incremental read wants. True:
-    # answer it, every row carrying `module` and `object_id`; False: refuse it ("object_id is required").
-    comments_by_module: bool = True
+    # module-wide list (`request.module` and a `modified_date` filter) is what an incremental read wants. The
+    # reference is silent on what Scoro does with it, so each plausible answer is a setting (COMMENTS_BY_MODULE):
+    # True or "answer": every comment of the module, each row carrying `module` and `object_id`;
+    # False or "refuse": an ERROR ("object_id is required");
+    # "empty": an empty list (a missing object_id matches no record);
+    # "untagged": every comment of the module, rows without `module` and `object_id` (the fields §4.7 lists).
+    comments_by_module: bool | str = True
     # Modules whose list ignores a `modified_date` filter, as Scoro ignores filter keys it does not know
     # (whether timeEntries honours it is not documented).
     ignore_modified_filter: frozenset[str] = frozenset()
@@ -68,3 +73,13 @@ class SandboxConfig:
     deleted_retention_days: int = 30
     # GET /_sandbox/sites answers with API keys and passwords only when this is set (otherwise masked).
     expose_secrets: bool = False
+
+    def __post_init__(self) -> None:
+        if self.comments_mode not in COMMENTS_BY_MODULE:
+            raise ValueError(f"comments_by_module: {self.comments_by_module!r}; one of {', '.join(COMMENTS_BY_MODULE)}")
+
+    @property
+    def comments_mode(self) -> str:
+        """`comments_by_module` as one of COMMENTS_BY_MODULE (True is "answer", False "refuse")."""
+        mode = self.comments_by_module
+        return ("answer" if mode else "refuse") if isinstance(mode, bool) else str(mode)
