@@ -173,3 +173,18 @@ def test_the_cli_reports_what_the_sandbox_received_and_keeps_custom_fields_until
         assert json.loads(refreshed.stdout)["custom_fields"] == json.loads(tested.stdout)["custom_fields"] > 0
         assert query(named) == ({"projects/list": 1}, "1 row(s), 1 request(s)")
         assert query("SELECT * FROM Invoices WHERE Id = 5") == ({"invoices/list": 1}, "1 row(s), 1 request(s)")
+
+
+def test_facts_learnt_by_two_processes_at_once_are_both_kept(tmp_path):
+    """Two processes of one site that loaded the file before either learnt anything: the second one's
+    write keeps what the first learnt, so neither fact is asked again."""
+    from scorolink.connectors.site_facts import SiteFacts
+
+    path = tmp_path / "site.json"
+    first, second = SiteFacts(path), SiteFacts(path)
+    first.put("timezone", {"name": "Europe/Tallinn", "source": "users list"})
+    second.put("custom_fields", [])
+    assert SiteFacts(path).as_dict() == {"timezone": {"name": "Europe/Tallinn", "source": "users list"},
+                                         "custom_fields": []}
+    second.forget()  # `connection refresh` forgets them all, the other process's included
+    assert SiteFacts(path).as_dict() == {}
