@@ -150,6 +150,8 @@ def test_every_documented_table_column_type_and_foreign_key_is_in_the_mirror(bac
         for col in documented:
             assert col.name in have, f"{name}.{col.name} missing"
             assert have[col.name] == DECLARED[dialect][col.type], (name, col.name, have[col.name], col.type)
+        # in SyncHub's order (columns beyond SyncHub's may follow or sit between them)
+        assert [c for c in have if c in {d.name for d in documented}] == [d.name for d in documented], name
         if dialect == "duckdb":  # DuckDB cannot have them (README); the columns are there
             continue
         fks = foreign_keys(url, name)
@@ -236,6 +238,15 @@ def test_objects_synchub_does_not_document_get_the_closest_equivalent(connector,
     assert count(url, "BillLine") == sum(len(b["Lines"] or []) for b in bills)
     for table in ("TimeEntry", "Task", "TaskRelatedUser", "InvoiceLineDate"):
         assert declared_columns(url, table), table
+    # every table, documented or not, has SyncHub's metadata columns in SyncHub's order, and no `…Id`
+    # or UpdatedDate column (`…ID`, ModifiedDate)
+    meta = ["RemoteID", "WhenUpsertedIntoDataStore", "MirrorRemoteID", "IsDeleted", "WhenCreated", "WhenModified"]
+    tables = [t for (t,) in rows(url, "SELECT name FROM sqlite_master WHERE type = 'table'") if not t.startswith("_")]
+    assert len(tables) > len(TABLES)
+    for table in tables:
+        have = list(declared_columns(url, table))
+        assert [c for c in have if c in meta] == meta, table
+        assert not [c for c in have if c.endswith("Id") or c == "UpdatedDate"], table
     # `scorolink erd --db` reads such a mirror, and without --db draws what --schema synchub makes.
     from scorolink.replicate.introspect import mirror_tables
 

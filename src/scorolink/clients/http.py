@@ -43,8 +43,9 @@ T = TypeVar("T")
 WriteSafety = Literal["read", "unsafe", "idempotent"]
 
 # Requests made under `RequestStats.scope()` are also counted on that scope's counter, so a job
-# that reads several objects at once can say what each one cost.
-_SCOPE: contextvars.ContextVar[Counter[str] | None] = contextvars.ContextVar("request_scope", default=None)
+# that reads several objects at once can say what each one cost. Scopes nest: a request counts on
+# every scope it is made under (a query's total includes the SELECT an UPDATE runs to find its rows).
+_SCOPE: contextvars.ContextVar[tuple[Counter[str], ...]] = contextvars.ContextVar("request_scope", default=())
 
 
 class RequestStats:
@@ -57,18 +58,19 @@ class RequestStats:
         self.rate_limited = 0
 
     def count(self, endpoint: str) -> None:
-        scope = _SCOPE.get()
+        scopes = _SCOPE.get()
         with self._lock:
             self.by_endpoint[endpoint] += 1
-            if scope is not None:
+            for scope in scopes:
                 scope[endpoint] += 1
 
     @staticmethod
     @contextmanager
     def scope() -> Iterator[Counter[str]]:
-        """Count the requests of this context (and of worker threads started with its context)."""
+        """Count the requests of this context (and of worker threads started with its context), also
+        when an inner scope counts them too."""
         counter: Counter[str] = Counter()
-        token = _SCOPE.set(counter)
+        token = _SCOPE.set((*_SCOPE.get(), counter))
         try:
             yield counter
         finally:

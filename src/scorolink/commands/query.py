@@ -83,19 +83,20 @@ def query_cmd(
 WARN_REQUESTS = 100  # a statement expected to cost more requests is announced before it is sent
 
 
-def _warn_cost(engine: Any, sql: str) -> None:
-    """Say before sending when a statement costs many requests (`Id IN` with 399 values: one request
-    per value, as Scoro filters one value at a time), with what makes them up."""
+def _warn_cost(engine: Any) -> Any:
+    """What to do once a statement is planned, before it is sent: say so when it costs many requests
+    (`Id IN` with 399 values: one request per value, as Scoro filters one value at a time), with what
+    makes them up. Planning once for both keeps the requests planning sends counted with the rest."""
     if engine.replica is not None:
-        return
-    try:
-        info = engine.explain(sql)
-    except Exception:  # noqa: BLE001 - the statement's own error comes from execute, with its message
-        return
-    if info.get("minimum_requests", 0) > WARN_REQUESTS:
-        why = "; ".join(f"{o['ref']}: {o['expected_requests']}" for o in info["objects"])
-        err.print(f"[yellow]This statement needs at least {info['minimum_requests']} requests[/yellow] ({why}). "
-                  "A scan of the object may cost fewer; see --explain.", highlight=False)
+        return None
+
+    def warn(info: dict[str, Any]) -> None:
+        if info.get("minimum_requests", 0) > WARN_REQUESTS:
+            why = "; ".join(f"{o['ref']}: {o['expected_requests']}" for o in info["objects"])
+            err.print(f"[yellow]This statement needs at least {info['minimum_requests']} requests[/yellow] ({why}). "
+                      "A scan of the object may cost fewer; see --explain.", highlight=False)
+
+    return warn
 
 
 def _run(engine: Any, sql: str, fmt: str, explain: bool, yes: bool, no_cache: bool,
@@ -109,8 +110,7 @@ def _run(engine: Any, sql: str, fmt: str, explain: bool, yes: bool, no_cache: bo
         else:
             typer.echo(render(info))
         return
-    _warn_cost(engine, sql)
-    result = engine.execute(sql, confirm=yes, use_cache=not no_cache)
+    result = engine.execute(sql, confirm=yes, use_cache=not no_cache, on_plan=_warn_cost(engine))
     if result.columns:
         _print(result.columns, result.rows, fmt, csv_escape)
     written = sql.lstrip()[:6].lower() in ("insert", "update", "delete")

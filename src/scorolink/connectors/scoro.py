@@ -129,7 +129,8 @@ class ScoroConnector:
         self._custom = None
         self.tz = SiteZone(self.client, self.facts)
         zone = self.tz.describe()
-        count = sum(len(fields) for fields in self.custom_fields().values())
+        # the definitions, as `connection test` counts them (a field of several modules is one field)
+        count = len({f.name for fields in self.custom_fields().values() for f in fields})
         return {"timezone": zone["timezone"], "timezone_source": zone["source"], "custom_fields": count}
 
     def needs_custom(self, name: str, names: Iterable[str] | None) -> bool:

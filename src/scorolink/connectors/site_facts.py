@@ -71,7 +71,8 @@ class SiteFacts:
 
     def put(self, name: str, value: Any) -> None:
         with self._lock:
-            self._facts[name] = {"value": value, "at": self.clock()}
+            # what another process learnt since this one loaded the file is kept: each fact is asked once
+            self._facts = {**self._load(), **self._facts, name: {"value": value, "at": self.clock()}}
             self._save()
 
     def forget(self, *names: str) -> None:

@@ -69,6 +69,23 @@ class SiteZone(tzinfo):
         self.resolve()
         return {"timezone": self.name, "source": self.source}
 
+    def request_to_learn(self) -> str | None:
+        """The request learning the zone would send now (`users/list`, `users/settings`), or None when
+        it costs none: set, learnt before for this site, or in the user settings a login brings."""
+        if self._zone is not None or self.client.settings.timezone:
+            return None
+        known = self.facts.get(FACT)
+        if isinstance(known, dict) and known.get("name"):
+            return None
+        if self.client.settings.api_key:
+            return "users/list"
+        settings = getattr(self.client, "user_settings", None) or {}
+        if not self.client.settings.user_token and not settings:
+            return None  # the login every user-login process starts with returns the user settings
+        if _valid(settings.get("timezone")):
+            return None
+        return "users/settings" if settings.get("user_id") else "users/list"
+
     def _learn(self) -> tuple[str, str]:
         explicit = self.client.settings.timezone
         if explicit:

@@ -113,10 +113,15 @@ class QueryEngine:
         finally:
             self._names = None
 
-    def select(self, statement: exp.Expression) -> Result:
-        """Run a SELECT (already parsed and bound), with request counts."""
-        plan = self.plan_select(statement)
+    def select(self, statement: exp.Expression,
+               on_plan: Callable[[dict[str, Any]], None] | None = None) -> Result:
+        """Run a SELECT (already parsed and bound), with request counts: those planning sends (custom
+        fields it names, the site's time zone for a datetime literal) count too. `on_plan` is given
+        the plan's explain before the first request of the fetch."""
         with RequestStats.scope() as counter:
+            plan = self.plan_select(statement)
+            if on_plan is not None:
+                on_plan(self._explain_plan(plan, dict(counter)))
             result = execute_plan(plan, self.source())
         result.by_endpoint = dict(counter)
         result.requests = sum(counter.values())
@@ -124,9 +129,13 @@ class QueryEngine:
 
     def execute(self, sql: str, params: Params = None, *, confirm: bool = False, use_cache: bool = True,
                 on_plan: Callable[[dict[str, Any]], None] | None = None) -> Result:
+        """Run one statement. `on_plan(info)`, where given, receives what `explain` would print once the
+        statement is planned and before it is sent (never for an answer from the cache)."""
         statement = parse(sql, params)
         if isinstance(statement, (exp.Insert, exp.Update, exp.Delete)):
             with RequestStats.scope() as counter:
+                if on_plan is not None:
+                    on_plan(self._explain_statement(statement))
                 result = dml.run(self, statement, confirm=confirm)
             result.by_endpoint = dict(counter)
             result.requests = sum(counter.values())
@@ -139,26 +148,69 @@ class QueryEngine:
             hit = self.cache.get(key)
             if hit is not None:
                 return replace(hit, cached=True, requests=0, by_endpoint={})
-        result = self.select(statement)
+        result = self.select(statement, on_plan)
         if use_cache:
             self.cache.put(key, result)
         return result
 
     def explain(self, sql: str, params: Params = None) -> dict[str, Any]:
-        statement = parse(sql, params)
+        return self._explain_statement(parse(sql, params))
+
+    def _sizes(self) -> dict[str, int]:
         settings = self.connector.client.settings if self.connector is not None else None
-        sizes = {"page": settings.page_size, "detailed_page": settings.detailed_page_size} if settings else {}
-        if isinstance(statement, (exp.Insert, exp.Update, exp.Delete)):
-            return dml.explain_dml(self, statement, sizes)
+        return {"page": settings.page_size, "detailed_page": settings.detailed_page_size} if settings else {}
+
+    def _explain_statement(self, statement: exp.Expression) -> dict[str, Any]:
         # Planning may itself ask Scoro (custom fields the statement names, the site's time zone for a
         # datetime literal) when the site's facts do not know them yet: those requests count too.
         with RequestStats.scope() as setup:
-            plan = self.plan_select(statement)
-        info = explain(plan, lookup_limit=self.lookup_limit, replica=self.replica, **sizes)
-        info["setup_requests"] = dict(setup)
+            if isinstance(statement, (exp.Insert, exp.Update, exp.Delete)):
+                info = dml.explain_dml(self, statement, self._sizes())
+                plan = None
+            else:
+                plan = self.plan_select(statement)
+        if plan is not None:
+            return self._explain_plan(plan, dict(setup))
+        return self._with_setup(info, dict(setup), ())
+
+    def _explain_plan(self, plan: QueryPlan, setup: dict[str, int]) -> dict[str, Any]:
+        info = explain(plan, lookup_limit=self.lookup_limit, replica=self.replica, **self._sizes())
+        return self._with_setup(info, setup, plan.order)
+
+    def _with_setup(self, info: dict[str, Any], setup: dict[str, int], refs: Any) -> dict[str, Any]:
+        """The requests on top of the fetch: `setup_requests`, those planning sent (kept with the site's
+        facts, so a later run does not send them again); `login_requests`, the login a user-login
+        process sends first; `timezone_requests`, the site's time zone learnt when the first datetime
+        without an offset arrives, while it is not known yet."""
+        info["setup_requests"] = setup
         info["minimum_requests"] += sum(setup.values())
+        if self.connector is None or self.replica is not None:
+            return info
+        client = self.connector.client
+        if not client.settings.api_key and getattr(client, "_token", None) is None:
+            info["login_requests"] = {"userAuth/modify": 1}
+            info["minimum_requests"] += 1
+        learn = getattr(self.connector.tz, "request_to_learn", None)
+        zone = learn() if learn is not None else None
+        if zone is not None and any(_reads_datetimes(ref) for ref in refs):
+            info["timezone_requests"] = {zone: 1}
         return info
 
+
+
+def _reads_datetimes(ref: Ref) -> bool:
+    """Whether fetching this reference reads a datetime (Scoro writes some without an offset)."""
+    def nested_has(nested: Any) -> bool:
+        return any(f.type is FieldType.DATETIME for f in nested.fields) or any(nested_has(n) for n in nested.nested)
+
+    for name in ref.columns:
+        f = ref.spec.field_named(name)
+        if f is not None and f.type is FieldType.DATETIME:
+            return True
+        nested = ref.spec.nested_named(name)
+        if nested is not None and nested_has(nested):
+            return True
+    return False
 
 
 def _json_or_text(text: str) -> Any:

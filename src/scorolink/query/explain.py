@@ -103,8 +103,20 @@ def render(info: dict[str, Any]) -> str:
     lines.append(f"Local engine: {info['local_engine']}")
     if info.get("setup_requests"):
         setup = ", ".join(f"{n} {e}" for e, n in info["setup_requests"].items())
-        lines.append(f"Setup:  {setup} (what the site's facts did not know yet; kept for later runs)")
-    lines.append(f"Expected requests: at least {info['minimum_requests']}")
+        lines.append(f"Setup:  {setup} (sent to plan it: what the site's facts did not know yet; kept, so the "
+                     "statement and later runs do not send it again)")
+    if info.get("login_requests"):
+        lines.append("Login:  1 userAuth/modify (user login: sent before the first request)")
+    expected = f"Expected requests: at least {info['minimum_requests']}"
+    sent = sum(info.get("setup_requests", {}).values())
+    if sent:
+        expected += f": {sent} sent now to plan it, at least {info['minimum_requests'] - sent} when it runs"
+    if info.get("timezone_requests"):
+        zone = ", ".join(f"{n} {e}" for e, n in info["timezone_requests"].items())
+        lines.append(f"Time zone: {zone} when the first datetime without an offset arrives (the site's zone is "
+                     "not known yet; kept for later runs)")
+        expected += f" (+{sum(info['timezone_requests'].values())} for the time zone if a datetime without an offset arrives)"
+    lines.append(expected)
     if "writes" in info:
         lines.append(f"Writes: {info['writes']}")
     return "\n".join(lines)
