@@ -251,3 +251,34 @@ def test_a_payment_applying_several_memos_is_not_rewritten_for_one_of_them(scoro
     [unchanged] = session.connector.fetch("Payment", [together["Id"]])
     assert unchanged["Line"] == together["Line"]
     state.close()
+
+
+# -- the sandbox: a Payment's lines together -----------------------------------------------------------------
+def test_quickbooks_refuses_lines_that_together_take_more_than_a_document_has_open(qb):
+    _qsb, session = qb
+    invoice = next(r for r in qb_rows(session, "Invoice") if r["Balance"] > 60 and r.get("CustomerRef"))
+    memo = new_memo(session, invoice)
+
+    def pay(lines: list[tuple[dict, str, Decimal]], cash: Decimal = Decimal(0)) -> Any:
+        [made] = list(session.connector.write("Payment", [WriteOp("insert", {
+            "CustomerRef": invoice["CustomerRef"], "CurrencyRef": invoice.get("CurrencyRef"), "TotalAmt": cash,
+            "Line": [{"Amount": amount, "LinkedTxn": [{"TxnId": doc["Id"], "TxnType": kind}]}
+                     for doc, kind, amount in lines]})]))
+        return made
+
+    credit, due = Decimal(str(memo["TotalAmt"])), Decimal(str(invoice["Balance"]))
+    twice = pay([(invoice, "Invoice", 2 * credit), (memo, "CreditMemo", credit), (memo, "CreditMemo", credit)])
+    assert not twice.ok and "open balance" in twice.error  # one memo's credit used twice over
+    over = pay([(invoice, "Invoice", due), (invoice, "Invoice", due)], 2 * due)
+    assert not over.ok and "open balance" in over.error  # one invoice paid twice over
+    beyond = pay([(invoice, "Invoice", Decimal(1)), (memo, "CreditMemo", credit)])
+    assert not beyond.ok and "more than the charges" in beyond.error  # credit beyond what it pays
+    assert session.connector.fetch("CreditMemo", [memo["Id"]])[0]["RemainingCredit"] == credit
+    assert session.connector.fetch("Invoice", [invoice["Id"]])[0]["Balance"] == due
+    # within what is open, a memo on two lines and an invoice on two lines are fine
+    half = (credit / 2).quantize(Decimal("0.01"))
+    split = pay([(invoice, "Invoice", half), (invoice, "Invoice", credit - half), (memo, "CreditMemo", half),
+                 (memo, "CreditMemo", credit - half)])
+    assert split.ok, split.error
+    assert session.connector.fetch("CreditMemo", [memo["Id"]])[0]["RemainingCredit"] == 0
+    assert session.connector.fetch("Invoice", [invoice["Id"]])[0]["Balance"] == due - credit
