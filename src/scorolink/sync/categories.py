@@ -173,10 +173,10 @@ class SameDocument:
 
 
 def application_keys(shared: dict[str, Any]) -> list[str]:
-    """A credit application is the pair it links: one credit note applied to one invoice."""
-    if not shared.get("credit_note") or not shared.get("invoice"):
+    """A credit application is what it links: one credit note applied to its invoices."""
+    if not shared.get("credit_note") or not shared.get("invoices"):
         return []
-    return [f"applied:{shared['credit_note']}|{shared['invoice']}"]
+    return [f"applied:{shared['credit_note']}|{','.join(map(str, shared['invoices']))}"]
 
 
 def document_keys(shared: dict[str, Any]) -> list[str]:

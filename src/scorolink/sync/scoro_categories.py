@@ -11,7 +11,7 @@ Shared models (plain values; references as in sides.Refs; accounts and tax rates
   authorised), reference, lines [description, quantity, unit_price, discount, item_code,
   account_code, tax_code, tracking]; a credit note also `credits` (the invoice it credits);
 - receipts: date, amount, reference, kind (invoices | bills), document;
-- credit_applications: credit_note, invoice (the invoice a credit note's credit is applied to);
+- credit_applications: credit_note, invoices (the invoices a credit note's credit is applied to, sorted);
 - projects: name, client.
 
 A counterpart pairs these adapters with its own (integrations/<name>/) and never changes them; what
@@ -305,22 +305,28 @@ APPLICATION_COLUMNS = ["Id", "CreditedInvoices", "UpdatedDate", "IsDeleted"]  # 
 
 
 def credit_applications() -> Mapping:
-    """A Scoro credit invoice as the application of its credit to the invoice it credits: shared values
-    `credit_note` (the credit invoice, as the credit_notes category links it) and `invoice`. Where the
-    counterpart applies a credit with a record of its own (QuickBooks: a Payment), that record is this one's
-    counterpart; in Scoro the application is the credit invoice's CreditedInvoices."""
+    """A Scoro credit invoice as the application of its credit to the invoices it credits: shared values
+    `credit_note` (the credit invoice, as the credit_notes category links it) and `invoices` (sorted). Where
+    the counterpart applies a credit with a record of its own (QuickBooks: one credit memo of a Payment), that
+    record is this one's counterpart; in Scoro the application is the credit invoice's CreditedInvoices."""
 
     def scoro_in(r: Record, refs: Refs) -> dict[str, Any]:
-        credited = r.get("CreditedInvoices") or []
         return {"credit_note": refs.shared("credit_notes", "a", r.get("Id")),
-                "invoice": refs.shared("invoices", "a", credited[0]) if credited else None}
+                "invoices": sorted(str(refs.shared("invoices", "a", i)) for i in r.get("CreditedInvoices") or [])}
 
-    def scoro_out(s: dict[str, Any], refs: Refs, _current: Record | None) -> Record:
+    def scoro_out(s: dict[str, Any], refs: Refs, current: Record | None) -> Record:
         note = refs.on("credit_notes", "a", s.get("credit_note"))
-        invoice = refs.on("invoices", "a", s.get("invoice"))
-        if note is None or invoice is None:
+        invoices = [refs.on("invoices", "a", i) for i in s.get("invoices") or []]
+        if note is None or not invoices or None in invoices:
             raise Refused("a credit application needs both its credit note and the invoice it credits")
-        return {"Id": int(note), "CreditedInvoices": [int(invoice)]}
+        other = refs.resolver.counterpart("credit_applications", "a", str(note)) if refs.resolver else None
+        if current is None and other is not None:
+            # one link per credit invoice: a credit note applied by a second record of the other system (a
+            # second QuickBooks payment using the same credit memo) would take the first one's place
+            raise Refused(f"Scoro credit invoice {note} already carries another application of its credit "
+                          f"({other}): a credit note applied in several payments is carried with its first one; "
+                          "apply it in one payment there, or set the credited invoices in Scoro", "validation")
+        return {"Id": int(note), "CreditedInvoices": [int(str(i)) for i in invoices]}
 
     return Mapping(to_shared=scoro_in, from_shared=scoro_out, in_scope=lambda r: bool(r.get("CreditedInvoices")))
 
@@ -340,7 +346,7 @@ class ScoroCreditApplications(ScoroSide):
         """A lost answer: the credit invoice already credits the invoice."""
         note = self.refs.on("credit_notes", "a", shared.get("credit_note"), required=False)
         found = self.fetch([note]) if note else []
-        return found[0] if found and found[0].shared.get("invoice") == shared.get("invoice") else None
+        return found[0] if found and found[0].shared.get("invoices") == shared.get("invoices") else None
 
 
 # -- projects -------------------------------------------------------------------------------------

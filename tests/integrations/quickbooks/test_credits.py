@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from scorolink.connectors.base import Condition, WriteOp
-from scorolink.integrations.quickbooks.credits import CreditApplications, linked
+from scorolink.integrations.quickbooks.credits import CreditApplications, application_id, linked
 from scorolink.sync.store import SyncStore
 from tests.integrations.quickbooks.test_sync import (  # noqa: F401 - fixtures among them
     config,
@@ -78,7 +78,7 @@ def test_a_scoro_credit_invoice_becomes_a_credit_memo_applied_to_its_invoice(sco
     [payment] = applications_of(session, memo_id)
     assert payment["TotalAmt"] == 0  # no cash: the credit covers it
     assert linked(payment, "Invoice") == [(before["Id"], memo["TotalAmt"])]
-    assert store.counterpart("quickbooks", "credit_applications", "a", str(credit["Id"])) == payment["Id"]
+    assert store.counterpart("quickbooks", "credit_applications", "a", str(credit["Id"])) == application_id(payment["Id"], memo_id)
     assert not store.links("quickbooks", "invoices").get("a", str(credit["Id"]))  # not also sent as an invoice
     # a rerun finds the application linked: nothing is written on either side
     qsb.reset_stats()
@@ -132,7 +132,7 @@ def test_a_crash_around_the_application_applies_it_once(scoro, qb, store, monkey
     [memo] = session.connector.fetch("CreditMemo", [memo_id])
     [after] = session.connector.fetch("Invoice", [before["Id"]])
     assert memo["RemainingCredit"] == 0 and after["Balance"] == before["Balance"] - memo["TotalAmt"]
-    assert store.counterpart("quickbooks", "credit_applications", "a", str(credit["Id"])) == payment["Id"]
+    assert store.counterpart("quickbooks", "credit_applications", "a", str(credit["Id"])) == application_id(payment["Id"], memo_id)
     assert not errors(store, "credit_applications")
 
 
@@ -220,7 +220,8 @@ def test_a_credit_memo_applied_in_quickbooks_arrives_as_a_credit_invoice_of_that
     invoice_id = store.counterpart("quickbooks", "invoices", "b", applied_first["Id"])
     assert credit["CreditedInvoices"] == [int(invoice_id)]
     assert all(line["Amount"] < 0 for line in credit["Lines"])  # Scoro writes a credit invoice negative
-    assert store.counterpart("quickbooks", "credit_applications", "b", payment["Id"]) == str(credit["Id"])
+    assert store.counterpart("quickbooks", "credit_applications", "b",
+                             application_id(payment["Id"], memo["Id"])) == str(credit["Id"])
     assert not store.counterpart("quickbooks", "receipts", "b", f"p{payment['Id']}")  # a credit, not a receipt
     assert not errors(store, "credit_applications"), errors(store, "credit_applications")
     # a memo that came over unapplied, applied in QuickBooks afterwards: its credit invoice follows
@@ -294,7 +295,7 @@ def test_a_lost_answer_to_the_application_applies_it_once(scoro, qb, store, monk
     [after] = session.connector.fetch("Invoice", [before["Id"]])
     [memo] = session.connector.fetch("CreditMemo", [memo_id])
     assert after["Balance"] == before["Balance"] - memo["TotalAmt"]
-    assert store.counterpart("quickbooks", "credit_applications", "a", str(credit["Id"])) == payment["Id"]
+    assert store.counterpart("quickbooks", "credit_applications", "a", str(credit["Id"])) == application_id(payment["Id"], memo_id)
 
 
 def test_a_credit_memo_whose_credit_is_used_is_not_changed_from_scoro(scoro, qb, store):

@@ -358,15 +358,16 @@ def documents(category: str, codes: ScoroCodes, qb: QuickBooksReference, contact
 
 # -- receipts: Payments (invoices) and BillPayments (bills) ----------------------------------------
 def receipts(qb_connector: Any, bank_account: Callable[[], str | None]) -> tuple[Mapping, Mapping]:
-    """A payment on one invoice or bill (the first document a QuickBooks payment is applied to)."""
+    """A payment on one invoice or bill (the first document a QuickBooks payment applies cash to)."""
 
     def qb_in(kind: str, linked_type: str) -> Callable[[Record, Refs], dict[str, Any]]:
         def to_shared(r: Record, refs: Refs) -> dict[str, Any]:
             found = linked(r, linked_type)
-            document = found[0][0] if found else None
-            # a Payment that also applies a credit memo: the receipt is the cash part (the credit is the
-            # credit_applications category's)
-            amount = cash_applied(r) if linked_type == "Invoice" else found[0][1] if found else dec(r.get("TotalAmt"))
+            document, amount = found[0] if found else (None, dec(r.get("TotalAmt")))
+            if linked_type == "Invoice":
+                # a Payment that also applies credit memos: the receipt is the cash part, on the invoice that
+                # gets it (the credit is the credit_applications category's)
+                document, amount = cash_applied(r)
             return {"date": r.get("TxnDate"), "amount": amount, "reference": r.get("PaymentRefNum") or None,
                     "kind": kind, "document": refs.shared(kind, "b", document) if document else None}
         return to_shared
@@ -398,7 +399,7 @@ def receipts(qb_connector: Any, bank_account: Callable[[], str | None]) -> tuple
 
     def cash_payment(r: Record) -> bool:
         """Not a credit memo's application alone (no cash received: not a receipt)."""
-        return open_payment(r) and (cash_applied(r) or Decimal(0)) > 0
+        return open_payment(r) and (cash_applied(r)[1] or Decimal(0)) > 0
 
     payment = Mapping(to_shared=qb_in("invoices", "Invoice"), from_shared=qb_out, in_scope=cash_payment,
                       deleted=lambda r: bool(r.get("Deleted")))

@@ -971,8 +971,10 @@ class Company:
 
     def _payment_lines(self, rec: dict, kinds: tuple[str, ...], contact_field: str,
                        existing: dict | None) -> tuple[Decimal, Decimal]:
-        """Checks a payment's LinkedTxn lines; returns (applied to documents, credits used)."""
+        """Checks a payment's LinkedTxn lines; returns (applied to documents, credits used). Lines naming the same
+        document (one credit memo on two lines, say) together may not take more than it has open."""
         applied = credits = Decimal(0)
+        taken: dict[tuple[str, str], Decimal] = {}  # by this payment's lines so far
         lines = rec.get("Line") or []
         if not isinstance(lines, list):
             raise QBOError("2010", "Line must be a list", element="Line")
@@ -996,7 +998,10 @@ class Company:
                     raise QBOError("6000", f"A business validation error has occurred while processing your request: "
                                            f"{kind} {doc['Id']} belongs to another {contact_field[:-3].lower()}",
                                    element="Line.LinkedTxn")
-                open_amount = money(doc.get("TotalAmt")) - self._paid(kind, doc["Id"], payer, own)
+                key = (str(kind), str(doc["Id"]))
+                open_amount = money(doc.get("TotalAmt")) - self._paid(kind, doc["Id"], payer, own) - taken.get(
+                    key, Decimal(0))
+                taken[key] = taken.get(key, Decimal(0)) + amount
                 if amount > open_amount:
                     raise QBOError("6000", f"A business validation error has occurred while processing your request: "
                                            f"Line {i} applies {amount} to {kind} {doc['Id']}, whose open balance is "
@@ -1022,6 +1027,10 @@ class Company:
         total = money(rec["TotalAmt"], "TotalAmt")
         applied, credits = self._payment_lines(rec, ("Invoice", "CreditMemo"), "CustomerRef", existing)
         unapplied = total - (applied - credits)
+        if credits > applied:  # a credit pays charges only: what it does not pay stays on the credit memo
+            raise QBOError("6000", f"A business validation error has occurred while processing your request: the "
+                                   f"credits used ({cents(credits)}) are more than the charges they pay "
+                                   f"({cents(applied)})", element="Line.Amount")
         if unapplied < 0:
             raise QBOError("6000", f"A business validation error has occurred while processing your request: the "
                                    f"lines apply {cents(applied - credits)}, more than TotalAmt {cents(total)}",
