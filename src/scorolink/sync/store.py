@@ -378,10 +378,8 @@ class SyncStore:
         """Source records of `source_side` with an open error that a retry can settle (not STANDING),
         due for a retry or not."""
         with self.tx() as conn:
-            return list(conn.execute(select(t.errors.c.source_id).distinct().where(and_(
-                t.errors.c.job == job, t.errors.c.category == category, t.errors.c.side == other(source_side),
-                t.errors.c.resolved_at.is_(None), t.errors.c.source_id.is_not(None),
-                t.errors.c.kind.not_in(STANDING)))).scalars())
+            return list(conn.execute(select(t.errors.c.source_id).distinct().where(
+                _retriable(job, category, source_side))).scalars())
 
     def retry_ids(self, job: str, category: str, source_side: str) -> list[str]:
         """Source records with open errors, planned again until fixed or dismissed — at growing
@@ -390,10 +388,8 @@ class SyncStore:
         changes comes back at once with the changes."""
         moment = now()
         with self.tx() as conn:
-            rows = conn.execute(select(t.errors.c.source_id, t.errors.c.attempts, t.errors.c.last_seen).where(and_(
-                t.errors.c.job == job, t.errors.c.category == category, t.errors.c.side == other(source_side),
-                t.errors.c.resolved_at.is_(None), t.errors.c.source_id.is_not(None),
-                t.errors.c.kind.not_in(STANDING))))
+            rows = conn.execute(select(t.errors.c.source_id, t.errors.c.attempts, t.errors.c.last_seen).where(
+                _retriable(job, category, source_side)))
             due = {r.source_id for r in rows
                    if r.last_seen + retry_interval(r.attempts) <= moment + timedelta(seconds=1)}
         return sorted(due)
@@ -421,6 +417,12 @@ class SyncStore:
             result = conn.execute(update(t.errors).where(and_(t.errors.c.job == job, t.errors.c.id == error_id))
                                   .values(resolved_at=now(), resolution="dismissed"))
             return bool(result.rowcount)
+
+
+def _retriable(job: str, category: str, source_side: str) -> Any:
+    """Open errors on `source_side`'s records that a retry can settle (not STANDING)."""
+    return and_(t.errors.c.job == job, t.errors.c.category == category, t.errors.c.side == other(source_side),
+                t.errors.c.resolved_at.is_(None), t.errors.c.source_id.is_not(None), t.errors.c.kind.not_in(STANDING))
 
 
 def next_retry(error: dict[str, Any]) -> datetime | None:
